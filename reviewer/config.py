@@ -1,0 +1,151 @@
+"""Settings: ``[tool.reviewer]`` in pyproject.toml, as a frozen dataclass.
+
+Unknown keys are reported (as warnings, not errors, so a config written for a newer
+version still works); wrong types and unknown rule IDs are errors (exit code 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from reviewer.errors import ReviewerError
+from reviewer.findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DIFF_FILTERS = ("added", "context", "file", "none")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that shapes a review. Defaults are what a new user gets."""
+
+    # Rule selection: IDs ("RV101"), prefixes ("RV1"), slugs, or "ALL".
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    # Per-rule option overrides: {"RV301": {"max_statements": 60}}.
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # {"glob": ("RV501", ...)}: rules ignored in files matching the glob.
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Glob patterns (gitignore-like: "dir/", "*.py", "**/x") of files never reviewed.
+    exclude: tuple[str, ...] = ()
+    # Findings at or above this severity make `check` exit 1.
+    fail_on: Severity = Severity.LOW
+    # Files larger than this are skipped with a warning.
+    max_file_size: int = 1_000_000
+    diff_filter: str = "added"
+    # Lines of context around changes kept by the `context` diff filter.
+    context_lines: int = 3
+    report_unused_suppressions: bool = False
+    # Baseline file (relative to the root); used by `check` when it exists.
+    baseline: str = ".reviewer/baseline.json"
+    cache: bool = True
+    cache_dir: str = ".reviewer/cache"
+    # Worker processes for large reviews: 0 = one per core.
+    jobs: int = 0
+    # Unknown keys found while loading (reported by the CLI as warnings).
+    warnings: tuple[str, ...] = ()
+    # Where the settings came from (None: defaults).
+    source: Path | None = None
+
+
+# -- loading -------------------------------------------------------------------------------
+_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Config) if f.name not in ("warnings", "source")}
+
+
+def _str_tuple(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ReviewerError(f"[tool.reviewer] {key} must be a list of strings")
+    return tuple(value)
+
+
+def from_mapping(data: Mapping[str, Any], source: Path | None = None) -> Config:
+    """Build a Config from a ``[tool.reviewer]`` table (dashes or underscores in keys)."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    where = str(source) if source else "configuration"
+    for raw_key, value in data.items():
+        key = raw_key.replace("_", "-")
+        if key == "rules" and isinstance(value, Mapping):  # [tool.reviewer.rules.RV301]
+            key = "rule-options"
+        name = _KEYS.get(key)
+        if name is None:
+            warnings.append(f"{where}: unknown key [tool.reviewer] {raw_key!r} ignored")
+            continue
+        values[name] = _coerce(name, raw_key, value)
+    cfg = Config(**values)
+    return replace(cfg, warnings=tuple(warnings), source=source)
+
+
+def _coerce(name: str, key: str, value: Any) -> Any:
+    default = getattr(Config(), name)
+    if name == "fail_on":
+        try:
+            return Severity.parse(str(value))
+        except ValueError as exc:
+            raise ReviewerError(f"[tool.reviewer] {key}: {exc}") from None
+    if name == "diff_filter":
+        if value not in DIFF_FILTERS:
+            raise ReviewerError(
+                f"[tool.reviewer] {key} must be one of {', '.join(DIFF_FILTERS)}, got {value!r}"
+            )
+        return value
+    if name in ("select", "ignore", "exclude"):
+        return _str_tuple(key, value)
+    if name == "per_file_ignores":
+        if not isinstance(value, Mapping):
+            raise ReviewerError(f"[tool.reviewer] {key} must be a table of glob = [rules]")
+        return {str(k): _str_tuple(f"{key}.{k}", v) for k, v in value.items()}
+    if name == "rule_options":
+        if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+            raise ReviewerError(f"[tool.reviewer] {key} must be a table of rule = {{option = value}}")
+        return {str(k).upper() if str(k)[:2].upper() == "RV" else str(k): dict(v)
+                for k, v in value.items()}
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ReviewerError(f"[tool.reviewer] {key} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ReviewerError(f"[tool.reviewer] {key} must be a non-negative integer, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ReviewerError(f"[tool.reviewer] {key} must be a string, got {value!r}")
+    return value
+
+
+def load(root: Path, explicit: Path | None = None) -> Config:
+    """Read ``[tool.reviewer]`` from ``explicit`` or ``root/pyproject.toml``.
+
+    A missing pyproject.toml means defaults; an unreadable or malformed one is an error.
+    """
+    path = explicit if explicit is not None else root / "pyproject.toml"
+    if explicit is None and not path.exists():
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReviewerError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ReviewerError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ReviewerError(f"config {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ReviewerError(f"config {path} is not valid TOML: {exc}") from None
+    table = doc.get("tool", {}).get("reviewer") if explicit is None or path.name == "pyproject.toml" else doc.get("tool", {}).get("reviewer", doc)
+    if table is None:
+        return replace(Config(), source=path)
+    if not isinstance(table, Mapping):
+        raise ReviewerError(f"{path}: [tool.reviewer] must be a table")
+    return from_mapping(table, path)

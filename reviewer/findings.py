@@ -1,0 +1,158 @@
+"""The finding model: severities, source spans, fixes, findings and their fingerprints.
+
+Everything the engine produces and every reporter consumes is defined here. Findings are
+plain frozen dataclasses so they pickle cheaply (worker processes, the result cache).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+
+
+class Severity(enum.IntEnum):
+    """How much a finding matters. Ordered, so thresholds compare with ``>=``."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Read a severity name (case-insensitive); raise ValueError on anything else."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def sarif_level(self) -> str:
+        return {0: "note", 1: "note", 2: "warning", 3: "error"}[int(self)]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range. Lines are 1-based; columns are 1-based character offsets."""
+
+    line: int
+    col: int = 1
+    end_line: int | None = None
+    end_col: int | None = None
+
+    @property
+    def last_line(self) -> int:
+        return self.end_line if self.end_line is not None else self.line
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the text between two (line, col) positions (1-based, end exclusive)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A proposed change. ``safe`` fixes are deterministic rule fixes; model fixes never are."""
+
+    description: str
+    edits: tuple[TextEdit, ...]
+    safe: bool = True
+    origin: str = "rule"  # "rule" or "model"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one file."""
+
+    rule_id: str
+    slug: str
+    message: str
+    path: str  # POSIX path relative to the repository root (or as given)
+    span: Span
+    severity: Severity
+    # For whole-function findings (too long, too complex): the lines of the function, so the
+    # `added` diff filter keeps the finding when any line of the function was touched.
+    scope: tuple[int, int] | None = None
+    fix: Fix | None = None
+    # Dotted name of the enclosing function/class ("" at module level).
+    symbol: str = ""
+    # Line-independent identity: rule, path, normalised code, enclosing scope and occurrence.
+    fingerprint: str = ""
+    # Model output (filled by the llm layer, never part of the fingerprint).
+    explanation: str | None = None
+    model_fix: Fix | None = None
+    # Set by suppression logic when a finding was downgraded or annotated.
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_(self, **changes: object) -> Finding:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.col, self.rule_id)
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_code(code: str) -> str:
+    """Whitespace-insensitive form of a code snippet, used in fingerprints."""
+    return _WS.sub("", code)
+
+
+def fingerprint(rule_id: str, path: str, code: str, scope_name: str, occurrence: int) -> str:
+    """A stable identity for a finding that survives line moves and reformatting.
+
+    ``code`` is the flagged source text, ``scope_name`` the dotted name of the enclosing
+    function or class ("" at module level) and ``occurrence`` the index of this
+    (rule, path, code, scope) combination within the file, so identical lines stay distinct.
+    """
+    h = hashlib.sha256()
+    for part in (rule_id, path, normalise_code(code), scope_name, str(occurrence)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()[:20]
+
+
+def apply_edits(source: str, edits: tuple[TextEdit, ...] | list[TextEdit]) -> str:
+    """Apply non-overlapping edits to ``source`` and return the new text.
+
+    Raises ValueError when edits overlap or point outside the text.
+    """
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+
+    def offset(line: int, col: int) -> int:
+        if line < 1 or line > len(lines) + 1:
+            raise ValueError(f"edit position {line}:{col} outside the file")
+        base = starts[line - 1]
+        return base + col - 1
+
+    spans = sorted(
+        ((offset(e.line, e.col), offset(e.end_line, e.end_col), e.text) for e in edits),
+        reverse=True,
+    )
+    out = source
+    prev_start = len(source) + 1
+    for start, end, text in spans:
+        if end > prev_start or start > end:
+            raise ValueError("overlapping or inverted edits")
+        out = out[:start] + text + out[end:]
+        prev_start = start
+    return out

@@ -1,0 +1,66 @@
+"""Language plug-ins: a Protocol plus a plain registry, dispatched by extension or shebang.
+
+The engine is language-neutral: it asks :func:`detect` which plug-in owns a file and hands
+the plug-in the decoded source and the rules written for that language. Unknown files are
+skipped. Python is the first plug-in; tree-sitter based ones register here the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from reviewer.findings import Finding
+    from reviewer.rules.base import Rule
+
+
+class Language(Protocol):
+    """What the engine needs from a language plug-in."""
+
+    name: str
+    extensions: tuple[str, ...]
+    # Interpreter names recognised in a ``#!`` line (``python3``, ``node``...).
+    shebang_names: tuple[str, ...]
+
+    def review(self, path: str, source: str, rules: Sequence[Rule]) -> list[Finding]:
+        """Parse ``source`` and run ``rules`` on it.
+
+        A file that does not parse yields a single RV000 finding at the error's location
+        instead of raising.
+        """
+        ...
+
+
+_REGISTRY: dict[str, Language] = {}
+
+
+def register(language: Language) -> None:
+    """Add a plug-in to the registry (later registrations win for shared extensions)."""
+    _REGISTRY[language.name] = language
+
+
+def languages() -> dict[str, Language]:
+    """All registered plug-ins by name, loading the built-in ones on first use."""
+    if not _REGISTRY:
+        from reviewer.languages.python import PYTHON
+
+        register(PYTHON)
+    return _REGISTRY
+
+
+def detect(path: str, head: bytes) -> Language | None:
+    """The plug-in for a file, by extension first and then by its ``#!`` line; else None."""
+    regs = languages()
+    lower = path.lower()
+    for lang in regs.values():
+        if lower.endswith(lang.extensions):
+            return lang
+    if head.startswith(b"#!"):
+        first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+        words = first[2:].replace("/", " ").split()
+        for lang in regs.values():
+            for word in words:
+                if word.startswith(lang.shebang_names):
+                    return lang
+    return None

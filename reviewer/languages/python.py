@@ -1,0 +1,217 @@
+"""The Python plug-in: parses with the stdlib ``ast`` once, indexes every node by type and
+parent in a single pass, and runs each rule over that index.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from reviewer.findings import Finding, Fix, Severity, Span
+from reviewer.rules.base import Rule
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|tests?/.*\.py)$")
+
+
+class PyContext:
+    """One parsed Python file, as rules see it."""
+
+    def __init__(self, path: str, source: str, tree: ast.Module) -> None:
+        self.path = path
+        self.source = source
+        self.tree = tree
+        self.lines = source.splitlines()
+        self._by_type: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
+        self._parent: dict[ast.AST, ast.AST] = {}
+        self._index()
+
+    def _index(self) -> None:
+        by_type = self._by_type
+        parent = self._parent
+        stack: list[ast.AST] = [self.tree]
+        iter_children = ast.iter_child_nodes
+        while stack:
+            node = stack.pop()
+            by_type[type(node)].append(node)
+            for child in iter_children(node):
+                parent[child] = node
+                stack.append(child)
+        # Document order (the pop order above is reversed per level).
+        for nodes in by_type.values():
+            if len(nodes) > 1 and hasattr(nodes[0], "lineno"):
+                nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+    # -- navigation ----------------------------------------------------------------------
+    def nodes(self, *types: type[ast.AST]) -> list[ast.AST]:
+        """All nodes of the given types, in document order per type."""
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
+        out: list[ast.AST] = []
+        for t in types:
+            out.extend(self._by_type.get(t, ()))
+        return out
+
+    def functions(self) -> list[FunctionNode]:
+        """Every function and method definition."""
+        return self.nodes(ast.FunctionDef, ast.AsyncFunctionDef)  # type: ignore[return-value]
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self._parent.get(node)
+
+    def ancestors(self, node: ast.AST) -> Iterable[ast.AST]:
+        p = self._parent.get(node)
+        while p is not None:
+            yield p
+            p = self._parent.get(p)
+
+    def enclosing_function(self, node: ast.AST) -> FunctionNode | None:
+        for a in self.ancestors(node):
+            if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return a
+        return None
+
+    def scope_name(self, node: ast.AST) -> str:
+        """Dotted name of the functions and classes enclosing ``node`` (itself included)."""
+        names = []
+        chain = [node, *self.ancestors(node)]
+        for a in chain:
+            if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(a.name)
+        return ".".join(reversed(names))
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of a node ('' if it has no location)."""
+        return ast.get_source_segment(self.source, node) or ""
+
+    # -- file facts ----------------------------------------------------------------------
+    @cached_property
+    def is_test(self) -> bool:
+        """A test module (test_*.py, *_test.py, conftest.py, or under tests/)."""
+        return bool(_TEST_FILE.search(self.path.replace("\\", "/")))
+
+    @cached_property
+    def is_script(self) -> bool:
+        """Run as a program: a ``#!`` line, ``__main__.py``, or an ``if __name__`` guard."""
+        if self.source.startswith("#!") or self.path.endswith("__main__.py"):
+            return True
+        return any(is_main_guard(n) for n in self.tree.body)
+
+    def in_main_guard(self, node: ast.AST) -> bool:
+        """True inside ``if __name__ == "__main__":``."""
+        return any(is_main_guard(a) for a in self.ancestors(node))
+
+    # -- reporting -----------------------------------------------------------------------
+    def report(
+        self,
+        rule: Rule,
+        node: ast.AST | Span,
+        message: str | None = None,
+        *,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+        scope: tuple[int, int] | None = None,
+    ) -> Finding:
+        """Build a finding for ``rule`` at a node (or an explicit span)."""
+        span = node if isinstance(node, Span) else node_span(node)
+        if scope is None and rule.whole_function and isinstance(node, ast.AST):
+            scope = (span.line, getattr(node, "end_lineno", None) or span.line)
+        return Finding(
+            rule_id=rule.id,
+            slug=rule.slug,
+            message=message or rule.message,
+            path=self.path,
+            span=span,
+            severity=severity if severity is not None else rule.severity,
+            scope=scope,
+            fix=fix,
+            symbol=self.scope_name(node) if isinstance(node, ast.AST) else "",
+        )
+
+
+def node_span(node: ast.AST) -> Span:
+    """The 1-based span of an AST node."""
+    line = getattr(node, "lineno", 1)
+    col = getattr(node, "col_offset", 0) + 1
+    end_line = getattr(node, "end_lineno", None)
+    end_col = getattr(node, "end_col_offset", None)
+    return Span(line, col, end_line, end_col + 1 if end_col is not None else None)
+
+
+def is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    t = node.test
+    if len(t.ops) != 1 or not isinstance(t.ops[0], ast.Eq):
+        return False
+    sides = [t.left, t.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+def dotted_name(node: ast.AST) -> str:
+    """``a.b.c`` for Name/Attribute chains, '' for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def syntax_error_finding(path: str, exc: SyntaxError | ValueError) -> Finding:
+    """RV000 for a file that does not parse."""
+    if isinstance(exc, SyntaxError):
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        msg = f"file does not parse: {exc.msg}"
+    else:
+        line, col, msg = 1, 1, f"file does not parse: {exc}"
+    return Finding(
+        rule_id="RV000",
+        slug="syntax-error",
+        message=msg,
+        path=path,
+        span=Span(line, max(col, 1)),
+        severity=Severity.HIGH,
+    )
+
+
+class PythonLanguage:
+    """The Python plug-in."""
+
+    name = "python"
+    extensions = (".py", ".pyi", ".pyw")
+    shebang_names = ("python",)
+
+    def parse(self, path: str, source: str) -> PyContext | Finding:
+        """A :class:`PyContext`, or an RV000 finding when the file does not parse."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
+                tree = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
+            return syntax_error_finding(path, exc)
+        except RecursionError:
+            return syntax_error_finding(path, ValueError("nesting too deep to parse"))
+        return PyContext(path, source, tree)
+
+    def review(self, path: str, source: str, rules: Sequence[Rule]) -> list[Finding]:
+        parsed = self.parse(path, source)
+        if isinstance(parsed, Finding):
+            return [parsed]
+        findings: list[Finding] = []
+        for rule in rules:
+            findings.extend(rule.check(parsed))
+        return findings
+
+
+PYTHON = PythonLanguage()

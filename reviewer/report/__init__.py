@@ -1,0 +1,45 @@
+"""Reporters: each turns a whole :class:`~reviewer.engine.Result` into text.
+
+A plain dict registry of name -> function; formatters see all findings at once (SARIF and
+JSON need the full set). Reporters never decide the exit code: the Result does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.engine import Result
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a reporter may need besides the findings."""
+
+    root: Path
+    config: Config
+    color: bool = False
+    # Show a short code frame under each finding (text format on a terminal).
+    code_frame: bool = False
+
+
+Reporter = Callable[["Result", ReportContext], str]
+
+# name -> "module:function", imported only when used.
+REPORTERS: dict[str, str] = {
+    "text": "reviewer.report.text:render",
+    "json": "reviewer.report.json_report:render",
+    "sarif": "reviewer.report.sarif:render",
+    "github": "reviewer.report.github:render",
+}
+
+
+def get_reporter(name: str) -> Reporter:
+    """The reporter function for a format name (KeyError when unknown)."""
+    module, func = REPORTERS[name].split(":")
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]

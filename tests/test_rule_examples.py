@@ -1,0 +1,36 @@
+"""One generic test runs every embedded example of every rule (Fixit style)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewer.rules import all_rules
+from reviewer.rules.testing import check_invalid, check_valid
+
+CASES = [
+    pytest.param(cls, kind, i, ex, id=f"{rid}-{kind}-{i}")
+    for rid, cls in all_rules().items()
+    for kind, examples in (("valid", cls.VALID), ("invalid", cls.INVALID))
+    for i, ex in enumerate(examples)
+]
+
+
+@pytest.mark.parametrize(("cls", "kind", "index", "example"), CASES)
+def test_example(cls, kind, index, example) -> None:  # type: ignore[no-untyped-def]
+    result = check_valid(cls, index, example) if kind == "valid" else check_invalid(cls, index, example)
+    assert result.ok, result.detail
+
+
+def test_every_rule_has_examples_and_metadata() -> None:
+    for rid, cls in all_rules().items():
+        assert rid.startswith("RV") and len(rid) == 5, rid
+        assert cls.VALID and cls.INVALID, f"{rid} needs VALID and INVALID examples"
+        meta = cls.metadata()
+        assert meta["summary"] and meta["message"] and meta["principle"], rid
+        if cls.fixable:
+            assert any(i.fixed for i in cls.INVALID), f"{rid} is fixable but shows no fix"
+
+
+def test_ids_and_slugs_unique() -> None:
+    rules = all_rules().values()
+    assert len({r.slug for r in rules}) == len(list(rules))
