@@ -278,8 +278,22 @@ def rules(ctx: click.Context, fmt: str) -> None:
         counter = ", ".join(f"{k} {v}" for k, v in m["counterparts"].items())
         fix = " [fix]" if m["fixable"] else ""
         click.echo(f"{m['id']}  {m['slug']:<32} {m['severity']:<6} {m['summary']}{fix}")
-        if counter:
-            click.echo(f"       also: {counter}")
+        also = f"; also: {counter}" if counter else ""
+        click.echo(f"       principle: {m['principle']}{also}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def principles(fmt: str) -> None:
+    """List the principle catalogue and the rules that enforce each principle."""
+    import json
+
+    from reviewer.principles import catalogue, checks_by_principle, describe, format_text
+
+    checks = checks_by_principle()
+    entries = [describe(p, checks.get(p.id, ())) for p in catalogue().values()]
+    text = json.dumps(entries, indent=2) + "\n" if fmt == "json" else format_text(entries)
+    click.echo(text, nl=False)
 
 
 @rules.command("test")
