@@ -21,6 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DIFF_FILTERS = ("added", "context", "file", "none")
+LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,23 @@ class Config:
     cache_dir: str = ".reviewer/cache"
     # Worker processes for large reviews: 0 = one per core.
     jobs: int = 0
+    # -- the local model (reviewer.llm) --
+    # "auto" (derived from the machine), "llama_cpp", "mlx", "openai" or "none".
+    llm_backend: str = "auto"
+    # A GGUF path (llama_cpp), a Hugging Face folder (mlx) or a served model name (openai);
+    # "" = the embedded SmolLM2-135M-Instruct.
+    model: str = ""
+    # Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1".
+    server_url: str = ""
+    explain: bool = False
+    # At most this many findings are sent to the model per run.
+    max_explained: int = 10
+    # Seconds the model may take in one run (0: 60 s, or 10 s under pre-commit).
+    llm_timeout: float = 0.0
+    # Validation passes per proposed fix (the validator's complaint goes back each time).
+    fix_passes: int = 2
+    # Tokens per answer.
+    llm_max_tokens: int = 384
     # Unknown keys found while loading (reported by the CLI as warnings).
     warnings: tuple[str, ...] = ()
     # Where the settings came from (None: defaults).
@@ -110,6 +128,14 @@ def _coerce(name: str, key: str, value: Any) -> Any:
             raise ReviewerError(f"[tool.reviewer] {key} must be a table of rule = {{option = value}}")
         return {str(k).upper() if str(k)[:2].upper() == "RV" else str(k): dict(v)
                 for k, v in value.items()}
+    if name == "llm_backend" and value not in LLM_BACKENDS:
+        raise ReviewerError(
+            f"[tool.reviewer] {key} must be one of {', '.join(LLM_BACKENDS)}, got {value!r}"
+        )
+    if isinstance(default, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ReviewerError(f"[tool.reviewer] {key} must be a non-negative number, got {value!r}")
+        return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ReviewerError(f"[tool.reviewer] {key} must be true or false, got {value!r}")
