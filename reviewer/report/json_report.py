@@ -1,8 +1,9 @@
 """The JSON report: a stable, documented schema (docs/json-format.md), version 1.
 
 Top level: ``{"version": 1, "tool": {...}, "summary": {...}, "findings": [...],
-"skipped": [...], "unused_suppressions": [...]}``. Fields are only ever added, never
-renamed or removed, within one schema version.
+"skipped": [...], "unused_suppressions": [...], "warnings": [...]}``. Fields are only ever
+added, never renamed or removed, within one schema version; reviewer/report/json_schema.json
+is the machine-readable form of the documentation (a test validates real output with it).
 """
 
 from __future__ import annotations
@@ -82,5 +83,6 @@ def render(result: Result, ctx: ReportContext) -> str:
             {"path": u.path, "line": u.line, "codes": list(u.codes)}
             for u in result.unused_suppressions
         ],
+        "warnings": list(result.warnings),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
