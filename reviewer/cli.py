@@ -260,7 +260,9 @@ class _progress_bar:  # noqa: N801 - used like a function
 
 # -- rules ---------------------------------------------------------------------------------
 @cli.group(invoke_without_command=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
+)
 @click.pass_context
 def rules(ctx: click.Context, fmt: str) -> None:
     """List the rules with their metadata (`reviewer rules test` runs their examples)."""
@@ -270,6 +272,11 @@ def rules(ctx: click.Context, fmt: str) -> None:
 
     from reviewer.rules import all_rules
 
+    if fmt == "markdown":  # docs/rules.md
+        from reviewer.report.rules_doc import render_rules_markdown
+
+        click.echo(render_rules_markdown(), nl=False)
+        return
     metas = [cls.metadata() for cls in all_rules().values()]
     if fmt == "json":
         click.echo(json.dumps(metas, indent=2))
