@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: venv
 	$(BIN)/python examples/make_demo.py demo-repo
-	cd demo-repo && ../$(BIN)/reviewer check --staged; test $$? -le 1
+	@echo "--- reviewer check --staged in demo-repo/ (exit 1 = findings, as expected) ---"
+	cd demo-repo && { ../$(BIN)/reviewer check --staged; test $$? -le 1; }
 
 lint: venv
 	$(BIN)/ruff check reviewer tests bench
