@@ -119,3 +119,14 @@ def test_fix_diff_is_short_and_skips_broken_edits() -> None:
     assert diff[-1].strip().endswith("more diff lines")
     overlapping = Fix("bad", (TextEdit(1, 1, 1, 5, "x"), TextEdit(1, 2, 1, 3, "y")))
     assert text.fix_diff(overlapping, src) == []
+
+
+def test_frames_show_the_reviewed_content_not_the_disk(repo: Repo) -> None:
+    repo.write("app.py", "# edited on disk after staging\n")
+    staged = APP.encode()
+    f = Finding("RV101", "s", "m", "app.py", Span(4, 21, 4, 23), Severity.MEDIUM)
+    result = engine.Result(findings=[f], files_reviewed=1)
+    ctx = ReportContext(root=repo.path, config=Config(), color=False, code_frame=True,
+                        contents={"app.py": staged})
+    out = text.render(result, ctx)
+    assert "  >     4 | def add(item, items=[]):" in out

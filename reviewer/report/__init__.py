@@ -7,8 +7,8 @@ JSON need the full set). Reporters never decide the exit code: the Result does.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,9 @@ class ReportContext:
     color: bool = False
     # Show a short code frame under each finding (text format on a terminal).
     code_frame: bool = False
+    # The reviewed content where it differs from the file on disk (the staged version with
+    # --staged): code frames and fix diffs are shown against it. Path -> raw bytes.
+    contents: Mapping[str, bytes] = field(default_factory=dict)
 
 
 Reporter = Callable[["Result", ReportContext], str]

@@ -10,6 +10,7 @@ The summary is always the last line (``--quiet`` drops it).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,18 +36,25 @@ DIFF_MAX_LINES = 12
 
 
 class Sources:
-    """File texts read once per report (for code frames and fix diffs)."""
+    """File texts read once per report (for code frames and fix diffs).
 
-    def __init__(self, root: Path) -> None:
+    ``contents`` (path -> bytes) wins over the file on disk: with ``--staged`` the staged
+    version is what was reviewed.
+    """
+
+    def __init__(self, root: Path, contents: Mapping[str, bytes] | None = None) -> None:
         self.root = root
+        self.contents = contents or {}
         self._texts: dict[str, str | None] = {}
 
     def text(self, path: str) -> str | None:
         """The file's text as the engine decoded it, or None when it cannot be read."""
         if path not in self._texts:
             try:
-                data = (self.root / path).read_text(encoding="utf-8", errors="replace")
-                self._texts[path] = data.removeprefix("\ufeff")
+                data = self.contents.get(path)
+                raw = data if data is not None else (self.root / path).read_bytes()
+                text = raw.decode("utf-8", errors="replace")
+                self._texts[path] = text.removeprefix("\ufeff")
             except OSError:
                 self._texts[path] = None
         return self._texts[path]
@@ -157,7 +165,7 @@ def summary_line(result: Result) -> str:
 
 def render(result: Result, ctx: ReportContext) -> str:
     """The whole text report."""
-    sources = Sources(ctx.root)
+    sources = Sources(ctx.root, ctx.contents)
     colour = ctx.color
     lines: list[str] = []
     for f in result.findings:
