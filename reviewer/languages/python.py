@@ -9,6 +9,7 @@ import re
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 from reviewer.findings import Finding, Fix, Severity, Span
@@ -105,6 +106,54 @@ class PyContext:
         """True inside ``if __name__ == "__main__":``."""
         return any(is_main_guard(a) for a in self.ancestors(node))
 
+    # -- name scopes ---------------------------------------------------------------------
+    @cached_property
+    def _bindings(self) -> dict[ast.AST, Bindings]:
+        return {}
+
+    def bindings(self, scope: ast.AST) -> Bindings:
+        """The names a function, lambda, class or comprehension binds (cached)."""
+        found = self._bindings.get(scope)
+        if found is None:
+            found = self._bindings[scope] = scope_bindings(scope)
+        return found
+
+    def scopes(self, node: ast.AST) -> Iterable[ast.AST]:
+        """The scopes ``node`` is evaluated in, innermost first, the Module last.
+
+        Defaults, annotations and decorators belong to the scope around their function,
+        and a comprehension's first iterable to the scope around the comprehension.
+        """
+        child, grandchild = node, node
+        for a in self.ancestors(node):
+            if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inside = any(child is s for s in a.body)
+            elif isinstance(a, ast.Lambda):
+                inside = child is a.body
+            elif isinstance(a, _COMPREHENSIONS):
+                inside = not (child is a.generators[0] and grandchild is a.generators[0].iter)
+            else:
+                inside = isinstance(a, ast.Module)
+            if inside:
+                yield a
+            child, grandchild = a, child
+
+    def resolve(self, name: str, node: ast.AST) -> ast.AST:
+        """The scope whose binding of ``name`` is seen at ``node`` (the Module: a global)."""
+        innermost = True
+        for scope in self.scopes(node):
+            if isinstance(scope, ast.Module):
+                return scope
+            if isinstance(scope, ast.ClassDef) and not innermost:
+                continue  # class bodies are not visible from nested scopes
+            innermost = False
+            b = self.bindings(scope)
+            if name in b.declared_global:
+                return self.tree
+            if name in b.local:
+                return scope
+        return self.tree
+
     # -- reporting -----------------------------------------------------------------------
     def report(
         self,
@@ -131,6 +180,100 @@ class PyContext:
             fix=fix,
             symbol=self.scope_name(node) if isinstance(node, ast.AST) else "",
         )
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, *_COMPREHENSIONS)
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """Names bound in one scope.
+
+    ``assigned``: every name the scope binds; ``local``: those not declared global or
+    nonlocal (the scope's own variables).
+    """
+
+    assigned: frozenset[str]
+    local: frozenset[str]
+    declared_global: frozenset[str]
+    declared_nonlocal: frozenset[str]
+
+
+def scope_bindings(scope: ast.AST) -> Bindings:
+    """The names bound directly in a function, lambda, class or comprehension scope."""
+    local: set[str] = set()
+    glob: set[str] = set()
+    nonloc: set[str] = set()
+    stack: list[ast.AST] = []
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = scope.args
+        params = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+        local.update(p.arg for p in params if p is not None)
+        stack.extend(scope.body if isinstance(scope.body, list) else [scope.body])
+    elif isinstance(scope, ast.ClassDef):
+        stack.extend(scope.body)
+    elif isinstance(scope, _COMPREHENSIONS):
+        stack.extend(g.target for g in scope.generators)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                local.add(node.id)
+            continue
+        if isinstance(node, ast.Global):
+            glob.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            nonloc.update(node.names)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            local.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            local.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            local.add(node.rest)
+        if isinstance(node, _NESTED_SCOPES):
+            stack.extend(_outer_parts(node))
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return Bindings(frozenset(local), frozenset(local - glob - nonloc), frozenset(glob),
+                    frozenset(nonloc))
+
+
+def _outer_parts(node: ast.AST) -> list[ast.AST]:
+    """The parts of a nested scope evaluated (or bound) in the scope around it."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        # The name itself is bound around it; represent it as a stored Name.
+        parts: list[ast.AST] = [ast.Name(id=node.name, ctx=ast.Store()), *node.decorator_list]
+        if isinstance(node, ast.ClassDef):
+            return [*parts, *node.bases, *node.keywords]
+        return [*parts, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+    if isinstance(node, ast.Lambda):
+        return [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+    if isinstance(node, _COMPREHENSIONS):
+        # The first iterable, and := targets (they bind in the enclosing scope).
+        walrus = [n.target for n in ast.walk(node) if isinstance(n, ast.NamedExpr)]
+        return [node.generators[0].iter, *walrus]
+    return []
+
+
+# Fields that never hold a child node worth indexing: names and flags (strings, ints),
+# and the expression-context / operator singletons that CPython shares between nodes.
+_NOT_CHILDREN = frozenset({
+    "ctx", "op", "ops", "id", "name", "asname", "attr", "arg", "module", "level", "is_async",
+    "conversion", "kind", "type_comment", "simple", "tag", "rest", "kwd_attrs",
+})
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+_position = operator.attrgetter("lineno", "col_offset")
+
+
+def _child_fields(cls: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold nodes, reversed (the walk pops in order)."""
+    if issubclass(cls, (ast.Constant, ast.Global, ast.Nonlocal, ast.MatchSingleton)):
+        fields: tuple[str, ...] = ()
+    else:
+        fields = tuple(f for f in reversed(cls._fields) if f not in _NOT_CHILDREN)
+    _CHILD_FIELDS[cls] = fields
+    return fields
 
 
 def node_span(node: ast.AST) -> Span:

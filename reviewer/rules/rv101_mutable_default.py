@@ -9,21 +9,102 @@ from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import FunctionNode, PyContext, dotted_name
 from reviewer.rules.base import Invalid, Rule
 
-MUTABLE_CALLS = frozenset(
-    {
-        "list", "dict", "set", "bytearray",
-        "collections.defaultdict", "defaultdict", "collections.OrderedDict", "OrderedDict",
-        "collections.deque", "deque", "collections.Counter", "Counter",
-    }
+_COLLECTIONS = (
+    "defaultdict", "OrderedDict", "deque", "Counter", "ChainMap", "UserDict", "UserList",
 )
+MUTABLE_CALLS = frozenset(
+    {"list", "dict", "set", "bytearray", *_COLLECTIONS, *(f"collections.{n}" for n in _COLLECTIONS)}
+)
+# Base classes that make a class's instances mutable containers.
+MUTABLE_BASES = MUTABLE_CALLS | frozenset(
+    f"{prefix}{n}"
+    for prefix in ("", "typing.")
+    for n in ("Dict", "List", "Set", "DefaultDict", "Deque", "MutableMapping", "MutableSequence",
+              "MutableSet")
+) | frozenset({"collections.abc.MutableMapping", "collections.abc.MutableSequence",
+               "collections.abc.MutableSet"})
 MUTABLE_NODES = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def is_mutable(node: ast.expr) -> bool:
-    """A list/dict/set display or comprehension, or a call building a mutable container."""
+def is_mutable(node: ast.expr, classes: frozenset[str] = frozenset()) -> bool:
+    """A list/dict/set display or comprehension, or a call building a mutable container.
+
+    ``classes``: names of module classes whose instances are mutable containers.
+    """
     if isinstance(node, MUTABLE_NODES):
         return True
-    return isinstance(node, ast.Call) and dotted_name(node.func) in MUTABLE_CALLS
+    if not isinstance(node, ast.Call):
+        return False
+    name = dotted_name(node.func)
+    return name in MUTABLE_CALLS or name in classes
+
+
+def mutable_classes(tree: ast.Module) -> frozenset[str]:
+    """Top-level classes deriving (directly or through each other) from a mutable container."""
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name in found:
+                continue
+            for base in cls.bases:
+                name = dotted_name(base.value if isinstance(base, ast.Subscript) else base)
+                if name in MUTABLE_BASES or name in found:
+                    found.add(cls.name)
+                    changed = True
+                    break
+    return frozenset(found)
+
+
+def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, ast.expr]:
+    """Module-level names whose every module-level binding is a mutable container.
+
+    Maps each name to the value of its (last) binding. A name also bound any other way at
+    module level (imported, defined, unpacked, bound by ``for``/``with``...) is left out.
+    """
+    good: dict[str, ast.expr] = {}
+    bad: set[str] = set()
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign) and is_mutable(node.value, classes):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    good[target.id] = node.value
+                else:
+                    stack.append(target)
+            stack.append(node.value)
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.value is not None
+            and is_mutable(node.value, classes)
+        ):
+            good[node.target.id] = node.value
+        elif isinstance(node, ast.AugAssign):
+            stack.append(node.value)  # ``X += [...]`` keeps X's kind
+        elif isinstance(node, ast.AnnAssign) and node.value is None:
+            continue  # a bare annotation binds nothing
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bad.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bad.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, _SCOPE_NODES):
+            if not isinstance(node, ast.Lambda):
+                bad.add(node.name)
+        else:
+            if isinstance(node, ast.ExceptHandler) and node.name:
+                bad.add(node.name)
+            stack.extend(ast.iter_child_nodes(node))
+    return {name: value for name, value in good.items() if name not in bad}
+
+
+def _is_namedtuple(cls: ast.ClassDef) -> bool:
+    return any(dotted_name(b) in ("NamedTuple", "typing.NamedTuple") for b in cls.bases)
 
 
 class MutableDefaultArgument(Rule):
@@ -33,6 +114,12 @@ class MutableDefaultArgument(Rule):
     a default is therefore one object shared by all calls: appending to it in one call
     changes the default seen by the next. This is hidden shared state. Use ``None`` and
     create the object inside the function.
+
+    Also flagged: a default naming a module-level list/dict/set (the module and every call
+    share it), instances of classes in the same module that derive from a mutable container,
+    and mutable field defaults of ``typing.NamedTuple`` classes (shared by every instance).
+    Only literal displays, comprehensions and known constructors count; an arbitrary call
+    (``make_config()``) is not assumed to return a fresh mutable object.
     """
 
     id = "RV101"
@@ -47,6 +134,19 @@ class MutableDefaultArgument(Rule):
         "def f(items=None):\n    items = [] if items is None else items\n",
         "def f(items=()):\n    return items\n",
         "def f(n=0, name='x', flag=frozenset()):\n    return n\n",
+        # A constant tuple at module level is fine; so is a name rebound to something else.
+        "LIMITS = (1, 2)\ndef f(limits=LIMITS):\n    return limits\n",
+        "DEFAULTS = []\nDEFAULTS = tuple(DEFAULTS)\ndef f(d=DEFAULTS):\n    return d\n",
+        # The default names a local of the enclosing function, not the module-level list.
+        "CACHE = []\ndef outer(CACHE):\n    def inner(c=CACHE):\n        return c\n"
+        "    return inner\n",
+        # Immutable NamedTuple fields, and a dataclass with a factory.
+        "from typing import NamedTuple\nclass P(NamedTuple):\n    tags: tuple = ()\n"
+        "    frozen: frozenset = frozenset()\n",
+        "from dataclasses import dataclass, field\n@dataclass\nclass C:\n"
+        "    items: list = field(default_factory=list)\n",
+        # A class that is not a NamedTuple: class attributes are not argument defaults.
+        "class Config:\n    plugins: list = []\n",
     ]
     INVALID = [
         Invalid(
@@ -77,27 +177,91 @@ class MutableDefaultArgument(Rule):
             ),
         ),
         Invalid("lam = lambda acc=[]: acc\n", line=1),
+        Invalid(
+            "import collections\nasync def f(q=collections.deque()):\n    return q\n",
+            line=2,
+            fixed=(
+                "import collections\nasync def f(q=None):\n    if q is None:\n"
+                "        q = collections.deque()\n    return q\n"
+            ),
+        ),
+        # Multi-line signature: reported on the default itself.
+        Invalid("def f(\n    a,\n    b={k: 1 for k in 'ab'},\n):\n    return b\n", line=3),
+        Invalid("REGISTRY = {}\ndef register(name, into=REGISTRY):\n    into[name] = 1\n", line=2),
+        Invalid(
+            "class Store(dict):\n    pass\nclass Big(Store):\n    pass\n"
+            "def f(store=Big()):\n    return store\n",
+            line=5,
+        ),
+        Invalid(
+            "import typing\nclass P(typing.NamedTuple):\n    name: str = 'x'\n"
+            "    tags: list[str] = []\n",
+            line=4,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
+        classes = mutable_classes(ctx.tree)
+        globals_ = module_mutables(ctx.tree, classes)
         for fn in ctx.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
             args = fn.args  # type: ignore[attr-defined]
             positional = [*args.posonlyargs, *args.args]
-            pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+            pairs = list(
+                zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True)
+            )
+            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                      if d is not None]
             for arg, default in pairs:
-                if not is_mutable(default):
+                if is_mutable(default, classes):
+                    fix = None
+                    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        fix = self._fix(ctx, fn, arg, default)
+                    yield ctx.report(
+                        self,
+                        default,
+                        f"Mutable default argument {arg.arg}={ctx.segment(default)}:"
+                        " the default object is shared between calls.",
+                        fix=fix,
+                    )
+                elif self._is_module_mutable(ctx, default, globals_):
+                    yield ctx.report(
+                        self,
+                        default,
+                        f"Mutable default argument {arg.arg}={ctx.segment(default)}: the"
+                        " module-level object is shared between calls and with the module.",
+                    )
+        yield from self._namedtuple_fields(ctx, classes, globals_)
+
+    @staticmethod
+    def _is_module_mutable(
+        ctx: PyContext, node: ast.expr, globals_: dict[str, ast.expr]
+    ) -> bool:
+        return (
+            isinstance(node, ast.Name)
+            and node.id in globals_
+            and ctx.resolve(node.id, node) is ctx.tree
+        )
+
+    def _namedtuple_fields(
+        self, ctx: PyContext, classes: frozenset[str], globals_: dict[str, ast.expr]
+    ) -> Iterator[Finding]:
+        """``typing.NamedTuple`` field defaults are shared by every instance too."""
+        for cls in ctx.nodes(ast.ClassDef):
+            if not isinstance(cls, ast.ClassDef) or not _is_namedtuple(cls):
+                continue
+            for stmt in cls.body:
+                if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
                     continue
-                fix = None
-                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    fix = self._fix(ctx, fn, arg, default)
-                yield ctx.report(
-                    self,
-                    default,
-                    f"Mutable default argument {arg.arg}={ctx.segment(default)}:"
-                    " the default object is shared between calls.",
-                    fix=fix,
-                )
+                value = stmt.value
+                if value is not None and (
+                    is_mutable(value, classes) or self._is_module_mutable(ctx, value, globals_)
+                ):
+                    yield ctx.report(
+                        self,
+                        value,
+                        f"Mutable NamedTuple field default {stmt.target.id}="
+                        f"{ctx.segment(value)}: the object is shared by every instance.",
+                    )
 
     def _fix(
         self, ctx: PyContext, fn: FunctionNode, arg: ast.arg, default: ast.expr

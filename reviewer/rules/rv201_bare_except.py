@@ -1,0 +1,73 @@
+"""RV201: bare ``except:``."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from reviewer.findings import Finding, Severity, Span
+from reviewer.languages.python import PyContext
+from reviewer.rules.base import Invalid, Rule
+from reviewer.rules.rv202_broad_except import always_raises
+
+
+class BareExcept(Rule):
+    """A bare ``except:`` catches every exception, including ``KeyboardInterrupt``.
+
+    ``except:`` also catches ``SystemExit``, ``KeyboardInterrupt`` and ``GeneratorExit``:
+    Ctrl-C stops working, ``sys.exit()`` is ignored, and every bug in the ``try`` block is
+    treated like the failure the author had in mind. Name the exceptions the code can
+    raise, or at least write ``except Exception:``.
+
+    A handler that always ends in ``raise`` (clean up, then re-raise) is not flagged unless
+    ``allow_reraise`` is off: it cannot swallow anything.
+    """
+
+    id = "RV201"
+    slug = "bare-except"
+    principle = "handle-exceptions"
+    severity = Severity.MEDIUM
+    message = "Bare except: also catches KeyboardInterrupt and SystemExit; name the exceptions."
+    counterparts = {"ruff": "E722", "pylint": "bare-except"}
+    options = {"allow_reraise": True}
+    tags = ("error-handling", "correctness")
+    VALID = [
+        "try:\n    run()\nexcept ValueError:\n    recover()\n",
+        "try:\n    run()\nexcept Exception:\n    recover()\n",
+        "try:\n    run()\nexcept:\n    rollback()\n    raise\n",
+        "try:\n    run()\nexcept:\n    raise RuntimeError('run failed')\n",
+        "try:\n    run()\nfinally:\n    cleanup()\n",
+    ]
+    INVALID = [
+        Invalid("try:\n    run()\nexcept:\n    pass\n", line=3),
+        # The bare handler after typed ones.
+        Invalid(
+            "try:\n    run()\nexcept ValueError:\n    recover()\nexcept:\n    log('?')\n", line=5
+        ),
+        Invalid(
+            "async def f():\n    for x in xs:\n        try:\n            await run(x)\n"
+            "        except:\n            continue\n",
+            line=5,
+        ),
+        # A re-raise on one path only still swallows on the other.
+        Invalid(
+            "try:\n    run()\nexcept:\n    if strict:\n        raise\n    recover()\n", line=3
+        ),
+        Invalid(
+            "try:\n    run()\nexcept:\n    rollback()\n    raise\n",
+            line=3,
+            options={"allow_reraise": False},
+        ),
+    ]
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        allow_reraise = self.settings["allow_reraise"]
+        for handler in ctx.nodes(ast.ExceptHandler):
+            assert isinstance(handler, ast.ExceptHandler)
+            if handler.type is not None:
+                continue
+            if allow_reraise and always_raises(handler.body):
+                continue
+            col = handler.col_offset + 1
+            keyword = Span(handler.lineno, col, handler.lineno, col + len("except"))
+            yield ctx.report(self, handler).with_(span=keyword)
