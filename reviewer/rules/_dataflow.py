@@ -1,0 +1,543 @@
+"""A little data flow for the security rules: import aliases, name bindings and constants.
+
+The security rules ask one question again and again: can the value reaching this sink be
+anything but a constant? "A constant command is not an injection." This module answers it
+with a deliberately small analysis:
+
+* **imports**: ``from pickle import loads as lp`` makes ``lp`` mean ``pickle.loads``;
+* **bindings**: every name bound in each scope (module, function, lambda, class,
+  comprehension) with the expression it was bound to. Flow-insensitive: a name is constant
+  only when *every* binding in its scope is constant, wherever it sits (so a later
+  ``cmd = input()`` taints an earlier ``cmd = "ls"``). ``global``/``nonlocal`` move a
+  function's bindings to the scope they name;
+* **constants**: literals, displays and f-strings of constants, operators, ``%``,
+  ``.format()``/``.join()`` and other str methods, a few pure builtins, subscripts of
+  constants, names bound only to constants, and loop variables over constant iterables.
+
+Parameters, attributes, calls to unknown functions and names bound by ``import``, ``with``
+or ``except`` are not constant. The analysis is built lazily, once per file, and only when
+a rule finds a candidate sink, so files without sinks pay nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from reviewer.languages.python import dotted_name
+
+if TYPE_CHECKING:
+    from reviewer.languages.python import PyContext
+
+# A binding: the expression whose constancy decides the name's (None: never constant).
+Binding = ast.expr | None
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+# str/bytes methods whose result is constant when the receiver and arguments are.
+STR_METHODS = frozenset(
+    {
+        "format", "join", "replace", "strip", "lstrip", "rstrip", "lower", "upper", "title",
+        "capitalize", "casefold", "swapcase", "encode", "decode", "zfill", "center", "ljust",
+        "rjust", "removeprefix", "removesuffix", "expandtabs", "split", "rsplit", "splitlines",
+        "format_map",
+    }
+)
+# Pure functions whose result is constant when every argument is.
+PURE_CALLS = frozenset(
+    {
+        "str", "int", "float", "bool", "bytes", "tuple", "list", "dict", "set", "frozenset",
+        "len", "repr", "abs", "min", "max", "sorted", "chr", "ord", "hex", "oct", "round",
+        "os.path.join", "posixpath.join", "ntpath.join", "os.path.basename", "os.path.dirname",
+        "shlex.quote", "shlex.join", "shlex.split",
+    }
+)
+_MAX_DEPTH = 40
+
+
+@dataclass
+class Scope:
+    """One Python scope and the names bound in it."""
+
+    node: ast.AST
+    parent: Scope | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    globals_: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.node, ast.ClassDef)
+
+    def bind(self, name: str, value: Binding) -> None:
+        self.bindings.setdefault(name, []).append(value)
+
+
+class _Binder(ast.NodeVisitor):
+    """One pass over a module collecting the scopes and their bindings."""
+
+    def __init__(self, module: ast.Module) -> None:
+        self.module = Scope(module, None)
+        self.scopes: dict[ast.AST, Scope] = {module: self.module}
+        self.current = self.module
+
+    # -- helpers -------------------------------------------------------------------------
+    def _enter(self, node: ast.AST) -> Scope:
+        scope = Scope(node, self.current)
+        self.scopes[node] = scope
+        return scope
+
+    def _bind_target(self, target: ast.expr, value: Binding, scope: Scope | None = None) -> None:
+        scope = scope or self.current
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, value)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, value, scope)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            pairs = _unpack(target, value)
+            for sub, sub_value in pairs:
+                self._bind_target(sub, sub_value, scope)
+        # Attributes and subscripts bind no name.
+
+    def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
+        for n in nodes:
+            if n is not None:
+                self.visit(n)
+
+    def _function_scope(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        args = node.args
+        self._visit_all([*args.defaults, *args.kw_defaults])
+        outer = self.current
+        self.current = self._enter(node)
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if a is not None:
+                self.current.bind(a.arg, None)
+        if isinstance(node, ast.Lambda):
+            self.visit(node.body)
+        else:
+            self._visit_all(node.body)
+        self.current = outer
+
+    # -- scopes --------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._def(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._def(node)
+
+    def _def(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._visit_all(node.decorator_list)
+        self.current.bind(node.name, None)
+        self._function_scope(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._function_scope(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._visit_all([*node.decorator_list, *node.bases, *(k.value for k in node.keywords)])
+        self.current.bind(node.name, None)
+        outer = self.current
+        self.current = self._enter(node)
+        self._visit_all(node.body)
+        self.current = outer
+
+    def _comprehension(self, node: ast.AST, elements: list[ast.expr]) -> None:
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        self.visit(generators[0].iter)  # evaluated in the enclosing scope
+        outer = self.current
+        self.current = self._enter(node)
+        for i, gen in enumerate(generators):
+            if i:
+                self.visit(gen.iter)
+            self._bind_target(gen.target, gen.iter)
+            self._visit_all(gen.ifs)
+        self._visit_all(elements)
+        self.current = outer
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, [node.elt])
+
+    def visit_SetComp(self, node: ast.SetComp) -> None:
+        self._comprehension(node, [node.elt])
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
+        self._comprehension(node, [node.elt])
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, [node.key, node.value])
+
+    # -- bindings ------------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._bind_target(target, node.value)
+            self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self._bind_target(node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        # x += v is constant when x (its other bindings) and v are.
+        self.visit(node.value)
+        self._bind_target(node.target, node.value)
+        self.visit(node.target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        scope = self.current
+        while isinstance(scope.node, _COMPREHENSIONS) and scope.parent is not None:
+            scope = scope.parent
+        self._bind_target(node.target, node.value, scope)
+
+    def visit_For(self, node: ast.For) -> None:
+        self._for(node)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._for(node)
+
+    def _for(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._bind_target(node.target, node.iter)  # an element of a constant is constant
+        self._visit_all([*node.body, *node.orelse])
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        self.visit(node.context_expr)
+        if node.optional_vars is not None:
+            self._bind_target(node.optional_vars, None)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.current.bind(node.name, None)
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.current.bind(alias.asname or alias.name.split(".")[0], None)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self.current.bind(alias.asname or alias.name, None)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.current.globals_.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.current.nonlocals.update(node.names)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        if node.name:
+            self.current.bind(node.name, None)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        if node.name:
+            self.current.bind(node.name, None)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        if node.rest:
+            self.current.bind(node.rest, None)
+        self.generic_visit(node)
+
+    def finish(self) -> dict[ast.AST, Scope]:
+        """Move the bindings of ``global``/``nonlocal`` names to the scope they name."""
+        for scope in self.scopes.values():
+            for name in scope.globals_ | scope.nonlocals:
+                moved = scope.bindings.pop(name, [])
+                if name in scope.globals_:
+                    target: Scope | None = self.module
+                else:
+                    target = _outer_function(scope, name)
+                if target is not None:
+                    for value in moved:
+                        target.bind(name, value)
+        return self.scopes
+
+
+def _unpack(target: ast.Tuple | ast.List, value: Binding) -> list[tuple[ast.expr, Binding]]:
+    """Pair the elements of a destructuring target with the values they receive."""
+    elts = target.elts
+    if (
+        isinstance(value, (ast.Tuple, ast.List))
+        and len(value.elts) == len(elts)
+        and not any(isinstance(e, ast.Starred) for e in (*elts, *value.elts))
+    ):
+        return list(zip(elts, value.elts, strict=True))
+    # Any other shape: each name gets a part of the value, constant if the whole value is.
+    return [(e, value) for e in elts]
+
+
+def _outer_function(scope: Scope, name: str) -> Scope | None:
+    s = scope.parent
+    while s is not None:
+        if isinstance(s.node, _FUNCTIONS) and name in s.bindings:
+            return s
+        s = s.parent
+    return None
+
+
+class Flow:
+    """The data-flow facts of one file (use :func:`flow` to get the cached instance)."""
+
+    def __init__(self, ctx: PyContext) -> None:
+        self.ctx = ctx
+        self._memo: dict[tuple[int, str, frozenset[str]], bool] = {}
+        self._active: set[tuple[int, str, frozenset[str]]] = set()
+
+    # -- imports -------------------------------------------------------------------------
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Local name -> the qualified name it was imported as (whole file)."""
+        found: dict[str, str] = {}
+        for node in self.ctx.nodes(ast.Import, ast.ImportFrom):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        found[alias.asname] = alias.name
+                    else:
+                        head = alias.name.split(".")[0]
+                        found[head] = head
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    if alias.name != "*":
+                        found[alias.asname or alias.name] = f"{module}.{alias.name}"
+        return found
+
+    def qualified_name(self, node: ast.AST) -> str:
+        """``a.b.c`` with the head resolved through the file's imports ('' if not a name)."""
+        name = dotted_name(node)
+        if not name:
+            return ""
+        head, dot, rest = name.partition(".")
+        real = self.imports.get(head)
+        if real is None:
+            return name
+        return f"{real}{dot}{rest}"
+
+    # -- scopes and bindings -------------------------------------------------------------
+    @cached_property
+    def scopes(self) -> dict[ast.AST, Scope]:
+        binder = _Binder(self.ctx.tree)
+        binder.visit(self.ctx.tree)
+        return binder.finish()
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        """The innermost scope a node is evaluated in."""
+        scopes = self.scopes
+        for a in self.ctx.ancestors(node):
+            scope = scopes.get(a)
+            if scope is not None:
+                return scope
+        return scopes[self.ctx.tree]
+
+    def bindings(self, name: ast.Name) -> list[Binding] | None:
+        """What ``name`` can be bound to where it is used (None: bound nowhere in the file)."""
+        scope: Scope | None = self.scope_of(name)
+        first = True
+        while scope is not None:
+            # A class body's names are not visible from the functions nested in it.
+            if (first or not scope.is_class) and name.id in scope.bindings:
+                return scope.bindings[name.id]
+            first = False
+            scope = scope.parent
+        return None
+
+    def is_builtin(self, name: ast.Name) -> bool:
+        """True when ``name`` is not bound anywhere visible (so it is the builtin)."""
+        return self.bindings(name) is None
+
+    # -- constants -----------------------------------------------------------------------
+    def is_constant(self, expr: ast.AST, sanitizers: frozenset[str] = frozenset()) -> bool:
+        """Whether ``expr`` can only evaluate to a constant (or a sanitizer's output)."""
+        return self._const(expr, sanitizers, 0)
+
+    def _const(self, e: ast.AST, sanitizers: frozenset[str], depth: int) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        d = depth + 1
+        if isinstance(e, ast.Constant):
+            return True
+        if isinstance(e, ast.Name):
+            return self._name_const(e, sanitizers, d)
+        if isinstance(e, ast.Call):
+            return self._call_const(e, sanitizers, d)
+        parts = _value_parts(e)
+        return parts is not None and all(self._const(c, sanitizers, d) for c in parts)
+
+    def _name_const(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
+        bound = self.bindings(name)
+        if not bound:
+            return False
+        key = (id(bound), name.id, sanitizers)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return True  # a cycle (x += "a"): the other bindings decide
+        self._active.add(key)
+        try:
+            result = all(b is not None and self._const(b, sanitizers, depth) for b in bound)
+        finally:
+            self._active.discard(key)
+        if not self._active:
+            self._memo[key] = result
+        return result
+
+    def _call_const(self, call: ast.Call, sanitizers: frozenset[str], depth: int) -> bool:
+        func = call.func
+        qualified = self.qualified_name(func)
+        if qualified in sanitizers:
+            return True
+        args: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+        if qualified in PURE_CALLS:
+            if isinstance(func, ast.Name) and "." not in qualified and not self.is_builtin(func):
+                return False  # a builtin's name rebound in this file
+        elif isinstance(func, ast.Attribute) and func.attr in STR_METHODS:
+            args.append(func.value)
+        else:
+            return False
+        return all(self._const(a, sanitizers, depth) for a in args)
+
+    # -- truthiness ----------------------------------------------------------------------
+    def truthiness(self, expr: ast.expr, depth: int = 0) -> bool | None:
+        """True/False when ``expr`` is provably truthy/falsy, None when unknown."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Constant):
+            return bool(expr.value)
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return bool(expr.elts)
+        if isinstance(expr, ast.Dict):
+            return bool(expr.keys)
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self.truthiness(expr.operand, depth + 1)
+            return None if inner is None else not inner
+        if isinstance(expr, ast.Name):
+            bound = self.bindings(expr)
+            if not bound or any(b is None or b is expr for b in bound):
+                return None
+            values = {self.truthiness(b, depth + 1) for b in bound if b is not None}
+            return values.pop() if len(values) == 1 else None
+        return None
+
+
+def _value_parts(e: ast.AST) -> list[ast.AST] | None:
+    """The sub-expressions that decide whether a compound expression is constant.
+
+    None for an expression kind that is never constant (attributes, calls are handled
+    elsewhere, lambdas, awaits, comprehensions...).
+    """
+    if isinstance(e, ast.JoinedStr):
+        return list(e.values)
+    if isinstance(e, ast.FormattedValue):
+        return [e.value] if e.format_spec is None else [e.value, e.format_spec]
+    if isinstance(e, ast.BinOp):
+        return [e.left, e.right]
+    if isinstance(e, ast.UnaryOp):
+        return [e.operand]
+    if isinstance(e, ast.BoolOp):
+        return list(e.values)
+    if isinstance(e, ast.Compare):
+        return [e.left, *e.comparators]
+    if isinstance(e, ast.IfExp):
+        return [e.body, e.orelse]  # the test only picks which constant
+    if isinstance(e, (ast.Tuple, ast.List, ast.Set)):
+        return list(e.elts)
+    if isinstance(e, ast.Dict):
+        return [*(k for k in e.keys if k is not None), *e.values]
+    if isinstance(e, ast.Starred):
+        return [e.value]
+    if isinstance(e, ast.Subscript):
+        return [e.value, e.slice]
+    if isinstance(e, ast.Slice):
+        return [p for p in (e.lower, e.upper, e.step) if p is not None]
+    return None
+
+
+_CACHE: weakref.WeakKeyDictionary[PyContext, Flow] = weakref.WeakKeyDictionary()
+
+
+def flow(ctx: PyContext) -> Flow:
+    """The (cached) data-flow facts of a parsed file."""
+    found = _CACHE.get(ctx)
+    if found is None:
+        found = _CACHE[ctx] = Flow(ctx)
+    return found
+
+
+# -- strings -------------------------------------------------------------------------------
+# A statement at the start of the text (any case), or SQL keywords in capitals anywhere.
+_SQL_START = re.compile(
+    r"^\s*\(?\s*(?:"
+    r"select\s+\S.*?\s+from\s|"
+    r"insert\s+(?:or\s+\w+\s+)?into\s|replace\s+into\s|delete\s+from\s|"
+    r"update\s+[\w.\"`\[\]]+\s+set\s|merge\s+into\s|upsert\s+into\s|"
+    r"with\s+(?:recursive\s+)?\w+\s*(?:\([^)]*\)\s*)?as\s*\(|"
+    r"(?:create|drop|alter|truncate)\s+(?:temp(?:orary)?\s+)?(?:table|view|index|database|schema)\s"
+    r")",
+    re.IGNORECASE | re.DOTALL,
+)
+_SQL_CAPS = re.compile(
+    r"\bSELECT\s.*?\bFROM\s|\bINSERT\s+INTO\s|\bDELETE\s+FROM\s|\bUPDATE\s+\S+\s+SET\s"
+    r"|^\s*(?:WHERE|AND|OR|ORDER\s+BY|GROUP\s+BY|LIMIT|VALUES|SET|FROM|JOIN|"
+    r"(?:LEFT|RIGHT|INNER|OUTER)\s+JOIN|HAVING)\s",
+    re.DOTALL,
+)
+
+
+def is_sqlish(text: str) -> bool:
+    """Whether a string looks like (a piece of) an SQL statement.
+
+    A statement at the start of the text in any case (``select * from t where ...``,
+    ``INSERT INTO``, ``UPDATE t SET``, ``DELETE FROM``, ``WITH x AS (``, DDL), or SQL
+    keywords written in capitals (``... WHERE id = ``). Lower-case English such as
+    "please select a file from the list" does not count.
+    """
+    return bool(_SQL_START.search(text) or _SQL_CAPS.search(text))
+
+
+def literal_text(expr: ast.AST) -> str:
+    """The literal text of a string-building expression, other parts shown as `` ? ``.
+
+    Follows ``+`` chains and f-strings: ``"SELECT " + cols + " FROM t"`` gives
+    ``"SELECT  ?  FROM t"``, which :func:`is_sqlish` can judge as a whole.
+    """
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.JoinedStr):
+        return "".join(literal_text(v) for v in expr.values)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return literal_text(expr.left) + literal_text(expr.right)
+    return " ? "
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    """The value of keyword argument ``name`` in a call, or None."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    """The argument given at ``position`` or as keyword ``name`` (None when absent)."""
+    if len(call.args) > position and not any(
+        isinstance(a, ast.Starred) for a in call.args[: position + 1]
+    ):
+        return call.args[position]
+    return keyword(call, name)
+
+
+def calls(ctx: PyContext) -> Iterator[ast.Call]:
+    """Every call in the file, in document order."""
+    for node in ctx.nodes(ast.Call):
+        if isinstance(node, ast.Call):
+            yield node

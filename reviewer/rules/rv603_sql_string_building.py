@@ -1,0 +1,219 @@
+"""RV603: SQL built by string formatting or concatenation from non-constant parts."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from reviewer.findings import Finding, Severity
+from reviewer.languages.python import PyContext
+from reviewer.rules._dataflow import Flow, argument, calls, flow, is_sqlish, literal_text
+from reviewer.rules.base import Invalid, Rule
+
+# Methods and functions that run (or wrap) the SQL text given as their first argument.
+SINK_METHODS = frozenset(
+    {"execute", "executemany", "executescript", "raw", "extra", "mogrify", "read_sql",
+     "read_sql_query"}
+)
+SINK_FUNCTIONS = frozenset(
+    {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text",
+     "django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
+)
+# Django QuerySet.extra() arguments that are SQL: keyword -> position.
+EXTRA_SQL_ARGS = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
+SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
+FORMAT_METHODS = frozenset({"format", "format_map", "replace"})
+
+
+def building_text(node: ast.AST) -> str | None:
+    """The literal SQL-candidate text of a string-building expression, None if it is not one.
+
+    ``"..." % x``, ``"..." + x``, f-strings and ``"...".format(x)``/``.replace(a, x)``.
+    """
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        text = literal_text(node.left)
+        return None if text == " ? " else text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        text = literal_text(node)
+        return None if not text.replace(" ? ", "") else text
+    if isinstance(node, ast.JoinedStr):
+        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
+            return None
+        return literal_text(node)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in FORMAT_METHODS
+    ):
+        text = literal_text(node.func.value)
+        return None if text == " ? " else text
+    return None
+
+
+class SqlStringBuilding(Rule):
+    """An SQL statement is built by formatting or concatenating non-constant values.
+
+    Splicing a value into SQL text with ``%``, ``+``, ``.format()`` or an f-string lets a
+    quote in that value end the literal and change the statement: SQL injection (CWE-89).
+    Pass the values as parameters instead (``cursor.execute("... WHERE id = %s", (id,))``,
+    SQLAlchemy ``text()`` with bind parameters, Django ``params=``). Identifiers that cannot
+    be parameters (table or column names) must come from an allow-list.
+
+    A string counts as SQL when it starts like a statement (``SELECT ... FROM``, ``INSERT
+    INTO``, ``UPDATE ... SET``, ``DELETE FROM``, ``WITH ... AS (``, DDL) or carries SQL
+    keywords in capitals, or when it is built right inside ``execute()``, ``raw()``,
+    ``text()``, ``RawSQL()`` or ``extra()``. Parts proven constant by the data flow are not
+    an injection and are not reported (``strict = true`` reports them, and any non-literal
+    SQL given to Django's ``RawSQL``/``extra``, as bandit's B608/B610/B611 do). Findings
+    right inside an execute call are high severity, others medium.
+    """
+
+    id = "RV603"
+    slug = "sql-string-building"
+    principle = "validate-input"
+    severity = Severity.HIGH
+    message = "SQL is built from non-constant values by string formatting; use parameters."
+    counterparts = {"bandit": "B608, B610, B611", "ruff": "S608, S610, S611"}
+    options = {"strict": False}
+    tags = ("security", "injection", "external/cwe/cwe-89")
+    security_severity = 8.8
+    VALID = [
+        "def get(cur, uid):\n    cur.execute('SELECT * FROM users WHERE id = %s', (uid,))\n",
+        "TABLE = 'users'\n\ndef count(cur):\n    cur.execute(f'SELECT count(*) FROM {TABLE}')\n",
+        "def msg(name):\n    return 'Please select a file from the list: %s' % name\n",
+        "def f(cur):\n    cols = ', '.join(['a', 'b'])\n"
+        "    cur.execute('SELECT ' + cols + ' FROM t')\n",
+        "print('delete from the cache as the first argument')\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def get(cur, uid):\n    cur.execute(\"SELECT * FROM users WHERE id = '%s'\" % uid)\n",
+            line=2,
+        ),
+        Invalid(
+            "def get(cur, name):\n    q = 'SELECT * FROM users WHERE name = \\'' + name + '\\''\n"
+            "    cur.execute(q)\n",
+            line=2,
+        ),
+        Invalid("def f(cur, table):\n    cur.execute(f'DELETE FROM {table}')\n", line=2),
+        Invalid(
+            "def f(db, col, uid):\n    return db.raw('{} = %s'.format(col), [uid])\n", line=2
+        ),
+        Invalid(
+            "def f(where):\n    return 'UPDATE t SET a = 1 WHERE [X]'.replace('[X]', where)\n",
+            line=2,
+        ),
+        Invalid(
+            "from django.db.models.expressions import RawSQL\n\nsql = '1=1'\n"
+            "User.objects.annotate(val=RawSQL(sql, []))\n",
+            line=4,
+            options={"strict": True},
+        ),
+    ]
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        strict = bool(self.settings["strict"])
+        candidates: dict[ast.AST, bool] = {}  # building node -> inside an execute-like call
+        for node in ctx.nodes(ast.BinOp, ast.JoinedStr, ast.Call):
+            text = building_text(node)
+            if text is None:
+                continue
+            in_sink = _sink_call(ctx, node) is not None
+            if in_sink or is_sqlish(text):
+                candidates[node] = in_sink
+        if not candidates and not strict:
+            return
+        df = flow(ctx)
+        for node, in_sink in candidates.items():
+            if _inside_candidate(ctx, node, candidates):
+                continue
+            constant = df.is_constant(node)
+            if constant and not strict:
+                continue
+            severity = Severity.HIGH if in_sink else Severity.MEDIUM
+            yield ctx.report(
+                self,
+                node,
+                "SQL built by string formatting from "
+                + ("constant parts" if constant else "non-constant values")
+                + "; pass the values as query parameters.",
+                severity=Severity.LOW if constant else severity,
+            )
+        if strict:
+            yield from self._non_literal_django(ctx, df, candidates)
+
+    def _non_literal_django(
+        self, ctx: PyContext, df: Flow, candidates: dict[ast.AST, bool]
+    ) -> Iterator[Finding]:
+        """Strict mode: RawSQL()/extra() given SQL that is not a plain literal."""
+        for call in calls(ctx):
+            name = df.qualified_name(call.func)
+            if name.endswith("RawSQL"):
+                parts = _parts(argument(call, 0, "sql"))
+            elif isinstance(call.func, ast.Attribute) and call.func.attr == "extra":
+                parts = [
+                    p for kw, pos in EXTRA_SQL_ARGS.items() for p in _parts(argument(call, pos, kw))
+                ]
+            else:
+                continue
+            if any(not _is_str(p) and p not in candidates for p in parts):
+                yield ctx.report(
+                    self, call, "SQL given to Django as a non-literal string.",
+                    severity=Severity.LOW,
+                )
+
+
+def _sink_call(ctx: PyContext, node: ast.AST) -> ast.Call | None:
+    """The execute-like call that takes ``node`` as its SQL argument, if any.
+
+    The SQL argument is the first positional one or a ``sql=``/``query=`` keyword; for
+    Django's ``extra()``, the values of its select/where/tables/order_by arguments.
+    """
+    child, contained, kw = node, False, None
+    parent = ctx.parent(node)
+    while isinstance(parent, (ast.Dict, ast.List, ast.Tuple, ast.keyword)):
+        if isinstance(parent, ast.keyword):
+            kw = parent.arg
+        elif isinstance(parent, ast.Dict) and child not in parent.values:
+            return None
+        else:
+            contained = True
+        child, parent = parent, ctx.parent(parent)
+    if not isinstance(parent, ast.Call) or child is parent.func:
+        return None
+    position = parent.args.index(child) if child in parent.args else None
+    func = parent.func
+    if isinstance(func, ast.Attribute) and func.attr == "extra":
+        ok = kw in EXTRA_SQL_ARGS or position in EXTRA_SQL_ARGS.values()
+        return parent if ok else None
+    if contained or not (position == 0 or kw in SQL_KEYWORDS):
+        return None
+    if isinstance(func, ast.Attribute) and func.attr in SINK_METHODS:
+        return parent
+    name = flow(ctx).qualified_name(func)
+    return parent if name in SINK_FUNCTIONS or name.endswith("RawSQL") else None
+
+
+def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:
+    """Part of a larger building expression that is reported instead."""
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, ast.stmt):
+            return False
+        if parent in candidates:
+            return True
+    return False
+
+
+def _parts(expr: ast.expr | None) -> list[ast.expr]:
+    """The SQL pieces of a RawSQL/extra argument (dict values, list elements, or itself)."""
+    if expr is None:
+        return []
+    if isinstance(expr, ast.Dict):
+        return list(expr.values)
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        return list(expr.elts)
+    return [expr]
+
+
+def _is_str(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, str)

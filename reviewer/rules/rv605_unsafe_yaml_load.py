@@ -1,0 +1,111 @@
+"""RV605: yaml.load without a safe loader."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from reviewer.findings import Finding, Severity
+from reviewer.languages.python import PyContext
+from reviewer.rules._dataflow import Flow, argument, calls, flow
+from reviewer.rules.base import Invalid, Rule
+
+SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+UNSAFE_LOADERS = frozenset(
+    {"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader", "FullLoader", "CFullLoader"}
+)
+LOAD_FUNCTIONS = frozenset({"yaml.load", "yaml.load_all"})
+UNSAFE_FUNCTIONS = {
+    "yaml.unsafe_load": "UnsafeLoader", "yaml.unsafe_load_all": "UnsafeLoader",
+    "yaml.full_load": "FullLoader", "yaml.full_load_all": "FullLoader",
+}
+
+
+class UnsafeYamlLoad(Rule):
+    """YAML is loaded without a safe loader, so the document can build arbitrary objects.
+
+    PyYAML's ``Loader``/``UnsafeLoader`` (and, less directly, ``FullLoader``) turn tags such
+    as ``!!python/object/apply`` into calls of arbitrary Python callables: loading a
+    crafted document runs code (CWE-502). ``yaml.load`` without a loader used this by
+    default before PyYAML 6. Use ``yaml.safe_load`` or pass ``Loader=yaml.SafeLoader``
+    (``CSafeLoader``, or a subclass of either). A loader chosen at run time that the data
+    flow cannot resolve is not reported.
+    """
+
+    id = "RV605"
+    slug = "unsafe-yaml-load"
+    principle = "validate-input"
+    severity = Severity.HIGH
+    message = "yaml.load without a safe loader lets the document run code."
+    counterparts = {"bandit": "B506", "ruff": "S506"}
+    tags = ("security", "deserialization", "external/cwe/cwe-502")
+    security_severity = 9.8
+    VALID = [
+        "import yaml\n\ndata = yaml.safe_load(text)\n",
+        "import yaml\n\ndata = yaml.load(text, Loader=yaml.SafeLoader)\n",
+        "from yaml import CSafeLoader\nimport yaml\n\ndata = yaml.load(text, CSafeLoader)\n",
+        "import yaml\n\nclass Strict(yaml.SafeLoader):\n    pass\n\n"
+        "data = yaml.load(text, Loader=Strict)\n",
+        "import yaml\n\ndef read(text, loader):\n    return yaml.load(text, Loader=loader)\n",
+    ]
+    INVALID = [
+        Invalid("import yaml\n\ndef read(text):\n    return yaml.load(text)\n", line=4),
+        Invalid("import yaml\n\ndocs = yaml.load_all(text, Loader=yaml.Loader)\n", line=3),
+        Invalid("from yaml import load, UnsafeLoader\n\nx = load(s, UnsafeLoader)\n", line=3),
+        Invalid("import yaml\n\nx = yaml.unsafe_load(s)\n", line=3),
+        Invalid("import yaml\n\nx = yaml.full_load(s)\n", line=3),
+    ]
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        for call in calls(ctx):
+            func = call.func
+            last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            df = flow(ctx)
+            if "load" not in last and last not in df.imports:
+                continue
+            name = df.qualified_name(func)
+            if name in UNSAFE_FUNCTIONS:
+                loader = UNSAFE_FUNCTIONS[name]
+            elif name in LOAD_FUNCTIONS:
+                found = _unsafe_loader(df, argument(call, 1, "Loader"))
+                if found is None:
+                    continue
+                loader = found
+            else:
+                continue
+            full = loader in ("FullLoader", "CFullLoader")
+            yield ctx.report(
+                self,
+                call,
+                f"{name.rsplit('.', 1)[-1]}() with {loader} lets the YAML document"
+                f" {'build arbitrary objects' if full else 'run code'};"
+                " use yaml.safe_load or Loader=yaml.SafeLoader.",
+                severity=Severity.MEDIUM if full else None,
+            )
+
+
+def _unsafe_loader(df: Flow, loader: ast.expr | None, depth: int = 0) -> str | None:
+    """The unsafe loader's name, or None when the loader is safe or unknown."""
+    if loader is None:
+        return "the default loader"
+    if isinstance(loader, ast.Name):
+        local = _local_class(df, loader)
+        if local is not None:
+            if depth > 5:
+                return None
+            for base in local.bases:
+                if _unsafe_loader(df, base, depth + 1) is None:
+                    return None  # a subclass of a safe (or unknown) loader
+            return local.name if local.bases else None
+    last = df.qualified_name(loader).rsplit(".", 1)[-1]
+    if last in SAFE_LOADERS:
+        return None
+    return last if last in UNSAFE_LOADERS else None
+
+
+def _local_class(df: Flow, name: ast.Name) -> ast.ClassDef | None:
+    """The class statement named ``name`` in this file, if there is one."""
+    for node in df.ctx.nodes(ast.ClassDef):
+        if isinstance(node, ast.ClassDef) and node.name == name.id:
+            return node
+    return None
