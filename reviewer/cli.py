@@ -9,16 +9,22 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from reviewer import __version__
 from reviewer.config import DIFF_FILTERS, Config
-from reviewer.errors import EXIT_INTERNAL, EXIT_USAGE, ReviewerError
+from reviewer.errors import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    ReviewerError,
+)
 
 SEVERITIES = ("info", "low", "medium", "high")
 FORMATS = ("text", "json", "sarif", "github")
@@ -26,7 +32,12 @@ FORMATS = ("text", "json", "sarif", "github")
 
 def warn(message: str) -> None:
     """One warning line on stderr."""
-    click.echo(f"reviewer: warning: {message}", err=True)
+    click.echo(f"reviewer: warning: {' '.join(message.splitlines())}", err=True)
+
+
+def error(message: str) -> None:
+    """One error line on stderr."""
+    click.echo(f"reviewer: error: {' '.join(message.splitlines())}", err=True)
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -44,107 +55,130 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 # -- shared helpers -----------------------------------------------------------------------
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def find_root(start: Path) -> tuple[Path, bool]:
     """The repository root (git top level) and whether it is a git repository."""
-    from reviewer.diff import repo_root
+    from reviewer.targets import find_root as _find_root
 
-    root = repo_root(start)
-    if root is not None:
-        return root.resolve(), True
-    return start.resolve(), False
+    return _find_root(start)
 
 
-def load_config(root: Path, config_path: Path | None, **overrides: Any) -> Config:
+def load_config(
+    root: Path, config_path: Path | None, quiet: bool = False, **overrides: Any
+) -> Config:
     """Config from pyproject.toml plus command-line overrides; warnings printed once."""
     from reviewer import config as config_mod
 
     cfg = config_mod.load(root, config_path)
-    for w in cfg.warnings:
-        warn(w)
+    if not quiet:
+        for w in cfg.warnings:
+            warn(w)
     changes = {k: v for k, v in overrides.items() if v not in (None, ())}
     return replace(cfg, **changes) if changes else cfg
 
 
-def _relative(root: Path, paths: Sequence[Path]) -> list[str]:
-    out = []
-    for p in paths:
-        if not p.exists() and not p.is_symlink():
-            raise ReviewerError(f"path does not exist: {p}")
-        absolute = Path(os.path.abspath(p))
-        try:
-            out.append(absolute.relative_to(root).as_posix() or ".")
-        except ValueError:
-            raise ReviewerError(f"path is outside the repository {root}: {p}") from None
-    return out
+def mode_options(func: F) -> F:
+    """The options shared by ``check`` and ``fix``: what to review and with which rules."""
+    decorators = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option("--staged", is_flag=True,
+                     help="Review what is staged (the default without paths)."),
+        click.option("--base", metavar="REF",
+                     help="Review changes since the merge base with REF (working tree)."),
+        click.option("--all", "all_files", is_flag=True, help="Review the whole tree."),
+        click.option("--diff-filter", type=click.Choice(DIFF_FILTERS),
+                     help="Which findings of changed files to keep (default: added)."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES),
+                     help="Lowest severity that fails."),
+        click.option("--select", multiple=True, help="Rules to enable (IDs, prefixes, slugs)."),
+        click.option("--ignore", multiple=True, help="Rules to disable."),
+        click.option("--config", "config_path", type=click.Path(path_type=Path),
+                     help="Config file (default: pyproject.toml at the root)."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
+        click.option("--no-baseline", is_flag=True, help="Report baselined findings too."),
+        click.option("-j", "--jobs", type=click.IntRange(min=0),
+                     help="Worker processes (0: all cores)."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Only findings: no summary, notes or warnings."),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
 
 
-def _expand(root: Path, rels: list[str], is_git: bool) -> list[str]:
-    from reviewer.diff import tracked_files, walk_files
+def prepare(
+    opts: dict[str, Any], **overrides: Any
+) -> tuple[Path, Config, Any, str | None]:
+    """Root, settings and Job for the mode options of ``check``/``fix``; plus a note."""
+    from reviewer.findings import Severity
+    from reviewer.targets import Mode, build_job
 
-    files: list[str] = []
-    dirs: list[str] = []
-    for rel in rels:
-        (dirs if (root / rel).is_dir() and not (root / rel).is_symlink() else files).append(rel)
-    if dirs:
-        under = ["." if d == "." else d for d in dirs]
-        files.extend(tracked_files(root, under) if is_git else walk_files(root, under))
-    return sorted(set(files))
+    root, is_git = find_root(Path.cwd())
+    cfg = load_config(
+        root, opts["config_path"], opts["quiet"],
+        select=_split(opts["select"]), ignore=_split(opts["ignore"]),
+        fail_on=Severity.parse(opts["fail_on"]) if opts["fail_on"] else None,
+        cache=False if opts["no_cache"] else None,
+        jobs=opts["jobs"],
+        **overrides,
+    )
+    mode = Mode(opts["staged"], opts["base"], opts["all_files"], tuple(opts["paths"]))
+    job, note = build_job(root, is_git, mode)
+    job.diff_filter = opts["diff_filter"]
+    return root, cfg, job, note
 
 
-def build_job(
-    root: Path,
-    is_git: bool,
-    paths: Sequence[Path],
-    staged: bool,
-    base: str | None,
-    all_files: bool,
-) -> tuple[Any, str | None]:
-    """Choose what to review. Returns (Job, a note for the user or None)."""
-    from reviewer import diff
-    from reviewer.engine import Job
+def review(job: Any, cfg: Config, quiet: bool, use_baseline: bool) -> Any:
+    """Run the engine (with a progress bar for long reviews on a terminal)."""
+    from reviewer import engine
 
-    modes = sum(bool(x) for x in (staged, base, all_files))
-    if modes > 1:
-        raise ReviewerError("choose one of --staged, --base REF and --all")
-    if all_files and paths:
-        raise ReviewerError("--all reviews the whole tree; do not also give paths")
-    rels = _relative(root, paths) if paths else []
-    in_pre_commit = os.environ.get("PRE_COMMIT") == "1"
-    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if in_pre_commit else None
+    progress = None
+    if not quiet and len(job.files) > PROGRESS_MIN_FILES and sys.stderr.isatty():
+        progress = ProgressBar()
+    try:
+        result = engine.run(job, cfg, progress=progress, use_baseline=use_baseline)
+    finally:
+        if progress is not None:
+            progress.close()
+    _settle_unused(result, job, cfg)
+    if not quiet:
+        from reviewer.targets import show_path
 
-    if all_files:
-        return Job(root, _expand(root, ["."], is_git)), None
-    if not staged and not base and from_ref:
-        base = from_ref  # pre-push: review what is being pushed
-    if not staged and not base and not rels:
-        staged = True  # the default mode
-    if (staged or base) and not is_git:
-        flag = "--staged" if staged else "--base"
-        raise ReviewerError(f"{flag} needs a git repository (none found at {root})")
-    if not staged and not base and not in_pre_commit:
-        return Job(root, _expand(root, rels, is_git)), None
+        for s in result.skipped:
+            warn(f"{show_path(s.path)}: {s.reason}")
+        for w in result.warnings:
+            warn(w)
+    return result
 
-    if base:
-        files, changes = diff.base_changes(root, base)
-    else:
-        files, changes = diff.staged_changes(root)
-    contents: dict[str, bytes] = {}
-    if staged and not in_pre_commit:
-        for rel in diff.unstaged_files(root, files):
-            contents[rel] = diff.index_content(root, rel)
-    if rels:
-        wanted = set(_expand(root, rels, is_git))
-        files = [f for f in files if f in wanted]
-        # Files named explicitly but not part of the diff (pre-commit --all-files):
-        # review them whole.
-        for rel in sorted(wanted - set(files)):
-            files.append(rel)
-            changes[rel] = None
-    note = None
-    if not files:
-        what = "staged" if staged else f"changed since {base}"
-        note = f"nothing {what} to review (use --all for the whole tree)"
-    return Job(root, files, changes=changes, contents=contents), note
+
+def _settle_unused(result: Any, job: Any, cfg: Config) -> None:
+    """Keep the unused suppressions worth reporting (none unless asked for)."""
+    if not cfg.report_unused_suppressions:
+        result.unused_suppressions = []
+        return
+    from reviewer.diff import line_kept
+    from reviewer.engine import is_excluded, known_selector, selected_rules
+    from reviewer.suppressions import code_matches, relevant_unused
+
+    rules = selected_rules(cfg)
+
+    def enabled(code: str, path: str) -> bool:
+        ignored = [i for pat, ids in cfg.per_file_ignores.items()
+                   if is_excluded(path, [pat]) for i in ids]
+        return any(
+            code_matches(code, r.id, r.slug)
+            and not any(code_matches(i, r.id, r.slug) for i in ignored)
+            for r in rules
+        )
+
+    unused = relevant_unused(result.unused_suppressions, enabled, known_selector)
+    if job.changes is not None:
+        mode = job.diff_filter or cfg.diff_filter
+        unused = [u for u in unused
+                  if line_kept(u.path, u.line, job.changes, mode, cfg.context_lines)]
+    result.unused_suppressions = unused
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -154,93 +188,52 @@ def _emit(text: str, output: Path | None) -> None:
     from reviewer.fileio import atomic_write_text
 
     try:
-        atomic_write_text(output, text)
+        atomic_write_text(output, text, errors="surrogateescape")
     except OSError as exc:
         raise ReviewerError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 # -- check ---------------------------------------------------------------------------------
+PROGRESS_MIN_FILES = 200
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--staged", is_flag=True, help="Review what is staged (default without paths).")
-@click.option("--base", metavar="REF", help="Review changes since the merge base with REF.")
-@click.option("--all", "all_files", is_flag=True, help="Review the whole tree.")
-@click.option(
-    "--diff-filter", type=click.Choice(DIFF_FILTERS),
-    help="Which findings of changed files to keep (default: added).",
-)
+@mode_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails.")
-@click.option("--select", multiple=True, help="Rules to enable (IDs, prefixes, slugs).")
-@click.option("--ignore", multiple=True, help="Rules to disable.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-@click.option("--no-baseline", is_flag=True, help="Report baselined findings too.")
 @click.option("--show-unused-suppressions", is_flag=True, default=None,
-              help="Report suppression comments that hide nothing.")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), help="Worker processes (0: all cores).")
-@click.option("-q", "--quiet", is_flag=True, help="Only findings, no summary or warnings.")
-def check(
-    paths: tuple[Path, ...],
-    staged: bool,
-    base: str | None,
-    all_files: bool,
-    diff_filter: str | None,
-    fmt: str,
-    output: Path | None,
-    fail_on: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_path: Path | None,
-    no_cache: bool,
-    no_baseline: bool,
-    show_unused_suppressions: bool | None,
-    jobs: int | None,
-    quiet: bool,
-) -> None:
-    """Review staged changes, a branch (--base), the whole tree (--all) or PATHS."""
-    from reviewer import engine
-    from reviewer.findings import Severity
+              help="Report suppression comments that hide nothing (they fail like findings).")
+def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
+          **opts: Any) -> None:
+    """Review staged changes, a branch (--base), the whole tree (--all) or PATHS.
+
+    Never modifies a reviewed file (see `reviewer fix`).
+    """
     from reviewer.report import ReportContext, get_reporter
 
-    root, is_git = find_root(Path.cwd())
-    cfg = load_config(
-        root, config_path,
-        select=_split(select), ignore=_split(ignore),
-        fail_on=Severity.parse(fail_on) if fail_on else None,
-        cache=False if no_cache else None,
-        jobs=jobs,
-        report_unused_suppressions=show_unused_suppressions,
-    )
-    job, note = build_job(root, is_git, paths, staged, base, all_files)
-    job.diff_filter = diff_filter
+    root, cfg, job, note = prepare(opts, report_unused_suppressions=show_unused_suppressions)
+    quiet = opts["quiet"]
     if note and not quiet:
         warn(note)
-    progress = _progress_bar() if sys.stderr.isatty() and not quiet and len(job.files) > 200 else None
-    try:
-        result = engine.run(job, cfg, progress=progress, use_baseline=not no_baseline)
-    finally:
-        if progress is not None:
-            progress.close()
-    if not cfg.report_unused_suppressions:
-        result.unused_suppressions = []
-    if not quiet:
-        for s in result.skipped:
-            warn(f"{s.path}: {s.reason}")
-        for w in result.warnings:
-            warn(w)
+    result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
     terminal = output is None and sys.stdout.isatty()
     rctx = ReportContext(root=root, config=cfg, color=terminal, code_frame=terminal)
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":
-        text = "".join(ln + "\n" for ln in text.splitlines()[:-1])
+        text = _drop_summary(text)
     _emit(text, output)
     raise SystemExit(result.exit_code(cfg))
 
 
-class _progress_bar:  # noqa: N801 - used like a function
-    """A click progress bar driven by (done, total) callbacks."""
+def _drop_summary(text: str) -> str:
+    lines = text.splitlines()
+    if lines and lines[-1][:1].isdigit() and " finding" in lines[-1]:
+        lines.pop()
+    return "".join(ln + "\n" for ln in lines)
+
+
+class ProgressBar:
+    """A click progress bar on stderr driven by (done, total) callbacks."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -254,8 +247,10 @@ class _progress_bar:  # noqa: N801 - used like a function
         self.done = done
 
     def close(self) -> None:
+        """Finish the bar (a no-op when it never started)."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -328,52 +323,119 @@ def rules_test(verbose: bool) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Baseline file (default: the configured one, .reviewer/baseline.json).")
-def baseline(config_path: Path | None, output: Path | None) -> None:
-    """Record every current finding of the whole tree as accepted debt."""
-    from reviewer import engine
+@click.option("-q", "--quiet", is_flag=True, help="No warnings, no summary.")
+def baseline(config_path: Path | None, output: Path | None, quiet: bool) -> None:
+    """Record every current finding of the whole tree as accepted debt.
+
+    `check` then reports only findings whose fingerprint is not in the baseline. The
+    fingerprints ignore line numbers, so edits above a recorded finding keep it hidden.
+    """
     from reviewer.baseline import write_baseline
+    from reviewer.targets import Mode, build_job
 
     root, is_git = find_root(Path.cwd())
-    cfg = load_config(root, config_path)
-    job, _ = build_job(root, is_git, [], False, None, True)
-    result = engine.run(job, cfg, use_baseline=False)
+    cfg = load_config(root, config_path, quiet)
+    job, _ = build_job(root, is_git, Mode(all_files=True))
+    result = review(job, cfg, quiet, use_baseline=False)
     target = output if output is not None else root / cfg.baseline
-    n = write_baseline(target, result.findings)
-    click.echo(f"baseline written to {target}: {n} finding{'s' if n != 1 else ''}")
+    try:
+        n = write_baseline(target, result.findings)
+    except OSError as exc:
+        raise ReviewerError(f"cannot write the baseline {target}: {exc.strerror or exc}") from None
+    if not quiet:
+        click.echo(f"baseline written to {target}: {n} finding{'s' if n != 1 else ''}")
+
+
+# -- fix -----------------------------------------------------------------------------------
+@cli.command()
+@mode_options
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Only print the changes as a unified diff; write nothing.")
+def fix(show_diff: bool, **opts: Any) -> None:
+    """Apply the rules' deterministic fixes to the findings `check` would report.
+
+    Each patched file must parse, lose the fixed findings and gain no new one, or it is
+    left untouched with a warning. Files are replaced atomically. Exit 1 when findings at
+    or above the failure threshold remain (with --diff: when there is anything to change).
+    """
+    from reviewer import autofix
+    from reviewer.targets import show_path
+
+    root, cfg, job, note = prepare(opts)
+    quiet = opts["quiet"]
+    if note and not quiet:
+        warn(note)
+    result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
+    report = autofix.plan(job, cfg, result)
+    for rel, why in report.rejected:
+        warn(f"{show_path(rel)}: {why}")
+    if show_diff:
+        click.echo("".join(p.unified_diff() for p in report.patches), nl=False)
+        raise SystemExit(EXIT_FINDINGS if report.patches else EXIT_CLEAN)
+    fixed = 0
+    for patch in report.patches:
+        problem = autofix.write(root, patch)
+        if problem is not None:
+            warn(f"{show_path(patch.path)}: {problem}")
+            report.remaining.extend(patch.fixed)
+            continue
+        fixed += len(patch.fixed)
+        if not quiet:
+            ids = ", ".join(sorted({f.rule_id for f in patch.fixed}))
+            click.echo(f"{show_path(patch.path)}: fixed {len(patch.fixed)} ({ids})")
+    if not quiet:
+        left = len(report.remaining)
+        click.echo(f"{fixed} fixed, {left} remaining.")
+        if fixed and job.changes is not None and opts["base"] is None:
+            warn("the fixed files are not staged: review the changes and `git add` them")
+    failing = any(f.severity >= cfg.fail_on for f in report.remaining)
+    raise SystemExit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
 # -- entry point ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (never raises, never shows a traceback)."""
+    """Run the CLI and return its exit code (never raises, never shows a traceback).
+
+    Exit codes: 0 clean, 1 findings at or above the failure threshold, 2 usage or
+    configuration error, 3 internal error (130 when interrupted).
+    """
     args = list(argv) if argv is not None else sys.argv[1:]
     debug = "--debug" in args
+    for stream in (sys.stdout, sys.stderr):  # odd file names must not crash the output
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
-        cli.main(args=args, prog_name="reviewer", standalone_mode=False)
+        code = cli.main(args=args, prog_name="reviewer", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except ReviewerError as exc:
-        click.echo(f"reviewer: error: {exc}", err=True)
+        error(str(exc))
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("reviewer: interrupted", err=True)
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        error(exc.format_message() + hint)
         return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("reviewer: interrupted", err=True)
-        return 130
     except BrokenPipeError:
+        # The reader went away (`reviewer check | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:  # the one catch-all: an internal error, not the user's
         if debug:
             traceback.print_exc()
+        detail = " ".join(str(exc).split())
         click.echo(
-            f"reviewer: internal error: {type(exc).__name__}: {exc} (rerun with --debug for"
-            " the traceback; please report it)",
+            f"reviewer: internal error: {type(exc).__name__}: {detail} (rerun with --debug"
+            " for the traceback; please report it)",
             err=True,
         )
         return EXIT_INTERNAL
-    return 0
+    return code if isinstance(code, int) else 0

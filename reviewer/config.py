@@ -6,6 +6,7 @@ version still works); wrong types and unknown rule IDs are errors (exit code 2).
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,7 +19,7 @@ from reviewer.findings import Severity
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DIFF_FILTERS = ("added", "context", "file", "none")
 LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
@@ -75,7 +76,9 @@ class Config:
 
 
 # -- loading -------------------------------------------------------------------------------
-_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Config) if f.name not in ("warnings", "source")}
+_KEYS = {
+    f.name.replace("_", "-"): f.name for f in fields(Config) if f.name not in ("warnings", "source")
+}
 
 
 def _str_tuple(key: str, value: Any) -> tuple[str, ...]:
@@ -97,7 +100,9 @@ def from_mapping(data: Mapping[str, Any], source: Path | None = None) -> Config:
             key = "rule-options"
         name = _KEYS.get(key)
         if name is None:
-            warnings.append(f"{where}: unknown key [tool.reviewer] {raw_key!r} ignored")
+            close = difflib.get_close_matches(key, list(_KEYS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            warnings.append(f"{where}: unknown key {raw_key!r} in [tool.reviewer] ignored{hint}")
             continue
         values[name] = _coerce(name, raw_key, value)
     cfg = Config(**values)
@@ -124,8 +129,12 @@ def _coerce(name: str, key: str, value: Any) -> Any:
             raise ReviewerError(f"[tool.reviewer] {key} must be a table of glob = [rules]")
         return {str(k): _str_tuple(f"{key}.{k}", v) for k, v in value.items()}
     if name == "rule_options":
-        if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
-            raise ReviewerError(f"[tool.reviewer] {key} must be a table of rule = {{option = value}}")
+        if not isinstance(value, Mapping) or not all(
+            isinstance(v, Mapping) for v in value.values()
+        ):
+            raise ReviewerError(
+                f"[tool.reviewer] {key} must be a table of rule = {{option = value}}"
+            )
         return {str(k).upper() if str(k)[:2].upper() == "RV" else str(k): dict(v)
                 for k, v in value.items()}
     if name == "llm_backend" and value not in LLM_BACKENDS:
@@ -134,7 +143,9 @@ def _coerce(name: str, key: str, value: Any) -> Any:
         )
     if isinstance(default, float):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ReviewerError(f"[tool.reviewer] {key} must be a non-negative number, got {value!r}")
+            raise ReviewerError(
+                f"[tool.reviewer] {key} must be a non-negative number, got {value!r}"
+            )
         return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -142,7 +153,9 @@ def _coerce(name: str, key: str, value: Any) -> Any:
         return value
     if isinstance(default, int):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ReviewerError(f"[tool.reviewer] {key} must be a non-negative integer, got {value!r}")
+            raise ReviewerError(
+                f"[tool.reviewer] {key} must be a non-negative integer, got {value!r}"
+            )
         return value
     if not isinstance(value, str):
         raise ReviewerError(f"[tool.reviewer] {key} must be a string, got {value!r}")
@@ -150,13 +163,28 @@ def _coerce(name: str, key: str, value: Any) -> Any:
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:
-    """Read ``[tool.reviewer]`` from ``explicit`` or ``root/pyproject.toml``.
+    """Read the settings from ``explicit`` or else ``root/pyproject.toml``.
 
-    A missing pyproject.toml means defaults; an unreadable or malformed one is an error.
+    In a pyproject.toml the settings are the ``[tool.reviewer]`` table; any other TOML file
+    given with ``--config`` may hold them at the top level or under ``[tool.reviewer]``.
+    A missing pyproject.toml means defaults; an unreadable or malformed file is an error.
     """
     path = explicit if explicit is not None else root / "pyproject.toml"
-    if explicit is None and not path.exists():
+    if explicit is None and not path.exists() and not path.is_symlink():
         return Config()
+    doc = _read_toml(path)
+    tool = doc.get("tool", {})
+    table = tool.get("reviewer") if isinstance(tool, Mapping) else None
+    if table is None and explicit is not None and path.name != "pyproject.toml":
+        table = {k: v for k, v in doc.items() if k != "tool"}
+    if table is None:
+        return replace(Config(), source=path)
+    if not isinstance(table, Mapping):
+        raise ReviewerError(f"{path}: [tool.reviewer] must be a table")
+    return from_mapping(table, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -164,14 +192,9 @@ def load(root: Path, explicit: Path | None = None) -> Config:
     except OSError as exc:
         raise ReviewerError(f"cannot read config {path}: {exc.strerror or exc}") from None
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
+        doc: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return doc
     except UnicodeDecodeError:
         raise ReviewerError(f"config {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ReviewerError(f"config {path} is not valid TOML: {exc}") from None
-    table = doc.get("tool", {}).get("reviewer") if explicit is None or path.name == "pyproject.toml" else doc.get("tool", {}).get("reviewer", doc)
-    if table is None:
-        return replace(Config(), source=path)
-    if not isinstance(table, Mapping):
-        raise ReviewerError(f"{path}: [tool.reviewer] must be a table")
-    return from_mapping(table, path)

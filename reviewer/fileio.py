@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+def atomic_write_text(
+    path: Path, text: str, encoding: str = "utf-8", errors: str = "strict"
+) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
 
     The file is either fully old or fully new, never half-written; its permission bits are
@@ -15,13 +18,11 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = None
-    try:
+    with contextlib.suppress(FileNotFoundError):
         mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        pass
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, errors=errors, newline="") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

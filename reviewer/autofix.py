@@ -1,0 +1,198 @@
+"""``reviewer fix``: apply the rules' deterministic fixes, validated, atomically.
+
+For each file with fixable findings (``Finding.fix`` with ``fix.safe``), the fixes are
+applied in memory, then the patched text is re-validated with the same rules: it must
+parse, the fixed findings must be gone and no other finding may appear. Only then is the
+file replaced (temporary file + rename, encoding, BOM and line endings kept). A file that
+fails validation, changed meanwhile, is a link, or whose reviewed content is not what is on
+disk (staged changes differ from the working tree) is left untouched with a reason.
+
+Nothing here prints; the CLI reports the :class:`FixReport`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import tokenize
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewer.config import Config
+from reviewer.engine import (
+    Job,
+    Result,
+    Skipped,
+    _per_file_ignores,
+    read_source,
+    review_source,
+    selected_rules,
+)
+from reviewer.findings import Finding, TextEdit, apply_edits
+from reviewer.languages import detect
+from reviewer.rules.base import Rule
+
+Key = tuple[str, str]  # (rule id, enclosing symbol): how findings are counted across edits
+
+
+@dataclass(frozen=True)
+class FilePatch:
+    """The validated new text of one file and the findings it fixes."""
+
+    path: str
+    before: str
+    after: str
+    encoding: str
+    fixed: tuple[Finding, ...]
+
+    def unified_diff(self) -> str:
+        """The change as a unified diff (``a/`` and ``b/`` prefixes, like git)."""
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+                f"a/{self.path}", f"b/{self.path}",
+            )
+        )
+
+
+@dataclass
+class FixReport:
+    """What ``fix`` did or would do."""
+
+    patches: list[FilePatch] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    remaining: list[Finding] = field(default_factory=list)  # findings still there afterwards
+
+
+def plan(job: Job, config: Config, result: Result) -> FixReport:
+    """Validated patches for the fixable findings of ``result`` (nothing is written)."""
+    report = FixReport()
+    rules = selected_rules(config)
+    by_path: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        if f.fix is not None and f.fix.safe:
+            by_path.setdefault(f.path, []).append(f)
+    fixed_ids: set[int] = set()
+    for rel, wanted in by_path.items():
+        outcome = _plan_file(job, config, rules, rel, wanted)
+        if isinstance(outcome, str):
+            report.rejected.append((rel, outcome))
+            continue
+        report.patches.append(outcome)
+        fixed_ids.update(id(f) for f in outcome.fixed)
+    report.remaining = [f for f in result.findings if id(f) not in fixed_ids]
+    return report
+
+
+def _plan_file(
+    job: Job, config: Config, rules: list[Rule], rel: str, wanted: list[Finding]
+) -> FilePatch | str:
+    path = job.root / rel
+    if path.is_symlink():
+        return "is a symbolic link; not modified"
+    got = read_source(job.root, rel, config.max_file_size)
+    if isinstance(got, Skipped):
+        return f"cannot be read: {got.reason}"
+    text, data = got
+    reviewed = job.contents.get(rel)
+    if reviewed is not None and reviewed != data:
+        return "its staged content differs from the working tree; stage or stash first"
+    lang = detect(rel, data[:256])
+    if lang is None:
+        return "no language plug-in for it"
+    by_lang = {lang.name: [r for r in rules if r.language == lang.name]}
+
+    def counts(source: str) -> Counter[Key] | None:
+        found = review_source(rel, source, by_lang, lang.name).findings
+        found = _per_file_ignores(found, rel, config)
+        if any(f.rule_id == "RV000" for f in found):
+            return None
+        return Counter((f.rule_id, f.symbol) for f in found)
+
+    before = counts(text)
+    if before is None:
+        return "does not parse; not modified"
+    chosen: list[Finding] = []
+    after_text = text
+    for f in sorted(wanted, key=lambda f: f.sort_key):
+        trial = [*chosen, f]
+        patched = _apply(text, trial)
+        if patched is None:
+            continue  # overlaps a fix already chosen
+        if validate(before, counts(patched), trial) is None:
+            chosen, after_text = trial, patched
+    if not chosen:
+        problem = validate(before, counts(_apply(text, wanted[:1]) or text), wanted[:1])
+        return f"the fix did not validate ({problem}); not modified"
+    encoding = _encoding(data)
+    try:
+        after_text.encode(encoding)
+    except UnicodeEncodeError:
+        return f"the fixed text cannot be written as {encoding}; not modified"
+    return FilePatch(rel, text, _match_newlines(text, after_text), encoding, tuple(chosen))
+
+
+def validate(
+    before: Counter[Key], after: Counter[Key] | None, fixed: Sequence[Finding]
+) -> str | None:
+    """Why a patch is not acceptable, or None when it is.
+
+    ``before``/``after``: findings per (rule, symbol) of the file before and after the patch
+    (``after`` None: the patched file does not parse). The fixed findings must be gone and
+    no finding may appear that was not there before.
+    """
+    if after is None:
+        return "the patched file does not parse"
+    gone = Counter((f.rule_id, f.symbol) for f in fixed)
+    allowed = before.copy()
+    allowed.subtract(gone)
+    for key in sorted(set(after) | set(gone)):
+        if after[key] > max(allowed[key], 0):
+            rule, symbol = key
+            what = "still reported" if gone[key] else "would appear"
+            return f"{rule} {what}{' in ' + symbol if symbol else ''}"
+    return None
+
+
+def _apply(text: str, findings: Sequence[Finding]) -> str | None:
+    edits: list[TextEdit] = [e for f in findings if f.fix is not None for e in f.fix.edits]
+    try:
+        return apply_edits(text, edits)
+    except ValueError:
+        return None
+
+
+def _encoding(data: bytes) -> str:
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
+
+
+def _match_newlines(original: str, patched: str) -> str:
+    """Keep CRLF line endings when the original used them throughout."""
+    if "\r\n" in original and original.count("\n") == original.count("\r\n"):
+        return re.sub(r"(?<!\r)\n", "\r\n", patched)
+    return patched
+
+
+def write(root: Path, patch: FilePatch) -> str | None:
+    """Replace the file atomically; None on success, else why it was left untouched."""
+    from reviewer.fileio import atomic_write_text
+
+    path = root / patch.path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read again: {exc.strerror or exc}"
+    got = read_source(root, patch.path, len(data), data)
+    if isinstance(got, Skipped) or got[0] != patch.before:
+        return "changed while being fixed; not modified"
+    try:
+        atomic_write_text(path, patch.after, encoding=patch.encoding)
+    except OSError as exc:
+        return f"cannot be written: {exc.strerror or exc}"
+    return None

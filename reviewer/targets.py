@@ -1,0 +1,143 @@
+"""What to review: the review modes (staged, base, push, all, paths) turned into a Job.
+
+- ``--staged`` (the default without paths, and under pre-commit): files whose index version
+  differs from HEAD, reviewed *as staged*; changed lines come from ``git diff --cached``.
+- ``--base REF``: files changed since the merge base with REF, the working tree compared.
+- pre-push under pre-commit (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF``): the pushed
+  range, reviewed as it is in the pushed commit.
+- ``--all``: every file of the tree (git's view when in a repository, else a walk).
+- ``PATHS``: those files (folders expanded), reviewed whole; with a diff mode they narrow it,
+  and a named file outside the diff is reviewed whole (as with ``pre-commit run --all-files``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer import diff
+from reviewer.engine import Job
+from reviewer.errors import ReviewerError
+
+
+@dataclass(frozen=True)
+class Mode:
+    """The mode options of ``check`` and ``fix``."""
+
+    staged: bool = False
+    base: str | None = None
+    all_files: bool = False
+    paths: tuple[Path, ...] = ()
+
+
+def find_root(start: Path) -> tuple[Path, bool]:
+    """The repository root (git top level) and whether it is a git repository."""
+    root = diff.repo_root(start)
+    if root is not None:
+        return root.resolve(), True
+    return start.resolve(), False
+
+
+def relative_paths(root: Path, paths: Sequence[Path]) -> list[str]:
+    """Paths as POSIX paths relative to ``root``; an error for missing or outside ones."""
+    out = []
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            raise ReviewerError(f"path does not exist: {show_path(str(p))}")
+        out.append(_relative(root, p))
+    return out
+
+
+def _relative(root: Path, p: Path) -> str:
+    absolute = Path(os.path.abspath(p))
+    # Try the path as written, then with its folder's symlinks resolved (the file itself may
+    # be a link, which is judged later, when it is read).
+    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
+        try:
+            return candidate.relative_to(root).as_posix() or "."
+        except ValueError:
+            continue
+    raise ReviewerError(f"path is outside the repository {root}: {show_path(str(p))}")
+
+
+def expand(root: Path, rels: Sequence[str], is_git: bool) -> list[str]:
+    """Files for ``rels``: files stay, folders become the files below them."""
+    files: list[str] = []
+    dirs: list[str] = []
+    for rel in rels:
+        path = root / rel
+        (dirs if path.is_dir() and not path.is_symlink() else files).append(rel)
+    if dirs:
+        files.extend(diff.tracked_files(root, dirs) if is_git else diff.walk_files(root, dirs))
+    return sorted(set(files))
+
+
+def show_path(path: str) -> str:
+    """A path safe to print on one line (control characters escaped as git does)."""
+    if path.isprintable():
+        return path
+    return '"' + path.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+def build_job(
+    root: Path, is_git: bool, mode: Mode, env: Mapping[str, str] | None = None
+) -> tuple[Job, str | None]:
+    """Choose what to review. Returns the Job and a note for the user (or None)."""
+    env = os.environ if env is None else env
+    if sum(bool(x) for x in (mode.staged, mode.base, mode.all_files)) > 1:
+        raise ReviewerError("choose one of --staged, --base REF and --all")
+    if mode.all_files and mode.paths:
+        raise ReviewerError("--all reviews the whole tree; do not also give paths")
+    rels = relative_paths(root, mode.paths)
+    if mode.all_files:
+        return Job(root, expand(root, ["."], is_git)), None
+
+    in_pre_commit = env.get("PRE_COMMIT") == "1"
+    from_ref = (env.get("PRE_COMMIT_FROM_REF") or None) if in_pre_commit else None
+    to_ref = (env.get("PRE_COMMIT_TO_REF") or None) if in_pre_commit else None
+    staged, base = mode.staged, mode.base
+    push = not staged and not base and from_ref is not None
+    if not staged and not base and not push and (not rels or in_pre_commit):
+        staged = True  # the default; pre-commit passes the staged files as arguments
+    if not (staged or base or push):
+        return Job(root, expand(root, rels, is_git)), None
+    if not is_git:
+        flag = "--base" if base else "a pre-push review" if push else "--staged"
+        raise ReviewerError(f"{flag} needs a git repository (none found at {root})")
+
+    contents: dict[str, bytes] = {}
+    if push and from_ref:
+        if to_ref:
+            files, changes, to_sha = diff.range_changes(root, from_ref, to_ref)
+            contents = diff.blobs(root, files, to_sha)
+        else:
+            files, changes = diff.base_changes(root, from_ref)
+        what = f"in the pushed range {from_ref}..{to_ref or 'HEAD'}"
+    elif base:
+        files, changes = diff.base_changes(root, base)
+        what = f"changed since the merge base with {base}"
+    else:
+        files, changes = diff.staged_changes(root)
+        # Review what is staged, not what is on disk, when the two differ.
+        contents = diff.blobs(root, diff.unstaged_files(root, files))
+        what = "staged"
+    if rels:
+        files, changes = _narrow(root, rels, is_git, files, changes)
+    note = None if files else f"nothing {what} to review (use --all for the whole tree)"
+    return Job(root, files, changes=changes, contents=contents), note
+
+
+def _narrow(
+    root: Path, rels: list[str], is_git: bool, files: list[str], changes: diff.Changes
+) -> tuple[list[str], diff.Changes]:
+    """Keep the changed files under ``rels``; named files outside the diff count whole."""
+    wanted = set(expand(root, rels, is_git))
+    kept = [f for f in files if f in wanted]
+    named = {r for r in rels if not ((root / r).is_dir() and not (root / r).is_symlink())}
+    out = {f: changes[f] for f in kept}
+    for rel in sorted(named - set(kept)):
+        kept.append(rel)
+        out[rel] = None
+    return kept, out
