@@ -1,0 +1,77 @@
+"""`reviewer check` on a small change stays light: no heavy library is imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import Repo
+
+HEAVY = (
+    "llama_cpp", "mlx", "chromadb", "sentence_transformers", "torch", "github",
+    "tree_sitter", "jsonschema", "numpy",
+)
+
+# Runs in a fresh interpreter: the test process itself has imported pytest and more.
+PROBE = """
+import json, sys
+from reviewer.cli import main
+out, heavy, runs = sys.argv[1], sys.argv[2].split(","), json.loads(sys.argv[3])
+codes = [main(args) for args in runs]
+loaded = sorted(
+    name for name in sys.modules if name.split(".")[0] in heavy
+)
+with open(out, "w", encoding="utf-8") as fh:
+    json.dump({"codes": codes, "loaded": loaded}, fh)
+"""
+
+
+def probe(repo: Repo, tmp_path: Path, runs: list[list[str]]) -> dict[str, list[object]]:
+    out = tmp_path / "probe.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), ",".join(HEAVY), json.dumps(runs)],
+        cwd=repo.path, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, list[object]] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+@pytest.fixture
+def small_change(repo: Repo) -> Repo:
+    repo.write("app/__init__.py", '"""App."""\n')
+    repo.write("app/core.py", '"""Core."""\n\n\ndef total(xs: list[int]) -> int:\n'
+               '    """Sum."""\n    return sum(xs)\n')
+    repo.stage("app/__init__.py", "app/core.py")
+    repo.commit("base")
+    repo.write("app/core.py", '"""Core."""\n\n\ndef total(xs=[]):\n    return sum(xs)\n')
+    repo.write("app/util.py", '"""Util."""\n\n\ndef shout(s: str) -> str:\n'
+               '    """Upper."""\n    return s.upper()\n')
+    repo.stage("app/core.py", "app/util.py")
+    return repo
+
+
+def test_check_staged_imports_no_heavy_module(small_change: Repo, tmp_path: Path) -> None:
+    runs = [
+        ["check", "--staged", "--no-cache"],
+        ["check", "--staged", "--no-cache", "--format", "json"],
+        ["check", "--staged", "--no-cache", "--format", "sarif"],
+        ["check", "--staged", "--no-cache", "--format", "github"],
+    ]
+    result = probe(small_change, tmp_path, runs)
+    assert result["codes"] == [1, 1, 1, 1]  # the mutable default is found every time
+    assert result["loaded"] == []
+
+
+def test_clean_staged_change_imports_no_heavy_module(repo: Repo, tmp_path: Path) -> None:
+    repo.write("ok.py", '"""Fine."""\n\nVALUE = 1\n')
+    repo.stage("ok.py")
+    result = probe(repo, tmp_path, [["check"], ["rules"], ["principles"]])
+    assert result["codes"] == [0, 0, 0]
+    assert result["loaded"] == []
