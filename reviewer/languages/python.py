@@ -286,10 +286,14 @@ def node_span(node: ast.AST) -> Span:
 
 
 def is_main_guard(node: ast.AST) -> bool:
-    """``if __name__ == "__main__":`` (either operand order)."""
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+    """``if __name__ == "__main__":`` (either operand order, possibly ``and``-ed)."""
+    if not isinstance(node, ast.If):
         return False
     t = node.test
+    if isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And):
+        return any(is_main_guard(ast.If(test=v, body=[], orelse=[])) for v in t.values)
+    if not isinstance(t, ast.Compare):
+        return False
     if len(t.ops) != 1 or not isinstance(t.ops[0], ast.Eq):
         return False
     sides = [t.left, t.comparators[0]]

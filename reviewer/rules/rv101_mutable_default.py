@@ -59,13 +59,16 @@ def mutable_classes(tree: ast.Module) -> frozenset[str]:
     return frozenset(found)
 
 
-def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, ast.expr]:
+Binding = ast.Assign | ast.AnnAssign
+
+
+def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, Binding]:
     """Module-level names whose every module-level binding is a mutable container.
 
-    Maps each name to the value of its (last) binding. A name also bound any other way at
+    Maps each name to its (last) binding statement. A name also bound any other way at
     module level (imported, defined, unpacked, bound by ``for``/``with``...) is left out.
     """
-    good: dict[str, ast.expr] = {}
+    good: dict[str, Binding] = {}
     bad: set[str] = set()
     stack: list[ast.AST] = list(reversed(tree.body))
     while stack:
@@ -73,7 +76,7 @@ def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, ast.
         if isinstance(node, ast.Assign) and is_mutable(node.value, classes):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    good[target.id] = node.value
+                    good[target.id] = node
                 else:
                     stack.append(target)
             stack.append(node.value)
@@ -83,7 +86,7 @@ def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, ast.
             and node.value is not None
             and is_mutable(node.value, classes)
         ):
-            good[node.target.id] = node.value
+            good[node.target.id] = node
         elif isinstance(node, ast.AugAssign):
             stack.append(node.value)  # ``X += [...]`` keeps X's kind
         elif isinstance(node, ast.AnnAssign) and node.value is None:
@@ -101,6 +104,16 @@ def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, ast.
                 bad.add(node.name)
             stack.extend(ast.iter_child_nodes(node))
     return {name: value for name, value in good.items() if name not in bad}
+
+
+def _is_final(binding: Binding) -> bool:
+    """``NAME: Final = ...``: declared a constant; a default naming it is the fast-local idiom."""
+    if not isinstance(binding, ast.AnnAssign):
+        return False
+    ann = binding.annotation
+    return dotted_name(ann.value if isinstance(ann, ast.Subscript) else ann) in (
+        "Final", "typing.Final", "typing_extensions.Final",
+    )
 
 
 def _is_namedtuple(cls: ast.ClassDef) -> bool:
@@ -137,6 +150,9 @@ class MutableDefaultArgument(Rule):
         # A constant tuple at module level is fine; so is a name rebound to something else.
         "LIMITS = (1, 2)\ndef f(limits=LIMITS):\n    return limits\n",
         "DEFAULTS = []\nDEFAULTS = tuple(DEFAULTS)\ndef f(d=DEFAULTS):\n    return d\n",
+        # Declared Final: the read-only "fast local" idiom.
+        "from typing import Final\nTABLE: Final = {9: None}\ndef strip(s, _t=TABLE):\n"
+        "    return s.translate(_t)\n",
         # The default names a local of the enclosing function, not the module-level list.
         "CACHE = []\ndef outer(CACHE):\n    def inner(c=CACHE):\n        return c\n"
         "    return inner\n",
@@ -234,16 +250,17 @@ class MutableDefaultArgument(Rule):
 
     @staticmethod
     def _is_module_mutable(
-        ctx: PyContext, node: ast.expr, globals_: dict[str, ast.expr]
+        ctx: PyContext, node: ast.expr, globals_: dict[str, Binding]
     ) -> bool:
         return (
             isinstance(node, ast.Name)
             and node.id in globals_
+            and not _is_final(globals_[node.id])
             and ctx.resolve(node.id, node) is ctx.tree
         )
 
     def _namedtuple_fields(
-        self, ctx: PyContext, classes: frozenset[str], globals_: dict[str, ast.expr]
+        self, ctx: PyContext, classes: frozenset[str], globals_: dict[str, Binding]
     ) -> Iterator[Finding]:
         """``typing.NamedTuple`` field defaults are shared by every instance too."""
         for cls in ctx.nodes(ast.ClassDef):

@@ -89,6 +89,33 @@ def _resolve(
     return ""
 
 
+def swallow_kind(body: Sequence[ast.stmt]) -> str:
+    """'pass', 'continue' or 'return' when the body only does that; '' otherwise.
+
+    ``pass``, ``...`` and other bare constants (a string used as a comment) do nothing;
+    after them at most one ``continue`` or ``return``/``return None`` may follow.
+    """
+    rest = [s for s in body if not _is_noop(s)]
+    if not rest:
+        return "pass"
+    if len(rest) > 1:
+        return ""
+    last = rest[0]
+    if isinstance(last, ast.Continue):
+        return "continue"
+    if isinstance(last, ast.Return) and (
+        last.value is None or (isinstance(last.value, ast.Constant) and last.value.value is None)
+    ):
+        return "return"
+    return ""
+
+
+def _is_noop(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Pass) or (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+    )
+
+
 def always_raises(body: Sequence[ast.stmt]) -> bool:
     """Every path through ``body`` ends in a ``raise`` (nothing escapes before it)."""
     for stmt in body:
@@ -169,7 +196,9 @@ class BroadExcept(Rule):
     request loop. ``broad_exceptions`` lists the names treated as broad (dotted names
     match their trailing components: ``pkg.errors.AppError`` matches ``AppError``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
-    followed. A bare ``except:`` is RV201's.
+    followed. A bare ``except:`` is RV201's, and a broad handler that does nothing at all
+    (``pass``, ``continue``, ``return None``) is reported once, by RV203, unless
+    ``defer_swallowed`` is off.
     """
 
     id = "RV202"
@@ -178,7 +207,7 @@ class BroadExcept(Rule):
     severity = Severity.LOW
     message = "Broad exception handler that does not re-raise: it also hides unexpected errors."
     counterparts = {"ruff": "BLE001", "pylint": "broad-exception-caught"}
-    options = {"broad_exceptions": BROAD, "allow_logged": True}
+    options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True}
     tags = ("error-handling", "correctness")
     VALID = [
         "try:\n    run()\nexcept ValueError:\n    recover()\n",
@@ -196,6 +225,8 @@ class BroadExcept(Rule):
         # Narrow custom exceptions are fine; bare ``except:`` belongs to RV201.
         "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n    pass\n",
         "try:\n    run()\nexcept:\n    pass\n",
+        # Doing nothing at all is RV203's (reported once, there).
+        "try:\n    run()\nexcept Exception:\n    pass\n",
         # Conditional re-raise with the other branch raising too.
         "try:\n    run()\nexcept Exception as e:\n    if retry(e):\n        raise Retry() from e\n"
         "    raise\n",
@@ -206,7 +237,12 @@ class BroadExcept(Rule):
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept Exception:\n    print('error')\n", line=3),
-        Invalid("try:\n    run()\nexcept BaseException as e:\n    return None\n", line=3),
+        Invalid("try:\n    run()\nexcept BaseException as e:\n    return False\n", line=3),
+        Invalid(
+            "try:\n    run()\nexcept Exception:\n    pass\n",
+            line=3,
+            options={"defer_swallowed": False},
+        ),
         Invalid("try:\n    run()\nexcept (ValueError, Exception):\n    recover()\n", line=3),
         Invalid("try:\n    run()\nexcept builtins.Exception:\n    recover()\n", line=3),
         # Python 3.11 exception groups.
@@ -240,7 +276,8 @@ class BroadExcept(Rule):
             options={"allow_logged": False},
         ),
         Invalid(
-            "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n    pass\n",
+            "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n"
+            "    recover()\n",
             line=5,
             options={"broad_exceptions": ("Exception", "BaseException", "myapp.AppError")},
         ),
@@ -259,6 +296,8 @@ class BroadExcept(Rule):
                 continue
             if self.settings["allow_logged"] and logs_traceback(handler.body):
                 continue
+            if self.settings["defer_swallowed"] and swallow_kind(handler.body):
+                continue  # RV203 reports it, with the more specific message
             node, name = parts[0]
             yield ctx.report(
                 self,

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules.base import Invalid, Rule
-from reviewer.rules.rv202_broad_except import BROAD, broad_parts, module_aliases
-
-
-def swallow_kind(body: Sequence[ast.stmt]) -> str:
-    """'pass', 'continue' or 'return' when the body only does that; '' otherwise.
-
-    ``pass``, ``...`` and other bare constants (a string used as a comment) do nothing;
-    after them at most one ``continue`` or ``return``/``return None`` may follow.
-    """
-    rest = [s for s in body if not _is_noop(s)]
-    if not rest:
-        return "pass"
-    if len(rest) > 1:
-        return ""
-    last = rest[0]
-    if isinstance(last, ast.Continue):
-        return "continue"
-    if isinstance(last, ast.Return) and (
-        last.value is None or (isinstance(last.value, ast.Constant) and last.value.value is None)
-    ):
-        return "return"
-    return ""
-
-
-def _is_noop(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Pass) or (
-        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-    )
+from reviewer.rules.rv202_broad_except import (
+    BROAD,
+    broad_parts,
+    module_aliases,
+    swallow_kind,
+)
 
 
 class SwallowedException(Rule):
