@@ -1,0 +1,356 @@
+"""Shared helpers for the function-shape rules (RV301-RV306) and the public-API rules
+(RV401, RV402): statement-level walks, the measures pylint and mccabe define, the facts
+about a definition (method? overload? property accessor?) and where to report it.
+
+Every walk here visits statements only (bodies, ``else`` blocks, handlers, ``finally``
+blocks, ``case`` blocks), never expressions: statements are about a tenth of a module's
+nodes, which keeps these rules cheap on large trees.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Sequence
+
+from reviewer.findings import Finding, Span
+from reviewer.languages.python import FunctionNode, PyContext, dotted_name
+from reviewer.rules.base import Rule
+
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While)
+# ``try``/``except*`` (ast.TryStar) exists from Python 3.11.
+TRY_TYPES: tuple[type[ast.stmt], ...] = (
+    ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+# Statements that open a nested block for RV304 (a ``def`` or ``class`` opens a new scope).
+BLOCK_TYPES: tuple[type[ast.stmt], ...] = (
+    ast.If, *LOOP_TYPES, *TRY_TYPES, ast.With, ast.AsyncWith, ast.Match,
+)
+
+
+# -- walking statements -------------------------------------------------------------------
+def child_statements(stmt: ast.stmt) -> Iterator[ast.stmt]:
+    """The statements directly inside a compound statement, in source order."""
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        block = getattr(stmt, name, None)
+        if not block or not isinstance(block, list):
+            continue
+        for child in block:
+            if isinstance(child, ast.stmt):
+                yield child
+            else:  # an except handler or a match case
+                handler_or_case: ast.ExceptHandler | ast.match_case = child
+                yield from handler_or_case.body
+
+
+def is_docstring(stmt: ast.stmt) -> bool:
+    """A string literal expression statement."""
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def docstring_node(node: ast.AST) -> ast.Expr | None:
+    """The docstring statement of a module, class or function, if any."""
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body and is_docstring(body[0]):
+        first: ast.Expr = body[0]
+        return first
+    return None
+
+
+def body_without_docstring(node: ast.AST) -> list[ast.stmt]:
+    """A definition's body, its docstring left out."""
+    body: list[ast.stmt] = list(getattr(node, "body", []))
+    if isinstance(node, (*SCOPE_TYPES, ast.Module)) and body and is_docstring(body[0]):
+        return body[1:]
+    return body
+
+
+def own_statements(fn: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement in ``fn``'s body (docstring excluded), not entering nested
+    functions or classes (whose ``def``/``class`` statements themselves are yielded)."""
+    stack = list(reversed(body_without_docstring(fn)))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if not isinstance(stmt, SCOPE_TYPES):
+            stack.extend(reversed(list(child_statements(stmt))))
+
+
+def all_statements(fn: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement in ``fn``'s body, nested functions and classes included (their
+    docstrings left out, as astroid does)."""
+    stack = list(reversed(body_without_docstring(fn)))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, SCOPE_TYPES):
+            stack.extend(reversed(body_without_docstring(stmt)))
+        else:
+            stack.extend(reversed(list(child_statements(stmt))))
+
+
+def has_else_branch(node: ast.If) -> bool:
+    """An ``else`` block that is not just an ``elif`` (one ``if`` alone in the ``else``)."""
+    return bool(node.orelse) and not (
+        len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If)
+    )
+
+
+# -- pylint's design measures (pylint/checkers/design_analysis.py) -------------------------
+def statement_weight(stmt: ast.stmt) -> int:
+    """What one statement adds to pylint's too-many-statements count.
+
+    Loops, ``return``, ``def`` and ``class`` add nothing themselves (their bodies count);
+    an ``if`` adds one, two with an ``else``; a ``try`` adds two per handler plus one per
+    ``else`` and ``finally``; every other statement adds one.
+    """
+    if isinstance(stmt, (*SCOPE_TYPES, *LOOP_TYPES, ast.Return)):
+        return 0
+    if isinstance(stmt, ast.If):
+        return 1 + has_else_branch(stmt)
+    if isinstance(stmt, TRY_TYPES):
+        handlers = stmt.handlers  # type: ignore[attr-defined]
+        orelse = stmt.orelse  # type: ignore[attr-defined]
+        finalbody = stmt.finalbody  # type: ignore[attr-defined]
+        return 2 * len(handlers) + bool(orelse) + bool(finalbody)
+    return 1
+
+
+def statement_count(fn: FunctionNode) -> int:
+    """pylint's statement count: 1 plus the weight of every statement in the body,
+    nested functions and classes included."""
+    return 1 + sum(statement_weight(s) for s in all_statements(fn))
+
+
+def branch_weight(stmt: ast.stmt) -> int:
+    """What one statement adds to pylint's too-many-branches count."""
+    if isinstance(stmt, ast.If):
+        return 1 + has_else_branch(stmt)
+    if isinstance(stmt, LOOP_TYPES):
+        return 1 + bool(stmt.orelse)
+    if isinstance(stmt, TRY_TYPES):
+        handlers = stmt.handlers  # type: ignore[attr-defined]
+        orelse = stmt.orelse  # type: ignore[attr-defined]
+        finalbody = stmt.finalbody  # type: ignore[attr-defined]
+        return len(handlers) + bool(orelse) + bool(finalbody)
+    if isinstance(stmt, ast.Match):
+        return len(stmt.cases)
+    return 0
+
+
+def branch_count(fn: FunctionNode) -> int:
+    """pylint's branch count for the function's own body (nested functions excluded)."""
+    return sum(branch_weight(s) for s in own_statements(fn))
+
+
+def return_count(fn: FunctionNode) -> int:
+    """``return`` statements of the function itself (nested functions excluded)."""
+    return sum(isinstance(s, ast.Return) for s in own_statements(fn))
+
+
+# -- McCabe ---------------------------------------------------------------------------------
+def decisions(stmts: Sequence[ast.stmt], *, into_defs: bool = True) -> int:
+    """Extra paths that ``stmts`` open, as mccabe's path graph counts them.
+
+    ``if``, ``for``, ``while``: one each; ``try``: one per handler plus one; ``match``: one
+    per case; a nested function adds its own complexity (mccabe's closures) when
+    ``into_defs``; ``with`` and ``class`` bodies are walked through.
+    """
+    total = 0
+    for s in stmts:
+        if isinstance(s, (ast.If, *LOOP_TYPES)):
+            total += 1 + decisions(s.body, into_defs=into_defs)
+            total += decisions(s.orelse, into_defs=into_defs)
+        elif isinstance(s, TRY_TYPES):
+            handlers: list[ast.ExceptHandler] = s.handlers  # type: ignore[attr-defined]
+            total += len(handlers) + 1 + decisions(s.body, into_defs=into_defs)  # type: ignore[attr-defined]
+            total += sum(decisions(h.body, into_defs=into_defs) for h in handlers)
+            total += decisions(s.orelse, into_defs=into_defs)  # type: ignore[attr-defined]
+            total += decisions(s.finalbody, into_defs=into_defs)  # type: ignore[attr-defined]
+        elif isinstance(s, ast.Match):
+            total += len(s.cases)
+            total += sum(decisions(c.body, into_defs=into_defs) for c in s.cases)
+        elif isinstance(s, FUNCTION_TYPES):
+            if into_defs:
+                total += 1 + decisions(s.body)
+        elif isinstance(s, ast.ClassDef):
+            if into_defs:
+                total += decisions(s.body)
+        elif isinstance(s, (ast.With, ast.AsyncWith)):
+            total += decisions(s.body, into_defs=into_defs)
+    return total
+
+
+def complexity(node: ast.stmt) -> int:
+    """McCabe complexity of a function (nested functions included), or of a compound
+    statement outside any function (functions defined inside it are rated on their own)."""
+    if isinstance(node, FUNCTION_TYPES):
+        return 1 + decisions(node.body)
+    return 1 + decisions([node], into_defs=False)
+
+
+def complexity_roots(tree: ast.Module) -> Iterator[ast.stmt]:
+    """What mccabe rates: every function not nested in another function, and every
+    branching statement outside functions that is not inside another one."""
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, FUNCTION_TYPES):
+            yield stmt
+            continue
+        if isinstance(stmt, (ast.If, *LOOP_TYPES, *TRY_TYPES, ast.Match)):
+            yield stmt
+            nested = [s for s in all_statements_of(stmt) if isinstance(s, SCOPE_TYPES)]
+            stack.extend(reversed(nested))
+            continue
+        if isinstance(stmt, (ast.ClassDef, ast.With, ast.AsyncWith)):
+            stack.extend(reversed(stmt.body))
+
+
+def all_statements_of(stmt: ast.stmt) -> Iterator[ast.stmt]:
+    """Statements nested in ``stmt`` down to (and including) the first ``def``/``class``
+    on each path."""
+    stack = list(reversed(list(child_statements(stmt))))
+    while stack:
+        s = stack.pop()
+        yield s
+        if not isinstance(s, SCOPE_TYPES):
+            stack.extend(reversed(list(child_statements(s))))
+
+
+# -- nesting ----------------------------------------------------------------------------------
+def is_elif(node: ast.stmt, parent: ast.stmt, lines: Sequence[str]) -> bool:
+    """``node`` is written ``elif`` (not ``else:`` followed by a nested ``if``)."""
+    if not (isinstance(node, ast.If) and isinstance(parent, ast.If) and parent.orelse == [node]):
+        return False
+    if node.lineno > len(lines):
+        return False
+    return lines[node.lineno - 1][node.col_offset:].startswith("elif")
+
+
+def nesting_depth(block: ast.stmt, lines: Sequence[str]) -> int:
+    """How many blocks deep the deepest statement under ``block`` sits (``block`` is 1).
+
+    An ``elif`` stays at its ``if``'s level; nested functions and classes start their own
+    count and are not included.
+    """
+    deepest = 0
+    for child in child_statements(block):
+        if not isinstance(child, BLOCK_TYPES):
+            continue
+        depth = nesting_depth(child, lines)
+        if is_elif(child, block, lines):
+            depth -= 1
+        deepest = max(deepest, depth)
+    return 1 + deepest
+
+
+# -- facts about definitions -------------------------------------------------------------
+def decorator_names(node: FunctionNode | ast.ClassDef) -> list[str]:
+    """Dotted names of the decorators (calls reduced to the called name)."""
+    names = []
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        names.append(dotted_name(target))
+    return names
+
+
+def has_decorator(node: FunctionNode | ast.ClassDef, *names: str) -> bool:
+    """A decorator whose dotted name, or its last part, is one of ``names``."""
+    return any(
+        d in names or d.rsplit(".", 1)[-1] in names for d in decorator_names(node) if d
+    )
+
+
+def is_overload(fn: FunctionNode) -> bool:
+    """A ``typing.overload`` stub."""
+    return has_decorator(fn, "overload")
+
+
+def is_property_accessor(fn: FunctionNode) -> bool:
+    """``@name.setter`` or ``@name.deleter``."""
+    return any(d.endswith((".setter", ".deleter")) for d in decorator_names(fn))
+
+
+def enclosing_scope(ctx: PyContext, node: ast.AST) -> ast.AST | None:
+    """The nearest enclosing function, lambda or class (None at module level)."""
+    for a in ctx.ancestors(node):
+        if isinstance(a, (*SCOPE_TYPES, ast.Lambda)):
+            return a
+    return None
+
+
+def is_method(ctx: PyContext, fn: FunctionNode) -> bool:
+    """Defined in a class body (possibly under an ``if`` or ``try`` there)."""
+    return isinstance(enclosing_scope(ctx, fn), ast.ClassDef)
+
+
+def takes_instance(ctx: PyContext, fn: FunctionNode) -> bool:
+    """A method whose first parameter is ``self`` or ``cls`` (not a staticmethod)."""
+    return is_method(ctx, fn) and not has_decorator(fn, "staticmethod")
+
+
+def in_function(ctx: PyContext, node: ast.AST) -> bool:
+    """Defined inside a function (at any depth)."""
+    return ctx.enclosing_function(node) is not None
+
+
+def kind_of(ctx: PyContext, fn: FunctionNode) -> str:
+    """'Method' or 'Function', for messages."""
+    return "Method" if is_method(ctx, fn) else "Function"
+
+
+_DEF_NAME = re.compile(r"(?:async\s+)?def\s+|class\s+")
+
+
+def name_span(ctx: PyContext, node: FunctionNode | ast.ClassDef) -> Span:
+    """The span of the defined name on the ``def``/``class`` line."""
+    line = node.lineno
+    text = ctx.lines[line - 1] if line <= len(ctx.lines) else ""
+    match = _DEF_NAME.match(text, node.col_offset)
+    if match and text.startswith(node.name, match.end()):
+        start = match.end()
+        return Span(line, start + 1, line, start + len(node.name) + 1)
+    return Span(line, node.col_offset + 1, line, len(text) + 1)
+
+
+def first_line(node: FunctionNode | ast.ClassDef) -> int:
+    """The first line of a definition, decorators included."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def definition_scope(node: FunctionNode | ast.ClassDef) -> tuple[int, int]:
+    """Decorators to the last line: a whole-function finding's scope."""
+    return first_line(node), node.end_lineno or node.lineno
+
+
+def signature_scope(node: FunctionNode | ast.ClassDef) -> tuple[int, int]:
+    """Decorators through the line before the body (the signature lines)."""
+    body_line = node.body[0].lineno if node.body else node.lineno + 1
+    return first_line(node), max(node.lineno, body_line - 1)
+
+
+def check_threshold(rule_id: str, name: str, value: object) -> None:
+    """Reject a negative or non-integer threshold option (a configuration error)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"{rule_id}: option {name!r} must be a non-negative integer, got {value!r}"
+        )
+
+
+def report_definition(
+    ctx: PyContext,
+    rule: Rule,
+    node: FunctionNode | ast.ClassDef,
+    message: str,
+    scope: tuple[int, int] | None,
+) -> Finding:
+    """A finding on the name of a definition, with the definition's dotted name as symbol."""
+    finding = ctx.report(rule, name_span(ctx, node), message, scope=scope)
+    return finding.with_(symbol=ctx.scope_name(node))
