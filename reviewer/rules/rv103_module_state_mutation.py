@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from fnmatch import fnmatchcase
 
 from reviewer.findings import Finding, Severity
@@ -33,7 +33,7 @@ def _base_name(node: ast.expr) -> ast.Name | None:
     return node if isinstance(node, ast.Name) else None
 
 
-def _mutations(ctx: PyContext, names: dict[str, ast.expr]) -> Iterator[tuple[ast.Name, str]]:
+def _mutations(ctx: PyContext, names: Collection[str]) -> Iterator[tuple[ast.Name, str]]:
     """(the module name, how it is changed) for every in-place change of a candidate name."""
     for call in ctx.nodes(ast.Call):
         assert isinstance(call, ast.Call)
@@ -50,6 +50,10 @@ def _mutations(ctx: PyContext, names: dict[str, ast.expr]) -> Iterator[tuple[ast
         if base is not None and base.id in names:
             verb = "del " if isinstance(sub.ctx, ast.Del) else ""
             yield base, f"{verb}{base.id}[...]" + ("" if verb else " = ...")
+
+
+def _position(item: tuple[ast.Name, str]) -> tuple[int, int]:
+    return item[0].lineno, item[0].col_offset
 
 
 def _is_registration(fn: FunctionLike) -> bool:
@@ -166,14 +170,11 @@ class ModuleStateMutation(Rule):
         if not names:
             return
         seen: set[tuple[ast.AST, str]] = set()
-        found: list[tuple[ast.Name, FunctionLike, str]] = []
-        for name, how in _mutations(ctx, names):
+        for name, how in sorted(_mutations(ctx, names), key=_position):
             fn = self._owner(ctx, name)
             if fn is None or (fn, name.id) in seen:
                 continue
             seen.add((fn, name.id))
-            found.append((name, fn, how))
-        for name, fn, how in sorted(found, key=lambda t: (t[0].lineno, t[0].col_offset)):
             where = "a lambda" if isinstance(fn, ast.Lambda) else f"{fn.name}()"
             yield ctx.report(
                 self,
