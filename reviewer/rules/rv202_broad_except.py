@@ -12,6 +12,13 @@ from reviewer.rules.base import Invalid, Rule, Valid
 BROAD = ("Exception", "BaseException")
 _LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal", "log"})
 _TRACEBACK_PRINTERS = frozenset({"traceback.print_exc", "traceback.print_exception"})
+# Calls that never return: they end the handler like a ``raise`` does.
+NORETURN_CALLS = frozenset(
+    {
+        "sys.exit", "exit", "quit", "os._exit", "os.abort", "abort", "flask.abort",
+        "pytest.fail", "pytest.skip", "pytest.exit", "self.fail", "self.skipTest",
+    }
+)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -117,9 +124,10 @@ def _is_noop(stmt: ast.stmt) -> bool:
 
 
 def always_raises(body: Sequence[ast.stmt]) -> bool:
-    """Every path through ``body`` ends in a ``raise`` (nothing escapes before it)."""
+    """Every path through ``body`` ends in a ``raise`` or a call that never returns
+    (``sys.exit()``, ``pytest.fail()``...), and nothing escapes before it."""
     for stmt in body:
-        if isinstance(stmt, ast.Raise):
+        if isinstance(stmt, ast.Raise) or _is_noreturn_call(stmt):
             return True
         if isinstance(stmt, ast.If) and always_raises(stmt.body) and always_raises(stmt.orelse):
             return True
@@ -133,6 +141,14 @@ def always_raises(body: Sequence[ast.stmt]) -> bool:
         if _escapes(stmt):
             return False  # a return/break/continue may leave before any raise
     return False
+
+
+def _is_noreturn_call(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and dotted_name(stmt.value.func) in NORETURN_CALLS
+    )
 
 
 def _escapes(stmt: ast.stmt) -> bool:
@@ -190,7 +206,8 @@ class BroadExcept(Rule):
     exceptions the code in the ``try`` can actually raise.
 
     Not flagged: a handler that always ends in ``raise`` (re-raising, or raising another
-    exception, ``from`` the original or not), and, unless ``allow_logged`` is off, one
+    exception, ``from`` the original or not) or in a call that never returns
+    (``sys.exit(1)``, ``pytest.fail(...)``), and, unless ``allow_logged`` is off, one
     that logs the traceback (``log.exception(...)``, ``log.error(..., exc_info=True)``,
     ``traceback.print_exc()``): that is the usual top-level boundary of a worker or a
     request loop. ``broad_exceptions`` lists the names treated as broad (dotted names
@@ -217,6 +234,9 @@ class BroadExcept(Rule):
         "try:\n    run()\nexcept BaseException as e:\n    if fatal(e):\n        raise\n"
         "    else:\n        raise Wrapped() from e\n",
         "try:\n    run()\nexcept Exception:\n    with lock:\n        raise\n",
+        "import sys\ntry:\n    run()\nexcept Exception as e:\n    print(e)\n    sys.exit(1)\n",
+        "import pytest\ndef test_run():\n    try:\n        run()\n    except Exception as e:\n"
+        "        pytest.fail(f'raised {e}')\n",
         "import logging\nlog = logging.getLogger(__name__)\ntry:\n    run()\n"
         "except Exception:\n    log.exception('run failed')\n",
         "try:\n    run()\nexcept Exception as e:\n    log.error('failed: %s', e, exc_info=True)\n",

@@ -75,7 +75,8 @@ class PrintInLibrary(Rule):
     ``logging.getLogger(__name__)``; return data and let the caller show it.
 
     Not flagged: scripts (a ``#!`` line, ``__main__.py``, a module with an
-    ``if __name__ == "__main__":`` guard), test files, functions named in
+    ``if __name__ == "__main__":`` guard), test files, files whose top-level folder is
+    one of ``non_library_dirs`` (``scripts/``, ``examples/``, ``docs/``...), functions named in
     ``allowed_functions`` (``main``, the conventional console-script entry point, whose
     output is the program's interface) and everything nested in them, command-line
     commands (functions decorated with ``*.command``/``*.group``/``*.callback``, as in
@@ -90,7 +91,11 @@ class PrintInLibrary(Rule):
     severity = Severity.LOW
     message = "print() in library code: use logging, or return the data to the caller."
     counterparts = {"ruff": "T201", "pylint": "bad-builtin"}
-    options = {"allowed_functions": ("main",), "allow_cli_commands": True}
+    options = {
+        "allowed_functions": ("main",),
+        "allow_cli_commands": True,
+        "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
+    }
     tags = ("maintainability", "logging")
     VALID = [
         "import logging\nlog = logging.getLogger(__name__)\ndef run():\n    log.info('done')\n",
@@ -99,6 +104,7 @@ class PrintInLibrary(Rule):
         "#!/usr/bin/env python3\nprint('hello')\n",
         Valid("print('usage: python -m pkg')\n", path="pkg/__main__.py"),
         Valid("def test_x():\n    print('debug')\n", path="tests/test_x.py"),
+        Valid("print('step 1')\n", path="examples/quickstart.py"),
         "def main(argv=None):\n    def show(x):\n        print(x)\n    show(argv)\n    return 0\n",
         "import click\n@click.command()\ndef cli():\n    print('ok')\n",
         "import typer\napp = typer.Typer()\n@app.command()\ndef hello(name: str):\n"
@@ -117,6 +123,8 @@ class PrintInLibrary(Rule):
         Invalid("import sys\ndef warn(msg):\n    print(msg, file=sys.stderr)\n", line=3),
         Invalid("class Cache:\n    async def get(self, k):\n        print(k)\n", line=3),
         Invalid("print('imported')\n", line=1),
+        # Only the top-level folder decides: a package's own ``tools`` module is library code.
+        Invalid("print('x')\n", line=1, path="pkg/tools/run.py"),
         Invalid("from pprint import pprint\ndef show(d):\n    pprint(d)\n", line=3),
         Invalid("import pprint\ndef show(d):\n    pprint.pprint(d)\n", line=3),
         Invalid("f = lambda x: print(x)\n", line=1),
@@ -128,7 +136,7 @@ class PrintInLibrary(Rule):
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
-        if ctx.is_test or ctx.is_script:
+        if ctx.is_test or ctx.is_script or self._outside_library(ctx.path):
             return
         pprints = _pprint_names(ctx)
         found = [
@@ -155,3 +163,7 @@ class PrintInLibrary(Rule):
                 f"{kind}() in library code writes to a stdout the library does not own:"
                 " use logging, or return the data to the caller.",
             )
+
+    def _outside_library(self, path: str) -> bool:
+        first = path.replace("\\", "/").removeprefix("./").split("/", 1)
+        return len(first) == 2 and first[0] in self.settings["non_library_dirs"]
