@@ -187,6 +187,11 @@ def _emit(text: str, output: Path | None) -> None:
         return
     from reviewer.fileio import atomic_write_text
 
+    for folder in output.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise ReviewerError(f"cannot write {output}: {folder} is not a folder")
+            break
     try:
         atomic_write_text(output, text, errors="surrogateescape")
     except OSError as exc:

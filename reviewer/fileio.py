@@ -17,7 +17,7 @@ def atomic_write_text(
     kept when it already exists.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = None
+    mode = 0o666 & ~_umask()  # a new file gets the usual permissions, not mkstemp's 0600
     with contextlib.suppress(FileNotFoundError):
         mode = path.stat().st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -26,9 +26,14 @@ def atomic_write_text(
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
