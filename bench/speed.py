@@ -1,0 +1,482 @@
+"""Speed benchmark: reviewer side by side with ruff, bandit and pylint on the same files.
+
+Scenarios (issue 2):
+
+* ``check --all`` on the django/ package (about 159k lines), cold cache, all cores;
+  ruff restricted to the rules equivalent to reviewer's, ``bandit -r`` and pylint with the
+  equivalent checks on the same tree. Targets: reviewer <= 3x ruff, >= 5x faster than bandit.
+* the same run again with nothing changed (content-hash cache): target < 0.5 s.
+* a pre-commit-sized change, 5 staged files from flask in a real git repository,
+  ``reviewer check --staged`` as a subprocess (process start included): target < 0.4 s.
+
+Every figure is the median of N runs (perf_counter around a subprocess). The corpora come
+from ../shared/eval/perf_corpus.sh (run into bench/.work/perf when missing); the trees the
+tools run on are copies under bench/.work/speed, so nothing outside the work folder changes.
+
+Usage: python bench/speed.py [--repeat N] [--peers ruff,bandit,pylint] [--write] [--quick]
+``--write`` replaces the speed section of docs/benchmarks.md with the table printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
+
+# reviewer rule -> the equivalent checks of each peer ("" where the peer has none).
+# ruff's PLR1702 is a preview rule in ruff 0.17, so ruff runs with --preview.
+EQUIVALENTS: dict[str, dict[str, str]] = {
+    "RV101": {"ruff": "B006", "pylint": "dangerous-default-value", "bandit": ""},
+    "RV102": {"ruff": "PLW0603", "pylint": "global-statement", "bandit": ""},
+    "RV103": {"ruff": "", "pylint": "", "bandit": ""},
+    "RV201": {"ruff": "E722", "pylint": "bare-except", "bandit": ""},
+    "RV202": {"ruff": "BLE001", "pylint": "broad-exception-caught", "bandit": ""},
+    "RV203": {"ruff": "S110,S112", "pylint": "", "bandit": "B110,B112"},
+    "RV301": {"ruff": "PLR0915", "pylint": "too-many-statements", "bandit": ""},
+    "RV302": {"ruff": "C901", "pylint": "too-complex", "bandit": ""},
+    "RV303": {"ruff": "PLR0913", "pylint": "too-many-arguments", "bandit": ""},
+    "RV304": {"ruff": "PLR1702", "pylint": "too-many-nested-blocks", "bandit": ""},
+    "RV305": {"ruff": "PLR0912", "pylint": "too-many-branches", "bandit": ""},
+    "RV306": {"ruff": "PLR0911", "pylint": "too-many-return-statements", "bandit": ""},
+    "RV401": {
+        "ruff": "D100,D101,D102,D103",
+        "pylint": "missing-module-docstring,missing-class-docstring,missing-function-docstring",
+        "bandit": "",
+    },
+    "RV402": {"ruff": "ANN001,ANN201", "pylint": "", "bandit": ""},
+    "RV501": {"ruff": "T201", "pylint": "bad-builtin", "bandit": ""},
+    "RV601": {"ruff": "S307,S102", "pylint": "eval-used,exec-used", "bandit": "B307,B102"},
+    "RV602": {"ruff": "S602,S604,S605", "pylint": "", "bandit": "B602,B604,B605"},
+    "RV603": {"ruff": "S608", "pylint": "", "bandit": "B608"},
+    "RV604": {"ruff": "S301", "pylint": "", "bandit": "B301"},
+    "RV605": {"ruff": "S506", "pylint": "", "bandit": "B506"},
+    "RV606": {"ruff": "S105,S106,S107", "pylint": "", "bandit": "B105,B106,B107"},
+    "RV607": {"ruff": "S101", "pylint": "", "bandit": "B101"},
+}
+
+
+def codes(peer: str) -> list[str]:
+    """Every equivalent check of one peer, in rule order."""
+    out: list[str] = []
+    for eq in EQUIVALENTS.values():
+        out.extend(c for c in eq[peer].split(",") if c and c not in out)
+    return out
+
+
+# -- measuring -------------------------------------------------------------------------------
+@dataclass
+class Timing:
+    """The wall times of repeated runs of one command."""
+
+    label: str
+    runs: list[float] = field(default_factory=list)
+    output_lines: int = 0
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    def spread(self) -> str:
+        if len(self.runs) < 2:
+            return "1 run"
+        return f"{min(self.runs):.2f}-{max(self.runs):.2f} ({len(self.runs)} runs)"
+
+
+def run_timed(
+    cmd: Sequence[str], cwd: Path, out: Path, ok: Sequence[int] = (0, 1)
+) -> float:
+    """Wall seconds of one run of ``cmd`` (stdout to ``out``); exits on an unexpected code."""
+    with out.open("wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            list(cmd), cwd=cwd, stdout=fh, stderr=subprocess.PIPE, env=tool_env(), check=False
+        )
+        elapsed = time.perf_counter() - start
+    if proc.returncode not in ok:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        sys.exit(f"{cmd[0]} exited {proc.returncode}: {err[-1] if err else ''}")
+    return elapsed
+
+
+def measure(
+    label: str,
+    cmd: Sequence[str],
+    cwd: Path,
+    repeat: int,
+    before: Callable[[int], None] | None = None,
+    ok: Sequence[int] = (0, 1),
+) -> Timing:
+    """Run ``cmd`` ``repeat`` times (``before(i)`` untimed first) and collect the times."""
+    timing = Timing(label)
+    out = cwd.parent / f".out-{label.split()[0]}.txt"
+    for i in range(repeat):
+        if before is not None:
+            before(i)
+        timing.runs.append(run_timed(cmd, cwd, out, ok))
+    timing.output_lines = sum(1 for _ in out.open("rb"))
+    out.unlink()
+    print(f"  {label:<44} median {timing.median:7.3f} s  {timing.spread()}", flush=True)
+    return timing
+
+
+def tool_env() -> dict[str, str]:
+    """The environment every tool runs in: no colour, not inside pre-commit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRE_COMMIT")}
+    env.update(NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1", LC_ALL="C.UTF-8")
+    return env
+
+
+def tool(name: str) -> str:
+    """A console script next to this interpreter (the project venv), else on PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        sys.exit(f"{name} is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def version(name: str) -> str:
+    """The first line of ``name --version``."""
+    proc = subprocess.run([tool(name), "--version"], capture_output=True, text=True, check=False)
+    return (proc.stdout or proc.stderr).strip().splitlines()[0]
+
+
+# -- corpora and work trees ------------------------------------------------------------------
+def ensure_corpora(perf: Path) -> Path:
+    """The perf corpora folder (``perf/src/<name>``), built by perf_corpus.sh when missing."""
+    if not (perf / "src" / "django" / "django").is_dir() or not (perf / "src" / "flask").is_dir():
+        print(f"building the perf corpora in {perf} (perf_corpus.sh)", flush=True)
+        subprocess.run(["bash", str(SHARED_EVAL / "perf_corpus.sh"), str(perf)], check=True)
+    return perf / "src"
+
+
+def git(cwd: Path, *args: str) -> None:
+    """Run git quietly in ``cwd`` with a fixed identity."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, env=env,
+                   check=True, capture_output=True)
+
+
+def git_tree(dest: Path, copies: dict[str, Path]) -> Path:
+    """A git repository at ``dest`` (one commit) holding copies of folders; reused if present.
+
+    ``copies`` maps a name inside ``dest`` ("" for ``dest`` itself) to the folder to copy.
+    """
+    if (dest / ".bench-ready").exists():
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    for name, src in copies.items():
+        shutil.copytree(src, dest / name if name else dest, symlinks=True)
+    git(dest, "init", "-q")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "corpus")
+    with (dest / ".git" / "info" / "exclude").open("a") as fh:
+        fh.write(".bench-ready\n.reviewer/\n.ruff_cache/\n")
+    (dest / ".bench-ready").write_text("")
+    return dest
+
+
+def count_lines(folder: Path) -> tuple[int, int]:
+    """(Python files, lines) under ``folder``."""
+    files = lines = 0
+    for path in folder.rglob("*.py"):
+        files += 1
+        with path.open("rb") as fh:
+            lines += sum(1 for _ in fh)
+    return files, lines
+
+
+# -- scenarios -------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """Everything the table needs."""
+
+    machine: dict[str, str]
+    corpus: str
+    cold: dict[str, Timing] = field(default_factory=dict)
+    warm: dict[str, Timing] = field(default_factory=dict)
+    staged: Timing | None = None
+    staged_note: str = ""
+    floor: float | None = None
+
+
+def peer_commands(target: str) -> dict[str, list[str]]:
+    """The peers' command lines on folder ``target`` (relative to the tree root)."""
+    jobs = str(os.cpu_count() or 1)
+    return {
+        "ruff": [tool("ruff"), "check", "--isolated", "--no-cache", "--preview",
+                 "--output-format", "concise", "--exit-zero", "--select",
+                 ",".join(codes("ruff")), target],
+        "bandit": [tool("bandit"), "-r", "-q", target],
+        "bandit-equivalent": [tool("bandit"), "-r", "-q", "-t", ",".join(codes("bandit")),
+                              target],
+        "pylint": [tool("pylint"), f"-j{jobs}", "--disable=all",
+                   "--load-plugins=pylint.extensions.mccabe,pylint.extensions.bad_builtin",
+                   "--bad-functions=print", "--enable=" + ",".join(codes("pylint")),
+                   "--score=n", "--exit-zero", target],
+    }
+
+
+def cold_and_warm(tree: Path, report: Report, repeat: int, peers: list[str]) -> None:
+    """``check --all`` cold and warm on the django package, and the peers on the same tree."""
+    reviewer = [tool("reviewer"), "check", "--all"]
+    cache = tree / ".reviewer"
+
+    def clear_cache(_i: int) -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    print(f"cold cache, {report.corpus}", flush=True)
+    report.cold["reviewer"] = measure("reviewer check --all (cold)", reviewer, tree, repeat,
+                                      before=clear_cache)
+    commands = peer_commands("django")
+    slow = max(1, min(repeat, 3))  # bandit and pylint take minutes; fewer runs suffice
+    for peer in peers:
+        if peer == "ruff":
+            report.cold["ruff"] = measure("ruff check (equivalent rules)", commands["ruff"],
+                                          tree, repeat)
+        elif peer == "bandit":
+            report.cold["bandit"] = measure("bandit -r (all tests)", commands["bandit"], tree,
+                                            slow)
+            report.cold["bandit-equivalent"] = measure(
+                "bandit -r -t (equivalent tests)", commands["bandit-equivalent"], tree, 1)
+        elif peer == "pylint":
+            report.cold["pylint"] = measure("pylint (equivalent checks)", commands["pylint"],
+                                            tree, 1, ok=range(0, 64))
+    print("warm cache (nothing changed)", flush=True)
+    run_timed(reviewer, tree, tree.parent / ".out-prime.txt")  # make sure the cache exists
+    report.warm["reviewer"] = measure("reviewer check --all (warm)", reviewer, tree, repeat)
+    if "ruff" in peers:
+        ruff_cached = [c for c in commands["ruff"] if c != "--no-cache"]
+        run_timed(ruff_cached, tree, tree.parent / ".out-prime.txt")
+        report.warm["ruff"] = measure("ruff check (its own cache)", ruff_cached, tree, repeat)
+    (tree.parent / ".out-prime.txt").unlink(missing_ok=True)
+
+
+def parse_floor(package: Path) -> float:
+    """Seconds to read and ``ast.parse`` every file with one process per core (no startup)."""
+    code = (
+        "import ast,os,sys,time,warnings\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "import multiprocessing as mp\n"
+        "def parse(paths):\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    for p in paths:\n"
+        "        with open(p,'rb') as fh: ast.parse(fh.read())\n"
+        "    return len(paths)\n"
+        "if __name__=='__main__':\n"
+        "    files=sorted(str(p) for p in __import__('pathlib').Path(sys.argv[1]).rglob('*.py'))\n"
+        "    n=os.cpu_count() or 1\n"
+        "    t=time.perf_counter()\n"
+        "    with ProcessPoolExecutor(n, mp_context=mp.get_context('fork')) as ex:\n"
+        "        list(ex.map(parse,[files[i::n*8] for i in range(n*8)]))\n"
+        "    print(time.perf_counter()-t)\n"
+    )
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True,
+                             text=True, check=True)
+        runs.append(float(out.stdout))
+    return statistics.median(runs)
+
+
+STAGED_FILES = 5
+CHANGE = '''
+
+def _bench_change_{n}(items=[], *, verbose=False):
+    """A change as a developer might stage it (iteration {n})."""
+    if verbose:
+        print("adding", {n})
+    items.append({n})
+    return items
+'''
+
+
+def staged(repo: Path, report: Report, repeat: int) -> None:
+    """``reviewer check --staged`` on 5 changed flask modules in a real git repository."""
+    modules = sorted(
+        (p for p in (repo / "src" / "flask").rglob("*.py")), key=lambda p: -p.stat().st_size
+    )[:STAGED_FILES]
+    rels = [p.relative_to(repo).as_posix() for p in modules]
+    originals = {rel: (repo / rel).read_text() for rel in rels}
+    reviewer = [tool("reviewer"), "check", "--staged"]
+    lines = sum(text.count("\n") for text in originals.values())
+
+    def change(i: int) -> None:
+        for rel, text in originals.items():
+            (repo / rel).write_text(text + CHANGE.format(n=i))
+        git(repo, "add", "--", *rels)
+
+    run_timed([tool("reviewer"), "check", "--all", "-q"], repo, repo.parent / ".out-prime.txt")
+    (repo.parent / ".out-prime.txt").unlink(missing_ok=True)
+    print(f"pre-commit: {STAGED_FILES} staged flask files ({lines} lines)", flush=True)
+    try:
+        report.staged = measure("reviewer check --staged", reviewer, repo, repeat,
+                                before=change)
+    finally:
+        for rel, text in originals.items():
+            (repo / rel).write_text(text)
+        git(repo, "add", "--", *rels)
+    report.staged_note = f"{STAGED_FILES} files, {lines} lines: " + ", ".join(
+        r.removeprefix("src/") for r in rels)
+
+
+# -- machine ---------------------------------------------------------------------------------
+def machine_info() -> dict[str, str]:
+    """CPU, cores, memory, OS, Python and tool versions, and the load when measured."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "reviewer": version("reviewer"),
+        "ruff": version("ruff"),
+        "bandit": version("bandit"),
+        "pylint": version("pylint"),
+        "load before": load,
+    }
+
+
+# -- the table -------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(report: Report) -> str:
+    """The speed section of docs/benchmarks.md (Markdown)."""
+    cold, warm = report.cold, report.warm
+    rev = cold["reviewer"].median
+    lines = [
+        f"Measured {report.machine['date']} by `python bench/speed.py` on "
+        f"{report.corpus}.",
+        "",
+        "| scenario | tool | median wall (s) | range | output lines |",
+        "|---|---|---:|---|---:|",
+    ]
+    for t in cold.values():
+        lines.append(f"| `check --all`, cold | {t.label} | {t.median:.2f} | {t.spread()} "
+                     f"| {t.output_lines} |")
+    for t in warm.values():
+        lines.append(f"| nothing changed | {t.label} | {t.median:.3f} | {t.spread()} "
+                     f"| {t.output_lines} |")
+    if report.staged:
+        t = report.staged
+        lines.append(f"| pre-commit, 5 staged flask files | {t.label} | {t.median:.3f} "
+                     f"| {t.spread()} | {t.output_lines} |")
+    if report.floor is not None:
+        lines.append(f"| floor | read + `ast.parse` only, {os.cpu_count()} processes, "
+                     f"no start-up | {report.floor:.2f} | 3 runs | |")
+    lines += ["", "| target (issue 2) | measured | |", "|---|---|---|"]
+    if "ruff" in cold:
+        r = rev / cold["ruff"].median
+        lines.append(f"| cold `check --all` <= 3x ruff | reviewer/ruff = {r:.1f}x "
+                     f"| {verdict(r <= 3)} |")
+    if "bandit" in cold:
+        b = cold["bandit"].median / rev
+        lines.append(f"| >= 5x faster than bandit | bandit/reviewer = {b:.1f}x "
+                     f"| {verdict(b >= 5)} |")
+    if "pylint" in cold:
+        lines.append(f"| pylint (no target) | pylint/reviewer = "
+                     f"{cold['pylint'].median / rev:.1f}x | |")
+    if "reviewer" in warm:
+        w = warm["reviewer"].median
+        lines.append(f"| nothing changed < 0.5 s | {w:.3f} s | {verdict(w < 0.5)} |")
+    if report.staged:
+        s = report.staged.median
+        lines.append(f"| 5 staged files < 0.4 s | {s:.3f} s | {verdict(s < 0.4)} |")
+    if report.staged_note:
+        lines += ["", f"Staged files: {report.staged_note}."]
+    lines += ["", "Machine:", ""]
+    lines += [f"- {k}: {v}" for k, v in report.machine.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(section: str) -> None:
+    """Replace the text between the speed markers in docs/benchmarks.md (create it if new)."""
+    if DOC.exists():
+        text = DOC.read_text()
+    else:
+        text = ("# Benchmarks\n\n## Speed\n\n" + BEGIN + "\n" + END +
+                "\n\n## Accuracy\n\n(filled in by bench/accuracy.py)\n")
+    if BEGIN not in text or END not in text:
+        sys.exit(f"{DOC} has no {BEGIN} ... {END} markers; add them where the table goes")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(head + BEGIN + "\n" + section + END + tail)
+    print(f"updated {DOC.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
+    ap.add_argument("--peers", default="ruff,bandit,pylint",
+                    help="comma-separated peers to run (ruff, bandit, pylint; '' for none)")
+    ap.add_argument("--work", type=Path, default=HERE / ".work")
+    ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    ap.add_argument("--quick", action="store_true", help="3 runs, ruff only (for development)")
+    a = ap.parse_args(argv)
+    peers = [p for p in a.peers.split(",") if p]
+    repeat = a.repeat
+    if a.quick:
+        repeat, peers = 3, ["ruff"]
+    if unknown := set(peers) - {"ruff", "bandit", "pylint"}:
+        sys.exit(f"unknown peer(s): {', '.join(sorted(unknown))}")
+    work = a.work.resolve()
+    src = ensure_corpora(work / "perf")
+    speed = work / "speed"
+    speed.mkdir(parents=True, exist_ok=True)
+    django = git_tree(speed / "django-tree", {"django": src / "django" / "django"})
+    flask = git_tree(speed / "flask-repo", {"": src / "flask"})
+    files, lines = count_lines(django / "django")
+
+    report = Report(machine_info(), f"django/ ({files} Python files, {lines:,} lines)")
+    cold_and_warm(django, report, repeat, peers)
+    staged(flask, report, repeat)
+    report.floor = parse_floor(django / "django")
+    report.machine["load after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    section = render(report)
+    print()
+    print(section)
+    if a.write:
+        write_doc(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
