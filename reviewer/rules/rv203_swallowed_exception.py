@@ -29,6 +29,9 @@ class SwallowedException(Rule):
     ``BaseException``, also inside a tuple). Ignoring one named exception
     (``except KeyError: pass``) is a deliberate decision in most code; set
     ``check_typed_exceptions`` to report those too (and prefer ``contextlib.suppress``).
+    A broad handler that does nothing is reported here only, not also by RV202 (keep the
+    two rules' ``broad_exceptions`` in step); a bare one also gets RV201, which says what
+    else a bare ``except:`` catches.
     """
 
     id = "RV203"
