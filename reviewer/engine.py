@@ -11,11 +11,13 @@ import fnmatch
 import hashlib
 import io
 import os
+import stat
 import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from reviewer import __version__
@@ -25,7 +27,7 @@ from reviewer.findings import Finding, fingerprint
 from reviewer.languages import detect, languages
 from reviewer.rules import all_rules
 from reviewer.rules.base import Rule
-from reviewer.suppressions import Unused, apply_inline
+from reviewer.suppressions import Unused, apply_inline, code_matches
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
@@ -61,8 +63,11 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
     def exit_code(self, config: Config) -> int:
-        """1 when any finding is at or above the failure threshold, else 0."""
+        """1 when any finding is at or above the failure threshold (or an unused
+        suppression is reported), else 0."""
         if any(f.severity >= config.fail_on for f in self.findings):
+            return EXIT_FINDINGS
+        if self.unused_suppressions:  # only present when they are reported (RUF100-like)
             return EXIT_FINDINGS
         return EXIT_CLEAN
 
@@ -76,24 +81,42 @@ def _matches(rule: type[Rule], selectors: Iterable[str]) -> bool:
     return False
 
 
-def selected_rules(config: Config) -> list[Rule]:
-    """Instantiate every enabled rule with its configured options."""
+def known_selector(selector: str) -> bool:
+    """Whether ``selector`` names at least one rule ("ALL", an ID, an ID prefix, a slug)."""
+    s = selector.strip()
     rules = all_rules()
-    known = set(rules) | {r.slug for r in rules.values()}
-    for sel in (*config.select, *config.ignore, *config.rule_options):
-        s = sel.strip()
-        if s.upper() != "ALL" and s not in known and not any(
-            r.startswith(s.upper()) for r in rules
-        ):
+    return bool(s) and (
+        s.upper() == "ALL"
+        or any(rid.startswith(s.upper()) for rid in rules)
+        or any(cls.slug == s.lower() for cls in rules.values())
+    )
+
+
+def selected_rules(config: Config) -> list[Rule]:
+    """Instantiate every enabled rule with its configured options.
+
+    Unknown rule names anywhere in the configuration and invalid rule options are errors
+    (exit code 2), whether or not the rule is enabled.
+    """
+    rules = all_rules()
+    named = [*config.select, *config.ignore, *config.rule_options]
+    for ids in config.per_file_ignores.values():
+        named.extend(ids)
+    for sel in named:
+        if not known_selector(sel):
             raise ReviewerError(f"unknown rule {sel!r} in configuration (see `reviewer rules`)")
     out = []
     for rid, cls in rules.items():
-        if _matches(cls, config.select) and not _matches(cls, config.ignore):
-            opts = config.rule_options.get(rid) or config.rule_options.get(cls.slug)
-            try:
-                out.append(cls(opts))
-            except ValueError as exc:
-                raise ReviewerError(str(exc)) from None
+        opts = config.rule_options.get(rid) or config.rule_options.get(cls.slug)
+        enabled = _matches(cls, config.select) and not _matches(cls, config.ignore)
+        if not enabled and not opts:
+            continue
+        try:
+            rule = cls(opts)
+        except ValueError as exc:
+            raise ReviewerError(str(exc)) from None
+        if enabled:
+            out.append(rule)
     return out
 
 
@@ -110,30 +133,47 @@ def settings_key(config: Config, rules: Sequence[Rule]) -> str:
 def read_source(
     root: Path, rel: str, max_size: int, data: bytes | None = None
 ) -> tuple[str, bytes] | Skipped:
-    """The decoded text and raw bytes of a file, or why it cannot be reviewed."""
+    """The decoded text and raw bytes of a file, or why it cannot be reviewed.
+
+    ``data``, when given, is reviewed instead of the file (e.g. its staged version). Links
+    and folders leading outside ``root`` are not followed; only regular files are read.
+    """
     if data is not None:
         return _decode(rel, data, max_size)
-    path = root / rel
+    path = os.path.join(root, rel)
+    link = False
     try:
-        if path.is_symlink():
-            target = path.resolve()
-            try:
-                target.relative_to(root.resolve())
-            except ValueError:
-                return Skipped(rel, "symlink points outside the repository; not followed")
-        if not path.exists():
-            return Skipped(rel, "file does not exist (deleted?)")
-        if not path.is_file():
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            link = True
+            if not _inside(str(root), os.path.realpath(path)):
+                return Skipped(rel, "symbolic link to outside the repository; not followed")
+            st = os.stat(path)
+        elif not _inside(str(root), _real_dir(os.path.dirname(path))):
+            return Skipped(rel, "in a folder linked from outside the repository; not followed")
+        if not stat.S_ISREG(st.st_mode):
             return Skipped(rel, "not a regular file")
-        size = path.stat().st_size
-        if size > max_size:
-            return Skipped(rel, f"file is {size} bytes, above the {max_size}-byte limit")
-        data = path.read_bytes()
+        if st.st_size > max_size:
+            return Skipped(rel, f"file is {st.st_size} bytes, above the {max_size}-byte limit")
+        with open(path, "rb") as fh:
+            data = fh.read(max_size + 1)
+    except FileNotFoundError:
+        return Skipped(rel, "broken symbolic link" if link else "file does not exist (deleted?)")
     except PermissionError:
         return Skipped(rel, "permission denied")
     except OSError as exc:
         return Skipped(rel, f"cannot read: {exc.strerror or exc}")
     return _decode(rel, data, max_size)
+
+
+@lru_cache(maxsize=4096)
+def _real_dir(directory: str) -> str:
+    return os.path.realpath(directory)
+
+
+def _inside(root: str, real: str) -> bool:
+    base = _real_dir(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _decode(rel: str, data: bytes, max_size: int) -> tuple[str, bytes] | Skipped:
@@ -144,26 +184,46 @@ def _decode(rel: str, data: bytes, max_size: int) -> tuple[str, bytes] | Skipped
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (SyntaxError, LookupError) as exc:
-        return Skipped(rel, f"cannot determine the text encoding: {exc}")
+    except SyntaxError as exc:  # from detect_encoding: a bad first line or cookie
+        reason = str(exc.msg if hasattr(exc, "msg") else exc)
+        if "unknown encoding" in reason:
+            return Skipped(rel, f"declares an {reason.split(' for ')[0]}; not reviewed")
+        return Skipped(rel, "not valid UTF-8 text and no coding declaration; not reviewed")
+    except LookupError as exc:
+        return Skipped(rel, f"declares an unknown encoding ({exc}); not reviewed")
     except UnicodeDecodeError as exc:
-        return Skipped(rel, f"not valid {exc.encoding} text (byte {exc.start}); not reviewed")
+        return Skipped(
+            rel, f"not valid {exc.encoding.upper()} text (byte {exc.start}); not reviewed"
+        )
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, data
 
 
 def is_excluded(rel: str, patterns: Iterable[str]) -> bool:
-    """gitignore-like matching: "dir/" excludes a folder, globs match path or basename."""
-    rel = rel.replace(os.sep, "/")
-    name = rel.rsplit("/", 1)[-1]
+    """gitignore-like matching of a root-relative path.
+
+    A pattern without a slash (``*.py``, ``build``) matches any file or folder name; one with
+    a slash (``src/gen/*.py``, ``/setup.py``, ``**/fixtures``) matches from the root; a
+    trailing slash (``examples/``) matches folders only. A folder match excludes every file
+    below it. ``*`` also crosses ``/``.
+    """
+    parts = rel.replace(os.sep, "/").removeprefix("./").split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     for pat in patterns:
-        if pat.endswith("/"):
-            d = pat.rstrip("/")
-            if rel.startswith(d + "/") or f"/{d}/" in f"/{rel}":
+        body = pat.strip().strip("/")
+        if not body:
+            continue
+        candidates = prefixes[:-1] if pat.strip().endswith("/") else prefixes
+        anchored = "/" in body or pat.strip().startswith("/")
+        for cand in candidates:
+            if anchored:
+                if fnmatch.fnmatchcase(cand, body) or (
+                    body.startswith("**/") and fnmatch.fnmatchcase(cand, body[3:])
+                ):
+                    return True
+            elif fnmatch.fnmatchcase(cand.rsplit("/", 1)[-1], body):
                 return True
-        elif fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(name, pat):
-            return True
     return False
 
 
@@ -248,12 +308,16 @@ def run(
     for rel in job.files:
         if is_excluded(rel, config.exclude):
             continue
+        claimed = detect(rel, b"")  # by extension; files without one may have a #! line
+        if claimed is None and "." in rel.rsplit("/", 1)[-1].lstrip("."):
+            continue  # a file type no plug-in reviews: not even read
         got = read_source(job.root, rel, config.max_file_size, job.contents.get(rel))
         if isinstance(got, Skipped):
-            result.skipped.append(got)
+            if claimed is not None:  # unclaimed files (no extension) are skipped quietly
+                result.skipped.append(got)
             continue
         source, data = got
-        lang = detect(rel, data[:256])
+        lang = claimed or detect(rel, data[:256])
         if lang is None:
             continue
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -321,10 +385,7 @@ def _per_file_ignores(findings: list[Finding], rel: str, config: Config) -> list
             ignored.update(ids)
     if not ignored:
         return findings
-    return [
-        f for f in findings
-        if not any(f.rule_id.startswith(i) or f.slug == i for i in ignored)
-    ]
+    return [f for f in findings if not any(code_matches(i, f.rule_id, f.slug) for i in ignored)]
 
 
 def _run_parallel(
