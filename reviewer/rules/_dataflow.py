@@ -357,7 +357,12 @@ class Flow:
 
     # -- constants -----------------------------------------------------------------------
     def is_constant(self, expr: ast.AST, sanitizers: frozenset[str] = frozenset()) -> bool:
-        """Whether ``expr`` can only evaluate to a constant (or a sanitizer's output)."""
+        """Whether ``expr`` can only evaluate to a constant (or a sanitizer's output).
+
+        ``sanitizers``: qualified names of functions whose result is safe whatever their
+        input (``shlex.quote``); a name without a dot matches any call ending in it
+        (``quote_name`` matches ``connection.ops.quote_name``).
+        """
         return self._const(expr, sanitizers, 0)
 
     def _const(self, e: ast.AST, sanitizers: frozenset[str], depth: int) -> bool:
@@ -370,6 +375,13 @@ class Flow:
             return self._name_const(e, sanitizers, d)
         if isinstance(e, ast.Call):
             return self._call_const(e, sanitizers, d)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult):
+            # "%s" * n, ["?"] * len(xs): repeating a constant only repeats constant text.
+            return any(
+                isinstance(side, (ast.Constant, ast.List, ast.Tuple))
+                and self._const(side, sanitizers, d)
+                for side in (e.left, e.right)
+            )
         parts = _value_parts(e)
         return parts is not None and all(self._const(c, sanitizers, d) for c in parts)
 
@@ -394,7 +406,9 @@ class Flow:
     def _call_const(self, call: ast.Call, sanitizers: frozenset[str], depth: int) -> bool:
         func = call.func
         qualified = self.qualified_name(func)
-        if qualified in sanitizers:
+        if sanitizers and (
+            qualified in sanitizers or qualified.rpartition(".")[2] in sanitizers
+        ):
             return True
         args: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
         if qualified in PURE_CALLS:
@@ -496,12 +510,18 @@ _SQL_CAPS = re.compile(
 def is_sqlish(text: str) -> bool:
     """Whether a string looks like (a piece of) an SQL statement.
 
-    A statement at the start of the text in any case (``select * from t where ...``,
-    ``INSERT INTO``, ``UPDATE t SET``, ``DELETE FROM``, ``WITH x AS (``, DDL), or SQL
-    keywords written in capitals (``... WHERE id = ``). Lower-case English such as
-    "please select a file from the list" does not count.
+    A statement at the start of the text in capitals or lower case (``select * from t
+    where ...``, ``INSERT INTO``, ``UPDATE t SET``, ``DELETE FROM``, ``WITH x AS (``, DDL),
+    or SQL keywords written in capitals anywhere (``... WHERE id = ``). English does not
+    count: "Please select a file from the list", or a sentence starting with a capital
+    ("Delete from the cache", "Create index %s on %s").
     """
-    return bool(_SQL_START.search(text) or _SQL_CAPS.search(text))
+    start = _SQL_START.search(text)
+    if start is not None:
+        first = text.lstrip(" \t\r\n(").split(None, 1)[0] if text.strip(" \t\r\n(") else ""
+        if not first.istitle() or len(first) == 1:
+            return True
+    return bool(_SQL_CAPS.search(text))
 
 
 def literal_text(expr: ast.AST) -> str:

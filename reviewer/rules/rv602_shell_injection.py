@@ -23,6 +23,10 @@ SHELL_CALLS: dict[str, tuple[int, str]] = {
 SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("Popen", "call", "check_call", "check_output", "run")
 )
+# Programs that read options from their file arguments: a glob can inject them.
+WILDCARD_PROGRAMS = frozenset(
+    {"tar", "chown", "chmod", "chgrp", "rsync", "zip", "scp", "rm", "cp", "mv"}
+)
 # Quoting makes a value safe to splice into a command line.
 SANITIZERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join", "pipes.join"})
 
@@ -37,9 +41,13 @@ class ShellInjection(Rule):
     quote with ``shlex.quote`` only as a last resort (quoted values are accepted).
 
     A constant command is not an injection and is not reported (bandit reports those at
-    low severity; ``strict = true`` reports them too). The command is traced through the
-    names it is built from in the same scope: ``cmd = "ls " + path`` is reported where
-    ``cmd`` reaches the shell, ``cmd = "ls -l"`` is not.
+    low severity; ``strict = true`` reports them too), unless it hands a ``*`` glob to a
+    program that takes options from its file arguments (``tar``, ``chown``, ``chmod``,
+    ``rsync``...): a file named ``--checkpoint-action=exec=sh x.sh`` becomes an option.
+
+    The command is traced through the names it is built from in the same scope:
+    ``cmd = "ls " + path`` is reported where ``cmd`` reaches the shell, ``cmd = "ls -l"``
+    is not.
     """
 
     id = "RV602"
@@ -80,6 +88,7 @@ class ShellInjection(Rule):
         ),
         Invalid("def f(cmd, runner):\n    runner.execute(cmd, shell=True)\n", line=2),
         Invalid("import os\n\nos.system('/bin/echo hi')\n", line=3, options={"strict": True}),
+        Invalid("import os\n\nos.system('cd /backup && tar czf all.tgz *')\n", line=3),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -92,9 +101,16 @@ class ShellInjection(Rule):
                 continue
             command, what, generic = found
             constant = command is not None and df.is_constant(command, SANITIZERS)
-            if constant and not self.settings["strict"]:
+            glob = constant and command is not None and wildcard_program(command)
+            if constant and not glob and not self.settings["strict"]:
                 continue
-            if constant:
+            if glob:
+                text = (
+                    f"{what} runs {glob} with a * that the shell expands to file names:"
+                    " a file named like an option (--checkpoint-action=...) is injected."
+                )
+                severity = Severity.MEDIUM
+            elif constant:
                 text = f"{what} runs a constant command through a shell; prefer an argument list."
                 severity = Severity.LOW
             else:
@@ -112,13 +128,26 @@ class ShellInjection(Rule):
         short = name.rsplit(".", 1)[-1]
         if name in SHELL_CALLS:
             position, kw = SHELL_CALLS[name]
-            return argument(call, position, kw), f"{short}()", False
+            return argument(call, position, kw), f"{name}()", False
         if short == "subprocess_shell" and isinstance(call.func, ast.Attribute):
             return argument(call, 1, "cmd"), "subprocess_shell()", False  # loop.subprocess_shell
         shell = keyword(call, "shell")
         if shell is None or df.truthiness(shell) is False:
             return None
         if name in SUBPROCESS_CALLS:
-            return argument(call, 0, "args"), f"{short}(shell=True)", False
+            return argument(call, 0, "args"), f"{name}(shell=True)", False
         command = argument(call, 0, "args") or keyword(call, "cmd") or keyword(call, "command")
         return command, f"{short or 'call'}(shell=True)", True
+
+
+def wildcard_program(command: ast.expr) -> str | None:
+    """The option-taking program a constant command runs with a ``*`` glob, if any."""
+    texts = [n.value for n in ast.walk(command) if isinstance(n, ast.Constant)]
+    words = " ".join(t for t in texts if isinstance(t, str)).replace(";", " ; ").split()
+    if not any("*" in w for w in words):
+        return None
+    for word in words:
+        program = word.rsplit("/", 1)[-1]
+        if program in WILDCARD_PROGRAMS:
+            return program
+    return None

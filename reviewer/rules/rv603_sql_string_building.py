@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
@@ -22,6 +23,14 @@ SINK_FUNCTIONS = frozenset(
 # Django QuerySet.extra() arguments that are SQL: keyword -> position.
 EXTRA_SQL_ARGS = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
 SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
+# Quoting an identifier or converting to a number makes a value safe to splice.
+SANITIZERS = frozenset(
+    {"quote_name", "quote_name_unless_alias", "quote_ident", "quote_identifier",
+     "escape_identifier", "quote_value", "int", "float",
+     "psycopg2.sql.Identifier", "psycopg.sql.Identifier", "psycopg2.sql.Literal",
+     "psycopg.sql.Literal"}
+)
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(.)")
 FORMAT_METHODS = frozenset({"format", "format_map", "replace"})
 
 
@@ -48,6 +57,19 @@ def building_text(node: ast.AST) -> str | None:
         text = literal_text(node.func.value)
         return None if text == " ? " else text
     return None
+
+
+def numeric_format(node: ast.AST) -> bool:
+    """``"... LIMIT %d" % n``: every placeholder takes a number, which cannot inject."""
+    if not (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mod)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+    ):
+        return False
+    kinds = set(_PERCENT.findall(node.left.value)) - {"%"}
+    return bool(kinds) and kinds <= set("diouxXeEfFgG")
 
 
 class SqlStringBuilding(Rule):
@@ -84,6 +106,9 @@ class SqlStringBuilding(Rule):
         "def f(cur):\n    cols = ', '.join(['a', 'b'])\n"
         "    cur.execute('SELECT ' + cols + ' FROM t')\n",
         "print('delete from the cache as the first argument')\n",
+        "def page(cur, limit):\n    cur.execute('SELECT * FROM t LIMIT %d' % limit)\n",
+        "def f(cur, keys):\n    marks = ', '.join(['%s'] * len(keys))\n"
+        "    cur.execute('DELETE FROM t WHERE k IN (%s)' % marks, keys)\n",
     ]
     INVALID = [
         Invalid(
@@ -127,7 +152,7 @@ class SqlStringBuilding(Rule):
         for node, in_sink in candidates.items():
             if _inside_candidate(ctx, node, candidates):
                 continue
-            constant = df.is_constant(node)
+            constant = numeric_format(node) or df.is_constant(node, SANITIZERS)
             if constant and not strict:
                 continue
             severity = Severity.HIGH if in_sink else Severity.MEDIUM

@@ -1,0 +1,269 @@
+"""RV606: a password, token or key written into the source."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from reviewer.findings import Finding, Severity
+from reviewer.languages.python import PyContext
+from reviewer.rules.base import Invalid, Rule, Valid
+
+# Name components that say "this holds a secret" (names are split at _ and camelCase).
+_SECRET_WORD = re.compile(
+    r"(?:^|_)(api_?key|access_?key|secret_?key|private_?key|auth_?key|signing_?key|"
+    r"client_?secret|pas+wo?r?d|passwd|pass(?:phrase)?|pwd|token|secrete?)"
+    r"(?=_|$)"
+)
+# A component after the secret word that makes the name describe it rather than hold it.
+META_WORDS = frozenset(
+    {
+        "type", "types", "kind", "name", "names", "field", "fields", "key", "keys", "id", "ids",
+        "label", "title", "description", "help", "text", "message", "msg", "prompt", "hint",
+        "placeholder", "error", "errors", "url", "uri", "urls", "endpoint", "route", "path", "file",
+        "filename", "files", "dir", "directory", "env", "envvar", "var", "variable", "header",
+        "headers", "prefix", "suffix", "length", "len", "size", "min", "max", "count", "policy",
+        "pattern", "regex", "re", "format", "fmt", "mode", "style", "attr", "attribute", "column",
+        "col", "param", "parameter", "arg", "option", "template", "widget", "form", "input",
+        "validator", "validators", "location", "method", "scheme", "scope", "scopes", "expiry",
+        "expires", "expiration", "ttl", "timeout", "lifetime", "age", "reset", "changed",
+        "required", "enabled", "disabled", "hash", "hashed", "salt", "encrypted", "storage",
+        "backend", "provider", "source", "manager", "class", "view", "char", "chars", "characters",
+        "reference", "ref", "index", "idx", "reason", "missing", "invalid", "incorrect",
+        "mismatch", "button", "icon", "emoji"
+    }
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Values that cannot be a real secret: masks, templates, references, labels.
+_PLACEHOLDER = re.compile(
+    r"""^(?:[*xX•.#?_-]+|<[^<>]*>|\{\{.*\}\}|\$\{[^}]*\}|\$[A-Za-z_]\w*|%\(\w+\)[sd]|\{\w*\}
+    |[^\s]*:|https?://[^@\s]*|/[^\s]*)$""",
+    re.VERBOSE | re.DOTALL,
+)
+_TEMPLATE = re.compile(r"%(?:\(\w+\))?[sdr]|\{\w*\}")
+# What a token looks like: 8+ characters, no spaces, letters and digits.
+_RANDOM = re.compile(r"^(?=\S*\d)(?=\S*[A-Za-z])\S{8,}$")
+# Known credential formats, found in any string literal: (pattern, what it is).
+TOKEN_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), what)
+    for p, what in (
+        (r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[0-9A-Z]{16}\b", "an AWS access key id"),
+        (r"\bgh[pousr]_[A-Za-z0-9]{36}\b", "a GitHub token"),
+        (r"\bgithub_pat_[A-Za-z0-9_]{82}\b", "a GitHub fine-grained token"),
+        (r"\bglpat-[A-Za-z0-9_-]{20}\b", "a GitLab token"),
+        (r"\bxox[baprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
+        (r"https://hooks\.slack\.com/services/T\w+/B\w+/\w+", "a Slack webhook URL"),
+        (r"-----BEGIN (?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+         "a private key"),
+        (r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key"),
+        (r"\b[sr]k_live_[0-9a-zA-Z]{24,}\b", "a Stripe live key"),
+        (r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}", "an OpenAI API key"),
+        (r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}", "an Anthropic API key"),
+        (r"\bnpm_[A-Za-z0-9]{36}\b", "an npm token"),
+        (r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", "a PyPI token"),
+        (r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", "a SendGrid API key"),
+    )
+)
+
+
+def secret_word(name: str) -> str | None:
+    """The secret word a variable, attribute, key or parameter name holds (None: none).
+
+    Names are split into words at ``_`` and camelCase humps; a name that also has a word
+    describing the secret rather than holding it (``token_type``, ``PASSWORD_RESET_URL``,
+    ``REASON_TOKEN_MISSING``) holds none.
+    """
+    snake = _CAMEL.sub("_", name).lower()
+    matches = list(_SECRET_WORD.finditer(snake))
+    if not matches:
+        return None
+    rest = _SECRET_WORD.sub("_", snake).split("_")
+    if any(part in META_WORDS for part in rest):
+        return None
+    return matches[-1].group(1)
+
+
+def placeholder(value: str, name: str, word: str) -> bool:
+    """Values that are not secrets.
+
+    Empty, masked (``****``), templates and references (``${X}``, ``<token>``, ``%(pw)s``),
+    labels (``"Password:"``), paths and URLs without credentials, text without a letter or
+    digit, the name itself (``PASSWORD = "password"``), and for tokens, anything that does
+    not look random (lexer tokens such as ``token = "not in"``).
+    """
+    text = value.strip()
+    if not text or _PLACEHOLDER.match(text) or _TEMPLATE.search(text):
+        return True
+    if not any(c.isascii() and c.isalnum() for c in text):
+        return True
+    norm = re.sub(r"[\W_]+", "", text).lower()
+    if norm == re.sub(r"[\W_]+", "", name).lower():
+        return True
+    return word == "token" and not _RANDOM.match(text)
+
+
+def known_token(value: str) -> str | None:
+    """What kind of credential a string contains, by its published format (None: none)."""
+    if "EXAMPLE" in value:  # AWS's documented example keys
+        return None
+    for pattern, what in TOKEN_FORMATS:
+        if pattern.search(value):
+            return what
+    return None
+
+
+def _str(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _target_name(node: ast.AST) -> str | None:
+    """The name an assignment target or compared operand is known by."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _str(node.slice)
+    return None
+
+
+class HardcodedSecret(Rule):
+    """A password, token or key is written into the source.
+
+    A secret in the code is shared with everyone who can read the repository, its history,
+    forks, packages and build logs, and cannot be rotated without a commit (CWE-798). Read
+    it from the environment or a secret store.
+
+    Reported: string literals bound to names that say they hold a secret (``password``,
+    ``passwd``, ``pwd``, ``passphrase``, ``token``, ``secret``, ``api_key``, ``secret_key``,
+    ``private_key``...) as variables, attributes, dict keys, keyword arguments, parameter
+    defaults, or compared with ``==``; and, in any string, credentials in a known format
+    (AWS key ids, GitHub/GitLab/Slack/npm/PyPI tokens, private key blocks, Google, Stripe,
+    OpenAI, Anthropic, SendGrid keys). Not reported: names that describe a secret rather
+    than hold it (``token_type``, ``password_field``, ``PASSWORD_RESET_URL``), empty or
+    masked values (``""``, ``"****"``), templates and references (``"${TOKEN}"``,
+    ``"<your token>"``), labels (``"Password:"``) and a value equal to its own name
+    (``PASSWORD = "password"``). Default credentials such as ``"changeme"`` are reported:
+    they ship. Test files are exempt from the name-based check (fixtures use fake
+    passwords) but not from the known-format check.
+    """
+
+    id = "RV606"
+    slug = "hardcoded-secret"
+    principle = "least-privilege"
+    severity = Severity.MEDIUM
+    message = "A secret is written into the source; read it from the environment."
+    counterparts = {"bandit": "B105, B106, B107", "ruff": "S105, S106, S107"}
+    tags = ("security", "secrets", "external/cwe/cwe-798")
+    security_severity = 7.5
+    VALID = [
+        "import os\n\nPASSWORD = os.environ['DB_PASSWORD']\n",
+        "token_type = 'bearer'\nPASSWORD_FIELD = 'password'\n",
+        "password = ''\nsecret = '****'\napi_key = '${API_KEY}'\n",
+        "class Fields:\n    PASSWORD = 'password'\n    TOKEN = 'token'\n",
+        "def login(user, password=None):\n    return user, password\n",
+        "def check(password):\n    if password == '':\n        raise ValueError('empty')\n",
+        "def lex(token):\n    if token == 'not':\n        token = 'not in'\n    return token\n",
+        "SET_PASSWORD = 'ALTER USER %(user)s IDENTIFIED BY \"%(password)s\"'\n",
+        "prompt = {'password': 'Password:'}\n",
+        Valid("def test_login(client):\n    client.login(password='hunter2')\n",
+              path="tests/test_auth.py"),
+    ]
+    INVALID = [
+        Invalid("DB_PASSWORD = 'hunter2'\n", line=1),
+        Invalid("class Settings:\n    SECRET_KEY = 'django-insecure-abc123'\n", line=2),
+        Invalid("def connect(host, password='admin'):\n    pass\n", line=1),
+        Invalid("client = Client(user='u', api_key='3f9a0c77d2')\n", line=1),
+        Invalid("config = {'user': 'u', 'password': 'changeme'}\n", line=1),
+        Invalid("def login(password):\n    return password == 'root'\n", line=2),
+        Invalid("def f(obj):\n    obj.authToken = 'abc123def'\n", line=2),
+        Invalid("settings['api_key'] = 'abc123def'\n", line=1),
+        Invalid("ACCESS_TOKEN = 'c2VjcmV0LXRva2VuLTEyMw'\n", line=1),
+        Invalid("KEY = 'AKIAZ7QW3RT5YU6IO8PL'\n", line=1),
+        Invalid(
+            "def test_api():\n    call(headers={'Authorization': 'token ghp_"
+            + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'})\n",
+            line=2, path="tests/test_api.py",
+        ),
+    ]
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        reported: set[ast.AST] = set()
+        if not ctx.is_test:
+            for name, value in self._named_values(ctx):
+                text = _str(value)
+                if text is None or value in reported:
+                    continue
+                word = secret_word(name)
+                if word is None or (placeholder(text, name, word) and known_token(text) is None):
+                    continue
+                reported.add(value)
+                yield ctx.report(
+                    self, value, f"{name!r} is set to a string literal: a hard-coded secret;"
+                    " read it from the environment or a secret store.",
+                )
+        for node in ctx.nodes(ast.Constant):
+            text = _str(node)
+            if text is None or node in reported or len(text) < 16:
+                continue
+            what = known_token(text)
+            if what is not None:
+                yield ctx.report(
+                    self, node, f"The string contains {what}: a hard-coded credential;"
+                    " revoke it and read it from the environment.",
+                    severity=Severity.HIGH,
+                )
+
+    @staticmethod
+    def _named_values(ctx: PyContext) -> Iterator[tuple[str, ast.AST]]:
+        """(name, value) pairs: assignments, dict entries, keywords, defaults, comparisons."""
+        for node in ctx.nodes(ast.Assign, ast.AnnAssign):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    yield from _assigned(target, node.value)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                yield from _assigned(node.target, node.value)
+        for d in ctx.nodes(ast.Dict):
+            if isinstance(d, ast.Dict):
+                for key, value in zip(d.keys, d.values, strict=True):
+                    key_text = _str(key)
+                    if key_text is not None:
+                        yield key_text, value
+        for kw in ctx.nodes(ast.keyword):
+            if isinstance(kw, ast.keyword) and kw.arg:
+                yield kw.arg, kw.value
+        for fn in ctx.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+            args: ast.arguments = fn.args  # type: ignore[attr-defined]
+            positional = [*args.posonlyargs, *args.args]
+            yield from (
+                (a.arg, d) for a, d in zip(positional[len(positional) - len(args.defaults):],
+                                           args.defaults, strict=True)
+            )
+            yield from (
+                (a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                if d is not None
+            )
+        for cmp in ctx.nodes(ast.Compare):
+            if isinstance(cmp, ast.Compare) and len(cmp.ops) == 1 and isinstance(
+                cmp.ops[0], (ast.Eq, ast.NotEq)
+            ):
+                left, right = cmp.left, cmp.comparators[0]
+                for named, value in ((left, right), (right, left)):
+                    name = _target_name(named)
+                    if name is not None and not isinstance(named, ast.Subscript):
+                        yield name, value
+
+
+def _assigned(target: ast.AST, value: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """(name, value) for an assignment target, pairing tuple targets with tuple values."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            for t, v in zip(target.elts, value.elts, strict=True):
+                yield from _assigned(t, v)
+        return
+    name = _target_name(target)
+    if name is not None:
+        yield name, value
