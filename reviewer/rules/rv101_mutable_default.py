@@ -100,7 +100,7 @@ def module_mutables(tree: ast.Module, classes: frozenset[str]) -> dict[str, Bind
             if not isinstance(node, ast.Lambda):
                 bad.add(node.name)
         else:
-            if isinstance(node, ast.ExceptHandler) and node.name:
+            if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
                 bad.add(node.name)
             stack.extend(ast.iter_child_nodes(node))
     return {name: value for name, value in good.items() if name not in bad}
