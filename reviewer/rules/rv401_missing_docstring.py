@@ -1,0 +1,259 @@
+"""RV401: public module, class or function without a docstring."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reviewer.findings import Finding, Severity, Span
+from reviewer.languages.python import FunctionNode, PyContext
+from reviewer.rules._functions import (
+    FUNCTION_TYPES,
+    check_threshold,
+    docstring_node,
+    enclosing_scope,
+    has_decorator,
+    is_overload,
+    is_property_accessor,
+    own_statements,
+    report_definition,
+    signature_scope,
+)
+from reviewer.rules.base import Invalid, Rule, Valid
+
+
+class MissingDocstring(Rule):
+    """A public module, class, function or method has no docstring.
+
+    The docstring is the public contract: what a function does, what it expects and what
+    it returns, read by ``help()``, editors and documentation generators. Code that others
+    call without one forces every caller to read the implementation.
+
+    Follows pylint's ``missing-module-docstring``, ``missing-class-docstring`` and
+    ``missing-function-docstring`` with its defaults. Names matching ``no_docstring_rgx``
+    (default ``^_``: private names, and also dunder methods such as ``__init__``) need no
+    docstring, nor do the members of such classes, functions nested in functions,
+    property setters and deleters, ``typing.overload`` stubs, and methods that override a
+    method of a base class defined in the same module or are marked ``@override`` (the
+    base documents them). ``min_length`` exempts classes and functions spanning fewer
+    lines than it (pylint's ``docstring-min-length``; 0 exempts nothing). Empty modules
+    need no docstring; set ``check_modules = false`` to skip modules altogether. A string
+    assigned to ``__doc__`` counts as a docstring. An empty docstring (``""""""``) is
+    reported too, unless ``check_empty = false``. Test modules are skipped unless
+    ``include_tests = true``: a test's name already says what it checks, and requiring
+    docstrings there is the most common complaint about this kind of rule.
+    """
+
+    id = "RV401"
+    slug = "missing-docstring"
+    principle = "document-public-api"
+    severity = Severity.LOW
+    message = "Public module, class or function has no docstring."
+    counterparts = {
+        "pylint": "missing-module-docstring, missing-class-docstring,"
+        " missing-function-docstring",
+        "ruff": "D100, D101, D102, D103, D104",
+    }
+    options = {
+        "no_docstring_rgx": "^_",
+        "min_length": 0,
+        "check_modules": True,
+        "check_empty": True,
+        "include_tests": False,
+    }
+    tags = ("documentation",)
+    VALID = [
+        '"""Tools."""\n\n\ndef f():\n    """Do it."""\n',
+        # Private and dunder names, nested functions.
+        '"""Mod."""\n\n\ndef _helper():\n    pass\n\n\nclass A:\n    """A."""\n\n'
+        "    def __init__(self):\n        pass\n\n    def __eq__(self, other):\n"
+        "        return True\n\n    def _private(self):\n        def inner():\n"
+        "            pass\n",
+        # Members of a private class.
+        '"""Mod."""\n\n\nclass _Impl:\n    def run(self):\n        pass\n',
+        # Property setters/deleters and overload stubs.
+        '"""Mod."""\nfrom typing import overload\n\n\nclass A:\n    """A."""\n\n'
+        "    @property\n    def x(self):\n        \"\"\"The x.\"\"\"\n\n    @x.setter\n"
+        "    def x(self, value):\n        pass\n\n\n@overload\ndef f(a: int) -> int: ...\n"
+        "\n\ndef f(a):\n    \"\"\"Doc.\"\"\"\n",
+        # Overrides of a documented base method in the same module, and @override.
+        '"""Mod."""\nfrom typing import override\n\n\nclass Base:\n    """Base."""\n\n'
+        '    def run(self):\n        """Run."""\n\n\nclass Child(Base):\n    """Child."""\n\n'
+        "    def run(self):\n        pass\n\n    @override\n    def stop(self):\n        pass\n",
+        # __doc__ assignments count; empty modules need nothing.
+        '__doc__ = "Module."\n\n\nclass A:\n    __doc__ = "A."\n',
+        "# only a comment\n",
+        # Test modules are skipped by default.
+        Valid("def test_it():\n    assert True\n", path="tests/test_it.py"),
+        Valid("def helper():\n    pass\n", path="pkg/conftest.py"),
+        # Short functions exempted by min_length.
+        Valid('"""Mod."""\n\n\ndef f():\n    pass\n', options={"min_length": 2}),
+        Valid("x = 1\n", options={"check_modules": False}),
+        Valid('"""Mod."""\n\n\ndef f():\n    """"""\n', options={"check_empty": False}),
+    ]
+    INVALID = [
+        Invalid("import os\n", line=1),
+        Invalid('"""Mod."""\n\n\ndef public(x):\n    return x\n', line=4),
+        Invalid('"""Mod."""\n\n\nclass Widget:\n    pass\n', line=4),
+        # Methods, async functions and decorated functions: reported on the def line.
+        Invalid(
+            '"""Mod."""\n\n\nclass Widget:\n    """W."""\n\n    @property\n'
+            "    def size(self):\n        return 1\n",
+            line=8,
+        ),
+        Invalid('"""Mod."""\n\n\nasync def fetch(url):\n    return url\n', line=4),
+        # An empty docstring documents nothing.
+        Invalid('"""Mod."""\n\n\ndef f():\n    """"""\n', line=4),
+        # no_docstring_rgx is configurable (here: require __init__).
+        Invalid(
+            '"""Mod."""\n\n\nclass A:\n    """A."""\n\n    def __init__(self):\n'
+            "        pass\n",
+            line=7,
+            options={"no_docstring_rgx": "^(?!__init__$)_"},
+        ),
+        Invalid("def test_it():\n    pass\n", line=1, path="tests/test_it.py",
+                options={"include_tests": True, "check_modules": False}),
+    ]
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        check_threshold(self.id, "min_length", self.settings["min_length"])
+        pattern: str = self.settings["no_docstring_rgx"]
+        try:
+            self._exempt = re.compile(pattern) if pattern else None
+        except re.error as exc:
+            raise ValueError(
+                f"{self.id}: option 'no_docstring_rgx' is not a valid regular expression:"
+                f" {exc}"
+            ) from None
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        if ctx.is_test and not self.settings["include_tests"]:
+            return
+        if self.settings["check_modules"]:
+            yield from self._check_module(ctx)
+        classes = [c for c in ctx.nodes(ast.ClassDef) if isinstance(c, ast.ClassDef)]
+        by_name = {c.name: c for c in classes}
+        for cls in classes:
+            if self._public(ctx, cls) and not self._short(cls):
+                yield from self._check_docstring(ctx, cls, "class")
+        for fn in ctx.functions():
+            if self._needs_docstring(ctx, fn, by_name):
+                in_class = isinstance(enclosing_scope(ctx, fn), ast.ClassDef)
+                yield from self._check_docstring(ctx, fn, "method" if in_class else "function")
+
+    # -- what needs a docstring -------------------------------------------------------
+    def _exempt_name(self, name: str) -> bool:
+        return self._exempt is not None and self._exempt.match(name) is not None
+
+    def _public(self, ctx: PyContext, node: ast.ClassDef | FunctionNode) -> bool:
+        """Not exempt by name, and not a member of an exempt (private) class."""
+        if self._exempt_name(node.name):
+            return False
+        return not any(
+            isinstance(a, ast.ClassDef) and self._exempt_name(a.name) for a in ctx.ancestors(node)
+        )
+
+    def _short(self, node: ast.ClassDef | FunctionNode) -> bool:
+        min_length: int = self.settings["min_length"]
+        return (node.end_lineno or node.lineno) - node.lineno < min_length
+
+    def _needs_docstring(
+        self, ctx: PyContext, fn: FunctionNode, classes: Mapping[str, ast.ClassDef]
+    ) -> bool:
+        scope = enclosing_scope(ctx, fn)
+        if isinstance(scope, (*FUNCTION_TYPES, ast.Lambda)):
+            return False  # nested function: an implementation detail
+        if not self._public(ctx, fn) or self._short(fn):
+            return False
+        if is_property_accessor(fn) or is_overload(fn) or has_decorator(fn, "override"):
+            return False
+        return not (isinstance(scope, ast.ClassDef) and _overrides(scope, fn.name, classes))
+
+    # -- reporting -----------------------------------------------------------------------
+    def _check_module(self, ctx: PyContext) -> Iterator[Finding]:
+        tree = ctx.tree
+        if not tree.body:
+            return  # an empty module (comments at most)
+        doc = docstring_node(tree)
+        if doc is None and not _assigns_doc(tree):
+            yield ctx.report(self, Span(1, 1), "Missing module docstring")
+        elif doc is not None and self._empty(doc):
+            yield ctx.report(self, doc, "Empty module docstring")
+
+    def _check_docstring(
+        self, ctx: PyContext, node: ast.ClassDef | FunctionNode, kind: str
+    ) -> Iterator[Finding]:
+        doc = docstring_node(node)
+        name = ctx.scope_name(node)
+        if doc is None:
+            if _assigns_doc(node) or _starts_with_string_call(node):
+                return
+            message = f"Missing docstring in public {kind} '{name}'"
+        elif self._empty(doc):
+            message = f"Empty docstring in public {kind} '{name}'"
+        else:
+            return
+        yield report_definition(ctx, self, node, message, signature_scope(node))
+
+    def _empty(self, doc: ast.Expr) -> bool:
+        value = doc.value
+        return (
+            bool(self.settings["check_empty"])
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+            and not value.value.strip()
+        )
+
+
+def _assigns_doc(node: ast.Module | ast.ClassDef | FunctionNode) -> bool:
+    """``__doc__ = "..."`` in the body (pylint accepts it as the docstring)."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__doc__" for t in stmt.targets
+        ):
+            return True
+    return False
+
+
+def _starts_with_string_call(node: ast.ClassDef | FunctionNode) -> bool:
+    """The body opens with ``"...".format(...)`` or another str method call on a literal,
+    a docstring built at definition time (pylint accepts it)."""
+    first = node.body[0] if node.body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call)):
+        return False
+    func = first.value.func
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Constant)
+        and isinstance(func.value.value, (str, bytes))
+    )
+
+
+def _overrides(cls: ast.ClassDef, name: str, classes: Mapping[str, ast.ClassDef]) -> bool:
+    """A base class defined in this module (directly or further up) defines ``name``."""
+    seen: set[str] = set()
+    pending = _base_names(cls)
+    while pending:
+        base_name = pending.pop()
+        base = classes.get(base_name)
+        if base_name in seen or base is None or base is cls:
+            continue
+        seen.add(base_name)
+        if any(isinstance(s, FUNCTION_TYPES) and s.name == name for s in own_statements(base)):
+            return True
+        pending.extend(_base_names(base))
+    return False
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    """Names of the bases written as plain names (``Base`` or ``Base[T]``)."""
+    names = []
+    for base in cls.bases:
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        if isinstance(base, ast.Name):
+            names.append(base.id)
+    return names

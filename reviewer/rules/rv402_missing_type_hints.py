@@ -1,0 +1,159 @@
+"""RV402: public function without type hints on its parameters or return value."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from reviewer.findings import Finding, Severity
+from reviewer.languages.python import FunctionNode, PyContext
+from reviewer.rules._functions import (
+    FUNCTION_TYPES,
+    enclosing_scope,
+    has_decorator,
+    is_overload,
+    kind_of,
+    report_definition,
+    signature_scope,
+    takes_instance,
+)
+from reviewer.rules.base import Invalid, Rule, Valid
+
+
+class MissingTypeHints(Rule):
+    """A public function has parameters or a return value without type hints.
+
+    Annotations on the public surface are checked documentation: type checkers verify
+    every call against them, editors complete and navigate with them, and readers learn
+    what a function accepts without reading its body. Unannotated public functions make
+    every caller's code unchecked too.
+
+    Like ruff's ``ANN001``-``ANN003`` and ``ANN201``/``ANN204``: every parameter needs an
+    annotation (``*args`` and ``**kwargs`` included) except the ``self``/``cls`` of a
+    method, and the return value needs one except on ``__init__``. One finding per
+    function lists everything missing, on the function's name; under the ``added`` diff
+    filter it is kept when the signature changed. Private functions (``_name``), members
+    of private classes and functions nested in functions are skipped unless
+    ``include_private = true``; test modules are skipped unless ``include_tests = true``
+    (fixtures and test functions are not an API). Lambdas cannot be annotated and are not
+    checked; functions decorated with ``typing.no_type_check`` are skipped, and so is the
+    implementation behind ``typing.overload`` stubs (the stubs are checked: they are the
+    public signatures).
+    """
+
+    id = "RV402"
+    slug = "missing-type-hints"
+    principle = "type-public-surface"
+    severity = Severity.LOW
+    message = "Public function lacks type hints."
+    counterparts = {"ruff": "ANN001, ANN002, ANN003, ANN201, ANN204"}
+    options = {"include_private": False, "include_tests": False}
+    tags = ("typing",)
+    whole_function = True
+    VALID = [
+        "def f(x: int, *args: str, key: bytes = b'', **kw: object) -> int:\n    return x\n",
+        # self/cls need nothing; __init__ needs no return type.
+        "class A:\n    def __init__(self, x: int):\n        self.x = x\n\n"
+        "    @classmethod\n    def make(cls, x: int) -> 'A':\n        return cls(x)\n",
+        # Private, nested, private-class members and lambdas are skipped by default.
+        "def _helper(x):\n    return x\n\n\nclass _Impl:\n    def run(self, x):\n"
+        "        return x\n\n\ndef outer() -> None:\n    def inner(y):\n        return y\n"
+        "    key = lambda item: item[0]\n",
+        # Overload implementation and no_type_check.
+        "from typing import no_type_check, overload\n\n\n@overload\ndef f(x: int) -> int: ...\n"
+        "@overload\ndef f(x: str) -> str: ...\ndef f(x):\n    return x\n\n\n"
+        "@no_type_check\ndef g(x):\n    return x\n",
+        Valid("def test_it(tmp_path):\n    assert tmp_path\n", path="tests/test_it.py"),
+        Valid("import pytest\n\n\n@pytest.fixture\ndef db(request):\n    return 1\n",
+              path="conftest.py"),
+    ]
+    INVALID = [
+        Invalid("def f(x, y: int):\n    return x\n", line=1),
+        Invalid("def f(x: int):\n    return x\n", line=1),
+        Invalid("def f(*args, **kwargs) -> None:\n    pass\n", line=1),
+        # Methods: async, decorated, staticmethod (no self to skip).
+        Invalid(
+            "class Client:\n    @staticmethod\n    def parse(text) -> int:\n        return 1\n",
+            line=3,
+        ),
+        Invalid(
+            "class Client:\n    async def get(self, url: str):\n        return url\n\n"
+            "    @property\n    def name(self):\n        return ''\n",
+            line=6,
+        ),
+        Invalid("from typing import overload\n\n\n@overload\ndef f(x): ...\n", line=5),
+        Invalid("def _helper(x):\n    return x\n", line=1, options={"include_private": True}),
+        Invalid("def test_it(tmp_path):\n    pass\n", line=1, path="tests/test_it.py",
+                options={"include_tests": True}),
+    ]
+
+    def check(self, ctx: PyContext) -> Iterator[Finding]:
+        if ctx.is_test and not self.settings["include_tests"]:
+            return
+        include_private: bool = self.settings["include_private"]
+        overloaded = _overloaded_names(ctx)
+        for fn in ctx.functions():
+            if not include_private and not _public(ctx, fn):
+                continue
+            if has_decorator(fn, "no_type_check"):
+                continue
+            if not is_overload(fn) and (ctx.parent(fn), fn.name) in overloaded:
+                continue  # the implementation behind @overload stubs
+            missing = self.missing(ctx, fn)
+            if not missing:
+                continue
+            yield report_definition(
+                ctx, self, fn,
+                f"{kind_of(ctx, fn)} '{fn.name}' is missing type hints: {', '.join(missing)}",
+                signature_scope(fn),
+            )
+
+    @staticmethod
+    def missing(ctx: PyContext, fn: FunctionNode) -> list[str]:
+        """Descriptions of what lacks an annotation ('parameter x', 'return type')."""
+        args = fn.args
+        positional = [*args.posonlyargs, *args.args]
+        if takes_instance(ctx, fn) and positional:
+            positional = positional[1:]
+        params = [*positional]
+        if args.vararg is not None:
+            params.append(args.vararg)
+        params.extend(args.kwonlyargs)
+        if args.kwarg is not None:
+            params.append(args.kwarg)
+        out = []
+        names = [_param_name(a, args) for a in params if a.annotation is None]
+        if names:
+            out.append(("parameter " if len(names) == 1 else "parameters ") + ", ".join(names))
+        if fn.returns is None and fn.name != "__init__":
+            out.append("return type")
+        return out
+
+
+def _param_name(arg: ast.arg, args: ast.arguments) -> str:
+    if arg is args.vararg:
+        return f"*{arg.arg}"
+    if arg is args.kwarg:
+        return f"**{arg.arg}"
+    return arg.arg
+
+
+def _public(ctx: PyContext, fn: FunctionNode) -> bool:
+    """Not ``_private`` (dunder names are public), not nested in a function, not a member
+    of a private class."""
+    if _private_name(fn.name):
+        return False
+    if isinstance(enclosing_scope(ctx, fn), (*FUNCTION_TYPES, ast.Lambda)):
+        return False
+    return not any(
+        isinstance(a, ast.ClassDef) and _private_name(a.name) for a in ctx.ancestors(fn)
+    )
+
+
+def _private_name(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _overloaded_names(ctx: PyContext) -> set[tuple[ast.AST | None, str]]:
+    """(parent, name) of every ``@overload`` stub."""
+    return {(ctx.parent(fn), fn.name) for fn in ctx.functions() if is_overload(fn)}
