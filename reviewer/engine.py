@@ -8,26 +8,34 @@ processes; per-file results are cached by content hash (see :mod:`reviewer.cache
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import io
 import os
+import pickle
 import stat
+import sys
+import time
 import tokenize
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import EXIT_CLEAN, EXIT_FINDINGS, ReviewerError
 from reviewer.findings import Finding, fingerprint
-from reviewer.languages import detect, languages
+from reviewer.languages import Language, detect, languages
 from reviewer.rules import all_rules
 from reviewer.rules.base import Rule
 from reviewer.suppressions import Unused, apply_inline, code_matches
+
+if TYPE_CHECKING:
+    from reviewer.cache import Cache, Stamp
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
@@ -121,12 +129,37 @@ def selected_rules(config: Config) -> list[Rule]:
 
 
 def settings_key(config: Config, rules: Sequence[Rule]) -> str:
-    """Identity of everything that changes per-file results (for the cache)."""
-    h = hashlib.sha256(__version__.encode())
+    """Identity of everything that changes per-file results (for the cache).
+
+    The version, the cache format, the Python version (its ``ast`` differs), each enabled
+    rule with its options, the size limit, and the code of the checks themselves (so an
+    edited rule in a development checkout does not serve stale results).
+    """
+    from reviewer.cache import FORMAT
+
+    h = hashlib.sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
     for r in rules:
         h.update(f"{r.id}:{sorted(r.settings.items())!r}".encode())
     h.update(str(config.max_file_size).encode())
+    h.update(_code_stamp().encode())
     return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    """(name, mtime, size) of the modules whose code decides per-file results."""
+    here = Path(__file__).parent
+    parts = []
+    for folder in (here, here / "rules", here / "languages"):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                parts.append(f"{folder.name}/{entry.name}:{st.st_mtime_ns}:{st.st_size}")
+    return ";".join(parts)
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -265,11 +298,31 @@ def add_fingerprints(findings: list[Finding], source: str) -> list[Finding]:
 
 def _init_worker(rules: list[Rule]) -> None:
     _WORKER_RULES["rules"] = rules
+    # Parsing allocates hundreds of thousands of acyclic objects per file; the cyclic
+    # collector only slows that down (2-3x on big trees). A worker lives for one review.
+    gc.disable()
 
 
-def _work(batch: list[tuple[str, str, str]]) -> list[tuple[str, FileOutcome]]:
+def _work(batch: list[tuple[str, str, str]]) -> list[tuple[str, bytes]]:
+    """Review a batch of files; outcomes come back pickled (the cache stores them so)."""
     by_lang = _rules_by_language(_WORKER_RULES["rules"])
-    return [(rel, review_source(rel, src, by_lang, lang)) for rel, src, lang in batch]
+    return [(rel, _dump(review_source(rel, src, by_lang, lang))) for rel, src, lang in batch]
+
+
+def _dump(outcome: FileOutcome) -> bytes:
+    return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (ASTs and findings hold no cycles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- the review ----------------------------------------------------------------------------
@@ -294,54 +347,54 @@ def run(
     use_baseline: bool = True,
 ) -> Result:
     """Review the files of ``job`` and return the result (never prints)."""
+    with _gc_paused():
+        return _run(job, config, progress, use_baseline)
+
+
+@dataclass
+class _Plan:
+    """Which files to review, and what the cache already knows."""
+
+    todo: list[tuple[str, str, str]] = field(default_factory=list)  # (rel, source, language)
+    pending: dict[str, tuple[str, Stamp | None]] = field(default_factory=dict)  # digest, stamp
+    outcomes: dict[str, FileOutcome] = field(default_factory=dict)
+
+
+def _run(
+    job: Job,
+    config: Config,
+    progress: Callable[[int, int], None] | None,
+    use_baseline: bool,
+) -> Result:
     from reviewer import cache as cache_mod
 
     rules = selected_rules(config)
-    by_lang = _rules_by_language(rules)
-    key = settings_key(config, rules)
-    store = cache_mod.Cache.load(job.root / config.cache_dir, key) if config.cache else None
+    store = None
+    if config.cache:
+        store = cache_mod.Cache.load(job.root / config.cache_dir, settings_key(config, rules))
 
     result = Result(findings=[])
-    todo: list[tuple[str, str, str]] = []
-    hashes: dict[str, str] = {}
-    outcomes: dict[str, FileOutcome] = {}
-    for rel in job.files:
-        if is_excluded(rel, config.exclude):
-            continue
-        claimed = detect(rel, b"")  # by extension; files without one may have a #! line
-        if claimed is None and "." in rel.rsplit("/", 1)[-1].lstrip("."):
-            continue  # a file type no plug-in reviews: not even read
-        got = read_source(job.root, rel, config.max_file_size, job.contents.get(rel))
-        if isinstance(got, Skipped):
-            if claimed is not None:  # unclaimed files (no extension) are skipped quietly
-                result.skipped.append(got)
-            continue
-        source, data = got
-        lang = claimed or detect(rel, data[:256])
-        if lang is None:
-            continue
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        hashes[rel] = digest
-        cached = store.get(rel, digest) if store is not None else None
-        if cached is not None:
-            outcomes[rel] = cached
-            result.cache_hits += 1
-        else:
-            todo.append((rel, source, lang.name))
-    result.files_reviewed = len(hashes)
-
+    plan = _plan(job, config, store, result)
+    outcomes = plan.outcomes
+    blobs: dict[str, bytes] = {}
     workers = config.jobs or os.cpu_count() or 1
-    if len(todo) >= PARALLEL_THRESHOLD and workers > 1:
-        _run_parallel(todo, rules, workers, outcomes, progress)
+    if len(plan.todo) >= PARALLEL_THRESHOLD and workers > 1:
+        blobs = _run_parallel(plan.todo, rules, workers, progress)
+        for rel, blob in blobs.items():
+            outcomes[rel] = pickle.loads(blob)
     else:
-        for i, (rel, source, lang_name) in enumerate(todo, 1):
+        by_lang = _rules_by_language(rules)
+        for i, (rel, source, lang_name) in enumerate(plan.todo, 1):
             outcomes[rel] = review_source(rel, source, by_lang, lang_name)
+            if store is not None:
+                blobs[rel] = _dump(outcomes[rel])
             if progress:
-                progress(i, len(todo))
+                progress(i, len(plan.todo))
 
     if store is not None:
-        for rel, _src, _lang in todo:
-            store.put(rel, hashes[rel], outcomes[rel])
+        for rel, blob in blobs.items():
+            digest, stamp = plan.pending[rel]
+            store.put(rel, digest, stamp, blob)
         try:
             store.save()
         except OSError as exc:
@@ -376,6 +429,88 @@ def run(
     return result
 
 
+def _plan(job: Job, config: Config, store: Cache | None, result: Result) -> _Plan:
+    """Read what needs reading; take unchanged files' outcomes from the cache."""
+    plan = _Plan()
+    root = str(job.root)
+    now = time.time_ns()
+    for rel in job.files:
+        if is_excluded(rel, config.exclude):
+            continue
+        data = job.contents.get(rel)
+        lang = _language(root, rel, data)
+        if lang is None:
+            continue  # not a language we review: never read, never reported
+        stamp = None
+        if store is not None and data is None:
+            stamp = _stamp(root, rel, config.max_file_size, now)
+            blob = store.by_stamp(rel, stamp) if stamp is not None else None
+            if blob is not None:
+                plan.outcomes[rel] = pickle.loads(blob)
+                result.cache_hits += 1
+                result.files_reviewed += 1
+                continue
+        got = read_source(job.root, rel, config.max_file_size, data)
+        if isinstance(got, Skipped):
+            result.skipped.append(got)
+            continue
+        source, raw = got
+        result.files_reviewed += 1
+        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        blob = store.get(rel, digest, stamp) if store is not None else None
+        if blob is not None:
+            plan.outcomes[rel] = pickle.loads(blob)
+            result.cache_hits += 1
+        else:
+            plan.todo.append((rel, source, lang.name))
+            plan.pending[rel] = (digest, stamp)
+    return plan
+
+
+def _language(root: str, rel: str, data: bytes | None) -> Language | None:
+    """The plug-in for a file: by extension, else by the ``#!`` line of a file without an
+    extension (the only files whose head is read for this). Files of other types are
+    neither read nor reported."""
+    lang = detect(rel, b"")
+    if lang is not None:
+        return lang
+    if "." in rel.rsplit("/", 1)[-1].lstrip("."):
+        return None
+    if data is None:
+        path = os.path.join(root, rel)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None
+            with open(path, "rb") as fh:
+                data = fh.read(256)
+        except OSError:
+            return None
+    return detect(rel, data[:256]) if data.startswith(b"#!") else None
+
+
+# A file changed this recently may change again within the file system's time resolution
+# without its stamp changing ("racy git"): such files are always read and hashed.
+RACY_NS = 2_000_000_000
+
+
+def _stamp(root: str, rel: str, max_size: int, now: int) -> Stamp | None:
+    """The stat stamp of a plain file inside the root that may be reviewed, else None.
+
+    Links, odd files, big files and files modified in the last two seconds get None: they
+    take the full path through :func:`read_source` and the content hash.
+    """
+    path = os.path.join(root, rel)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
+        return None
+    if now - st.st_mtime_ns < RACY_NS or not _inside(root, _real_dir(os.path.dirname(path))):
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 def _per_file_ignores(findings: list[Finding], rel: str, config: Config) -> list[Finding]:
     if not config.per_file_ignores:
         return findings
@@ -392,10 +527,11 @@ def _run_parallel(
     todo: list[tuple[str, str, str]],
     rules: list[Rule],
     workers: int,
-    outcomes: dict[str, FileOutcome],
     progress: Callable[[int, int], None] | None,
-) -> None:
+) -> dict[str, bytes]:
+    """Review ``todo`` in worker processes (fork where available); pickled outcomes."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     # Largest files first so no worker is left with a big one at the end.
     ordered = sorted(todo, key=lambda t: -len(t[1]))
@@ -405,13 +541,12 @@ def _run_parallel(
         batches[i % n_batches].append(item)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    done = 0
+    blobs: dict[str, bytes] = {}
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
     ) as pool:
         for batch_out in pool.map(_work, [b for b in batches if b]):
-            for rel, out in batch_out:
-                outcomes[rel] = out
-            done += len(batch_out)
+            blobs.update(batch_out)
             if progress:
-                progress(done, len(todo))
+                progress(len(blobs), len(todo))
+    return blobs

@@ -5,9 +5,9 @@ parent in a single pass, and runs each rule over that index.
 from __future__ import annotations
 
 import ast
+import operator
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,35 +27,72 @@ class PyContext:
         self.source = source
         self.tree = tree
         self.lines = source.splitlines()
-        self._by_type: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
+        self._by_type: dict[type[ast.AST], list[ast.AST]] = {}
         self._parent: dict[ast.AST, ast.AST] = {}
+        self._in_order: set[type[ast.AST]] = set()
         self._index()
 
     def _index(self) -> None:
+        """One pass over the tree: nodes bucketed by type, and each node's parent.
+
+        The hottest loop of a review. It follows only the fields that can hold nodes
+        (see :func:`_child_fields`), so the shared expression-context and operator
+        singletons (``Load``, ``Add``...) are neither indexed nor given a parent.
+        """
         by_type = self._by_type
         parent = self._parent
+        fields_of = _CHILD_FIELDS
+        node_type = ast.AST
         stack: list[ast.AST] = [self.tree]
-        iter_children = ast.iter_child_nodes
+        pop, push = stack.pop, stack.append
         while stack:
-            node = stack.pop()
-            by_type[type(node)].append(node)
-            for child in iter_children(node):
-                parent[child] = node
-                stack.append(child)
-        # Document order (the pop order above is reversed per level).
-        for nodes in by_type.values():
-            if len(nodes) > 1 and hasattr(nodes[0], "lineno"):
-                nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+            node = pop()
+            cls = node.__class__
+            bucket = by_type.get(cls)
+            if bucket is None:
+                by_type[cls] = [node]
+            else:
+                bucket.append(node)
+            fields = fields_of.get(cls)
+            if fields is None:
+                fields = _child_fields(cls)
+            for name in fields:
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if value.__class__ is list:
+                    for child in reversed(value):
+                        if isinstance(child, node_type):
+                            parent[child] = node
+                            push(child)
+                elif isinstance(value, node_type):
+                    parent[value] = node
+                    push(value)
 
     # -- navigation ----------------------------------------------------------------------
     def nodes(self, *types: type[ast.AST]) -> list[ast.AST]:
-        """All nodes of the given types, in document order per type."""
+        """All nodes of the given types, in document order per type.
+
+        Expression contexts and operators (``ast.Load``, ``ast.Add``...) are not indexed:
+        read them from their node (``name.ctx``, ``binop.op``).
+        """
         if len(types) == 1:
-            return self._by_type.get(types[0], [])
+            return self._ordered(types[0])
         out: list[ast.AST] = []
         for t in types:
-            out.extend(self._by_type.get(t, ()))
+            out.extend(self._ordered(t))
         return out
+
+    def _ordered(self, t: type[ast.AST]) -> list[ast.AST]:
+        """The bucket of type ``t``, sorted by position on first use."""
+        bucket = self._by_type.get(t)
+        if bucket is None:
+            return []
+        if t not in self._in_order:
+            self._in_order.add(t)
+            if len(bucket) > 1 and hasattr(bucket[0], "lineno"):
+                bucket.sort(key=_position)
+        return bucket
 
     def functions(self) -> list[FunctionNode]:
         """Every function and method definition."""
@@ -86,8 +123,28 @@ class PyContext:
         return ".".join(reversed(names))
 
     def segment(self, node: ast.AST) -> str:
-        """The source text of a node ('' if it has no location)."""
-        return ast.get_source_segment(self.source, node) or ""
+        """The source text of a node ('' if it has no location).
+
+        Same result as ``ast.get_source_segment``, which splits the whole source on every
+        call; here the split is done once per file.
+        """
+        line: int | None = getattr(node, "lineno", None)
+        end_line: int | None = getattr(node, "end_lineno", None)
+        col: int | None = getattr(node, "col_offset", None)
+        end_col: int | None = getattr(node, "end_col_offset", None)
+        if line is None or end_line is None or col is None or end_col is None:
+            return ""
+        lines = self._parser_lines
+        if line == end_line:
+            return lines[line - 1].encode()[col:end_col].decode()
+        first = lines[line - 1].encode()[col:].decode()
+        last = lines[end_line - 1].encode()[:end_col].decode()
+        return "".join([first, *lines[line:end_line - 1], last])
+
+    @cached_property
+    def _parser_lines(self) -> list[str]:
+        """The lines with their endings, split as the parser splits them."""
+        return _PARSER_LINE.findall(self.source)
 
     # -- file facts ----------------------------------------------------------------------
     @cached_property
@@ -263,6 +320,8 @@ _NOT_CHILDREN = frozenset({
     "conversion", "kind", "type_comment", "simple", "tag", "rest", "kwd_attrs",
 })
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+# A line as the parser sees one: only \r\n, \r and \n end it (not \f, \v or U+2028).
+_PARSER_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _position = operator.attrgetter("lineno", "col_offset")
 
 
