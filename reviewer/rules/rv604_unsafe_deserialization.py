@@ -29,6 +29,15 @@ GUARDED: dict[str, tuple[str, bool]] = {
     "torch.load": ("weights_only", True),
     "numpy.load": ("allow_pickle", False),
 }
+# Serializers: data they just produced in this process is not untrusted input.
+SERIALIZERS = frozenset(
+    {f"{m}.dumps" for m in (*_PICKLES, "marshal")} | {"jsonpickle.encode", "jsonpickle.dumps"}
+)
+# Sinks whose first argument is the serialized data itself (not a file).
+DATA_SINKS = frozenset(
+    {f"{m}.loads" for m in (*_PICKLES, "marshal")}
+    | {"jsonpickle.decode", "jsonpickle.unpickler.decode", "pandas.read_pickle"}
+)
 _LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in (*SINKS, *GUARDED))
 
 
@@ -43,7 +52,10 @@ class UnsafeDeserialization(Rule):
 
     The finding is on the call that deserializes, not on ``import pickle`` (bandit's B403):
     importing the module, or calling ``pickle.dumps``, is harmless, and the call is where the
-    decision about trust is made and where a fix goes.
+    decision about trust is made and where a fix goes. A round trip inside the process,
+    ``pickle.loads(pickle.dumps(obj))`` or ``data = pickle.dumps(obj)`` then
+    ``pickle.loads(data)`` in the same scope (the usual deep copy or pickling test), loads
+    nothing from outside and is not reported (``strict = true`` reports it, as bandit does).
     """
 
     id = "RV604"
@@ -52,6 +64,7 @@ class UnsafeDeserialization(Rule):
     severity = Severity.HIGH
     message = "Deserializing with pickle (or a format built on it) runs code from the data."
     counterparts = {"bandit": "B301, B614", "ruff": "S301"}
+    options = {"strict": False}
     tags = ("security", "deserialization", "external/cwe/cwe-502")
     security_severity = 9.8
     VALID = [
@@ -60,6 +73,9 @@ class UnsafeDeserialization(Rule):
         "import torch\n\nmodel = torch.load('w.pt', map_location='cpu', weights_only=True)\n",
         "import numpy as np\n\narr = np.load('a.npy')\n",
         "class Store:\n    def loads(self, data):\n        return data\n\nStore().loads(b'x')\n",
+        "import pickle\n\ndef copy(obj):\n    return pickle.loads(pickle.dumps(obj))\n",
+        "import pickle\n\ndef test_pickles(obj):\n    data = pickle.dumps(obj, 2)\n"
+        "    assert pickle.loads(data) == obj\n",
     ]
     INVALID = [
         Invalid("import pickle\n\ndef load(data):\n    return pickle.loads(data)\n", line=4),
@@ -69,7 +85,18 @@ class UnsafeDeserialization(Rule):
         Invalid("import torch\n\nstate = torch.load('w.pt')\n", line=3),
         Invalid("import torch\n\nstate = torch.load('w.pt', weights_only=False)\n", line=3),
         Invalid("import pandas as pd\n\ndf = pd.read_pickle(path)\n", line=3),
+        Invalid("import jsonpickle\n\ndef load(text):\n    return jsonpickle.decode(text)\n",
+                line=4),
         Invalid("import numpy\n\nx = numpy.load(f, allow_pickle=True)\n", line=3),
+        Invalid(
+            "import pickle\n\ndata = pickle.dumps(obj)\ndata = receive()\n"
+            "obj = pickle.loads(data)\n",
+            line=5,
+        ),
+        Invalid(
+            "import pickle\n\nclone = pickle.loads(pickle.dumps(obj))\n",
+            line=3, options={"strict": True},
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -82,6 +109,13 @@ class UnsafeDeserialization(Rule):
             if last not in _LAST_NAMES and last not in df.imports:
                 continue
             name = df.qualified_name(func)
+            if (
+                name in DATA_SINKS
+                and call.args
+                and not self.settings["strict"]
+                and _in_process(df, call.args[0])
+            ):
+                continue
             what = f"{SINKS[name]}()" if name in SINKS else None
             if what is None:
                 what = _guarded(df, call, name)
@@ -93,6 +127,18 @@ class UnsafeDeserialization(Rule):
                 f"{what} runs code embedded in the data it loads;"
                 " only use it on data as trusted as the code itself.",
             )
+
+
+def _in_process(df: Flow, data: ast.expr, depth: int = 0) -> bool:
+    """Whether ``data`` can only be what a serializer produced in this process."""
+    if isinstance(data, ast.Call):
+        return df.qualified_name(data.func) in SERIALIZERS
+    if isinstance(data, ast.Name) and depth < 10:
+        bound = df.bindings(data) or []
+        return bool(bound) and all(
+            b is not None and _in_process(df, b, depth + 1) for b in bound
+        )
+    return False
 
 
 def _guarded(df: Flow, call: ast.Call, name: str) -> str | None:

@@ -1,0 +1,342 @@
+"""The security rules' data flow (reviewer/rules/_dataflow.py) and what examples cannot show:
+severities, options read from the configuration, metadata for SARIF."""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+
+import pytest
+
+from reviewer.findings import Severity
+from reviewer.languages.python import PYTHON, PyContext
+from reviewer.rules import all_rules
+from reviewer.rules._dataflow import flow, is_sqlish
+from reviewer.rules.rv602_shell_injection import ShellInjection
+from reviewer.rules.rv603_sql_string_building import SqlStringBuilding
+from reviewer.rules.rv606_hardcoded_secret import placeholder, secret_word
+from reviewer.rules.rv607_assert_for_validation import AssertForValidation
+
+SECURITY = ["RV601", "RV602", "RV603", "RV604", "RV605", "RV606", "RV607"]
+
+
+def parse(code: str, path: str = "mod.py") -> PyContext:
+    ctx = PYTHON.parse(path, textwrap.dedent(code))
+    assert isinstance(ctx, PyContext)
+    return ctx
+
+
+def sink_args(code: str) -> list[tuple[str, bool]]:
+    """(argument source, is_constant) for every ``sink(...)`` call in ``code``."""
+    ctx = parse(code)
+    df = flow(ctx)
+    out = []
+    for node in ctx.nodes(ast.Call):
+        assert isinstance(node, ast.Call)
+        if isinstance(node.func, ast.Name) and node.func.id == "sink":
+            arg = node.args[0]
+            out.append((ast.unparse(arg), df.is_constant(arg, frozenset({"shlex.quote"}))))
+    return out
+
+
+# -- constants ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("sink('ls -l')", True),
+        ("sink(b'x' + b'y')", True),
+        ("sink('a %s' % ('b',))", True),
+        ("sink('{}-{}'.format('a', 1))", True),
+        ("sink(f'{1 + 2}x')", True),
+        ("sink(' '.join(['a', 'b']))", True),
+        ("sink({'a': ['b']}['a'][0])", True),
+        ("sink('a' if flag else 'b')", True),
+        ("sink('?' * len(items))", True),
+        ("import os\nsink(os.path.join('a', 'b'))", True),
+        ("sink(user)", False),
+        ("sink(input())", False),
+        ("sink(self.cmd)", False),
+        ("sink('ls ' + path)", False),
+        ("sink(f'ls {path}')", False),
+        ("sink('ls %s' % path)", False),
+        ("sink('{}'.format(path))", False),
+        ("sink(lambda: 1)", False),
+        ("sink([x for x in 'ab'])", False),
+        ("import shlex\nsink('ls ' + shlex.quote(path))", True),
+        ("from shlex import quote as q\nsink('ls ' + q(path))", True),
+        ("def str(x):\n    return x\nsink(str(1))", False),
+    ],
+)
+def test_is_constant_expressions(code: str, expected: bool) -> None:
+    [(_, got)] = sink_args(code)
+    assert got is expected
+
+
+def test_names_bound_only_to_constants_are_constant() -> None:
+    code = """
+        BASE = '/bin/ls'
+        CMD = BASE + ' -l'
+        def f():
+            cmd = 'git'
+            cmd += ' status'
+            sink(cmd)
+            sink(CMD)
+        for tool in ('ls', 'pwd'):
+            sink(tool)
+        a, b = 'x', 'y'
+        sink(b)
+        if (n := 'walrus'):
+            sink(n)
+    """
+    assert all(const for _, const in sink_args(code)), sink_args(code)
+
+
+def test_any_non_constant_binding_taints_the_name_flow_insensitively() -> None:
+    code = """
+        cmd = 'ls'
+        sink(cmd)
+        cmd = input()
+        def f(arg):
+            x = arg
+            sink(x)
+        for line in open('f'):
+            sink(line)
+        with open('f') as fh:
+            sink(fh)
+        try:
+            pass
+        except Exception as exc:
+            sink(exc)
+        import os
+        sink(os)
+        sink(undefined_name)
+    """
+    assert not any(const for _, const in sink_args(code)), sink_args(code)
+
+
+def test_global_and_nonlocal_move_bindings_to_the_scope_they_name() -> None:
+    code = """
+        CMD = 'ls'
+        def configure(value):
+            global CMD
+            CMD = value
+        sink(CMD)
+
+        def outer():
+            cmd = 'ls'
+            def inner(value):
+                nonlocal cmd
+                cmd = value
+            sink(cmd)
+
+        def untouched():
+            cmd = 'ls'
+            def inner(value):
+                cmd = value
+            sink(cmd)
+    """
+    assert [c for _, c in sink_args(code)] == [False, False, True]
+
+
+def test_class_bodies_are_not_visible_from_methods() -> None:
+    code = """
+        cmd = input()
+        class C:
+            cmd = 'ls'
+            sink(cmd)
+            def m(self):
+                sink(cmd)
+    """
+    assert [c for _, c in sink_args(code)] == [True, False]
+
+
+def test_comprehension_variables_and_lambdas_have_their_own_scope() -> None:
+    code = """
+        x = 'const'
+        ys = [sink(x) for x in names]
+        f = lambda x: sink(x)
+        sink(x)
+    """
+    assert [c for _, c in sink_args(code)] == [False, False, True]
+
+
+def test_self_referencing_bindings_terminate() -> None:
+    code = """
+        a = 'x'
+        a = a + b
+        b = a + input()
+        sink(a)
+        c = 'x'
+        c = c + c
+        sink(c)
+    """
+    assert [c for _, c in sink_args(code)] == [False, True]
+
+
+# -- imports and truthiness ----------------------------------------------------------------
+def test_qualified_names_follow_import_aliases() -> None:
+    ctx = parse(
+        """
+        import os.path
+        import subprocess as sp
+        from pickle import loads as lp
+        from . import sibling
+        os.path.join('a')
+        sp.Popen('x')
+        lp(b'')
+        sibling.run()
+        unknown.call()
+        (lambda: 1)()
+        """
+    )
+    df = flow(ctx)
+    names = [df.qualified_name(c.func) for c in ctx.nodes(ast.Call)]  # type: ignore[attr-defined]
+    assert names == ["os.path.join", "subprocess.Popen", "pickle.loads", "..sibling.run",
+                     "unknown.call", ""]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("True", True), ("'False'", True), ("1", True), ("[True]", True), ("{'a': 1}", True),
+     ("False", False), ("0", False), ("None", False), ("[]", False), ("{}", False),
+     ("not True", False), ("flag", None), ("use_shell", False), ("mixed", None)],
+)
+def test_truthiness(value: str, expected: bool | None) -> None:
+    ctx = parse(
+        f"""
+        use_shell = False
+        mixed = True
+        mixed = 0
+        def f(flag):
+            sink({value})
+        """
+    )
+    call = next(c for c in ctx.nodes(ast.Call) if isinstance(c, ast.Call))
+    assert flow(ctx).truthiness(call.args[0]) is expected
+
+
+def test_files_without_sinks_never_build_the_scope_table() -> None:
+    ctx = parse("import json\n\ndef f(x):\n    return json.dumps({'a': x}) + str(x)\n")
+    for rid in SECURITY:
+        list(all_rules()[rid]().check(ctx))
+    assert "scopes" not in vars(flow(ctx))
+
+
+# -- strings -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SELECT * FROM users WHERE id = '%s'", True),
+        ("select name from users where id = %s", True),
+        ("  (SELECT a FROM b) UNION", True),
+        ("INSERT INTO t VALUES (%s)", True),
+        ("insert or replace into t values (?)", True),
+        ("UPDATE users SET name = '%s'", True),
+        ("DELETE FROM t WHERE k = %s", True),
+        ("WITH cte AS (SELECT x FROM foo) SELECT x FROM cte", True),
+        ("CREATE TABLE %s (id int)", True),
+        (" WHERE id = %s", True),
+        ("ORDER BY %s", True),
+        ("Select from active instances", False),
+        ("Please select a file from the list: %s", False),
+        ("Delete from the cache as the first argument", False),
+        ("Create index %s on %s on model %s", False),
+        ("Selected %d items from %s", False),
+        ("update available", False),
+        ("", False),
+    ],
+)
+def test_is_sqlish(text: str, expected: bool) -> None:
+    assert is_sqlish(text) is expected
+
+
+# -- rules: severities and options -----------------------------------------------------------
+def findings(rule_id: str, code: str, path: str = "mod.py", **options: object) -> list:  # type: ignore[type-arg]
+    rule = all_rules()[rule_id](options or None)
+    return list(rule.check(parse(code, path)))
+
+
+def test_shell_injection_severity_tracks_how_sure_the_rule_is() -> None:
+    code = """
+        import os, subprocess
+        def f(cmd, runner):
+            os.system(cmd)
+            runner.run(cmd, shell=True)
+            os.system('tar czf backup.tgz *')
+            os.system('ls -l')
+    """
+    got = [(f.span.line, f.severity) for f in findings("RV602", code)]
+    assert got == [(4, Severity.HIGH), (5, Severity.MEDIUM), (6, Severity.MEDIUM)]
+    strict = [(f.span.line, f.severity) for f in findings("RV602", code, strict=True)]
+    assert strict[-1] == (7, Severity.LOW)
+    assert ShellInjection.security_severity == 9.8
+
+
+def test_sql_building_is_high_inside_execute_and_medium_elsewhere() -> None:
+    code = """
+        def f(cur, uid):
+            cur.execute("SELECT * FROM t WHERE id = '%s'" % uid)
+            q = "SELECT * FROM t WHERE id = '" + uid + "'"
+            return "SELECT * FROM t WHERE a = '%s' AND b = '%s'" % (uid, "x") + " LIMIT 1"
+    """
+    got = [(f.span.line, f.severity) for f in findings("RV603", code)]
+    # One finding per statement: the outermost building expression is reported.
+    assert got == [(3, Severity.HIGH), (4, Severity.MEDIUM), (5, Severity.MEDIUM)]
+    assert SqlStringBuilding.security_severity == 8.8
+
+
+def test_assert_narrowing_is_low_and_tests_are_exempt() -> None:
+    code = (
+        "def f(x, y):\n    assert isinstance(x, int)\n    assert y is not None\n"
+        "    assert x > 0\n"
+    )
+    got = [(f.span.line, f.severity) for f in findings("RV607", code)]
+    assert got == [(2, Severity.LOW), (3, Severity.LOW), (4, Severity.MEDIUM)]
+    assert findings("RV607", code, path="tests/unit/test_mod.py") == []
+    assert findings("RV607", code, path="src/conftest.py") == []
+    assert AssertForValidation.severity == Severity.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("name", "held"),
+    [("password", "password"), ("DB_PASSWORD", "password"), ("email_pwd", "pwd"),
+     ("passphrase", "passphrase"), ("SECRET_KEY", "secret_key"), ("apiKey", "api_key"),
+     ("authToken", "token"), ("aws_secret_access_key", "access_key"),
+     ("token_type", None), ("PASSWORD_RESET_TIMEOUT", None), ("password_field", None),
+     ("REASON_TOKEN_MISSING", None), ("bypass", None), ("tokenizer", None), ("user", None)],
+)
+def test_secret_names(name: str, held: str | None) -> None:
+    assert secret_word(name) == held
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "word", "expected"),
+    [("", "password", "password", True), ("****", "password", "password", True),
+     ("${DB_PASSWORD}", "password", "password", True), ("<your token>", "token", "token", True),
+     ("Password:", "label", "password", True), ("password", "PASSWORD", "password", True),
+     ("%(password)s", "pw", "password", True), ("㊙", "secret", "secret", True),
+     ("not in", "token", "token", True), ("changeme", "password", "password", False),
+     ("root", "password", "password", False), ("9f8e7d6c5b", "token", "token", False)],
+)
+def test_secret_placeholders(value: str, name: str, word: str, expected: bool) -> None:
+    assert placeholder(value, name, word) is expected
+
+
+def test_strict_option_is_read_from_the_configuration(repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    repo.write("app.py", "result = eval('1 + 1')\n")
+    code, out, _ = run_cli("check", "--all", "--format", "json", "--select", "RV601")
+    assert code == 0 and json.loads(out)["findings"] == []
+    repo.write("pyproject.toml", "[tool.reviewer.rules.RV601]\nstrict = true\n")
+    code, out, _ = run_cli("check", "--all", "--format", "json", "--select", "RV601")
+    found = json.loads(out)["findings"]
+    assert [(f["rule_id"], f["line"], f["severity"]) for f in found] == [("RV601", 1, "low")]
+
+
+def test_security_metadata_for_code_scanning() -> None:
+    for rid in SECURITY:
+        cls = all_rules()[rid]
+        assert cls.security_severity is not None and 0.1 <= cls.security_severity <= 10, rid
+        assert "security" in cls.tags, rid
+        assert any(t.startswith("external/cwe/cwe-") for t in cls.tags), rid
+        assert "bandit" in cls.counterparts and "ruff" in cls.counterparts, rid
