@@ -1,4 +1,5 @@
-"""Atomic writes for files the tool creates or changes in a user's tree."""
+"""Atomic writes for files the tool creates or changes in a user's tree, and paths made
+safe to print."""
 
 from __future__ import annotations
 
@@ -37,3 +38,11 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def show_path(path: str) -> str:
+    """A path safe to print on one line: as is when printable, else quoted with escapes
+    (``"new\\nline.py"``), the way git shows such names."""
+    if path.isprintable():
+        return path
+    return '"' + path.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'

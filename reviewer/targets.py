@@ -20,6 +20,9 @@ from pathlib import Path
 from reviewer import diff
 from reviewer.engine import Job
 from reviewer.errors import ReviewerError
+from reviewer.fileio import show_path
+
+__all__ = ["Mode", "build_job", "expand", "find_root", "relative_paths", "show_path"]
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,6 @@ def expand(root: Path, rels: Sequence[str], is_git: bool) -> list[str]:
     if dirs:
         files.extend(diff.tracked_files(root, dirs) if is_git else diff.walk_files(root, dirs))
     return sorted(set(files))
-
-
-def show_path(path: str) -> str:
-    """A path safe to print on one line (control characters escaped as git does)."""
-    if path.isprintable():
-        return path
-    return '"' + path.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
 def build_job(
