@@ -171,32 +171,45 @@ def read_source(
     ``data``, when given, is reviewed instead of the file (e.g. its staged version). Links
     and folders leading outside ``root`` are not followed; only regular files are read.
     """
-    if data is not None:
-        return _decode(rel, data, max_size)
+    if data is None:
+        got = _read_bytes(root, rel, max_size)
+        if isinstance(got, Skipped):
+            return got
+        data = got
+    return _decode(rel, data, max_size)
+
+
+def _read_bytes(root: Path, rel: str, max_size: int) -> bytes | Skipped:
     path = os.path.join(root, rel)
-    link = False
     try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            link = True
-            if not _inside(str(root), os.path.realpath(path)):
-                return Skipped(rel, "symbolic link to outside the repository; not followed")
-            st = os.stat(path)
-        elif not _inside(str(root), _real_dir(os.path.dirname(path))):
-            return Skipped(rel, "in a folder linked from outside the repository; not followed")
-        if not stat.S_ISREG(st.st_mode):
-            return Skipped(rel, "not a regular file")
-        if st.st_size > max_size:
-            return Skipped(rel, f"file is {st.st_size} bytes, above the {max_size}-byte limit")
+        problem = _refusal(str(root), path, max_size)
+        if problem is not None:
+            return Skipped(rel, problem)
         with open(path, "rb") as fh:
-            data = fh.read(max_size + 1)
+            return fh.read(max_size + 1)
     except FileNotFoundError:
-        return Skipped(rel, "broken symbolic link" if link else "file does not exist (deleted?)")
+        gone = "broken symbolic link" if os.path.islink(path) else "file does not exist (deleted?)"
+        return Skipped(rel, gone)
     except PermissionError:
         return Skipped(rel, "permission denied")
     except OSError as exc:
         return Skipped(rel, f"cannot read: {exc.strerror or exc}")
-    return _decode(rel, data, max_size)
+
+
+def _refusal(root: str, path: str, max_size: int) -> str | None:
+    """Why the file at ``path`` must not be read (None: it may be)."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        if not _inside(root, os.path.realpath(path)):
+            return "symbolic link to outside the repository; not followed"
+        st = os.stat(path)
+    elif not _inside(root, _real_dir(os.path.dirname(path))):
+        return "in a folder linked from outside the repository; not followed"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if st.st_size > max_size:
+        return f"file is {st.st_size} bytes, above the {max_size}-byte limit"
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -217,20 +230,21 @@ def _decode(rel: str, data: bytes, max_size: int) -> tuple[str, bytes] | Skipped
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except SyntaxError as exc:  # from detect_encoding: a bad first line or cookie
-        reason = str(exc.msg if hasattr(exc, "msg") else exc)
-        if "unknown encoding" in reason:
-            return Skipped(rel, f"declares an {reason.split(' for ')[0]}; not reviewed")
-        return Skipped(rel, "not valid UTF-8 text and no coding declaration; not reviewed")
-    except LookupError as exc:
-        return Skipped(rel, f"declares an unknown encoding ({exc}); not reviewed")
-    except UnicodeDecodeError as exc:
-        return Skipped(
-            rel, f"not valid {exc.encoding.upper()} text (byte {exc.start}); not reviewed"
-        )
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text, data
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        return Skipped(rel, _encoding_problem(exc))
+    return (text[1:] if text.startswith("\ufeff") else text), data
+
+
+def _encoding_problem(exc: SyntaxError | LookupError | UnicodeDecodeError) -> str:
+    """One line on why bytes could not be decoded as source text."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding.upper()} text (byte {exc.start}); not reviewed"
+    if isinstance(exc, LookupError):
+        return f"declares an unknown encoding ({exc}); not reviewed"
+    reason = str(exc.msg)  # from detect_encoding: a bad first line or coding cookie
+    if "unknown encoding" in reason:
+        return f"declares an {reason.split(' for ')[0]}; not reviewed"
+    return "not valid UTF-8 text and no coding declaration; not reviewed"
 
 
 def is_excluded(rel: str, patterns: Iterable[str]) -> bool:
