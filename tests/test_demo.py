@@ -22,7 +22,7 @@ EXPECTED = {
     "RV101": "inventory/importer.py",  # mutable default argument
     "RV102": "inventory/importer.py",  # global statement
     "RV201": "inventory/importer.py",  # bare except
-    "RV202": "inventory/importer.py",  # except Exception: continue
+    "RV203": "inventory/importer.py",  # except Exception: continue
     "RV302": "inventory/reports.py",  # too complex
     "RV303": "inventory/reports.py",  # too many arguments
     "RV401": "inventory/reports.py",  # missing docstring
