@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from reviewer.findings import Finding, Span
 from reviewer.languages.python import FunctionNode, PyContext, dotted_name
@@ -31,13 +33,22 @@ BLOCK_TYPES: tuple[type[ast.stmt], ...] = (
 
 
 # -- walking statements -------------------------------------------------------------------
+_BODY = ("body",)
+_WITH_ELSE = ("body", "orelse")
+_TRY = ("body", "handlers", "orelse", "finalbody")
+# The statement lists of each compound statement, in source order.
+BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.FunctionDef: _BODY, ast.AsyncFunctionDef: _BODY, ast.ClassDef: _BODY,
+    ast.With: _BODY, ast.AsyncWith: _BODY, ast.If: _WITH_ELSE, ast.For: _WITH_ELSE,
+    ast.AsyncFor: _WITH_ELSE, ast.While: _WITH_ELSE, ast.Match: ("cases",),
+    **{t: _TRY for t in TRY_TYPES},
+}
+
+
 def child_statements(stmt: ast.stmt) -> Iterator[ast.stmt]:
     """The statements directly inside a compound statement, in source order."""
-    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
-        block = getattr(stmt, name, None)
-        if not block or not isinstance(block, list):
-            continue
-        for child in block:
+    for name in BLOCK_FIELDS.get(type(stmt), ()):
+        for child in getattr(stmt, name):
             if isinstance(child, ast.stmt):
                 yield child
             else:  # an except handler or a match case
@@ -82,19 +93,6 @@ def own_statements(fn: ast.AST) -> Iterator[ast.stmt]:
             stack.extend(reversed(list(child_statements(stmt))))
 
 
-def all_statements(fn: ast.AST) -> Iterator[ast.stmt]:
-    """Every statement in ``fn``'s body, nested functions and classes included (their
-    docstrings left out, as astroid does)."""
-    stack = list(reversed(body_without_docstring(fn)))
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        if isinstance(stmt, SCOPE_TYPES):
-            stack.extend(reversed(body_without_docstring(stmt)))
-        else:
-            stack.extend(reversed(list(child_statements(stmt))))
-
-
 def has_else_branch(node: ast.If) -> bool:
     """An ``else`` block that is not just an ``elif`` (one ``if`` alone in the ``else``)."""
     return bool(node.orelse) and not (
@@ -110,7 +108,9 @@ def statement_weight(stmt: ast.stmt) -> int:
     an ``if`` adds one, two with an ``else``; a ``try`` adds two per handler plus one per
     ``else`` and ``finally``; every other statement adds one.
     """
-    if isinstance(stmt, (*SCOPE_TYPES, *LOOP_TYPES, ast.Return)):
+    if type(stmt) not in BLOCK_FIELDS:  # a simple statement (the common case)
+        return 0 if type(stmt) is ast.Return else 1
+    if isinstance(stmt, (*SCOPE_TYPES, *LOOP_TYPES)):
         return 0
     if isinstance(stmt, ast.If):
         return 1 + has_else_branch(stmt)
@@ -122,14 +122,10 @@ def statement_weight(stmt: ast.stmt) -> int:
     return 1
 
 
-def statement_count(fn: FunctionNode) -> int:
-    """pylint's statement count: 1 plus the weight of every statement in the body,
-    nested functions and classes included."""
-    return 1 + sum(statement_weight(s) for s in all_statements(fn))
-
-
 def branch_weight(stmt: ast.stmt) -> int:
     """What one statement adds to pylint's too-many-branches count."""
+    if type(stmt) not in BLOCK_FIELDS:
+        return 0
     if isinstance(stmt, ast.If):
         return 1 + has_else_branch(stmt)
     if isinstance(stmt, LOOP_TYPES):
@@ -144,14 +140,50 @@ def branch_weight(stmt: ast.stmt) -> int:
     return 0
 
 
-def branch_count(fn: FunctionNode) -> int:
-    """pylint's branch count for the function's own body (nested functions excluded)."""
-    return sum(branch_weight(s) for s in own_statements(fn))
+@dataclass
+class Measures:
+    """pylint's measures of one function: statements (nested functions and classes
+    included, as pylint counts them), and its own branches and ``return`` statements."""
+
+    statements: int = 1
+    branches: int = 0
+    returns: int = 0
 
 
-def return_count(fn: FunctionNode) -> int:
-    """``return`` statements of the function itself (nested functions excluded)."""
-    return sum(isinstance(s, ast.Return) for s in own_statements(fn))
+_MEASURES: WeakKeyDictionary[PyContext, dict[ast.AST, Measures]] = WeakKeyDictionary()
+
+
+def measures(ctx: PyContext) -> Mapping[ast.AST, Measures]:
+    """The measures of every function of a file, computed once per file (RV301, RV305
+    and RV306 share them)."""
+    found = _MEASURES.get(ctx)
+    if found is None:
+        found = {}
+        _measure(body_without_docstring(ctx.tree), [], None, found)
+        _MEASURES[ctx] = found
+    return found
+
+
+def _measure(
+    stmts: Iterable[ast.stmt], open_functions: list[Measures], own: Measures | None,
+    out: dict[ast.AST, Measures],
+) -> None:
+    """Add ``stmts`` to the functions they sit in: statements to every enclosing function,
+    branches and returns to ``own`` (None directly in a class body)."""
+    for stmt in stmts:
+        weight = statement_weight(stmt)
+        for m in open_functions:
+            m.statements += weight
+        if own is not None:
+            own.branches += branch_weight(stmt)
+            own.returns += isinstance(stmt, ast.Return)
+        if isinstance(stmt, FUNCTION_TYPES):
+            inner = out[stmt] = Measures()
+            _measure(body_without_docstring(stmt), [*open_functions, inner], inner, out)
+        elif isinstance(stmt, ast.ClassDef):
+            _measure(body_without_docstring(stmt), open_functions, None, out)
+        elif type(stmt) in BLOCK_FIELDS:
+            _measure(child_statements(stmt), open_functions, own, out)
 
 
 # -- McCabe ---------------------------------------------------------------------------------
@@ -294,11 +326,6 @@ def is_method(ctx: PyContext, fn: FunctionNode) -> bool:
 def takes_instance(ctx: PyContext, fn: FunctionNode) -> bool:
     """A method whose first parameter is ``self`` or ``cls`` (not a staticmethod)."""
     return is_method(ctx, fn) and not has_decorator(fn, "staticmethod")
-
-
-def in_function(ctx: PyContext, node: ast.AST) -> bool:
-    """Defined inside a function (at any depth)."""
-    return ctx.enclosing_function(node) is not None
 
 
 def kind_of(ctx: PyContext, fn: FunctionNode) -> str:

@@ -11,8 +11,8 @@ from reviewer.rules._functions import (
     check_threshold,
     definition_scope,
     kind_of,
+    measures,
     report_definition,
-    statement_count,
 )
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -98,8 +98,9 @@ class TooManyStatements(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         limit: int = self.settings["max_statements"]
+        measured = measures(ctx)
         for fn in ctx.functions():
-            count = statement_count(fn)
+            count = measured[fn].statements
             if count > limit:
                 yield report_definition(
                     ctx, self, fn,

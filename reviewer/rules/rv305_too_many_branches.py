@@ -8,10 +8,10 @@ from typing import Any
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._functions import (
-    branch_count,
     check_threshold,
     definition_scope,
     kind_of,
+    measures,
     report_definition,
 )
 from reviewer.rules.base import Invalid, Rule, Valid
@@ -102,8 +102,9 @@ class TooManyBranches(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         limit: int = self.settings["max_branches"]
+        measured = measures(ctx)
         for fn in ctx.functions():
-            count = branch_count(fn)
+            count = measured[fn].branches
             if count > limit:
                 yield report_definition(
                     ctx, self, fn,

@@ -11,8 +11,8 @@ from reviewer.rules._functions import (
     check_threshold,
     definition_scope,
     kind_of,
+    measures,
     report_definition,
-    return_count,
 )
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -78,8 +78,9 @@ class TooManyReturns(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         limit: int = self.settings["max_returns"]
+        measured = measures(ctx)
         for fn in ctx.functions():
-            count = return_count(fn)
+            count = measured[fn].returns
             if count > limit:
                 yield report_definition(
                     ctx, self, fn,
