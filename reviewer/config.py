@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -109,57 +109,88 @@ def from_mapping(data: Mapping[str, Any], source: Path | None = None) -> Config:
     return replace(cfg, warnings=tuple(warnings), source=source)
 
 
+Coercer = Callable[[str, Any], Any]
+
+
 def _coerce(name: str, key: str, value: Any) -> Any:
+    """``value`` of ``[tool.reviewer] key`` checked and converted for field ``name``."""
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(key, value)
     default = getattr(Config(), name)
-    if name == "fail_on":
-        try:
-            return Severity.parse(str(value))
-        except ValueError as exc:
-            raise ReviewerError(f"[tool.reviewer] {key}: {exc}") from None
-    if name == "diff_filter":
-        if value not in DIFF_FILTERS:
-            raise ReviewerError(
-                f"[tool.reviewer] {key} must be one of {', '.join(DIFF_FILTERS)}, got {value!r}"
-            )
+    for kind, coercer in ((bool, _flag), (float, _number), (int, _count)):
+        if isinstance(default, kind):
+            return coercer(key, value)
+    return _text(key, value)
+
+
+def _bad(key: str, expected: str, value: Any) -> ReviewerError:
+    return ReviewerError(f"[tool.reviewer] {key} must be {expected}, got {value!r}")
+
+
+def _severity(key: str, value: Any) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise ReviewerError(f"[tool.reviewer] {key}: {exc}") from None
+
+
+def _choice(options: tuple[str, ...]) -> Coercer:
+    def coerce(key: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise _bad(key, f"one of {', '.join(options)}", value)
         return value
-    if name in ("select", "ignore", "exclude"):
-        return _str_tuple(key, value)
-    if name == "per_file_ignores":
-        if not isinstance(value, Mapping):
-            raise ReviewerError(f"[tool.reviewer] {key} must be a table of glob = [rules]")
-        return {str(k): _str_tuple(f"{key}.{k}", v) for k, v in value.items()}
-    if name == "rule_options":
-        if not isinstance(value, Mapping) or not all(
-            isinstance(v, Mapping) for v in value.values()
-        ):
-            raise ReviewerError(
-                f"[tool.reviewer] {key} must be a table of rule = {{option = value}}"
-            )
-        return {str(k).upper() if str(k)[:2].upper() == "RV" else str(k): dict(v)
-                for k, v in value.items()}
-    if name == "llm_backend" and value not in LLM_BACKENDS:
-        raise ReviewerError(
-            f"[tool.reviewer] {key} must be one of {', '.join(LLM_BACKENDS)}, got {value!r}"
-        )
-    if isinstance(default, float):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ReviewerError(
-                f"[tool.reviewer] {key} must be a non-negative number, got {value!r}"
-            )
-        return float(value)
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ReviewerError(f"[tool.reviewer] {key} must be true or false, got {value!r}")
-        return value
-    if isinstance(default, int):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ReviewerError(
-                f"[tool.reviewer] {key} must be a non-negative integer, got {value!r}"
-            )
-        return value
-    if not isinstance(value, str):
-        raise ReviewerError(f"[tool.reviewer] {key} must be a string, got {value!r}")
+
+    return coerce
+
+
+def _globs_to_codes(key: str, value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise ReviewerError(f"[tool.reviewer] {key} must be a table of glob = [rules]")
+    return {str(k): _str_tuple(f"{key}.{k}", v) for k, v in value.items()}
+
+
+def _rule_options(key: str, value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise ReviewerError(f"[tool.reviewer] {key} must be a table of rule = {{option = value}}")
+    return {str(k).upper() if str(k)[:2].upper() == "RV" else str(k): dict(v)
+            for k, v in value.items()}
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(key, "true or false", value)
     return value
+
+
+def _number(key: str, value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise _bad(key, "a non-negative number", value)
+    return float(value)
+
+
+def _count(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _bad(key, "a non-negative integer", value)
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _bad(key, "a string", value)
+    return value
+
+
+_SPECIAL: dict[str, Coercer] = {
+    "fail_on": _severity,
+    "diff_filter": _choice(DIFF_FILTERS),
+    "llm_backend": _choice(LLM_BACKENDS),
+    "select": _str_tuple,
+    "ignore": _str_tuple,
+    "exclude": _str_tuple,
+    "per_file_ignores": _globs_to_codes,
+    "rule_options": _rule_options,
+}
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:
