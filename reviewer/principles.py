@@ -31,7 +31,7 @@ from reviewer.errors import EXIT_INTERNAL, ReviewerError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
