@@ -90,8 +90,29 @@ def plan(job: Job, config: Config, result: Result) -> FixReport:
 def _plan_file(
     job: Job, config: Config, rules: list[Rule], rel: str, wanted: list[Finding]
 ) -> FilePatch | str:
-    path = job.root / rel
-    if path.is_symlink():
+    """A validated patch for one file, or why there is none."""
+    got = _fixable_source(job, config, rel)
+    if isinstance(got, str):
+        return got
+    text, data, recount = got[0], got[1], _Recount(rel, got[2], rules, config)
+    before = recount(text)
+    if before is None:
+        return "does not parse; not modified"
+    chosen, after_text = _choose(text, wanted, before, recount)
+    if not chosen:
+        problem = validate(before, recount(_apply(text, wanted[:1]) or text), wanted[:1])
+        return f"the fix did not validate ({problem}); not modified"
+    encoding = _encoding(data)
+    try:
+        after_text.encode(encoding)
+    except UnicodeEncodeError:
+        return f"the fixed text cannot be written as {encoding}; not modified"
+    return FilePatch(rel, text, _match_newlines(text, after_text), encoding, tuple(chosen))
+
+
+def _fixable_source(job: Job, config: Config, rel: str) -> tuple[str, bytes, str] | str:
+    """(text, bytes, language) of a file that may be fixed, or why it may not."""
+    if (job.root / rel).is_symlink():
         return "is a symbolic link; not modified"
     got = read_source(job.root, rel, config.max_file_size)
     if isinstance(got, Skipped):
@@ -103,18 +124,28 @@ def _plan_file(
     lang = detect(rel, data[:256])
     if lang is None:
         return "no language plug-in for it"
-    by_lang = {lang.name: [r for r in rules if r.language == lang.name]}
+    return text, data, lang.name
 
-    def counts(source: str) -> Counter[Key] | None:
-        found = review_source(rel, source, by_lang, lang.name).findings
-        found = _per_file_ignores(found, rel, config)
+
+class _Recount:
+    """Findings per (rule, symbol) of a version of one file; None when it does not parse."""
+
+    def __init__(self, rel: str, lang: str, rules: list[Rule], config: Config) -> None:
+        self.rel, self.lang, self.config = rel, lang, config
+        self.by_lang = {lang: [r for r in rules if r.language == lang]}
+
+    def __call__(self, source: str) -> Counter[Key] | None:
+        found = review_source(self.rel, source, self.by_lang, self.lang).findings
+        found = _per_file_ignores(found, self.rel, self.config)
         if any(f.rule_id == "RV000" for f in found):
             return None
         return Counter((f.rule_id, f.symbol) for f in found)
 
-    before = counts(text)
-    if before is None:
-        return "does not parse; not modified"
+
+def _choose(
+    text: str, wanted: list[Finding], before: Counter[Key], recount: _Recount
+) -> tuple[list[Finding], str]:
+    """Add the fixes one by one, keeping each that still validates with the ones before."""
     chosen: list[Finding] = []
     after_text = text
     for f in sorted(wanted, key=lambda f: f.sort_key):
@@ -122,17 +153,9 @@ def _plan_file(
         patched = _apply(text, trial)
         if patched is None:
             continue  # overlaps a fix already chosen
-        if validate(before, counts(patched), trial) is None:
+        if validate(before, recount(patched), trial) is None:
             chosen, after_text = trial, patched
-    if not chosen:
-        problem = validate(before, counts(_apply(text, wanted[:1]) or text), wanted[:1])
-        return f"the fix did not validate ({problem}); not modified"
-    encoding = _encoding(data)
-    try:
-        after_text.encode(encoding)
-    except UnicodeEncodeError:
-        return f"the fixed text cannot be written as {encoding}; not modified"
-    return FilePatch(rel, text, _match_newlines(text, after_text), encoding, tuple(chosen))
+    return chosen, after_text
 
 
 def validate(

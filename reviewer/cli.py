@@ -405,42 +405,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     configuration error, 3 internal error (130 when interrupted).
     """
     args = list(argv) if argv is not None else sys.argv[1:]
-    debug = "--debug" in args
     for stream in (sys.stdout, sys.stderr):  # odd file names must not crash the output
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
         code = cli.main(args=args, prog_name="reviewer", standalone_mode=False)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except ReviewerError as exc:
-        error(str(exc))
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("reviewer: interrupted", err=True)
-        return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        hint = ""
-        if isinstance(exc, click.UsageError) and exc.ctx is not None:
-            hint = f" (see `{exc.ctx.command_path} --help`)"
-        error(exc.format_message() + hint)
-        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
-    except BrokenPipeError:
-        # The reader went away (`reviewer check | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except Exception as exc:  # the one catch-all: an internal error, not the user's
-        if debug:
-            traceback.print_exc()
-        detail = " ".join(str(exc).split())
-        click.echo(
-            f"reviewer: internal error: {type(exc).__name__}: {detail} (rerun with --debug"
-            " for the traceback; please report it)",
-            err=True,
-        )
-        return EXIT_INTERNAL
+    # The CLI's single exit point: every way a command can end becomes an exit code.
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # reviewer: ignore[RV202]
+        return _exit_code(exc, debug="--debug" in args)
     return code if isinstance(code, int) else 0
+
+
+def _exit_code(exc: BaseException, debug: bool) -> int:
+    """Turn how a command ended into an exit code, with at most one line on stderr."""
+    for kind, handle in _ENDINGS:
+        if isinstance(exc, kind):
+            return handle(exc)
+    if debug:
+        traceback.print_exception(exc)
+    detail = " ".join(str(exc).split())
+    click.echo(
+        f"reviewer: internal error: {type(exc).__name__}: {detail} (rerun with --debug"
+        " for the traceback; please report it)",
+        err=True,
+    )
+    return EXIT_INTERNAL
+
+
+def _ended(exc: SystemExit) -> int:
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+def _user_error(exc: ReviewerError) -> int:
+    error(str(exc))
+    return exc.exit_code
+
+
+def _interrupted(_: BaseException) -> int:
+    click.echo("reviewer: interrupted", err=True)
+    return 130
+
+
+def _click_error(exc: click.ClickException) -> int:
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f" (see `{exc.ctx.command_path} --help`)"
+    error(exc.format_message() + hint)
+    return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+
+
+def _broken_pipe(_: BaseException) -> int:
+    """The reader went away (`reviewer check | head`): stop quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
+
+
+_ENDINGS: list[tuple[type[BaseException], Callable[[Any], int]]] = [
+    (SystemExit, _ended),
+    (ReviewerError, _user_error),
+    (click.exceptions.Abort, _interrupted),
+    (KeyboardInterrupt, _interrupted),
+    (click.exceptions.Exit, lambda exc: int(exc.exit_code)),
+    (click.ClickException, _click_error),
+    (BrokenPipeError, _broken_pipe),
+]

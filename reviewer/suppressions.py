@@ -105,26 +105,24 @@ def apply_inline(
     used: set[tuple[int, str]] = set()  # (suppression index, code) pairs that hid something
     kept = []
     for f in findings:
-        hit = False
-        for i, s in enumerate(sups):
-            if s.covers(f):
-                hit = True
-                used.update((i, c) for c in s.codes if code_matches(c, f.rule_id, f.slug))
-                used.add((i, ""))
-        if not hit:
+        hits = [i for i, s in enumerate(sups) if s.covers(f)]
+        for i in hits:
+            used.add((i, ""))
+            used.update((i, c) for c in sups[i].codes if code_matches(c, f.rule_id, f.slug))
+        if not hits:
             kept.append(f)
     if any(f.rule_id == "RV000" for f in findings):
         return kept, []
-    unused = []
+    return kept, _unused(sups, used, path)
+
+
+def _unused(sups: list[Suppression], used: set[tuple[int, str]], path: str) -> list[Unused]:
+    out = []
     for i, s in enumerate(sups):
-        if not s.codes:
-            if (i, "") not in used:
-                unused.append(Unused(path, s.line, ()))
-            continue
         idle = tuple(c for c in s.codes if (i, c) not in used)
-        if idle:
-            unused.append(Unused(path, s.line, idle))
-    return kept, unused
+        if idle or (not s.codes and (i, "") not in used):
+            out.append(Unused(path, s.line, idle))
+    return out
 
 
 def relevant_unused(

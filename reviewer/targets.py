@@ -80,49 +80,66 @@ def expand(root: Path, rels: Sequence[str], is_git: bool) -> list[str]:
 def build_job(
     root: Path, is_git: bool, mode: Mode, env: Mapping[str, str] | None = None
 ) -> tuple[Job, str | None]:
-    """Choose what to review. Returns the Job and a note for the user (or None)."""
+    """Choose what to review. Returns the Job and a note for the user (or None).
+
+    ``env``: the environment (``PRE_COMMIT``, ``PRE_COMMIT_FROM_REF``/``_TO_REF``).
+    """
     env = os.environ if env is None else env
     if sum(bool(x) for x in (mode.staged, mode.base, mode.all_files)) > 1:
         raise ReviewerError("choose one of --staged, --base REF and --all")
     if mode.all_files and mode.paths:
         raise ReviewerError("--all reviews the whole tree; do not also give paths")
     rels = relative_paths(root, mode.paths)
-    if mode.all_files:
-        return Job(root, expand(root, ["."], is_git)), None
-
-    in_pre_commit = env.get("PRE_COMMIT") == "1"
-    from_ref = (env.get("PRE_COMMIT_FROM_REF") or None) if in_pre_commit else None
-    to_ref = (env.get("PRE_COMMIT_TO_REF") or None) if in_pre_commit else None
-    staged, base = mode.staged, mode.base
-    push = not staged and not base and from_ref is not None
-    if not staged and not base and not push and (not rels or in_pre_commit):
-        staged = True  # the default; pre-commit passes the staged files as arguments
-    if not (staged or base or push):
-        return Job(root, expand(root, rels, is_git)), None
+    kind = "all" if mode.all_files else _diff_kind(mode, bool(rels), env)
+    if kind in ("all", "paths"):
+        return Job(root, expand(root, rels or ["."], is_git)), None
     if not is_git:
-        flag = "--base" if base else "a pre-push review" if push else "--staged"
+        flag = {"base": "--base", "push": "a pre-push review"}.get(kind, "--staged")
         raise ReviewerError(f"{flag} needs a git repository (none found at {root})")
-
-    contents: dict[str, bytes] = {}
-    if push and from_ref:
-        if to_ref:
-            files, changes, to_sha = diff.range_changes(root, from_ref, to_ref)
-            contents = diff.blobs(root, files, to_sha)
-        else:
-            files, changes = diff.base_changes(root, from_ref)
-        what = f"in the pushed range {from_ref}..{to_ref or 'HEAD'}"
-    elif base:
-        files, changes = diff.base_changes(root, base)
-        what = f"changed since the merge base with {base}"
-    else:
-        files, changes = diff.staged_changes(root)
-        # Review what is staged, not what is on disk, when the two differ.
-        contents = diff.blobs(root, diff.unstaged_files(root, files))
-        what = "staged"
+    files, changes, contents, what = _changed(root, kind, mode.base or "", env)
     if rels:
         files, changes = _narrow(root, rels, is_git, files, changes)
     note = None if files else f"nothing {what} to review (use --all for the whole tree)"
     return Job(root, files, changes=changes, contents=contents), note
+
+
+def _diff_kind(mode: Mode, has_paths: bool, env: Mapping[str, str]) -> str:
+    """"staged", "base", "push" (pre-commit's pre-push stage) or "paths" (no diff)."""
+    if mode.base:
+        return "base"
+    if mode.staged:
+        return "staged"
+    in_pre_commit = env.get("PRE_COMMIT") == "1"
+    if in_pre_commit and env.get("PRE_COMMIT_FROM_REF"):
+        return "push"
+    # The default; pre-commit passes the staged files as arguments.
+    return "staged" if in_pre_commit or not has_paths else "paths"
+
+
+def _changed(
+    root: Path, kind: str, base: str, env: Mapping[str, str]
+) -> tuple[list[str], diff.Changes, dict[str, bytes], str]:
+    """Files, changed lines, contents to review instead of the disk, and a description."""
+    if kind == "push":
+        from_ref, to_ref = env["PRE_COMMIT_FROM_REF"], env.get("PRE_COMMIT_TO_REF") or None
+        files, changes, contents = _pushed(root, from_ref, to_ref)
+        return files, changes, contents, f"in the pushed range {from_ref}..{to_ref or 'HEAD'}"
+    if kind == "base":
+        files, changes = diff.base_changes(root, base)
+        return files, changes, {}, f"changed since the merge base with {base}"
+    files, changes = diff.staged_changes(root)
+    # Review what is staged, not what is on disk, when the two differ.
+    return files, changes, diff.blobs(root, diff.unstaged_files(root, files)), "staged"
+
+
+def _pushed(
+    root: Path, from_ref: str, to_ref: str | None
+) -> tuple[list[str], diff.Changes, dict[str, bytes]]:
+    """A push: the range's changes, and the files as they are in the pushed commit."""
+    if not to_ref:
+        return (*diff.base_changes(root, from_ref), {})
+    files, changes, to_sha = diff.range_changes(root, from_ref, to_ref)
+    return files, changes, diff.blobs(root, files, to_sha)
 
 
 def _narrow(
