@@ -312,6 +312,16 @@ class Flow:
                         found[alias.asname or alias.name] = f"{module}.{alias.name}"
         return found
 
+    def may_call(self, call: ast.Call, last_names: frozenset[str]) -> bool:
+        """A cheap pre-filter: can this call resolve to a name ending in ``last_names``?
+
+        True when the called name ends in one of them, or is an imported alias.
+        """
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            return func.attr in last_names
+        return isinstance(func, ast.Name) and (func.id in last_names or func.id in self.imports)
+
     def qualified_name(self, node: ast.AST) -> str:
         """``a.b.c`` with the head resolved through the file's imports ('' if not a name)."""
         name = dotted_name(node)

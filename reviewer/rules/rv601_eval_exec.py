@@ -63,7 +63,7 @@ class EvalExec(Rule):
             func = call.func
             if not isinstance(func, (ast.Name, ast.Attribute)):
                 continue
-            if isinstance(func, ast.Name) and func.id not in SINKS:
+            if (func.id if isinstance(func, ast.Name) else func.attr) not in ("eval", "exec"):
                 continue
             df = flow(ctx)
             sink = SINKS.get(df.qualified_name(func))

@@ -23,6 +23,9 @@ SHELL_CALLS: dict[str, tuple[int, str]] = {
 SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("Popen", "call", "check_call", "check_output", "run")
 )
+_LAST_NAMES = frozenset(
+    n.rsplit(".", 1)[-1] for n in (*SHELL_CALLS, *SUBPROCESS_CALLS, "subprocess_shell")
+)
 # Programs that read options from their file arguments: a glob can inject them.
 WILDCARD_PROGRAMS = frozenset(
     {"tar", "chown", "chmod", "chgrp", "rsync", "zip", "scp", "rm", "cp", "mv"}
@@ -93,9 +96,9 @@ class ShellInjection(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         for call in calls(ctx):
-            if not isinstance(call.func, (ast.Name, ast.Attribute)):
-                continue
             df = flow(ctx)
+            if not df.may_call(call, _LAST_NAMES) and keyword(call, "shell") is None:
+                continue
             found = self._command(df, call)
             if found is None:
                 continue

@@ -101,14 +101,10 @@ class UnsafeDeserialization(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         for call in calls(ctx):
-            func = call.func
-            last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if last is None:
-                continue
             df = flow(ctx)
-            if last not in _LAST_NAMES and last not in df.imports:
+            if not df.may_call(call, _LAST_NAMES):
                 continue
-            name = df.qualified_name(func)
+            name = df.qualified_name(call.func)
             if (
                 name in DATA_SINKS
                 and call.args

@@ -19,6 +19,7 @@ UNSAFE_FUNCTIONS = {
     "yaml.unsafe_load": "UnsafeLoader", "yaml.unsafe_load_all": "UnsafeLoader",
     "yaml.full_load": "FullLoader", "yaml.full_load_all": "FullLoader",
 }
+_LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in (*LOAD_FUNCTIONS, *UNSAFE_FUNCTIONS))
 
 
 class UnsafeYamlLoad(Rule):
@@ -58,12 +59,10 @@ class UnsafeYamlLoad(Rule):
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         for call in calls(ctx):
-            func = call.func
-            last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             df = flow(ctx)
-            if "load" not in last and last not in df.imports:
+            if not df.may_call(call, _LAST_NAMES):
                 continue
-            name = df.qualified_name(func)
+            name = df.qualified_name(call.func)
             if name in UNSAFE_FUNCTIONS:
                 loader = UNSAFE_FUNCTIONS[name]
             elif name in LOAD_FUNCTIONS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
@@ -66,7 +67,10 @@ TOKEN_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+_ANY_TOKEN = re.compile("|".join(f"(?:{p.pattern})" for p, _ in TOKEN_FORMATS))
 
+
+@lru_cache(maxsize=4096)
 def secret_word(name: str) -> str | None:
     """The secret word a variable, attribute, key or parameter name holds (None: none).
 
@@ -105,7 +109,7 @@ def placeholder(value: str, name: str, word: str) -> bool:
 
 def known_token(value: str) -> str | None:
     """What kind of credential a string contains, by its published format (None: none)."""
-    if "EXAMPLE" in value:  # AWS's documented example keys
+    if "EXAMPLE" in value or not _ANY_TOKEN.search(value):  # AWS's documented examples
         return None
     for pattern, what in TOKEN_FORMATS:
         if pattern.search(value):
@@ -220,7 +224,7 @@ class HardcodedSecret(Rule):
     @staticmethod
     def _named_values(ctx: PyContext) -> Iterator[tuple[str, ast.AST]]:
         """(name, value) pairs: assignments, dict entries, keywords, defaults, comparisons."""
-        for node in ctx.nodes(ast.Assign, ast.AnnAssign):
+        for node in (*ctx.nodes(ast.Assign), *ctx.nodes(ast.AnnAssign)):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     yield from _assigned(target, node.value)
