@@ -328,6 +328,37 @@ def takes_instance(ctx: PyContext, fn: FunctionNode) -> bool:
     return is_method(ctx, fn) and not has_decorator(fn, "staticmethod")
 
 
+def module_exports(tree: ast.Module) -> frozenset[str] | None:
+    """The names a module lists in ``__all__`` (a literal list or tuple of strings, possibly
+    extended with ``+=``), or None when it has no such ``__all__`` (or builds it some other
+    way, which leaves the public names unknown)."""
+    names: set[str] | None = None
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                continue
+            value = stmt.value
+            if not isinstance(value, (ast.List, ast.Tuple)) or not all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+            ):
+                return None
+            listed = {str(e.value) for e in value.elts if isinstance(e, ast.Constant)}
+            if isinstance(stmt, ast.AugAssign) and names is not None:
+                listed |= names
+            names = listed
+    return frozenset(names) if names is not None else None
+
+
+def top_level_name(ctx: PyContext, node: FunctionNode | ast.ClassDef) -> str:
+    """The name of the module-level function or class that contains ``node`` (or is it)."""
+    name = node.name
+    for a in ctx.ancestors(node):
+        if isinstance(a, SCOPE_TYPES):
+            name = a.name
+    return name
+
+
 def kind_of(ctx: PyContext, fn: FunctionNode) -> str:
     """'Method' or 'Function', for messages."""
     return "Method" if is_method(ctx, fn) else "Function"

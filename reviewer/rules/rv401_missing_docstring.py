@@ -17,9 +17,11 @@ from reviewer.rules._functions import (
     has_decorator,
     is_overload,
     is_property_accessor,
+    module_exports,
     own_statements,
     report_definition,
     signature_scope,
+    top_level_name,
 )
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -35,6 +37,8 @@ class MissingDocstring(Rule):
     ``missing-function-docstring`` with its defaults. Names matching ``no_docstring_rgx``
     (default ``^_``: private names, and also dunder methods such as ``__init__``) need no
     docstring, nor do the members of such classes, functions nested in functions,
+    module-level functions and classes left out of a literal ``__all__`` (like
+    pydocstyle; ``respect_all = false`` turns this off, as in pylint),
     property setters and deleters, ``typing.overload`` stubs, and methods that override a
     method of a base class defined in the same module or are marked ``@override`` (the
     base documents them). ``min_length`` exempts classes and functions spanning fewer
@@ -62,6 +66,7 @@ class MissingDocstring(Rule):
         "check_modules": True,
         "check_empty": True,
         "include_tests": False,
+        "respect_all": True,
     }
     tags = ("documentation",)
     VALID = [
@@ -85,6 +90,9 @@ class MissingDocstring(Rule):
         # __doc__ assignments count; empty modules need nothing.
         '__doc__ = "Module."\n\n\nclass A:\n    __doc__ = "A."\n',
         "# only a comment\n",
+        # A literal __all__ says what is public.
+        '"""Mod."""\n__all__ = ["api"]\n\n\ndef api():\n    """Doc."""\n\n\ndef helper():\n'
+        "    pass\n\n\nclass Impl:\n    def run(self):\n        pass\n",
         # Test modules are skipped by default.
         Valid("def test_it():\n    assert True\n", path="tests/test_it.py"),
         Valid("def helper():\n    pass\n", path="pkg/conftest.py"),
@@ -113,6 +121,12 @@ class MissingDocstring(Rule):
             line=7,
             options={"no_docstring_rgx": "^(?!__init__$)_"},
         ),
+        Invalid(
+            '"""Mod."""\n__all__ = ["api"]\n\n\ndef helper():\n    pass\n', line=5,
+            options={"respect_all": False},
+        ),
+        # An __all__ built at run time leaves every name public.
+        Invalid('"""Mod."""\n__all__ = list("f")\n\n\ndef helper():\n    pass\n', line=5),
         Invalid("def test_it():\n    pass\n", line=1, path="tests/test_it.py",
                 options={"include_tests": True, "check_modules": False}),
     ]
@@ -128,12 +142,14 @@ class MissingDocstring(Rule):
                 f"{self.id}: option 'no_docstring_rgx' is not a valid regular expression:"
                 f" {exc}"
             ) from None
+        self._exports: frozenset[str] | None = None
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         if ctx.is_test and not self.settings["include_tests"]:
             return
         if self.settings["check_modules"]:
             yield from self._check_module(ctx)
+        self._exports = module_exports(ctx.tree) if self.settings["respect_all"] else None
         classes = [c for c in ctx.nodes(ast.ClassDef) if isinstance(c, ast.ClassDef)]
         by_name = {c.name: c for c in classes}
         for cls in classes:
@@ -149,8 +165,11 @@ class MissingDocstring(Rule):
         return self._exempt is not None and self._exempt.match(name) is not None
 
     def _public(self, ctx: PyContext, node: ast.ClassDef | FunctionNode) -> bool:
-        """Not exempt by name, and not a member of an exempt (private) class."""
+        """Not exempt by name, not a member of an exempt (private) class, and listed in
+        ``__all__`` when the module has one."""
         if self._exempt_name(node.name):
+            return False
+        if self._exports is not None and top_level_name(ctx, node) not in self._exports:
             return False
         return not any(
             isinstance(a, ast.ClassDef) and self._exempt_name(a.name) for a in ctx.ancestors(node)

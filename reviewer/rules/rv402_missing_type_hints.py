@@ -13,9 +13,11 @@ from reviewer.rules._functions import (
     has_decorator,
     is_overload,
     kind_of,
+    module_exports,
     report_definition,
     signature_scope,
     takes_instance,
+    top_level_name,
 )
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -33,7 +35,9 @@ class MissingTypeHints(Rule):
     method, and the return value needs one except on ``__init__``. One finding per
     function lists everything missing, on the function's name; under the ``added`` diff
     filter it is kept when the signature changed. Private functions (``_name``), members
-    of private classes and functions nested in functions are skipped unless
+    of private classes, functions nested in functions and module-level functions and
+    classes left out of a literal ``__all__`` (unless ``respect_all = false``) are skipped
+    unless
     ``include_private = true``; test modules are skipped unless ``include_tests = true``
     (fixtures and test functions are not an API). Lambdas cannot be annotated and are not
     checked; functions decorated with ``typing.no_type_check`` are skipped, and so is the
@@ -47,7 +51,7 @@ class MissingTypeHints(Rule):
     severity = Severity.LOW
     message = "Public function lacks type hints."
     counterparts = {"ruff": "ANN001, ANN002, ANN003, ANN201, ANN204"}
-    options = {"include_private": False, "include_tests": False}
+    options = {"include_private": False, "include_tests": False, "respect_all": True}
     tags = ("typing",)
     whole_function = True
     VALID = [
@@ -63,6 +67,8 @@ class MissingTypeHints(Rule):
         "from typing import no_type_check, overload\n\n\n@overload\ndef f(x: int) -> int: ...\n"
         "@overload\ndef f(x: str) -> str: ...\ndef f(x):\n    return x\n\n\n"
         "@no_type_check\ndef g(x):\n    return x\n",
+        Valid("__all__ = ('api',)\n\n\ndef api() -> None:\n    pass\n\n\ndef helper(x):\n"
+              "    return x\n"),
         Valid("def test_it(tmp_path):\n    assert tmp_path\n", path="tests/test_it.py"),
         Valid("import pytest\n\n\n@pytest.fixture\ndef db(request):\n    return 1\n",
               path="conftest.py"),
@@ -83,6 +89,8 @@ class MissingTypeHints(Rule):
         ),
         Invalid("from typing import overload\n\n\n@overload\ndef f(x): ...\n", line=5),
         Invalid("def _helper(x):\n    return x\n", line=1, options={"include_private": True}),
+        Invalid("__all__ = []\n\n\ndef helper(x):\n    return x\n", line=4,
+                options={"respect_all": False}),
         Invalid("def test_it(tmp_path):\n    pass\n", line=1, path="tests/test_it.py",
                 options={"include_tests": True}),
     ]
@@ -91,9 +99,10 @@ class MissingTypeHints(Rule):
         if ctx.is_test and not self.settings["include_tests"]:
             return
         include_private: bool = self.settings["include_private"]
+        exports = module_exports(ctx.tree) if self.settings["respect_all"] else None
         overloaded = _overloaded_names(ctx)
         for fn in ctx.functions():
-            if not include_private and not _public(ctx, fn):
+            if not include_private and not _public(ctx, fn, exports):
                 continue
             if has_decorator(fn, "no_type_check"):
                 continue
@@ -138,10 +147,12 @@ def _param_name(arg: ast.arg, args: ast.arguments) -> str:
     return arg.arg
 
 
-def _public(ctx: PyContext, fn: FunctionNode) -> bool:
+def _public(ctx: PyContext, fn: FunctionNode, exports: frozenset[str] | None) -> bool:
     """Not ``_private`` (dunder names are public), not nested in a function, not a member
-    of a private class."""
+    of a private class, and listed in ``__all__`` (when ``exports`` is known)."""
     if _private_name(fn.name):
+        return False
+    if exports is not None and top_level_name(ctx, fn) not in exports:
         return False
     if isinstance(enclosing_scope(ctx, fn), (*FUNCTION_TYPES, ast.Lambda)):
         return False
