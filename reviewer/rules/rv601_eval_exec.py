@@ -17,7 +17,7 @@ SINKS = {
 
 
 class EvalExec(Rule):
-    """``eval()`` or ``exec()`` runs a string that is not a constant.
+    """eval() or exec() runs a string that is not a constant.
 
     Whatever reaches ``eval``/``exec`` runs as Python code with the caller's privileges, so a
     value that any user, file, request or environment variable can influence is a code

@@ -28,7 +28,7 @@ def narrows_type(test: ast.expr) -> bool:
 
 
 class AssertForValidation(Rule):
-    """``assert`` is used outside tests, where ``python -O`` removes it.
+    """assert is used outside tests, where python -O removes it.
 
     Assert statements are compiled away under ``-O``/``PYTHONOPTIMIZE``, so a check written
     as an assert protects nothing in exactly the deployments that enable optimisation
