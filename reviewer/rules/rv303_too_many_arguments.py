@@ -33,8 +33,8 @@ class TooManyArguments(Rule):
     matches ``ignored_argument_names`` (pylint's default: ``_``-prefixed, ``ignored_``,
     ``unused_``). The finding fires when the count exceeds ``max_arguments`` or the
     positional count exceeds ``max_positional_arguments``, and its message gives both
-    counts. ``typing.overload`` stubs are skipped: the implementation carries the same
-    signature. Lambdas are not checked.
+    counts. ``typing.overload`` stubs and stub files (``.pyi``) are skipped: the
+    implementation carries the same signature. Lambdas are not checked.
     """
 
     id = "RV303"
@@ -64,6 +64,7 @@ class TooManyArguments(Rule):
         "from typing import overload\n@overload\ndef f(a: int, b: int, c: int, d: int, e: int,"
         " g: int) -> int: ...\n",
         "handler = lambda a, b, c, d, e, f, g: a\n",
+        Valid("def f(a, b, c, d, e, g): ...\n", path="pkg/mod.pyi"),
         Valid(
             "def f(a, b, *, c, d, e, g, h, i):\n    return a\n",
             options={"max_arguments": 8},
@@ -134,6 +135,8 @@ class TooManyArguments(Rule):
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         max_all: int = self.settings["max_arguments"]
         max_pos: int = self.settings["max_positional_arguments"]
+        if ctx.path.endswith(".pyi"):
+            return
         for fn in ctx.functions():
             if is_overload(fn):
                 continue

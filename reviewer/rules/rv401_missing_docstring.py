@@ -47,7 +47,12 @@ class MissingDocstring(Rule):
     assigned to ``__doc__`` counts as a docstring. An empty docstring (``""""""``) is
     reported too, unless ``check_empty = false``. Test modules are skipped unless
     ``include_tests = true``: a test's name already says what it checks, and requiring
-    docstrings there is the most common complaint about this kind of rule.
+    docstrings there is the most common complaint about this kind of rule. Stub files
+    (``.pyi``) are skipped: stubs carry types, the documentation lives with the code.
+
+    A check of one file cannot see a base class imported from another module (pylint
+    infers it): mark such overriding methods ``@typing.override`` (PEP 698), which both
+    documents the intent and exempts them here.
     """
 
     id = "RV401"
@@ -96,6 +101,7 @@ class MissingDocstring(Rule):
         # Test modules are skipped by default.
         Valid("def test_it():\n    assert True\n", path="tests/test_it.py"),
         Valid("def helper():\n    pass\n", path="pkg/conftest.py"),
+        Valid("def stub(x: int) -> int: ...\n", path="pkg/mod.pyi"),
         # Short functions exempted by min_length.
         Valid('"""Mod."""\n\n\ndef f():\n    pass\n', options={"min_length": 2}),
         Valid("x = 1\n", options={"check_modules": False}),
@@ -145,7 +151,7 @@ class MissingDocstring(Rule):
         self._exports: frozenset[str] | None = None
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
-        if ctx.is_test and not self.settings["include_tests"]:
+        if (ctx.is_test and not self.settings["include_tests"]) or ctx.path.endswith(".pyi"):
             return
         if self.settings["check_modules"]:
             yield from self._check_module(ctx)
