@@ -4,12 +4,13 @@ severities, options read from the configuration, metadata for SARIF."""
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import textwrap
 
 import pytest
 
-from reviewer.findings import Severity
+from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PYTHON, PyContext
 from reviewer.rules import all_rules
 from reviewer.rules._dataflow import flow, is_sqlish
@@ -223,6 +224,18 @@ def test_files_without_sinks_never_build_the_scope_table() -> None:
     assert "scopes" not in vars(flow(ctx))
 
 
+def test_the_flow_cache_does_not_keep_parsed_files_alive() -> None:
+    from reviewer.rules import _dataflow
+
+    before = len(_dataflow._CACHE)
+    ctx = parse("def f(a):\n    x = a\n    eval(x)\n")
+    assert len(findings_for(ctx, "RV601")) == 1
+    assert len(_dataflow._CACHE) == before + 1
+    del ctx
+    gc.collect()
+    assert len(_dataflow._CACHE) == before
+
+
 # -- strings -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -252,9 +265,12 @@ def test_is_sqlish(text: str, expected: bool) -> None:
 
 
 # -- rules: severities and options -----------------------------------------------------------
-def findings(rule_id: str, code: str, path: str = "mod.py", **options: object) -> list:  # type: ignore[type-arg]
-    rule = all_rules()[rule_id](options or None)
-    return list(rule.check(parse(code, path)))
+def findings_for(ctx: PyContext, rule_id: str, **options: object) -> list[Finding]:
+    return list(all_rules()[rule_id](options or None).check(ctx))
+
+
+def findings(rule_id: str, code: str, path: str = "mod.py", **options: object) -> list[Finding]:
+    return findings_for(parse(code, path), rule_id, **options)
 
 
 def test_shell_injection_severity_tracks_how_sure_the_rule_is() -> None:

@@ -288,9 +288,18 @@ class Flow:
     """The data-flow facts of one file (use :func:`flow` to get the cached instance)."""
 
     def __init__(self, ctx: PyContext) -> None:
-        self.ctx = ctx
+        # A weak reference: the cache maps ctx -> Flow weakly, so a strong one here would
+        # keep every parsed file alive for the whole run.
+        self._ctx = weakref.ref(ctx)
         self._memo: dict[tuple[int, str, frozenset[str]], bool] = {}
         self._active: set[tuple[int, str, frozenset[str]]] = set()
+
+    @property
+    def ctx(self) -> PyContext:
+        ctx = self._ctx()
+        if ctx is None:  # pragma: no cover - the caller holds the context
+            raise RuntimeError("the parsed file this data flow belongs to is gone")
+        return ctx
 
     # -- imports -------------------------------------------------------------------------
     @cached_property
