@@ -59,6 +59,7 @@ PURE_CALLS = frozenset(
     }
 )
 _MAX_DEPTH = 40
+_DISPLAYS = (ast.List, ast.Tuple)
 
 
 @dataclass
@@ -395,12 +396,11 @@ class Flow:
         if isinstance(e, ast.Call):
             return self._call_const(e, sanitizers, d)
         if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult):
-            # "%s" * n, ["?"] * len(xs): repeating a constant only repeats constant text.
-            return any(
-                isinstance(side, (ast.Constant, ast.List, ast.Tuple))
-                and self._const(side, sanitizers, d)
-                for side in (e.left, e.right)
-            )
+            # "%s" * n, ["?"] * len(xs): repeating a constant text or list only repeats it
+            # (the count must be an int). 3 * s is not: s may be a string.
+            repeated = [s for s in (e.left, e.right) if _is_text(s) or isinstance(s, _DISPLAYS)]
+            if repeated and all(self._const(s, sanitizers, d) for s in repeated):
+                return True
         parts = _value_parts(e)
         return parts is not None and all(self._const(c, sanitizers, d) for c in parts)
 
@@ -460,6 +460,10 @@ class Flow:
             values = {self.truthiness(b, depth + 1) for b in bound if b is not None}
             return values.pop() if len(values) == 1 else None
         return None
+
+
+def _is_text(e: ast.AST) -> bool:
+    return isinstance(e, ast.Constant) and isinstance(e.value, (str, bytes))
 
 
 def _value_parts(e: ast.AST) -> list[ast.AST] | None:
