@@ -397,6 +397,11 @@ def fix(show_diff: bool, **opts: Any) -> None:
     raise SystemExit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
+from reviewer.cli_github import register as _register_github  # noqa: E402
+
+_register_github(cli)
+
+
 # -- entry point ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises, never shows a traceback).
