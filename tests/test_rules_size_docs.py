@@ -296,3 +296,16 @@ def test_counts_match_pylint(tmp_path: Path) -> None:
     }
     assert len(theirs) >= 8
     assert ours == theirs
+
+
+def test_long_elif_chains_do_not_exhaust_the_stack() -> None:
+    """The walks are iterative: a generated 600-branch elif chain (an ``if`` nested 600
+    deep in the tree) is measured, not an internal error."""
+    code = "def f(x):\n    if x == 0:\n        pass\n" + "".join(
+        f"    elif x == {i}:\n        pass\n" for i in range(1, 600)
+    )
+    assert [f.message for f in review("RV302", code)] == [
+        "Function 'f' has cyclomatic complexity 601 (max 10)"
+    ]
+    assert [f.message for f in review("RV305", code)] == ["Function 'f' has 600 branches (max 12)"]
+    assert review("RV304", code, max_nested_blocks=1) == []

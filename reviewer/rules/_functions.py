@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -150,40 +150,45 @@ class Measures:
     returns: int = 0
 
 
+# A statement, the functions it sits in, and the function its branches belong to.
+_Frame = tuple[ast.stmt, tuple[Measures, ...], "Measures | None"]
 _MEASURES: WeakKeyDictionary[PyContext, dict[ast.AST, Measures]] = WeakKeyDictionary()
 
 
 def measures(ctx: PyContext) -> Mapping[ast.AST, Measures]:
-    """The measures of every function of a file, computed once per file (RV301, RV305
-    and RV306 share them)."""
+    """The measures of every function of a file, computed in one pass per file (RV301,
+    RV305 and RV306 share it)."""
     found = _MEASURES.get(ctx)
     if found is None:
-        found = {}
-        _measure(body_without_docstring(ctx.tree), [], None, found)
+        found = _measure(ctx.tree)
         _MEASURES[ctx] = found
     return found
 
 
-def _measure(
-    stmts: Iterable[ast.stmt], open_functions: list[Measures], own: Measures | None,
-    out: dict[ast.AST, Measures],
-) -> None:
-    """Add ``stmts`` to the functions they sit in: statements to every enclosing function,
-    branches and returns to ``own`` (None directly in a class body)."""
-    for stmt in stmts:
+def _measure(tree: ast.Module) -> dict[ast.AST, Measures]:
+    """Walk every statement once (iteratively: a long ``elif`` chain nests deeply), adding
+    its weight to every enclosing function, and its branches and returns to the function
+    it belongs to (none directly in a class body)."""
+    out: dict[ast.AST, Measures] = {}
+    stack: list[_Frame] = [(s, (), None) for s in body_without_docstring(tree)]
+    while stack:
+        stmt, open_functions, own = stack.pop()
         weight = statement_weight(stmt)
         for m in open_functions:
             m.statements += weight
         if own is not None:
             own.branches += branch_weight(stmt)
-            own.returns += isinstance(stmt, ast.Return)
+            own.returns += type(stmt) is ast.Return
         if isinstance(stmt, FUNCTION_TYPES):
             inner = out[stmt] = Measures()
-            _measure(body_without_docstring(stmt), [*open_functions, inner], inner, out)
+            stack.extend(
+                (c, (*open_functions, inner), inner) for c in body_without_docstring(stmt)
+            )
         elif isinstance(stmt, ast.ClassDef):
-            _measure(body_without_docstring(stmt), open_functions, None, out)
+            stack.extend((c, open_functions, None) for c in body_without_docstring(stmt))
         elif type(stmt) in BLOCK_FIELDS:
-            _measure(child_statements(stmt), open_functions, own, out)
+            stack.extend((c, open_functions, own) for c in child_statements(stmt))
+    return out
 
 
 # -- McCabe ---------------------------------------------------------------------------------
@@ -191,31 +196,27 @@ def decisions(stmts: Sequence[ast.stmt], *, into_defs: bool = True) -> int:
     """Extra paths that ``stmts`` open, as mccabe's path graph counts them.
 
     ``if``, ``for``, ``while``: one each; ``try``: one per handler plus one; ``match``: one
-    per case; a nested function adds its own complexity (mccabe's closures) when
-    ``into_defs``; ``with`` and ``class`` bodies are walked through.
+    per case; ``with`` and ``class`` bodies are walked through; a nested function adds its
+    own complexity (mccabe's closures) when ``into_defs``, and is skipped otherwise.
+    Decisions inside ``finally`` blocks count (mccabe itself skips them).
     """
     total = 0
-    for s in stmts:
-        if isinstance(s, (ast.If, *LOOP_TYPES)):
-            total += 1 + decisions(s.body, into_defs=into_defs)
-            total += decisions(s.orelse, into_defs=into_defs)
-        elif isinstance(s, TRY_TYPES):
-            handlers: list[ast.ExceptHandler] = s.handlers  # type: ignore[attr-defined]
-            total += len(handlers) + 1 + decisions(s.body, into_defs=into_defs)  # type: ignore[attr-defined]
-            total += sum(decisions(h.body, into_defs=into_defs) for h in handlers)
-            total += decisions(s.orelse, into_defs=into_defs)  # type: ignore[attr-defined]
-            total += decisions(s.finalbody, into_defs=into_defs)  # type: ignore[attr-defined]
-        elif isinstance(s, ast.Match):
-            total += len(s.cases)
-            total += sum(decisions(c.body, into_defs=into_defs) for c in s.cases)
-        elif isinstance(s, FUNCTION_TYPES):
-            if into_defs:
-                total += 1 + decisions(s.body)
-        elif isinstance(s, ast.ClassDef):
-            if into_defs:
-                total += decisions(s.body)
-        elif isinstance(s, (ast.With, ast.AsyncWith)):
-            total += decisions(s.body, into_defs=into_defs)
+    stack = list(stmts)
+    while stack:  # iterative: a long elif chain nests deeply
+        stmt = stack.pop()
+        if type(stmt) not in BLOCK_FIELDS:
+            continue
+        if isinstance(stmt, SCOPE_TYPES):
+            if not into_defs:
+                continue
+            total += isinstance(stmt, FUNCTION_TYPES)
+        elif isinstance(stmt, (ast.If, *LOOP_TYPES)):
+            total += 1
+        elif isinstance(stmt, TRY_TYPES):
+            total += len(stmt.handlers) + 1  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Match):
+            total += len(stmt.cases)
+        stack.extend(child_statements(stmt))
     return total
 
 
@@ -272,15 +273,15 @@ def nesting_depth(block: ast.stmt, lines: Sequence[str]) -> int:
     An ``elif`` stays at its ``if``'s level; nested functions and classes start their own
     count and are not included.
     """
-    deepest = 0
-    for child in child_statements(block):
-        if not isinstance(child, BLOCK_TYPES):
-            continue
-        depth = nesting_depth(child, lines)
-        if is_elif(child, block, lines):
-            depth -= 1
+    deepest = 1
+    stack = [(block, 1)]
+    while stack:  # iterative: a long elif chain nests deeply
+        stmt, depth = stack.pop()
         deepest = max(deepest, depth)
-    return 1 + deepest
+        for child in child_statements(stmt):
+            if isinstance(child, BLOCK_TYPES):
+                stack.append((child, depth if is_elif(child, stmt, lines) else depth + 1))
+    return deepest
 
 
 # -- facts about definitions -------------------------------------------------------------
