@@ -9,7 +9,6 @@ from reviewer.findings import Finding, Severity
 from reviewer.languages.python import FunctionNode, PyContext
 from reviewer.rules._functions import (
     FUNCTION_TYPES,
-    enclosing_scope,
     has_decorator,
     is_overload,
     kind_of,
@@ -62,7 +61,8 @@ class MissingTypeHints(Rule):
         # Private, nested, private-class members and lambdas are skipped by default.
         "def _helper(x):\n    return x\n\n\nclass _Impl:\n    def run(self, x):\n"
         "        return x\n\n\ndef outer() -> None:\n    def inner(y):\n        return y\n"
-        "    key = lambda item: item[0]\n",
+        "    key = lambda item: item[0]\n\n    class Local:\n        def m(self, z):\n"
+        "            return z\n",
         # Overload implementation and no_type_check.
         "from typing import no_type_check, overload\n\n\n@overload\ndef f(x: int) -> int: ...\n"
         "@overload\ndef f(x: str) -> str: ...\ndef f(x):\n    return x\n\n\n"
@@ -148,16 +148,17 @@ def _param_name(arg: ast.arg, args: ast.arguments) -> str:
 
 
 def _public(ctx: PyContext, fn: FunctionNode, exports: frozenset[str] | None) -> bool:
-    """Not ``_private`` (dunder names are public), not nested in a function, not a member
-    of a private class, and listed in ``__all__`` (when ``exports`` is known)."""
+    """Not ``_private`` (dunder names are public), not inside a function (nested
+    functions and methods of local classes), not a member of a private class, and listed
+    in ``__all__`` (when ``exports`` is known)."""
     if _private_name(fn.name):
         return False
     if exports is not None and top_level_name(ctx, fn) not in exports:
         return False
-    if isinstance(enclosing_scope(ctx, fn), (*FUNCTION_TYPES, ast.Lambda)):
-        return False
     return not any(
-        isinstance(a, ast.ClassDef) and _private_name(a.name) for a in ctx.ancestors(fn)
+        isinstance(a, (*FUNCTION_TYPES, ast.Lambda))
+        or (isinstance(a, ast.ClassDef) and _private_name(a.name))
+        for a in ctx.ancestors(fn)
     )
 
 
