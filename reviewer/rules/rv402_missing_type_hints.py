@@ -33,15 +33,15 @@ class MissingTypeHints(Rule):
     annotation (``*args`` and ``**kwargs`` included) except the ``self``/``cls`` of a
     method, and the return value needs one except on ``__init__``. One finding per
     function lists everything missing, on the function's name; under the ``added`` diff
-    filter it is kept when the signature changed. Private functions (``_name``), members
-    of private classes, functions nested in functions and module-level functions and
-    classes left out of a literal ``__all__`` (unless ``respect_all = false``) are skipped
-    unless
-    ``include_private = true``; test modules are skipped unless ``include_tests = true``
-    (fixtures and test functions are not an API). Lambdas cannot be annotated and are not
-    checked; functions decorated with ``typing.no_type_check`` are skipped, and so is the
-    implementation behind ``typing.overload`` stubs (the stubs are checked: they are the
-    public signatures).
+    filter it is kept when the signature changed (editing the body of an old untyped
+    function does not bring it up). Skipped unless ``include_private = true``: private
+    functions (``_name``), members of private classes, functions defined inside
+    functions (nested functions, methods of local classes), and module-level names left
+    out of a literal ``__all__`` (``respect_all = false`` ignores ``__all__``). Test
+    modules are skipped unless ``include_tests = true`` (fixtures and test functions are
+    not an API). Lambdas cannot be annotated and are not checked; functions decorated
+    with ``typing.no_type_check`` are skipped, and so is the implementation behind
+    ``typing.overload`` stubs (the stubs are checked: they are the public signatures).
     """
 
     id = "RV402"
