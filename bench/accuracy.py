@@ -100,6 +100,17 @@ RC_OPTIONS: dict[str, tuple[str, str, Callable[[str], object]]] = {
     "no-docstring-rgx": ("RV401", "no_docstring_rgx", str),
     # pylint's -1 ("no minimum") is our 0.
     "docstring-min-length": ("RV401", "min_length", lambda v: max(int(v), 0)),
+    # pylint's overgeneral-exceptions (dotted names) is RV202's broad_exceptions.
+    "overgeneral-exceptions": (
+        "RV202", "broad_exceptions",
+        lambda v: [n.strip() for n in v.replace("\n", ",").split(",") if n.strip()],
+    ),
+}
+
+# --parity: the security rules also report what their data flow proves constant, as bandit
+# and pylint do (our default treats a constant command / eval string as no injection).
+PARITY_OPTIONS: dict[str, dict[str, object]] = {
+    rule: {"strict": True} for rule in ("RV601", "RV602", "RV603", "RV604")
 }
 
 # Message ids and old names in pragmas -> current symbols.
@@ -290,21 +301,37 @@ def apply_pragmas(preds: list[dict], corpus_raw: Path) -> list[dict]:
     return kept
 
 
-def pylint_predictions(work: Path, reviewer: list[str], raw: bool) -> list[dict]:
+def merged(a: dict[str, dict[str, object]], b: dict[str, dict[str, object]]
+           ) -> dict[str, dict[str, object]]:
+    """Rule options of ``a`` updated by ``b``."""
+    out = {rule: dict(opts) for rule, opts in a.items()}
+    for rule, opts in b.items():
+        out.setdefault(rule, {}).update(opts)
+    return out
+
+
+def pylint_predictions(work: Path, reviewer: list[str], raw: bool,
+                       extra: dict[str, dict[str, object]]) -> list[dict]:
     """Predictions over the pylint corpus, with each test's configuration translated."""
     corpus = work / "corpus_sanitized" / "pylint"
-    if raw:
-        return to_predictions(run_reviewer(corpus, reviewer), corpus)
-    base = corpus / PYLINT_PREFIX
-    preds = to_predictions(run_reviewer(base, reviewer), base, PYLINT_PREFIX)
-    expected = json.loads((work / "expected" / "pylint.json").read_text())
-    groups: dict[str, list[str]] = {}
-    for entry in expected["scope"]:
-        if entry.get("rc"):
-            options = rc_options(work / "corpus" / "pylint" / entry["rc"])
-            if options:
-                groups.setdefault(config_toml(options), []).append(entry["file"])
     with tempfile.TemporaryDirectory() as tmp:
+        base_cfg = None
+        if extra:
+            base_cfg = Path(tmp) / "base.toml"
+            base_cfg.write_text(config_toml(extra))
+        if raw:
+            return to_predictions(run_reviewer(corpus, reviewer, None, base_cfg), corpus)
+        base = corpus / PYLINT_PREFIX
+        preds = to_predictions(run_reviewer(base, reviewer, None, base_cfg), base, PYLINT_PREFIX)
+        expected = json.loads((work / "expected" / "pylint.json").read_text())
+        groups: dict[str, list[str]] = {}
+        for entry in expected["scope"]:
+            if entry.get("rc"):
+                options = rc_options(work / "corpus" / "pylint" / entry["rc"])
+                if options:
+                    groups.setdefault(config_toml(merged(extra, options)), []).append(
+                        entry["file"]
+                    )
         for i, (toml, files) in enumerate(sorted(groups.items())):
             cfg = Path(tmp) / f"rc{i}.toml"
             cfg.write_text(toml)
@@ -368,18 +395,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", choices=["pylint", "bandit"], action="append")
     ap.add_argument("--raw", action="store_true",
                     help="no translation of the tests' configuration (for comparison)")
+    ap.add_argument("--parity", action="store_true",
+                    help="security rules in strict mode (report constant inputs too, as the"
+                         " source tools do)")
     ap.add_argument("--show", action="append", default=[], metavar="KIND",
                     help="list the false positives and negatives of KIND ('all': every kind)")
     a = ap.parse_args(argv)
     work = build_sets(a.work.resolve())
     reviewer = [sys.executable, "-m", "reviewer"]
     for source in a.source or ["pylint", "bandit"]:
+        extra = PARITY_OPTIONS if a.parity else {}
         if source == "pylint":
-            preds = pylint_predictions(work, reviewer, a.raw)
+            preds = pylint_predictions(work, reviewer, a.raw, extra)
         else:
             corpus = work / "corpus_sanitized" / source
-            preds = to_predictions(run_reviewer(corpus, reviewer), corpus)
-        print(f"== {source} ({len(preds)} predictions)", flush=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                cfg = None
+                if extra:
+                    cfg = Path(tmp) / "parity.toml"
+                    cfg.write_text(config_toml(extra))
+                preds = to_predictions(run_reviewer(corpus, reviewer, None, cfg), corpus)
+        mode = "parity mode" if a.parity else "default settings"
+        print(f"== {source} ({len(preds)} predictions, {mode})", flush=True)
         score(work, source, preds)
         if a.show:
             kinds = set(KIND.values()) | {"except_pass", "except_continue"}
