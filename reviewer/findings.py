@@ -107,6 +107,21 @@ class Finding:
 
 
 _WS = re.compile(r"\s+")
+# Characters str.splitlines() treats as line breaks but Python's parser does not.
+_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """Split like Python's parser numbers lines: only \\n, \\r\\n and \\r end a line.
+
+    ``str.splitlines`` also breaks on form feeds, ``\\u2028`` and others, which would put
+    line numbers out of step with the AST's in files containing them.
+    """
+    if not _ODD_BREAKS.search(text):
+        return text.splitlines(keepends)
+    parts: list[str] = _LINE.findall(text)
+    return parts if keepends else [p.rstrip("\r\n") for p in parts]
 
 
 def normalise_code(code: str) -> str:
@@ -133,7 +148,7 @@ def apply_edits(source: str, edits: tuple[TextEdit, ...] | list[TextEdit]) -> st
 
     Raises ValueError when edits overlap or point outside the text.
     """
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source, keepends=True)
     starts = [0]
     for ln in lines:
         starts.append(starts[-1] + len(ln))

@@ -21,7 +21,7 @@ import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from reviewer.findings import Finding
+from reviewer.findings import Finding, split_lines
 
 _PATTERN = re.compile(
     r"(?:#|//)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
@@ -69,7 +69,7 @@ def _comments(source: str, python: bool) -> Iterable[tuple[int, str]]:
         else:
             return [(t.start[0], t.string) for t in tokens
                     if t.type == tokenize.COMMENT and "reviewer:" in t.string]
-    return [(i, text) for i, text in enumerate(source.splitlines(), 1) if "reviewer:" in text]
+    return [(i, text) for i, text in enumerate(split_lines(source), 1) if "reviewer:" in text]
 
 
 def parse(source: str, path: str = "") -> list[Suppression]:

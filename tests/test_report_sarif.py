@@ -348,10 +348,6 @@ def test_region_drops_inconsistent_ends() -> None:
     assert sarif.region(3, 5, 4, 1)["endColumn"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="languages/python.py node_span() reports ast's UTF-8 byte offsets as columns",
-)
 def test_columns_count_code_points(
     repo: Repo, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:

@@ -9,10 +9,10 @@ import operator
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
-from reviewer.findings import Finding, Fix, Severity, Span
+from reviewer.findings import Finding, Fix, Severity, Span, TextEdit, split_lines
 from reviewer.rules.base import Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -26,7 +26,7 @@ class PyContext:
         self.path = path
         self.source = source
         self.tree = tree
-        self.lines = source.splitlines()
+        self.lines = split_lines(source)
         self._by_type: dict[type[ast.AST], list[ast.AST]] = {}
         self._parent: dict[ast.AST, ast.AST] = {}
         self._in_order: set[type[ast.AST]] = set()
@@ -222,10 +222,17 @@ class PyContext:
         severity: Severity | None = None,
         scope: tuple[int, int] | None = None,
     ) -> Finding:
-        """Build a finding for ``rule`` at a node (or an explicit span)."""
-        span = node if isinstance(node, Span) else node_span(node)
+        """Build a finding for ``rule`` at a node (or an explicit span).
+
+        Columns given by rules (in spans and fix edits) are the ast's unit, UTF-8 byte
+        offsets (1-based); the finding carries character columns, as SARIF, editors and
+        :func:`~reviewer.findings.apply_edits` expect.
+        """
+        span = self._span_chars(node if isinstance(node, Span) else node_span(node))
         if scope is None and rule.whole_function and isinstance(node, ast.AST):
             scope = (span.line, getattr(node, "end_lineno", None) or span.line)
+        if fix is not None:
+            fix = self._fix_chars(fix)
         return Finding(
             rule_id=rule.id,
             slug=rule.slug,
@@ -237,6 +244,35 @@ class PyContext:
             fix=fix,
             symbol=self.scope_name(node) if isinstance(node, ast.AST) else "",
         )
+
+
+    def char_col(self, line: int, col: int) -> int:
+        """A 1-based UTF-8 byte column on ``line`` as a 1-based character column."""
+        if not 0 < line <= len(self.lines):
+            return col
+        text = self.lines[line - 1]
+        if text.isascii():
+            return col
+        return len(text.encode("utf-8")[: col - 1].decode("utf-8", "ignore")) + 1
+
+    def _span_chars(self, span: Span) -> Span:
+        col = self.char_col(span.line, span.col)
+        end_col = span.end_col
+        if end_col is not None:
+            end_col = self.char_col(span.last_line, end_col)
+        if col == span.col and end_col == span.end_col:
+            return span
+        return Span(span.line, col, span.end_line, end_col)
+
+    def _fix_chars(self, fix: Fix) -> Fix:
+        edits = tuple(
+            TextEdit(
+                e.line, self.char_col(e.line, e.col),
+                e.end_line, self.char_col(e.end_line, e.end_col), e.text,
+            )
+            for e in fix.edits
+        )
+        return fix if edits == fix.edits else replace(fix, edits=edits)
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
