@@ -222,7 +222,9 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
     terminal = output is None and sys.stdout.isatty()
-    rctx = ReportContext(root=root, config=cfg, color=terminal, code_frame=terminal)
+    rctx = ReportContext(
+        root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents
+    )
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":
         text = _drop_summary(text)

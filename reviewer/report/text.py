@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.fileio import show_path
 from reviewer.findings import Finding, Fix, Severity, apply_edits
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _style(text: str, colour: bool, **styles: str | bool) -> str:
 
 def headline(f: Finding, colour: bool = False) -> str:
     """``path:line:col: RV101 message``."""
-    loc = _style(f"{f.path}:{f.span.line}:{f.span.col}:", colour, bold=True)
+    loc = _style(f"{show_path(f.path)}:{f.span.line}:{f.span.col}:", colour, bold=True)
     code = _style(f.rule_id, colour, fg=SEVERITY_COLOURS[f.severity], bold=True)
     return f"{loc} {code} {f.message}"
 
