@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -85,12 +86,16 @@ class Timing:
 
     label: str
     runs: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, children included
     output_lines: int = 0
-    note: str = ""
 
     @property
     def median(self) -> float:
         return statistics.median(self.runs)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
 
     def spread(self) -> str:
         if len(self.runs) < 2:
@@ -100,18 +105,26 @@ class Timing:
 
 def run_timed(
     cmd: Sequence[str], cwd: Path, out: Path, ok: Sequence[int] = (0, 1)
-) -> float:
-    """Wall seconds of one run of ``cmd`` (stdout to ``out``); exits on an unexpected code."""
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of ``cmd`` with stdout to ``out``.
+
+    CPU is user + system time of the process and every child it waited for (worker
+    processes included): less sensitive than wall time to other load on the machine.
+    Exits on an unexpected exit code.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with out.open("wb") as fh:
         start = time.perf_counter()
         proc = subprocess.run(
             list(cmd), cwd=cwd, stdout=fh, stderr=subprocess.PIPE, env=tool_env(), check=False
         )
         elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         sys.exit(f"{cmd[0]} exited {proc.returncode}: {err[-1] if err else ''}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def measure(
@@ -128,18 +141,33 @@ def measure(
     for i in range(repeat):
         if before is not None:
             before(i)
-        timing.runs.append(run_timed(cmd, cwd, out, ok))
+        wall, cpu = run_timed(cmd, cwd, out, ok)
+        timing.runs.append(wall)
+        timing.cpu.append(cpu)
     timing.output_lines = sum(1 for _ in out.open("rb"))
     out.unlink()
-    print(f"  {label:<44} median {timing.median:7.3f} s  {timing.spread()}", flush=True)
+    print(f"  {label:<44} median {timing.median:7.3f} s  {timing.spread()}"
+          f"  CPU {timing.cpu_median:.2f} s", flush=True)
     return timing
 
 
 def tool_env() -> dict[str, str]:
-    """The environment every tool runs in: no colour, not inside pre-commit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRE_COMMIT")}
-    env.update(NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1", LC_ALL="C.UTF-8")
+    """The environment every tool runs in: no colour, not inside pre-commit, bytecode
+    cached as in a normal installation."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PRE_COMMIT") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(NO_COLOR="1", LC_ALL="C.UTF-8")
     return env
+
+
+def compile_bytecode() -> None:
+    """Byte-compile the reviewer package, as ``pip install`` does for every package (an
+    editable checkout may have none, e.g. under PYTHONDONTWRITEBYTECODE)."""
+    import reviewer
+
+    package = Path(reviewer.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def tool(name: str) -> str:
@@ -218,6 +246,7 @@ class Report:
     staged: Timing | None = None
     staged_note: str = ""
     floor: float | None = None
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def peer_commands(target: str) -> dict[str, list[str]]:
@@ -297,6 +326,73 @@ def parse_floor(package: Path) -> float:
                              text=True, check=True)
         runs.append(float(out.stdout))
     return statistics.median(runs)
+
+
+def breakdown(package: Path) -> dict[str, float]:
+    """CPU seconds of each stage and each rule over every file, in this one process.
+
+    The same steps as a worker (read, parse, index, each rule, suppressions and
+    fingerprints), timed separately with the cyclic GC off as in the workers.
+    """
+    import ast
+    import gc
+    import warnings
+
+    from reviewer import engine
+    from reviewer.config import Config
+    from reviewer.languages.python import PyContext
+    from reviewer.suppressions import apply_inline
+
+    rules = engine.selected_rules(Config())
+    times: dict[str, float] = {"read": 0.0, "parse": 0.0, "index": 0.0}
+    times.update({r.id: 0.0 for r in rules})
+    times["suppressions + fingerprints"] = 0.0
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path in sorted(package.rglob("*.py")):
+            rel = path.relative_to(package.parent).as_posix()
+            t0 = time.perf_counter()
+            source = path.read_bytes().decode("utf-8")
+            t1 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source, filename=rel)
+            t2 = time.perf_counter()
+            ctx = PyContext(rel, source, tree)
+            t3 = time.perf_counter()
+            times["read"] += t1 - t0
+            times["parse"] += t2 - t1
+            times["index"] += t3 - t2
+            found = []
+            for rule in rules:
+                t = time.perf_counter()
+                found.extend(rule.check(ctx))
+                times[rule.id] += time.perf_counter() - t
+            t = time.perf_counter()
+            kept, _unused = apply_inline(found, source, rel)
+            engine.add_fingerprints(kept, source)
+            times["suppressions + fingerprints"] += time.perf_counter() - t
+    finally:
+        if was_enabled:
+            gc.enable()
+    return times
+
+
+def render_breakdown(times: dict[str, float]) -> str:
+    """The CPU breakdown as a Markdown table, rules sorted by cost."""
+    total = sum(times.values())
+    stages = ["read", "parse", "index"]
+    rules = sorted((k for k in times if k.startswith("RV")), key=lambda k: -times[k])
+    rows = [*stages, "rules (all)", *rules, "suppressions + fingerprints"]
+    rule_total = sum(times[k] for k in rules)
+    lines = ["| stage | CPU s | share |", "|---|---:|---:|"]
+    for row in rows:
+        t = rule_total if row == "rules (all)" else times[row]
+        name = f"&nbsp;&nbsp;{row}" if row.startswith("RV") else row
+        lines.append(f"| {name} | {t:.3f} | {100 * t / total:.0f}% |")
+    lines.append(f"| **total** | {total:.3f} | |")
+    return "\n".join(lines) + "\n"
 
 
 STAGED_FILES = 5
@@ -386,42 +482,44 @@ def render(report: Report) -> str:
         f"Measured {report.machine['date']} by `python bench/speed.py` on "
         f"{report.corpus}.",
         "",
-        "| scenario | tool | median wall (s) | range | output lines |",
-        "|---|---|---:|---|---:|",
+        "| scenario | tool | median wall (s) | range | median CPU (s) | output lines |",
+        "|---|---|---:|---|---:|---:|",
     ]
-    for t in cold.values():
-        lines.append(f"| `check --all`, cold | {t.label} | {t.median:.2f} | {t.spread()} "
-                     f"| {t.output_lines} |")
-    for t in warm.values():
-        lines.append(f"| nothing changed | {t.label} | {t.median:.3f} | {t.spread()} "
-                     f"| {t.output_lines} |")
+    rows = [("`check --all`, cold", t) for t in cold.values()]
+    rows += [("nothing changed", t) for t in warm.values()]
     if report.staged:
-        t = report.staged
-        lines.append(f"| pre-commit, 5 staged flask files | {t.label} | {t.median:.3f} "
-                     f"| {t.spread()} | {t.output_lines} |")
+        rows.append(("pre-commit, 5 staged flask files", report.staged))
+    for scenario, t in rows:
+        lines.append(f"| {scenario} | {t.label} | {t.median:.3f} | {t.spread()} "
+                     f"| {t.cpu_median:.2f} | {t.output_lines} |")
     if report.floor is not None:
         lines.append(f"| floor | read + `ast.parse` only, {os.cpu_count()} processes, "
-                     f"no start-up | {report.floor:.2f} | 3 runs | |")
-    lines += ["", "| target (issue 2) | measured | |", "|---|---|---|"]
+                     f"no start-up | {report.floor:.3f} | 3 runs | | |")
+    rev_cpu = cold["reviewer"].cpu_median
+    lines += ["", "| target (issue 2) | measured (wall) | | CPU ratio |", "|---|---|---|---|"]
     if "ruff" in cold:
         r = rev / cold["ruff"].median
         lines.append(f"| cold `check --all` <= 3x ruff | reviewer/ruff = {r:.1f}x "
-                     f"| {verdict(r <= 3)} |")
+                     f"| {verdict(r <= 3)} | {rev_cpu / cold['ruff'].cpu_median:.1f}x |")
     if "bandit" in cold:
         b = cold["bandit"].median / rev
         lines.append(f"| >= 5x faster than bandit | bandit/reviewer = {b:.1f}x "
-                     f"| {verdict(b >= 5)} |")
+                     f"| {verdict(b >= 5)} | {cold['bandit'].cpu_median / rev_cpu:.1f}x |")
     if "pylint" in cold:
         lines.append(f"| pylint (no target) | pylint/reviewer = "
-                     f"{cold['pylint'].median / rev:.1f}x | |")
+                     f"{cold['pylint'].median / rev:.1f}x | "
+                     f"| {cold['pylint'].cpu_median / rev_cpu:.1f}x |")
     if "reviewer" in warm:
         w = warm["reviewer"].median
-        lines.append(f"| nothing changed < 0.5 s | {w:.3f} s | {verdict(w < 0.5)} |")
+        lines.append(f"| nothing changed < 0.5 s | {w:.3f} s | {verdict(w < 0.5)} | |")
     if report.staged:
         s = report.staged.median
-        lines.append(f"| 5 staged files < 0.4 s | {s:.3f} s | {verdict(s < 0.4)} |")
+        lines.append(f"| 5 staged files < 0.4 s | {s:.3f} s | {verdict(s < 0.4)} | |")
     if report.staged_note:
         lines += ["", f"Staged files: {report.staged_note}."]
+    if report.cpu:
+        lines += ["", "Where the CPU time goes (one process, every file of the package, "
+                  "cyclic GC off as in the workers):", "", render_breakdown(report.cpu)]
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in report.machine.items()]
     return "\n".join(lines) + "\n"
@@ -459,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"unknown peer(s): {', '.join(sorted(unknown))}")
     work = a.work.resolve()
     src = ensure_corpora(work / "perf")
+    compile_bytecode()
     speed = work / "speed"
     speed.mkdir(parents=True, exist_ok=True)
     django = git_tree(speed / "django-tree", {"django": src / "django" / "django"})
@@ -469,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     cold_and_warm(django, report, repeat, peers)
     staged(flask, report, repeat)
     report.floor = parse_floor(django / "django")
+    report.cpu = breakdown(django / "django")
     report.machine["load after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     section = render(report)
     print()

@@ -66,6 +66,11 @@ class Cache:
             return hit[2]
         return None
 
+    def digest(self, rel: str) -> str | None:
+        """The content digest recorded for ``rel`` (None: nothing recorded)."""
+        hit = self.entries.get(rel)
+        return hit[0] if hit is not None else None
+
     def get(self, rel: str, digest: str, stamp: Stamp | None = None) -> bytes | None:
         """The stored outcome of a file whose content hash is ``digest``.
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import EXIT_CLEAN, EXIT_FINDINGS, ReviewerError
-from reviewer.findings import Finding, fingerprint
+from reviewer.findings import Finding, fingerprint, split_lines
 from reviewer.languages import Language, detect, languages
 from reviewer.rules import all_rules
 from reviewer.rules.base import Rule
@@ -275,9 +275,6 @@ def is_excluded(rel: str, patterns: Iterable[str]) -> bool:
 
 
 # -- per-file work (runs in workers) -------------------------------------------------------
-_WORKER_RULES: dict[str, list[Rule]] = {}
-
-
 def _rules_by_language(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
     out: dict[str, list[Rule]] = {}
     for r in rules:
@@ -297,7 +294,7 @@ def review_source(
 
 def add_fingerprints(findings: list[Finding], source: str) -> list[Finding]:
     """Sort findings and give each its line-independent fingerprint."""
-    lines = source.splitlines()
+    lines = split_lines(source)
     seen: Counter[tuple[str, str, str]] = Counter()
     out = []
     for f in sorted(findings, key=lambda f: f.sort_key):
@@ -310,17 +307,58 @@ def add_fingerprints(findings: list[Finding], source: str) -> list[Finding]:
     return out
 
 
-def _init_worker(rules: list[Rule]) -> None:
-    _WORKER_RULES["rules"] = rules
+@dataclass(frozen=True)
+class _Task:
+    """One file to read, hash and (unless its hash is the cached one) review."""
+
+    rel: str
+    language: str
+    size: int  # for ordering: big files first
+    stamp: Stamp | None  # stat stamp taken before reading (recorded with the result)
+    known: str | None  # the content digest the cache holds for this path
+    data: bytes | None  # content to review instead of the file (e.g. the staged version)
+
+
+# (content digest, pickled outcome or None when the digest is the ``known`` one), or why the
+# file was not reviewed.
+_Done = tuple[str, bytes | None] | Skipped
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every task of one review shares (handed to worker processes once)."""
+
+    root: Path
+    max_size: int
+    rules: dict[str, list[Rule]]
+
+
+_WORKER: dict[str, _Setup] = {}
+
+
+def _do(task: _Task, setup: _Setup) -> _Done:
+    """Read, decode and hash one file; review it unless the cache already has this content."""
+    got = read_source(setup.root, task.rel, setup.max_size, task.data)
+    if isinstance(got, Skipped):
+        return got
+    source, raw = got
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    if digest == task.known:
+        return digest, None
+    return digest, _dump(review_source(task.rel, source, setup.rules, task.language))
+
+
+def _init_worker(setup: _Setup) -> None:
+    _WORKER["setup"] = setup
     # Parsing allocates hundreds of thousands of acyclic objects per file; the cyclic
     # collector only slows that down (2-3x on big trees). A worker lives for one review.
     gc.disable()
 
 
-def _work(batch: list[tuple[str, str, str]]) -> list[tuple[str, bytes]]:
-    """Review a batch of files; outcomes come back pickled (the cache stores them so)."""
-    by_lang = _rules_by_language(_WORKER_RULES["rules"])
-    return [(rel, _dump(review_source(rel, src, by_lang, lang))) for rel, src, lang in batch]
+def _work(batch: list[_Task]) -> list[tuple[str, _Done]]:
+    """Do a batch of tasks in a worker process; outcomes go back pickled, as cached."""
+    setup = _WORKER["setup"]
+    return [(task.rel, _do(task, setup)) for task in batch]
 
 
 def _dump(outcome: FileOutcome) -> bytes:
@@ -365,15 +403,6 @@ def run(
         return _run(job, config, progress, use_baseline)
 
 
-@dataclass
-class _Plan:
-    """Which files to review, and what the cache already knows."""
-
-    todo: list[tuple[str, str, str]] = field(default_factory=list)  # (rel, source, language)
-    pending: dict[str, tuple[str, Stamp | None]] = field(default_factory=dict)  # digest, stamp
-    outcomes: dict[str, FileOutcome] = field(default_factory=dict)
-
-
 def _run(
     job: Job,
     config: Config,
@@ -386,34 +415,69 @@ def _run(
     store = None
     if config.cache:
         store = cache_mod.Cache.load(job.root / config.cache_dir, settings_key(config, rules))
-
     result = Result(findings=[])
-    plan = _plan(job, config, store, result)
-    outcomes = plan.outcomes
-    blobs: dict[str, bytes] = {}
+    outcomes: dict[str, FileOutcome] = {}
+    tasks = _plan(job, config, store, outcomes)
+    result.cache_hits = len(outcomes)
+    setup = _Setup(job.root, config.max_file_size, _rules_by_language(rules))
     workers = config.jobs or os.cpu_count() or 1
-    if len(plan.todo) >= PARALLEL_THRESHOLD and workers > 1:
-        blobs = _run_parallel(plan.todo, rules, workers, progress)
-        for rel, blob in blobs.items():
-            outcomes[rel] = pickle.loads(blob)
+    if len(tasks) >= PARALLEL_THRESHOLD and workers > 1:
+        done = _run_parallel(tasks, setup, workers, progress)
     else:
-        by_lang = _rules_by_language(rules)
-        for i, (rel, source, lang_name) in enumerate(plan.todo, 1):
-            outcomes[rel] = review_source(rel, source, by_lang, lang_name)
-            if store is not None:
-                blobs[rel] = _dump(outcomes[rel])
-            if progress:
-                progress(i, len(plan.todo))
-
+        done = _run_serial(tasks, setup, progress)
+    _absorb(tasks, done, store, outcomes, result)
+    result.files_reviewed = len(outcomes)
     if store is not None:
-        for rel, blob in blobs.items():
-            digest, stamp = plan.pending[rel]
-            store.put(rel, digest, stamp, blob)
         try:
             store.save()
         except OSError as exc:
             result.warnings.append(f"cache not saved: {exc.strerror or exc}")
+    result.findings = _kept_findings(job, config, outcomes, result, use_baseline)
+    return result
 
+
+def _run_serial(
+    tasks: list[_Task], setup: _Setup, progress: Callable[[int, int], None] | None
+) -> dict[str, _Done]:
+    done: dict[str, _Done] = {}
+    for i, task in enumerate(tasks, 1):
+        done[task.rel] = _do(task, setup)
+        if progress:
+            progress(i, len(tasks))
+    return done
+
+
+def _absorb(
+    tasks: list[_Task],
+    done: dict[str, _Done],
+    store: Cache | None,
+    outcomes: dict[str, FileOutcome],
+    result: Result,
+) -> None:
+    """Take the tasks' results into ``outcomes``, the cache and the skipped list."""
+    for task in tasks:
+        got = done[task.rel]
+        if isinstance(got, Skipped):
+            result.skipped.append(got)
+            continue
+        digest, blob = got
+        if blob is None:  # the content the cache has (the file was only touched)
+            blob = store.get(task.rel, digest, task.stamp) if store is not None else None
+            result.cache_hits += 1
+        elif store is not None:
+            store.put(task.rel, digest, task.stamp, blob)
+        if blob is not None:
+            outcomes[task.rel] = pickle.loads(blob)
+
+
+def _kept_findings(
+    job: Job,
+    config: Config,
+    outcomes: dict[str, FileOutcome],
+    result: Result,
+    use_baseline: bool,
+) -> list[Finding]:
+    """Per-file ignores, then the diff filter, then the baseline; sorted."""
     findings: list[Finding] = []
     for rel in job.files:
         out = outcomes.get(rel)
@@ -438,14 +502,19 @@ def _run(
             before = len(findings)
             findings = [f for f in findings if f.fingerprint not in known]
             result.hidden_by_baseline = before - len(findings)
-
-    result.findings = sorted(findings, key=lambda f: f.sort_key)
-    return result
+    return sorted(findings, key=lambda f: f.sort_key)
 
 
-def _plan(job: Job, config: Config, store: Cache | None, result: Result) -> _Plan:
-    """Read what needs reading; take unchanged files' outcomes from the cache."""
-    plan = _Plan()
+def _plan(
+    job: Job, config: Config, store: Cache | None, outcomes: dict[str, FileOutcome]
+) -> list[_Task]:
+    """The files to read, in job order; unchanged files' outcomes come from the cache.
+
+    Only files a language plug-in claims are considered. With a cache, a file whose stat
+    stamp is the recorded one is taken as is (not even read); any other file becomes a
+    task that reads and hashes it, and reviews it unless the hash is the cached one.
+    """
+    tasks: list[_Task] = []
     root = str(job.root)
     now = time.time_ns()
     for rel in job.files:
@@ -455,30 +524,16 @@ def _plan(job: Job, config: Config, store: Cache | None, result: Result) -> _Pla
         lang = _language(root, rel, data)
         if lang is None:
             continue  # not a language we review: never read, never reported
-        stamp = None
-        if store is not None and data is None:
-            stamp = _stamp(root, rel, config.max_file_size, now)
+        size, stamp = (len(data), None) if data is not None else _stamp(root, rel, now)
+        known = None
+        if store is not None:
             blob = store.by_stamp(rel, stamp) if stamp is not None else None
             if blob is not None:
-                plan.outcomes[rel] = pickle.loads(blob)
-                result.cache_hits += 1
-                result.files_reviewed += 1
+                outcomes[rel] = pickle.loads(blob)
                 continue
-        got = read_source(job.root, rel, config.max_file_size, data)
-        if isinstance(got, Skipped):
-            result.skipped.append(got)
-            continue
-        source, raw = got
-        result.files_reviewed += 1
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        blob = store.get(rel, digest, stamp) if store is not None else None
-        if blob is not None:
-            plan.outcomes[rel] = pickle.loads(blob)
-            result.cache_hits += 1
-        else:
-            plan.todo.append((rel, source, lang.name))
-            plan.pending[rel] = (digest, stamp)
-    return plan
+            known = store.digest(rel)
+        tasks.append(_Task(rel, lang.name, size, stamp, known, data))
+    return tasks
 
 
 def _language(root: str, rel: str, data: bytes | None) -> Language | None:
@@ -507,22 +562,22 @@ def _language(root: str, rel: str, data: bytes | None) -> Language | None:
 RACY_NS = 2_000_000_000
 
 
-def _stamp(root: str, rel: str, max_size: int, now: int) -> Stamp | None:
-    """The stat stamp of a plain file inside the root that may be reviewed, else None.
+def _stamp(root: str, rel: str, now: int) -> tuple[int, Stamp | None]:
+    """The size of a file (0 if unknown) and its stat stamp, or None for a stamp.
 
-    Links, odd files, big files and files modified in the last two seconds get None: they
-    take the full path through :func:`read_source` and the content hash.
+    Only a plain file inside the root, not modified in the last two seconds, has a stamp;
+    anything else takes the full path through :func:`read_source` and the content hash.
     """
     path = os.path.join(root, rel)
     try:
         st = os.lstat(path)
     except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
-        return None
-    if now - st.st_mtime_ns < RACY_NS or not _inside(root, _real_dir(os.path.dirname(path))):
-        return None
-    return (st.st_mtime_ns, st.st_size)
+        return 0, None
+    if not stat.S_ISREG(st.st_mode) or now - st.st_mtime_ns < RACY_NS:
+        return st.st_size, None
+    if not _inside(root, _real_dir(os.path.dirname(path))):
+        return st.st_size, None
+    return st.st_size, (st.st_mtime_ns, st.st_size)
 
 
 def _per_file_ignores(findings: list[Finding], rel: str, config: Config) -> list[Finding]:
@@ -538,29 +593,28 @@ def _per_file_ignores(findings: list[Finding], rel: str, config: Config) -> list
 
 
 def _run_parallel(
-    todo: list[tuple[str, str, str]],
-    rules: list[Rule],
+    tasks: list[_Task],
+    setup: _Setup,
     workers: int,
     progress: Callable[[int, int], None] | None,
-) -> dict[str, bytes]:
-    """Review ``todo`` in worker processes (fork where available); pickled outcomes."""
+) -> dict[str, _Done]:
+    """Do ``tasks`` in worker processes (fork where available), biggest files first."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Largest files first so no worker is left with a big one at the end.
-    ordered = sorted(todo, key=lambda t: -len(t[1]))
+    ordered = sorted(tasks, key=lambda t: -t.size)
     n_batches = max(workers * 8, 1)
-    batches: list[list[tuple[str, str, str]]] = [[] for _ in range(n_batches)]
-    for i, item in enumerate(ordered):
-        batches[i % n_batches].append(item)
+    batches: list[list[_Task]] = [[] for _ in range(n_batches)]
+    for i, task in enumerate(ordered):
+        batches[i % n_batches].append(task)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    blobs: dict[str, bytes] = {}
+    done: dict[str, _Done] = {}
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(setup,)
     ) as pool:
         for batch_out in pool.map(_work, [b for b in batches if b]):
-            blobs.update(batch_out)
+            done.update(batch_out)
             if progress:
-                progress(len(blobs), len(todo))
-    return blobs
+                progress(len(done), len(tasks))
+    return done
