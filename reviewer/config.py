@@ -69,6 +69,18 @@ class Config:
     fix_passes: int = 2
     # Tokens per answer.
     llm_max_tokens: int = 384
+    # -- repository context (reviewer.context) --
+    # Retrieve repository context into model prompts (needs `reviewer index`).
+    context: bool = False
+    # Where the embedded index lives (relative to the root), unless chroma-url is set.
+    index_dir: str = ".reviewer/index"
+    # A shared Chroma server, e.g. "http://127.0.0.1:8000" (`chroma run`); "" = embedded.
+    chroma_url: str = ""
+    # A sentence-transformers folder; "" = the bundled all-MiniLM-L6-v2.
+    embedding_model: str = ""
+    embedding_batch_size: int = 64
+    # Tokens of repository context per prompt (approximated as characters / 4).
+    context_tokens: int = 600
     # Unknown keys found while loading (reported by the CLI as warnings).
     warnings: tuple[str, ...] = ()
     # Where the settings came from (None: defaults).
