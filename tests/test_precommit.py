@@ -10,7 +10,6 @@ takes seconds: those tests are marked slow.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from tree_snapshot import committed_copy
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -34,32 +34,13 @@ def greet(name: str) -> str:
     """Return a greeting for ``name``."""
     return f"hello {name}"
 '''
-GIT_ID = ["-c", "user.name=Snapshot", "-c", "user.email=snapshot@example.com",
-          "-c", "commit.gpgsign=false"]
-
-
-def _fresh_clone_files() -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout
-    return sorted(f for f in out.split("\0") if f and (ROOT / f).is_file())
 
 
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A committed snapshot of the working tree: (path, commit sha)."""
     snap = tmp_path_factory.mktemp("hook-repo")
-    for rel in _fresh_clone_files():
-        (snap / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, snap / rel, follow_symlinks=False)
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 [*GIT_ID, "commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *args], cwd=snap, check=True, env=env, capture_output=True)
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=snap, check=True,
-                         capture_output=True, text=True, env=env).stdout.strip()
-    return snap, sha
+    return snap, committed_copy(snap)
 
 
 @pytest.fixture(scope="session")
