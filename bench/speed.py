@@ -64,7 +64,7 @@ EQUIVALENTS: dict[str, dict[str, str]] = {
     "RV601": {"ruff": "S307,S102", "pylint": "eval-used,exec-used", "bandit": "B307,B102"},
     "RV602": {"ruff": "S602,S604,S605", "pylint": "", "bandit": "B602,B604,B605"},
     "RV603": {"ruff": "S608", "pylint": "", "bandit": "B608"},
-    "RV604": {"ruff": "S301", "pylint": "", "bandit": "B301"},
+    "RV604": {"ruff": "S301,S302", "pylint": "", "bandit": "B301,B302"},
     "RV605": {"ruff": "S506", "pylint": "", "bandit": "B506"},
     "RV606": {"ruff": "S105,S106,S107", "pylint": "", "bandit": "B105,B106,B107"},
     "RV607": {"ruff": "S101", "pylint": "", "bandit": "B101"},
@@ -522,6 +522,16 @@ def render(report: Report) -> str:
                   "cyclic GC off as in the workers):", "", render_breakdown(report.cpu)]
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in report.machine.items()]
+    lines += ["", "Equivalent checks the peers ran with:", "", render_equivalents()]
+    return "\n".join(lines)
+
+
+def render_equivalents() -> str:
+    """The rule mapping the peers run with, as a Markdown table."""
+    lines = ["| reviewer | ruff | pylint | bandit |", "|---|---|---|---|"]
+    for rid, eq in EQUIVALENTS.items():
+        cells = [eq[p].replace(",", ", ") or "-" for p in ("ruff", "pylint", "bandit")]
+        lines.append(f"| {rid} | {' | '.join(cells)} |")
     return "\n".join(lines) + "\n"
 
 
