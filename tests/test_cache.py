@@ -130,12 +130,17 @@ def test_worker_processes_give_the_same_results_as_one_process(repo: Repo) -> No
     n = engine.PARALLEL_THRESHOLD + 2
     for i in range(n):
         repo.write(f"pkg/m{i:02}.py", BAD if i % 2 else GOOD)
+    repo.write("pkg/b_binary.py", b"\x00\x01binary")
+    repo.write("pkg/a_latin1.py", "s = 'caf\xe9'\n".encode("latin-1"))
     serial = review(repo.path, Config(jobs=1, cache=False))
     parallel = review(repo.path, replace(Config(jobs=2), cache=True))
     cached = review(repo.path, Config(jobs=2))
     assert as_data(parallel) == as_data(serial)
     assert cached.cache_hits == n
     assert as_data(cached) == as_data(serial)
+    for result in (serial, parallel, cached):
+        assert [s.path for s in result.skipped] == ["pkg/a_latin1.py", "pkg/b_binary.py"]
+        assert result.files_reviewed == n
 
 
 def only_key(root: Path) -> str:
