@@ -517,8 +517,9 @@ def _plan(
     tasks: list[_Task] = []
     root = str(job.root)
     now = time.time_ns()
+    exclude = config.exclude
     for rel in job.files:
-        if is_excluded(rel, config.exclude):
+        if exclude and is_excluded(rel, exclude):
             continue
         data = job.contents.get(rel)
         lang = _language(root, rel, data)
