@@ -7,11 +7,16 @@ by :func:`register` (PyGithub and the server code are imported only when used).
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import click
 
 from reviewer.errors import ReviewerError
+
+SEVERITIES = ("info", "low", "medium", "high")
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 @click.command("install-hooks")
@@ -39,6 +44,97 @@ def install_hooks(uninstall: bool, hook_types: tuple[str, ...]) -> None:
         click.echo(outcome.message)
 
 
+@click.group("github")
+def github() -> None:
+    """Publish reviews on GitHub: PR reviews, check runs, a webhook receiver."""
+
+
+def _token() -> str:
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise ReviewerError("GITHUB_TOKEN is not set (a token that may read the repository "
+                            "and write pull requests)")
+    return token
+
+
+def _repo(value: str) -> str:
+    if not _REPO.match(value):
+        raise click.BadParameter(f"expected OWNER/NAME, got {value!r}")
+    return value
+
+
+@github.command("review")
+@click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
+              callback=lambda _c, _p, v: _repo(v), help="The repository of the PR.")
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1),
+              help="The pull request's number.")
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
+@click.option("--base", metavar="REF",
+              help="Review changes since the merge base with REF (default: the PR's base).")
+@click.option("--max-comments", type=click.IntRange(min=0), default=5, show_default=True,
+              help="At most this many inline comments on the PR; the rest are summarized.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
+              help="Threshold for the check run's conclusion (default: the config's).")
+@click.option("--check-run/--no-check-run", default=True, show_default=True,
+              help="Create a check run with annotations (app tokens only).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (default: pyproject.toml at the root).")
+@click.option("--no-throttle", is_flag=True,
+              help="No pauses between API requests (for local test servers only).")
+def github_review(repo: str, number: int, api_url: str, base: str | None, max_comments: int,
+                  fail_on: str | None, check_run: bool, config_path: Path | None,
+                  no_throttle: bool) -> None:
+    """Review the checked-out PR head and publish one review on pull request --pr.
+
+    Inline comments go only on lines inside the PR's diff, at most --max-comments of them;
+    a re-run never repeats a comment, marks comments whose finding is gone as resolved and
+    edits the one summary comment. The token comes from GITHUB_TOKEN; a token that may not
+    write (a fork's) gets the summary on stdout and in the job summary instead.
+    """
+    from reviewer.cli import find_root, load_config, warn
+    from reviewer.findings import Severity
+    from reviewer.github.publish import Publisher, client
+    from reviewer.github.review import Settings, run_review
+
+    token = _token()
+    root, is_git = find_root(Path.cwd())
+    if not is_git:
+        raise ReviewerError(f"not a git repository: {root} (check out the PR first)")
+    cfg = load_config(root, config_path,
+                      fail_on=Severity.parse(fail_on) if fail_on else None)
+    publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
+    settings = Settings(max_comments=max_comments, check_run=check_run, base=base)
+    outcome, result = run_review(publisher, root, cfg, settings, warn)
+    if outcome.read_only:
+        warn(f"the token may not write to {repo}#{number} (403): the summary follows")
+        click.echo(outcome.summary)
+        _job_summary(outcome.summary)
+        return
+    parts = [f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}",
+             f"{outcome.review_comments} new inline comment"
+             f"{'s' if outcome.review_comments != 1 else ''}",
+             f"{outcome.resolved} resolved", f"summary comment {outcome.summary_comment}"]
+    if outcome.check_run:
+        parts.append(f"check run {outcome.check_run}")
+    click.echo(f"reviewer: {repo}#{number}: {', '.join(parts)}.")
+    for note in outcome.notes:
+        warn(note)
+
+
+def _job_summary(text: str) -> None:
+    """Append to the GitHub Actions job summary, when running in a job."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    except OSError as exc:
+        raise ReviewerError(f"cannot write the job summary {path}: {exc.strerror}") from None
+
+
 def register(cli: click.Group) -> None:
     """Add this module's commands to the main ``reviewer`` group."""
     cli.add_command(install_hooks)
+    cli.add_command(github)
