@@ -192,7 +192,11 @@ def ensure_corpora(perf: Path) -> Path:
     """The perf corpora folder (``perf/src/<name>``), built by perf_corpus.sh when missing."""
     if not (perf / "src" / "django" / "django").is_dir() or not (perf / "src" / "flask").is_dir():
         print(f"building the perf corpora in {perf} (perf_corpus.sh)", flush=True)
-        subprocess.run(["bash", str(SHARED_EVAL / "perf_corpus.sh"), str(perf)], check=True)
+        # The script calls `pip download`: put this interpreter's pip first on PATH.
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+               f"{os.environ.get('PATH', '')}"}
+        subprocess.run(["bash", str(SHARED_EVAL / "perf_corpus.sh"), str(perf)], check=True,
+                       env=env)
     return perf / "src"
 
 
