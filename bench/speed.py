@@ -478,6 +478,20 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def load_warning(machine: dict[str, str]) -> list[str]:
+    """A note when other work shared the machine (1-minute load above half the cores)."""
+    cores = os.cpu_count() or 1
+    loads = [float(machine[k].split()[0]) for k in ("load before", "load after") if k in machine]
+    if not loads or max(loads) <= cores / 2:
+        return []
+    return [
+        f"**Measured under load**: the 1-minute load average was {max(loads):.1f} on {cores} "
+        "cores (other work was running), so wall times are inflated and reviewer loses part "
+        "of its parallel speed-up; the CPU column is the steadier comparison.",
+        "",
+    ]
+
+
 def render(report: Report) -> str:
     """The speed section of docs/benchmarks.md (Markdown)."""
     cold, warm = report.cold, report.warm
@@ -486,6 +500,7 @@ def render(report: Report) -> str:
         f"Measured {report.machine['date']} by `python bench/speed.py` on "
         f"{report.corpus}.",
         "",
+        *load_warning(report.machine),
         "| scenario | tool | median wall (s) | range | median CPU (s) | output lines |",
         "|---|---|---:|---|---:|---:|",
     ]
