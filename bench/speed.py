@@ -479,15 +479,17 @@ def verdict(ok: bool) -> str:
 
 
 def load_warning(machine: dict[str, str]) -> list[str]:
-    """A note when other work shared the machine (1-minute load above half the cores)."""
+    """A note when other work shared the machine: a 1-minute load average above half the
+    cores before the benchmark started (afterwards it mostly shows the benchmark itself)."""
     cores = os.cpu_count() or 1
-    loads = [float(machine[k].split()[0]) for k in ("load before", "load after") if k in machine]
-    if not loads or max(loads) <= cores / 2:
+    load = float(machine.get("load before", "0").split()[0])
+    if load <= cores / 2:
         return []
     return [
-        f"**Measured under load**: the 1-minute load average was {max(loads):.1f} on {cores} "
-        "cores (other work was running), so wall times are inflated and reviewer loses part "
-        "of its parallel speed-up; the CPU column is the steadier comparison.",
+        f"**Measured under load**: the 1-minute load average was {load:.1f} on {cores} "
+        "cores before the run (other work was running), so wall times are inflated and "
+        "reviewer loses part of its parallel speed-up; the CPU column is the steadier "
+        "comparison.",
         "",
     ]
 
