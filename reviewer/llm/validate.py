@@ -1,0 +1,134 @@
+"""The validator: a model's fix is kept only if the reviewer itself accepts the result.
+
+Checks, all in memory (no file is ever written): the patched file parses, the finding's rule
+no longer fires in that scope, and no other finding appears. Findings are compared as counts
+per (rule, enclosing symbol), so line shifts caused by the fix do not count as new findings.
+The complaint, when there is one, is a sentence the model can act on.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from reviewer.findings import Finding, Fix, TextEdit, apply_edits
+from reviewer.llm.prompts import Region
+from reviewer.rules.base import Rule
+
+Key = tuple[str, str]
+
+
+def region_fix(region: Region, fixed_code: str, source: str, rule_id: str) -> Fix:
+    """A model fix replacing the region's lines with ``fixed_code`` (re-indented)."""
+    body = fixed_code if fixed_code.endswith("\n") else fixed_code + "\n"
+    if region.indent:
+        body = "".join(
+            region.indent + ln if ln.strip() else ln for ln in body.splitlines(keepends=True)
+        )
+    lines = source.splitlines(keepends=True)
+    end_line, end_col = region.end + 1, 1
+    if region.end >= len(lines) and lines and not lines[-1].endswith("\n"):
+        # The region ends the file without a final newline: keep it that way.
+        body = body.rstrip("\n")
+        end_line, end_col = region.end, len(lines[-1]) + 1
+    edit = TextEdit(region.start, 1, end_line, end_col, body)
+    return Fix(f"Model fix for {rule_id} (validated)", (edit,), safe=False, origin="model")
+
+
+class FileValidator:
+    """Validates fixes for the findings of one file against the reviewer's own rules."""
+
+    def __init__(
+        self, path: str, source: str, rules: Sequence[Rule], language: str = "python"
+    ) -> None:
+        from reviewer.engine import _rules_by_language
+
+        self.path = path
+        self.source = source
+        self.language = language
+        self.by_lang = _rules_by_language(rules)
+        self.before = self._review(source)
+
+    def _review(self, source: str) -> list[Finding]:
+        from reviewer.engine import review_source
+
+        return review_source(self.path, source, self.by_lang, self.language).findings
+
+    def check(self, finding: Finding, fix: Fix, original: str | None = None) -> str | None:
+        """None when ``fix`` is acceptable, else the complaint for the model.
+
+        ``original``: the code the fix replaces; when given, a fix that drops much of its
+        code (names that no longer appear) is refused as an unrelated change.
+        """
+        if original is not None and fix.edits:
+            dropped = dropped_names(original, fix.edits[0].text)
+            if dropped:
+                return (
+                    "the fix removes code the rule is not about ("
+                    + ", ".join(dropped[:5])
+                    + " no longer appear); keep the code and change only what the rule asks"
+                )
+        try:
+            patched = apply_edits(self.source, fix.edits)
+        except ValueError as exc:
+            return f"the fix could not be applied ({exc})"
+        if patched == self.source:
+            return (
+                "fixed_code is the same as the original code;"
+                " change it so the rule no longer applies"
+            )
+        after = self._review(patched)
+        broken = [f for f in after if f.rule_id == "RV000"]
+        if broken:
+            why = broken[0].message.removeprefix("file does not parse: ")
+            return (
+                f"the code does not parse: {why}"
+                f" (line {_relative_line(broken[0], fix)} of fixed_code)"
+            )
+        allowed = Counter(_key(f) for f in self.before)
+        allowed[_key(finding)] -= 1
+        got = Counter(_key(f) for f in after)
+        if got[_key(finding)] > allowed[_key(finding)]:
+            still = next(
+                (f for f in after if _key(f) == _key(finding)), finding
+            )
+            return f"{finding.rule_id} still applies: {still.message}"
+        for f in after:
+            k = _key(f)
+            if got[k] > allowed[k]:
+                return (
+                    f"the fix introduces a new problem, {f.rule_id}: {f.message}"
+                    f" (line {_relative_line(f, fix)} of fixed_code)"
+                )
+        return None
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A fix may drop a few names (eval -> ast.literal_eval, shell=True -> a list): at most this
+# share of the original's distinct names, and at least one.
+MAX_DROPPED_SHARE = 0.2
+
+
+def dropped_names(original: str, fixed: str, strict: bool = False) -> list[str]:
+    """Names of ``original`` missing from ``fixed``, when more are missing than a fix needs.
+
+    ``strict``: no name may go (used to pair the rules' own examples).
+    """
+    before = set(_NAME.findall(original)) - _KEYWORDS
+    gone = sorted(before - set(_NAME.findall(fixed)))
+    allowed = 0 if strict else max(1, int(len(before) * MAX_DROPPED_SHARE))
+    return gone if len(gone) > allowed else []
+
+
+_KEYWORDS = frozenset(keyword.kwlist)
+
+
+def _key(f: Finding) -> Key:
+    return (f.rule_id, f.symbol)
+
+
+def _relative_line(f: Finding, fix: Fix) -> int:
+    start = fix.edits[0].line if fix.edits else 1
+    return max(1, f.span.line - start + 1)
