@@ -344,6 +344,7 @@ def breakdown(package: Path) -> dict[str, float]:
 
     from reviewer import engine
     from reviewer.config import Config
+    from reviewer.findings import Finding
     from reviewer.languages.python import PyContext
     from reviewer.suppressions import apply_inline
 
@@ -368,7 +369,7 @@ def breakdown(package: Path) -> dict[str, float]:
             times["read"] += t1 - t0
             times["parse"] += t2 - t1
             times["index"] += t3 - t2
-            found = []
+            found: list[Finding] = []
             for rule in rules:
                 t = time.perf_counter()
                 found.extend(rule.check(ctx))

@@ -431,8 +431,8 @@ class PythonLanguage:
     """The Python plug-in."""
 
     name = "python"
-    extensions = (".py", ".pyi", ".pyw")
-    shebang_names = ("python",)
+    extensions: tuple[str, ...] = (".py", ".pyi", ".pyw")
+    shebang_names: tuple[str, ...] = ("python",)
 
     def parse(self, path: str, source: str) -> PyContext | Finding:
         """A :class:`PyContext`, or an RV000 finding when the file does not parse."""
