@@ -412,6 +412,10 @@ from reviewer.cli_llm import register as _register_llm  # noqa: E402
 
 _register_llm(cli)
 
+from reviewer.cli_context import register as _register_context  # noqa: E402
+
+_register_context(cli)
+
 
 # -- entry point ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
