@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from pathlib import Path
 
 import click
@@ -120,6 +121,97 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     click.echo(f"reviewer: {repo}#{number}: {', '.join(parts)}.")
     for note in outcome.notes:
         warn(note)
+
+
+@github.command("serve")
+@click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
+              callback=lambda _c, _p, v: _repo(v), help="The repository whose PRs to review.")
+@click.option("--checkout", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              required=True, help="A clone of the repository (its `origin` is fetched).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8088, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--path", "url_path", default="/", show_default=True,
+              help="The URL path GitHub posts to.")
+@click.option("--secret-env", default="REVIEWER_WEBHOOK_SECRET", show_default=True,
+              metavar="NAME", help="Environment variable holding the webhook secret.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Reviews running at once (never two for one PR).")
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
+@click.option("--max-comments", type=click.IntRange(min=0), default=5, show_default=True,
+              help="At most this many inline comments on a PR; the rest are summarized.")
+@click.option("--check-run/--no-check-run", default=True, show_default=True,
+              help="Create check runs with annotations (app tokens only).")
+@click.option("--no-throttle", is_flag=True,
+              help="No pauses between API requests (for local test servers only).")
+def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
+                 secret_env: str, workers: int, api_url: str, max_comments: int,
+                 check_run: bool, no_throttle: bool) -> None:
+    """Receive GitHub webhooks and review each pushed pull request.
+
+    Verifies every request's X-Hub-Signature-256 with the secret from $REVIEWER_WEBHOOK_SECRET
+    (never on the command line) and refuses anything unsigned. pull_request events (opened,
+    synchronize, reopened) of --repo queue a review of the PR head in a temporary worktree
+    of --checkout, published like `reviewer github review`; one review at a time per PR.
+    The token comes from GITHUB_TOKEN. Stop with Ctrl-C (running reviews finish first).
+    """
+    from reviewer.cli import load_config, warn
+    from reviewer.github.publish import Publisher, client
+    from reviewer.github.review import Settings, review_in_worktree, run_review
+    from reviewer.github.webhook import PullEvent, ReviewQueue, make_server
+
+    secret = os.environ.get(secret_env, "")
+    if not secret:
+        raise ReviewerError(f"${secret_env} is not set: the webhook secret configured on GitHub")
+    token = _token()
+    if not url_path.startswith("/"):
+        raise click.BadParameter("must start with /", param_hint="--path")
+    from reviewer.targets import find_root
+
+    root, is_git = find_root(checkout)
+    if not is_git:
+        raise ReviewerError(f"--checkout {checkout} is not a git repository")
+    settings = Settings(max_comments=max_comments, check_run=check_run)
+
+    def log(line: str) -> None:
+        click.echo(line, err=True)
+
+    def review(event: PullEvent) -> None:
+        def in_tree(tree: Path) -> None:
+            cfg = load_config(tree, None, quiet=True)
+            publisher = Publisher(client(token, api_url, throttle=not no_throttle),
+                                  event.repo, event.number)
+            outcome, result = run_review(publisher, tree, cfg, settings,
+                                         lambda w: log(f"reviewer: serve: warning: {w}"))
+            state = "summary only (read-only token)" if outcome.read_only else (
+                f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
+            log(f"reviewer: serve: {event.describe()}: {len(result.findings)} findings, "
+                f"{state}")
+
+        review_in_worktree(root, event, in_tree)
+
+    queue = ReviewQueue(review, workers=workers, log=log)
+    try:
+        server = make_server(host, port, secret.encode(), queue, repo, url_path)
+    except OSError as exc:
+        raise ReviewerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound = server.server_address[1]
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        warn(f"listening on {host}: put a TLS-terminating proxy in front of it")
+    log(f"reviewer: serving webhooks for {repo} on http://{host}:{bound}{url_path}")
+    signal.signal(signal.SIGTERM, _interrupt)  # service managers stop with SIGTERM
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        log("reviewer: serve: stopping; waiting for running reviews")
+    finally:
+        server.server_close()
+        queue.wait_idle(timeout=600)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _job_summary(text: str) -> None:

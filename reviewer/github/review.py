@@ -97,3 +97,32 @@ def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings
         fail_on=cfg.fail_on, check_run=settings.check_run, notes=notes,
     )
     return outcome, result
+
+
+def review_in_worktree(clone: Path, event: Any, review: Callable[[Path], None]) -> None:
+    """Fetch PR ``event`` into ``clone`` and call ``review`` on a temporary worktree of its head.
+
+    ``event`` is a :class:`reviewer.github.webhook.PullEvent`. The PR head comes from
+    ``refs/pull/N/head`` and the base from its branch, both fetched from ``origin``; the
+    worktree is removed afterwards, whatever happens.
+    """
+    import tempfile
+
+    from reviewer import diff
+    from reviewer.errors import ReviewerError
+
+    n = event.number
+    diff.git(clone, "fetch", "--no-tags", "--quiet", "origin",
+             f"+refs/pull/{n}/head:refs/reviewer/pull/{n}/head",
+             f"+refs/heads/{event.base_ref}:refs/reviewer/pull/{n}/base")
+    if diff.git(clone, "cat-file", "-e", f"{event.head_sha}^{{commit}}", check=False).returncode:
+        raise ReviewerError(f"{event.head_sha[:7]} is not in refs/pull/{n}/head any more "
+                            "(a newer push will be reviewed)")
+    with tempfile.TemporaryDirectory(prefix=f"reviewer-pr{n}-") as tmp:
+        tree = Path(tmp) / "tree"
+        diff.git(clone, "worktree", "add", "--quiet", "--detach", str(tree), event.head_sha)
+        try:
+            review(tree)
+        finally:
+            diff.git(clone, "worktree", "remove", "--force", str(tree), check=False)
+            diff.git(clone, "worktree", "prune", check=False)
