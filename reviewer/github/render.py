@@ -23,7 +23,7 @@ _STATE = re.compile(r"<!-- reviewer:state=(\{.*?\}) -->", re.DOTALL)
 # GitHub refuses comment bodies over 65,536 characters.
 MAX_BODY = 65_000
 MAX_LISTED = 50
-MAX_STATE = 2_000  # findings remembered by the summary comment
+MAX_STATE = 30_000  # characters of the summary's memory of findings (the rest is text)
 
 ICONS = {Severity.HIGH: "🔴", Severity.MEDIUM: "🟠", Severity.LOW: "🟡", Severity.INFO: "🔵"}
 
@@ -160,9 +160,14 @@ def resolved_body(old: str, sha: str) -> str:
 def state_of(findings: Sequence[Finding]) -> dict[str, tuple[str, str]]:
     """What a summary remembers about each finding."""
     out: dict[str, tuple[str, str]] = {}
-    for f in findings:
-        if f.fingerprint and len(out) < MAX_STATE:
-            out[f.fingerprint] = (f.path, f"{f.rule_id} {f.slug}")
+    size = 0
+    for f in sorted(findings, key=lambda f: (-f.severity, f.sort_key)):
+        entry = (f.path, f"{f.rule_id} {f.slug}")
+        size += len(f.fingerprint) + len(entry[0]) + len(entry[1]) + 12
+        if size > MAX_STATE:
+            break  # the most severe are remembered; the rest cannot be named as resolved
+        if f.fingerprint:
+            out[f.fingerprint] = entry
     return out
 
 
