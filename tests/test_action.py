@@ -270,3 +270,27 @@ def test_install_step_builds_a_venv_from_the_action_path(repo: Repo, tmp_path: P
     assert proc.returncode == 0 and "reviewer" in proc.stdout
     assert result.step("review").outputs["exit-code"] == "1"
     assert "::warning file=pkg/new.py,line=1,endLine=1,col=21," in result.step("review").log
+
+
+def test_pull_request_review_step_posts_through_the_api(repo: Repo, tmp_path: Path) -> None:
+    from github_fake import APP, State, patches_from_git, serve
+
+    base = pr_repo(repo, VIOLATING)
+    head = repo.git("rev-parse", "HEAD").strip()
+    state = State(head_sha=head, base_sha=base, files=patches_from_git(repo.path, base, head))
+    with serve(state) as fake:
+        result = run_action(
+            ACTION, inputs={"reviewer": REVIEWER, "token": APP, "max-comments": "2"},
+            workspace=repo.path, action_path=ROOT, event_name="pull_request",
+            event=pull_request_event(repo, base), temp=tmp_path / "runner",
+            extra_env={"GITHUB_API_URL": fake.url},
+        )
+    step = result.step("Post the pull-request review")
+    assert step.outcome == "success", step.log
+    assert step.env["PR_NUMBER"] == "7" and step.env["GITHUB_TOKEN"] == APP
+    assert "reviewer: octo/demo#7: 4 findings, 2 new inline comments" in step.log
+    assert len(state.reviews) == 1 and len(state.review_comments) == 2
+    assert "RV101" in state.review_comments[0]["body"]
+    assert len(state.issue_comments) == 1
+    assert not state.check_runs  # the job's own annotations do that part
+    assert result.step("Fail on findings").exit_code == 1
