@@ -71,6 +71,17 @@ def answer_schema(prefix: str | None = None) -> dict[str, Any]:
     return {**ANSWER_SCHEMA, "properties": props}
 
 
+def schema_prefix(schema: Mapping[str, Any]) -> str | None:
+    """The literal prefix :func:`answer_schema` put on ``fixed_code`` (None if none)."""
+    try:
+        pattern = schema["properties"]["fixed_code"]["anyOf"][0]["pattern"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(pattern, str) or not pattern.startswith("^") or not pattern.endswith(".*$"):
+        return None
+    return re.sub(r"\\(.)", r"\1", pattern[1:-3])
+
+
 def without_patterns(schema: Mapping[str, Any]) -> dict[str, Any]:
     """``schema`` with every ``pattern`` removed (for servers whose converters mishandle them)."""
     out: dict[str, Any] = {}

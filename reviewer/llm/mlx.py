@@ -2,9 +2,10 @@
 
 mlx-lm reads models in Hugging Face format. A GGUF file (the embedded SmolLM2 included) is
 converted once, locally, with transformers (which dequantizes GGUF) into a cache folder; no
-download ever happens. MLX has no grammar-constrained decoding here, so the answer is steered
-(the assistant turn is pre-filled with the start of the JSON object) and validated: an answer
-that is not the expected JSON is asked for once more.
+download ever happens. MLX has no grammar-constrained decoding here, so the answer is decoded
+one JSON string field at a time with the assistant turn pre-filled around it (see
+:meth:`MlxBackend._complete_json`): the result always has the schema's shape, and a field
+that is not a valid JSON string is asked for once more.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reviewer.llm.answer import MAX_EXPLANATION, schema_prefix
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     Completion,
@@ -30,10 +33,8 @@ from reviewer.llm.backend import (
     file_identity,
 )
 
-PREFILL = '{"explanation": "'
-RETRY_NOTE = (
-    "Answer with only the JSON object, with the keys \"explanation\" and \"fixed_code\"."
-)
+# Tokens the explanation may take before it is cut (the rest of the budget is the code's).
+EXPLANATION_TOKENS = 96
 
 
 def _import_mlx_lm() -> Any:
@@ -76,6 +77,10 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
+    with contextlib.suppress(ImportError, AttributeError):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # the review's output is not the place for it
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
@@ -155,36 +160,42 @@ class MlxBackend:
         return str(text) + prefill
 
     def _generate(
-        self, prompt: str, params: GenParams, deadline: float | None, start: float
+        self, prompt: str, params: GenParams, deadline: float | None, start: float,
+        *, stop_at_quote: bool = False, max_tokens: int | None = None,
     ) -> tuple[str, int, float | None]:
+        """Generate from ``prompt``; with ``stop_at_quote``, stop at the first unescaped
+        double quote (the end of a JSON string) and return the text before it."""
         mlx_lm = _import_mlx_lm()
         from mlx_lm.sample_utils import make_sampler
 
         model, tokenizer = self._load()
-        try:
+        with contextlib.suppress(ImportError, AttributeError):
             import mlx.core as mx
 
             mx.random.seed(params.seed)
-        except (ImportError, AttributeError):
-            pass
         sampler = make_sampler(temp=params.temperature)
-        parts: list[str] = []
+        text = ""
         first: float | None = None
         n = 0
         try:
             for resp in mlx_lm.stream_generate(
-                model, tokenizer, prompt, max_tokens=params.max_tokens, sampler=sampler
+                model, tokenizer, prompt, max_tokens=max_tokens or params.max_tokens,
+                sampler=sampler,
             ):
+                n += 1
                 if resp.text:
                     if first is None:
                         first = time.perf_counter() - start
-                    parts.append(resp.text)
-                n += 1
+                    text += resp.text
+                    if stop_at_quote:
+                        end = _string_end(text)
+                        if end is not None:
+                            return text[:end], n, first
                 if deadline is not None and time.perf_counter() > deadline:
                     raise ModelTimeout("no complete answer within the time left")
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"generation failed: {exc}") from None
-        return "".join(parts), n, first
+        return text, n, first
 
     def complete(
         self,
@@ -197,16 +208,56 @@ class MlxBackend:
         start = time.perf_counter()
         deadline = start + timeout if timeout is not None else None
         self._load()
-        prefill = PREFILL if json_schema is not None else ""
-        text, n, first = self._generate(self._prompt(messages, prefill), params, deadline, start)
-        text = prefill + text
-        if json_schema is not None and not _is_json_object(text):
-            # One more try, told plainly what shape is expected.
-            again = [*messages, {"role": "assistant", "content": text},
-                     {"role": "user", "content": RETRY_NOTE}]
-            more, n2, _ = self._generate(self._prompt(again, prefill), params, deadline, start)
-            text, n = prefill + more, n + n2
-        return Completion(text, 0, n, time.perf_counter() - start, first)
+        if json_schema is None:
+            text, n, first = self._generate(self._prompt(messages, ""), params, deadline, start)
+            return Completion(text, 0, n, time.perf_counter() - start, first)
+        return self._complete_json(messages, json_schema, params, deadline, start)
+
+    def _complete_json(
+        self, messages: Sequence[Message], schema: JsonSchema, params: GenParams,
+        deadline: float | None, start: float,
+    ) -> Completion:
+        """The answer object, decoded one string field at a time.
+
+        The prompt is pre-filled up to the opening quote of ``explanation``; generation stops
+        at its closing quote; then the prompt continues with ``", "fixed_code": "`` and the
+        required start of the code, and generation stops at the next closing quote. The
+        object is assembled here, so it is always valid JSON of the schema's shape; a field
+        whose text is not a valid JSON string body is asked for once more.
+        """
+        prefix = schema_prefix(schema) or ""
+        base = self._prompt(messages, "")
+        budget = params.max_tokens
+        head = '{"explanation": "'
+        n_total = 0
+        first: float | None = None
+        explanation = ""
+        for attempt in range(2):
+            raw, n, t = self._generate(
+                base + head, replace(params, seed=params.seed + attempt), deadline, start,
+                stop_at_quote=True, max_tokens=min(budget, EXPLANATION_TOKENS),
+            )
+            n_total += n
+            first = first if first is not None else t
+            decoded = _json_string(raw)
+            if decoded is not None:
+                explanation = decoded[:MAX_EXPLANATION]
+                break
+        budget = max(1, params.max_tokens - n_total)
+        code_head = head + _json_body(explanation) + '", "fixed_code": "' + _json_body(prefix)
+        fixed: str | None = None
+        for attempt in range(2):
+            raw, n, _ = self._generate(
+                base + code_head, replace(params, seed=params.seed + attempt), deadline,
+                start, stop_at_quote=True, max_tokens=budget,
+            )
+            n_total += n
+            decoded = _json_string(raw)
+            if decoded is not None:
+                fixed = prefix + decoded
+                break
+        text = json.dumps({"explanation": explanation, "fixed_code": fixed})
+        return Completion(text, 0, n_total, time.perf_counter() - start, first)
 
     def close(self) -> None:
         self._model = self._tokenizer = None
@@ -216,8 +267,28 @@ class MlxBackend:
             mx.clear_cache()
 
 
-def _is_json_object(text: str) -> bool:
+def _string_end(text: str) -> int | None:
+    """Index of the first double quote in ``text`` not escaped by a backslash."""
+    escaped = False
+    for i, ch in enumerate(text):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            return i
+    return None
+
+
+def _json_string(body: str) -> str | None:
+    """The value of a JSON string body (between the quotes), or None when it is invalid."""
     try:
-        return isinstance(json.loads(text.strip()), dict)
+        value = json.loads('"' + body + '"')
     except ValueError:
-        return False
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _json_body(value: str) -> str:
+    """``value`` as the body of a JSON string (without the quotes)."""
+    return json.dumps(value)[1:-1]

@@ -62,14 +62,6 @@ class FileValidator:
         ``original``: the code the fix replaces; when given, a fix that drops much of its
         code (names that no longer appear) is refused as an unrelated change.
         """
-        if original is not None and fix.edits:
-            dropped = dropped_names(original, fix.edits[0].text)
-            if dropped:
-                return (
-                    "the fix removes code the rule is not about ("
-                    + ", ".join(dropped[:5])
-                    + " no longer appear); keep the code and change only what the rule asks"
-                )
         try:
             patched = apply_edits(self.source, fix.edits)
         except ValueError as exc:
@@ -87,6 +79,21 @@ class FileValidator:
                 f"the code does not parse: {why}"
                 f" (line {_relative_line(broken[0], fix)} of fixed_code)"
             )
+        if original is not None and fix.edits:
+            dropped = dropped_names(original, fix.edits[0].text)
+            if dropped:
+                return (
+                    "the fix removes code the rule is not about ("
+                    + ", ".join(dropped[:5])
+                    + " no longer appear); keep the code and change only what the rule asks"
+                )
+        if self.language == "python":
+            unknown = sorted(undefined_names(patched) - undefined_names(self.source))
+            if unknown:
+                return (
+                    f"{', '.join(unknown[:3])} {'is' if len(unknown) == 1 else 'are'} not"
+                    " defined in the file; import or define what the fix uses"
+                )
         allowed = Counter(_key(f) for f in self.before)
         allowed[_key(finding)] -= 1
         got = Counter(_key(f) for f in after)
@@ -123,6 +130,42 @@ def dropped_names(original: str, fixed: str, strict: bool = False) -> list[str]:
 
 
 _KEYWORDS = frozenset(keyword.kwlist)
+
+
+def undefined_names(source: str) -> set[str]:
+    """Names read somewhere in a module but bound nowhere in it (nor builtins).
+
+    Deliberately coarse (no scopes): it exists to catch a fix that calls something it did
+    not import (``ast.literal_eval`` without ``import ast``). A star import disables it.
+    """
+    import ast
+    import builtins
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    bound = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return set()
+                bound.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+    return used - bound
 
 
 def _key(f: Finding) -> Key:
