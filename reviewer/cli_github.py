@@ -11,9 +11,11 @@ import os
 import re
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
+from reviewer.cli_llm import explain_result, llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
 SEVERITIES = ("info", "low", "medium", "high")
@@ -83,9 +85,10 @@ def _repo(value: str) -> str:
               help="Config file (default: pyproject.toml at the root).")
 @click.option("--no-throttle", is_flag=True,
               help="No pauses between API requests (for local test servers only).")
+@llm_options
 def github_review(repo: str, number: int, api_url: str, base: str | None, max_comments: int,
                   fail_on: str | None, check_run: bool, config_path: Path | None,
-                  no_throttle: bool) -> None:
+                  no_throttle: bool, **llm: Any) -> None:
     """Review the checked-out PR head and publish one review on pull request --pr.
 
     Inline comments go only on lines inside the PR's diff, at most --max-comments of them;
@@ -103,10 +106,15 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     if not is_git:
         raise ReviewerError(f"not a git repository: {root} (check out the PR first)")
     cfg = load_config(root, config_path,
-                      fail_on=Severity.parse(fail_on) if fail_on else None)
+                      fail_on=Severity.parse(fail_on) if fail_on else None,
+                      **llm_overrides(llm))
     publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
     settings = Settings(max_comments=max_comments, check_run=check_run, base=base)
-    outcome, result = run_review(publisher, root, cfg, settings, warn)
+
+    def enrich(job: Any, result: Any) -> None:
+        explain_result(result, job, cfg)  # explanations and validated model fixes
+
+    outcome, result = run_review(publisher, root, cfg, settings, warn, enrich)
     if outcome.read_only:
         warn(f"the token may not write to {repo}#{number} (403): the summary follows")
         click.echo(outcome.summary)
@@ -145,9 +153,10 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
               help="Create check runs with annotations (app tokens only).")
 @click.option("--no-throttle", is_flag=True,
               help="No pauses between API requests (for local test servers only).")
+@llm_options
 def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
                  secret_env: str, workers: int, api_url: str, max_comments: int,
-                 check_run: bool, no_throttle: bool) -> None:
+                 check_run: bool, no_throttle: bool, **llm: Any) -> None:
     """Receive GitHub webhooks and review each pushed pull request.
 
     Verifies every request's X-Hub-Signature-256 with the secret from $REVIEWER_WEBHOOK_SECRET
@@ -173,17 +182,27 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     if not is_git:
         raise ReviewerError(f"--checkout {checkout} is not a git repository")
     settings = Settings(max_comments=max_comments, check_run=check_run)
+    model = llm_overrides(llm)
 
     def log(line: str) -> None:
         click.echo(line, err=True)
 
     def review(event: PullEvent) -> None:
         def in_tree(tree: Path) -> None:
-            cfg = load_config(tree, None, quiet=True)
+            cfg = load_config(tree, None, quiet=True, **model)
             publisher = Publisher(client(token, api_url, throttle=not no_throttle),
                                   event.repo, event.number)
-            outcome, result = run_review(publisher, tree, cfg, settings,
-                                         lambda w: log(f"reviewer: serve: warning: {w}"))
+
+            def warn_line(w: str) -> None:
+                log(f"reviewer: serve: warning: {w}")
+
+            def enrich(job: Any, result: Any) -> None:
+                before = len(result.warnings)
+                explain_result(result, job, cfg, quiet=True)
+                for w in result.warnings[before:]:
+                    warn_line(w)
+
+            outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
             state = "summary only (read-only token)" if outcome.read_only else (
                 f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
             log(f"reviewer: serve: {event.describe()}: {len(result.findings)} findings, "

@@ -294,3 +294,29 @@ def test_pull_request_review_step_posts_through_the_api(repo: Repo, tmp_path: Pa
     assert len(state.issue_comments) == 1
     assert not state.check_runs  # the job's own annotations do that part
     assert result.step("Fail on findings").exit_code == 1
+
+
+def test_server_url_input_explains_once_for_every_step(repo: Repo, tmp_path: Path) -> None:
+    from github_fake import APP, State, patches_from_git, serve
+    from model_fake import EXPLANATION, serve_model
+
+    base = pr_repo(repo, VIOLATING)
+    head = repo.git("rev-parse", "HEAD").strip()
+    state = State(head_sha=head, base_sha=base, files=patches_from_git(repo.path, base, head))
+    with serve(state) as fake, serve_model() as model:
+        result = run_action(
+            ACTION, inputs={"reviewer": REVIEWER, "token": APP, "server-url": model.url,
+                            "llm-timeout": "30"},
+            workspace=repo.path, action_path=ROOT, event_name="pull_request",
+            event=pull_request_event(repo, base), temp=tmp_path / "runner",
+            extra_env={"GITHUB_API_URL": fake.url},
+        )
+    review = result.step("review")
+    assert f"--explain --server-url {model.url} --llm-timeout 30" in review.log
+    log = json.loads((repo.path / "reviewer.sarif").read_text(encoding="utf-8"))
+    messages = [r["message"]["text"] for r in log["runs"][0]["results"]]
+    assert any(m.startswith("Mutable default argument") and EXPLANATION in m for m in messages)
+    assert EXPLANATION in review.log  # the annotations too
+    assert any(EXPLANATION in c["body"] for c in state.review_comments)
+    # Each finding went to the model once: the later steps answered from the cache.
+    assert len(model.prompts) == 4

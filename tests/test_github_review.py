@@ -23,6 +23,7 @@ from github_fake import (
     patches_from_git,
     serve,
 )
+from model_fake import EXPLANATION, serve_model
 
 from reviewer.github import render
 
@@ -330,3 +331,17 @@ def test_checkout_not_at_the_head_warns(pr: PR, run_cli: RunCli) -> None:
     code, _, err = review(run_cli, pr, "--max-comments", "0", "--no-check-run")
     assert code == 0
     assert "not the PR's head 1111111" in err
+
+
+# -- with the model --------------------------------------------------------------------------
+def test_model_explanations_follow_the_rule_statement(pr: PR, run_cli: RunCli) -> None:
+    with serve_model() as model:
+        code, _, err = review(run_cli, pr, "--explain", "--server-url", model.url,
+                              "--max-explained", "2")
+    assert code == 0, err
+    explained = [c for c in pr.state.review_comments if EXPLANATION in str(c["body"])]
+    assert len(explained) == 2  # --max-explained
+    for c in explained:
+        statement, explanation = str(c["body"]).split("\n\n")[:2]
+        assert statement.startswith(("🔴 **RV60", "🟠 **RV101"))  # the rule speaks first
+        assert explanation == EXPLANATION

@@ -9,9 +9,13 @@ takes seconds: those tests are marked slow.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,3 +210,58 @@ def test_installed_hook_rejects_a_violating_commit_and_push(
     assert repo.git("rev-parse", "HEAD") != subprocess.run(
         ["git", "rev-parse", "main"], cwd=remote, capture_output=True, text=True
     ).stdout
+
+
+# -- model explanations in the hook: a hard time limit, then fail-open ------------------------
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """An OpenAI-compatible URL whose server accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(sock.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+def test_model_timeout_lets_the_commit_through_with_one_warning(
+    repo: Repo, hook_repo: tuple[Path, str], pc_env: dict[str, str], silent_server: str
+) -> None:
+    env = {**pc_env, "PATH": os.pathsep.join([str(VENV_BIN), pc_env.get("PATH", "")])}
+    model = ["--explain", "--server-url", silent_server, "--llm-timeout", "1"]
+
+    def configure(*extra: str) -> None:
+        hook = {"id": "reviewer-system", "args": [*model, *extra], "verbose": True}
+        config = {"repos": [{"repo": str(hook_repo[0]), "rev": hook_repo[1],
+                             "hooks": [hook]}]}
+        repo.write(".pre-commit-config.yaml", yaml.safe_dump(config))
+
+    repo.write("mod.py", VIOLATING)  # RV101 is medium
+    configure("--fail-on", "high")
+    repo.stage("mod.py", ".pre-commit-config.yaml")
+    passed = pre_commit(repo, "run", "--files", "mod.py", env=env)
+    out = passed.stdout + passed.stderr
+    assert passed.returncode == 0, out  # the model gave up; nothing at the threshold
+    warnings = [ln for ln in out.splitlines() if ln.startswith("reviewer: warning:")]
+    assert len(warnings) == 1 and "did not answer within 1s" in warnings[0], out
+    assert "mod.py:1:21: RV101" in out
+
+    configure()  # default threshold: the rule findings still fail the hook
+    repo.stage(".pre-commit-config.yaml")
+    failed = pre_commit(repo, "run", "--files", "mod.py", env=env)
+    assert failed.returncode == 1
+    assert "did not answer within 1s" in failed.stdout and "RV101" in failed.stdout

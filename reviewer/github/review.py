@@ -80,9 +80,17 @@ def head_warning(root: Path, head_sha: str) -> str | None:
     return None
 
 
+Enrich = Callable[[Job, Result], None]
+
+
 def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings,
-               warn: Callable[[str], None]) -> tuple[Outcome, Result]:
-    """Review the checkout at ``root`` as PR ``publisher.number`` and publish it."""
+               warn: Callable[[str], None], enrich: Enrich | None = None
+               ) -> tuple[Outcome, Result]:
+    """Review the checkout at ``root`` as PR ``publisher.number`` and publish it.
+
+    ``enrich`` may add the model's explanations and validated fixes to the findings
+    (``reviewer.cli_llm.explain_result``); it never adds or removes a finding.
+    """
     info = publisher.info()
     note = head_warning(root, info.head_sha)
     if note:
@@ -90,6 +98,8 @@ def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings
     job, result = review_checkout(root, cfg, settings.base or info.base_sha)
     for w in result.warnings:
         warn(w)
+    if enrich is not None:
+        enrich(job, result)
     notes = [f"{len(result.skipped)} file(s) not reviewed"] if result.skipped else []
     outcome = publisher.publish(
         info, sorted(result.findings, key=lambda f: f.sort_key),
