@@ -107,8 +107,19 @@ class SentenceEmbedder:
         return len(self.model.tokenizer.tokenize(text))
 
 
+# Loaded models, shared by every embedder of the process (loading takes seconds).
+_MODELS: dict[tuple[str, str], Any] = {}
+
+
 def load_sentence_transformer(path: Path, device: str = "cpu") -> Any:
-    """Load a sentence-transformers folder offline, quietly."""
+    """Load a sentence-transformers folder offline, quietly (once per process)."""
+    key = (str(path), device)
+    if key not in _MODELS:
+        _MODELS[key] = _load(path, device)
+    return _MODELS[key]
+
+
+def _load(path: Path, device: str) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -492,6 +492,8 @@ def trim(items: Sequence[ContextItem], budget: int,
         if room < MIN_PARTIAL_TOKENS and count_tokens(item.text) > room:
             continue
         if count_tokens(item.text) > room:
+            if item.kind == "similar":  # an excerpt of look-alike code helps little
+                continue
             text = _cut(item.text, room, count_tokens)
             if not text:
                 continue

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 STYLE_FILE = ".reviewer/style.json"
 CACHE_NAME = "style-cache.json"
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 # A convention is named when at least this share of the cases follows it.
 MAJORITY = 0.6
 
@@ -152,6 +152,8 @@ class _FileFacts(ast.NodeVisitor):
         bases = [_dotted(b) for b in node.bases]
         if any(re.search(r"(Error|Exception|Warning)$", b) for b in bases):
             _name(f, "exceptions_defined", node.name)
+            for b in bases:
+                _name(f, "exception_bases", b.rsplit(".", 1)[-1])
         if any(b.endswith("TestCase") for b in bases):
             _bump(f, "unittest_classes")
         self.generic_visit(node)
@@ -251,6 +253,16 @@ class _FileFacts(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _is_literal(node: ast.expr | None) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(_is_literal(e) for e in [*node.keys, *node.values])
+    return False
+
+
 def file_facts(path: str, text: str) -> Facts | None:
     """Counts for one Python file (None when it does not parse)."""
     from reviewer.context.chunks import label_of
@@ -261,8 +273,8 @@ def file_facts(path: str, text: str) -> Facts | None:
         return None
     visitor = _FileFacts(label_of(path, "python") == "test")
     visitor.visit(tree)
-    for node in tree.body:  # module-level constants
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+    for node in tree.body:  # module-level names bound to literals: constants
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_literal(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 if isinstance(t, ast.Name) and not t.id.startswith("__"):
@@ -302,6 +314,13 @@ def _top(counter: Mapping[str, int] | None, n: int = 5) -> list[str]:
     return [k for k, _ in items[:n]]
 
 
+def _project_exceptions(c: Facts, n: int = 8) -> list[str]:
+    """The exceptions the project defines, the most used (as a base, raised) first."""
+    defined = c.get("exceptions_defined") or {}
+    bases, raised = c.get("exception_bases") or {}, c.get("raised") or {}
+    return _top({k: 1 + 2 * bases.get(k, 0) + raised.get(k, 0) for k in defined}, n)
+
+
 def conclude(c: Facts) -> dict[str, Any]:
     """The profile (conventions with the shares behind them) from summed counts."""
     g = c.get
@@ -309,7 +328,7 @@ def conclude(c: Facts) -> dict[str, Any]:
     typed = g("typed_full", 0) + g("typed_partial", 0) + g("typed_none", 0)
     docs = {k: g(f"doc_{k}", 0) for k in ("google", "numpy", "rest", "plain")}
     structured = {k: v for k, v in docs.items() if k != "plain"}
-    doc_style = _majority(structured) if sum(structured.values()) >= 3 else (
+    doc_style = _majority(structured) if sum(structured.values()) >= 2 else (
         "plain" if docs["plain"] else "none")
     framework_counts = {"pytest": g("plain_asserts", 0) + 5 * g("pytest_fixtures", 0)
                         + 5 * imports.get("pytest", 0),
@@ -342,7 +361,7 @@ def conclude(c: Facts) -> dict[str, Any]:
                                    "List[int]": g("generics_typing", 0)}),
         },
         "errors": {
-            "project_exceptions": _top(g("exceptions_defined"), 8),
+            "project_exceptions": _project_exceptions(c),
             "most_raised": _top(g("raised"), 6),
             "raise_from_share": _share(g("raises_from", 0), g("raises", 0)),
             "handlers": g("handlers", 0),

@@ -1,0 +1,241 @@
+"""Retrieval for a finding: definitions, callers, similar code, docs; ranked and trimmed."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Repo
+
+from reviewer.config import Config
+from reviewer.context.retrieve import (
+    ContextIndex,
+    ContextItem,
+    approx_tokens,
+    focus_at,
+    rank,
+    render_context,
+    retrieve_for_finding,
+    trim,
+)
+from reviewer.findings import Finding, Severity, Span
+
+UTIL = textwrap.dedent('''\
+    """Small helpers."""
+    import os
+
+
+    def join_path(base: str, name: str) -> str:
+        """Join two parts of a path."""
+        return os.path.join(base, name)
+
+
+    def read_config(path: str) -> dict:
+        """Read the settings file."""
+        return {"path": join_path(path, "settings.toml")}
+''')
+OTHER = textwrap.dedent('''\
+    def read_config(text):
+        """A namesake in another module."""
+        return text
+''')
+APP = textwrap.dedent('''\
+    import json
+
+    from pkg.util import read_config
+
+
+    class App:
+        """The application."""
+
+        def start(self, root: str, items=[]) -> None:
+            self.config = read_config(root)
+            self.reload()
+            data = json.dumps(self.config)
+            return len(data)
+
+        def reload(self) -> None:
+            self.config = {}
+''')
+TESTS = textwrap.dedent('''\
+    from pkg.util import read_config
+
+
+    def test_read_config():
+        assert read_config("x")["path"].endswith("settings.toml")
+''')
+GUIDE = "# Guide\n\nIntro.\n\n## Settings\n\nCall `read_config` with the folder.\n"
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ContextIndex]:
+    """A small project, indexed once for the module's tests."""
+    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+
+    root = tmp_path_factory.mktemp("proj")
+    files = {"pkg/__init__.py": "", "pkg/util.py": UTIL, "pkg/app.py": APP,
+             "other/legacy.py": OTHER, "tests/test_util.py": TESTS, "docs/guide.md": GUIDE}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    settings = IndexSettings.from_config(root, Config())
+    store = open_store(settings)
+    embedder = make_embedder(settings)
+    update_index(settings, store, embedder)
+    return root, ContextIndex(settings, store, embedder)
+
+
+def finding(path: str, line: int) -> Finding:
+    return Finding("RV101", "mutable-default-argument", "mutable default", path, Span(line, 1),
+                   Severity.MEDIUM)
+
+
+# -- the flagged code (no index needed) ----------------------------------------------------
+def test_focus_weighs_the_flagged_line_and_skips_locals_builtins_and_externals(
+        tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    focus = focus_at("pkg/app.py", APP, 10, root=tmp_path)
+    assert (focus.name, focus.callable_name, focus.klass) == ("App.start", "start", "App")
+    assert (focus.start, focus.end) == (9, 13)
+    assert focus.top_names(1) == ["read_config"]  # called on the flagged line
+    assert focus.weights["read_config"] > focus.weights["config"] > focus.weights["reload"]
+    assert not {"root", "data", "len", "json", "dumps", "self", "items"} & set(focus.weights)
+    assert focus.origins == {"read_config": "pkg.util"}
+
+
+def test_focus_outside_python_uses_identifiers() -> None:
+    focus = focus_at("web/app.js", "function go(a) {\n  return helper(a);\n}\n", 2)
+    assert focus.name == "go" and focus.top_names(1) == ["helper"]
+
+
+# -- ranking and trimming ------------------------------------------------------------------
+def item(kind: str, score: float, text: str, cid: str, why: str = "w") -> ContextItem:
+    return ContextItem(kind, f"{cid}.py", 1, text.count("\n"), cid, "code", text, score, why,
+                       cid)
+
+
+def test_rank_deduplicates_keeping_the_best_score_and_every_reason() -> None:
+    items = [item("similar", 0.5, "a\n", "a", "similar code"),
+             item("definition", 0.9, "a\n", "a", "defines `a`"),
+             item("caller", 0.7, "b\n", "b")]
+    ranked = rank(items)
+    assert [(i.chunk_id, i.kind, i.score) for i in ranked] == [
+        ("a", "definition", 0.9), ("b", "caller", 0.7)]
+    assert ranked[0].why == "similar code; defines `a`"
+
+
+def test_trim_keeps_the_budget_and_cuts_long_items() -> None:
+    long_text = "".join(f"line {n} of a long definition\n" for n in range(200))
+    items = [item("definition", 0.9, long_text, "big"), item("caller", 0.8, "short()\n", "s"),
+             item("similar", 0.4, long_text, "sim")]
+    kept = trim(items, 200)
+    assert [i.chunk_id for i in kept] == ["big", "s"]  # the long similar item is dropped
+    assert kept[0].truncated and kept[0].text.startswith("line 0 ")
+    assert approx_tokens(kept[0].text) <= 0.4 * 200
+    assert kept[0].end == kept[0].start + kept[0].text.count("\n") - 1
+    total = sum(approx_tokens(i.text) + 12 for i in kept)
+    assert total <= 200
+    assert trim(items, 0) == []
+
+
+def test_trim_with_a_real_tokenizer() -> None:
+    words = [item("definition", 0.9, "alpha beta gamma\n" * 3, "w")]
+    kept = trim(words, 40, count_tokens=lambda s: len(s.split()))
+    assert kept and kept[0].text == "alpha beta gamma\n" * 3
+
+
+def test_render_context() -> None:
+    assert render_context([]) == ""
+    text = render_context([item("definition", 0.9, "def a():\n    pass\n", "a")])
+    assert text.splitlines() == [
+        "Context from this repository (for reference only; rewrite only the code shown after"
+        " it):", "[definition] a.py:1-2 a", "def a():", "    pass"]
+
+
+# -- with the real index -------------------------------------------------------------------
+def test_definition_of_an_imported_name_ranks_first(indexed: tuple[Path, ContextIndex]) -> None:
+    root, index = indexed
+    items = retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 2000, index=index)
+    first = items[0]
+    assert (first.kind, first.path, first.name) == ("definition", "pkg/util.py", "read_config")
+    assert first.why.startswith("defines `read_config`, imported from pkg.util")
+    kinds = {(i.kind, i.path, i.name) for i in items}
+    assert ("definition", "pkg/app.py", "App.reload") in kinds
+    assert ("definition", "pkg/app.py", "App") in kinds  # the enclosing class
+    namesake = next(i for i in items if i.path == "other/legacy.py")
+    assert namesake.score < first.score - 0.25
+    assert not any(i.path == "pkg/app.py" and i.name == "App.start" for i in items)
+    assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+
+
+def test_callers_and_docs_of_the_flagged_function(indexed: tuple[Path, ContextIndex]) -> None:
+    root, index = indexed
+    items = retrieve_for_finding(root, finding("pkg/util.py", 11), UTIL, 2000, index=index)
+    got = {(i.kind, i.path, i.name): i for i in items}
+    assert ("caller", "pkg/app.py", "App.start") in got
+    assert ("definition", "pkg/util.py", "join_path") in got
+    docs = got[("docs", "docs/guide.md", "Guide > Settings")]
+    assert docs.why == "mentions `read_config`"
+    assert any(i.kind == "similar" for i in items)
+
+
+def test_the_budget_is_respected(indexed: tuple[Path, ContextIndex]) -> None:
+    root, index = indexed
+    items = retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 60, index=index)
+    assert items and sum(approx_tokens(i.text) + 12 for i in items) <= 60
+    assert retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 0, index=index) == []
+
+
+def test_symbol_only_retrieval_without_the_model(indexed: tuple[Path, ContextIndex]) -> None:
+    root, index = indexed
+    plain = ContextIndex(index.settings, index.store, None)
+    items = retrieve_for_finding(root, finding("pkg/util.py", 11), UTIL, 2000, index=plain)
+    assert {i.kind for i in items} == {"definition", "caller", "docs"}
+
+
+# -- the command ---------------------------------------------------------------------------
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def small(repo: Repo) -> Repo:
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/util.py", UTIL)
+    repo.write("pkg/app.py", APP)
+    repo.write("docs/guide.md", GUIDE)
+    repo.commit_all()
+    return repo
+
+
+def test_cli_context(small: Repo, run_cli: RunCli) -> None:
+    assert run_cli("index", "-q")[0] == 0
+    code, out, err = run_cli("context", "pkg/app.py:10")
+    assert code == 0, err
+    first = out.splitlines()[0].split()
+    assert first[1:4] == ["definition", "pkg/util.py:10-12", "read_config"]
+    assert float(first[0]) > 0.8
+    code, out, _ = run_cli("context", "pkg/app.py:10", "--format", "json", "--budget", "100")
+    data = json.loads(out)
+    assert (data["path"], data["line"]) == ("pkg/app.py", 10)
+    assert data["items"][0]["name"] == "read_config"
+    assert sum(approx_tokens(i["text"]) + 12 for i in data["items"]) <= 100
+    code, out, _ = run_cli("context", "pkg/app.py:10", "--format", "prompt")
+    assert out.startswith("Context from this repository") and "[definition] pkg/util.py" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["pkg/app.py"], "expected FILE:LINE, got 'pkg/app.py'"),
+    (["pkg/app.py:0"], "expected FILE:LINE"),
+    (["pkg/app.py:999"], "pkg/app.py has no line 999"),
+    (["nope.py:1"], "path does not exist: nope.py"),
+    (["pkg:1"], "not a file"),
+    (["pkg/app.py:3"], "no repository index yet: run `reviewer index`"),
+])
+def test_cli_context_bad_input(small: Repo, run_cli: RunCli, args: list[str],
+                               message: str) -> None:
+    code, out, err = run_cli("context", *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"reviewer: error: {message}") and len(err.splitlines()) == 1
