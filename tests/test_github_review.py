@@ -7,6 +7,9 @@ passes here posted nothing GitHub would refuse.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -345,3 +348,18 @@ def test_model_explanations_follow_the_rule_statement(pr: PR, run_cli: RunCli) -
         statement, explanation = str(c["body"]).split("\n\n")[:2]
         assert statement.startswith(("🔴 **RV60", "🟠 **RV101"))  # the rule speaks first
         assert explanation == EXPLANATION
+
+
+def test_the_real_client_settings_report_a_refusal_once(pr: PR) -> None:
+    # With PyGithub's own pauses and retries (no --no-throttle) and in a fresh process:
+    # its logger must not add lines of its own to reviewer's one warning.
+    env = {**os.environ, "GITHUB_TOKEN": READ_ONLY}
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewer", "github", "review", "--repo", "octo/demo",
+         "--pr", "7", "--api-url", pr.fake.url, "--max-comments", "0", "--no-check-run"],
+        cwd=pr.repo.path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == ("reviewer: warning: the token may not write to octo/demo#7 "
+                           "(403): the summary follows\n")
+    assert proc.stdout.startswith(render.SUMMARY_MARKER)

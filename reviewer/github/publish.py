@@ -9,6 +9,7 @@ summary alone, returned for the caller to print or write to the job summary.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,9 @@ def client(token: str, api_url: str, *, throttle: bool = True) -> Any:
         raise ReviewerError(
             "GitHub support needs PyGithub: pip install 'reviewer[github]'"
         ) from None
+    # PyGithub logs every refused request to stderr itself (INFO, on a handler it installs);
+    # reviewer reports failures once, as one line or a fallback.
+    logging.getLogger("github").setLevel(logging.ERROR)
     pauses: dict[str, Any] = {} if throttle else {
         "seconds_between_requests": None, "seconds_between_writes": None, "retry": None}
     return Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), timeout=30, **pauses)
