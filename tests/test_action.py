@@ -272,6 +272,7 @@ def test_install_step_builds_a_venv_from_the_action_path(repo: Repo, tmp_path: P
     assert "::warning file=pkg/new.py,line=1,endLine=1,col=21," in result.step("review").log
 
 
+@pytest.mark.slow  # PyGithub's real pauses between writes
 def test_pull_request_review_step_posts_through_the_api(repo: Repo, tmp_path: Path) -> None:
     from github_fake import APP, State, patches_from_git, serve
 
@@ -296,6 +297,7 @@ def test_pull_request_review_step_posts_through_the_api(repo: Repo, tmp_path: Pa
     assert result.step("Fail on findings").exit_code == 1
 
 
+@pytest.mark.slow  # PyGithub's real pauses between writes
 def test_server_url_input_explains_once_for_every_step(repo: Repo, tmp_path: Path) -> None:
     from github_fake import APP, State, patches_from_git, serve
     from model_fake import EXPLANATION, serve_model

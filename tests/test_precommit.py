@@ -238,6 +238,7 @@ def silent_server() -> Iterator[str]:
     sock.close()
 
 
+@pytest.mark.slow  # two pre-commit runs, each waiting out the model's time limit
 def test_model_timeout_lets_the_commit_through_with_one_warning(
     repo: Repo, hook_repo: tuple[Path, str], pc_env: dict[str, str], silent_server: str
 ) -> None:
