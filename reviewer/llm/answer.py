@@ -112,9 +112,19 @@ class Answer:
 _FENCE = re.compile(r"^\s*```[\w+-]*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 
 
+_CLOSERS = ('"}', "}", '": null}', "null}", ' null}')
+
+
 def parse_answer(text: str) -> Answer:
-    """Parse a model answer; raise :class:`BadAnswer` on anything but the schema's shape."""
-    data = _load_object(text)
+    """Parse a model answer; raise :class:`BadAnswer` on anything but the schema's shape.
+
+    An answer cut off by the token limit inside ``fixed_code`` keeps its explanation (the
+    half-written code is dropped): the grammar guarantees everything before the cut.
+    """
+    try:
+        data = _load_object(text)
+    except BadAnswer:
+        data = _repair(text)
     explanation = data.get("explanation")
     fixed = data.get("fixed_code")
     if not isinstance(explanation, str):
@@ -127,6 +137,19 @@ def parse_answer(text: str) -> Answer:
         if not fixed.strip():
             fixed = None
     return Answer(explanation, fixed)
+
+
+def _repair(text: str) -> dict[str, Any]:
+    stripped = text.strip()
+    if stripped.startswith("{") and '"fixed_code"' in stripped:
+        for closer in _CLOSERS:
+            try:
+                data = json.loads(stripped + closer)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("explanation"), str):
+                return {"explanation": data["explanation"], "fixed_code": None}
+    raise BadAnswer("the answer is not valid JSON (cut off?)")
 
 
 def _load_object(text: str) -> dict[str, Any]:

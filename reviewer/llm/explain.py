@@ -283,7 +283,10 @@ class Explainer:
             try:
                 out[i] = self.explain_one(job, want_fix)
             except (ModelUnavailable, ModelTimeout) as exc:
-                self.report.failure = str(exc)
+                why = str(exc)
+                if isinstance(exc, ModelTimeout) and "--llm-timeout" not in why:
+                    why += " (--llm-timeout)"
+                self.report.failure = why
                 self.report.not_reached = len(jobs) - n
                 break
             except LLMError:
