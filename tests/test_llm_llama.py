@@ -29,9 +29,8 @@ from reviewer.llm.backend import (
     embedded_model_path,
 )
 from reviewer.llm.explain import explain_findings
-from reviewer.llm.validate import FileValidator
-
 from reviewer.llm.llama_cpp import LlamaCppBackend
+from reviewer.llm.validate import FileValidator
 
 # Not importorskip: importing llama_cpp here would start OpenMP before the backend sets
 # OMP_WAIT_POLICY (see reviewer/llm/llama_cpp.py).
@@ -252,7 +251,7 @@ def test_check_explain_json_and_sarif_carry_the_explanation(
     project: Any, run_cli: RunCli
 ) -> None:
     code0, out0, _ = run_cli("check", "expr.py", "--format", "json", "--select", "RV601")
-    code, out, err = run_cli("check", "expr.py", "--format", "json", "--select", "RV601",
+    code, out, _err = run_cli("check", "expr.py", "--format", "json", "--select", "RV601",
                              "--explain", "--max-explained", "1")
     assert code == code0 == 1
     data = json.loads(out)
@@ -266,7 +265,7 @@ def test_check_explain_json_and_sarif_carry_the_explanation(
 
 
 def test_check_explain_text_shows_the_explanation(project: Any, run_cli: RunCli) -> None:
-    code, out, err = run_cli("check", "expr.py", "--select", "RV601", "--explain")
+    code, out, _err = run_cli("check", "expr.py", "--select", "RV601", "--explain")
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("expr.py:6:12: RV601")
