@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -326,9 +327,13 @@ def tracked_files(root: Path, under: list[str] | None = None) -> list[str]:
     out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
               *(under or [])).stdout
     found = []
+    base = os.fspath(root)
     for rel in sorted(set(_split_z(out))):
-        path = root / rel
-        if path.is_symlink() or path.is_file() or (path.exists() and not path.is_dir()):
+        try:  # one lstat per file: links (even broken ones) and files yes, folders no
+            mode = os.lstat(os.path.join(base, rel)).st_mode
+        except OSError:
+            continue  # deleted from the working tree
+        if not stat.S_ISDIR(mode):
             found.append(rel)
     return found
 
