@@ -1,0 +1,98 @@
+"""The MLX backend with the real embedded model, converted once to Hugging Face format
+(``mlx[cpu]`` on Linux; Metal on Apple Silicon)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reviewer.config import Config
+from reviewer.engine import Job, run
+from reviewer.llm.answer import answer_schema, parse_answer
+from reviewer.llm.backend import GenParams, ModelUnavailable, embedded_model_path
+from reviewer.llm.explain import explain_findings
+from reviewer.llm.mlx import MlxBackend, converted_dir
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        any(importlib.util.find_spec(m) is None for m in ("mlx", "mlx_lm", "transformers")),
+        reason="the mlx extra is not installed",
+    ),
+]
+
+CODE = '''\
+"""Expressions."""
+
+
+def run(expr: str) -> object:
+    """Evaluate an expression."""
+    return eval(expr)
+'''
+
+
+@pytest.fixture(scope="module")
+def mlx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_env(mlx_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(mlx_cache))
+
+
+@pytest.fixture(scope="module")
+def backend(mlx_cache: Path) -> Iterator[MlxBackend]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(mlx_cache))
+        path = embedded_model_path()
+        assert path is not None
+        b = MlxBackend(path)
+        b.model_dir()  # converts the GGUF once for the whole module
+        yield b
+        b.close()
+
+
+def test_the_gguf_is_converted_locally_once(backend: MlxBackend) -> None:
+    folder = converted_dir(backend.model_path)
+    assert folder == backend.model_dir()
+    names = {p.name for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+    assert json.loads((folder / "config.json").read_text())["model_type"] == "llama"
+    assert backend.identity().startswith("mlx:SmolLM2-135M-Instruct.Q4_1.gguf@")
+    assert backend.count_tokens("def add(item, items=[]):") > 5
+
+
+def test_answers_always_have_the_schema_shape(backend: MlxBackend) -> None:
+    done = backend.complete(
+        [{"role": "user", "content": "Why is eval(expr) unsafe? Fix: return eval(expr)"}],
+        json_schema=answer_schema("return"), params=GenParams(max_tokens=60), timeout=300,
+    )
+    data = json.loads(done.text)  # assembled field by field: always valid JSON
+    assert set(data) == {"explanation", "fixed_code"}
+    answer = parse_answer(done.text)
+    assert answer.fixed_code is None or answer.fixed_code.startswith("return")
+    assert done.completion_tokens > 0
+
+
+def test_explain_with_the_mlx_backend(backend: MlxBackend, tmp_path: Path) -> None:
+    (tmp_path / "expr.py").write_text(CODE, encoding="utf-8")
+    cfg = replace(Config(), llm_backend="mlx", llm_max_tokens=60, fix_passes=0, llm_timeout=600,
+                  select=("RV601",))
+    result = run(Job(tmp_path, ["expr.py"]), replace(cfg, cache=False))
+    out, rep = explain_findings(
+        result.findings, root=tmp_path, config=cfg,
+        read=lambda rel: (tmp_path / rel).read_text(), backend=backend,
+    )
+    assert rep.model_calls == 1 and rep.bad_answers == 0 and rep.failure is None
+    assert out[0].explanation
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="not a Hugging Face model folder"):
+        MlxBackend(tmp_path).count_tokens("x")
