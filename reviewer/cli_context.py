@@ -45,8 +45,8 @@ class _Bar:
 
     def start(self, total: int) -> None:
         if self.enabled and total > 0:
-            self.bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
-                                         show_pos=True)
+            self.bar = click.progressbar(length=total, label="Embedding chunks",
+                                         file=sys.stderr, show_pos=True)
             self.bar.__enter__()
 
     def update(self, n: int) -> None:

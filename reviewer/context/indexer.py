@@ -27,8 +27,12 @@ if TYPE_CHECKING:
     from reviewer.context.embed import Embedder
     from reviewer.context.store import Store
 
-# Chunks embedded (and written) together: a bigger group pads less and writes less often.
-GROUP_CHUNKS = 512
+# Chunks embedded (and written) together. Within a group the texts are embedded longest
+# first, as sentence-transformers does in one call, so a group of this size pads about as
+# little as embedding everything at once; an interrupted run loses at most one group.
+GROUP_CHUNKS = 2048
+# Texts per call to the model (the progress bar moves after each).
+SLICE_CHUNKS = 256
 # Config and data files above this size are not indexed.
 MAX_CONFIG_BYTES = 128_000
 # Code and docs above this size are not indexed (generated or vendored files).
@@ -145,8 +149,8 @@ def update_index(
     """Bring the index up to date with the files on disk; return what was done.
 
     ``paths``: refresh only these root-relative files (a file that no longer exists is
-    removed from the index). ``progress(n)`` is called as ``n`` more files are done;
-    ``on_total(n)`` once with the number of files to embed.
+    removed from the index). ``on_total(n)`` is called once with the number of chunks to
+    embed, then ``progress(k)`` each time ``k`` more are done.
     """
     start = time.perf_counter()
     stats = IndexStats()
@@ -167,9 +171,10 @@ def update_index(
             i for ids in store.ids_by_path(deleted).values() for i in ids)
         store.delete_files(deleted)
     stats.deleted = len(deleted)
+    chunked = [(rel, digest, chunk_file(rel, text)) for rel, digest, text in todo]
     if on_total is not None:
-        on_total(len(todo))
-    _embed_files(settings, store, embedder, todo, manifest, stats, progress)
+        on_total(sum(len(chunks) for _, _, chunks in chunked))
+    _embed_files(store, embedder, chunked, manifest, stats, progress)
     stats.chunks_total = store.count()
     stats.seconds = time.perf_counter() - start
     return stats
@@ -215,33 +220,42 @@ def _plan(current: dict[str, tuple[str, str]], manifest: dict[str, str],
     return todo
 
 
-def _embed_files(settings: IndexSettings, store: Store, embedder: Embedder,
-                 todo: list[tuple[str, str, str]], manifest: dict[str, str],
+def _embed_files(store: Store, embedder: Embedder,
+                 chunked: list[tuple[str, str, list[Chunk]]], manifest: dict[str, str],
                  stats: IndexStats, progress: Progress | None) -> None:
     group: list[tuple[str, str, list[Chunk]]] = []
     size = 0
-    for rel, digest, text in todo:
-        chunks = chunk_file(rel, text)
-        group.append((rel, digest, chunks))
-        size += len(chunks)
+    for entry in chunked:
+        group.append(entry)
+        size += len(entry[2])
         if size >= GROUP_CHUNKS:
-            _write_group(store, embedder, group, manifest, stats)
-            if progress is not None:
-                progress(len(group))
+            _write_group(store, embedder, group, manifest, stats, progress)
             group, size = [], 0
     if group:
-        _write_group(store, embedder, group, manifest, stats)
+        _write_group(store, embedder, group, manifest, stats, progress)
+
+
+def embed_sorted(embedder: Embedder, texts: list[str],
+                 progress: Progress | None = None) -> list[list[float]]:
+    """Vectors of ``texts``, computed longest first in slices (little padding)."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    vectors: list[list[float]] = [[] for _ in texts]
+    for lo in range(0, len(order), SLICE_CHUNKS):
+        part = order[lo:lo + SLICE_CHUNKS]
+        for i, v in zip(part, embedder.embed([texts[i] for i in part]), strict=True):
+            vectors[i] = v
         if progress is not None:
-            progress(len(group))
+            progress(len(part))
+    return vectors
 
 
 def _write_group(store: Store, embedder: Embedder,
                  group: list[tuple[str, str, list[Chunk]]], manifest: dict[str, str],
-                 stats: IndexStats) -> None:
+                 stats: IndexStats, progress: Progress | None) -> None:
     """Embed and upsert the group's chunks, drop stale ones, then record the files."""
     chunks = [c for _, _, cs in group for c in cs]
     t0 = time.perf_counter()
-    vectors = embedder.embed([c.embed_text() for c in chunks])
+    vectors = embed_sorted(embedder, [c.embed_text() for c in chunks], progress)
     stats.embed_seconds += time.perf_counter() - t0
     if chunks:
         store.upsert(chunks, vectors)

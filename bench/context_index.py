@@ -1,0 +1,256 @@
+"""Repository index benchmarks: indexing throughput and re-indexing after a one-file change.
+
+``throughput``: `reviewer index --full` on a real project (default flask) against plain
+sentence-transformers encoding of exactly the same chunk texts, in the same process with the
+model already loaded, alternating the two N times. Target: the index reaches at least 0.9x
+the raw encoding throughput (everything else it does, listing, hashing, chunking, Chroma
+writes and the manifest, costs at most ~10%).
+
+``reindex``: build the index of a project once (default django; this takes long on a small
+CPU), then change one file and time the incremental run, both in-process with the model
+loaded and as a `reviewer index` subprocess (start-up and model load included). Target:
+under 2 s.
+
+The corpora come from ../shared/eval/perf_corpus.sh (bench/.work/perf or /tmp/reviewer-perf);
+the benchmark works on copies under $TMPDIR/reviewer-context-bench, so the corpora never
+change.
+
+Usage:
+  python bench/context_index.py throughput [--corpus flask] [--repeat 2] [--write]
+  python bench/context_index.py reindex [--corpus django] [--repeat 3] [--write]
+``--write`` puts the table in docs/benchmarks.md between the context markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Outside the repository: inside it, git would hide the copies (bench/.work is ignored).
+WORK = Path(tempfile.gettempdir()) / "reviewer-context-bench"
+DOC = ROOT / "docs" / "benchmarks.md"
+CORPORA = [HERE / ".work" / "perf" / "src", Path("/tmp/reviewer-perf/src")]
+
+sys.path.insert(0, str(ROOT))
+
+
+def corpus(name: str) -> Path:
+    for base in CORPORA:
+        if (base / name).is_dir():
+            return base / name
+    sys.exit(f"corpus {name!r} not found in {', '.join(map(str, CORPORA))}: run "
+             "../shared/eval/perf_corpus.sh")
+
+
+def fresh_copy(name: str) -> Path:
+    """A copy of the corpus without any index, under WORK."""
+    dest = WORK / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(corpus(name), dest, ignore=shutil.ignore_patterns(".reviewer", ".git"))
+    return dest
+
+
+def machine() -> str:
+    import torch
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{os.cpu_count()} CPUs, torch {torch.__version__} with "
+            f"{torch.get_num_threads()} threads, load average {load:.1f}")
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads (user + system)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Clock:
+    """Wall and CPU seconds of one block."""
+
+    def __enter__(self) -> Clock:
+        self.wall0, self.cpu0 = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = cpu_seconds() - self.cpu0
+
+
+# -- throughput ----------------------------------------------------------------------------
+def throughput(name: str, repeat: int) -> list[str]:
+    from reviewer.config import Config
+    from reviewer.context.chunks import chunk_file
+    from reviewer.context.indexer import (
+        IndexSettings,
+        candidate_files,
+        make_embedder,
+        open_store,
+        read_text,
+        update_index,
+    )
+
+    root = fresh_copy(name)
+    settings = IndexSettings.from_config(root, Config())
+    embedder = make_embedder(settings)
+    model = embedder.model  # type: ignore[attr-defined]
+    texts = []
+    for rel in candidate_files(root):
+        text, _ = read_text(root, rel, settings.max_file_size)
+        if text is not None:
+            texts.extend(c.embed_text() for c in chunk_file(rel, text))
+    model.encode(texts[:64], batch_size=64)  # warm-up
+    raw: list[Clock] = []
+    idx: list[Clock] = []
+    embed_times: list[float] = []
+    for n in range(repeat):
+        with Clock() as clock:
+            model.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True,
+                         show_progress_bar=False, convert_to_numpy=True)
+        raw.append(clock)
+        run_settings = IndexSettings.from_config(root, Config(index_dir=f".reviewer/bench{n}"))
+        with Clock() as clock:
+            stats = update_index(run_settings, open_store(run_settings), embedder, full=True)
+        idx.append(clock)
+        embed_times.append(stats.embed_seconds)
+        assert stats.chunks_written == len(texts), (stats.chunks_written, len(texts))
+        print(f"run {n + 1}: raw {raw[-1].wall:.1f} s ({raw[-1].cpu:.1f} s CPU), index "
+              f"{idx[-1].wall:.1f} s ({idx[-1].cpu:.1f} s CPU)", file=sys.stderr)
+    med = statistics.median
+    raw_wall, raw_cpu = med(c.wall for c in raw), med(c.cpu for c in raw)
+    idx_wall, idx_cpu = med(c.wall for c in idx), med(c.cpu for c in idx)
+    return [
+        f"Indexing throughput, {name}/ ({len(texts)} chunks of "
+        f"{sum(map(len, texts)) // 1000} k characters), {repeat} alternating runs, "
+        f"{machine()}:",
+        "",
+        "| | wall s (median) | CPU s (median) | chunks/s (wall) | chunks per CPU s |",
+        "|---|---|---|---|---|",
+        f"| raw `SentenceTransformer.encode` of the same texts | {raw_wall:.1f} | "
+        f"{raw_cpu:.1f} | {len(texts) / raw_wall:.1f} | {len(texts) / raw_cpu:.1f} |",
+        f"| `reviewer index --full` (list, hash, chunk, embed, write Chroma, manifest) | "
+        f"{idx_wall:.1f} | {idx_cpu:.1f} | {len(texts) / idx_wall:.1f} | "
+        f"{len(texts) / idx_cpu:.1f} |",
+        "",
+        f"Index throughput / raw encoding throughput: **{raw_cpu / idx_cpu:.2f}x** by CPU "
+        f"time, {raw_wall / idx_wall:.2f}x by wall time (medians; wall time swings with "
+        f"the other work on the machine); embedding is {med(embed_times) / idx_wall:.0%} "
+        f"of the index run's wall time.",
+    ]
+
+
+# -- re-index after one change -------------------------------------------------------------
+def pick_file(root: Path) -> Path:
+    """A mid-sized Python file of the project (the one that is changed)."""
+    files = sorted(p for p in root.rglob("*.py") if "tests" not in p.parts)
+    sized = sorted(files, key=lambda p: p.stat().st_size)
+    return sized[len(sized) // 2]
+
+
+def reindex(name: str, repeat: int) -> list[str]:
+    from reviewer.config import Config
+    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+
+    root = WORK / name
+    settings = IndexSettings.from_config(root, Config())
+    if not (root / ".reviewer/index/chroma").is_dir():
+        root = fresh_copy(name)
+        settings = IndexSettings.from_config(root, Config())
+    embedder = make_embedder(settings)
+    store = open_store(settings)
+    start = time.perf_counter()
+    first = update_index(settings, store, embedder)
+    build = time.perf_counter() - start
+    print(f"initial: {first.summary()}", file=sys.stderr)
+    target = pick_file(root)
+    rel = target.relative_to(root).as_posix()
+    original = target.read_text(encoding="utf-8")
+    warm: list[float] = []
+    cold: list[float] = []
+    written = 0
+    try:
+        for n in range(repeat):
+            target.write_text(original + f"\n\ndef _bench_added_{n}():\n    return {n}\n",
+                              encoding="utf-8")
+            start = time.perf_counter()
+            stats = update_index(settings, store, embedder)
+            warm.append(time.perf_counter() - start)
+            assert (stats.changed, stats.added, stats.deleted) == (1, 0, 0), stats.summary()
+            written = stats.chunks_written
+            target.write_text(original + f"\n\ndef _bench_cli_{n}():\n    return {n}\n",
+                              encoding="utf-8")
+            cold.append(timed(lambda: subprocess.run(
+                [sys.executable, "-m", "reviewer", "index", "-q"], cwd=root, check=True)))
+            print(f"run {n + 1}: in-process {warm[-1]:.2f} s, subprocess {cold[-1]:.2f} s",
+                  file=sys.stderr)
+    finally:
+        target.write_text(original, encoding="utf-8")
+    built = (f"built in {build / 60:.1f} min" if first.chunks_written
+             else "built earlier")
+    return [
+        f"Re-index after changing one file, {name}/ ({first.files} files, "
+        f"{first.chunks_total} chunks; index {built}), `{rel}` changed ({written} chunks "
+        f"re-embedded), median of {repeat}, {machine()}:",
+        "",
+        "| | median s | best s |",
+        "|---|---|---|",
+        f"| in-process, model loaded (`update_index`) | {statistics.median(warm):.2f} | "
+        f"{min(warm):.2f} |",
+        f"| `reviewer index` subprocess (start-up and model load included) | "
+        f"{statistics.median(cold):.2f} | {min(cold):.2f} |",
+    ]
+
+
+# -- docs ----------------------------------------------------------------------------------
+def write_doc(key: str, lines: list[str]) -> None:
+    begin, end = f"<!-- context-{key}:begin -->", f"<!-- context-{key}:end -->"
+    text = DOC.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        sys.exit(f"{DOC} has no {begin} ... {end} block")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join([f"_Measured {stamp}._", "", *lines])
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{begin}\n{body}\n{end}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["throughput", "reindex"])
+    parser.add_argument("--corpus")
+    parser.add_argument("--repeat", type=int, default=0)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.what == "throughput":
+        lines = throughput(args.corpus or "flask", args.repeat or 2)
+    else:
+        lines = reindex(args.corpus or "django", args.repeat or 3)
+    print("\n".join(lines))
+    if args.write:
+        write_doc(args.what, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
