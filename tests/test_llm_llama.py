@@ -131,6 +131,18 @@ def test_complete_is_constrained_to_the_answer_schema(backend: LlamaCppBackend) 
     assert done.completion_tokens > 0 and done.first_token_s is not None
 
 
+def test_a_pattern_llama_cpp_cannot_parse_falls_back_instead_of_crashing(
+    backend: LlamaCppBackend,
+) -> None:
+    schema = answer_schema("x")
+    schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] = "^subprocess\\.run.*$"
+    grammar = backend.grammar(schema)  # llama.cpp rejects this GBNF: the plain schema is used
+    assert "subprocess" not in grammar._grammar
+    done = backend.complete([{"role": "user", "content": "Say hi in JSON."}],
+                            json_schema=schema, params=GenParams(max_tokens=40), timeout=120)
+    assert done.text.startswith("{")
+
+
 # -- explanations, fixes, cache ------------------------------------------------------------
 def test_explain_then_rerun_makes_zero_model_calls(
     tmp_path: Path, backend: LlamaCppBackend

@@ -72,6 +72,8 @@ def test_parse_answer_accepts_the_schema_shape() -> None:
     fenced = '{"explanation": "e", "fixed_code": "```python\\n    y = 2\\n```"}'
     assert ans.parse_answer(fenced).fixed_code == "y = 2\n"
     assert ans.parse_answer('Sure! {"explanation": "e", "fixed_code": ""} done').fixed_code is None
+    cut = '{"explanation": "Shared.", "fixed_code": "def f(a=None):\\n    if a'
+    assert ans.parse_answer(cut) == ans.Answer("Shared.", None)
 
 
 @pytest.mark.parametrize("garbage", [
@@ -94,6 +96,8 @@ def test_code_prefix_and_schema() -> None:
     assert ans.code_prefix("class A:\n") == "class A"
     assert ans.code_prefix("except:\n    pass\n") == "except"
     assert ans.code_prefix("x=1") is None
+    assert ans.code_prefix("subprocess.run(cmd, shell=True)") == "subprocess"
+    assert ans.code_prefix("async\tdef f(x):") is None
     schema = ans.answer_schema("def add(")
     assert schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] == "^def add\\(.*$"
     assert ans.schema_prefix(schema) == "def add("

@@ -30,13 +30,16 @@ ANSWER_SCHEMA: dict[str, Any] = {
 }
 
 
-_DEF = re.compile(r"^(?:async\s+def|def|class)\s+\w+")
-_WORD = re.compile(r"^@?[A-Za-z_][\w.]*")
+_DEF = re.compile(r"^(?:async\s+def|def|class)\s+[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*")
+_SAFE_PREFIX = re.compile(r"^[A-Za-z0-9_ ]+\(?$")
 
 
 def code_prefix(code: str) -> str | None:
     """How the fixed code must begin: ``def name(`` for a function, ``class Name`` for a
-    class, else the first word of ``code`` (``except``, ``return``, ``API_KEY``).
+    class, else the first word of ``code`` (``except``, ``return``, ``API_KEY``, ``subprocess``).
+    Only ASCII letters, digits, ``_``, spaces and that ``(``: nothing a schema-to-grammar
+    converter could mistranslate.
 
     Constraining the answer to start like the original keeps a small model writing code
     instead of prose; everything after the prefix is free (so ``except:`` may become
@@ -46,11 +49,13 @@ def code_prefix(code: str) -> str | None:
     m = _DEF.match(first)
     if m is not None:
         end = m.end()
-        return first[: end + 1] if first[end : end + 1] == "(" else first[:end]
-    m = _WORD.match(first)
-    if m is None or len(m.group()) < 2:
-        return None
-    return m.group()
+        prefix = first[: end + 1] if first[end : end + 1] == "(" else first[:end]
+    else:
+        m = _WORD.match(first)
+        if m is None or len(m.group()) < 2:
+            return None
+        prefix = m.group()
+    return prefix if _SAFE_PREFIX.match(prefix) else None
 
 
 _REGEX_SPECIAL = frozenset("\\.^$*+?{}[]|()")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     Completion,
@@ -34,6 +35,27 @@ _CHAR_RULE = (
     'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]'
     " [0-9a-fA-F])"
 )
+
+
+def schema_grammar(schema: JsonSchema) -> str | None:
+    """GBNF for a JSON schema, as llama-cpp-python converts it, with one repair.
+
+    In a ``pattern``, the converter's "." is any raw character but a newline, which lets a
+    string swallow its closing quote; here it is one JSON string character (escaped
+    newlines included), i.e. regex "." with DOTALL on the decoded value.
+    """
+    _import_llama_cpp()
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        gbnf: str = json_schema_to_gbnf(json.dumps(schema, sort_keys=True))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    if _DOT_RULE.search(gbnf):
+        gbnf = _DOT_RULE.sub("dot ::= char", gbnf)
+        if not re.search(r"^char ::=", gbnf, re.MULTILINE):
+            gbnf += "\n" + _CHAR_RULE
+    return gbnf
 
 
 def _import_llama_cpp() -> Any:
@@ -127,25 +149,37 @@ class LlamaCppBackend:
         return len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def grammar(self, schema: JsonSchema) -> Any:
-        """The llama.cpp grammar for a JSON schema (built once per schema)."""
+        """The llama.cpp grammar for a JSON schema (built and checked once per schema).
+
+        llama.cpp parses a grammar only when generation starts, and a grammar it cannot
+        parse crashes the process there; so each grammar is test-parsed first, and a schema
+        whose ``pattern`` does not convert falls back to the schema without patterns.
+        """
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
             llama_cpp = _import_llama_cpp()
-            from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-            try:
-                gbnf = json_schema_to_gbnf(key)
-                # In a ``pattern``, llama.cpp's "." is any raw character but a newline, which
-                # lets a string swallow its closing quote. Make it one JSON string character
-                # (escaped newlines included), i.e. regex "." with DOTALL on the decoded value.
-                if _DOT_RULE.search(gbnf):
-                    gbnf = _DOT_RULE.sub("dot ::= char", gbnf)
-                    if not re.search(r"^char ::=", gbnf, re.MULTILINE):
-                        gbnf += "\n" + _CHAR_RULE
-                self._grammars[key] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
-            except (ValueError, RuntimeError) as exc:
-                raise LLMError(f"cannot build a grammar for the answer schema: {exc}") from None
+            for candidate in (schema, without_patterns(schema)):
+                text = schema_grammar(candidate)
+                if text is not None and self._parses(text):
+                    self._grammars[key] = llama_cpp.LlamaGrammar.from_string(
+                        text, verbose=False
+                    )
+                    break
+            else:
+                raise LLMError("cannot build a grammar for the answer schema")
         return self._grammars[key]
+
+    def _parses(self, text: str) -> bool:
+        llama_cpp = _import_llama_cpp()
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        vocab = self.llm()._model.vocab
+        with suppress_stdout_stderr(disable=False):
+            sampler = llama_cpp.llama_sampler_init_grammar(vocab, text.encode(), b"root")
+        if not sampler:
+            return False
+        llama_cpp.llama_sampler_free(sampler)
+        return True
 
     # -- generation ------------------------------------------------------------------------
     def complete(
