@@ -118,8 +118,9 @@ def test_build_then_incremental_updates(project: Repo) -> None:
     project.write("pkg/util.py", UTIL.replace('"settings.toml"', '"config.toml"'))
     stats = update_index(settings, store, emb)
     assert (stats.changed, stats.unchanged) == (1, 4)
-    assert emb.texts and all(t.startswith("pkg/util.py ") for t in emb.texts)
-    assert stats.chunks_deleted == 1  # only read_config's text changed
+    # Only read_config's text changed: only it is embedded again; its old chunk goes.
+    assert [t.splitlines()[0] for t in emb.texts] == ["pkg/util.py read_config"]
+    assert (stats.chunks_written, stats.chunks_deleted) == (1, 1)
     assert all_ids(store) == expected_ids(root, FILES)
 
     (root / "docs/guide.md").unlink()
@@ -129,6 +130,20 @@ def test_build_then_incremental_updates(project: Repo) -> None:
     assert all_ids(store) == expected_ids(root, ["pkg/app.py", "pkg/util.py", "pkg/extra.py",
                                                  "pyproject.toml"])
     assert "docs/guide.md" not in store.manifest()
+
+
+def test_moved_chunks_keep_their_vectors_and_get_new_lines(project: Repo) -> None:
+    settings = settings_for(project.path)
+    store = open_store(settings)
+    update_index(settings, store, CountingEmbedder())
+    project.write("pkg/util.py", UTIL.replace('import os\n', 'import os\nimport sys\n\n'))
+    emb = CountingEmbedder()
+    stats = update_index(settings, store, emb)
+    assert [t.splitlines()[0] for t in emb.texts] == ["pkg/util.py <module>"]  # the header
+    assert (stats.chunks_written, stats.chunks_deleted) == (1, 1)
+    found = store.get(where={"defines": {"$contains": "read_config"}})
+    assert [(c.start, c.end) for c in found] == [(12, 14)]  # was 10-12
+    assert all_ids(store) == expected_ids(project.path, FILES)
 
 
 def test_vectors_are_the_models_and_metadata_is_the_symbol_table(project: Repo) -> None:

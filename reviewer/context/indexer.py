@@ -172,9 +172,12 @@ def update_index(
         store.delete_files(deleted)
     stats.deleted = len(deleted)
     chunked = [(rel, digest, chunk_file(rel, text)) for rel, digest, text in todo]
+    # What the changed files have in the index already: an unchanged function keeps its id
+    # (and its vector), so only new or edited chunks are embedded.
+    stored = store.lines_by_path(sorted(r for r, _, _ in chunked if r in manifest))
     if on_total is not None:
-        on_total(sum(len(chunks) for _, _, chunks in chunked))
-    _embed_files(store, embedder, chunked, manifest, stats, progress)
+        on_total(sum(c.id not in stored.get(rel, {}) for rel, _, cs in chunked for c in cs))
+    _embed_files(store, embedder, chunked, stored, stats, progress)
     stats.chunks_total = store.count()
     stats.seconds = time.perf_counter() - start
     return stats
@@ -220,8 +223,11 @@ def _plan(current: dict[str, tuple[str, str]], manifest: dict[str, str],
     return todo
 
 
+Stored = dict[str, dict[str, tuple[int, int]]]  # path -> chunk id -> (start, end)
+
+
 def _embed_files(store: Store, embedder: Embedder,
-                 chunked: list[tuple[str, str, list[Chunk]]], manifest: dict[str, str],
+                 chunked: list[tuple[str, str, list[Chunk]]], stored: Stored,
                  stats: IndexStats, progress: Progress | None) -> None:
     group: list[tuple[str, str, list[Chunk]]] = []
     size = 0
@@ -229,10 +235,10 @@ def _embed_files(store: Store, embedder: Embedder,
         group.append(entry)
         size += len(entry[2])
         if size >= GROUP_CHUNKS:
-            _write_group(store, embedder, group, manifest, stats, progress)
+            _write_group(store, embedder, group, stored, stats, progress)
             group, size = [], 0
     if group:
-        _write_group(store, embedder, group, manifest, stats, progress)
+        _write_group(store, embedder, group, stored, stats, progress)
 
 
 def embed_sorted(embedder: Embedder, texts: list[str],
@@ -250,21 +256,31 @@ def embed_sorted(embedder: Embedder, texts: list[str],
 
 
 def _write_group(store: Store, embedder: Embedder,
-                 group: list[tuple[str, str, list[Chunk]]], manifest: dict[str, str],
+                 group: list[tuple[str, str, list[Chunk]]], stored: Stored,
                  stats: IndexStats, progress: Progress | None) -> None:
-    """Embed and upsert the group's chunks, drop stale ones, then record the files."""
-    chunks = [c for _, _, cs in group for c in cs]
-    t0 = time.perf_counter()
-    vectors = embed_sorted(embedder, [c.embed_text() for c in chunks], progress)
-    stats.embed_seconds += time.perf_counter() - t0
-    if chunks:
-        store.upsert(chunks, vectors)
-    stats.chunks_written += len(chunks)
-    known = [rel for rel, _, _ in group if rel in manifest]
-    if known:
+    """Embed and upsert the group's new chunks, fix moved ones, drop stale ones, then
+    record the files in the manifest (last: an interruption before it redoes the files)."""
+    new: list[Chunk] = []
+    moved: list[Chunk] = []
+    stale: list[str] = []
+    for rel, _, chunks in group:
+        had = stored.get(rel, {})
+        for c in chunks:
+            if c.id not in had:
+                new.append(c)
+            elif had[c.id] != (c.start, c.end):
+                moved.append(c)
         fresh = {c.id for c in chunks}
-        stale = [i for ids in store.ids_by_path(known).values() for i in ids if i not in fresh]
-        stats.chunks_deleted += store.delete_chunks(stale)
+        stale.extend(i for i in had if i not in fresh)
+    t0 = time.perf_counter()
+    vectors = embed_sorted(embedder, [c.embed_text() for c in new], progress)
+    stats.embed_seconds += time.perf_counter() - t0
+    if new:
+        store.upsert(new, vectors)
+    if moved:
+        store.update_lines(moved)
+    stats.chunks_written += len(new)
+    stats.chunks_deleted += store.delete_chunks(stale)
     store.set_files({rel: digest for rel, digest, _ in group})
 
 

@@ -216,15 +216,28 @@ class Store:
                 documents=[c.text for c in part], metadatas=[chunk_metadata(c) for c in part],
             )
 
-    def ids_by_path(self, paths: Sequence[str]) -> dict[str, set[str]]:
-        """The chunk ids stored for each of ``paths``."""
-        out: dict[str, set[str]] = {p: set() for p in paths}
+    def lines_by_path(self, paths: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+        """For each of ``paths``: its stored chunk ids with their (start, end) lines."""
+        out: dict[str, dict[str, tuple[int, int]]] = {p: {} for p in paths}
         for part in _slices(list(paths), 200):
             where = {"path": part[0]} if len(part) == 1 else {"path": {"$in": part}}
             got = self.chunks.get(where=where, include=["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                out.setdefault(str((meta or {}).get("path", "")), set()).add(cid)
+                m = meta or {}
+                out.setdefault(str(m.get("path", "")), {})[cid] = (
+                    int(m.get("start", 0)), int(m.get("end", 0)))
         return out
+
+    def ids_by_path(self, paths: Sequence[str]) -> dict[str, set[str]]:
+        """The chunk ids stored for each of ``paths``."""
+        return {p: set(ids) for p, ids in self.lines_by_path(paths).items()}
+
+    def update_lines(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite the metadata of stored chunks whose text is unchanged but moved."""
+        for lo in range(0, len(chunks), WRITE_BATCH):
+            part = chunks[lo:lo + WRITE_BATCH]
+            self.chunks.update(ids=[c.id for c in part],
+                               metadatas=[chunk_metadata(c) for c in part])
 
     def delete_chunks(self, ids: Iterable[str]) -> int:
         ids = list(ids)
