@@ -6,6 +6,7 @@ import json
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Repo
@@ -239,3 +240,100 @@ def test_cli_context_bad_input(small: Repo, run_cli: RunCli, args: list[str],
     code, out, err = run_cli("context", *args)
     assert code == 2 and out == ""
     assert err.startswith(f"reviewer: error: {message}") and len(err.splitlines()) == 1
+
+
+# -- the prompt's repository-context slot ----------------------------------------------------
+def test_prompt_context_refreshes_the_file_and_adds_the_style(small: Repo,
+                                                              run_cli: RunCli) -> None:
+    from reviewer.context.provider import PromptContext
+
+    assert run_cli("index", "-q")[0] == 0
+    edited = APP.replace("        self.reload()\n",
+                         "        self.reload()\n        fresh_helper(root)\n")
+    edited += "\n\ndef fresh_helper(root):\n    return root\n"
+    small.write("pkg/app.py", edited)
+    provider = PromptContext(small.path, Config())
+    text = provider(finding("pkg/app.py", 12), edited)
+    assert provider.failure is None and provider.warning() is None
+    assert text.startswith("Conventions of this repository (follow them):\n")
+    assert "Context from this repository" in text
+    assert "[definition] pkg/app.py:20-21 fresh_helper" in text  # indexed just now
+    assert "[definition] pkg/util.py:10-12 read_config" in text
+
+
+def test_prompt_context_without_an_index_never_fails(small: Repo) -> None:
+    from reviewer.context.provider import PromptContext
+
+    provider = PromptContext(small.path, Config(), fast=True)
+    assert provider(finding("pkg/app.py", 10), APP) == ""
+    assert provider.warning() == (
+        "repository context skipped: no repository index yet: run `reviewer index`")
+
+
+def test_prompt_context_fast_mode_loads_no_model(indexed: tuple[Path, ContextIndex]) -> None:
+    from reviewer.context.provider import PromptContext
+
+    root, _ = indexed
+    provider = PromptContext(root, Config(), fast=True)
+    text = provider(finding("pkg/app.py", 10), APP)
+    assert "[definition] pkg/util.py:10-12 read_config" in text
+    assert provider._index is not None and provider._index.embedder is None
+
+
+class RecordingModel:
+    """A chat backend that records its prompts and answers with a plain explanation."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def identity(self) -> str:
+        return "recording"
+
+    def complete(self, messages: Any, **_: Any) -> Any:
+        from reviewer.llm.backend import Completion
+
+        self.prompts.append(messages[-1]["content"])
+        return Completion(json.dumps({"explanation": "Use None.", "fixed_code": None}))
+
+    def count_tokens(self, text: str) -> int:
+        return approx_tokens(text)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_model_prompt_gets_the_repository_context(small: Repo, run_cli: RunCli) -> None:
+    from dataclasses import replace
+
+    from reviewer.llm.explain import explain_findings
+
+    assert run_cli("index", "-q")[0] == 0
+    model = RecordingModel()
+    f = finding("pkg/app.py", 9)
+    for context_on in (False, True):
+        cfg = replace(Config(), context=context_on, cache=False)
+        out, report = explain_findings([f], root=small.path, config=cfg, backend=model,
+                                       read=lambda rel: (small.path / rel).read_text())
+        assert out[0].explanation == "Use None." and report.warnings() == []
+    without, with_context = model.prompts[-2], model.prompts[-1]
+    assert "Context from this repository" not in without
+    assert "Context from this repository" in with_context
+    assert "[definition] pkg/util.py:10-12 read_config" in with_context
+    assert "Conventions of this repository" in with_context
+    assert with_context.index("Context from") < with_context.index("def start(")
+
+
+def test_a_missing_index_is_one_warning(small: Repo) -> None:
+    from dataclasses import replace
+
+    from reviewer.llm.explain import explain_findings
+
+    cfg = replace(Config(), context=True, cache=False)
+    out, report = explain_findings([finding("pkg/app.py", 9)], root=small.path, config=cfg,
+                                   backend=RecordingModel(),
+                                   read=lambda rel: (small.path / rel).read_text())
+    assert out[0].explanation == "Use None."
+    assert report.warnings() == [
+        "repository context skipped: no repository index yet: run `reviewer index`"]

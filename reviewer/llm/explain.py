@@ -71,6 +71,7 @@ class ExplainReport:
     first_token_s: list[float] = field(default_factory=list)
     completion_tokens: int = 0
     max_explained: int = 0
+    context_skipped: str | None = None  # why repository context was left out (one line)
 
     def warnings(self) -> list[str]:
         """At most a few lines saying what was skipped and why."""
@@ -87,6 +88,8 @@ class ExplainReport:
                 f"the model gave {n} unusable answer{'s' if n != 1 else ''};"
                 " those findings have no explanation"
             )
+        if self.context_skipped:
+            out.append(self.context_skipped)
         if self.over_budget:
             out.append(
                 f"model explained {self.eligible - self.over_budget} of {self.eligible}"
@@ -115,6 +118,7 @@ class Explainer:
         params: GenParams = DEFAULT_PARAMS,
         fix_passes: int = 2,
         deadline: float | None = None,
+        repo_context: Callable[[Finding, str], str] | None = None,
     ) -> None:
         self.backend = backend
         self.rules = list(rules)
@@ -123,6 +127,8 @@ class Explainer:
         self.params = params
         self.fix_passes = fix_passes
         self.deadline = deadline
+        # (finding, source) -> text for the prompt's repository-context slot.
+        self.repo_context = repo_context
         self.template = load_template()
         self.builder = PromptBuilder(
             backend.count_tokens, context_size=context_size, max_tokens=params.max_tokens,
@@ -281,7 +287,9 @@ class Explainer:
         out = list(findings)
         for n, (i, job) in enumerate(jobs):
             try:
-                out[i] = self.explain_one(job, want_fix)
+                context = self.repo_context(job.finding, job.source) \
+                    if self.repo_context is not None else ""
+                out[i] = self.explain_one(job, want_fix, context)
             except (ModelUnavailable, ModelTimeout) as exc:
                 why = str(exc)
                 if isinstance(exc, ModelTimeout) and "--llm-timeout" not in why:
@@ -292,6 +300,17 @@ class Explainer:
             except LLMError:
                 self.report.errors += 1
         return out
+
+
+def _repo_context(root: Path, config: Config) -> Any:
+    """The repository-context provider when ``context`` is on (see reviewer.context)."""
+    if not config.context:
+        return None
+    import os
+
+    from reviewer.context.provider import PromptContext
+
+    return PromptContext(root, config, fast=bool(os.environ.get("PRE_COMMIT")))
 
 
 def explain_findings(
@@ -338,6 +357,7 @@ def explain_findings(
         params=GenParams(max_tokens=config.llm_max_tokens),
         fix_passes=config.fix_passes,
         deadline=start + timeout_for(config),
+        repo_context=_repo_context(root, config),
     )
     try:
         out = explainer.explain_all(
@@ -348,6 +368,9 @@ def explain_findings(
         cache.close()
         if own:
             backend.close()
+    warning = getattr(explainer.repo_context, "warning", None)
+    if warning is not None:
+        explainer.report.context_skipped = warning()
     return out, explainer.report
 
 

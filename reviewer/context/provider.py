@@ -1,0 +1,104 @@
+"""Repository context for model prompts, as one callable that never fails.
+
+``PromptContext(root, config)(finding, source)`` returns the text for the prompt's
+repository-context slot: the repository's conventions (from ``.reviewer/style.json``,
+the topics that matter for the finding's rule first) and the retrieved context items. The
+first time it sees a file it refreshes that file in the index (when no other process holds
+the index lock), so a review sees its own edits.
+
+Any problem (no index yet, a broken index, a missing library) disables retrieval for the
+rest of the run and is kept in :attr:`PromptContext.failure` for one warning line; the
+style lines still come when there is a profile. ``fast=True`` (e.g. under pre-commit) skips
+the refresh and the vector queries, so the embedding model is never loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewer.errors import ReviewerError
+
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.context.retrieve import ContextIndex
+    from reviewer.findings import Finding
+
+
+class PromptContext:
+    """Callable ``(finding, source) -> str`` for the model layer."""
+
+    def __init__(self, root: Path, config: Config, *, fast: bool = False) -> None:
+        self.root = root
+        self.config = config
+        self.fast = fast
+        self.failure: str | None = None
+        self._index: ContextIndex | None = None
+        self._opened = False
+        self._refreshed: set[str] = set()
+        self._style: dict[str, Any] | None = None
+        self._style_loaded = False
+
+    def style_text(self, rule_id: str) -> str:
+        from reviewer.context.style import load, render_style
+
+        if not self._style_loaded:
+            self._style, self._style_loaded = load(self.root), True
+        return render_style(self._style, rule_id)
+
+    def _open(self) -> ContextIndex | None:
+        if not self._opened:
+            self._opened = True
+            from reviewer.context.retrieve import ContextIndex
+
+            try:
+                self._index = ContextIndex.open(self.root, self.config, vectors=not self.fast)
+            except ReviewerError as exc:
+                self.failure = str(exc)
+            except Exception as exc:  # chromadb raises many types; none may stop a review
+                self.failure = f"the repository index failed: {_short(exc)}"
+        return self._index
+
+    def _refresh(self, index: ContextIndex, path: str) -> None:
+        """Re-index ``path`` if it changed (skipped while another writer holds the lock)."""
+        if self.fast or path in self._refreshed or index.embedder is None:
+            return
+        self._refreshed.add(path)
+        from reviewer.context.indexer import update_index
+        from reviewer.context.store import index_lock
+
+        try:
+            with index_lock(index.settings.index_dir, 0):
+                update_index(index.settings, index.store, index.embedder, paths=[path])
+        except ReviewerError:  # another `reviewer index` is running: use the index as is
+            return
+
+    def __call__(self, finding: Finding, source: str) -> str:
+        style = self.style_text(finding.rule_id)
+        index = self._open()
+        if index is None:
+            return style
+        from reviewer.context.retrieve import render_context, retrieve_for_finding
+
+        try:
+            self._refresh(index, finding.path)
+            items = retrieve_for_finding(self.root, finding, source,
+                                         self.config.context_tokens, config=self.config,
+                                         index=index)
+        except ReviewerError as exc:
+            self.failure, self._index = str(exc), None
+            return style
+        except Exception as exc:  # as above: retrieval problems never stop a review
+            self.failure, self._index = f"the repository index failed: {_short(exc)}", None
+            return style
+        return style + render_context(items)
+
+    def warning(self) -> str | None:
+        """One line for the user when retrieval was skipped, else None."""
+        if self.failure is None:
+            return None
+        return f"repository context skipped: {self.failure}"
+
+
+def _short(exc: BaseException) -> str:
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
