@@ -329,3 +329,38 @@ def test_cli_does_not_import_heavy_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def run_on_a_terminal(cwd: Path, args: list[str]) -> tuple[int, str, str]:
+    """``python -m reviewer ARGS`` with stderr on a real pseudo-terminal, stdout on a pipe."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "100",
+           "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "reviewer", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out, _ = proc.communicate(timeout=300)
+    os.close(master)
+    return proc.returncode, out.decode(), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_progress_bar_on_a_terminal_only(project: Repo) -> None:
+    code, out, err = run_on_a_terminal(project.path, ["index"])
+    assert code == 0 and out.startswith("5 files: 5 added")
+    assert "Embedding chunks" in err and "9/9" in err and "Traceback" not in err
+    assert "Loading weights" not in err  # the model loads quietly
+    project.write("pkg/util.py", UTIL + "\n\ndef more():\n    return 1\n")
+    code, out, err = run_on_a_terminal(project.path, ["index", "-q"])
+    assert (code, out, err) == (0, "", "")
