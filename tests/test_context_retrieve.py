@@ -337,3 +337,17 @@ def test_a_missing_index_is_one_warning(small: Repo) -> None:
     assert out[0].explanation == "Use None."
     assert report.warnings() == [
         "repository context skipped: no repository index yet: run `reviewer index`"]
+
+
+def test_refresh_files_for_check(small: Repo, run_cli: RunCli) -> None:
+    from reviewer.context.indexer import IndexSettings, open_store
+    from reviewer.context.provider import refresh_files
+
+    assert refresh_files(small.path, Config(), ["pkg/app.py"]) == (
+        "repository index not refreshed: no repository index yet: run `reviewer index`")
+    assert run_cli("index", "-q")[0] == 0
+    small.write("pkg/app.py", APP + "\n\ndef added_later():\n    return 1\n")
+    assert refresh_files(small.path, Config(), ["pkg/app.py", "pkg/util.py"]) is None
+    store = open_store(IndexSettings.from_config(small.path, Config()), create=False)
+    assert [c.name for c in store.get(where={"defines": {"$contains": "added_later"}})] == [
+        "added_later"]

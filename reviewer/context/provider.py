@@ -102,3 +102,25 @@ class PromptContext:
 
 def _short(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
+
+
+def refresh_files(root: Path, config: Config, paths: list[str]) -> str | None:
+    """Bring ``paths`` up to date in the index (for ``check`` with ``context`` on).
+
+    Only files whose content changed are embedded (the model loads only then). Returns a
+    warning line when the index could not be refreshed (no index yet, another writer holds
+    the lock, a broken index), else None. Never raises.
+    """
+    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+    from reviewer.context.store import index_lock
+
+    settings = IndexSettings.from_config(root, config)
+    try:
+        with index_lock(settings.index_dir, 0):
+            store = open_store(settings, create=False)
+            update_index(settings, store, make_embedder(settings), paths=paths)
+    except ReviewerError as exc:
+        return f"repository index not refreshed: {exc}"
+    except Exception as exc:  # chromadb raises many types; none may stop a review
+        return f"repository index not refreshed: {_short(exc)}"
+    return None
