@@ -351,3 +351,14 @@ def test_refresh_files_for_check(small: Repo, run_cli: RunCli) -> None:
     store = open_store(IndexSettings.from_config(small.path, Config()), create=False)
     assert [c.name for c in store.get(where={"defines": {"$contains": "added_later"}})] == [
         "added_later"]
+
+
+def test_focus_follows_import_aliases_and_shadowed_builtins(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    code = ("from pkg.types import is_ready as _ready\n"
+            "from pkg.errors import ConnectionError\n\n\n"
+            "def run(x):\n    if not _ready(x):\n        raise ConnectionError(x)\n"
+            "    raise TimeoutError(x)\n")
+    focus = focus_at("pkg/run.py", code, 6, 7, root=tmp_path)
+    assert set(focus.weights) == {"is_ready", "ConnectionError"}  # TimeoutError: a builtin
+    assert focus.origins == {"is_ready": "pkg.types", "ConnectionError": "pkg.errors"}

@@ -154,6 +154,7 @@ class _Imports:
     def __init__(self, tree: ast.Module, module: str, is_package: bool,
                  is_project: Callable[[str], bool]) -> None:
         self.origin: dict[str, str] = {}  # local name -> module (project modules only)
+        self.original: dict[str, str] = {}  # local name -> the imported name (`as` aliases)
         self.modules: dict[str, str] = {}  # alias of an imported project module -> module
         self.external: set[str] = set()  # local names bound to external modules/names
         base = module.split(".") if module else []
@@ -174,6 +175,7 @@ class _Imports:
                     local = alias.asname or alias.name
                     if node.level or is_project(source):
                         self.origin[local] = source
+                        self.original[local] = alias.name
                     else:
                         self.external.add(local)
 
@@ -212,9 +214,6 @@ def _python_names(focus: Focus, source: str, line: int, last: int,
     for stmt in region:
         for node in ast.iter_child_nodes(stmt):
             _collect(node, focus, imports, local, line, last)
-    for name in list(focus.weights):
-        if name in imports.origin and name not in focus.origins:
-            focus.origins[name] = imports.origin[name]
 
 
 def _locally_bound(region: Sequence[ast.stmt]) -> set[str]:
@@ -235,11 +234,13 @@ def _collect(node: ast.AST, focus: Focus, imports: _Imports, local: set[str],
     for sub in ast.walk(node):
         name = None
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            if sub.id in local or sub.id in _BUILTINS or sub.id in imports.external:
+            if sub.id in local or sub.id in imports.external or sub.id in imports.modules:
                 continue
-            if sub.id in imports.modules:
-                continue
-            name = sub.id
+            if sub.id in _BUILTINS and sub.id not in imports.origin:
+                continue  # a builtin, unless a project module's name shadows it
+            name = imports.original.get(sub.id, sub.id)
+            if sub.id in imports.origin:
+                focus.origins[name] = imports.origin[sub.id]
         elif isinstance(sub, ast.Attribute):
             base = sub.value
             if isinstance(base, ast.Name) and base.id in imports.external:
