@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def corpus(name: str) -> Path:
+    """The folder of a perf corpus (exits with a hint when it is missing)."""
     for base in CORPORA:
         if (base / name).is_dir():
             return base / name
@@ -64,6 +65,7 @@ def fresh_copy(name: str) -> Path:
 
 
 def machine() -> str:
+    """CPUs, torch threads and load: the conditions of a measurement."""
     import torch
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -72,6 +74,7 @@ def machine() -> str:
 
 
 def timed(fn: Callable[[], object]) -> float:
+    """Wall seconds of ``fn()``."""
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -99,9 +102,11 @@ class Clock:
 
 # -- throughput ----------------------------------------------------------------------------
 def throughput(name: str, repeat: int) -> list[str]:
+    """Index vs raw encoding of the same chunks; the result as Markdown lines."""
     from reviewer.config import Config
     from reviewer.context.chunks import chunk_file
     from reviewer.context.indexer import (
+        ContextIndex,
         IndexSettings,
         candidate_files,
         make_embedder,
@@ -130,10 +135,12 @@ def throughput(name: str, repeat: int) -> list[str]:
         raw.append(clock)
         run_settings = IndexSettings.from_config(root, Config(index_dir=f".reviewer/bench{n}"))
         with Clock() as clock:
-            stats = update_index(run_settings, open_store(run_settings), embedder, full=True)
+            stats = update_index(ContextIndex(run_settings, open_store(run_settings), embedder),
+                                 full=True)
         idx.append(clock)
         embed_times.append(stats.embed_seconds)
-        assert stats.chunks_written == len(texts), (stats.chunks_written, len(texts))
+        if stats.chunks_written != len(texts):
+            raise RuntimeError(f"indexed {stats.chunks_written} chunks, expected {len(texts)}")
         print(f"run {n + 1}: raw {raw[-1].wall:.1f} s ({raw[-1].cpu:.1f} s CPU), index "
               f"{idx[-1].wall:.1f} s ({idx[-1].cpu:.1f} s CPU)", file=sys.stderr)
     med = statistics.median
@@ -168,18 +175,16 @@ def pick_file(root: Path) -> Path:
 
 
 def reindex(name: str, repeat: int) -> list[str]:
+    """Re-index after one changed file; the result as Markdown lines."""
     from reviewer.config import Config
-    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+    from reviewer.context.indexer import ContextIndex, update_index
 
     root = WORK / name
-    settings = IndexSettings.from_config(root, Config())
     if not (root / ".reviewer/index/chroma").is_dir():
         root = fresh_copy(name)
-        settings = IndexSettings.from_config(root, Config())
-    embedder = make_embedder(settings)
-    store = open_store(settings)
+    index = ContextIndex.open(root, Config(), create=True)
     start = time.perf_counter()
-    first = update_index(settings, store, embedder)
+    first = update_index(index)
     build = time.perf_counter() - start
     print(f"initial: {first.summary()}", file=sys.stderr)
     target = pick_file(root)
@@ -193,9 +198,10 @@ def reindex(name: str, repeat: int) -> list[str]:
             target.write_text(original + f"\n\ndef _bench_added_{n}():\n    return {n}\n",
                               encoding="utf-8")
             start = time.perf_counter()
-            stats = update_index(settings, store, embedder)
+            stats = update_index(index)
             warm.append(time.perf_counter() - start)
-            assert (stats.changed, stats.added, stats.deleted) == (1, 0, 0), stats.summary()
+            if (stats.changed, stats.added, stats.deleted) != (1, 0, 0):
+                raise RuntimeError(f"expected one changed file: {stats.summary()}")
             written = stats.chunks_written
             target.write_text(original + f"\n\ndef _bench_cli_{n}():\n    return {n}\n",
                               encoding="utf-8")
@@ -223,6 +229,7 @@ def reindex(name: str, repeat: int) -> list[str]:
 
 # -- docs ----------------------------------------------------------------------------------
 def write_doc(key: str, lines: list[str]) -> None:
+    """Put ``lines`` between the ``context-KEY`` markers of docs/benchmarks.md."""
     begin, end = f"<!-- context-{key}:begin -->", f"<!-- context-{key}:end -->"
     text = DOC.read_text(encoding="utf-8")
     if begin not in text or end not in text:
@@ -235,6 +242,7 @@ def write_doc(key: str, lines: list[str]) -> None:
 
 
 def main() -> int:
+    """Run one benchmark; print (and with --write, record) its table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["throughput", "reindex"])
     parser.add_argument("--corpus")

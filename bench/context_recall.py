@@ -46,6 +46,7 @@ KS = (1, 3, 5, 10)
 
 @dataclass(frozen=True)
 class Label:
+    """A call and the definition it refers to."""
     path: str  # the calling file
     line: int  # the call's line
     kind: str  # local, imported, module-attribute, self-method
@@ -57,6 +58,7 @@ class Label:
 
 @dataclass
 class ModuleInfo:
+    """One parsed module of the project."""
     path: str
     module: str
     tree: ast.Module
@@ -66,6 +68,7 @@ class ModuleInfo:
 
 
 def first_line(node: ast.stmt) -> int:
+    """A definition's first line, decorators included (where its chunk starts)."""
     return min([node.lineno, *(int(d.lineno) for d in getattr(node, "decorator_list", []))])
 
 
@@ -81,6 +84,7 @@ def resolve_from(info: ModuleInfo, node: ast.ImportFrom) -> str:
 
 
 def load_modules(root: Path, files: Sequence[str]) -> dict[str, ModuleInfo]:
+    """Every parsable Python module of the project, by dotted name."""
     from reviewer.context.chunks import module_name
 
     out: dict[str, ModuleInfo] = {}
@@ -107,6 +111,7 @@ def load_modules(root: Path, files: Sequence[str]) -> dict[str, ModuleInfo]:
 
 def definition(modules: dict[str, ModuleInfo], module: str, name: str,
                hops: int = 2) -> tuple[ModuleInfo, ast.stmt] | None:
+    """Where ``module.name`` is defined, following re-exports (None: unknown)."""
     info = modules.get(module)
     if info is None:
         return None
@@ -143,6 +148,7 @@ class Labeller(ast.NodeVisitor):
                         self.module_alias[alias.asname or alias.name] = alias.name
 
     def locals_of(self) -> set[str]:
+        """Names bound by the enclosing functions (they shadow module-level ones)."""
         names: set[str] = set()
         for fn in self.stack:
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -157,18 +163,21 @@ class Labeller(ast.NodeVisitor):
         return names
 
     def generic_visit(self, node: ast.AST) -> None:
+        """Visit the children, keeping the stack of enclosing nodes."""
         self.stack.append(node)
         super().generic_visit(node)
         self.stack.pop()
 
     def add(self, call: ast.Call, kind: str, name: str, where: ModuleInfo,
             target: ast.stmt) -> None:
+        """Label ``call`` with ``target`` (not when the call is inside ``target``)."""
         if any(node is target for node in self.stack):
             return  # a call inside its own definition
         self.labels.append(Label(self.info.path, call.lineno, kind, name, where.path,
                                  first_line(target), target.end_lineno or target.lineno))
 
     def visit_Call(self, node: ast.Call) -> None:
+        """Label the calls whose definition is certain."""
         func = node.func
         if isinstance(func, ast.Name) and func.id not in self.locals_of():
             self.name_call(node, func.id)
@@ -183,6 +192,7 @@ class Labeller(ast.NodeVisitor):
         self.generic_visit(node)
 
     def name_call(self, node: ast.Call, name: str) -> None:
+        """``name()``: defined in this module or imported from the project."""
         if name in self.info.top:
             self.add(node, "local", name, self.info, self.info.top[name])
         elif name in self.imported:
@@ -191,6 +201,7 @@ class Labeller(ast.NodeVisitor):
                 self.add(node, "imported", name, *found)
 
     def self_call(self, node: ast.Call, name: str) -> None:
+        """``self.name()``: a method of the enclosing class itself."""
         klass = next((n for n in reversed(self.stack) if isinstance(n, ast.ClassDef)), None)
         if klass is None:
             return
@@ -202,6 +213,7 @@ class Labeller(ast.NodeVisitor):
 
 
 def labels_for(root: Path) -> list[Label]:
+    """Every labelled call of the project at ``root``."""
     from reviewer.context.indexer import candidate_files
 
     modules = load_modules(root, candidate_files(root))
@@ -222,9 +234,11 @@ class CachingEmbedder:
 
     @property
     def identity(self) -> str:
+        """The inner embedder's identity (the cache changes no vector)."""
         return self.inner.identity  # type: ignore[attr-defined,no-any-return]
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors of ``texts``, each distinct text embedded once."""
         todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
         if todo:
             for t, v in zip(todo, self.inner.embed(todo), strict=True):  # type: ignore[attr-defined]
@@ -233,20 +247,20 @@ class CachingEmbedder:
 
 
 def evaluate(name: str, sample: int) -> list[str]:
+    """Recall@k on a corpus; the result as Markdown lines."""
     from reviewer.config import Config
-    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
-    from reviewer.context.retrieve import ContextIndex, retrieve_at
+    from reviewer.context.indexer import ContextIndex, IndexSettings, make_embedder, update_index
+    from reviewer.context.retrieve import Budget, retrieve
 
     root = WORK / name
     if not (root / ".reviewer/index/chroma").is_dir():
         root = fresh_copy(name)
     settings = IndexSettings.from_config(root, Config())
-    embedder = CachingEmbedder(make_embedder(settings))
-    store = open_store(settings)
+    index = ContextIndex.open(root, Config(), create=True)
+    index.embedder = CachingEmbedder(make_embedder(settings))
     start = time.perf_counter()
-    stats = update_index(settings, store, embedder)  # type: ignore[arg-type]
+    stats = update_index(index)
     print(f"index: {stats.summary()} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    index = ContextIndex(settings, store, embedder)  # type: ignore[arg-type]
     labels = labels_for(root)
     if sample and len(labels) > sample:
         labels = random.Random(0).sample(labels, sample)
@@ -258,8 +272,7 @@ def evaluate(name: str, sample: int) -> list[str]:
     for n, lb in enumerate(labels, 1):
         source = sources.setdefault(lb.path, (root / lb.path).read_text(encoding="utf-8"))
         t0 = time.perf_counter()
-        items = retrieve_at(root, lb.path, source, lb.line, budget_tokens=10**9,
-                            config=Config(), index=index)
+        items = retrieve(index, lb.path, source, (lb.line, lb.line), Budget(10**9))
         latencies.append(time.perf_counter() - t0)
         rank = next((i for i, it in enumerate(items, 1)
                      if it.path == lb.def_path and it.start == lb.def_line), None)
@@ -298,6 +311,7 @@ def evaluate(name: str, sample: int) -> list[str]:
 
 
 def main() -> int:
+    """Run the benchmark; print (and with --write, record) its table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default="flask")
     parser.add_argument("--sample", type=int, default=0)

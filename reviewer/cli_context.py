@@ -49,7 +49,7 @@ class _Bar:
                                          file=sys.stderr, show_pos=True)
             self.bar.__enter__()
 
-    def update(self, n: int) -> None:
+    def advance(self, n: int) -> None:
         if self.bar is not None:
             self.bar.update(n)
 
@@ -80,7 +80,7 @@ def index_command(full: bool, chroma_url: str | None, config_path: Path | None,
     a Chroma server with --chroma-url.
     """
     from reviewer.context import style as style_mod
-    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+    from reviewer.context.indexer import ContextIndex, IndexSettings, update_index
     from reviewer.context.store import index_lock
 
     root, cfg = _setup(config_path, chroma_url, quiet)
@@ -92,10 +92,9 @@ def index_command(full: bool, chroma_url: str | None, config_path: Path | None,
 
     bar = _Bar(not quiet)
     with index_lock(settings.index_dir, LOCK_WAIT, waiting):
-        store = open_store(settings)
         try:
-            stats = update_index(settings, store, make_embedder(settings), full=full,
-                                 progress=bar.update, on_total=bar.start)
+            index = ContextIndex.open(root, cfg, create=True)
+            stats = update_index(index, full=full, progress=bar)
         except ReviewerError:
             raise
         except Exception as exc:  # chromadb's errors have no common base worth naming
@@ -132,7 +131,7 @@ def _parse_target(target: str) -> tuple[str, int]:
 def context_command(target: str, budget: int | None, fmt: str, chroma_url: str | None,
                     config_path: Path | None) -> None:
     """Show the repository context retrieved for the code at FILE:LINE, and why."""
-    from reviewer.context.retrieve import render_context, retrieve_at
+    from reviewer.context.retrieve import Budget, render_context, retrieve, shared_index
     from reviewer.targets import relative_paths
 
     path_text, line = _parse_target(target)
@@ -142,7 +141,8 @@ def context_command(target: str, budget: int | None, fmt: str, chroma_url: str |
     if line > max(1, len(source.splitlines())):
         raise ReviewerError(f"{rel} has no line {line}")
     try:
-        items = retrieve_at(root, rel, source, line, budget_tokens=budget, config=cfg)
+        tokens = cfg.context_tokens if budget is None else budget
+        items = retrieve(shared_index(root, cfg), rel, source, (line, line), Budget(tokens))
     except ReviewerError:
         raise
     except Exception as exc:

@@ -17,7 +17,7 @@ from reviewer.config import Config
 from reviewer.context import indexer
 from reviewer.context.chunks import chunk_file
 from reviewer.context.embed import SentenceEmbedder, bundled_model_path
-from reviewer.context.indexer import IndexSettings, open_store, update_index
+from reviewer.context.indexer import ContextIndex, IndexSettings, open_store, update_index
 from reviewer.context.store import Store, index_lock
 from reviewer.errors import ReviewerError
 
@@ -104,19 +104,19 @@ def test_build_then_incremental_updates(project: Repo) -> None:
     settings = settings_for(root)
     store = open_store(settings)
     emb = CountingEmbedder()
-    stats = update_index(settings, store, emb)
+    stats = update_index(ContextIndex(settings, store, emb))
     assert (stats.added, stats.changed, stats.deleted) == (5, 0, 0)  # __init__.py: no chunks
     assert all_ids(store) == expected_ids(root, FILES)
     assert set(store.manifest()) == {*FILES, "pkg/__init__.py"}
     assert (root / ".reviewer/index/chroma").is_dir()
 
     emb.texts.clear()
-    stats = update_index(settings, store, emb)
+    stats = update_index(ContextIndex(settings, store, emb))
     assert (stats.added, stats.changed, stats.unchanged, stats.chunks_written) == (0, 0, 5, 0)
     assert emb.texts == []
 
     project.write("pkg/util.py", UTIL.replace('"settings.toml"', '"config.toml"'))
-    stats = update_index(settings, store, emb)
+    stats = update_index(ContextIndex(settings, store, emb))
     assert (stats.changed, stats.unchanged) == (1, 4)
     # Only read_config's text changed: only it is embedded again; its old chunk goes.
     assert [t.splitlines()[0] for t in emb.texts] == ["pkg/util.py read_config"]
@@ -125,7 +125,7 @@ def test_build_then_incremental_updates(project: Repo) -> None:
 
     (root / "docs/guide.md").unlink()
     project.write("pkg/extra.py", "def extra():\n    return 1\n")
-    stats = update_index(settings, store, emb)
+    stats = update_index(ContextIndex(settings, store, emb))
     assert (stats.added, stats.deleted) == (1, 1)
     assert all_ids(store) == expected_ids(root, ["pkg/app.py", "pkg/util.py", "pkg/extra.py",
                                                  "pyproject.toml"])
@@ -135,10 +135,10 @@ def test_build_then_incremental_updates(project: Repo) -> None:
 def test_moved_chunks_keep_their_vectors_and_get_new_lines(project: Repo) -> None:
     settings = settings_for(project.path)
     store = open_store(settings)
-    update_index(settings, store, CountingEmbedder())
+    update_index(ContextIndex(settings, store, CountingEmbedder()))
     project.write("pkg/util.py", UTIL.replace('import os\n', 'import os\nimport sys\n\n'))
     emb = CountingEmbedder()
-    stats = update_index(settings, store, emb)
+    stats = update_index(ContextIndex(settings, store, emb))
     assert [t.splitlines()[0] for t in emb.texts] == ["pkg/util.py <module>"]  # the header
     assert (stats.chunks_written, stats.chunks_deleted) == (1, 1)
     found = store.get(where={"defines": {"$contains": "read_config"}})
@@ -149,7 +149,7 @@ def test_moved_chunks_keep_their_vectors_and_get_new_lines(project: Repo) -> Non
 def test_vectors_are_the_models_and_metadata_is_the_symbol_table(project: Repo) -> None:
     settings = settings_for(project.path)
     store = open_store(settings)
-    update_index(settings, store, CountingEmbedder())
+    update_index(ContextIndex(settings, store, CountingEmbedder()))
     found = store.get(where={"defines": {"$contains": "read_config"}})
     assert [(c.path, c.name, c.kind, c.label, c.start, c.end) for c in found] == [
         ("pkg/util.py", "read_config", "function", "code", 10, 12)]
@@ -167,10 +167,10 @@ def test_interrupted_run_resumes_without_loss(project: Repo,
     settings = settings_for(root)
     store = open_store(settings)
     with pytest.raises(KeyboardInterrupt):
-        update_index(settings, store, CountingEmbedder(fail_on_call=3))
+        update_index(ContextIndex(settings, store, CountingEmbedder(fail_on_call=3)))
     done = store.manifest()
     assert 0 < len(done) < 5  # the files finished before the interruption, and only them
-    stats = update_index(settings, store, CountingEmbedder())
+    stats = update_index(ContextIndex(settings, store, CountingEmbedder()))
     assert stats.added == 5 - len(done) and stats.unchanged == len(done)
     assert all_ids(store) == expected_ids(root, FILES)
 
@@ -180,7 +180,7 @@ def test_interrupted_before_the_manifest_write_redoes_the_file(
     root = project.path
     settings = settings_for(root)
     store = open_store(settings)
-    update_index(settings, store, CountingEmbedder())
+    update_index(ContextIndex(settings, store, CountingEmbedder()))
     project.write("pkg/util.py", UTIL.replace("Join two", "Join both"))
 
     def crash(self: Store, hashes: dict[str, str]) -> None:
@@ -189,8 +189,8 @@ def test_interrupted_before_the_manifest_write_redoes_the_file(
     with monkeypatch.context() as m:
         m.setattr(Store, "set_files", crash)
         with pytest.raises(KeyboardInterrupt):
-            update_index(settings, store, CountingEmbedder())
-    stats = update_index(settings, store, CountingEmbedder())
+            update_index(ContextIndex(settings, store, CountingEmbedder()))
+    stats = update_index(ContextIndex(settings, store, CountingEmbedder()))
     assert stats.changed == 1
     assert all_ids(store) == expected_ids(root, FILES)
 
@@ -198,10 +198,10 @@ def test_interrupted_before_the_manifest_write_redoes_the_file(
 def test_full_rebuild_and_model_change(project: Repo) -> None:
     settings = settings_for(project.path)
     store = open_store(settings)
-    update_index(settings, store, CountingEmbedder())
-    stats = update_index(settings, store, CountingEmbedder(), full=True)
+    update_index(ContextIndex(settings, store, CountingEmbedder()))
+    stats = update_index(ContextIndex(settings, store, CountingEmbedder()), full=True)
     assert stats.rebuilt == "--full" and stats.added == 5
-    stats = update_index(settings, store, CountingEmbedder(identity="other-model"))
+    stats = update_index(ContextIndex(settings, store, CountingEmbedder(identity="other-model")))
     assert stats.rebuilt.startswith("the chunker or the embedding model")
     assert stats.added == 5 and all_ids(store) == expected_ids(project.path, FILES)
 
@@ -209,11 +209,11 @@ def test_full_rebuild_and_model_change(project: Repo) -> None:
 def test_refresh_only_named_paths(project: Repo) -> None:
     settings = settings_for(project.path)
     store = open_store(settings)
-    update_index(settings, store, CountingEmbedder())
+    update_index(ContextIndex(settings, store, CountingEmbedder()))
     project.write("pkg/util.py", UTIL + "\n\ndef more():\n    return 2\n")
     project.write("pkg/app.py", APP + "\n# changed\n")
     emb = CountingEmbedder()
-    stats = update_index(settings, store, emb, paths=["pkg/util.py", "gone.py"])
+    stats = update_index(ContextIndex(settings, store, emb), paths=["pkg/util.py", "gone.py"])
     assert (stats.changed, stats.deleted) == (1, 0)
     assert all(t.startswith("pkg/util.py ") for t in emb.texts)
     assert store.manifest()["pkg/app.py"] != indexer.content_hash(APP + "\n# changed\n")
@@ -224,7 +224,7 @@ def test_excluded_and_oversized_files_are_left_out(project: Repo) -> None:
     project.write("examples/demo.py", "def demo():\n    pass\n")
     settings = IndexSettings.from_config(project.path, Config(exclude=("examples/",)))
     store = open_store(settings)
-    stats = update_index(settings, store, CountingEmbedder())
+    stats = update_index(ContextIndex(settings, store, CountingEmbedder()))
     assert "vendor/big.py" not in store.manifest()
     assert "examples/demo.py" not in store.manifest()
     assert any(s.startswith("vendor/big.py: ") for s in stats.skipped)

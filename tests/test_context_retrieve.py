@@ -13,12 +13,14 @@ from conftest import Repo
 
 from reviewer.config import Config
 from reviewer.context.retrieve import (
+    Budget,
     ContextIndex,
     ContextItem,
     approx_tokens,
     focus_at,
     rank,
     render_context,
+    retrieve,
     retrieve_for_finding,
     trim,
 )
@@ -85,8 +87,9 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ContextInde
     settings = IndexSettings.from_config(root, Config())
     store = open_store(settings)
     embedder = make_embedder(settings)
-    update_index(settings, store, embedder)
-    return root, ContextIndex(settings, store, embedder)
+    index = ContextIndex(settings, store, embedder)
+    update_index(index)
+    return root, index
 
 
 def finding(path: str, line: int) -> Finding:
@@ -158,8 +161,8 @@ def test_render_context() -> None:
 
 # -- with the real index -------------------------------------------------------------------
 def test_definition_of_an_imported_name_ranks_first(indexed: tuple[Path, ContextIndex]) -> None:
-    root, index = indexed
-    items = retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 2000, index=index)
+    root, _ = indexed
+    items = retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 2000)  # shared index
     first = items[0]
     assert (first.kind, first.path, first.name) == ("definition", "pkg/util.py", "read_config")
     assert first.why.startswith("defines `read_config`, imported from pkg.util")
@@ -173,8 +176,8 @@ def test_definition_of_an_imported_name_ranks_first(indexed: tuple[Path, Context
 
 
 def test_callers_and_docs_of_the_flagged_function(indexed: tuple[Path, ContextIndex]) -> None:
-    root, index = indexed
-    items = retrieve_for_finding(root, finding("pkg/util.py", 11), UTIL, 2000, index=index)
+    _, index = indexed
+    items = retrieve(index, "pkg/util.py", UTIL, (11, 11), Budget(2000))
     got = {(i.kind, i.path, i.name): i for i in items}
     assert ("caller", "pkg/app.py", "App.start") in got
     assert ("definition", "pkg/util.py", "join_path") in got
@@ -184,16 +187,16 @@ def test_callers_and_docs_of_the_flagged_function(indexed: tuple[Path, ContextIn
 
 
 def test_the_budget_is_respected(indexed: tuple[Path, ContextIndex]) -> None:
-    root, index = indexed
-    items = retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 60, index=index)
+    _, index = indexed
+    items = retrieve(index, "pkg/app.py", APP, (10, 10), Budget(60))
     assert items and sum(approx_tokens(i.text) + 12 for i in items) <= 60
-    assert retrieve_for_finding(root, finding("pkg/app.py", 10), APP, 0, index=index) == []
+    assert retrieve(index, "pkg/app.py", APP, (10, 10), Budget(0)) == []
 
 
 def test_symbol_only_retrieval_without_the_model(indexed: tuple[Path, ContextIndex]) -> None:
-    root, index = indexed
+    _, index = indexed
     plain = ContextIndex(index.settings, index.store, None)
-    items = retrieve_for_finding(root, finding("pkg/util.py", 11), UTIL, 2000, index=plain)
+    items = retrieve(plain, "pkg/util.py", UTIL, (11, 11), Budget(2000))
     assert {i.kind for i in items} == {"definition", "caller", "docs"}
 
 

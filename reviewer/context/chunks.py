@@ -69,6 +69,7 @@ class Chunk:
 
     @property
     def digest(self) -> str:
+        """A hash of the text (part of the id)."""
         return hashlib.sha1(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     @property
@@ -244,12 +245,15 @@ class _PythonChunker:
         self.module = module_name(path)
         self.out: list[Chunk] = []
 
-    def chunk(self, name: str, kind: str, start: int, end: int, text: str | None = None,
-              defines: Iterable[str] = (), calls: Iterable[str] = ()) -> None:
+    def chunk(self, name: str, kind: str, lines: tuple[int, int], text: str | None = None,
+              symbols: tuple[Iterable[str], Iterable[str]] = ((), ())) -> None:
+        """Add a chunk: ``lines`` (first, last), its text (default: those lines) and the
+        names it (defines, calls)."""
+        start, end = lines
         body = text if text is not None else lines_text(self.lines, start, end)
         if body.strip():
             self.out.append(Chunk(self.path, name, kind, self.label, "python", start, end, body,
-                                  tuple(defines), tuple(calls), self.module))
+                                  tuple(symbols[0]), tuple(symbols[1]), self.module))
 
     def run(self) -> list[Chunk]:
         header: list[ast.stmt] = []
@@ -273,8 +277,8 @@ class _PythonChunker:
             return
         parts = [lines_text(self.lines, _first_line(n), _end_line(n)) for n in nodes]
         defines = [n for node in nodes for n in assigned_names(node)]
-        self.chunk("<module>", "module", _first_line(nodes[0]), _end_line(nodes[-1]),
-                   text="".join(parts), defines=defines)
+        self.chunk("<module>", "module", (_first_line(nodes[0]), _end_line(nodes[-1])),
+                   text="".join(parts), symbols=(defines, ()))
 
     def flush(self, nodes: list[ast.stmt]) -> None:
         """Consecutive top-level statements, cut every ``MAX_RUN_LINES`` lines."""
@@ -291,15 +295,15 @@ class _PythonChunker:
         start, end = _first_line(nodes[0]), _end_line(nodes[-1])
         defines = sorted({n for node in nodes for n in assigned_names(node)})
         calls = sorted({c for node in nodes for c in called_names(node)})
-        self.chunk(f"<module>:{start}", "statements", start, end, defines=defines, calls=calls)
+        self.chunk(f"<module>:{start}", "statements", (start, end), symbols=(defines, calls))
 
     def definition(self, node: ast.stmt, prefix: str) -> None:
         if isinstance(node, ast.ClassDef):
             self.klass(node, prefix)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             kind = "method" if prefix else "function"
-            self.chunk(prefix + node.name, kind, _first_line(node), _end_line(node),
-                       defines=[node.name], calls=called_names(node))
+            self.chunk(prefix + node.name, kind, (_first_line(node), _end_line(node)),
+                       symbols=([node.name], called_names(node)))
 
     def klass(self, node: ast.ClassDef, prefix: str) -> None:
         """The class summary (members' bodies elided), then each member on its own."""
@@ -326,8 +330,8 @@ class _PythonChunker:
             n += 1
         calls = sorted({c for child in node.body if child not in members
                         for c in called_names(child)})
-        self.chunk(qual, "class", start, end, text="".join(summary),
-                   defines=[node.name], calls=calls)
+        self.chunk(qual, "class", (start, end), text="".join(summary),
+                   symbols=([node.name], calls))
         for child in members:
             self.definition(child, qual + ".")
 

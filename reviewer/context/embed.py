@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +29,9 @@ class Embedder(Protocol):
         """Changes when the vectors would change (model, its files)."""
         ...
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text."""
+        ...
 
 
 def bundled_model_path() -> Path:
@@ -84,15 +87,18 @@ class SentenceEmbedder:
 
     @property
     def identity(self) -> str:
+        """The model folder's name and a hash of its files."""
         return self._identity
 
     @property
     def model(self) -> Any:
+        """The SentenceTransformer (loaded on first use, once per process)."""
         if self._model is None:
             self._model = load_sentence_transformer(self.path, self.device)
         return self._model
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors of ``texts``."""
         if not texts:
             return []
         vectors = self.model.encode(
@@ -107,19 +113,10 @@ class SentenceEmbedder:
         return len(self.model.tokenizer.tokenize(text))
 
 
-# Loaded models, shared by every embedder of the process (loading takes seconds).
-_MODELS: dict[tuple[str, str], Any] = {}
-
-
+@lru_cache(maxsize=2)
 def load_sentence_transformer(path: Path, device: str = "cpu") -> Any:
-    """Load a sentence-transformers folder offline, quietly (once per process)."""
-    key = (str(path), device)
-    if key not in _MODELS:
-        _MODELS[key] = _load(path, device)
-    return _MODELS[key]
-
-
-def _load(path: Path, device: str) -> Any:
+    """Load a sentence-transformers folder offline, quietly (once per process: loading
+    takes seconds, and every embedder of the process shares the model)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

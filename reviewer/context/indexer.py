@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from reviewer.context.chunks import CHUNKER_VERSION, Chunk, chunk_file, language_of
 
@@ -40,8 +40,6 @@ MAX_TEXT_BYTES = 512_000
 SKIP_PARTS = frozenset({".git", ".reviewer", "node_modules", "__pycache__", ".venv", "venv",
                         ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
-Progress = Callable[[int], None]
-
 
 @dataclass(frozen=True)
 class IndexSettings:
@@ -57,6 +55,7 @@ class IndexSettings:
 
     @classmethod
     def from_config(cls, root: Path, cfg: Config) -> IndexSettings:
+        """The settings of ``cfg`` for the repository at ``root``."""
         index_dir = Path(cfg.index_dir)
         return cls(
             root=root, index_dir=index_dir if index_dir.is_absolute() else root / index_dir,
@@ -84,6 +83,7 @@ class IndexStats:
     skipped: list[str] = field(default_factory=list)  # "path: reason"
 
     def summary(self) -> str:
+        """One line for the user."""
         did = (f"{self.added} added, {self.changed} changed, {self.deleted} deleted, "
                f"{self.unchanged} unchanged")
         how = f"{self.chunks_written} chunks embedded, {self.chunks_total} in the index"
@@ -127,64 +127,75 @@ def read_text(root: Path, rel: str, max_size: int) -> tuple[str | None, str]:
 
 
 def content_hash(text: str) -> str:
+    """The manifest's hash of a file's text."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # -- the run -------------------------------------------------------------------------------
+class Progress(Protocol):
+    """What a progress display gets: the chunks to embed, then each step done."""
+
+    def start(self, total: int) -> None:
+        """Called once with the number of chunks to embed."""
+
+    def advance(self, done: int) -> None:
+        """``done`` more chunks were embedded."""
+
+
+@dataclass
+class ContextIndex:
+    """An opened index: settings, storage and the embedder (None: no vector queries)."""
+
+    settings: IndexSettings
+    store: Store
+    embedder: Embedder | None = None
+
+    @classmethod
+    def open(cls, root: Path, config: Config, *, vectors: bool = True,
+             create: bool = False) -> ContextIndex:
+        """Open the repository's index (IndexMissing when there is none and not ``create``).
+
+        The embedding model itself loads only when something is embedded.
+        """
+        settings = IndexSettings.from_config(root, config)
+        store = open_store(settings, create=create)
+        return cls(settings, store, make_embedder(settings) if vectors else None)
+
+    def vector(self, text: str) -> list[float] | None:
+        """The embedding of ``text`` (None without an embedder)."""
+        if self.embedder is None:
+            return None
+        return self.embedder.embed([text])[0]
+
+
 def index_meta(embedder: Embedder) -> dict[str, str]:
     """What the stored vectors depend on: another value means a full rebuild."""
     return {"chunker": CHUNKER_VERSION, "model": embedder.identity}
 
 
-def update_index(
-    settings: IndexSettings,
-    store: Store,
-    embedder: Embedder,
-    *,
-    full: bool = False,
-    paths: Sequence[str] | None = None,
-    progress: Progress | None = None,
-    on_total: Callable[[int], None] | None = None,
-) -> IndexStats:
+def update_index(index: ContextIndex, *, full: bool = False,
+                 paths: Sequence[str] | None = None,
+                 progress: Progress | None = None) -> IndexStats:
     """Bring the index up to date with the files on disk; return what was done.
 
     ``paths``: refresh only these root-relative files (a file that no longer exists is
-    removed from the index). ``on_total(n)`` is called once with the number of chunks to
-    embed, then ``progress(k)`` each time ``k`` more are done.
+    removed from the index). ``progress`` hears how many chunks are embedded.
     """
     start = time.perf_counter()
-    stats = IndexStats()
-    want = index_meta(embedder)
-    have = store.meta()
-    if full or (have and have != want):
-        stats.rebuilt = "--full" if full else "the chunker or the embedding model changed"
-        store.reset()
-    if store.meta() != want:
-        store.set_meta(want)
-    manifest = store.manifest()
-    current = _current_files(settings, paths, manifest, stats)
-    todo = _plan(current, manifest, paths, stats)
-    deleted = [p for p in (paths if paths is not None else manifest)
-               if p in manifest and p not in current]
-    if deleted:
-        stats.chunks_deleted += store.delete_chunks(
-            i for ids in store.ids_by_path(deleted).values() for i in ids)
-        store.delete_files(deleted)
-    stats.deleted = len(deleted)
-    chunked = [(rel, digest, chunk_file(rel, text)) for rel, digest, text in todo]
-    # What the changed files have in the index already: an unchanged function keeps its id
-    # (and its vector), so only new or edited chunks are embedded.
-    stored = store.lines_by_path(sorted(r for r, _, _ in chunked if r in manifest))
-    if on_total is not None:
-        on_total(sum(c.id not in stored.get(rel, {}) for rel, _, cs in chunked for c in cs))
-    _embed_files(store, embedder, chunked, stored, stats, progress)
-    stats.chunks_total = store.count()
-    stats.seconds = time.perf_counter() - start
-    return stats
+    if index.embedder is None:
+        index.embedder = make_embedder(index.settings)
+    run = _Run(index.store, index.embedder, progress)
+    run.prepare(full)
+    current = _current_files(index.settings, paths, run.stats)
+    run.plan(current, paths)
+    run.write()
+    run.stats.chunks_total = index.store.count()
+    run.stats.seconds = time.perf_counter() - start
+    return run.stats
 
 
 def _current_files(settings: IndexSettings, paths: Sequence[str] | None,
-                   manifest: dict[str, str], stats: IndexStats) -> dict[str, tuple[str, str]]:
+                   stats: IndexStats) -> dict[str, tuple[str, str]]:
     """path -> (hash, text) of every indexable file now (or of ``paths``)."""
     if paths is None:
         rels = candidate_files(settings.root, settings.exclude)
@@ -205,40 +216,95 @@ def _current_files(settings: IndexSettings, paths: Sequence[str] | None,
     return out
 
 
-def _plan(current: dict[str, tuple[str, str]], manifest: dict[str, str],
-          paths: Sequence[str] | None, stats: IndexStats) -> list[tuple[str, str, str]]:
-    """(path, hash, text) of the files to (re-)embed, in path order."""
-    todo = []
-    for rel in sorted(current):
-        digest, text = current[rel]
-        old = manifest.get(rel)
-        if old == digest:
-            stats.unchanged += 1
-            continue
-        if old is None:
-            stats.added += 1
-        else:
-            stats.changed += 1
-        todo.append((rel, digest, text))
-    return todo
+FileChunks = tuple[str, str, list[Chunk]]  # (path, content hash, chunks)
 
 
-Stored = dict[str, dict[str, tuple[int, int]]]  # path -> chunk id -> (start, end)
+class _Run:
+    """One update of the index."""
 
+    def __init__(self, store: Store, embedder: Embedder, progress: Progress | None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.progress = progress
+        self.stats = IndexStats()
+        self.manifest: dict[str, str] = {}
+        self.todo: list[FileChunks] = []
+        # What changed files have in the index already: path -> chunk id -> (start, end).
+        # An unchanged function keeps its id (and vector): only new chunks are embedded.
+        self.stored: dict[str, dict[str, tuple[int, int]]] = {}
 
-def _embed_files(store: Store, embedder: Embedder,
-                 chunked: list[tuple[str, str, list[Chunk]]], stored: Stored,
-                 stats: IndexStats, progress: Progress | None) -> None:
-    group: list[tuple[str, str, list[Chunk]]] = []
-    size = 0
-    for entry in chunked:
-        group.append(entry)
-        size += len(entry[2])
-        if size >= GROUP_CHUNKS:
-            _write_group(store, embedder, group, stored, stats, progress)
-            group, size = [], 0
-    if group:
-        _write_group(store, embedder, group, stored, stats, progress)
+    def prepare(self, full: bool) -> None:
+        """Rebuild when asked or when the index was built differently; read the manifest."""
+        want = index_meta(self.embedder)
+        have = self.store.meta()
+        if full or (have and have != want):
+            self.stats.rebuilt = "--full" if full else \
+                "the chunker or the embedding model changed"
+            self.store.reset()
+        if self.store.meta() != want:
+            self.store.set_meta(want)
+        self.manifest = self.store.manifest()
+
+    def plan(self, current: dict[str, tuple[str, str]], paths: Sequence[str] | None) -> None:
+        """Count unchanged files, chunk the others, and drop deleted files from the index."""
+        stats = self.stats
+        for rel in sorted(current):
+            digest, text = current[rel]
+            old = self.manifest.get(rel)
+            if old == digest:
+                stats.unchanged += 1
+                continue
+            stats.added += old is None
+            stats.changed += old is not None
+            self.todo.append((rel, digest, chunk_file(rel, text)))
+        self.stored = self.store.lines_by_path(
+            sorted(r for r, _, _ in self.todo if r in self.manifest))
+        deleted = [p for p in (paths if paths is not None else self.manifest)
+                   if p in self.manifest and p not in current]
+        if deleted:
+            stats.chunks_deleted += self.store.delete_chunks(
+                i for ids in self.store.ids_by_path(deleted).values() for i in ids)
+            self.store.delete_files(deleted)
+        stats.deleted = len(deleted)
+
+    def write(self) -> None:
+        """Embed and write the planned files, group by group."""
+        if self.progress is not None:
+            self.progress.start(sum(c.id not in self.stored.get(rel, {})
+                                    for rel, _, cs in self.todo for c in cs))
+        group: list[FileChunks] = []
+        size = 0
+        for entry in self.todo:
+            group.append(entry)
+            size += len(entry[2])
+            if size >= GROUP_CHUNKS:
+                self.write_group(group)
+                group, size = [], 0
+        if group:
+            self.write_group(group)
+
+    def write_group(self, group: list[FileChunks]) -> None:
+        """Embed and upsert the group's new chunks, fix moved ones, drop stale ones, then
+        record the files in the manifest (last: an interruption before it redoes them)."""
+        new: list[Chunk] = []
+        moved: list[Chunk] = []
+        stale: list[str] = []
+        for rel, _, chunks in group:
+            had = self.stored.get(rel, {})
+            new.extend(c for c in chunks if c.id not in had)
+            moved.extend(c for c in chunks if c.id in had and had[c.id] != (c.start, c.end))
+            fresh = {c.id for c in chunks}
+            stale.extend(i for i in had if i not in fresh)
+        t0 = time.perf_counter()
+        vectors = embed_sorted(self.embedder, [c.embed_text() for c in new], self.progress)
+        self.stats.embed_seconds += time.perf_counter() - t0
+        if new:
+            self.store.upsert(new, vectors)
+        if moved:
+            self.store.update_lines(moved)
+        self.stats.chunks_written += len(new)
+        self.stats.chunks_deleted += self.store.delete_chunks(stale)
+        self.store.set_files({rel: digest for rel, digest, _ in group})
 
 
 def embed_sorted(embedder: Embedder, texts: list[str],
@@ -251,37 +317,8 @@ def embed_sorted(embedder: Embedder, texts: list[str],
         for i, v in zip(part, embedder.embed([texts[i] for i in part]), strict=True):
             vectors[i] = v
         if progress is not None:
-            progress(len(part))
+            progress.advance(len(part))
     return vectors
-
-
-def _write_group(store: Store, embedder: Embedder,
-                 group: list[tuple[str, str, list[Chunk]]], stored: Stored,
-                 stats: IndexStats, progress: Progress | None) -> None:
-    """Embed and upsert the group's new chunks, fix moved ones, drop stale ones, then
-    record the files in the manifest (last: an interruption before it redoes the files)."""
-    new: list[Chunk] = []
-    moved: list[Chunk] = []
-    stale: list[str] = []
-    for rel, _, chunks in group:
-        had = stored.get(rel, {})
-        for c in chunks:
-            if c.id not in had:
-                new.append(c)
-            elif had[c.id] != (c.start, c.end):
-                moved.append(c)
-        fresh = {c.id for c in chunks}
-        stale.extend(i for i in had if i not in fresh)
-    t0 = time.perf_counter()
-    vectors = embed_sorted(embedder, [c.embed_text() for c in new], progress)
-    stats.embed_seconds += time.perf_counter() - t0
-    if new:
-        store.upsert(new, vectors)
-    if moved:
-        store.update_lines(moved)
-    stats.chunks_written += len(new)
-    stats.chunks_deleted += store.delete_chunks(stale)
-    store.set_files({rel: digest for rel, digest, _ in group})
 
 
 # -- opening an index ----------------------------------------------------------------------
@@ -294,12 +331,8 @@ def open_store(settings: IndexSettings, create: bool = True) -> Store:
 
 
 def make_embedder(settings: IndexSettings) -> Embedder:
+    """The configured embedding model (loaded on first use)."""
     from reviewer.context.embed import SentenceEmbedder, model_path
 
     return SentenceEmbedder(model_path(settings.embedding_model, settings.root),
                             batch_size=settings.batch_size)
-
-
-def lock_dir(settings: IndexSettings) -> Path:
-    """Where the writers' lock lives (the local index folder, also for a server)."""
-    return settings.index_dir

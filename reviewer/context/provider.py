@@ -21,7 +21,7 @@ from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
     from reviewer.config import Config
-    from reviewer.context.retrieve import ContextIndex
+    from reviewer.context.indexer import ContextIndex
     from reviewer.findings import Finding
 
 
@@ -40,6 +40,7 @@ class PromptContext:
         self._style_loaded = False
 
     def style_text(self, rule_id: str) -> str:
+        """The style lines for a finding of ``rule_id`` ("" without a profile)."""
         from reviewer.context.style import load, render_style
 
         if not self._style_loaded:
@@ -49,13 +50,14 @@ class PromptContext:
     def _open(self) -> ContextIndex | None:
         if not self._opened:
             self._opened = True
-            from reviewer.context.retrieve import ContextIndex
+            from reviewer.context.indexer import ContextIndex
 
             try:
                 self._index = ContextIndex.open(self.root, self.config, vectors=not self.fast)
             except ReviewerError as exc:
                 self.failure = str(exc)
-            except Exception as exc:  # chromadb raises many types; none may stop a review
+            # chromadb raises many types; none may stop a review: one warning line instead.
+            except Exception as exc:  # reviewer: ignore[RV202]
                 self.failure = f"the repository index failed: {_short(exc)}"
         return self._index
 
@@ -69,7 +71,7 @@ class PromptContext:
 
         try:
             with index_lock(index.settings.index_dir, 0):
-                update_index(index.settings, index.store, index.embedder, paths=[path])
+                update_index(index, paths=[path])
         except ReviewerError:  # another `reviewer index` is running: use the index as is
             return
 
@@ -78,17 +80,18 @@ class PromptContext:
         index = self._open()
         if index is None:
             return style
-        from reviewer.context.retrieve import render_context, retrieve_for_finding
+        from reviewer.context.retrieve import Budget, render_context, retrieve
 
         try:
             self._refresh(index, finding.path)
-            items = retrieve_for_finding(self.root, finding, source,
-                                         self.config.context_tokens, config=self.config,
-                                         index=index)
+            lines = (finding.span.line, finding.span.last_line)
+            items = retrieve(index, finding.path, source, lines,
+                             Budget(self.config.context_tokens))
         except ReviewerError as exc:
             self.failure, self._index = str(exc), None
             return style
-        except Exception as exc:  # as above: retrieval problems never stop a review
+        # As above: retrieval problems never stop a review (one warning line instead).
+        except Exception as exc:  # reviewer: ignore[RV202]
             self.failure, self._index = f"the repository index failed: {_short(exc)}", None
             return style
         return style + render_context(items)
@@ -111,16 +114,16 @@ def refresh_files(root: Path, config: Config, paths: list[str]) -> str | None:
     warning line when the index could not be refreshed (no index yet, another writer holds
     the lock, a broken index), else None. Never raises.
     """
-    from reviewer.context.indexer import IndexSettings, make_embedder, open_store, update_index
+    from reviewer.context.indexer import ContextIndex, IndexSettings, update_index
     from reviewer.context.store import index_lock
 
     settings = IndexSettings.from_config(root, config)
     try:
         with index_lock(settings.index_dir, 0):
-            store = open_store(settings, create=False)
-            update_index(settings, store, make_embedder(settings), paths=paths)
+            update_index(ContextIndex.open(root, config), paths=paths)
     except ReviewerError as exc:
         return f"repository index not refreshed: {exc}"
-    except Exception as exc:  # chromadb raises many types; none may stop a review
+    # chromadb raises many types; none may stop a review: one warning line instead.
+    except Exception as exc:  # reviewer: ignore[RV202]
         return f"repository index not refreshed: {_short(exc)}"
     return None

@@ -21,16 +21,16 @@ import builtins
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from reviewer.context.chunks import Chunk, chunk_file, module_name
+from reviewer.context.indexer import ContextIndex as ContextIndex
 from reviewer.findings import split_lines
 
 if TYPE_CHECKING:
     from reviewer.config import Config
-    from reviewer.context.embed import Embedder
-    from reviewer.context.indexer import IndexSettings
     from reviewer.context.store import Store, StoredChunk
     from reviewer.findings import Finding
 
@@ -73,9 +73,11 @@ class ContextItem:
 
     @property
     def location(self) -> str:
+        """``path:start-end``."""
         return f"{self.path}:{self.start}-{self.end}"
 
     def as_dict(self) -> dict[str, Any]:
+        """The item as plain data (``reviewer context --format json``)."""
         return {"kind": self.kind, "path": self.path, "start": self.start, "end": self.end,
                 "name": self.name, "label": self.label, "score": round(self.score, 4),
                 "why": self.why, "truncated": self.truncated, "text": self.text}
@@ -99,6 +101,7 @@ class Focus:
     module: str = ""
 
     def top_names(self, n: int = MAX_NAMES) -> list[str]:
+        """The ``n`` heaviest names."""
         return sorted(self.weights, key=lambda k: (-self.weights[k], k))[:n]
 
 
@@ -210,10 +213,10 @@ def _python_names(focus: Focus, source: str, line: int, last: int,
     region = [n for n in ast.walk(tree)
               if isinstance(n, ast.stmt) and focus.start <= n.lineno
               and (n.end_lineno or n.lineno) <= focus.end]
-    local = _locally_bound(region)
+    collector = _Collector(focus, imports, _locally_bound(region), (line, last))
     for stmt in region:
         for node in ast.iter_child_nodes(stmt):
-            _collect(node, focus, imports, local, line, last)
+            collector.collect(node)
 
 
 def _locally_bound(region: Sequence[ast.stmt]) -> set[str]:
@@ -228,117 +231,108 @@ def _locally_bound(region: Sequence[ast.stmt]) -> set[str]:
     return out
 
 
-def _collect(node: ast.AST, focus: Focus, imports: _Imports, local: set[str],
-             line: int, last: int) -> None:
-    calls = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
-    for sub in ast.walk(node):
-        name = None
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            if sub.id in local or sub.id in imports.external or sub.id in imports.modules:
+class _Collector:
+    """Adds the names used below a node to a Focus, weighted."""
+
+    def __init__(self, focus: Focus, imports: _Imports, local: set[str],
+                 flagged: tuple[int, int]) -> None:
+        self.focus = focus
+        self.imports = imports
+        self.local = local
+        self.flagged = flagged
+
+    def collect(self, node: ast.AST) -> None:
+        """Weigh every name used below ``node``."""
+        calls = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+        first, last = self.flagged
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                name = self.plain_name(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                name = self.attribute(sub)
+            else:
                 continue
-            if sub.id in _BUILTINS and sub.id not in imports.origin:
-                continue  # a builtin, unless a project module's name shadows it
-            name = imports.original.get(sub.id, sub.id)
-            if sub.id in imports.origin:
-                focus.origins[name] = imports.origin[sub.id]
-        elif isinstance(sub, ast.Attribute):
-            base = sub.value
-            if isinstance(base, ast.Name) and base.id in imports.external:
+            if name is None or name.startswith("__"):
                 continue
-            if isinstance(base, ast.Name) and base.id in imports.modules:
-                focus.origins[sub.attr] = imports.modules[base.id]
-            elif isinstance(base, ast.Name) and base.id in imports.origin:
-                # `from . import mod` then `mod.name`: mod is probably a module.
-                focus.origins[sub.attr] = f"{imports.origin[base.id]}.{base.id}".strip(".")
-            name = sub.attr
-        if name is None or name.startswith("__"):
-            continue
-        weight = 3.0 if line <= getattr(sub, "lineno", 0) <= last else 1.0
-        if id(sub) in calls:
-            weight *= 1.5
-        focus.weights[name] = focus.weights.get(name, 0.0) + weight
+            weight = 3.0 if first <= getattr(sub, "lineno", 0) <= last else 1.0
+            if id(sub) in calls:
+                weight *= 1.5
+            self.focus.weights[name] = self.focus.weights.get(name, 0.0) + weight
+
+    def plain_name(self, ident: str) -> str | None:
+        """The name to look up for a plain name (None: local, external or builtin)."""
+        imports = self.imports
+        if ident in self.local or ident in imports.external or ident in imports.modules:
+            return None
+        if ident in _BUILTINS and ident not in imports.origin:
+            return None  # a builtin, unless a project module's name shadows it
+        name = imports.original.get(ident, ident)
+        if ident in imports.origin:
+            self.focus.origins[name] = imports.origin[ident]
+        return name
+
+    def attribute(self, node: ast.Attribute) -> str | None:
+        """The name to look up for ``base.attr`` (None when base is external)."""
+        base = node.value.id if isinstance(node.value, ast.Name) else ""
+        imports = self.imports
+        if base in imports.external:
+            return None
+        if base in imports.modules:
+            self.focus.origins[node.attr] = imports.modules[base]
+        elif base in imports.origin:
+            # `from . import mod` then `mod.name`: mod is probably a module.
+            self.focus.origins[node.attr] = f"{imports.origin[base]}.{base}".strip(".")
+        return node.attr
 
 
 # -- the index ------------------------------------------------------------------------------
-class ContextIndex:
-    """An opened index and its embedding model (loaded on first vector query)."""
-
-    def __init__(self, settings: IndexSettings, store: Store, embedder: Embedder | None) -> None:
-        self.settings = settings
-        self.store = store
-        self.embedder = embedder
-
-    @classmethod
-    def open(cls, root: Path, config: Config, vectors: bool = True) -> ContextIndex:
-        """Open the existing index (IndexMissing when there is none)."""
-        from reviewer.context.indexer import IndexSettings, make_embedder, open_store
-
-        settings = IndexSettings.from_config(root, config)
-        store = open_store(settings, create=False)
-        return cls(settings, store, make_embedder(settings) if vectors else None)
-
-    def vector(self, text: str) -> list[float] | None:
-        if self.embedder is None:
-            return None
-        return self.embedder.embed([text])[0]
-
-
-_OPEN: dict[tuple[str, str, str, str], ContextIndex] = {}
-
-
 def shared_index(root: Path, config: Config) -> ContextIndex:
-    """The index of ``root``, opened once per process."""
-    key = (str(root), config.index_dir, config.chroma_url, config.embedding_model)
-    index = _OPEN.get(key)
-    if index is None:
-        index = _OPEN[key] = ContextIndex.open(root, config)
-    return index
+    """The index of ``root``, opened once per process (with its embedding model)."""
+    return _open_shared(str(root), config.index_dir, config.chroma_url,
+                        config.embedding_model, config.embedding_batch_size)
+
+
+@lru_cache(maxsize=4)
+def _open_shared(root: str, index_dir: str, chroma_url: str, model: str,
+                 batch_size: int) -> ContextIndex:
+    from reviewer.config import Config
+
+    config = Config(index_dir=index_dir, chroma_url=chroma_url, embedding_model=model,
+                    embedding_batch_size=batch_size)
+    return ContextIndex.open(Path(root), config)
 
 
 # -- retrieval ------------------------------------------------------------------------------
-def retrieve_for_finding(
-    root: Path,
-    finding: Finding,
-    source: str,
-    budget_tokens: int | None = None,
-    *,
-    config: Config | None = None,
-    index: ContextIndex | None = None,
-    count_tokens: TokenCounter | None = None,
-) -> list[ContextItem]:
+@dataclass(frozen=True)
+class Budget:
+    """How much context a prompt takes: tokens, counted by ``count``."""
+
+    tokens: int
+    count: TokenCounter = approx_tokens
+
+
+def retrieve_for_finding(root: Path, finding: Finding, source: str,
+                         budget_tokens: int | None = None,
+                         config: Config | None = None) -> list[ContextItem]:
     """Repository context for ``finding`` (whose file reads ``source``), best first.
 
-    Raises ReviewerError (IndexMissing when ``reviewer index`` never ran, or a broken
-    index or embedding model); callers that must not fail catch it and warn once.
+    ``budget_tokens`` defaults to ``context-tokens`` of ``config``. The index is opened
+    once per process. Raises ReviewerError (IndexMissing when ``reviewer index`` never
+    ran, or a broken index or embedding model); callers that must not fail catch it.
     """
-    return retrieve_at(
-        root, finding.path, source, finding.span.line, finding.span.last_line,
-        budget_tokens, config=config, index=index, count_tokens=count_tokens,
-    )
-
-
-def retrieve_at(
-    root: Path,
-    path: str,
-    source: str,
-    line: int,
-    end_line: int | None = None,
-    budget_tokens: int | None = None,
-    *,
-    config: Config | None = None,
-    index: ContextIndex | None = None,
-    count_tokens: TokenCounter | None = None,
-) -> list[ContextItem]:
-    """Repository context for the code at ``path:line`` (see retrieve_for_finding)."""
     from reviewer.config import Config
 
     cfg = config or Config()
-    if index is None:
-        index = shared_index(root, cfg)
-    budget = cfg.context_tokens if budget_tokens is None else budget_tokens
-    focus = focus_at(path, source, line, end_line, root)
-    items = gather(index, focus)
-    return trim(rank(items), budget, count_tokens or approx_tokens)
+    budget = Budget(cfg.context_tokens if budget_tokens is None else budget_tokens)
+    lines = (finding.span.line, finding.span.last_line)
+    return retrieve(shared_index(root, cfg), finding.path, source, lines, budget)
+
+
+def retrieve(index: ContextIndex, path: str, source: str, lines: tuple[int, int],
+             budget: Budget) -> list[ContextItem]:
+    """Repository context for lines ``lines`` (first, last) of ``path``, best first."""
+    focus = focus_at(path, source, lines[0], lines[1], index.settings.root)
+    return trim(rank(gather(index, focus)), budget.tokens, budget.count)
 
 
 def gather(index: ContextIndex, focus: Focus) -> list[ContextItem]:
@@ -367,50 +361,61 @@ def _or(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _definitions(store: Store, focus: Focus) -> list[ContextItem]:
+    """Definitions of the names the flagged code uses, and its enclosing class."""
     names = focus.top_names()
-    if not names:
-        return []
-    found = store.get(where=_or([{"defines": {"$contains": n}} for n in names]))
-    by_name: dict[str, list[StoredChunk]] = {}
-    for c in found:
-        for n in c.defines:
-            if n in focus.weights:
-                by_name.setdefault(n, []).append(c)
-    top = max(focus.weights.values())
-    items = []
-    for name, chunks in by_name.items():
-        for c in chunks:
-            if _overlaps(c, focus):
-                continue
-            resolution, how = _resolution(c, name, focus)
-            score = (0.55 + 0.25 * focus.weights[name] / top + 0.2 * resolution
-                     - 0.04 * math.log2(len(chunks)))
-            if c.label == "test" and focus.label != "test":
-                score -= 0.15
-            items.append(_item(c, "definition", score, f"defines `{name}`{how}"))
+    items: list[ContextItem] = []
+    if names:
+        top = max(focus.weights.values())
+        for name, chunks in _defined(store, names).items():
+            items.extend(_definition(c, name, focus, focus.weights[name] / top, len(chunks))
+                         for c in chunks if not _overlaps(c, focus))
     if focus.klass:
         for c in store.get(where={"$and": [{"path": focus.path}, {"name": focus.klass}]}):
-            if not _overlaps(c, focus) or c.name != focus.name:
+            if c.name != focus.name:
                 items.append(_item(c, "definition", 0.62, "the enclosing class"))
     return items
 
 
+def _defined(store: Store, names: list[str]) -> dict[str, list[StoredChunk]]:
+    """name -> the chunks that define it (the symbol table)."""
+    found = store.get(where=_or([{"defines": {"$contains": n}} for n in names]))
+    wanted = set(names)
+    out: dict[str, list[StoredChunk]] = {}
+    for c in found:
+        for n in c.defines:
+            if n in wanted:
+                out.setdefault(n, []).append(c)
+    return out
+
+
+def _definition(c: StoredChunk, name: str, focus: Focus, weight: float,
+                namesakes: int) -> ContextItem:
+    resolution, how = _resolution(c, name, focus)
+    score = 0.55 + 0.25 * weight + 0.2 * resolution - 0.04 * math.log2(namesakes)
+    if c.label == "test" and focus.label != "test":
+        score -= 0.15
+    return _item(c, "definition", score, f"defines `{name}`{how}")
+
+
 def _resolution(c: StoredChunk, name: str, focus: Focus) -> tuple[float, str]:
     """How surely ``c`` is the definition the flagged code means: (-0.5..1, reason)."""
-    origin = focus.origins.get(name)
     if focus.klass and c.path == focus.path and c.name == f"{focus.klass}.{name}":
         return 1.0, " in the same class"
+    origin = focus.origins.get(name)
     if origin:
-        if c.module == origin:
-            return 1.0, f", imported from {origin}"
-        if c.module.startswith(origin + "."):
-            return 0.6, f" (re-exported by {origin})"
-        if origin.startswith(c.module + "."):
-            return 0.6, f", from {c.module}"
-        return -0.5, ""
-    if c.path == focus.path:
-        return 0.7, " in the same file"
-    return 0.0, ""
+        return _module_match(c.module, origin)
+    return (0.7, " in the same file") if c.path == focus.path else (0.0, "")
+
+
+def _module_match(module: str, origin: str) -> tuple[float, str]:
+    """How well a definition's module matches the module a name was imported from."""
+    if module == origin:
+        return 1.0, f", imported from {origin}"
+    if module.startswith(origin + "."):
+        return 0.6, f" (re-exported by {origin})"
+    if origin.startswith(module + "."):
+        return 0.6, f", from {module}"
+    return -0.5, ""
 
 
 def _callers(store: Store, focus: Focus, vector: list[float] | None) -> list[ContextItem]:

@@ -190,25 +190,30 @@ class Store:
         return out
 
     def meta(self) -> dict[str, Any]:
+        """The record naming the chunker and model that built the index ({} if none)."""
         got = self.files.get(ids=[META_ID], include=["metadatas"])
         metas = got.get("metadatas") or []
         return dict(metas[0]) if metas and metas[0] else {}
 
     def set_meta(self, meta: Mapping[str, Any]) -> None:
+        """Record what built the index."""
         self.files.upsert(ids=[META_ID], embeddings=[[1.0]], metadatas=[dict(meta)])
 
     def set_files(self, hashes: Mapping[str, str]) -> None:
+        """Record files as indexed with these content hashes (after their chunks)."""
         ids = list(hashes)
         for part in _slices(ids):
             self.files.upsert(ids=part, embeddings=[[1.0]] * len(part),
                               metadatas=[{"hash": hashes[p]} for p in part])
 
     def delete_files(self, paths: Sequence[str]) -> None:
+        """Forget files in the manifest (after their chunks are gone)."""
         for part in _slices(list(paths)):
             self.files.delete(ids=part)
 
     # -- chunks ----------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Write chunks with their vectors (idempotent: ids are content hashes)."""
         for lo in range(0, len(chunks), WRITE_BATCH):
             part = chunks[lo:lo + WRITE_BATCH]
             self.chunks.upsert(
@@ -240,18 +245,21 @@ class Store:
                                metadatas=[chunk_metadata(c) for c in part])
 
     def delete_chunks(self, ids: Iterable[str]) -> int:
+        """Delete chunks by id; return how many."""
         ids = list(ids)
         for part in _slices(ids):
             self.chunks.delete(ids=part)
         return len(ids)
 
     def count(self) -> int:
+        """Chunks in the index."""
         return int(self.chunks.count())
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, where: Mapping[str, Any] | None = None,
             where_document: Mapping[str, Any] | None = None,
             limit: int | None = None) -> list[StoredChunk]:
+        """Chunks matching metadata (``where``) and text (``where_document``) filters."""
         got = self.chunks.get(where=where, where_document=where_document, limit=limit,
                               include=["metadatas", "documents"])
         return [_stored(i, d, m) for i, d, m in

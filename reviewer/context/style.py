@@ -393,6 +393,7 @@ def conclude(c: Facts) -> dict[str, Any]:
 
 # -- storage -------------------------------------------------------------------------------
 def style_path(root: Path) -> Path:
+    """Where the profile is stored."""
     return root / STYLE_FILE
 
 
@@ -464,52 +465,84 @@ _DOC_EXAMPLES = {
 }
 
 
-def _lines(p: Mapping[str, Any]) -> dict[str, str]:
-    """One prompt line per topic ("" when there is nothing to say)."""
-    naming, docs, typing_, errors = p["naming"], p["docstrings"], p["typing"], p["errors"]
-    log, tests, async_ = p["logging"], p["tests"], p["async"]
-    out: dict[str, str] = {}
-    out["naming"] = (f"Naming: functions {naming['functions']}, classes {naming['classes']}, "
-                     f"constants {naming['constants']}.")
-    if docs["style"] in _DOC_EXAMPLES:
-        out["docstrings"] = (f"Docstrings: {_DOC_EXAMPLES[docs['style']]}; "
-                             f"{docs['public_coverage']:.0%} of public functions and classes "
-                             "have one.")
-    if typing_["annotated_share"] or typing_["partly_annotated_share"]:
-        extra = []
-        if typing_["optional"] in ("X | None", "Optional[X]"):
-            extra.append(f"write {typing_['optional']}")
-        if typing_["generics"] in ("list[int]", "List[int]"):
-            extra.append(f"{typing_['generics']}")
-        if typing_["future_annotations_share"] >= MAJORITY:
-            extra.append("files start with `from __future__ import annotations`")
-        tail = f" ({'; '.join(extra)})" if extra else ""
-        out["typing"] = (f"Type hints: {typing_['annotated_share']:.0%} of functions are fully "
-                         f"annotated{tail}.")
-    err = []
-    if errors["project_exceptions"]:
-        err.append("the project's own exceptions: " + ", ".join(errors["project_exceptions"][:4]))
-    if errors["most_raised"]:
-        err.append("most raised: " + ", ".join(errors["most_raised"][:4]))
-    if errors["raise_from_share"] >= 0.3:
-        err.append("re-raise with `raise ... from`")
-    if err:
-        out["errors"] = "Errors: " + "; ".join(err) + "."
-    if log["library"][0] != "none":
-        name = log["logger_name"] or "logger"
-        arg = log["get_logger_arg"] or "__name__"
-        how = f"`{name} = logging.getLogger({arg})`" if log["library"][0] == "logging" \
-            else log["library"][0]
-        fmt = "" if log["message_format"] in ("none", "mixed") \
-            else f", messages with {log['message_format']}"
-        out["logging"] = f"Logging: {how}{fmt}; no print() in library code."
-    if tests["framework"] not in ("none", "mixed"):
-        out["tests"] = f"Tests: {tests['framework']}" + (
-            " with fixtures." if tests["fixtures"] else ".")
-    if async_["share"] >= 0.05:
-        out["async"] = f"Async: {async_['share']:.0%} of functions are async " \
-                       f"({async_['library']})."
-    return {k: v for k, v in out.items() if v}
+Profile = Mapping[str, Any]
+
+
+def _naming(p: Profile) -> str:
+    n = p["naming"]
+    return (f"Naming: functions {n['functions']}, classes {n['classes']}, "
+            f"constants {n['constants']}.")
+
+
+def _docstrings(p: Profile) -> str:
+    d = p["docstrings"]
+    if d["style"] not in _DOC_EXAMPLES:
+        return ""
+    return (f"Docstrings: {_DOC_EXAMPLES[d['style']]}; {d['public_coverage']:.0%} of public "
+            "functions and classes have one.")
+
+
+def _typing(p: Profile) -> str:
+    t = p["typing"]
+    if not (t["annotated_share"] or t["partly_annotated_share"]):
+        return ""
+    extra = []
+    if t["optional"] in ("X | None", "Optional[X]"):
+        extra.append(f"write {t['optional']}")
+    if t["generics"] in ("list[int]", "List[int]"):
+        extra.append(t["generics"])
+    if t["future_annotations_share"] >= MAJORITY:
+        extra.append("files start with `from __future__ import annotations`")
+    tail = f" ({'; '.join(extra)})" if extra else ""
+    return f"Type hints: {t['annotated_share']:.0%} of functions are fully annotated{tail}."
+
+
+def _errors(p: Profile) -> str:
+    e = p["errors"]
+    parts = []
+    if e["project_exceptions"]:
+        parts.append("the project's own exceptions: " + ", ".join(e["project_exceptions"][:4]))
+    if e["most_raised"]:
+        parts.append("most raised: " + ", ".join(e["most_raised"][:4]))
+    if e["raise_from_share"] >= 0.3:
+        parts.append("re-raise with `raise ... from`")
+    return "Errors: " + "; ".join(parts) + "." if parts else ""
+
+
+def _logging(p: Profile) -> str:
+    log = p["logging"]
+    library = log["library"][0]
+    if library == "none":
+        return ""
+    name, arg = log["logger_name"] or "logger", log["get_logger_arg"] or "__name__"
+    how = f"`{name} = logging.getLogger({arg})`" if library == "logging" else library
+    fmt = "" if log["message_format"] in ("none", "mixed") \
+        else f", messages with {log['message_format']}"
+    return f"Logging: {how}{fmt}; no print() in library code."
+
+
+def _tests(p: Profile) -> str:
+    t = p["tests"]
+    if t["framework"] in ("none", "mixed"):
+        return ""
+    return f"Tests: {t['framework']}" + (" with fixtures." if t["fixtures"] else ".")
+
+
+def _async(p: Profile) -> str:
+    a = p["async"]
+    if a["share"] < 0.05:
+        return ""
+    return f"Async: {a['share']:.0%} of functions are async ({a['library']})."
+
+
+_TOPICS = {"naming": _naming, "docstrings": _docstrings, "typing": _typing,
+           "errors": _errors, "logging": _logging, "tests": _tests, "async": _async}
+
+
+def _lines(p: Profile) -> dict[str, str]:
+    """One prompt line per topic that has something to say."""
+    lines = {topic: line(p) for topic, line in _TOPICS.items()}
+    return {k: v for k, v in lines.items() if v}
 
 
 # Which topics matter most for a rule (by ID prefix): listed first in the prompt.
