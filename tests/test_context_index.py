@@ -364,3 +364,27 @@ def test_progress_bar_on_a_terminal_only(project: Repo) -> None:
     project.write("pkg/util.py", UTIL + "\n\ndef more():\n    return 1\n")
     code, out, err = run_on_a_terminal(project.path, ["index", "-q"])
     assert (code, out, err) == (0, "", "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [1.0, 4.0])
+def test_a_killed_run_leaves_a_usable_index(repo: Repo, delay: float) -> None:
+    """SIGKILL at some point of a run; the next run completes the same index."""
+    for n in range(12):
+        repo.write(f"pkg/mod{n}.py", "".join(
+            f"def f{n}_{k}(x):\n    '''Function {k} of module {n}.'''\n    return x + {k}\n\n\n"
+            for k in range(20)))
+    repo.commit_all()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "reviewer", "index", "-q"], cwd=repo.path,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.kill()
+    proc.wait()
+    done = subprocess.run([sys.executable, "-m", "reviewer", "index"], cwd=repo.path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    files = [f"pkg/mod{n}.py" for n in range(12)]
+    store = open_store(settings_for(repo.path))
+    assert all_ids(store) == expected_ids(repo.path, files)
+    assert set(store.manifest()) == set(files)
