@@ -208,6 +208,8 @@ def test_dropped_names() -> None:
     assert dropped_names("return eval(expr)", "return ast.literal_eval(expr)") == []
     assert dropped_names("a = b + c + d", "pass") == ["a", "b", "c", "d"]
     assert dropped_names("x = run(y)", "x = go(y)", strict=True) == ["run"]
+    # String contents are not code: replacing a hard-coded secret drops no name.
+    assert dropped_names("PASSWORD = 'Winter2024 admin'", "PASSWORD = os.environ['PW']") == []
 
 
 def test_region_fix_keeps_a_missing_final_newline() -> None:
