@@ -365,3 +365,15 @@ def test_focus_follows_import_aliases_and_shadowed_builtins(tmp_path: Path) -> N
     focus = focus_at("pkg/run.py", code, 6, 7, root=tmp_path)
     assert set(focus.weights) == {"is_ready", "ConnectionError"}  # TimeoutError: a builtin
     assert focus.origins == {"is_ready": "pkg.types", "ConnectionError": "pkg.errors"}
+
+
+def test_focus_tells_imported_modules_from_imported_objects(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    for name in ("__init__", "sessions", "globals"):
+        (tmp_path / "pkg" / f"{name}.py").write_text("")
+    code = ("from . import sessions\nfrom .globals import current_app\n\n\n"
+            "def go():\n    s = sessions.Session()\n    return current_app.url_for(s)\n")
+    focus = focus_at("pkg/api.py", code, 6, 7, root=tmp_path)
+    assert focus.origins == {"Session": "pkg.sessions", "current_app": "pkg.globals"}
+    assert {"Session", "current_app", "url_for"} <= set(focus.weights)
+    assert "sessions" not in focus.weights  # a module, not a definition to look up

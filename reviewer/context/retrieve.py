@@ -151,54 +151,71 @@ def _plain_names(focus: Focus, line: int, last: int) -> None:
             focus.weights[ident] = max(focus.weights.get(ident, 0.0), weight)
 
 
+class _Project:
+    """Which dotted module names belong to the repository (by the files at its root)."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.bases = [root, root / "src", root / "lib"] if root is not None else []
+        self._tops: dict[str, bool] = {}
+
+    def owns(self, name: str) -> bool:
+        """Whether ``name``'s top-level package or module is the repository's."""
+        top = name.split(".")[0]
+        if top and top not in self._tops:
+            self._tops[top] = any((b / top).is_dir() or (b / f"{top}.py").is_file()
+                                  for b in self.bases)
+        return bool(top) and self._tops[top]
+
+    def has_module(self, name: str) -> bool:
+        """Whether ``name`` is one of the repository's modules (a file or a package)."""
+        rel = Path(*name.split("."))
+        return any((b / rel).with_suffix(".py").is_file() or (b / rel / "__init__.py").is_file()
+                   for b in self.bases)
+
+
 class _Imports:
     """What each imported name of a module refers to, and which imports are external."""
 
     def __init__(self, tree: ast.Module, module: str, is_package: bool,
-                 is_project: Callable[[str], bool]) -> None:
+                 project: _Project) -> None:
         self.origin: dict[str, str] = {}  # local name -> module (project modules only)
         self.original: dict[str, str] = {}  # local name -> the imported name (`as` aliases)
         self.modules: dict[str, str] = {}  # alias of an imported project module -> module
         self.external: set[str] = set()  # local names bound to external modules/names
         base = module.split(".") if module else []
-        package = base if is_package else base[:-1]
+        self.package = base if is_package else base[:-1]
+        self.project = project
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                for alias in node.names:
-                    local = alias.asname or alias.name.split(".")[0]
-                    target = alias.name if alias.asname else alias.name.split(".")[0]
-                    (self.modules.__setitem__(local, target) if is_project(alias.name)
-                     else self.external.add(local))
+                self.add_import(node)
             elif isinstance(node, ast.ImportFrom):
-                source = node.module or ""
-                if node.level:
-                    up = package[:len(package) - (node.level - 1)] if node.level > 1 else package
-                    source = ".".join([*up, source] if source else up)
-                for alias in node.names:
-                    local = alias.asname or alias.name
-                    if node.level or is_project(source):
-                        self.origin[local] = source
-                        self.original[local] = alias.name
-                    else:
-                        self.external.add(local)
+                self.add_import_from(node)
 
+    def add_import(self, node: ast.Import) -> None:
+        """``import a.b`` / ``import a.b as c``."""
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            if self.project.owns(alias.name):
+                self.modules[local] = alias.name if alias.asname else local
+            else:
+                self.external.add(local)
 
-def _project_checker(root: Path | None) -> Callable[[str], bool]:
-    """Whether a dotted module name belongs to the repository (by its top-level package)."""
-    cache: dict[str, bool] = {}
-
-    def check(name: str) -> bool:
-        top = name.split(".")[0]
-        if root is None or not top:
-            return False
-        if top not in cache:
-            cache[top] = any(
-                (base / top).is_dir() or (base / f"{top}.py").is_file()
-                for base in (root, root / "src", root / "lib")
-            )
-        return cache[top]
-
-    return check
+    def add_import_from(self, node: ast.ImportFrom) -> None:
+        """``from x import y``: y is a project module, a project name or external."""
+        source = node.module or ""
+        if node.level:
+            package = self.package
+            up = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+            source = ".".join([*up, source] if source else up)
+        for alias in node.names:
+            local = alias.asname or alias.name
+            if not (node.level or self.project.owns(source)):
+                self.external.add(local)
+            elif self.project.has_module(f"{source}.{alias.name}".strip(".")):
+                self.modules[local] = f"{source}.{alias.name}".strip(".")
+            else:
+                self.origin[local] = source
+                self.original[local] = alias.name
 
 
 def _python_names(focus: Focus, source: str, line: int, last: int,
@@ -209,7 +226,7 @@ def _python_names(focus: Focus, source: str, line: int, last: int,
         _plain_names(focus, line, last)
         return
     is_package = PurePosixPath(focus.path).name == "__init__.py"
-    imports = _Imports(tree, module_name(focus.path), is_package, _project_checker(root))
+    imports = _Imports(tree, module_name(focus.path), is_package, _Project(root))
     region = [n for n in ast.walk(tree)
               if isinstance(n, ast.stmt) and focus.start <= n.lineno
               and (n.end_lineno or n.lineno) <= focus.end]
@@ -279,9 +296,6 @@ class _Collector:
             return None
         if base in imports.modules:
             self.focus.origins[node.attr] = imports.modules[base]
-        elif base in imports.origin:
-            # `from . import mod` then `mod.name`: mod is probably a module.
-            self.focus.origins[node.attr] = f"{imports.origin[base]}.{base}".strip(".")
         return node.attr
 
 
