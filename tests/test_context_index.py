@@ -388,3 +388,21 @@ def test_a_killed_run_leaves_a_usable_index(repo: Repo, delay: float) -> None:
     store = open_store(settings_for(repo.path))
     assert all_ids(store) == expected_ids(repo.path, files)
     assert set(store.manifest()) == set(files)
+
+
+def test_cli_index_without_git(nogit: Path, run_cli: Callable[..., tuple[int, str, str]]) -> None:
+    (nogit / "lib.py").write_text("def f():\n    return 1\n")
+    (nogit / ".hidden").mkdir()
+    (nogit / ".hidden" / "skip.py").write_text("def g():\n    return 2\n")
+    code, out, err = run_cli("index")
+    assert code == 0, err
+    assert out.startswith("1 files: 1 added")
+
+
+def test_cli_index_bad_embedding_model(project: Repo,
+                                       run_cli: Callable[..., tuple[int, str, str]]) -> None:
+    project.write("pyproject.toml", '[tool.reviewer]\nembedding-model = "no/such/model"\n')
+    code, out, err = run_cli("index")
+    assert (code, out) == (2, "")
+    assert err == ("reviewer: error: embedding-model 'no/such/model' is not a "
+                   "sentence-transformers folder\n")
