@@ -23,6 +23,7 @@ Usage: python bench/llm_overhead.py [--findings N] [--rounds R] [--max-tokens T]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import statistics
 import time
@@ -141,25 +142,41 @@ def overhead(
     }
 
 
-def backend_speed(backend: Backend, cases: list[Case], max_tokens: int) -> dict[str, Any]:
-    ttft, rate, prompt_tokens = [], [], []
-    for case in cases:
-        schema = answer_schema(code_prefix(find_target(case.job.source, case.job.finding)
-                                           .region.code))
-        done = backend.complete(case.messages, json_schema=schema,
-                                params=GenParams(max_tokens=max_tokens), timeout=600)
-        if done.first_token_s is not None:
-            ttft.append(done.first_token_s)
-            gen = done.seconds - done.first_token_s
-            if done.completion_tokens > 1 and gen > 0:
-                rate.append((done.completion_tokens - 1) / gen)
-        prompt_tokens.append(backend.count_tokens("\n".join(m["content"]
-                                                            for m in case.messages)))
+def backend_speeds(
+    backends: dict[str, Backend], cases: list[Case], max_tokens: int, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Median TTFT and generation tokens/s per backend, requests interleaved across the
+    backends (order rotated) so machine load hits all of them alike."""
+    ttft: dict[str, list[float]] = {n: [] for n in backends}
+    rate: dict[str, list[float]] = {n: [] for n in backends}
+    names = list(backends)
+    for r in range(rounds):
+        for i, case in enumerate(cases):
+            schema = answer_schema(code_prefix(
+                find_target(case.job.source, case.job.finding).region.code))
+            k = (r + i) % len(names)
+            for name in names[k:] + names[:k]:
+                done = backends[name].complete(case.messages, json_schema=schema,
+                                               params=GenParams(max_tokens=max_tokens),
+                                               timeout=600)
+                if done.first_token_s is None:
+                    continue
+                ttft[name].append(done.first_token_s)
+                gen = done.seconds - done.first_token_s
+                if done.completion_tokens > 1 and gen > 0:
+                    rate[name].append((done.completion_tokens - 1) / gen)
+    probe = next(iter(backends.values()))
+    prompt_tokens = statistics.mean(
+        probe.count_tokens("\n".join(m["content"] for m in c.messages)) for c in cases
+    )
     return {
-        "prompts": len(cases),
-        "prompt_tokens": statistics.mean(prompt_tokens) if prompt_tokens else 0,
-        "ttft_s": statistics.median(ttft) if ttft else float("nan"),
-        "tokens_s": statistics.median(rate) if rate else float("nan"),
+        n: {
+            "prompts": len(cases) * rounds,
+            "prompt_tokens": prompt_tokens,
+            "ttft_s": statistics.median(ttft[n]) if ttft[n] else float("nan"),
+            "tokens_s": statistics.median(rate[n]) if rate[n] else float("nan"),
+        }
+        for n in names
     }
 
 
@@ -171,6 +188,8 @@ def main() -> int:
     ap.add_argument("--model", help="a GGUF file (default: the embedded SmolLM2-135M)")
     ap.add_argument("--backends", default="llama_cpp,openai,mlx")
     ap.add_argument("--speed-prompts", type=int, default=4)
+    ap.add_argument("--speed-rounds", type=int, default=2)
+    ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = ap.parse_args()
 
@@ -186,65 +205,86 @@ def main() -> int:
     print(f"{len(cases)} seeded findings; model {model.name}; threads {settings.threads},"
           f" context {settings.context_size}, batch {settings.batch_size}", flush=True)
 
-    print("overhead (raw llama-cpp-python vs the reviewer's model path):", flush=True)
-    ov = overhead(cases, model, settings, args.max_tokens, args.rounds, cfg)
+    ov: dict[str, Any] | None = None
+    if not args.skip_overhead:
+        print("overhead (raw llama-cpp-python vs the reviewer's model path):", flush=True)
+        ov = overhead(cases, model, settings, args.max_tokens, args.rounds, cfg)
 
     speeds: dict[str, dict[str, Any]] = {}
     wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
     speed_cases = cases[: args.speed_prompts]
-    if "llama_cpp" in wanted:
-        b = LlamaCppBackend(model, threads=settings.threads, gpu_layers=settings.gpu_layers,
-                            context_size=settings.context_size,
-                            batch_size=settings.batch_size)
-        speeds["llama_cpp (in-process)"] = backend_speed(b, speed_cases, args.max_tokens)
-        b.close()
-    if "openai" in wanted:
-        from reviewer.llm.openai_compat import OpenAICompatBackend
+    with contextlib.ExitStack() as stack:
+        live: dict[str, Backend] = {}
+        if "llama_cpp" in wanted:
+            live["llama_cpp (in-process)"] = LlamaCppBackend(
+                model, threads=settings.threads, gpu_layers=settings.gpu_layers,
+                context_size=settings.context_size, batch_size=settings.batch_size)
+        if "openai" in wanted:
+            from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        with llama_server(model, settings.context_size, settings.threads) as url:
-            b2 = OpenAICompatBackend(url)
-            speeds["openai (llama_cpp.server, localhost)"] = backend_speed(
-                b2, speed_cases, args.max_tokens)
+            url = stack.enter_context(
+                llama_server(model, settings.context_size, settings.threads))
+            live["openai (llama_cpp.server on localhost)"] = OpenAICompatBackend(url)
+        if live:
+            print("tokens/s and time to first token (interleaved):", flush=True)
+            speeds.update(backend_speeds(live, speed_cases, args.max_tokens,
+                                         args.speed_rounds))
+        for b in live.values():
+            b.close()
     if "mlx" in wanted and importlib.util.find_spec("mlx_lm") is not None:
         from reviewer.llm.mlx import MlxBackend
 
-        b3 = MlxBackend(model)
-        speeds["mlx (mlx-lm, CPU)"] = backend_speed(b3, speed_cases[:2],
-                                                    min(args.max_tokens, 64))
+        print("mlx:", flush=True)
+        b3 = MlxBackend(model)  # far slower on CPU: two prompts, fewer tokens
+        speeds["mlx (mlx-lm on the CPU)"] = backend_speeds(
+            {"mlx": b3}, speed_cases[:2], min(args.max_tokens, 64), 1)["mlx"]
         b3.close()
 
+    lines: list[str] = []
+    if ov is not None:
+        lines += [
+            "### Overhead of the reviewer's model path over raw llama-cpp-python",
+            "",
+            f"Measured by `bench/llm_overhead.py` on {machine_line()}.",
+            f"Model {model.name}; {ov['cases']} seeded findings of the demo project, one"
+            f" generation each (max_tokens {args.max_tokens}, greedy, the same JSON-schema"
+            f" grammar), {ov['rounds']} rounds, raw and reviewer alternating.",
+            "",
+            "| path | total time (median of rounds) |",
+            "|---|---|",
+            f"| raw llama-cpp-python `create_chat_completion` | {ov['raw_s']:.2f} s |",
+            f"| reviewer `Explainer.explain_one` (prompt, stream, parse, validate) |"
+            f" {ov['reviewer_s']:.2f} s |",
+            f"| **overhead** (target <= 10%) | **{100 * ov['overhead']:+.1f}%** |",
+            "",
+            f"Both paths generated the same number of tokens for {ov['same_tokens']} of"
+            f" {ov['cases']} findings (same model, grammar and greedy decoding).",
+            "",
+        ]
+    overhead_text = "\n".join(lines)
     lines = [
-        "### Overhead of the reviewer's model path over raw llama-cpp-python",
-        "",
-        f"Measured by `bench/llm_overhead.py` on {machine_line()}.",
-        f"Model {model.name}; {ov['cases']} seeded findings of the demo project, one"
-        f" generation each (max_tokens {args.max_tokens}, greedy, the same JSON-schema"
-        f" grammar), {ov['rounds']} rounds, raw and reviewer alternating.",
-        "",
-        "| path | total time (median of rounds) |",
-        "|---|---|",
-        f"| raw llama-cpp-python `create_chat_completion` | {ov['raw_s']:.2f} s |",
-        f"| reviewer `Explainer.explain_one` (prompt, stream, parse, validate) |"
-        f" {ov['reviewer_s']:.2f} s |",
-        f"| **overhead** (target <= 10%) | **{100 * ov['overhead']:+.1f}%** |",
-        "",
-        f"Both paths generated the same number of tokens for {ov['same_tokens']} of"
-        f" {ov['cases']} findings (same model, grammar and greedy decoding).",
-        "",
         "### Tokens per second and time to first token, per backend",
         "",
-        "| backend | prompts | mean prompt tokens | time to first token (median) |"
+        f"Measured by `bench/llm_overhead.py` on {machine_line()}; the seeded findings'"
+        f" prompts, max_tokens {args.max_tokens}, llama.cpp and the server interleaved"
+        f" request by request ({args.speed_rounds} rounds).",
+        "",
+        "| backend | requests | mean prompt tokens | time to first token (median) |"
         " generation tokens/s (median) |",
         "|---|---|---|---|---|",
     ]
     for name, s in speeds.items():
         lines.append(f"| {name} | {s['prompts']} | {s['prompt_tokens']:.0f} |"
                      f" {s['ttft_s']:.2f} s | {s['tokens_s']:.1f} |")
-    text = "\n".join(lines) + "\n"
+    speed_text = "\n".join(lines) + "\n"
     print()
-    print(text)
+    print(overhead_text)
+    print(speed_text)
     if args.write:
-        write_section("model-overhead", text)
+        if ov is not None:
+            write_section("model-overhead", overhead_text)
+        if speeds:
+            write_section("model-speed", speed_text)
     return 0
 
 

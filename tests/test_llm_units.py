@@ -16,6 +16,7 @@ from reviewer.languages.python import PYTHON
 from reviewer.llm import answer as ans
 from reviewer.llm.backend import (
     ModelUnavailable,
+    budget_for,
     check_gguf,
     embedded_model_path,
     estimate_tokens,
@@ -276,6 +277,10 @@ def test_config_keys_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRE_COMMIT", "1")
     assert timeout_for(Config()) == 10.0
     assert timeout_for(replace(Config(), llm_timeout=3.0)) == 3.0
+    assert budget_for(Config()) == 3  # the small pre-commit default
+    assert budget_for(replace(Config(), max_explained=7)) == 7
+    monkeypatch.delenv("PRE_COMMIT")
+    assert budget_for(Config()) == 10
 
 
 def test_base_url() -> None:

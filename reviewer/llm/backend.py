@@ -195,6 +195,19 @@ def timeout_for(config: Config) -> float:
     return 10.0 if os.environ.get("PRE_COMMIT") == "1" else 60.0
 
 
+PRE_COMMIT_MAX_EXPLAINED = 3
+
+
+def budget_for(config: Config) -> int:
+    """Findings the model may explain in one run: the configured number, except that the
+    default (10) becomes 3 under pre-commit, where every second counts."""
+    from reviewer.config import Config as _Config
+
+    if os.environ.get("PRE_COMMIT") == "1" and config.max_explained == _Config.max_explained:
+        return min(config.max_explained, PRE_COMMIT_MAX_EXPLAINED)
+    return config.max_explained
+
+
 def backend_name(config: Config, settings: Settings | None = None) -> str:
     """The backend a config asks for, with "auto" resolved from the machine's settings."""
     name = config.llm_backend

@@ -28,6 +28,7 @@ from reviewer.llm.backend import (
     Message,
     ModelTimeout,
     ModelUnavailable,
+    budget_for,
     make_backend,
     timeout_for,
 )
@@ -361,7 +362,7 @@ def explain_findings(
     )
     try:
         out = explainer.explain_all(
-            findings, read, budget=config.max_explained if budget is None else budget,
+            findings, read, budget=budget_for(config) if budget is None else budget,
             want_fix=want_fix,
         )
     finally:
