@@ -68,7 +68,7 @@ def main() -> int:
                  code: str | None = None) -> str | None:
         why = original(self, finding, fix, code)  # type: ignore[arg-type]
         if why is not None:
-            reasons[why.split(":")[0].split(" (")[0][:60]] += 1
+            reasons[why.split(";")[0].split(":")[0].split(" (")[0]] += 1
         return why
 
     validate.FileValidator.check = counting  # type: ignore[method-assign]
