@@ -377,3 +377,19 @@ def test_focus_tells_imported_modules_from_imported_objects(tmp_path: Path) -> N
     assert focus.origins == {"Session": "pkg.sessions", "current_app": "pkg.globals"}
     assert {"Session", "current_app", "url_for"} <= set(focus.weights)
     assert "sessions" not in focus.weights  # a module, not a definition to look up
+
+
+def test_check_with_context_refreshes_the_changed_files(small: Repo, run_cli: RunCli) -> None:
+    """`check --explain` with context on brings the reviewed files up to date in the index."""
+    assert run_cli("index", "-q")[0] == 0
+    small.write("pyproject.toml", '[tool.reviewer]\ncontext = true\nllm-backend = "none"\n')
+    small.write("pkg/extra.py", "def brand_new_helper(items=[]):\n    return items\n")
+    small.stage("pkg/extra.py")
+    code, out, err = run_cli("check", "--staged", "--explain")
+    assert code == 1 and "RV101" in out, err
+    assert "not refreshed" not in err
+    # The new function is in the index now: retrieval finds its definition.
+    small.write("pkg/use.py", "from pkg.extra import brand_new_helper\n\nbrand_new_helper()\n")
+    code, out, err = run_cli("context", "pkg/use.py:3")
+    assert code == 0, err
+    assert "brand_new_helper" in out and "pkg/extra.py" in out
