@@ -17,7 +17,10 @@ CASES = [
 
 @pytest.mark.parametrize(("cls", "kind", "index", "example"), CASES)
 def test_example(cls, kind, index, example) -> None:  # type: ignore[no-untyped-def]
-    result = check_valid(cls, index, example) if kind == "valid" else check_invalid(cls, index, example)
+    if kind == "valid":
+        result = check_valid(cls, index, example)
+    else:
+        result = check_invalid(cls, index, example)
     assert result.ok, result.detail
 
 

@@ -81,9 +81,9 @@ class Rule:
                 default = merged[key]
                 if isinstance(default, tuple) and isinstance(value, list):
                     value = tuple(value)
-                if isinstance(default, bool) != isinstance(value, bool) or not isinstance(
-                    value, type(default)
-                ) and not (isinstance(default, float) and isinstance(value, int)):
+                int_for_float = isinstance(default, float) and isinstance(value, int)
+                same_type = isinstance(value, type(default)) or int_for_float
+                if isinstance(default, bool) != isinstance(value, bool) or not same_type:
                     raise ValueError(
                         f"{self.id}: option {key!r} must be {type(default).__name__},"
                         f" got {value!r}"
