@@ -78,10 +78,16 @@ class ExplainReport:
         """At most a few lines saying what was skipped and why."""
         out = []
         if self.failure:
+            # One line for the whole skip: findings beyond --max-explained are folded in, so
+            # a model that gave up never costs the user a second warning line.
             n = self.not_reached
+            budget = (
+                f" ({self.over_budget} more over --max-explained {self.max_explained})"
+                if self.over_budget else ""
+            )
             out.append(
                 f"model explanations skipped for {n} finding{'s' if n != 1 else ''}:"
-                f" {self.failure}"
+                f" {self.failure}{budget}"
             )
         if self.bad_answers or self.errors:
             n = self.bad_answers + self.errors
@@ -91,7 +97,7 @@ class ExplainReport:
             )
         if self.context_skipped:
             out.append(self.context_skipped)
-        if self.over_budget:
+        if self.over_budget and not self.failure:
             out.append(
                 f"model explained {self.eligible - self.over_budget} of {self.eligible}"
                 f" findings (--max-explained {self.max_explained})"
