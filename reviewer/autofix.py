@@ -31,7 +31,7 @@ from reviewer.engine import (
     review_source,
     selected_rules,
 )
-from reviewer.findings import Finding, TextEdit, apply_edits
+from reviewer.findings import Finding, Fix, TextEdit, apply_edits
 from reviewer.languages import detect
 from reviewer.rules.base import Rule
 
@@ -67,13 +67,28 @@ class FixReport:
     remaining: list[Finding] = field(default_factory=list)  # findings still there afterwards
 
 
-def plan(job: Job, config: Config, result: Result) -> FixReport:
-    """Validated patches for the fixable findings of ``result`` (nothing is written)."""
+_NO_FIX = Fix("", ())
+
+
+def fix_of(f: Finding) -> Fix | None:
+    """The fix ``fix`` would apply: the rule's safe fix, else the model's (unsafe) one."""
+    if f.fix is not None and f.fix.safe:
+        return f.fix
+    return f.model_fix
+
+
+def plan(job: Job, config: Config, result: Result, unsafe: bool = False) -> FixReport:
+    """Validated patches for the fixable findings of ``result`` (nothing is written).
+
+    Deterministic rule fixes always; the model's fixes (never "safe") only with ``unsafe``.
+    Either kind is validated again here before it may be written.
+    """
     report = FixReport()
     rules = selected_rules(config)
     by_path: dict[str, list[Finding]] = {}
     for f in result.findings:
-        if f.fix is not None and f.fix.safe:
+        chosen = fix_of(f)
+        if chosen is not None and (chosen.safe or unsafe):
             by_path.setdefault(f.path, []).append(f)
     fixed_ids: set[int] = set()
     for rel, wanted in by_path.items():
@@ -181,7 +196,7 @@ def validate(
 
 
 def _apply(text: str, findings: Sequence[Finding]) -> str | None:
-    edits: list[TextEdit] = [e for f in findings if f.fix is not None for e in f.fix.edits]
+    edits: list[TextEdit] = [e for f in findings for e in (fix_of(f) or _NO_FIX).edits]
     try:
         return apply_edits(text, edits)
     except ValueError:

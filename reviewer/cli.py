@@ -361,24 +361,33 @@ def baseline(config_path: Path | None, output: Path | None, quiet: bool) -> None
 # -- fix -----------------------------------------------------------------------------------
 @cli.command()
 @mode_options
+@llm_options
 @click.option("--diff", "show_diff", is_flag=True,
               help="Only print the changes as a unified diff; write nothing.")
-def fix(show_diff: bool, **opts: Any) -> None:
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply fixes proposed by the local model (validated, never 'safe').")
+def fix(show_diff: bool, unsafe_fixes: bool, **opts: Any) -> None:
     """Apply the rules' deterministic fixes to the findings `check` would report.
 
-    Each patched file must parse, lose the fixed findings and gain no new one, or it is
-    left untouched with a warning. Files are replaced atomically. Exit 1 when findings at
-    or above the failure threshold remain (with --diff: when there is anything to change).
+    With --unsafe-fixes, the local model is asked for fixes too (see `check --explain`);
+    they are applied only when they validate. Each patched file must parse, lose the fixed
+    findings and gain no new one, or it is left untouched with a warning. Files are replaced
+    atomically. Exit 1 when findings at or above the failure threshold remain (with --diff:
+    when there is anything to change).
     """
+    from dataclasses import replace as _replace
+
     from reviewer import autofix
     from reviewer.targets import show_path
 
-    root, cfg, job, note = prepare(opts)
+    root, cfg, job, note = prepare(opts, **llm_overrides(opts))
     quiet = opts["quiet"]
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    report = autofix.plan(job, cfg, result)
+    if unsafe_fixes:
+        explain_result(result, job, _replace(cfg, explain=True), quiet=quiet, want_fix=True)
+    report = autofix.plan(job, cfg, result, unsafe=unsafe_fixes)
     for rel, why in report.rejected:
         warn(f"{show_path(rel)}: {why}")
     if show_diff:

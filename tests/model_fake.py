@@ -21,10 +21,10 @@ class Model:
 
 
 @contextmanager
-def serve_model(explanation: str = EXPLANATION) -> Iterator[Model]:
-    """Answer every completion with ``explanation`` and no fix."""
+def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None) -> Iterator[Model]:
+    """Answer every completion with ``explanation`` and ``fixed_code`` (default: no fix)."""
     model = Model()
-    answer = json.dumps({"explanation": explanation, "fixed_code": None})
+    answer = json.dumps({"explanation": explanation, "fixed_code": fixed_code})
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # quiet
