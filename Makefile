@@ -21,6 +21,11 @@ demo: venv
 	$(BIN)/python examples/make_demo.py demo-repo
 	@echo "--- reviewer check --staged in demo-repo/ (exit 1 = findings, as expected) ---"
 	cd demo-repo && { ../$(BIN)/reviewer check --staged; test $$? -le 1; }
+	@echo "--- the embedded model (SmolLM2-135M) explains three findings (check --explain) ---"
+	cd demo-repo && { ../$(BIN)/reviewer check --staged --explain --max-explained 3 \
+		--select RV101,RV201,RV602 --quiet; test $$? -le 1; }
+	@echo "--- the validated fixes (reviewer fix --diff; add --unsafe-fixes for the model's) ---"
+	cd demo-repo && { ../$(BIN)/reviewer fix --staged --diff; test $$? -le 1; }
 
 lint: venv
 	$(BIN)/ruff check reviewer tests bench
