@@ -8,7 +8,6 @@ review's findings and never changes what the review decided.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,22 +80,11 @@ def explain_result(
     """
     if not config.explain or not result.findings:
         return None
-    if config.context and os.environ.get("PRE_COMMIT") != "1":
-        # Bring the reviewed files up to date in the repository index first (only changed
-        # files are embedded). Under pre-commit the prompt uses the index as it is: loading
-        # the embedding model would cost seconds in a hook.
-        from reviewer.context.provider import refresh_files
-
-        problem = refresh_files(job.root, config, job.files)
-        if problem:
-            result.warnings.append(problem)
-            if not quiet:
-                _warn(problem)
     from reviewer.llm.explain import explain_findings
 
     findings, report = explain_findings(
         result.findings, root=job.root, config=config, read=read_for(job, config),
-        want_fix=want_fix,
+        want_fix=want_fix, changed=job.files,
     )
     result.findings = findings
     for w in report.warnings():

@@ -381,11 +381,18 @@ def test_focus_tells_imported_modules_from_imported_objects(tmp_path: Path) -> N
 
 def test_check_with_context_refreshes_the_changed_files(small: Repo, run_cli: RunCli) -> None:
     """`check --explain` with context on brings the reviewed files up to date in the index."""
+    from model_fake import serve_model
+
     assert run_cli("index", "-q")[0] == 0
-    small.write("pyproject.toml", '[tool.reviewer]\ncontext = true\nllm-backend = "none"\n')
-    small.write("pkg/extra.py", "def brand_new_helper(items=[]):\n    return items\n")
-    small.stage("pkg/extra.py")
-    code, out, err = run_cli("check", "--staged", "--explain")
+    small.write("pyproject.toml", "[tool.reviewer]\ncontext = true\n")
+    # The new helper's file has no finding: only the review's changed files bring it in.
+    small.write("pkg/extra.py", "def brand_new_helper(items):\n    return items\n")
+    small.write("pkg/bad.py", "def collect(items=[]):\n    return items\n")
+    small.stage("pkg/extra.py", "pkg/bad.py")
+    with serve_model() as model:  # a local OpenAI-compatible stand-in: prompts get built
+        code, out, err = run_cli("check", "--staged", "--explain", "--select", "RV101",
+                                 "--server-url", model.url, "--llm-timeout", "30")
+        assert model.prompts, err
     assert code == 1 and "RV101" in out, err
     assert "not refreshed" not in err
     # The new function is in the index now: retrieval finds its definition.

@@ -14,6 +14,7 @@ the refresh and the vector queries, so the embedding model is never loaded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,15 @@ if TYPE_CHECKING:
 class PromptContext:
     """Callable ``(finding, source) -> str`` for the model layer."""
 
-    def __init__(self, root: Path, config: Config, *, fast: bool = False) -> None:
+    def __init__(
+        self, root: Path, config: Config, *, fast: bool = False, changed: Sequence[str] = ()
+    ) -> None:
         self.root = root
         self.config = config
         self.fast = fast
+        # Files of the review (``check``'s changed files): refreshed in the index together
+        # with the first finding's file, so the prompt sees code the change just added.
+        self.changed = list(changed)
         self.failure: str | None = None
         self._index: ContextIndex | None = None
         self._opened = False
@@ -62,16 +68,22 @@ class PromptContext:
         return self._index
 
     def _refresh(self, index: ContextIndex, path: str) -> None:
-        """Re-index ``path`` if it changed (skipped while another writer holds the lock)."""
-        if self.fast or path in self._refreshed or index.embedder is None:
+        """Re-index ``path`` (and, the first time, the review's files) where they changed.
+
+        Skipped while another writer holds the lock: the index is then used as it is.
+        """
+        if self.fast or index.embedder is None:
             return
-        self._refreshed.add(path)
+        todo = [p for p in dict.fromkeys([*self.changed, path]) if p not in self._refreshed]
+        if not todo:
+            return
+        self._refreshed.update(todo)
         from reviewer.context.indexer import update_index
         from reviewer.context.store import index_lock
 
         try:
             with index_lock(index.settings.index_dir, 0):
-                update_index(index, paths=[path])
+                update_index(index, paths=todo)
         except ReviewerError:  # another `reviewer index` is running: use the index as is
             return
 

@@ -309,15 +309,22 @@ class Explainer:
         return out
 
 
-def _repo_context(root: Path, config: Config) -> Any:
-    """The repository-context provider when ``context`` is on (see reviewer.context)."""
+def _repo_context(root: Path, config: Config, changed: Sequence[str]) -> Any:
+    """The repository-context provider when ``context`` is on (see reviewer.context).
+
+    Outside pre-commit it brings ``changed`` (the reviewed files) up to date in the index
+    before the first prompt; under pre-commit it uses the index as it is (loading the
+    embedding model would cost seconds in a hook).
+    """
     if not config.context:
         return None
     import os
 
     from reviewer.context.provider import PromptContext
 
-    return PromptContext(root, config, fast=bool(os.environ.get("PRE_COMMIT")))
+    return PromptContext(
+        root, config, fast=bool(os.environ.get("PRE_COMMIT")), changed=changed
+    )
 
 
 def explain_findings(
@@ -330,10 +337,12 @@ def explain_findings(
     settings: Settings | None = None,
     want_fix: bool = True,
     budget: int | None = None,
+    changed: Sequence[str] = (),
 ) -> tuple[list[Finding], ExplainReport]:
     """Explain ``findings`` with the configured model; never raises for model problems.
 
-    ``read(path)`` returns the text the findings refer to (None: skip that file).
+    ``read(path)`` returns the text the findings refer to (None: skip that file);
+    ``changed``: the reviewed files, refreshed in the repository index when context is on.
     """
     from reviewer import hardware
     from reviewer.engine import selected_rules
@@ -364,7 +373,7 @@ def explain_findings(
         params=GenParams(max_tokens=config.llm_max_tokens),
         fix_passes=config.fix_passes,
         deadline=start + timeout_for(config),
-        repo_context=_repo_context(root, config),
+        repo_context=_repo_context(root, config, changed),
     )
     try:
         out = explainer.explain_all(
