@@ -95,9 +95,10 @@ class Cache:
         if not self.dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = self.path.parent.parent / ".gitignore"
-        if self.path.parent.parent.name == ".reviewer" and not gitignore.exists():
-            gitignore.write_text("# created by reviewer\ncache/\n")
+        if self.path.parent.parent.name == ".reviewer":
+            from reviewer.fileio import ensure_git_ignored
+
+            ensure_git_ignored(self.path.parent.parent, ["cache/"])
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -226,6 +226,12 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
     explain_result(result, job, cfg, quiet=quiet)
+    if cfg.record_findings and result.findings:
+        from reviewer.feedback.snapshot import record_run
+
+        problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
+        if problem and not quiet:
+            warn(problem)
     terminal = output is None and sys.stdout.isatty()
     rctx = ReportContext(
         root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents

@@ -23,6 +23,7 @@ else:  # pragma: no cover
 
 DIFF_FILTERS = ("added", "context", "file", "none")
 LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
+LEARNED_SUPPRESSION = ("hide", "downgrade", "off")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,21 @@ class Config:
     embedding_batch_size: int = 64
     # Tokens of repository context per prompt (approximated as characters / 4).
     context_tokens: int = 600
+    # -- learning from the team (reviewer.feedback) --
+    # The local verdicts database (relative to the root; git-ignored).
+    feedback_db: str = ".reviewer/feedback.db"
+    # `check` remembers the findings it reports so `reviewer feedback` can refer to them.
+    record_findings: bool = True
+    # What happens to a finding similar to enough dismissed ones: "hide", "downgrade", "off".
+    learned_suppression: str = "downgrade"
+    # Cosine similarity (0..1) of the flagged code above which a dismissed finding counts.
+    learn_similarity: float = 0.85
+    # Dismissed findings of the same rule needed before similar ones get quieter.
+    learn_min_dismissed: int = 3
+    # The team's taught principles (relative to the root; meant to be committed).
+    taught_file: str = ".reviewer/principles.toml"
+    # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = none.
+    llm_adapter: str = ""
     # Unknown keys found while loading (reported by the CLI as warnings).
     warnings: tuple[str, ...] = ()
     # Where the settings came from (None: defaults).
@@ -187,6 +203,12 @@ def _count(key: str, value: Any) -> int:
     return value
 
 
+def _fraction(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise _bad(key, "a number between 0 and 1", value)
+    return float(value)
+
+
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _bad(key, "a string", value)
@@ -197,6 +219,8 @@ _SPECIAL: dict[str, Coercer] = {
     "fail_on": _severity,
     "diff_filter": _choice(DIFF_FILTERS),
     "llm_backend": _choice(LLM_BACKENDS),
+    "learned_suppression": _choice(LEARNED_SUPPRESSION),
+    "learn_similarity": _fraction,
     "select": _str_tuple,
     "ignore": _str_tuple,
     "exclude": _str_tuple,

@@ -46,3 +46,16 @@ def show_path(path: str) -> str:
     if path.isprintable():
         return path
     return '"' + path.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+def ensure_git_ignored(folder: Path, names: list[str]) -> None:
+    """Add ``names`` to ``folder/.gitignore`` (created when missing); never raises."""
+    ignore = folder / ".gitignore"
+    try:
+        present = ignore.read_text().splitlines() if ignore.exists() else [
+            "# created by reviewer"]
+        missing = [n for n in names if n not in present]
+        if missing:
+            ignore.write_text("\n".join(present + missing) + "\n")
+    except OSError:
+        pass  # a read-only checkout: nothing to protect
