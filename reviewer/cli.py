@@ -431,6 +431,22 @@ from reviewer.cli_context import register as _register_context  # noqa: E402
 
 _register_context(cli)
 
+from reviewer.cli_feedback import register as _register_feedback  # noqa: E402
+
+_register_feedback(cli)
+
+from reviewer.cli_learn import register as _register_learn  # noqa: E402
+
+_register_learn(cli)
+
+from reviewer.cli_teach import register as _register_teach  # noqa: E402
+
+_register_teach(cli)
+
+from reviewer.cli_train import register as _register_train  # noqa: E402
+
+_register_train(cli)
+
 
 # -- entry point ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
