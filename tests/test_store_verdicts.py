@@ -1,0 +1,151 @@
+"""The verdicts store: findings recorded by `check`, verdicts, vectors, JSONL round trips."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Repo, RunResult
+
+from reviewer.errors import ReviewerError
+from reviewer.feedback.store import FeedbackStore, Recorded, Verdict
+
+CODE = '''"""Doc."""
+
+
+def load(path: str) -> str:
+    """Read."""
+    try:
+        return open(path).read()
+    except:
+        return ""
+'''
+
+
+def _store(tmp_path: Path) -> FeedbackStore:
+    return FeedbackStore.open(tmp_path / ".reviewer" / "feedback.db")
+
+
+def _finding(fp: str = "abcdef0123456789abcd", rule: str = "RV201") -> Recorded:
+    return Recorded(fingerprint=fp, rule_id=rule, slug="bare-except", message="Bare except",
+                    path="a.py", line=3, code="except:", seen_at="2026-11-01T00:00:00Z")
+
+
+def test_check_records_what_it_reports(repo: Repo, run_cli: Callable[..., RunResult]) -> None:
+    repo.write("a.py", CODE)
+    repo.stage("a.py")
+    code, out, _ = run_cli("check", "--format", "json", "--select", "RV201")
+    assert code == 1
+    reported = json.loads(out)["findings"]
+    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+        recorded = store.findings()
+    assert [r.fingerprint for r in recorded] == [f["fingerprint"] for f in reported]
+    rec = recorded[0]
+    assert (rec.rule_id, rec.path, rec.line, rec.code) == ("RV201", "a.py", 8, "except:")
+    assert rec.function.startswith("def load(path: str) -> str:")
+    assert "feedback.db" in (repo.path / ".reviewer" / ".gitignore").read_text()
+    untracked = repo.git("status", "--porcelain", "-uall").splitlines()
+    assert [ln for ln in untracked if ".reviewer" in ln] == ["?? .reviewer/.gitignore"]
+
+
+def test_record_findings_off_writes_nothing(repo: Repo,
+                                           run_cli: Callable[..., RunResult]) -> None:
+    repo.write("pyproject.toml", "[tool.reviewer]\nrecord-findings = false\n")
+    repo.write("a.py", CODE)
+    repo.stage("a.py")
+    assert run_cli("check", "--select", "RV201")[0] == 1
+    assert not (repo.path / ".reviewer" / "feedback.db").exists()
+
+
+def test_unreadable_database_is_a_warning_not_a_failure(
+        repo: Repo, run_cli: Callable[..., RunResult]) -> None:
+    (repo.path / ".reviewer").mkdir()
+    (repo.path / ".reviewer" / "feedback.db").write_bytes(b"this is not sqlite" * 100)
+    repo.write("a.py", CODE)
+    repo.stage("a.py")
+    code, out, err = run_cli("check", "--select", "RV201")
+    assert code == 1 and "RV201" in out
+    assert "findings not recorded" in err and "Traceback" not in err
+
+
+def test_resolve_prefixes(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.record([_finding("abcdef0123456789abcd"), _finding("abcd99", "RV202")])
+        assert store.resolve("ABCDEF").fingerprint == "abcdef0123456789abcd"
+        with pytest.raises(ReviewerError, match="ambiguous"):
+            store.resolve("abcd")
+        with pytest.raises(ReviewerError, match="no recorded finding"):
+            store.resolve("ffff")
+        with pytest.raises(ReviewerError, match="not a fingerprint"):
+            store.resolve("xyz!")
+
+
+def test_latest_verdict_per_author_counts(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.record([_finding()])
+        fp = _finding().fingerprint
+        first = Verdict(fp, "dismiss", "noise", "ann", created_at="2026-11-01T00:00:00Z")
+        assert store.add_verdict(first)
+        assert not store.add_verdict(first)
+        store.add_verdict(Verdict(fp, "accept", "", "ann", created_at="2026-11-02T00:00:00Z"))
+        store.add_verdict(Verdict(fp, "dismiss", "", "bob", created_at="2026-11-03T00:00:00Z"))
+        latest = store.verdicts()
+        assert [(j.verdict.author, j.verdict.verdict) for j in latest] == [
+            ("ann", "accept"), ("bob", "dismiss")]
+        assert len(store.verdicts(latest=False)) == 3
+        assert store.latest(fp) is not None and store.latest(fp).author == "bob"  # type: ignore[union-attr]
+        with pytest.raises(ReviewerError, match="unknown verdict"):
+            store.add_verdict(Verdict(fp, "maybe"))
+
+
+def test_recording_keeps_an_earlier_explanation(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        first = _finding()
+        store.record([Recorded(**{**first.__dict__, "explanation": "why"})])
+        store.record([Recorded(**{**first.__dict__, "line": 9})])
+        again = store.finding(first.fingerprint)
+        assert again is not None and again.line == 9 and again.explanation == "why"
+
+
+def test_jsonl_round_trip_merges_idempotently(tmp_path: Path) -> None:
+    buf = io.StringIO()
+    with FeedbackStore.open(tmp_path / "a.db") as a:
+        a.record([_finding()])
+        a.add_verdict(Verdict(_finding().fingerprint, "dismiss", "style", "ann",
+                              created_at="2026-11-01T00:00:00Z"))
+        assert a.export_jsonl(buf) == 1
+    lines = buf.getvalue().splitlines()
+    with FeedbackStore.open(tmp_path / "b.db") as b:
+        assert b.import_jsonl(lines) == (1, 0)
+        assert b.import_jsonl(lines) == (0, 1)
+        assert b.finding(_finding().fingerprint) == _finding()
+        assert b.verdicts()[0].verdict.reason == "style"
+
+
+def test_malformed_jsonl_changes_nothing(tmp_path: Path) -> None:
+    good = json.dumps({"verdict": {"fingerprint": "ab12", "verdict": "accept",
+                                   "created_at": "2026-11-01T00:00:00Z"}, "finding": None})
+    with FeedbackStore.open(tmp_path / "b.db") as b:
+        with pytest.raises(ReviewerError, match=r"team\.jsonl:2: not a verdict record"):
+            b.import_jsonl([good, '{"verdict": {"verdict": "perhaps"}}'], "team.jsonl")
+        assert b.verdicts(latest=False) == []
+
+
+def test_vectors_round_trip(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.put_vectors("m1", {"ab": [0.5, -0.25, 1.0]})
+        assert store.vectors("m1", ["ab", "cd"]) == {"ab": [0.5, -0.25, 1.0]}
+        assert store.vectors("m2", ["ab"]) == {}
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f.db"
+    FeedbackStore.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(ReviewerError, match="newer reviewer"):
+        FeedbackStore.open(path)
