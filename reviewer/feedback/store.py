@@ -202,6 +202,11 @@ class FeedbackStore:
     def _tx(self) -> _Transaction:
         return _Transaction(self.conn)
 
+    def transaction(self) -> _Transaction:
+        """One transaction around several calls (``with store.transaction(): ...``): all
+        of them are written, or none when the block raises."""
+        return _Transaction(self.conn)
+
     # -- findings ------------------------------------------------------------------------
     def record(self, items: Iterable[Recorded]) -> int:
         """Upsert finding snapshots (a newer snapshot keeps an older explanation/fix when it
