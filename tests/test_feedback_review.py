@@ -1,0 +1,146 @@
+"""`reviewer review`: the interactive walk, driven through a pipe like a person would type."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from reviewer.feedback.store import FeedbackStore
+
+if TYPE_CHECKING:
+    from conftest import Repo
+
+CODE = '''\
+"""Helpers."""
+
+
+def add(item: int, items: list[int] = []) -> list[int]:
+    """Append ``item``."""
+    items.append(item)
+    return items
+
+
+def run(cmd: str) -> object:
+    """Run ``cmd``."""
+    return eval(cmd)
+
+
+def other(x: int, seen: dict[str, int] = {}) -> int:
+    """Other."""
+    return x + len(seen)
+'''
+
+
+def session(repo: Repo, answers: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "REVIEWER_AUTHOR": "alice@example.com"}
+    proc = subprocess.run([sys.executable, "-m", "reviewer", "review", *args], input=answers,
+                          cwd=repo.path, capture_output=True, text=True, env=env, timeout=60)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def verdicts(repo: Repo) -> dict[str, tuple[str, str, str]]:
+    """rule id -> (verdict, reason, source) of the latest verdicts."""
+    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+        return {j.finding.rule_id: (j.verdict.verdict, j.verdict.reason, j.verdict.source)
+                for j in store.verdicts() if j.finding is not None}
+
+
+@pytest.fixture
+def staged(repo: Repo) -> Repo:
+    repo.write("util.py", CODE)
+    repo.stage("util.py")
+    return repo
+
+
+def test_accept_dismiss_with_reason_and_quit(staged: Repo) -> None:
+    code, out, err = session(staged, "a\nd\ninput is from our own config\nq\n")
+    assert code == 0, err
+    # Each finding shows its location, message, code frame and fix diff.
+    assert "util.py:4:39: RV101 Mutable default argument items=[]" in out
+    assert ">     4 | def add(item: int, items: list[int] = []) -> list[int]:" in out
+    assert "+def add(item: int, items: list[int] | None = None) -> list[int]:" in out
+    assert "util.py:12:12: RV601" in out
+    assert "[1/3]" in out and "[3/3]" in out
+    assert out.rstrip().endswith("Reviewed 2 of 3 findings: 1 accepted, 1 dismissed, 0 fixed, "
+                                 "0 skipped (1 left for later).")
+    assert verdicts(staged) == {"RV101": ("accept", "", "review"),
+                                "RV601": ("dismiss", "input is from our own config", "review")}
+    assert (staged.path / "util.py").read_text() == CODE  # nothing written
+
+    # A second session lists the judged findings and walks only the rest.
+    code, out, _ = session(staged, "s\n")
+    assert code == 0
+    assert "= util.py:4: RV101" in out and "[accepted by alice@example.com]" in out
+    assert "[dismissed by alice@example.com: input is from our own config]" in out
+    assert "[1/1]" in out and "RV101 Mutable default argument seen={}" in out
+    assert "0 skipped" not in out and "1 skipped" in out and "2 already had a verdict" in out
+
+
+def test_fix_is_applied_revalidated_and_accepted(staged: Repo) -> None:
+    code, out, err = session(staged, "f\ns\nfix\n")
+    assert code == 0, err
+    text = (staged.path / "util.py").read_text()
+    ast.parse(text)
+    assert "def add(item: int, items: list[int] | None = None) -> list[int]:" in text
+    assert "def other(x: int, seen: dict[str, int] | None = None) -> int:" in text
+    assert "eval(cmd)" in text
+    assert out.count("fixed util.py (RV101): re-validated") == 2
+    # The third finding moved down by two lines after the first fix: shown where it is now.
+    assert "util.py:17:42: RV101" in out
+    assert "2 fixed, 1 skipped" in out
+    assert "the fixed files are not staged" in err
+    assert verdicts(staged)["RV101"] == ("accept", "fixed with `reviewer review`", "review")
+    # Re-checking the file: only the eval finding is left.
+    proc = subprocess.run([sys.executable, "-m", "reviewer", "check", "util.py"],
+                          cwd=staged.path, capture_output=True, text=True, timeout=60)
+    assert "RV601" in proc.stdout and "RV101" not in proc.stdout
+
+
+def test_fix_refused_when_the_file_changed_leaves_it_alone(staged: Repo) -> None:
+    # The staged version differs from the working tree: the fix must not be applied.
+    changed = CODE + "\n\nLATER = 1\n"
+    (staged.path / "util.py").write_text(changed)
+    code, out, _ = session(staged, "f\nq\n")
+    assert code == 0
+    assert "Not fixed: util.py its staged content differs" in out
+    assert (staged.path / "util.py").read_text() == changed
+
+
+def test_bad_keys_reprompt_and_eof_quits(staged: Repo) -> None:
+    code, out, err = session(staged, "x\n\nmaybe\naccept\n")
+    assert code == 0, err
+    assert out.count("Please answer a, d, f, s or q") == 3
+    assert "1 accepted" in out and "(2 left for later)" in out
+    assert verdicts(staged) == {"RV101": ("accept", "", "review")}
+    # EOF while asking for a dismissal's reason records nothing.
+    code, out, _ = session(staged, "d\n")
+    assert code == 0 and "0 dismissed" in out
+    assert "RV601" not in verdicts(staged)
+
+
+def test_nothing_to_review(repo: Repo) -> None:
+    repo.write("ok.py", '"""Fine."""\n')
+    repo.stage("ok.py")
+    code, out, _ = session(repo, "")
+    assert (code, out) == (0, "Nothing to review: no findings in 1 file.\n")
+
+
+def test_all_judged_says_so_and_all_verdicts_walks_again(staged: Repo) -> None:
+    session(staged, "a\na\na\n")
+    code, out, _ = session(staged, "")
+    assert code == 0
+    assert "Nothing to review: all 3 findings already have a verdict" in out
+    code, out, _ = session(staged, "d\nchanged my mind\nq\n", "--all-verdicts")
+    assert "earlier verdict: accepted by alice@example.com" in out
+    assert verdicts(staged)["RV101"] == ("dismiss", "changed my mind", "review")
+
+
+def test_mode_errors_are_one_line(staged: Repo) -> None:
+    code, _, err = session(staged, "", "--all", "util.py")
+    assert code == 2 and len(err.splitlines()) == 1 and "--all" in err
