@@ -1,6 +1,7 @@
 """Commands for the places reviews land: git hooks and GitHub.
 
 ``install-hooks`` installs the plain git hooks; ``github review`` publishes one PR review;
+``github verdicts`` reads the team's reactions and replies on its comments as verdicts;
 ``github serve`` receives webhooks and reviews each pushed PR. Registered on the main group
 by :func:`register` (PyGithub and the server code are imported only when used).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +112,11 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
                       **llm_overrides(llm))
     publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
     settings = Settings(max_comments=max_comments, check_run=check_run, base=base)
+    learned = _learn(publisher, root, cfg, warn)
 
     def enrich(job: Any, result: Any) -> None:
         explain_result(result, job, cfg)  # explanations and validated model fixes
+        _record(root, cfg, job, result, warn)
 
     outcome, result = run_review(publisher, root, cfg, settings, warn, enrich)
     if outcome.read_only:
@@ -126,9 +130,90 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
              f"{outcome.resolved} resolved", f"summary comment {outcome.summary_comment}"]
     if outcome.check_run:
         parts.append(f"check run {outcome.check_run}")
+    if learned:
+        parts.append(f"{learned} new verdict{'s' if learned != 1 else ''} from the PR")
     click.echo(f"reviewer: {repo}#{number}: {', '.join(parts)}.")
     for note in outcome.notes:
         warn(note)
+
+
+def _learn(publisher: Any, root: Path, cfg: Any, warn: Callable[[str], None]) -> int:
+    """Store the PR's reactions and replies as verdicts; a failure is one warning line."""
+    import sqlite3
+
+    from reviewer.feedback.store import FeedbackStore, db_path
+    from reviewer.github.verdicts import collect, save
+
+    try:
+        found, comments = collect(publisher)
+        if not found:
+            return 0
+        with FeedbackStore.open(db_path(root, cfg.feedback_db)) as store:
+            return save(store, found, comments)[0]
+    except (ReviewerError, OSError, sqlite3.Error) as exc:
+        warn(f"verdicts from the PR not read: {exc}")
+        return 0
+
+
+def _record(root: Path, cfg: Any, job: Any, result: Any, warn: Callable[[str], None]) -> None:
+    """Remember what the review reported, so verdicts given on the PR have the findings."""
+    if cfg.record_findings and result.findings:
+        from reviewer.feedback.snapshot import record_run
+
+        problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
+        if problem:
+            warn(problem)
+
+
+@github.command("verdicts")
+@click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
+              callback=lambda _c, _p, v: _repo(v), help="The repository of the PR.")
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1),
+              help="The pull request's number.")
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (default: pyproject.toml at the root).")
+@click.option("--no-throttle", is_flag=True,
+              help="No pauses between API requests (for local test servers only).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def github_verdicts(repo: str, number: int, api_url: str, config_path: Path | None,
+                    no_throttle: bool, fmt: str) -> None:
+    """Read reactions and replies on reviewer's PR comments as verdicts.
+
+    A 👍 reaction accepts a finding, 👎 dismisses it; so does a reply in the comment's
+    thread starting with `accept`, `dismiss`, `/reviewer accept|dismiss`, 👍/👎 or +1/-1
+    (the rest of the reply is the reason). Stored with source `github` and the GitHub login
+    as author; reading them again adds nothing. `github review` does this on every run.
+    """
+    import json
+    from dataclasses import asdict
+
+    from reviewer.cli import find_root, load_config
+    from reviewer.feedback.store import FeedbackStore, db_path
+    from reviewer.github.publish import Publisher, client
+    from reviewer.github.verdicts import collect, save
+
+    token = _token()
+    root, _ = find_root(Path.cwd())
+    cfg = load_config(root, config_path)
+    publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
+    found, comments = collect(publisher)
+    with FeedbackStore.open(db_path(root, cfg.feedback_db)) as store:
+        added, present = save(store, found, comments)
+    if fmt == "json":
+        click.echo(json.dumps({"added": added, "already_present": present,
+                               "verdicts": [asdict(v) for v in found]}, indent=2,
+                              ensure_ascii=False))
+        return
+    for v in found:
+        reason = f": {v.reason}" if v.reason else ""
+        click.echo(f"{v.fingerprint[:12]}  {v.verdict:<7}  {v.author} ({v.how}, "
+                   f"{v.created_at}){reason}")
+    click.echo(f"reviewer: {repo}#{number}: {len(found)} verdict"
+               f"{'s' if len(found) != 1 else ''} on {len(comments)} comment"
+               f"{'s' if len(comments) != 1 else ''}: {added} new, {present} already recorded.")
 
 
 @github.command("serve")

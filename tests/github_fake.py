@@ -11,7 +11,12 @@ can go wrong:
 - only app tokens may create check runs (403 for personal tokens), read-only tokens (a
   fork's) may not write anything (403), unknown tokens get 401; an app token cannot read
   ``/user`` (403);
-- lists are paginated with ``Link`` headers; comments carry their author.
+- lists are paginated with ``Link`` headers; comments carry their author and creation
+  time, review comments their reaction counts (as GitHub's list does);
+- people answer reviewer's comments: reactions (``POST``/``GET
+  /pulls/comments/{id}/reactions``) and replies (``POST /pulls/{n}/comments/{id}/replies``,
+  ``in_reply_to_id`` always the thread's first comment), with the personal tokens ``PAT``
+  (octocat) and ``PAT2`` (monalisa).
 
 Every request is recorded (method, path, JSON body) for assertions.
 """
@@ -32,9 +37,12 @@ from urllib.parse import parse_qs, urlsplit
 
 APP = "ghs_app_token"  # an Actions GITHUB_TOKEN / app installation token
 PAT = "ghp_personal_token"
+PAT2 = "ghp_second_person"
 READ_ONLY = "ghs_fork_token"
 BOT = {"login": "github-actions[bot]", "type": "Bot", "id": 41898282}
 HUMAN = {"login": "octocat", "type": "User", "id": 1}
+HUMAN2 = {"login": "monalisa", "type": "User", "id": 2}
+REACTION_KINDS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 MAX_ANNOTATIONS = 50
 
 
@@ -89,6 +97,7 @@ class State:
     review_comments: list[dict[str, Any]] = field(default_factory=list)
     issue_comments: list[dict[str, Any]] = field(default_factory=list)
     check_runs: list[dict[str, Any]] = field(default_factory=list)
+    reactions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     next_id: int = 1000
     per_page_cap: int = 100
@@ -96,6 +105,12 @@ class State:
     def new_id(self) -> int:
         self.next_id += 1
         return self.next_id
+
+    def stamp(self) -> str:
+        """A creation time: one second later for every object created (deterministic)."""
+        self.next_id += 1
+        minutes, seconds = divmod(self.next_id, 60)
+        return f"2026-01-01T{minutes // 60 % 24:02d}:{minutes % 60:02d}:{seconds:02d}Z"
 
     def writes(self, method: str | None = None, kind: str = "") -> list[tuple[str, str, Any]]:
         """Recorded write requests (optionally one method, paths containing ``kind``)."""
@@ -131,6 +146,8 @@ class FakeGitHub:
             return BOT
         if token == PAT:
             return HUMAN
+        if token == PAT2:
+            return HUMAN2
         raise ApiError(401, "Bad credentials")
 
     def repo_json(self) -> dict[str, Any]:
@@ -167,8 +184,15 @@ class FakeGitHub:
     def comment_json(self, c: dict[str, Any], kind: str) -> dict[str, Any]:
         base = (f"{self.repo_url}/pulls/comments" if kind == "review"
                 else f"{self.repo_url}/issues/comments")
-        return {**c, "url": f"{base}/{c['id']}",
-                "html_url": f"https://github.example/c/{c['id']}"}
+        out = {**c, "url": f"{base}/{c['id']}",
+               "html_url": f"https://github.example/c/{c['id']}"}
+        if kind == "review":
+            given = self.state.reactions.get(c["id"], [])
+            counts: dict[str, Any] = {k: sum(r["content"] == k for r in given)
+                                      for k in REACTION_KINDS}
+            out["reactions"] = {"url": f"{base}/{c['id']}/reactions",
+                                "total_count": len(given), **counts}
+        return out
 
     def __enter__(self) -> FakeGitHub:
         self.thread.start()
@@ -275,6 +299,12 @@ def _route(fake: FakeGitHub, method: str, path: str, query: dict[str, str], body
     if method == "GET" and rest == pr + "/comments":
         items = [fake.comment_json(c, "review") for c in s.review_comments]
         return _page(fake, path, items, query)
+    m = re.fullmatch(r"/pulls/comments/(\d+)/reactions", rest)
+    if m:
+        return _reactions(fake, int(m.group(1)), method, path, query, body, user)
+    m = re.fullmatch(pr + r"/comments/(\d+)/replies", rest)
+    if m and method == "POST":
+        return _reply(fake, int(m.group(1)), body, user)
     m = re.fullmatch(r"/pulls/comments/(\d+)", rest)
     if m:
         return _one_comment(fake, s.review_comments, int(m.group(1)), method, body, user,
@@ -284,7 +314,8 @@ def _route(fake: FakeGitHub, method: str, path: str, query: dict[str, str], body
             items = [fake.comment_json(c, "issue") for c in s.issue_comments]
             return _page(fake, path, items, query)
         if method == "POST":
-            c = {"id": s.new_id(), "body": body["body"], "user": user}
+            c = {"id": s.new_id(), "body": body["body"], "user": user,
+                 "created_at": s.stamp()}
             s.issue_comments.append(c)
             return 201, fake.comment_json(c, "issue"), {}
     m = re.fullmatch(r"/issues/comments/(\d+)", rest)
@@ -314,12 +345,51 @@ def _create_review(fake: FakeGitHub, body: Any, user: dict[str, Any]
             "id": s.new_id(), "pull_request_review_id": review_id, "body": c["body"],
             "path": c["path"], "line": c["line"], "start_line": c.get("start_line"),
             "side": "RIGHT", "commit_id": s.head_sha, "user": user,
+            "created_at": s.stamp(),
         })
     review = {"id": review_id, "body": body.get("body", ""), "state": "COMMENTED",
               "commit_id": s.head_sha, "user": user,
               "html_url": f"https://github.example/r/{review_id}"}
     s.reviews.append(review)
     return 200, review, {}
+
+
+def _reactions(fake: FakeGitHub, cid: int, method: str, path: str, query: dict[str, str],
+               body: Any, user: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    s = fake.state
+    if not any(c["id"] == cid for c in s.review_comments):
+        raise ApiError(404, "Not Found")
+    given = s.reactions.setdefault(cid, [])
+    if method == "GET":
+        return _page(fake, path, given, query)
+    if method != "POST":
+        raise ApiError(404, "Not Found")
+    content = (body or {}).get("content")
+    if content not in REACTION_KINDS:
+        raise ApiError(422, "Validation Failed", ["content is not a valid reaction"])
+    for r in given:  # as GitHub: the same person's same reaction exists once (200)
+        if r["content"] == content and r["user"]["login"] == user["login"]:
+            return 200, r, {}
+    reaction = {"id": s.new_id(), "content": content, "user": user,
+                "created_at": s.stamp(), "node_id": f"R{len(given)}"}
+    given.append(reaction)
+    return 201, reaction, {}
+
+
+def _reply(fake: FakeGitHub, cid: int, body: Any, user: dict[str, Any]
+           ) -> tuple[int, Any, dict[str, str]]:
+    s = fake.state
+    found = [c for c in s.review_comments if c["id"] == cid]
+    if not found:
+        raise ApiError(404, "Not Found")
+    top = found[0]
+    thread = top.get("in_reply_to_id") or top["id"]  # replies point at the first comment
+    c = {"id": s.new_id(), "pull_request_review_id": top.get("pull_request_review_id"),
+         "body": (body or {}).get("body", ""), "path": top["path"], "line": top["line"],
+         "start_line": None, "side": "RIGHT", "commit_id": s.head_sha, "user": user,
+         "in_reply_to_id": thread, "created_at": s.stamp()}
+    s.review_comments.append(c)
+    return 201, fake.comment_json(c, "review"), {}
 
 
 def _one_comment(fake: FakeGitHub, store: list[dict[str, Any]], cid: int, method: str,

@@ -121,6 +121,10 @@ class Publisher:
                 self._trusted = lambda u: getattr(u, "type", None) == "Bot"
         return self._trusted(user)
 
+    def trusted(self, user: Any) -> bool:
+        """Whether ``user`` is reviewer's own account (its comments, not people's answers)."""
+        return self._is_trusted(user)
+
     def posted(self) -> list[Posted]:
         """reviewer's earlier inline comments on the PR."""
         out = []
