@@ -18,6 +18,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli_llm import explain_result, llm_options, llm_overrides
+from reviewer.cli_teach import judge_result
 from reviewer.config import DIFF_FILTERS, Config
 from reviewer.errors import (
     EXIT_CLEAN,
@@ -174,7 +175,15 @@ def _settle_unused(result: Any, job: Any, cfg: Config) -> None:
             for r in rules
         )
 
-    unused = relevant_unused(result.unused_suppressions, enabled, known_selector)
+    from reviewer.feedback.taught import taught_rules
+
+    # Taught principles are judged only with the model: their codes are never "unused".
+    taught = {c for p in taught_rules(job.root, cfg) for c in (p.id.lower(), p.slug)}
+
+    def known(code: str) -> bool:
+        return known_selector(code) or code.lower() in taught
+
+    unused = relevant_unused(result.unused_suppressions, enabled, known)
     if job.changes is not None:
         mode = job.diff_filter or cfg.diff_filter
         unused = [u for u in unused
@@ -210,8 +219,11 @@ PROGRESS_MIN_FILES = 200
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("--show-unused-suppressions", is_flag=True, default=None,
               help="Report suppression comments that hide nothing (they fail like findings).")
+@click.option("--taught/--no-taught", default=None,
+              help="With --explain, judge changed functions against the taught principles"
+                   " (`reviewer teach`; default on).")
 def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
-          **opts: Any) -> None:
+          taught: bool | None, **opts: Any) -> None:
     """Review staged changes, a branch (--base), the whole tree (--all) or PATHS.
 
     Never modifies a reviewed file (see `reviewer fix`).
@@ -219,12 +231,14 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     from reviewer.report import ReportContext, get_reporter
 
     root, cfg, job, note = prepare(
-        opts, report_unused_suppressions=show_unused_suppressions, **llm_overrides(opts)
+        opts, report_unused_suppressions=show_unused_suppressions, taught=taught,
+        **llm_overrides(opts)
     )
     quiet = opts["quiet"]
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
+    judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
     explain_result(result, job, cfg, quiet=quiet)
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
@@ -290,9 +304,11 @@ def rules(ctx: click.Context, fmt: str) -> None:
 
         click.echo(render_rules_markdown(), nl=False)
         return
+    from reviewer.cli_teach import taught_listing
+
     metas = [cls.metadata() for cls in all_rules().values()]
     if fmt == "json":
-        click.echo(json.dumps(metas, indent=2))
+        click.echo(json.dumps(metas + taught_listing("json"), indent=2))
         return
     for m in metas:
         counter = ", ".join(f"{k} {v}" for k, v in m["counterparts"].items())
@@ -300,6 +316,8 @@ def rules(ctx: click.Context, fmt: str) -> None:
         click.echo(f"{m['id']}  {m['slug']:<32} {m['severity']:<6} {m['summary']}{fix}")
         also = f"; also: {counter}" if counter else ""
         click.echo(f"       principle: {m['principle']}{also}")
+    for line in taught_listing("text"):
+        click.echo(line)
 
 
 @cli.command()

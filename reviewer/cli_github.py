@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from reviewer.cli_llm import explain_result, llm_options, llm_overrides
+from reviewer.cli_teach import judge_result
 from reviewer.errors import ReviewerError
 
 SEVERITIES = ("info", "low", "medium", "high")
@@ -115,6 +116,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     learned = _learn(publisher, root, cfg, warn)
 
     def enrich(job: Any, result: Any) -> None:
+        judge_result(result, job, cfg)  # taught principles, judged by the model
         explain_result(result, job, cfg)  # explanations and validated model fixes
         _record(root, cfg, job, result, warn)
 
@@ -283,6 +285,7 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
 
             def enrich(job: Any, result: Any) -> None:
                 before = len(result.warnings)
+                judge_result(result, job, cfg, quiet=True)
                 explain_result(result, job, cfg, quiet=True)
                 for w in result.warnings[before:]:
                     warn_line(w)

@@ -95,6 +95,10 @@ class Config:
     learn_min_dismissed: int = 3
     # The team's taught principles (relative to the root; meant to be committed).
     taught_file: str = ".reviewer/principles.toml"
+    # With the model in use (explain), judge changed functions against taught principles.
+    taught: bool = True
+    # At most this many (function, taught principle) pairs are sent to the model per run.
+    max_judged: int = 20
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = none.
     llm_adapter: str = ""
     # Unknown keys found while loading (reported by the CLI as warnings).

@@ -90,11 +90,15 @@ def _matches(rule: type[Rule], selectors: Iterable[str]) -> bool:
 
 
 def known_selector(selector: str) -> bool:
-    """Whether ``selector`` names at least one rule ("ALL", an ID, an ID prefix, a slug)."""
+    """Whether ``selector`` names at least one rule ("ALL", an ID, an ID prefix, a slug);
+    taught principles' IDs ("T001", "T") always count (their file is read only when used)."""
+    from reviewer.feedback.taught import is_taught_selector
+
     s = selector.strip()
     rules = all_rules()
     return bool(s) and (
         s.upper() == "ALL"
+        or is_taught_selector(s)
         or any(rid.startswith(s.upper()) for rid in rules)
         or any(cls.slug == s.lower() for cls in rules.values())
     )

@@ -1,4 +1,8 @@
-"""A local OpenAI-compatible server (``/v1/chat/completions``) that gives one fixed answer."""
+"""A local OpenAI-compatible server (``/v1/chat/completions``) that gives one fixed answer.
+
+Requests constrained by the taught-principles judge's schema (a ``violates`` property) get
+the ``judge`` answer instead (default: a violation on line 2 of the function shown).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 EXPLANATION = "Callers share one object: a surprise waiting to happen."
+JUDGE_EXPLANATION = "os.path.join builds the path; use pathlib.Path and the / operator."
+JUDGE_ANSWER = {"violates": True, "line": 2, "explanation": JUDGE_EXPLANATION}
 
 
 @dataclass
@@ -21,10 +27,13 @@ class Model:
 
 
 @contextmanager
-def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None) -> Iterator[Model]:
-    """Answer every completion with ``explanation`` and ``fixed_code`` (default: no fix)."""
+def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None,
+                judge: dict[str, object] | None = None) -> Iterator[Model]:
+    """Answer every completion with ``explanation`` and ``fixed_code`` (default: no fix),
+    and every judge request with ``judge`` (default: JUDGE_ANSWER)."""
     model = Model()
     answer = json.dumps({"explanation": explanation, "fixed_code": fixed_code})
+    judged = json.dumps(judge if judge is not None else JUDGE_ANSWER)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # quiet
@@ -32,8 +41,10 @@ def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None) -
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            model.prompts.append(json.loads(raw or b"null"))
-            data = json.dumps({"choices": [{"message": {"content": answer}}],
+            body = json.loads(raw or b"null")
+            model.prompts.append(body)
+            content = judged if _is_judge(body) else answer
+            data = json.dumps({"choices": [{"message": {"content": content}}],
                                "usage": {"prompt_tokens": 10, "completion_tokens": 10}}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -50,3 +61,12 @@ def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None) -
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _is_judge(body: object) -> bool:
+    """Whether a request asks for the judge's answer (its schema has ``violates``)."""
+    if not isinstance(body, dict):
+        return False
+    fmt = body.get("response_format") or {}
+    schema = fmt.get("json_schema", {}).get("schema") if "json_schema" in fmt else fmt.get("schema")
+    return isinstance(schema, dict) and "violates" in schema.get("properties", {})

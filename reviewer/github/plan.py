@@ -20,7 +20,7 @@ from reviewer.findings import Finding
 from reviewer.github import render
 from reviewer.github.diffmap import DiffMap
 
-_RULE = re.compile(r"\*\*(RV\d+ [\w-]+)\*\*")
+_RULE = re.compile(r"\*\*([A-Z]+\d+ [\w-]+)\*\*")  # RV101 ..., or a taught T001 ...
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from reviewer.report.rules_doc import HOMEPAGE, rule_help_markdown, rule_help_te
 
 if TYPE_CHECKING:
     from reviewer.engine import Result
+    from reviewer.feedback.taught import Principle
     from reviewer.report import ReportContext
     from reviewer.rules.base import Rule
 
@@ -125,6 +126,29 @@ def rule_descriptor(cls: type[Rule]) -> dict[str, Any]:
         "helpUri": rule_help_uri(cls.id),
         "help": {"text": rule_help_text(cls), "markdown": rule_help_markdown(cls)},
         "properties": props,
+    }
+
+
+def taught_descriptor(p: Principle) -> dict[str, Any]:
+    """A taught principle's ``reportingDescriptor``: its text is its description."""
+    help_text = p.text
+    for label, examples in (("Breaks it", p.examples_bad), ("Follows it", p.examples_good)):
+        for code in examples:
+            help_text += f"\n\n{label}:\n{code.rstrip()}"
+    return {
+        "id": p.id,
+        "name": pascal_case(p.slug),
+        "shortDescription": {"text": p.summary()},
+        "fullDescription": {"text": p.text},
+        "defaultConfiguration": {"level": p.severity.sarif_level},
+        "help": {"text": help_text},
+        "properties": {
+            "tags": ["taught"],
+            "precision": "medium",
+            "problem.severity": _PROBLEM_SEVERITY[p.severity],
+            "slug": p.slug,
+            "taught": True,
+        },
     }
 
 
@@ -264,9 +288,11 @@ def _invocation(result: Result, ctx: ReportContext, dropped: int, index: dict[st
 
 def build_log(result: Result, ctx: ReportContext) -> dict[str, Any]:
     """The whole SARIF log as JSON data."""
+    from reviewer.feedback.taught import taught_rules
     from reviewer.rules import all_rules
 
     descriptors = [rule_descriptor(cls) for cls in all_rules().values()]
+    descriptors += [taught_descriptor(p) for p in taught_rules(ctx.root, ctx.config)]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     findings, dropped = _limit(result.findings)
     results = []
