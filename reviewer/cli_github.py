@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -157,12 +158,16 @@ def _learn(publisher: Any, root: Path, cfg: Any, warn: Callable[[str], None]) ->
         return 0
 
 
-def _record(root: Path, cfg: Any, job: Any, result: Any, warn: Callable[[str], None]) -> None:
-    """Remember what the review reported, so verdicts given on the PR have the findings."""
+def _record(root: Path, cfg: Any, job: Any, result: Any, warn: Callable[[str], None],
+            db_root: Path | None = None) -> None:
+    """Remember what the review of the tree at ``root`` reported, so verdicts given on the
+    PR have their findings (in the database under ``db_root``, default ``root``)."""
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
+        from reviewer.feedback.store import db_path
 
-        problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
+        db = str(db_path(db_root or root, cfg.feedback_db))
+        problem = record_run(root, db, result.findings, job.contents)
         if problem:
             warn(problem)
 
@@ -250,12 +255,14 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     (never on the command line) and refuses anything unsigned. pull_request events (opened,
     synchronize, reopened) of --repo queue a review of the PR head in a temporary worktree
     of --checkout, published like `reviewer github review`; one review at a time per PR.
+    Replies on reviewer's comments (pull_request_review_comment) and each review read the
+    PR's verdicts into the checkout's verdicts database (see `github verdicts`).
     The token comes from GITHUB_TOKEN. Stop with Ctrl-C (running reviews finish first).
     """
     from reviewer.cli import load_config, warn
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, review_in_worktree, run_review
-    from reviewer.github.webhook import PullEvent, ReviewQueue, make_server
+    from reviewer.github.webhook import PullEvent, ReplyEvent, ReviewQueue, make_server
 
     secret = os.environ.get(secret_env, "")
     if not secret:
@@ -283,24 +290,48 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
             def warn_line(w: str) -> None:
                 log(f"reviewer: serve: warning: {w}")
 
+            learned = _learn(publisher, root, cfg, warn_line)  # the checkout's database
+
             def enrich(job: Any, result: Any) -> None:
                 before = len(result.warnings)
                 judge_result(result, job, cfg, quiet=True)
                 explain_result(result, job, cfg, quiet=True)
+                _record(tree, cfg, job, result, warn_line, db_root=root)
                 for w in result.warnings[before:]:
                     warn_line(w)
 
             outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
             state = "summary only (read-only token)" if outcome.read_only else (
                 f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
+            if learned:
+                state += f", {learned} new verdict{'s' if learned != 1 else ''}"
             log(f"reviewer: serve: {event.describe()}: {len(result.findings)} findings, "
                 f"{state}")
 
         review_in_worktree(root, event, in_tree)
 
+    def read_verdicts(reply: ReplyEvent) -> str:
+        """A reply on the PR may be a verdict: read the PR's verdicts in the background."""
+
+        def work() -> None:
+            try:
+                cfg = load_config(root, None, quiet=True)
+                publisher = Publisher(client(token, api_url, throttle=not no_throttle),
+                                      reply.repo, reply.number)
+                n = _learn(publisher, root, cfg, lambda w: log(f"reviewer: serve: warning: {w}"))
+            except (ReviewerError, OSError) as exc:
+                log(f"reviewer: serve: {reply.describe()}: verdicts not read: {exc}")
+                return
+            log(f"reviewer: serve: {reply.repo}#{reply.number}: {n} new verdict"
+                f"{'s' if n != 1 else ''} from the PR")
+
+        threading.Thread(target=work, daemon=True, name=f"verdicts-{reply.number}").start()
+        return "reading verdicts"
+
     queue = ReviewQueue(review, workers=workers, log=log)
     try:
-        server = make_server(host, port, secret.encode(), queue, repo, url_path)
+        server = make_server(host, port, secret.encode(), queue, repo, url_path,
+                             on_reply=read_verdicts)
     except OSError as exc:
         raise ReviewerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound = server.server_address[1]

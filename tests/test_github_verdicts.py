@@ -6,23 +6,44 @@ the way they would click 👍 or reply on GitHub.
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import queue
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from github import Auth, Github
-from github_fake import APP, PAT, PAT2, READ_ONLY, FakeGitHub, State, patches_from_git, serve
+from github_fake import (
+    APP,
+    BOT,
+    HUMAN,
+    PAT,
+    PAT2,
+    READ_ONLY,
+    FakeGitHub,
+    State,
+    patches_from_git,
+    serve,
+)
 
 from reviewer.feedback.store import FeedbackStore
 from reviewer.github import render
 from reviewer.github.verdicts import parse_reply
+from reviewer.github.webhook import ReplyEvent, ReviewQueue, make_server, signature
 
 if TYPE_CHECKING:
     from conftest import Repo
 
 RunCli = Callable[..., tuple[int, str, str]]
+SECRET = b"It's a Secret to Everybody"
 
 BASE = '"""Helpers."""\n'
 HEAD = BASE + '''
@@ -195,3 +216,111 @@ def test_errors_are_one_line(pr: PR, run_cli: RunCli, monkeypatch: pytest.Monkey
     code, out, err = gh(run_cli, pr, "verdicts")
     assert code == 0, err
     assert out.endswith("0 verdicts on 0 comments: 0 new, 0 already recorded.\n")
+
+
+# -- the webhook receiver: a reply on the PR reads its verdicts ------------------------------
+def reply_payload(action: str = "created", in_reply_to: int | None = 1001,
+                  repo: str = "octo/demo") -> dict[str, Any]:
+    comment: dict[str, Any] = {"id": 2002, "body": "dismiss: noise"}
+    if in_reply_to is not None:
+        comment["in_reply_to_id"] = in_reply_to
+    return {"action": action, "comment": comment, "pull_request": {"number": 7},
+            "repository": {"full_name": repo}}
+
+
+def post(port: int, event: str, body: bytes) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/", body=body, headers={
+        "X-GitHub-Event": event, "Content-Type": "application/json",
+        "X-Hub-Signature-256": signature(SECRET, body)})
+    resp = conn.getresponse()
+    status = json.loads(resp.read())["status"]
+    conn.close()
+    return resp.status, status
+
+
+def test_receiver_hands_replies_to_on_reply() -> None:
+    replies: list[ReplyEvent] = []
+
+    def on_reply(reply: ReplyEvent) -> str:
+        replies.append(reply)
+        return "reading verdicts"
+
+    logged: list[str] = []
+    queue = ReviewQueue(lambda event: None, log=logged.append)
+    http_server = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo", on_reply=on_reply)
+    port = http_server.server_address[1]
+    thread = threading.Thread(target=http_server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        event = "pull_request_review_comment"
+        assert post(port, event, json.dumps(reply_payload()).encode()) == (
+            202, "reading verdicts")
+        assert post(port, event, json.dumps(reply_payload(in_reply_to=None)).encode()) == (
+            202, "ignored: not a new reply")
+        assert post(port, event, json.dumps(reply_payload(action="edited")).encode()) == (
+            202, "ignored: not a new reply")
+        assert post(port, event, json.dumps(reply_payload(repo="evil/x")).encode()) == (
+            202, "ignored: not octo/demo")
+        assert post(port, event, b'{"action": "created"}')[0] == 400
+        bad = reply_payload()
+        bad["comment"]["in_reply_to_id"] = "1001"
+        assert post(port, event, json.dumps(bad).encode())[0] == 400
+    finally:
+        http_server.shutdown()
+        http_server.server_close()
+    assert replies == [ReplyEvent("octo/demo", 7, 2002, 1001)]
+    assert logged == ["reviewer: serve: octo/demo#7 reply 2002 to 1001: reading verdicts"]
+    # Without on_reply (the default) such events are ignored as before.
+    plain = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo")
+    plain.server_close()
+
+
+def test_serve_reads_verdicts_when_someone_replies(repo: Repo, tmp_path: Path) -> None:
+    repo.write("app.py", '"""App."""\n')
+    repo.commit_all("base")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(origin)], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    fp = "0123456789abcdef0123"
+    bot_body = ("\N{LARGE ORANGE CIRCLE} **RV101 mutable-default-argument** (medium): Mutable "
+                f"default argument items=[].\n\n{render.fp_marker(fp)}")
+    state = State()
+    state.review_comments += [
+        {"id": 1001, "body": bot_body, "path": "app.py", "line": 4, "side": "RIGHT",
+         "user": BOT, "created_at": "2026-01-01T00:00:01Z"},
+        {"id": 1002, "body": "Dismiss: the list is never mutated", "path": "app.py",
+         "line": 4, "side": "RIGHT", "user": HUMAN, "in_reply_to_id": 1001,
+         "created_at": "2026-01-01T00:00:02Z"},
+    ]
+    with serve(state) as fake:
+        env = {**os.environ, "GITHUB_TOKEN": APP, "REVIEWER_WEBHOOK_SECRET": SECRET.decode()}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reviewer", "github", "serve", "--repo", "octo/demo",
+             "--checkout", str(clone), "--port", "0", "--api-url", fake.url, "--no-throttle"],
+            env=env, stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stderr or ()],
+                                  daemon=True)
+        reader.start()
+        try:
+            first = lines.get(timeout=60)
+            port = int(first.rsplit(":", 1)[1].split("/")[0])
+            status = post(port, "pull_request_review_comment",
+                          json.dumps(reply_payload(in_reply_to=1001)).encode())
+            assert status == (202, "reading verdicts")
+            seen = [lines.get(timeout=60)]
+            while "from the PR" not in seen[-1] and "not read" not in seen[-1]:
+                seen.append(lines.get(timeout=60))
+            assert seen[-1] == "reviewer: serve: octo/demo#7: 1 new verdict from the PR\n", seen
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            reader.join(timeout=10)
+    with FeedbackStore.open(clone / ".reviewer" / "feedback.db", create=False) as store:
+        (judged,) = store.verdicts()
+    assert (judged.verdict.fingerprint, judged.verdict.verdict, judged.verdict.author,
+            judged.verdict.reason, judged.verdict.created_at) == (
+        fp, "dismiss", "octocat", "the list is never mutated", "2026-01-01T00:00:02Z")
+    assert judged.finding is not None and judged.finding.rule_id == "RV101"

@@ -4,7 +4,10 @@ Meant for a self-hosted machine behind a tunnel or proxy (it listens on 127.0.0.
 told otherwise). Every request must carry GitHub's ``X-Hub-Signature-256`` HMAC of its
 exact body under the shared secret; anything else is refused before its body is parsed.
 ``pull_request`` events (opened, synchronize, reopened) of the configured repository queue a
-review; a ``ping`` is answered; every other event is acknowledged and ignored.
+review; a ``ping`` is answered; a ``pull_request_review_comment`` that replies to a comment
+(``created`` with ``in_reply_to_id``) is handed to ``on_reply`` when the server has one (it
+reads the PR's verdicts, see :mod:`reviewer.github.verdicts`); every other event is
+acknowledged and ignored.
 
 Reviews run in the background, one at a time per PR: an event for a PR whose review is
 running waits, and only the newest waiting event of a PR is kept (its head is the one worth
@@ -53,6 +56,19 @@ class PullEvent:
         return f"{self.repo}#{self.number} {self.action} {self.head_sha[:7]}"
 
 
+@dataclass(frozen=True)
+class ReplyEvent:
+    """A reply in a review comment thread (maybe a verdict on one of reviewer's comments)."""
+
+    repo: str
+    number: int
+    comment_id: int
+    in_reply_to: int
+
+    def describe(self) -> str:
+        return f"{self.repo}#{self.number} reply {self.comment_id} to {self.in_reply_to}"
+
+
 def signature(secret: bytes, body: bytes) -> str:
     """The ``X-Hub-Signature-256`` value GitHub sends for ``body``."""
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -96,6 +112,31 @@ def parse_pull_request(body: bytes) -> PullEvent:
     if not isinstance(base_ref, str) or not _valid_branch(base_ref):
         raise BadEvent("bad base ref")
     return PullEvent(repo, number, action, head, base, base_ref)
+
+
+def parse_review_comment(body: bytes) -> ReplyEvent | None:
+    """The ReplyEvent of a ``pull_request_review_comment`` payload; None when the event is
+    not a new reply; BadEvent when the payload is malformed."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadEvent("the body is not JSON") from None
+    action = _get(data, "action")
+    repo = _get(data, "repository", "full_name")
+    number = _get(data, "pull_request", "number")
+    comment = _get(data, "comment")
+    if not isinstance(action, str) or not isinstance(repo, str) or "/" not in repo:
+        raise BadEvent("bad action or repository")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise BadEvent("bad pull request number")
+    if not isinstance(comment, dict):
+        raise BadEvent("bad comment")
+    cid, target = comment.get("id"), comment.get("in_reply_to_id")
+    if action != "created" or target is None:
+        return None
+    if not isinstance(cid, int) or not isinstance(target, int):
+        raise BadEvent("bad comment id")
+    return ReplyEvent(repo, number, cid, target)
 
 
 def _valid_branch(name: str) -> bool:
@@ -169,6 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
     queue: ReviewQueue
     repo: str
     path_: str
+    on_reply: Callable[[ReplyEvent], str] | None
     server_version = "reviewer-webhook"
     sys_version = ""
 
@@ -211,6 +253,10 @@ class _Handler(BaseHTTPRequestHandler):
         if event == "ping":
             self._answer(200, "pong")
             return
+        on_reply = self.on_reply
+        if event == "pull_request_review_comment" and on_reply is not None:
+            self._reply(body, on_reply)
+            return
         if event != "pull_request":
             self._answer(202, f"ignored: {event or 'no'} event")
             return
@@ -230,13 +276,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(202, outcome)
 
 
+    def _reply(self, body: bytes, on_reply: Callable[[ReplyEvent], str]) -> None:
+        try:
+            reply = parse_review_comment(body)
+        except BadEvent as exc:
+            self._answer(400, f"malformed pull_request_review_comment event: {exc}")
+            return
+        if reply is None:
+            self._answer(202, "ignored: not a new reply")
+            return
+        if reply.repo.lower() != self.repo.lower():
+            self._answer(202, f"ignored: not {self.repo}")
+            return
+        outcome = on_reply(reply)
+        self.queue.log(f"reviewer: serve: {reply.describe()}: {outcome}")
+        self._answer(202, outcome)
+
+
 def make_server(host: str, port: int, secret: bytes, queue: ReviewQueue, repo: str,
-                path: str = "/") -> ThreadingHTTPServer:
-    """The HTTP server (not yet serving); port 0 picks a free one."""
+                path: str = "/", on_reply: Callable[[ReplyEvent], str] | None = None
+                ) -> ThreadingHTTPServer:
+    """The HTTP server (not yet serving); port 0 picks a free one.
+
+    ``on_reply`` (optional) is called for each new reply in a review comment thread of
+    ``repo`` and returns a short status for the HTTP answer; it must not block for long.
+    """
     if not secret:
         raise ValueError("a webhook secret is required")
     handler = type("Handler", (_Handler,), {"secret": secret, "queue": queue, "repo": repo,
-                                            "path_": path})
+                                            "path_": path,
+                                            "on_reply": staticmethod(on_reply)
+                                            if on_reply is not None else None})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
