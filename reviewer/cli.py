@@ -239,6 +239,11 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
     judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
+    from reviewer.feedback.learned import apply_learned
+
+    for skipped in apply_learned(result, root, cfg, job.contents):
+        if not quiet:
+            warn(skipped)
     explain_result(result, job, cfg, quiet=quiet)
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run

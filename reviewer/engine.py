@@ -67,6 +67,9 @@ class Result:
     unused_suppressions: list[Unused] = field(default_factory=list)
     hidden_by_baseline: int = 0
     filtered_by_diff: int = 0
+    # Set by reviewer.feedback.learned (the team's verdicts), after the engine's review.
+    hidden_by_verdicts: int = 0
+    downgraded_by_verdicts: int = 0
     cache_hits: int = 0
     warnings: list[str] = field(default_factory=list)
 

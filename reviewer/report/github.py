@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reviewer.findings import Finding, Severity
+from reviewer.report.text import verdict_extras
 
 if TYPE_CHECKING:
     from reviewer.engine import Result
@@ -68,6 +69,8 @@ def annotation(f: Finding) -> str:
     if fix is not None:
         kind = "Fix" if fix.safe else "Suggested fix (review it)"
         message += f"\n\n{kind}: {fix.description}"
+    for note in f.notes:
+        message += f"\n\nNote: {note}"
     return command(COMMANDS[f.severity], props, message)
 
 
@@ -92,6 +95,7 @@ def summary_line(result: Result) -> str:
         extras.append(f"{result.hidden_by_baseline} hidden by the baseline")
     if result.filtered_by_diff:
         extras.append(f"{result.filtered_by_diff} outside the changed lines")
+    extras.extend(verdict_extras(result))
     if any(n > SHOWN_PER_LEVEL for n in levels.values()):
         extras.append(
             f"GitHub shows only {SHOWN_PER_LEVEL} annotations per level and step;"

@@ -74,6 +74,8 @@ def render(result: Result, ctx: ReportContext) -> str:
             "files_skipped": len(result.skipped),
             "hidden_by_baseline": result.hidden_by_baseline,
             "outside_diff": result.filtered_by_diff,
+            "hidden_by_verdicts": result.hidden_by_verdicts,
+            "downgraded_by_verdicts": result.downgraded_by_verdicts,
             "fail_on": ctx.config.fail_on.label,
             "exit_code": result.exit_code(ctx.config),
         },

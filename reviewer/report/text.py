@@ -143,6 +143,16 @@ def _fix_block(f: Finding, sources: Sources, colour: bool) -> list[str]:
     return out
 
 
+def verdict_extras(result: Result) -> list[str]:
+    """What the team's verdicts made quieter (learned suppressions), for a summary line."""
+    out = []
+    if result.hidden_by_verdicts:
+        out.append(f"{result.hidden_by_verdicts} hidden by the team's verdicts")
+    if result.downgraded_by_verdicts:
+        out.append(f"{result.downgraded_by_verdicts} downgraded to info by the team's verdicts")
+    return out
+
+
 def summary_line(result: Result) -> str:
     """``N findings in M files (...)``."""
     n = len(result.findings)
@@ -156,6 +166,7 @@ def summary_line(result: Result) -> str:
         extras.append(f"{result.hidden_by_baseline} hidden by the baseline")
     if result.filtered_by_diff:
         extras.append(f"{result.filtered_by_diff} outside the changed lines")
+    extras.extend(verdict_extras(result))
     fixable = sum(1 for f in result.findings if f.fix is not None and f.fix.safe)
     if fixable:
         extras.append(f"{fixable} fixable with `reviewer fix`")
@@ -171,6 +182,7 @@ def render(result: Result, ctx: ReportContext) -> str:
     lines: list[str] = []
     for f in result.findings:
         lines.append(headline(f, colour))
+        lines.extend(f"    note: {n}" for n in f.notes)
         text = sources.text(f.path) if ctx.code_frame else None
         if text is not None:
             lines.extend(code_frame(f, text, colour))
