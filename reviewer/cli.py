@@ -219,11 +219,13 @@ PROGRESS_MIN_FILES = 200
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("--show-unused-suppressions", is_flag=True, default=None,
               help="Report suppression comments that hide nothing (they fail like findings).")
+@click.option("--show-fingerprints", is_flag=True,
+              help="Text format: each finding's fingerprint (for `reviewer feedback`).")
 @click.option("--taught/--no-taught", default=None,
               help="With --explain, judge changed functions against the taught principles"
                    " (`reviewer teach`; default on).")
 def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
-          taught: bool | None, **opts: Any) -> None:
+          show_fingerprints: bool, taught: bool | None, **opts: Any) -> None:
     """Review staged changes, a branch (--base), the whole tree (--all) or PATHS.
 
     Never modifies a reviewed file (see `reviewer fix`).
@@ -253,7 +255,8 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
             warn(problem)
     terminal = output is None and sys.stdout.isatty()
     rctx = ReportContext(
-        root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents
+        root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents,
+        show_fingerprints=show_fingerprints,
     )
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":

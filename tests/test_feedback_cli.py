@@ -236,3 +236,16 @@ def _rows(path: Path) -> list[tuple[object, ...]]:
         return conn.execute("SELECT * FROM verdicts ORDER BY id").fetchall()
     finally:
         conn.close()
+
+
+def test_text_output_shows_fingerprints_on_request(repo: Repo, run_json: JsonRun,
+                                                   run_cli: RunCli) -> None:
+    fps = checked(repo, run_json)
+    _, plain, _ = run_cli("check")
+    assert fps["RV101"][:12] not in plain
+    code, out, _ = run_cli("check", "--show-fingerprints")
+    assert code == 1
+    line = next(ln for ln in out.splitlines() if " RV101 " in ln)
+    assert line.startswith("util.py:4:39: RV101 ") and line.endswith(f"  [{fps['RV101'][:12]}]")
+    shown = line.rsplit("[", 1)[1].rstrip("]")
+    assert run_cli("feedback", "dismiss", shown)[0] == 0

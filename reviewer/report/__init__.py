@@ -29,6 +29,8 @@ class ReportContext:
     # The reviewed content where it differs from the file on disk (the staged version with
     # --staged): code frames and fix diffs are shown against it. Path -> raw bytes.
     contents: Mapping[str, bytes] = field(default_factory=dict)
+    # Text format: the short fingerprint after each headline (``check --show-fingerprints``).
+    show_fingerprints: bool = False
 
 
 Reporter = Callable[["Result", ReportContext], str]

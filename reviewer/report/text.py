@@ -181,7 +181,8 @@ def render(result: Result, ctx: ReportContext) -> str:
     colour = ctx.color
     lines: list[str] = []
     for f in result.findings:
-        lines.append(headline(f, colour))
+        shown = ctx.show_fingerprints and f.fingerprint
+        lines.append(headline(f, colour) + (f"  [{f.fingerprint[:12]}]" if shown else ""))
         lines.extend(f"    note: {n}" for n in f.notes)
         text = sources.text(f.path) if ctx.code_frame else None
         if text is not None:
