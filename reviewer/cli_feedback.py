@@ -19,6 +19,7 @@ import click
 
 from reviewer.cli import mode_options
 from reviewer.cli_llm import explain_result, llm_options, llm_overrides
+from reviewer.cli_teach import judge_result
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
@@ -233,7 +234,8 @@ def review_command(all_verdicts: bool, author: str, **opts: Any) -> None:
     For each finding: [a]ccept, [d]ismiss (with a reason), [f]ix (apply its validated fix,
     re-validated, and accept), [s]kip or [q]uit. Findings that already have a verdict are
     listed and skipped unless --all-verdicts. Reads answers line by line from stdin, so it
-    can be scripted; end of input quits.
+    can be scripted; end of input quits. Like `check`, it leaves out what the team's
+    verdicts hide (dismissed findings, learned suppressions) unless --all-verdicts.
     """
     from reviewer.cli import prepare, review, warn
     from reviewer.feedback.session import Session, TerminalIO
@@ -244,11 +246,22 @@ def review_command(all_verdicts: bool, author: str, **opts: Any) -> None:
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
+    judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
+    if not all_verdicts:  # as `check` reports them: without what the verdicts hide
+        from reviewer.feedback.learned import apply_learned
+
+        for line in apply_learned(result, root, cfg, job.contents):
+            warn(line)
     explain_result(result, job, cfg, quiet=quiet)
+    hidden = (f"{result.hidden_by_verdicts} hidden by the team's verdicts; --all-verdicts "
+              "walks them" if result.hidden_by_verdicts else "")
     if not result.findings:
         click.echo(f"Nothing to review: no findings in {result.files_reviewed} file"
-                   f"{'s' if result.files_reviewed != 1 else ''}.")
+                   f"{'s' if result.files_reviewed != 1 else ''}"
+                   f"{f' ({hidden})' if hidden else ''}.")
         return
+    if hidden:
+        click.echo(f"{hidden}.")
     problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
     if problem:
         raise ReviewerError(problem.replace("for `reviewer feedback`", "for review"))

@@ -73,13 +73,22 @@ def test_accept_dismiss_with_reason_and_quit(staged: Repo) -> None:
                                 "RV601": ("dismiss", "input is from our own config", "review")}
     assert (staged.path / "util.py").read_text() == CODE  # nothing written
 
-    # A second session lists the judged findings and walks only the rest.
+    # A second session lists the accepted finding, leaves out the dismissed one (as check
+    # does) and walks only the rest.
     code, out, _ = session(staged, "s\n")
     assert code == 0
+    assert out.startswith("1 hidden by the team's verdicts; --all-verdicts walks them.\n")
     assert "= util.py:4: RV101" in out and "[accepted by alice@example.com]" in out
-    assert "[dismissed by alice@example.com: input is from our own config]" in out
+    assert "RV601" not in out
     assert "[1/1]" in out and "RV101 Mutable default argument seen={}" in out
-    assert "0 skipped" not in out and "1 skipped" in out and "2 already had a verdict" in out
+    assert out.rstrip().endswith("0 accepted, 0 dismissed, 0 fixed, 1 skipped (1 already had "
+                                 "a verdict).")
+    # --all-verdicts shows the dismissed one again, with its verdict.
+    code, out, _ = session(staged, "q\n", "--all-verdicts")
+    assert "hidden" not in out
+    assert "earlier verdict: accepted by alice@example.com" in out
+    code, out, _ = session(staged, "s\nq\n", "--all-verdicts")
+    assert "earlier verdict: dismissed by alice@example.com: input is from our own config" in out
 
 
 def test_fix_is_applied_revalidated_and_accepted(staged: Repo) -> None:
