@@ -162,12 +162,16 @@ def export_verdicts(output: Path | None, latest: bool, config_path: Path | None)
 
     A teammate merges the file with `reviewer feedback import`.
     """
+    from reviewer.feedback.store import FeedbackStore, db_path
     from reviewer.fileio import atomic_write_text
 
     root, cfg = _settings(config_path)
     buffer = io.StringIO()
-    with open_store(root, cfg, create=True) as store:
-        n = store.export_jsonl(buffer, latest=latest)
+    n = 0
+    path = db_path(root, cfg.feedback_db)
+    if path.is_file():  # no database yet: nothing to export (and none is created)
+        with FeedbackStore.open(path, create=False) as store:
+            n = store.export_jsonl(buffer, latest=latest)
     if output is None:
         click.echo(buffer.getvalue(), nl=False)
         return

@@ -249,3 +249,11 @@ def test_text_output_shows_fingerprints_on_request(repo: Repo, run_json: JsonRun
     assert line.startswith("util.py:4:39: RV101 ") and line.endswith(f"  [{fps['RV101'][:12]}]")
     shown = line.rsplit("[", 1)[1].rstrip("]")
     assert run_cli("feedback", "dismiss", shown)[0] == 0
+
+
+def test_export_without_database_is_empty(repo: Repo, run_cli: RunCli, tmp_path: Path) -> None:
+    assert run_cli("feedback", "export") == (0, "", "")
+    target = tmp_path / "none.jsonl"
+    code, _, err = run_cli("feedback", "export", "-o", str(target))
+    assert code == 0 and target.read_text() == "" and "0 verdicts written" in err
+    assert not db(repo).exists()

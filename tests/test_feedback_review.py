@@ -6,7 +6,8 @@ import ast
 import os
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +15,9 @@ from reviewer.feedback.store import FeedbackStore
 
 if TYPE_CHECKING:
     from conftest import Repo
+
+RunCli = Callable[..., tuple[int, str, str]]
+JsonRun = Callable[..., tuple[int, dict[str, Any], str]]
 
 CODE = '''\
 """Helpers."""
@@ -73,9 +77,23 @@ def test_accept_dismiss_with_reason_and_quit(staged: Repo) -> None:
                                 "RV601": ("dismiss", "input is from our own config", "review")}
     assert (staged.path / "util.py").read_text() == CODE  # nothing written
 
-    # A second session lists the accepted finding, leaves out the dismissed one (as check
-    # does) and walks only the rest.
-    code, out, _ = session(staged, "s\n")
+
+@pytest.fixture
+def judged(staged: Repo, run_json: JsonRun, run_cli: RunCli,
+           monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """RV101 in add() accepted, RV601 dismissed with a reason (in-process, quicker)."""
+    monkeypatch.setenv("REVIEWER_AUTHOR", "alice@example.com")
+    _, report, _ = run_json()
+    fps = {(f["rule_id"], f["line"]): f["fingerprint"] for f in report["findings"]}
+    assert run_cli("feedback", "accept", fps["RV101", 4])[0] == 0
+    assert run_cli("feedback", "dismiss", fps["RV601", 12], "--reason",
+                   "input is from our own config")[0] == 0
+    return staged
+
+
+def test_a_later_session_walks_only_findings_without_a_verdict(judged: Repo) -> None:
+    # The accepted finding is listed, the dismissed one left out (as check does).
+    code, out, _ = session(judged, "s\n")
     assert code == 0
     assert out.startswith("1 hidden by the team's verdicts; --all-verdicts walks them.\n")
     assert "= util.py:4: RV101" in out and "[accepted by alice@example.com]" in out
@@ -84,10 +102,9 @@ def test_accept_dismiss_with_reason_and_quit(staged: Repo) -> None:
     assert out.rstrip().endswith("0 accepted, 0 dismissed, 0 fixed, 1 skipped (1 already had "
                                  "a verdict).")
     # --all-verdicts shows the dismissed one again, with its verdict.
-    code, out, _ = session(staged, "q\n", "--all-verdicts")
+    code, out, _ = session(judged, "s\nq\n", "--all-verdicts")
     assert "hidden" not in out
     assert "earlier verdict: accepted by alice@example.com" in out
-    code, out, _ = session(staged, "s\nq\n", "--all-verdicts")
     assert "earlier verdict: dismissed by alice@example.com: input is from our own config" in out
 
 
@@ -140,14 +157,18 @@ def test_nothing_to_review(repo: Repo) -> None:
     assert (code, out) == (0, "Nothing to review: no findings in 1 file.\n")
 
 
-def test_all_judged_says_so_and_all_verdicts_walks_again(staged: Repo) -> None:
-    session(staged, "a\na\na\n")
-    code, out, _ = session(staged, "")
+def test_all_judged_says_so_and_all_verdicts_walks_again(judged: Repo, run_cli: RunCli
+                                                         ) -> None:
+    with FeedbackStore.open(judged.path / ".reviewer" / "feedback.db") as store:
+        (other,) = [f for f in store.findings() if f.line == 15]
+    run_cli("feedback", "accept", other.fingerprint)
+    code, out, _ = session(judged, "")
     assert code == 0
-    assert "Nothing to review: all 3 findings already have a verdict" in out
-    code, out, _ = session(staged, "d\nchanged my mind\nq\n", "--all-verdicts")
+    assert "Nothing to review: all 2 findings already have a verdict" in out
+    assert "1 hidden by the team's verdicts" in out
+    code, out, _ = session(judged, "d\nchanged my mind\nq\n", "--all-verdicts")
     assert "earlier verdict: accepted by alice@example.com" in out
-    assert verdicts(staged)["RV101"] == ("dismiss", "changed my mind", "review")
+    assert verdicts(judged)["RV101"][:2] == ("dismiss", "changed my mind")
 
 
 def test_mode_errors_are_one_line(staged: Repo) -> None:

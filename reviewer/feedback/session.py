@@ -214,12 +214,14 @@ class Session:
             if self.fix(f):
                 return True
 
-    def judge(self, f: Finding, kind: str, reason: str = "") -> None:
-        """Record a verdict with source ``review``."""
+    def judge(self, f: Finding, kind: str, reason: str = "", fixed: bool = False) -> None:
+        """Record a verdict with source ``review`` (``fixed``: counted as fixed instead)."""
         self.store.add_verdict(Verdict(fingerprint=f.fingerprint, verdict=kind, reason=reason,
                                        author=self.author, source="review"))
-        if kind == "accept":
-            self.tally.accepted += reason != FIXED_REASON
+        if fixed:
+            self.tally.fixed += 1
+        elif kind == "accept":
+            self.tally.accepted += 1
         else:
             self.tally.dismissed += 1
         self.io.show(f"{'accepted' if kind == 'accept' else 'dismissed'} "
@@ -241,10 +243,9 @@ class Session:
         if problem is not None:
             self.io.show(f"Not fixed: {show_path(f.path)} {problem}.")
             return False
-        self.tally.fixed += 1
         self.io.show(f"fixed {show_path(f.path)} ({f.rule_id}): re-validated, the file "
                      "parses, the finding is gone and nothing new appeared")
-        self.judge(f, "accept", FIXED_REASON)
+        self.judge(f, "accept", FIXED_REASON, fixed=True)
         self.rereview(f.path)
         return True
 
