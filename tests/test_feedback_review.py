@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from model_fake import EXPLANATION, serve_model
 
 from reviewer.feedback.store import FeedbackStore
 
@@ -174,3 +175,26 @@ def test_all_judged_says_so_and_all_verdicts_walks_again(judged: Repo, run_cli: 
 def test_mode_errors_are_one_line(staged: Repo) -> None:
     code, _, err = session(staged, "", "--all", "util.py")
     assert code == 2 and len(err.splitlines()) == 1 and "--all" in err
+
+
+def test_explain_shows_the_model_and_applies_its_validated_fix(repo: Repo) -> None:
+    source = ('"""Load."""\n\n\ndef load(path: str) -> str:\n    """Read ``path``."""\n'
+              "    try:\n        return open(path).read()\n    except:\n"
+              '        return ""\n')
+    repo.write("mod.py", source)
+    with serve_model(fixed_code="except OSError:\n") as model:
+        code, out, err = session(repo, "f\n", "mod.py", "--select", "RV201", "--explain",
+                                 "--server-url", model.url, "--llm-timeout", "20",
+                                 "--no-cache")
+        assert model.prompts
+    assert code == 0, err
+    assert f"    {EXPLANATION}" in out
+    assert "suggested fix from the local model (validated)" in out
+    assert "+    except OSError:" in out
+    assert "fixed mod.py (RV201): re-validated" in out
+    assert (repo.path / "mod.py").read_text() == source.replace("except:", "except OSError:")
+    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+        (judged,) = store.verdicts()
+    assert judged.verdict.verdict == "accept"
+    assert judged.finding is not None and judged.finding.explanation == EXPLANATION
+    assert "+    except OSError:" in judged.finding.fix_diff
