@@ -103,7 +103,8 @@ def _verdict_command(kind: str) -> click.Command:
 
     command.help = (f"Record that a finding is {'right' if kind == 'accept' else 'wrong'} "
                     f"({kind}).\n\nFINGERPRINT is a unique prefix (4+ hex digits) of the "
-                    "fingerprint `reviewer check --format json` and `reviewer review` show.")
+                    "fingerprint that `reviewer check --show-fingerprints` (or --format json) "
+                    "and `reviewer review` show.")
     return command
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from reviewer.feedback.store import FeedbackStore, Recorded, Verdict
 from reviewer.github import render
+from reviewer.github.publish import Publisher, _api_error
 
 REACTIONS = {"+1": "accept", "-1": "dismiss"}
 _WORDS = {"accept": "accept", "dismiss": "dismiss", "+1": "accept", "-1": "dismiss",
@@ -90,15 +91,13 @@ class BotComment:
     body: str
 
 
-def collect(publisher: Any) -> tuple[list[PRVerdict], list[BotComment]]:
+def collect(publisher: Publisher) -> tuple[list[PRVerdict], list[BotComment]]:
     """The verdicts given on the PR so far, and reviewer's comments they answer.
 
-    ``publisher`` is a :class:`reviewer.github.publish.Publisher`. One request lists the
+    One request lists the
     review comments; reactions are listed only for reviewer's comments whose reaction
     counts show a 👍 or 👎. Raises ReviewerError (one line) when GitHub refuses.
     """
-    from reviewer.github.publish import _api_error
-
     ours: dict[int, tuple[BotComment, Any]] = {}
     replies: list[Any] = []
     try:
@@ -138,7 +137,7 @@ def _from_reply(raw: dict[str, Any], ours: dict[int, tuple[BotComment, Any]]
                      _iso_text(raw.get("created_at")), target[0].id, "reply")
 
 
-def _from_reactions(publisher: Any, bot: BotComment, comment: Any) -> list[PRVerdict]:
+def _from_reactions(publisher: Publisher, bot: BotComment, comment: Any) -> list[PRVerdict]:
     counts = _raw(comment).get("reactions")
     if isinstance(counts, dict) and not (counts.get("+1") or counts.get("-1")):
         return []
