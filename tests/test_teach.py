@@ -22,9 +22,10 @@ from model_fake import serve_model as _serve_model
 
 from reviewer.config import Config
 from reviewer.feedback import taught
-from reviewer.feedback.judge import JUDGE_SCHEMA, functions, parse_ruling
+from reviewer.feedback.judge import JUDGE_SCHEMA, Judge, functions, parse_ruling
 from reviewer.feedback.store import FeedbackStore, Recorded, Verdict
 from reviewer.llm.answer import BadAnswer
+from reviewer.llm.backend import GenParams
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -450,3 +451,23 @@ def test_selection_helpers() -> None:
     assert taught.is_taught_selector("T") and taught.is_taught_selector("t001")
     assert not taught.is_taught_selector("TX1")
     assert taught.make_slug("Prefer pathlib!", ["prefer-pathlib"]) == "prefer-pathlib-2"
+
+
+def test_prompt_fits_a_small_context() -> None:
+    """A long function is cut to fit the context instead of overflowing it."""
+
+    class Counting:
+        name = "count"
+
+        def count_tokens(self, text: str) -> int:
+            return len(text) // 3
+
+    big = "def big(a):\n" + "".join(f"    a = os.path.join(a, '{i}')\n" for i in range(400))
+    (unit,) = functions("big.py", big)
+    backend: Any = Counting()
+    judge = Judge(backend, context_size=1024, params=GenParams(max_tokens=128))
+    principle = taught.Principle("T001", "prefer-pathlib", TEXT, examples_bad=("x = 1\n",))
+    messages = judge.messages(principle, unit, [])
+    assert messages is not None
+    assert sum(len(m["content"]) // 3 for m in messages) < 1024 - 128
+    assert "more lines)" in messages[-1]["content"]

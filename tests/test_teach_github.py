@@ -1,0 +1,71 @@
+"""Taught principles in PR reviews: `reviewer github review --explain` posts the model's
+findings on taught principles as inline comments like any rule's, inside the diff, and a
+re-run neither repeats them nor loses them (their fingerprints hold no model output).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from github_fake import APP, State, serve
+from model_fake import JUDGE_EXPLANATION, serve_model
+from test_github_review import BASE, PR, in_hunks, review
+
+from reviewer.github import render
+
+if TYPE_CHECKING:
+    from conftest import Repo
+
+RunCli = Callable[..., tuple[int, str, str]]
+TEXT = "Prefer pathlib over os.path"
+HEAD = BASE + '''
+
+def data_file(name: str) -> str:
+    """The data file called ``name``."""
+    import os
+    return os.path.join("data", name)
+'''
+
+
+@pytest.fixture
+def taught_pr(repo: Repo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> Iterator[PR]:
+    repo.write("lib/util.py", BASE)
+    code, _, err = run_cli("teach", TEXT, "--severity", "medium")
+    assert code == 0, err
+    repo.commit_all("base, with the team's principle")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("lib/util.py", HEAD)
+    repo.commit_all("topic")
+    monkeypatch.setenv("GITHUB_TOKEN", APP)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    with serve(State()) as fake:
+        yield PR(repo, fake)
+
+
+def test_taught_finding_becomes_an_inline_comment(taught_pr: PR, run_cli: RunCli) -> None:
+    judge = {"violates": True, "line": 4, "explanation": JUDGE_EXPLANATION}
+    with serve_model(judge=judge) as model:
+        args = ("--explain", "--server-url", model.url, "--max-explained", "0",
+                "--no-check-run")
+        code, _, err = review(run_cli, taught_pr, *args)
+        assert code == 0, err
+        comments = taught_pr.state.review_comments
+        taught = [c for c in comments if "**T001 prefer-pathlib-over-os-path**" in str(c["body"])]
+        assert len(taught) == 1, [c["body"] for c in comments]
+        (c,) = taught
+        body = str(c["body"])
+        assert body.startswith(f"🟠 **T001 prefer-pathlib-over-os-path** (medium): {TEXT}")
+        assert JUDGE_EXPLANATION in body
+        assert (c["path"], c["line"]) == ("lib/util.py", 12)  # the return line
+        assert in_hunks(taught_pr, "lib/util.py", 12, 12)
+        fp = render.marked_fp(body)
+
+        n = len(comments)
+        code, _, err = review(run_cli, taught_pr, *args)  # the same head again
+        assert code == 0, err
+        assert len(taught_pr.state.review_comments) == n  # nothing repeated
+    (summary,) = taught_pr.state.issue_comments
+    assert fp in render.summary_state(str(summary["body"]))
