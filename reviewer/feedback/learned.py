@@ -63,9 +63,17 @@ class Match:
 
 
 def default_embedder(root: Path, cfg: Config) -> Embedder:
-    """The configured embedding model (``embedding-model``; "" = the bundled MiniLM)."""
+    """The configured embedding model (``embedding-model``; "" = the bundled MiniLM).
+
+    The process-wide quick embedder where the context package has one (numpy for the few
+    texts a run usually embeds, no torch import), else sentence-transformers.
+    """
     from reviewer.context import embed
 
+    quick = getattr(embed, "quick_embedder", None)
+    if callable(quick):
+        found: Embedder = quick(root, cfg)
+        return found
     return embed.SentenceEmbedder(embed.model_path(cfg.embedding_model, root),
                                   batch_size=cfg.embedding_batch_size)
 
