@@ -63,10 +63,11 @@ def judge_result(
 
 # -- the commands -----------------------------------------------------------------------------
 class _TeachGroup(click.Group):
-    """``teach TEXT`` means ``teach add TEXT``; ``teach --list`` means ``teach list``."""
+    """``teach TEXT`` means ``teach add TEXT``; ``teach`` and ``teach --list`` mean
+    ``teach list`` (as ``git remote`` lists)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] == "--list":
+        if not args or args[0] == "--list":
             args = ["list", *args[1:]]
         elif args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["add", *args]
@@ -119,8 +120,9 @@ def teach() -> None:
     """Teach the reviewer the team's own principles, in plain language.
 
     `reviewer teach "Prefer pathlib over os.path"` records one (short for `teach add`);
-    `reviewer teach list` shows them; `reviewer teach remove T001` drops one. With the
-    model in use (`check --explain`), it judges every changed function against them.
+    `reviewer teach list` (or just `reviewer teach`) shows them; `reviewer teach remove
+    T001` drops one. With the model in use (`check --explain`), it judges every changed
+    function against them.
     """
 
 
@@ -185,11 +187,12 @@ def teach_list(fmt: str, config_path: Path | None) -> None:
         click.echo(f"no taught principles yet ({_show(path)}); add one with"
                    " `reviewer teach \"TEXT\"`")
         return
+    width = max(32, *(len(p.slug) for p in catalogue.principles))
     for p in catalogue.principles:
-        click.echo(_line(p))
+        click.echo(_line(p, width))
 
 
-def _line(p: Principle) -> str:
+def _line(p: Principle, width: int) -> str:
     extras = []
     if p.paths:
         extras.append(f"paths: {', '.join(p.paths)}")
@@ -197,7 +200,7 @@ def _line(p: Principle) -> str:
     if n:
         extras.append(f"{n} example{'s' if n != 1 else ''}")
     tail = f" ({'; '.join(extras)})" if extras else ""
-    return f"{p.id}  {p.slug:<32} {p.severity.label:<6} {p.text}{tail}"
+    return f"{p.id}  {p.slug:<{width}} {p.severity.label:<6} {p.text}{tail}"
 
 
 @teach.command("remove")

@@ -100,6 +100,7 @@ def test_teach_list_remove_round_trip_never_reuses_ids(repo: Repo, run_cli: RunC
     assert lines[0].startswith("T001  prefer-pathlib-over-os-path") and "2 examples" in lines[0]
     assert lines[1].startswith("T002") and "medium" in lines[1] and "paths: src/**" in lines[1]
     assert run_cli("teach", "--list")[1] == out  # the flag form lists too
+    assert run_cli("teach")[1] == out  # and so does the bare group
 
     code, out, _ = run_cli("teach", "remove", "t001")  # IDs are case-insensitive
     assert code == 0 and out == "T001 prefer-pathlib-over-os-path: removed\n"
