@@ -93,6 +93,7 @@ def shape(code: str) -> tuple[str, ...]:
 
 
 def corpus_root() -> Path:
+    """The folder holding the perf corpora (exits with a hint when there is none)."""
     for src in SOURCES:
         if all((src / name).is_dir() for name in CORPORA):
             return src
@@ -164,11 +165,13 @@ def pairs(snippets: Sequence[Snippet], limit: int, seed: int) -> dict[str, list[
 
 
 def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
 def table(sims: dict[str, list[float]]) -> list[str]:
+    """Markdown rows: quantiles and the share at or above each threshold, per kind."""
     head = "| pairs | n | p10 | median | p90 | " + " | ".join(
         f">= {t:.2f}" for t in THRESHOLDS) + " |"
     lines = [head, "|---|---:|---:|---:|---:|" + "---:|" * len(THRESHOLDS)]
@@ -226,6 +229,7 @@ def three_of(snippets: Sequence[Snippet], vectors: Sequence[Sequence[float]],
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Collect, embed, compare, print (and with --write, update docs/benchmarks.md)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--per-rule", type=int, default=150,
                     help="findings per rule and corpus (sampled, seeded)")
@@ -265,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_doc(lines: list[str]) -> None:
+    """Replace the learned-threshold block of docs/benchmarks.md with ``lines``."""
     text = DOC.read_text(encoding="utf-8")
     begin, end = "<!-- learned-threshold:begin -->", "<!-- learned-threshold:end -->"
     if begin not in text or end not in text:

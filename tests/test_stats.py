@@ -103,7 +103,7 @@ class _Page(HTMLParser):
 
 def test_html_chart_is_self_contained(seeded: Repo,
                                       run_cli: Callable[..., RunResult]) -> None:
-    code, out, err = run_cli("stats", "--chart", "stats.html")
+    code, out, _ = run_cli("stats", "--chart", "stats.html")
     assert code == 0 and "chart written to stats.html" in out
     page = (seeded.path / "stats.html").read_text(encoding="utf-8")
     parser = _Page()

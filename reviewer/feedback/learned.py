@@ -92,16 +92,22 @@ def apply_learned(result: Result, root: Path, cfg: Config,
     path = db_path(root, cfg.feedback_db)
     if not result.findings or not path.is_file():
         return []
+    make = embedder or default_embedder
+
+    def codes(findings: Sequence[Finding]) -> dict[str, str]:
+        return candidate_codes(findings, root, contents or {})
+
     try:
         with FeedbackStore.open(path, create=False) as store:
-            _apply(result, store, root, cfg, contents or {}, embedder or default_embedder)
+            _apply(result, store, cfg, codes, lambda: make(root, cfg))
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return [f"learned suppressions skipped: {exc}"]
     return []
 
 
-def _apply(result: Result, store: FeedbackStore, root: Path, cfg: Config,
-           contents: Mapping[str, bytes], embedder: EmbedderFactory) -> None:
+def _apply(result: Result, store: FeedbackStore, cfg: Config,
+           codes_of: Callable[[Sequence[Finding]], dict[str, str]],
+           embedder: Callable[[], Embedder]) -> None:
     latest = store.latest_many([f.fingerprint for f in result.findings if f.fingerprint])
     verdict_of = {fp: v.verdict for fp, v in latest.items()}
     kept = [f for f in result.findings if verdict_of.get(f.fingerprint) != "dismiss"]
@@ -115,8 +121,8 @@ def _apply(result: Result, store: FeedbackStore, root: Path, cfg: Config,
     candidates = [f for f in open_ if f.rule_id in rules]
     if not candidates:
         return  # the cost rule: no model is loaded
-    model = embedder(root, cfg)
-    codes = candidate_codes(candidates, root, contents)
+    model = embedder()
+    codes = codes_of(candidates)
     wanted = [e for r in rules for e in examples[r]]
     vectors = cached_vectors(store, model, {e.fingerprint: e.code for e in wanted} | codes)
     matches = {}
