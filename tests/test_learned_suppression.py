@@ -3,10 +3,12 @@ CLI in real git repositories: findings similar to enough dismissed ones get quie
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from conftest import JsonRun, Repo, RunResult
 
@@ -85,12 +87,26 @@ def test_similar_to_three_dismissed_is_downgraded(
     assert report["summary"]["hidden_by_verdicts"] == 3
     assert report["summary"]["downgraded_by_verdicts"] == 1
     assert code == 1 and "warning" not in err  # the unrelated one still fails
+    schema = json.loads((Path(__file__).parents[1] / "reviewer" / "report" /
+                         "json_schema.json").read_text("utf-8"))
+    jsonschema.validate(report, schema)
 
     code, out, _ = run_cli("check", "--all")
     assert "lib/d.py:2:5: RV501" in out
     assert "    note: downgraded to info: similar to 3 dismissed findings" in out
     assert out.splitlines()[-1] == ("2 findings in 5 files (3 hidden by the team's verdicts; "
                                     "1 downgraded to info by the team's verdicts).")
+
+
+def test_staged_content_is_what_is_compared(
+        repo: Repo, seeded: dict[str, str], run_json: Callable[..., JsonRun]) -> None:
+    verdict(repo, list(seeded.values()))
+    repo.write(SIMILAR[0], module(SIMILAR[1]))
+    repo.stage(SIMILAR[0])
+    repo.write(SIMILAR[0], module(UNRELATED[1]))  # the working tree differs from the index
+    _, report, _ = run_json("--staged")
+    [finding] = report["findings"]
+    assert (finding["path"], finding["severity"]) == ("lib/d.py", "info")
 
 
 def test_vectors_are_cached_in_the_store(repo: Repo, seeded: dict[str, str],
