@@ -146,6 +146,9 @@ def test_bad_input(seeded: Repo, run_cli: Callable[..., RunResult]) -> None:
     code, _, err = run_cli("stats", "--chart", "stats.svg")
     assert code == 2 and "must end in .html or .png" in err
     assert not (seeded.path / "stats.svg").exists()
+    (seeded.path / ".reviewer" / "feedback.db").write_bytes(b"not a database " * 100)
+    code, out, err = run_cli("stats")
+    assert code == 2 and out == "" and err.startswith("reviewer: error: cannot open")
 
 
 def test_since_accepts_iso_times() -> None:
