@@ -22,7 +22,14 @@ from model_fake import serve_model as _serve_model
 
 from reviewer.config import Config
 from reviewer.feedback import taught
-from reviewer.feedback.judge import JUDGE_SCHEMA, Judge, functions, parse_ruling
+from reviewer.feedback.judge import (
+    JUDGE_SCHEMA,
+    Judge,
+    Ruling,
+    flagged_line,
+    functions,
+    parse_ruling,
+)
 from reviewer.feedback.store import FeedbackStore, Recorded, Verdict
 from reviewer.llm.answer import BadAnswer
 from reviewer.llm.backend import GenParams
@@ -207,6 +214,19 @@ def test_functions_are_the_unnested_ones() -> None:
     units = functions("a.py", src)
     assert [(u.symbol, u.start, u.def_line, u.end) for u in units] == [
         ("A.m", 2, 3, 5), ("top", 8, 8, 9)]
+
+
+def test_flagged_line_follows_the_quoted_code() -> None:
+    (unit,) = functions("a.py", "def f(a):\n    b = 1\n    return os.path.join(a, b)\n")
+    def at(line: int, why: str) -> int:
+        return flagged_line(unit, Ruling(True, line, why))
+
+    assert at(2, "It calls `os.path.join`.") == 3  # one line off: moved to the quoted code
+    assert at(3, "It calls `os.path.join`.") == 3
+    assert at(2, "Bad style.") == 2  # nothing quoted: the line named
+    assert at(2, "`f` is bad and `nothing here`.") == 2  # quoted code nowhere
+    assert at(0, "It calls `os.path.join`.") == 1  # no line: the def line
+    assert at(9, "x") == 1
 
 
 def test_parse_ruling() -> None:
@@ -425,20 +445,27 @@ def test_few_shot_prompt_holds_the_teams_verdicts(repo: Repo, run_cli: RunCli) -
         asked = judge_prompts(model)
     assert code == 1, err
     messages = asked[0]
-    assert [m["role"] for m in messages] == [
-        "system", "user", "assistant", "user", "assistant", "user"]
-    system = messages[0]["content"]
-    assert "p = os.path.join(a, 'b')" in system and "p = Path(a) / 'b'" in system
-    assert "Function `sep` in old.py" in messages[1]["content"]
-    no = json.loads(messages[2]["content"])
+    assert [m["role"] for m in messages] == ["system", *["user", "assistant"] * 4, "user"]
+    assert TEXT in messages[0]["content"]
+    # The principle's own examples first: the good one, then the bad one...
+    assert "Example code" in messages[1]["content"]
+    assert "  1| p = Path(a) / 'b'" in messages[1]["content"]
+    assert json.loads(messages[2]["content"])["violates"] is False
+    assert "  1| p = os.path.join(a, 'b')" in messages[3]["content"]
+    assert json.loads(messages[4]["content"]) == {
+        "violates": True, "line": 1,
+        "explanation": f"Line 1, `p = os.path.join(a, 'b')`, breaks the principle: {TEXT}."}
+    # ... then the team's verdicts: the dismissed finding, then the accepted one.
+    assert "Function `sep` in old.py" in messages[5]["content"]
+    no = json.loads(messages[6]["content"])
     assert no == {"violates": False, "line": 0, "explanation": "os.sep is no path handling."}
-    assert "Function `cfg_path` in old.py" in messages[3]["content"]
-    yes = json.loads(messages[4]["content"])
+    assert "Function `cfg_path` in old.py" in messages[7]["content"]
+    yes = json.loads(messages[8]["content"])
     assert yes == {"violates": True, "line": 3,
                    "explanation": "os.path.expanduser: use Path.home() / '.cfg'."}
-    for answer in (no, yes):
-        jsonschema.validate(answer, JUDGE_SCHEMA)
-    assert "Function `data_file` in app.py" in messages[5]["content"]
+    for m in messages[2:9:2]:
+        jsonschema.validate(json.loads(m["content"]), JUDGE_SCHEMA)
+    assert "Function `data_file` in app.py" in messages[9]["content"]
 
 
 def test_selection_helpers() -> None:

@@ -2,9 +2,9 @@
 
 For each function the change touched (the diff filter decides, as for whole-function rule
 findings) and each taught principle that covers the file and is selected, the model gets a
-prompt from ``reviewer/templates/judge_principle.txt``: the principle with its examples,
-then the team's accepted and dismissed findings of that principle (from the verdicts store)
-as few-shot turns, then the function with numbered lines. It answers JSON
+prompt from ``reviewer/templates/judge_principle.txt``: the principle, then its own
+examples and the team's accepted and dismissed findings of that principle (from the
+verdicts store) as few-shot turns, then the function with numbered lines. It answers JSON
 (:data:`JUDGE_SCHEMA`): ``{"violates": bool, "line": int, "explanation": str}``.
 
 A violation becomes a :class:`~reviewer.findings.Finding` with the principle's ID, slug,
@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ MAX_SHOT_LINES = 40
 SHOTS_EACH = 2  # accepted and dismissed findings of a principle in one prompt
 PRE_COMMIT_MAX_JUDGED = 3
 DISMISSED_DEFAULT = "The team judged that this code follows the principle."
+MAX_EXAMPLES = 2  # of each kind, from the principle's own examples
 SourceReader = Callable[[str], "str | None"]
 
 
@@ -223,30 +225,53 @@ def load_judge_template() -> Template:
     return load_template(TEMPLATE)
 
 
-def system_message(template: Template, p: Principle, examples: bool = True) -> Message:
-    parts = []
-    if examples:
-        parts += [template.render("bad", code=c.strip("\n")) for c in p.examples_bad[:2]]
-        parts += [template.render("good", code=c.strip("\n")) for c in p.examples_good[:2]]
-    text = template.render("system", principle=p.text, examples="\n".join(parts))
-    return {"role": "system", "content": text}
+def _example_line(lines: Sequence[str]) -> int:
+    """The line of an example that most likely shows the problem: the first that is not
+    blank, an import, a ``def``/``class`` line, a decorator, a comment or a docstring."""
+    skip = ("import ", "from ", "def ", "async def ", "class ", "@", "#", '"""', "'''")
+    for n, text in enumerate(lines, 1):
+        stripped = text.strip()
+        if stripped and not stripped.startswith(skip):
+            return n
+    return 1
 
 
-def user_message(template: Template, path: str, symbol: str, lines: Sequence[str],
+def example_shots(p: Principle) -> list[Shot]:
+    """The principle's own examples as few-shot turns (good, bad, good, bad...)."""
+    follows = f"This code follows the principle ({p.text})."
+    good = [Shot("", "", tuple(c.strip("\n").splitlines()), Ruling(False, 0, follows))
+            for c in p.examples_good[:MAX_EXAMPLES]]
+    bad = []
+    for c in p.examples_bad[:MAX_EXAMPLES]:
+        lines = tuple(c.strip("\n").splitlines())
+        n = _example_line(lines)
+        why = f"Line {n}, `{lines[n - 1].strip()}`, breaks the principle: {p.text}."
+        bad.append(Shot("", "", lines, Ruling(True, n, why)))
+    out: list[Shot] = []
+    for g, b in zip_longest(good, bad):
+        out.extend(s for s in (g, b) if s is not None)
+    return out
+
+
+def user_message(template: Template, item: Shot | Unit,
                  limit: int = MAX_FUNCTION_LINES) -> Message:
+    """The question about one function (or about one of the principle's examples)."""
+    what = f"Function `{item.symbol}` in {item.path}" if item.path else "Example code"
+    lines = item.code if isinstance(item, Shot) else item.lines
     code = numbered(lines, limit)
-    return {"role": "user",
-            "content": template.render("user", path=path, symbol=symbol, code=code)}
+    return {"role": "user", "content": template.render("user", what=what, code=code)}
 
 
 def build_messages(template: Template, p: Principle, unit: Unit, shots: Sequence[Shot],
                    *, examples: bool = True, limit: int = MAX_FUNCTION_LINES) -> list[Message]:
-    """System message, few-shot turns, then the question about ``unit``."""
-    messages: list[Message] = [system_message(template, p, examples)]
-    for s in shots:
-        messages.append(user_message(template, s.path, s.symbol, s.code))
+    """System message, the principle's examples and the team's verdicts as few-shot turns,
+    then the question about ``unit``."""
+    messages: list[Message] = [
+        {"role": "system", "content": template.render("system", principle=p.text)}]
+    for s in [*(example_shots(p) if examples else []), *shots]:
+        messages.append(user_message(template, s))
         messages.append({"role": "assistant", "content": s.ruling.as_json()})
-    messages.append(user_message(template, unit.path, unit.symbol, unit.lines, limit))
+    messages.append(user_message(template, unit, limit))
     return messages
 
 
@@ -361,11 +386,30 @@ class Judge:
         return ruling
 
 
+_QUOTED = re.compile(r"`([^`\n]{3,80})`")
+
+
+def flagged_line(unit: Unit, ruling: Ruling) -> int:
+    """The file line a ruling points at: the line it names, moved to the nearest line that
+    holds the code its explanation quotes (small models miscount by a line or two); the
+    def line when it names none."""
+    if not 1 <= ruling.line <= len(unit.lines):
+        return unit.def_line
+    named = unit.start + ruling.line - 1
+    name = unit.symbol.rsplit(".", 1)[-1]
+    quoted = [q.strip() for q in _QUOTED.findall(ruling.explanation) if q.strip() != name]
+    if not quoted:
+        return named
+    holding = [unit.start + i for i, text in enumerate(unit.lines)
+               if any(q in text for q in quoted)]
+    if not holding or named in holding:
+        return named
+    return min(holding, key=lambda n: (abs(n - named), n))
+
+
 def finding_for(p: Principle, unit: Unit, ruling: Ruling | None) -> Finding:
     """The finding a violation becomes (``ruling`` None: the skeleton, on the def line)."""
-    line = unit.def_line
-    if ruling is not None and 1 <= ruling.line <= len(unit.lines):
-        line = unit.start + ruling.line - 1
+    line = unit.def_line if ruling is None else flagged_line(unit, ruling)
     text = unit.line_text(line)
     col = len(text) - len(text.lstrip()) + 1
     span = Span(line, col, line, max(col + 1, len(text.rstrip()) + 1))
