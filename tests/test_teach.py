@@ -375,6 +375,34 @@ def test_select_ignore_and_switches(repo: Repo, run_cli: RunCli) -> None:
         assert not [f for f in json.loads(out)["findings"] if f["rule_id"] == "T001"]
 
 
+def test_per_file_ignores_and_the_verdicts_loop(repo: Repo, run_cli: RunCli) -> None:
+    teach_pathlib(run_cli)
+    repo.write("pyproject.toml", '[tool.reviewer.per-file-ignores]\n"legacy/*" = ["T001"]\n')
+    repo.write("app.py", APP)
+    repo.write("legacy/old.py", APP)
+    repo.stage("app.py", "legacy/old.py")
+    with serve_model() as model:
+        code, out, err = check(run_cli, model, "--format", "json")
+        assert len(judge_prompts(model)) == 2  # legacy/ is never asked about
+    taught_findings = [f for f in json.loads(out)["findings"] if f["rule_id"] == "T001"]
+    assert {f["path"] for f in taught_findings} == {"app.py"}, err
+    # check records what it reports, so `reviewer feedback` can take verdicts on them.
+    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+        recorded = {r.fingerprint: r for r in store.findings("T001")}
+    assert set(recorded) == {f["fingerprint"] for f in taught_findings}
+    snap = recorded[taught_findings[0]["fingerprint"]]
+    assert snap.function.startswith("def data_file(") and snap.explanation == JUDGE_EXPLANATION
+    code, out, err = run_cli("feedback", "dismiss", taught_findings[0]["fingerprint"][:8],
+                             "--reason", "data files are strings here")
+    assert code == 0, err
+    with serve_model() as model:
+        check(run_cli, model, "--format", "json")
+        (messages, _) = judge_prompts(model)  # the dismissed finding is now an example
+    shown = [m["content"] for m in messages if m["role"] == "assistant"]
+    assert json.dumps({"violates": False, "line": 0,
+                       "explanation": "data files are strings here"}) in shown
+
+
 def test_budget_and_cache(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli)
     repo.write("pyproject.toml", "[tool.reviewer]\nmax-judged = 1\n")
