@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from reviewer.engine import Job, Result
     from reviewer.hardware import Settings
     from reviewer.llm.prompts import Template
+    from reviewer.suppressions import Suppression
 
 TEMPLATE = "judge_principle"
 JUDGE_SCHEMA: dict[str, Any] = {
@@ -425,6 +426,8 @@ def finding_for(p: Principle, unit: Unit, ruling: Ruling | None) -> Finding:
 # -- choosing what to judge ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Pair:
+    """One question for the model: does ``unit`` break ``principle``?"""
+
     principle: Principle
     unit: Unit
 
@@ -436,7 +439,7 @@ class Hider:
     def __init__(self, config: Config, baseline: Iterable[str] = ()) -> None:
         self.config = config
         self.baseline = set(baseline)
-        self._sups: dict[str, list[Any]] = {}
+        self._sups: dict[str, list[Suppression]] = {}
 
     def suppressed(self, f: Finding, source: str) -> bool:
         from reviewer.suppressions import parse
