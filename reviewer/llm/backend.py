@@ -241,17 +241,35 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
         if not config.server_url:
             raise ModelUnavailable("llm-backend is openai but server-url is not set")
         return OpenAICompatBackend(config.server_url, config.model)
+    from reviewer.feedback.lora import fused_gguf, resolve_adapter
+
+    adapter = resolve_adapter(config.llm_adapter, root)
     if name == "mlx":
         from reviewer.llm.mlx import MlxBackend
 
-        return MlxBackend(resolve_model(config.model, root))
+        return MlxBackend(resolve_model(config.model, root), adapter=adapter)
     from reviewer.llm.llama_cpp import LlamaCppBackend
 
     path = resolve_model(config.model, root)
+    lora: Path | None = None
+    if adapter is not None:
+        # llama.cpp takes a GGUF LoRA file, or the GGUF of a fused adapter as the model; an
+        # mlx-only adapter that was promoted (llm-adapter "") is for the mlx backend only.
+        fused = fused_gguf(adapter) if adapter.is_dir() else None
+        if fused is not None:
+            path = fused
+        elif adapter.is_file():
+            lora = adapter
+        elif config.llm_adapter:
+            raise ModelUnavailable(
+                f"adapter {adapter} has no GGUF for llama.cpp (reviewer train --fuse --gguf,"
+                " or --backend mlx)"
+            )
     return LlamaCppBackend(
         path,
         threads=settings.threads,
         gpu_layers=settings.gpu_layers,
         context_size=settings.context_size,
         batch_size=settings.batch_size,
+        lora_path=lora,
     )

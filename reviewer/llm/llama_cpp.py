@@ -84,8 +84,10 @@ class LlamaCppBackend:
         gpu_layers: int = 0,
         context_size: int = 4096,
         batch_size: int = 256,
+        lora_path: Path | None = None,
     ) -> None:
         self.model_path = model_path
+        self.lora_path = lora_path  # a GGUF LoRA adapter applied on load
         self.threads = threads
         self.gpu_layers = gpu_layers
         self.context_size = context_size
@@ -101,6 +103,8 @@ class LlamaCppBackend:
             self._identity = (
                 f"llama_cpp:{file_identity(self.model_path)}:ctx={self.context_size}"
             )
+            if self.lora_path is not None:
+                self._identity += f":lora={file_identity(self.lora_path)}"
         return self._identity
 
     # -- loading ---------------------------------------------------------------------------
@@ -121,6 +125,8 @@ class LlamaCppBackend:
             )
             if self.threads > 0:
                 kwargs.update(n_threads=self.threads, n_threads_batch=self.threads)
+            if self.lora_path is not None:
+                kwargs.update(lora_path=str(self.lora_path))
         try:
             from llama_cpp._utils import suppress_stdout_stderr
 

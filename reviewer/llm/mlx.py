@@ -104,8 +104,9 @@ class MlxBackend:
 
     name = "mlx"
 
-    def __init__(self, model_path: Path) -> None:
+    def __init__(self, model_path: Path, adapter: Path | None = None) -> None:
         self.model_path = model_path
+        self.adapter = adapter  # an mlx-lm LoRA adapter folder (reviewer train)
         self._model: Any = None
         self._tokenizer: Any = None
         self._identity: str | None = None
@@ -121,6 +122,8 @@ class MlxBackend:
                 weights = sorted(path.glob("*.safetensors"))
                 if weights:
                     ident += ":" + file_identity(weights[0])
+            if self.adapter is not None:
+                ident += ":adapter=" + file_identity(self.adapter / "adapters.safetensors")
             self._identity = f"mlx:{ident}"
         return self._identity
 
@@ -142,7 +145,8 @@ class MlxBackend:
             start = time.perf_counter()
             folder = self.model_dir()
             try:
-                self._model, self._tokenizer = mlx_lm.load(str(folder))[:2]
+                adapter = str(self.adapter) if self.adapter is not None else None
+                self._model, self._tokenizer = mlx_lm.load(str(folder), adapter_path=adapter)[:2]
             except (OSError, ValueError, RuntimeError, KeyError) as exc:
                 raise ModelUnavailable(f"mlx-lm cannot load {folder}: {exc}") from None
             self.load_seconds = time.perf_counter() - start
