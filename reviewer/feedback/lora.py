@@ -440,10 +440,25 @@ def resolve_adapter(setting: str, root: Path) -> Path | None:
     if not setting:
         return default_adapter(root)
     path = Path(setting).expanduser()
-    for cand in (path, root / path, adapters_root(root) / path):
+    for cand in ((path,) if path.is_absolute() else (root / path, adapters_root(root) / path)):
         if cand.exists():
             return cand
     raise ModelUnavailable(f"llm-adapter {setting!r} not found")
+
+
+def trained_on(adapter: Path, model: Path) -> bool:
+    """Whether ``adapter`` was trained on ``model`` (a GGUF file or a model folder), as far
+    as its ``reviewer-train.json`` tells (True when it does not say)."""
+    try:
+        info = json.loads((adapter / INFO_FILE).read_text(encoding="utf-8"))
+        base = Path(str(info["base_model"])).name
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    if model.is_dir():
+        return base == model.name
+    from reviewer.llm.mlx import converted_dir
+
+    return base == converted_dir(model).name
 
 
 def fused_gguf(adapter: Path) -> Path | None:

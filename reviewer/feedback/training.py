@@ -181,6 +181,10 @@ class Exporter:
         fixed: str | None = None
         if corrected_code is not None:
             fixed = corrected_code
+            whole = _whole(source)
+            if region.kind != "function" and _rewrites_whole(corrected_code, whole):
+                region = whole
+                prompt = self.builder.build(rule, finding, source, Target(region))
         elif fixed_source is not None:
             fixed = region_replacement(source, fixed_source, region)
             if fixed is None:  # the fix reaches outside the region: rewrite the whole code
@@ -409,6 +413,16 @@ def region_replacement(source: str, fixed_source: str, region: Region) -> str | 
     if body == region.code and not region.indent:
         return None
     return _dedent_by(body, region.indent)
+
+
+def _rewrites_whole(code: str, whole: Region) -> bool:
+    """Whether a corrected fix given as code is the whole function rather than the code to
+    rewrite: it starts like the function and is nearly as long."""
+    first = next((ln.strip() for ln in code.splitlines() if ln.strip()), "")
+    head = next((ln.strip() for ln in whole.code.splitlines() if ln.strip()), "")
+    name = re.match(r"(?:async\s+)?def\s+\w+|@\S+", head)
+    return (name is not None and first.startswith(name.group())
+            and len(code.splitlines()) >= len(whole.code.splitlines()) - 1)
 
 
 def _whole(source: str) -> Region:

@@ -241,16 +241,18 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
         if not config.server_url:
             raise ModelUnavailable("llm-backend is openai but server-url is not set")
         return OpenAICompatBackend(config.server_url, config.model)
-    from reviewer.feedback.lora import fused_gguf, resolve_adapter
+    from reviewer.feedback.lora import fused_gguf, resolve_adapter, trained_on
 
+    path = resolve_model(config.model, root)
     adapter = resolve_adapter(config.llm_adapter, root)
+    if adapter is not None and not config.llm_adapter and not trained_on(adapter, path):
+        adapter = None  # the promoted adapter belongs to another model
     if name == "mlx":
         from reviewer.llm.mlx import MlxBackend
 
-        return MlxBackend(resolve_model(config.model, root), adapter=adapter)
+        return MlxBackend(path, adapter=adapter)
     from reviewer.llm.llama_cpp import LlamaCppBackend
 
-    path = resolve_model(config.model, root)
     lora: Path | None = None
     if adapter is not None:
         # llama.cpp takes a GGUF LoRA file, or the GGUF of a fused adapter as the model; an
