@@ -99,7 +99,8 @@ class Config:
     taught: bool = True
     # At most this many (function, taught principle) pairs are sent to the model per run.
     max_judged: int = 20
-    # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = none.
+    # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
+    # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
     # Unknown keys found while loading (reported by the CLI as warnings).
     warnings: tuple[str, ...] = ()
