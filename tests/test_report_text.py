@@ -130,3 +130,31 @@ def test_frames_show_the_reviewed_content_not_the_disk(repo: Repo) -> None:
                         contents={"app.py": staged})
     out = text.render(result, ctx)
     assert "  >     4 | def add(item, items=[]):" in out
+
+
+def test_model_fix_diff_shows_piped_too(tmp_path: Path) -> None:
+    """--explain output piped (CI logs, `| less`): the model's validated fix is in no other
+    line, so it is shown as a plain diff under its finding; a deterministic fix is not."""
+    (tmp_path / "app.py").write_text("try:\n    run()\nexcept:\n    pass\n", encoding="utf-8")
+    edit = TextEdit(3, 1, 4, 1, "except ValueError:\n")
+    model = Fix("Model fix for RV201 (validated)", (edit,), safe=False, origin="model")
+    f = Finding("RV201", "bare-except", "Bare except.", "app.py", Span(3, 1), Severity.MEDIUM,
+                explanation="Name the exception.", model_fix=model)
+    deterministic = f.with_(model_fix=None, fix=Fix("Det", (edit,), safe=True),
+                            span=Span(1, 1), explanation=None)
+    result = engine.Result(findings=[f, deterministic], files_reviewed=1)
+    ctx = ReportContext(root=tmp_path, config=Config(), color=False, code_frame=False)
+    out = text.render(result, ctx)
+    assert "\x1b[" not in out
+    lines = out.splitlines()
+    assert lines[:6] == [
+        "app.py:3:1: RV201 Bare except.",
+        "    Name the exception.",
+        "    suggested fix (unsafe: review before applying): Model fix for RV201 (validated)",
+        "      @@ -2,3 +2,3 @@",
+        "           run()",
+        "      -except:",
+    ]
+    assert "      +except ValueError:" in lines
+    assert lines[-2] == "app.py:1:1: RV201 Bare except."  # its fix: counted, not shown
+    assert LINE.match(lines[-2])

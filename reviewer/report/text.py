@@ -1,9 +1,11 @@
 """``path:line:col: RV101 message``, one finding per line, then a summary line.
 
-Piped or written to a file, that is all (plus indented model explanations), so editors and
-``grep`` read it like flake8 output. On a terminal (``ReportContext.code_frame`` /
-``color``) each finding also gets a short code frame with the flagged span underlined,
-and a fix is shown as a short unified diff of what ``reviewer fix`` would change.
+Piped or written to a file, that is all, plus what the local model added (``--explain``):
+its explanation and its validated fix as a plain diff, indented under the finding, so editors
+and ``grep`` still read the finding lines like flake8 output. On a terminal
+(``ReportContext.code_frame`` / ``color``) each finding also gets a short code frame with the
+flagged span underlined, and a fix is shown as a short unified diff of what ``reviewer fix``
+would change.
 The summary is always the last line (``--quiet`` drops it).
 """
 
@@ -191,6 +193,10 @@ def render(result: Result, ctx: ReportContext) -> str:
             lines.extend(f"    {ln}" for ln in f.explanation.strip().splitlines())
         if ctx.code_frame:
             lines.extend(_fix_block(f, sources, colour))
+        elif f.model_fix is not None and f.fix is None:
+            # A model fix is in no other line of the report (a deterministic one is counted
+            # in the summary): show it piped too, without colour.
+            lines.extend(_fix_block(f, sources, False))
     for u in result.unused_suppressions:
         codes = ",".join(u.codes) or "all"
         lines.append(f"{u.path}:{u.line}:1: unused suppression (reviewer: ignore[{codes}])")
