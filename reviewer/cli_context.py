@@ -80,7 +80,7 @@ def index_command(full: bool, chroma_url: str | None, config_path: Path | None,
     a Chroma server with --chroma-url.
     """
     from reviewer.context import style as style_mod
-    from reviewer.context.indexer import ContextIndex, IndexSettings, update_index
+    from reviewer.context.indexer import IndexSettings, refresh_index
     from reviewer.context.store import index_lock
 
     root, cfg = _setup(config_path, chroma_url, quiet)
@@ -93,15 +93,14 @@ def index_command(full: bool, chroma_url: str | None, config_path: Path | None,
     bar = _Bar(not quiet)
     with index_lock(settings.index_dir, LOCK_WAIT, waiting):
         try:
-            index = ContextIndex.open(root, cfg, create=True)
-            stats = update_index(index, full=full, progress=bar)
+            stats = refresh_index(root, cfg, full=full, progress=bar)
         except ReviewerError:
             raise
         except Exception as exc:  # chromadb's errors have no common base worth naming
             raise _chroma_errors(exc) from None
         finally:
             bar.close()
-        profile = style_mod.refresh(root, cfg)
+        profile = style_mod.refresh(root, cfg, stats.hashes)
     if not quiet:
         if stats.rebuilt:
             click.echo(f"Rebuilt the index ({stats.rebuilt}).")

@@ -85,7 +85,9 @@ class Chunk:
 # -- entry point ---------------------------------------------------------------------------
 def language_of(path: str) -> str | None:
     """The chunker language of a file, or None when it is not indexed."""
-    suffix = PurePosixPath(path).suffix.lower()
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")  # the suffix as PurePosixPath sees it, without building one
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     if suffix in LANGUAGES:
         return LANGUAGES[suffix]
     return "code" if suffix in OTHER_CODE else None

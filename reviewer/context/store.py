@@ -27,6 +27,12 @@ from reviewer.errors import ReviewerError
 META_ID = "__meta__"
 # Records per Chroma call (well below Chroma's own maximum batch size).
 WRITE_BATCH = 1000
+# Chroma writes its vector index (HNSW) to disk after this many changes, and every process
+# that opens a collection first replays the changes made since (about 1 ms each). Chroma's
+# default, 1000, makes the first read or write of a large index cost up to a second; small
+# updates are this index's normal case, so it is saved after a few records.
+SYNC_THRESHOLD = 20
+HNSW = {"space": "cosine", "sync_threshold": SYNC_THRESHOLD, "batch_size": SYNC_THRESHOLD}
 
 
 class IndexMissing(ReviewerError):
@@ -112,8 +118,38 @@ def _settings() -> Any:
     return Settings(anonymized_telemetry=False)
 
 
+@contextmanager
+def _first_import() -> Iterator[None]:
+    """The first time in a process: the cyclic garbage collector off, then the objects
+    made meanwhile frozen.
+
+    Importing chromadb and opening a client create some 130,000 long-lived objects
+    (pydantic models, OpenTelemetry, the Rust bindings); collections during the import,
+    and later full collections walking them all, cost a few tenths of a second per
+    command. ``gc.freeze`` leaves them out of later collections (as modules, they are
+    never garbage anyway). Later calls change nothing.
+    """
+    import gc
+    import sys
+
+    if "chromadb" in sys.modules or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def open_client(index_dir: Path, chroma_url: str = "", create: bool = True) -> Any:
     """A Chroma client: embedded under ``index_dir``, or a server at ``chroma_url``."""
+    with _first_import():
+        return _open_client(index_dir, chroma_url, create)
+
+
+def _open_client(index_dir: Path, chroma_url: str, create: bool) -> Any:
     try:
         import chromadb
     except ImportError:
@@ -160,9 +196,12 @@ class Store:
             if create:
                 self.chunks, self.files = (
                     self.client.get_or_create_collection(
-                        n, embedding_function=None, metadata={"hnsw:space": "cosine"})
+                        n, embedding_function=None,
+                        metadata={f"hnsw:{k}": v for k, v in HNSW.items()})
                     for n in names
                 )
+                for collection in (self.chunks, self.files):
+                    _sync_often(collection)
             else:
                 self.chunks, self.files = (
                     self.client.get_collection(n, embedding_function=None) for n in names
@@ -282,6 +321,18 @@ class Store:
         dists = (got.get("distances") or [[]])[0]
         rows = zip(ids, docs, metas, dists, strict=False)
         return [_stored(i, d, m, float(x)) for i, d, m, x in rows]
+
+
+def _sync_often(collection: Any) -> None:
+    """Give a collection made with Chroma's defaults (an index from an earlier version) the
+    SYNC_THRESHOLD of new ones; anything unexpected leaves it as it is (it only costs time)."""
+    try:
+        hnsw = collection.configuration.get("hnsw") or {}
+        if hnsw.get("sync_threshold") != SYNC_THRESHOLD:
+            collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD,
+                                                      "batch_size": SYNC_THRESHOLD}})
+    except Exception:  # reviewer: ignore[RV202] - an older server, a foreign configuration
+        return
 
 
 def _slices(items: list[str], size: int = WRITE_BATCH) -> Iterator[list[str]]:

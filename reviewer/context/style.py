@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reviewer.config import Config
+    from reviewer.context.indexer import IndexSettings
 
 STYLE_FILE = ".reviewer/style.json"
 CACHE_NAME = "style-cache.json"
@@ -406,34 +407,26 @@ def load(root: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("version") == FACTS_VERSION else None
 
 
-def refresh(root: Path, config: Config) -> dict[str, Any]:
-    """Learn the profile from the repository's Python files (cached per file) and store it."""
-    from reviewer.context.indexer import (
-        IndexSettings,
-        candidate_files,
-        content_hash,
-        read_text,
-    )
-    from reviewer.fileio import atomic_write_text
+def refresh(root: Path, config: Config,
+            files: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Learn the profile from the repository's Python files (cached per file) and store it.
+
+    ``files``: every indexable file with its content hash, as an index run just found them
+    (``IndexStats.hashes``): the files are then not listed and read again, and when none of
+    the Python ones changed the stored profile is returned as it is.
+    """
+    from reviewer.context.indexer import IndexSettings
 
     settings = IndexSettings.from_config(root, config)
     cache_file = settings.index_dir / CACHE_NAME
     cache = _read_cache(cache_file)
-    fresh: dict[str, tuple[str, Facts]] = {}
-    for rel in candidate_files(root, settings.exclude):
-        if not rel.endswith(".py"):
-            continue
-        text, _ = read_text(root, rel, settings.max_file_size)
-        if text is None:
-            continue
-        digest = content_hash(text)
-        hit = cache.get(rel)
-        if hit is not None and hit[0] == digest:
-            fresh[rel] = hit
-            continue
-        facts = file_facts(rel, text)
-        if facts is not None:
-            fresh[rel] = (digest, facts)
+    fresh, parsed = _facts(root, settings, cache, files)
+    if not parsed and fresh.keys() == cache.keys():
+        stored = load(root)
+        if stored is not None:
+            return stored
+    from reviewer.fileio import atomic_write_text
+
     profile = conclude(merge(f for _, f in fresh.values()))
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(cache_file, json.dumps(
@@ -441,6 +434,36 @@ def refresh(root: Path, config: Config) -> dict[str, Any]:
     style_path(root).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(style_path(root), json.dumps(profile, indent=2, sort_keys=True) + "\n")
     return profile
+
+
+def _facts(root: Path, settings: IndexSettings, cache: Mapping[str, tuple[str, Facts]],
+           files: Mapping[str, str] | None) -> tuple[dict[str, tuple[str, Facts]], int]:
+    """(path -> (hash, facts) of every Python file, how many files were parsed anew)."""
+    from reviewer.context.indexer import candidate_files, content_hash, read_text
+
+    if files is None:
+        rels = [r for r in candidate_files(root, settings.exclude) if r.endswith(".py")]
+    else:
+        rels = sorted(r for r in files if r.endswith(".py"))
+    fresh: dict[str, tuple[str, Facts]] = {}
+    parsed = 0
+    for rel in rels:
+        hit = cache.get(rel)
+        if files is not None and hit is not None and hit[0] == files[rel]:
+            fresh[rel] = hit
+            continue
+        text, _ = read_text(root, rel, settings.max_file_size)
+        if text is None:
+            continue
+        digest = content_hash(text)
+        if hit is not None and hit[0] == digest:
+            fresh[rel] = hit
+            continue
+        parsed += 1
+        # A file that does not parse counts for nothing, and is not parsed again until it
+        # changes: empty facts.
+        fresh[rel] = (digest, file_facts(rel, text) or {})
+    return fresh, parsed
 
 
 def _read_cache(path: Path) -> dict[str, tuple[str, Facts]]:
