@@ -117,7 +117,11 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     learned = _learn(publisher, root, cfg, warn)
 
     def enrich(job: Any, result: Any) -> None:
+        from reviewer.feedback.learned import apply_learned
+
         judge_result(result, job, cfg)  # taught principles, judged by the model
+        for w in apply_learned(result, root, cfg, job.contents):  # the team's verdicts
+            warn(w)
         explain_result(result, job, cfg)  # explanations and validated model fixes
         _record(root, cfg, job, result, warn)
 
@@ -294,7 +298,11 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
 
             def enrich(job: Any, result: Any) -> None:
                 before = len(result.warnings)
+                from reviewer.feedback.learned import apply_learned
+
                 judge_result(result, job, cfg, quiet=True)
+                for w in apply_learned(result, tree, cfg, job.contents, db_root=root):
+                    warn_line(w)
                 explain_result(result, job, cfg, quiet=True)
                 _record(tree, cfg, job, result, warn_line, db_root=root)
                 for w in result.warnings[before:]:

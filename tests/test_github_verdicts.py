@@ -324,3 +324,14 @@ def test_serve_reads_verdicts_when_someone_replies(repo: Repo, tmp_path: Path) -
             judged.verdict.reason, judged.verdict.created_at) == (
         fp, "dismiss", "octocat", "the list is never mutated", "2026-01-01T00:00:02Z")
     assert judged.finding is not None and judged.finding.rule_id == "RV101"
+
+
+def test_review_leaves_out_what_the_team_dismissed(pr: PR, run_cli: RunCli) -> None:
+    code, out, _ = run_cli("check", "--all", "--select", "RV601", "--format", "json")
+    (finding,) = json.loads(out)["findings"]
+    assert run_cli("feedback", "dismiss", finding["fingerprint"][:8],
+                   "--reason", "trusted input")[0] == 0
+    code, out, err = gh(run_cli, pr, "review", "--no-check-run")
+    assert code == 0, err
+    posted = pr.bot_comments()
+    assert "RV601" not in posted and "RV101" in posted

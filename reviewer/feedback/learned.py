@@ -80,16 +80,19 @@ def default_embedder(root: Path, cfg: Config) -> Embedder:
 
 def apply_learned(result: Result, root: Path, cfg: Config,
                   contents: Mapping[str, bytes] | None = None,
-                  embedder: EmbedderFactory | None = None) -> list[str]:
+                  embedder: EmbedderFactory | None = None,
+                  db_root: Path | None = None) -> list[str]:
     """Hide or downgrade ``result.findings`` by the team's verdicts (in place).
 
-    ``contents`` holds the reviewed text of files not read from disk (staged blobs).
+    ``contents`` holds the reviewed text of files not read from disk (staged blobs);
+    ``db_root`` is where the database lives when it is not ``root`` (the PR bot reviews a
+    temporary worktree of its checkout).
     Returns warning lines (at most one); never raises for a missing model or a broken
     database.
     """
     from reviewer.feedback.store import FeedbackStore, db_path
 
-    path = db_path(root, cfg.feedback_db)
+    path = db_path(db_root or root, cfg.feedback_db)
     if not result.findings or not path.is_file():
         return []
     make = embedder or default_embedder

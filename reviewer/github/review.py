@@ -88,8 +88,9 @@ def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings
                ) -> tuple[Outcome, Result]:
     """Review the checkout at ``root`` as PR ``publisher.number`` and publish it.
 
-    ``enrich`` may add the model's explanations and validated fixes to the findings
-    (``reviewer.cli_llm.explain_result``); it never adds or removes a finding.
+    ``enrich`` may add findings (taught principles judged by the model), hide or downgrade
+    findings by the team's verdicts, and add the model's explanations and validated fixes
+    (``reviewer.cli_llm.explain_result``).
     """
     info = publisher.info()
     note = head_warning(root, info.head_sha)
