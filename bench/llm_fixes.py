@@ -10,7 +10,11 @@ validation passes and no cache. Reported:
 * answers with code that the validator refused, by reason;
 * mean model time and model calls per finding.
 
-Usage: python bench/llm_fixes.py [--model GGUF] [--passes N] [--max-tokens T] [--write]
+The prompt style follows the model's size as in the reviewer ("small" under 600 MB, the
+embedded model; "full" above); ``--style`` forces one.
+
+Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
+       [--max-tokens T] [--write] [--section NAME]
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from reviewer.engine import _rules_by_language, review_source, selected_rules
 from reviewer.findings import Finding, apply_edits
 from reviewer.llm import validate
 from reviewer.llm.backend import resolve_model
-from reviewer.llm.explain import explain_findings
+from reviewer.llm.explain import explain_findings, prompt_style
+from reviewer.llm.llama_cpp import LlamaCppBackend
+from reviewer.llm.prompts import STYLES
 
 
 def independent_check(root: Path, f: Finding, rules: list) -> bool:  # type: ignore[type-arg]
@@ -52,7 +58,10 @@ def main() -> int:
     ap.add_argument("--model", help="a GGUF file (default: the embedded SmolLM2-135M)")
     ap.add_argument("--passes", type=int, default=2, help="validation passes after the first")
     ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--style", choices=STYLES, help="prompt style (default: by model size)")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    ap.add_argument("--section", default="model-fixes",
+                    help="the docs/benchmarks.md block to replace (default: model-fixes)")
     args = ap.parse_args()
 
     root = demo_project()
@@ -76,8 +85,9 @@ def main() -> int:
     out, report = explain_findings(
         findings, root=root, config=cfg,
         read=lambda rel: (root / rel).read_text(encoding="utf-8"),
-        settings=hardware.derive(hardware.detect()),
+        settings=hardware.derive(hardware.detect()), style=args.style,
     )
+    style = args.style or prompt_style(LlamaCppBackend(model))
     wall = time.perf_counter() - start
     validate.FileValidator.check = original  # type: ignore[method-assign]
 
@@ -90,13 +100,15 @@ def main() -> int:
         "### Validated fixes on seeded findings",
         "",
         f"Measured by `bench/llm_fixes.py` on {machine_line()}.",
-        f"Model {model.name}; {n} seeded findings of the demo project ({len(fixable)} without"
-        f" a deterministic fix); up to {1 + args.passes} answers per finding (the validator's"
-        f" complaint goes back each time); max_tokens {args.max_tokens}; no cache.",
+        f"Model {model.name}, {style} prompt style; {n} seeded findings of the demo project"
+        f" ({len(fixable)} without a deterministic fix); up to {1 + args.passes} answers per"
+        f" finding (the validator's complaint goes back each time); max_tokens"
+        f" {args.max_tokens}; no cache.",
         "",
         "| measure | value |",
         "|---|---|",
         f"| findings explained | {report.explained} of {n} |",
+        f"| findings the model was asked to fix | {report.fixes_asked} |",
         f"| answers with code (all passes) | {report.fixes_proposed} |",
         f"| fixes emitted (validated) | {len(emitted)} |",
         f"| emitted fixes passing an independent re-review (must be 100%) |"
@@ -104,6 +116,7 @@ def main() -> int:
         f" ({100.0 * passing / len(emitted) if emitted else 100.0:.0f}%) |",
         f"| findings with a validated fix | {len(emitted)} of {len(fixable)}"
         f" ({100.0 * len(emitted) / len(fixable) if fixable else 0.0:.0f}%) |",
+        f"| fixes validated / fixes asked for | {len(emitted)} of {report.fixes_asked} |",
         f"| model calls per finding (mean) | {report.model_calls / n:.2f} |",
         f"| model time per finding (mean) | {report.model_seconds / n:.2f} s |",
         f"| wall time, all findings | {wall:.1f} s |",
@@ -115,12 +128,14 @@ def main() -> int:
     for why, count in reasons.most_common():
         lines.append(f"- {count} x {why}")
     if emitted:
-        lines += ["", "Rules with a validated fix: "
-                  + ", ".join(sorted({f.rule_id for f in emitted})) + "."]
+        lines += ["", "Validated fixes (first line of each):", ""]
+        for f in emitted:
+            first = f.model_fix.edits[0].text.strip().splitlines() if f.model_fix else []
+            lines.append(f"- {f.rule_id} {f.path}:{f.span.line}: `{first[0] if first else ''}`")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
-        write_section("model-fixes", text)
+        write_section(args.section, text)
     return 0
 
 

@@ -81,6 +81,7 @@ class Spy:
     def __init__(self, inner: LlamaCppBackend) -> None:
         self.inner = inner
         self.context_size = inner.context_size
+        self.model_path = inner.model_path  # the same prompt style as the real backend
         self.calls: list[list[Message]] = []
 
     def identity(self) -> str:

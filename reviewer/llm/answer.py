@@ -67,13 +67,41 @@ def _escape(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
 
 
-def answer_schema(prefix: str | None = None) -> dict[str, Any]:
-    """:data:`ANSWER_SCHEMA`, with ``fixed_code`` made to start with ``prefix`` when given."""
-    if not prefix:
+# Lengths ``fixed_code`` may be bounded to (characters): a bound is rounded up to one of
+# these so that few distinct grammars are built; longer code is not bounded.
+CODE_BOUNDS = (256, 512, 1024)
+
+
+def code_bound(code: str) -> int | None:
+    """A length bound for the fixed form of ``code``: room for twice the code and a few new
+    lines, so that a model that starts repeating itself must close the string (a runaway
+    answer would otherwise hit max_tokens and lose the fix). None: no bound."""
+    need = 2 * len(code) + 96
+    return next((b for b in CODE_BOUNDS if need <= b), None)
+
+
+def answer_schema(
+    prefix: str | None = None, *, max_code: int | None = None, fix: bool = True
+) -> dict[str, Any]:
+    """:data:`ANSWER_SCHEMA`, with ``fixed_code`` made to start with ``prefix`` and to be at
+    most ``max_code`` characters after it, when given; ``fix=False``: ``fixed_code`` must be
+    null (an explanation only, for a finding the model is not asked to fix)."""
+    if not fix:
+        props = {**ANSWER_SCHEMA["properties"], "fixed_code": {"type": "null"}}
+        return {**ANSWER_SCHEMA, "properties": props}
+    if not prefix and max_code is None:
         return ANSWER_SCHEMA
-    fixed = {"type": "string", "pattern": "^" + _escape(prefix) + ".*$"}
+    fixed: dict[str, Any] = {"type": "string"}
+    if prefix:
+        rest = ".*" if max_code is None else f".{{0,{max_code}}}"
+        fixed["pattern"] = "^" + _escape(prefix) + rest + "$"
+    if max_code is not None:  # for converters that drop the pattern
+        fixed["maxLength"] = max_code + len(prefix or "")
     props = {**ANSWER_SCHEMA["properties"], "fixed_code": {"anyOf": [fixed, {"type": "null"}]}}
     return {**ANSWER_SCHEMA, "properties": props}
+
+
+_PATTERN = re.compile(r"^\^(?P<prefix>.*?)\.(?:\*|\{0,\d+\})\$$", re.DOTALL)
 
 
 def schema_prefix(schema: Mapping[str, Any]) -> str | None:
@@ -82,9 +110,10 @@ def schema_prefix(schema: Mapping[str, Any]) -> str | None:
         pattern = schema["properties"]["fixed_code"]["anyOf"][0]["pattern"]
     except (KeyError, IndexError, TypeError):
         return None
-    if not isinstance(pattern, str) or not pattern.startswith("^") or not pattern.endswith(".*$"):
+    m = _PATTERN.match(pattern) if isinstance(pattern, str) else None
+    if m is None:
         return None
-    return re.sub(r"\\(.)", r"\1", pattern[1:-3])
+    return re.sub(r"\\(.)", r"\1", m.group("prefix"))
 
 
 def without_patterns(schema: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewer.findings import Finding, Fix
-from reviewer.llm.answer import BadAnswer, answer_schema, code_prefix, parse_answer
+from reviewer.llm.answer import BadAnswer, answer_schema, code_bound, code_prefix, parse_answer
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     Backend,
@@ -34,12 +34,16 @@ from reviewer.llm.backend import (
 )
 from reviewer.llm.cache import AnswerCache, cache_key
 from reviewer.llm.prompts import (
+    STYLES,
     PromptBuilder,
     Region,
     Target,
+    example_pool,
     find_target,
+    line_examples,
     load_template,
     region_of_lines,
+    template_for,
 )
 from reviewer.llm.validate import FileValidator, region_fix
 
@@ -50,6 +54,29 @@ if TYPE_CHECKING:
 
 SourceReader = Callable[[str], "str | None"]
 RETRY_TEMPERATURE = 0.7
+# A model file smaller than this (a GGUF, or an MLX folder's weights) gets the small prompt
+# style: SmolLM2-135M Q4 is 98 MB, Qwen2.5-Coder-1.5B Q4_K_M 1.1 GB.
+SMALL_MODEL_BYTES = 600_000_000
+
+
+def model_bytes(backend: Backend) -> int | None:
+    """Size of the backend's model on disk (None when it has no local file: a server)."""
+    path = getattr(backend, "model_path", None)
+    if not isinstance(path, Path):
+        return None
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.glob("*.safetensors"))
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def prompt_style(backend: Backend) -> str:
+    """The prompt style for a backend's model: "small" for a local model under
+    SMALL_MODEL_BYTES, else "full" (a server's model is assumed capable)."""
+    size = model_bytes(backend)
+    return "small" if size is not None and size < SMALL_MODEL_BYTES else "full"
 
 
 @dataclass
@@ -58,6 +85,7 @@ class ExplainReport:
 
     eligible: int = 0
     explained: int = 0
+    fixes_asked: int = 0  # findings the model was asked to fix (see Explainer.wants_fix)
     fixes_proposed: int = 0  # answers that carried fixed code (every pass counts)
     fixes_validated: int = 0
     fixes_dropped: int = 0  # findings whose proposed fixes never validated
@@ -126,8 +154,13 @@ class Explainer:
         fix_passes: int = 2,
         deadline: float | None = None,
         repo_context: Callable[[Finding, str], str] | None = None,
+        style: str | None = None,
     ) -> None:
+        if style is not None and style not in STYLES:
+            raise ValueError(f"unknown prompt style {style!r}")
         self.backend = backend
+        # "small" or "full" (see reviewer.llm.prompts); by default from the model's size.
+        self.style = style or prompt_style(backend)
         self.rules = list(rules)
         self.cache = cache or AnswerCache(None)
         self.context_size = context_size
@@ -136,10 +169,10 @@ class Explainer:
         self.deadline = deadline
         # (finding, source) -> text for the prompt's repository-context slot.
         self.repo_context = repo_context
-        self.template = load_template()
+        self.template = load_template(template_for(self.style))
         self.builder = PromptBuilder(
             backend.count_tokens, context_size=context_size, max_tokens=params.max_tokens,
-            template=self.template,
+            template=self.template, style=self.style,
         )
         self.report = ExplainReport()
         self._validators: dict[str, FileValidator] = {}
@@ -154,19 +187,35 @@ class Explainer:
             self._validators[path] = v
         return v
 
-    def _base_key(self, job: _Job, target: Target, repo_context: str) -> str:
+    def _base_key(self, job: _Job, target: Target, repo_context: str, want_fix: bool) -> str:
         f = job.finding
         ctx = target.context
         return cache_key(
             "explain", self.backend.identity(), self.params.key(), self.template.id,
-            self.template.digest, self.context_size, f.rule_id, f.message, f.path,
+            self.template.digest, self.style, example_pool()[1], self.context_size,
+            want_fix, f.rule_id, f.message, f.path,
             f.span.line, target.region.start, target.region.end, target.region.code,
             None if ctx is None else [ctx.start, ctx.end, ctx.code], repo_context,
         )
 
+    def wants_fix(self, job: _Job, target: Target) -> bool:
+        """Whether the model is asked for a fix: not when the rule has a deterministic one.
+
+        In the small style, only where a line-level example shows the edit (the rule has
+        entries in fix_examples.toml) and the code to rewrite is not a whole function: a
+        small model copies a shown edit well, but asked to restructure a function or to
+        invent a kind of fix it has not seen, it echoes the code or writes prose. Those
+        findings get an explanation only (a shorter answer, too).
+        """
+        if job.finding.fix is not None:
+            return False
+        if self.style != "small":
+            return True
+        return target.region.kind != "function" and bool(line_examples(job.rule))
+
     def _ask(
         self, job: _Job, target: Target, repo_context: str, history: list[tuple[str, str]],
-        base_key: str,
+        base_key: str, want_fix: bool = True,
     ) -> tuple[str, Region, bool]:
         """(answer text, region it refers to, from cache?). Raises LLMError."""
         key = cache_key(base_key, history)
@@ -194,7 +243,11 @@ class Explainer:
             messages.append({"role": "assistant", "content": answer})
             messages.append(self.builder.retry_message(complaint))
         self.report.model_calls += 1
-        schema = answer_schema(code_prefix(prompt.region.code))
+        code = prompt.region.code
+        schema = answer_schema(
+            code_prefix(code), fix=want_fix,
+            max_code=code_bound(code) if self.style == "small" else None,
+        )
         done = self.backend.complete(
             messages, json_schema=schema, params=self.pass_params(len(history)),
             timeout=timeout,
@@ -226,14 +279,18 @@ class Explainer:
         """
         f = job.finding
         target = find_target(job.source, f)
-        base_key = self._base_key(job, target, repo_context)
+        want_fix = want_fix and self.wants_fix(job, target)
+        self.report.fixes_asked += want_fix
+        base_key = self._base_key(job, target, repo_context, want_fix)
         history: list[tuple[str, str]] = []
         explanation: str | None = None
         fix: Fix | None = None
         proposed = False
         tried: set[str] = set()
         for _ in range(1 + max(0, self.fix_passes)):
-            text, region, cached = self._ask(job, target, repo_context, history, base_key)
+            text, region, cached = self._ask(
+                job, target, repo_context, history, base_key, want_fix
+            )
             try:
                 answer = parse_answer(text)
             except BadAnswer:
@@ -243,7 +300,7 @@ class Explainer:
             if not cached:
                 self._store(base_key, history, text, region)
             explanation = explanation or answer.explanation or None
-            if not want_fix or f.fix is not None or answer.fixed_code is None:
+            if not want_fix or answer.fixed_code is None:
                 break
             if answer.fixed_code in tried:
                 break  # the model repeats a rejected fix: more passes will not help
@@ -338,11 +395,13 @@ def explain_findings(
     want_fix: bool = True,
     budget: int | None = None,
     changed: Sequence[str] = (),
+    style: str | None = None,
 ) -> tuple[list[Finding], ExplainReport]:
     """Explain ``findings`` with the configured model; never raises for model problems.
 
     ``read(path)`` returns the text the findings refer to (None: skip that file);
-    ``changed``: the reviewed files, refreshed in the repository index when context is on.
+    ``changed``: the reviewed files, refreshed in the repository index when context is on;
+    ``style``: the prompt style ("small" or "full"; default: from the model's size).
     """
     from reviewer import hardware
     from reviewer.engine import selected_rules
@@ -374,6 +433,7 @@ def explain_findings(
         fix_passes=config.fix_passes,
         deadline=start + timeout_for(config),
         repo_context=_repo_context(root, config, changed),
+        style=style,
     )
     try:
         out = explainer.explain_all(

@@ -1,10 +1,20 @@
 """Prompts for one finding, built from the template files in ``reviewer/templates``.
 
-A prompt holds the principle and the rule's rationale (system message), the rule's own
-INVALID examples with their fixed code as few-shot turns, and the code the model may
-rewrite: the enclosing function, or a window of lines around the finding when the function
-does not fit the token budget measured with the model's tokenizer. Repository context has
-its slot in the template (empty until the context index provides it).
+A prompt holds the principle and the rule's rationale (system message), few-shot turns, and
+the code the model may rewrite: the flagged statements (with their enclosing function as
+context), or a window of lines around the finding when the function does not fit the token
+budget measured with the model's tokenizer. Repository context has its slot in the template.
+
+Two prompt styles, chosen per model by :mod:`reviewer.llm.explain`:
+
+* ``full`` (``explain_fix.txt``): principle, rationale, the rule's own INVALID examples
+  with their fixed code as few-shot turns, the enclosing function as context. For models
+  that can reason about a function (1B parameters and up).
+* ``small`` (``explain_fix_small.txt``): the rule in one line and only the flagged lines;
+  the few-shot turns show the exact line-level transformation
+  (``reviewer/templates/fix_examples.toml``, the examples most similar to the flagged code
+  last), because a model of a few hundred million parameters copies a shown edit well and
+  reasons about a function poorly. The answer has the same shape in both styles.
 """
 
 from __future__ import annotations
@@ -13,8 +23,9 @@ import ast
 import hashlib
 import json
 import re
+import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from string import Template as StringTemplate
@@ -28,7 +39,14 @@ if TYPE_CHECKING:
     from reviewer.languages import Language
 
 TEMPLATE = "explain_fix"
+SMALL_TEMPLATE = "explain_fix_small"
+STYLES = ("full", "small")
+EXAMPLES_FILE = "fix_examples.toml"
 MAX_EXAMPLES = 2
+# Few-shot turns in the small style (line-level examples are short).
+SMALL_EXAMPLES = 3
+# Lines of the function shown before the lines to rewrite, in the small style.
+LEAD_LINES = 3
 # Lines kept around the finding when the enclosing function is too big.
 MIN_WINDOW = 2
 # A finding spanning more lines than this is rewritten as its whole function.
@@ -80,6 +98,11 @@ def parse_template(text: str) -> Template:
         meta["template"], meta["version"],
         {k: "\n".join(v).strip("\n") for k, v in sections.items()}, digest,
     )
+
+
+def template_for(style: str) -> str:
+    """The template file name for a prompt style."""
+    return SMALL_TEMPLATE if style == "small" else TEMPLATE
 
 
 @lru_cache(maxsize=8)
@@ -298,6 +321,164 @@ def good_example(rule_cls: type[Rule]) -> str:
     return f"Code that follows the rule:\n```python\n{code}\n```"
 
 
+# -- line-level few-shot examples ----------------------------------------------------------
+@dataclass(frozen=True)
+class LineExample:
+    """A few-shot turn at the size of a small-model answer: the flagged lines of an example
+    (``code``, dedented), the lines that replace them (``fixed``) and why."""
+
+    location: str
+    message: str
+    code: str
+    fixed: str
+    explanation: str
+    lead: str = ""  # the lines just before ``code`` in its function (see lead_code)
+
+    def answer(self) -> str:
+        """The JSON answer a good model gives for this example."""
+        return json.dumps(
+            {"explanation": self.explanation, "fixed_code": self.fixed.rstrip("\n")}
+        )
+
+
+@lru_cache(maxsize=1)
+def example_pool() -> tuple[Mapping[str, tuple[Mapping[str, object], ...]], str]:
+    """The entries of ``reviewer/templates/fix_examples.toml`` by rule id, and the file's
+    hash (part of the answer cache key: editing an example invalidates cached answers)."""
+    from importlib.resources import files
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+    text = (files("reviewer") / "templates" / EXAMPLES_FILE).read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    pool = {
+        rule_id: tuple(e for e in entries if isinstance(e, dict))
+        for rule_id, entries in data.items() if isinstance(entries, list)
+    }
+    return pool, hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+_LINE_EXAMPLES: dict[str, tuple[LineExample, ...]] = {}
+
+
+def line_examples(rule_cls: type[Rule]) -> tuple[LineExample, ...]:
+    """Line-level few-shot turns for a rule (computed once per rule): the entries of
+    ``fix_examples.toml``, then the rule's INVALID examples that carry ``fixed`` code.
+    A pair is used only when it derives cleanly: the rule flags ``code``, no longer flags
+    ``fixed``, and the two differ only in the flagged lines."""
+    key = f"{rule_cls.__module__}.{rule_cls.__qualname__}"
+    if key not in _LINE_EXAMPLES:
+        _LINE_EXAMPLES[key] = _line_examples(rule_cls)
+    return _LINE_EXAMPLES[key]
+
+
+def _line_examples(rule_cls: type[Rule]) -> tuple[LineExample, ...]:
+    from reviewer.languages import languages
+
+    lang = languages().get(rule_cls.language)
+    if lang is None:
+        return ()
+    out: list[LineExample] = []
+    for entry in example_pool()[0].get(rule_cls.id, ()):
+        code, fixed, why = entry.get("code"), entry.get("fixed"), entry.get("explanation")
+        line = entry.get("line")
+        if not (isinstance(code, str) and isinstance(fixed, str) and isinstance(why, str)):
+            continue
+        ex = derive_line_example(
+            lang, rule_cls, code.lstrip("\n"), fixed.lstrip("\n"), why,
+            line=line if isinstance(line, int) else None,
+        )
+        if ex is not None:
+            out.append(ex)
+    why = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
+    for inv in rule_cls.INVALID:
+        if inv.fixed:
+            ex = derive_line_example(
+                lang, rule_cls, textwrap.dedent(inv.code), textwrap.dedent(inv.fixed), why,
+                path=inv.path, options=inv.options, line=inv.line,
+            )
+            if ex is not None:
+                out.append(ex)
+    return tuple(out)
+
+
+def derive_line_example(
+    lang: Language, rule_cls: type[Rule], code: str, fixed: str, explanation: str, *,
+    path: str = "example.py", options: Mapping[str, OptionValue] | None = None,
+    line: int | None = None,
+) -> LineExample | None:
+    """The line-level example for a (code, fixed) pair, or None when it does not derive."""
+    found = _run(lang, rule_cls, code, path, options)
+    if line is not None:
+        found = [f for f in found if f.span.line == line]
+    if not found or _run(lang, rule_cls, fixed, path, options):
+        return None
+    finding = found[0]
+    target = find_target(code, finding)
+    region = target.region
+    if region.kind == "function":
+        return None
+    replacement = splice_replacement(code, fixed, region)
+    if replacement is None or not replacement.strip() or replacement == region.code:
+        return None  # (an answer cannot delete lines: empty fixed_code means no fix)
+    return LineExample(f"{path}:{finding.span.line}", finding.message, region.code,
+                       replacement, explanation, lead_code(code, target))
+
+
+def lead_code(source: str, target: Target, limit: int = LEAD_LINES) -> str:
+    """For an ``except`` clause, up to ``limit`` lines of the enclosing function just before
+    it (dedented), shown in the small style: what a handler should catch depends on the
+    ``try`` body (``int(text)`` raises ValueError). Other lines stand alone; a small model
+    shown more code copies names from it into the fix."""
+    if target.context is None or not _EXCEPT.match(target.region.code):
+        return ""
+    lines = source.splitlines(keepends=True)
+    start = max(target.context.start, target.region.start - limit)
+    lead = lines[start - 1 : target.region.start - 1]
+    # Not the def line (nor decorators): a small model copies its parameters into the fix.
+    while lead and (not lead[0].strip() or _HEADER.match(lead[0])):
+        lead = lead[1:]
+    return textwrap.dedent("".join(lead)) if lead else ""
+
+
+_HEADER = re.compile(r"^\s*(?:@|def\s|async\s+def\s|class\s)")
+_EXCEPT = re.compile(r"^except\b")
+
+
+def splice_replacement(source: str, fixed_source: str, region: Region) -> str | None:
+    """The lines that replace ``region`` of ``source`` to give ``fixed_source``, dedented by
+    the region's indent; None when the two differ outside the region."""
+    old = source.splitlines(keepends=True)
+    new = fixed_source.splitlines(keepends=True)
+    head, tail = old[: region.start - 1], old[region.end :]
+    if len(new) < len(head) + len(tail) or new[: len(head)] != head:
+        return None
+    if tail and new[len(new) - len(tail) :] != tail:
+        return None
+    body = new[len(head) : len(new) - len(tail)]
+    if any(ln.strip() and not ln.startswith(region.indent) for ln in body):
+        return None
+    return "".join(ln[len(region.indent) :] if ln.strip() else ln for ln in body)
+
+
+def pick_examples(
+    examples: Sequence[LineExample], code: str, limit: int, lead: str = ""
+) -> list[LineExample]:
+    """The ``limit`` examples most similar to ``code`` (and the ``lead`` lines before it),
+    the most similar last: a small model follows the turn nearest its question most."""
+    import difflib
+
+    scored = [
+        (difflib.SequenceMatcher(None, ex.lead + ex.code, lead + code).ratio(), -i, ex)
+        for i, ex in enumerate(examples)
+    ]
+    best = sorted(scored, key=lambda t: (t[0], t[1]))[-limit:] if limit > 0 else []
+    return [ex for _, _, ex in best]
+
+
 # -- the prompt ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Prompt:
@@ -318,11 +499,15 @@ class PromptBuilder:
         context_size: int = 4096,
         max_tokens: int = 384,
         template: Template | None = None,
+        style: str = "full",
     ) -> None:
+        if style not in STYLES:
+            raise ValueError(f"unknown prompt style {style!r}")
         self.count_tokens = count_tokens
         self.context_size = context_size
         self.max_tokens = max_tokens
-        self.template = template or load_template()
+        self.style = style
+        self.template = template or load_template(template_for(style))
 
     def system(self, rule_cls: type[Rule]) -> str:
         from reviewer.principles import catalogue
@@ -344,30 +529,53 @@ class PromptBuilder:
 
     def user(
         self, location: str, message: str, code: str, context: str = "",
-        repository_context: str = "",
+        repository_context: str = "", lead: str = "",
     ) -> str:
-        around = ""
-        if context:
+        around = before = ""
+        if context and "context" in self.template.sections:
             around = self.template.render("context", context=context.rstrip("\n"))
+        if lead and "lead" in self.template.sections:
+            before = self.template.render("lead", lead=lead.rstrip("\n"))
         return self.template.render(
             "user", location=location, message=message, code=code.rstrip("\n"),
-            function_context=around, repository_context=repository_context,
+            function_context=around, repository_context=repository_context, lead_code=before,
         )
 
+    def shots(self, rule_cls: type[Rule], code: str, lead: str = "") -> list[tuple[str, str]]:
+        """Few-shot (user, assistant) turns for a finding whose flagged code is ``code``
+        (after the lines ``lead``).
+
+        The small style shows line-level examples (the most similar to ``code`` last) when
+        the rule has any; otherwise, and in the full style, the rule's own examples.
+        """
+        if self.style == "small":
+            picked = pick_examples(line_examples(rule_cls), code, SMALL_EXAMPLES, lead)
+            if picked:
+                return [(self.user(ex.location, ex.message, ex.code, lead=ex.lead),
+                         ex.answer()) for ex in picked]
+        return [(self.user(ex.location, ex.message, ex.code), ex.answer)
+                for ex in rule_examples(rule_cls)]
+
     def base_messages(
-        self, rule_cls: type[Rule], finding: Finding, target: Target, repo_context: str = ""
+        self, rule_cls: type[Rule], finding: Finding, target: Target, repo_context: str = "",
+        shots: Sequence[tuple[str, str]] | None = None, lead: str = "",
     ) -> list[Message]:
         messages: list[Message] = [{"role": "system", "content": self.system(rule_cls)}]
-        for ex in rule_examples(rule_cls):
-            messages.append({"role": "user", "content": self.user(ex.location, ex.message,
-                                                                  ex.code)})
-            messages.append({"role": "assistant", "content": ex.answer})
+        if shots is None:
+            shots = self.shots(rule_cls, target.region.code)
+        for question, answer in shots:
+            messages.append({"role": "user", "content": question})
+            messages.append({"role": "assistant", "content": answer})
         location = f"{finding.path}:{finding.span.line}"
+        # The small style shows only the lines to rewrite: a tiny model given the whole
+        # function tends to rewrite (or describe) the function instead.
         context = target.context.code if target.context is not None else ""
+        if self.style == "small":
+            context = ""
         messages.append({
             "role": "user",
             "content": self.user(location, finding.message, target.region.code, context,
-                                 repo_context),
+                                 repo_context, lead),
         })
         return messages
 
@@ -380,14 +588,23 @@ class PromptBuilder:
     ) -> Prompt:
         """The prompt, with the code trimmed to a window around the finding if needed."""
         empty = Target(region_of_lines([""], 1, 1, "lines"))
+        lead = ""
+        if self.style == "small":
+            lead = lead_code(source, target)
+            target = Target(target.region)  # the function is not shown: room for the region
+        shots = self.shots(rule_cls, target.region.code, lead)
         overhead = sum(
             self.count_tokens(m["content"]) + 8
-            for m in self.base_messages(rule_cls, finding, empty, repo_context)
+            for m in self.base_messages(rule_cls, finding, empty, repo_context, shots, lead)
         )
         budget = min(MAX_CODE_TOKENS, self.context_size - self.max_tokens - overhead - 16)
-        target = self.fit(source, finding, target, budget)
-        messages = tuple(self.base_messages(rule_cls, finding, target, repo_context))
-        return Prompt(messages, target.region, self.template.id)
+        fitted = self.fit(source, finding, target, budget)
+        if fitted.region != target.region:
+            lead = ""  # the region was cut to a window: the lines before it are in it
+        messages = tuple(
+            self.base_messages(rule_cls, finding, fitted, repo_context, shots, lead)
+        )
+        return Prompt(messages, fitted.region, self.template.id)
 
     def fit(self, source: str, finding: Finding, target: Target, budget: int) -> Target:
         """``target`` if it fits ``budget`` tokens, else with a window of code that does."""

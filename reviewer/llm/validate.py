@@ -87,6 +87,13 @@ class FileValidator:
                     + ", ".join(dropped[:5])
                     + " no longer appear); keep the code and change only what the rule asks"
                 )
+        if self.language == "python" and finding.rule_id not in SIGNATURE_RULES:
+            changed = changed_signatures(self.source, patched)
+            if changed:
+                return (
+                    f"the fix changes how {changed[0]}() is called (its parameters or their"
+                    " defaults), which breaks its callers; keep the parameters and defaults"
+                )
         if self.language == "python":
             unknown = sorted(undefined_names(patched) - undefined_names(self.source))
             if unknown:
@@ -148,6 +155,49 @@ def _names(code: str) -> set[str]:
         if not names:
             return set(_NAME.findall(code))
     return names
+
+
+# Rules whose fix is a change of signature (fewer parameters).
+SIGNATURE_RULES = frozenset({"RV303"})
+
+
+def changed_signatures(source: str, patched: str) -> list[str]:
+    """Functions of both versions whose call signature differs: parameter names, kinds, or
+    which have a default (a changed default value, ``items=[]`` to ``items=None``, is not a
+    change of how the function is called; a lost default is)."""
+    before, after = _signatures(source), _signatures(patched)
+    return sorted(name for name, sig in before.items() if name in after and after[name] != sig)
+
+
+Signature = tuple[tuple[str, str, bool], ...]
+
+
+def _signatures(source: str) -> dict[str, Signature]:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    out: dict[str, Signature] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        a = node.args
+        positional = [*a.posonlyargs, *a.args]
+        first_default = len(positional) - len(a.defaults)
+        sig = [
+            (arg.arg, "posonly" if i < len(a.posonlyargs) else "pos", i >= first_default)
+            for i, arg in enumerate(positional)
+        ]
+        sig += [(arg.arg, "kwonly", d is not None)
+                for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
+        if a.vararg:
+            sig.append((a.vararg.arg, "*", False))
+        if a.kwarg:
+            sig.append((a.kwarg.arg, "**", False))
+        out.setdefault(node.name, tuple(sig))
+    return out
 
 
 def undefined_names(source: str) -> set[str]:
