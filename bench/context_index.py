@@ -8,10 +8,13 @@ writes and the manifest, costs at most ~10%).
 
 ``reindex``: build the index of a project once (default django; this takes long on a small
 CPU), then change one file and time the incremental run, both in-process with the model
-loaded and as a `reviewer index` subprocess (start-up and model load included). Target:
-under 2 s. ``--synthetic-vectors`` builds that first index with random vectors under the
-real model's identity (minutes instead of hours for django on a small CPU); every measured
-run embeds with the real model.
+loaded and as a `reviewer index` subprocess (start-up, ChromaDB and the model included),
+and a `reviewer index` subprocess with nothing changed. Target: under 2 s end to end. The
+wall times depend on what else the machine runs (the load average is printed); the CPU
+seconds of the subprocess (user + system, all its threads) much less.
+``--synthetic-vectors`` builds that first index with random vectors under the real model's
+identity (minutes instead of hours for django on a small CPU); every measured run embeds
+with the real model. ``--corpus django,rich`` measures several projects in turn.
 
 The corpora come from ../shared/eval/perf_corpus.sh (bench/.work/perf or /tmp/reviewer-perf);
 the benchmark works on copies under $TMPDIR/reviewer-context-bench, so the corpora never
@@ -19,8 +22,8 @@ change.
 
 Usage:
   python bench/context_index.py throughput [--corpus flask] [--repeat 2] [--write]
-  python bench/context_index.py reindex [--corpus django] [--repeat 3] [--synthetic-vectors]
-                                        [--write]
+  python bench/context_index.py reindex [--corpus django[,rich]] [--repeat 5]
+                                        [--synthetic-vectors] [--fresh] [--write]
 ``--write`` puts the table in docs/benchmarks.md between the context markers.
 """
 
@@ -109,6 +112,7 @@ def throughput(name: str, repeat: int) -> list[str]:
     """Index vs raw encoding of the same chunks; the result as Markdown lines."""
     from reviewer.config import Config
     from reviewer.context.chunks import chunk_file
+    from reviewer.context.embed import load_sentence_transformer, model_path
     from reviewer.context.indexer import (
         ContextIndex,
         IndexSettings,
@@ -121,9 +125,11 @@ def throughput(name: str, repeat: int) -> list[str]:
 
     root = fresh_copy(name)
     settings = IndexSettings.from_config(root, Config())
+    # The index embeds with LocalEmbedder: slices of 256 chunks go to sentence-transformers
+    # (numpy only takes calls of a few texts), the same model object as the raw runs.
     embedder = make_embedder(settings)
-    model = embedder.model  # type: ignore[attr-defined]
-    texts = []
+    model = load_sentence_transformer(model_path(settings.embedding_model, root))
+    texts: list[str] = []
     for rel in candidate_files(root):
         text, _ = read_text(root, rel, settings.max_file_size)
         if text is not None:
@@ -206,16 +212,37 @@ class SyntheticVectors:
         return out
 
 
-def reindex(name: str, repeat: int, synthetic: bool = False) -> list[str]:
-    """Re-index after one changed file; the result as Markdown lines."""
+class Timed:
+    """Wall and CPU seconds of one ``reviewer index`` subprocess."""
+
+    def __init__(self, root: Path) -> None:
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "reviewer", "index", "-q"], cwd=root, check=True)
+        self.wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def load() -> float:
+    """The 1-minute load average (NaN where there is none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def reindex(name: str, repeat: int, synthetic: bool = False,
+            fresh: bool = False) -> tuple[list[str], dict[str, float]]:
+    """Re-index after one changed file; the result as Markdown lines, and the medians."""
     from reviewer.config import Config
     from reviewer.context.indexer import ContextIndex, update_index
 
     root = WORK / name
-    if not (root / ".reviewer/index/chroma").is_dir():
+    if fresh or not (root / ".reviewer/index/chroma").is_dir():
         root = fresh_copy(name)
     index = ContextIndex.open(root, Config(), create=True)
     real = index.embedder
+    assert real is not None
     if synthetic:
         index.embedder = SyntheticVectors(real)
     start = time.perf_counter()
@@ -223,50 +250,86 @@ def reindex(name: str, repeat: int, synthetic: bool = False) -> list[str]:
     build = time.perf_counter() - start
     index.embedder = real
     print(f"initial: {first.summary()}", file=sys.stderr)
-    unchanged = [timed(lambda: subprocess.run(
-        [sys.executable, "-m", "reviewer", "index", "-q"], cwd=root, check=True))
-        for _ in range(repeat)]
+    # The first `reviewer index` after the build learns the style profile of every Python
+    # file (once per repository, as for a user after the first index): not measured.
+    print(f"style profile learned in {Timed(root).wall:.1f} s", file=sys.stderr)
+    load_before = load()
+    unchanged = [Timed(root) for _ in range(repeat)]
     target = pick_file(root)
     rel = target.relative_to(root).as_posix()
     original = target.read_text(encoding="utf-8")
-    warm: list[float] = []
-    cold: list[float] = []
+    warm: list[Clock] = []
+    cold: list[Timed] = []
     written = 0
     try:
         for n in range(repeat):
             target.write_text(original + f"\n\ndef _bench_added_{n}():\n    return {n}\n",
                               encoding="utf-8")
-            start = time.perf_counter()
-            stats = update_index(index)
-            warm.append(time.perf_counter() - start)
+            with Clock() as clock:
+                stats = update_index(index)
+            warm.append(clock)
             if (stats.changed, stats.added, stats.deleted) != (1, 0, 0):
                 raise RuntimeError(f"expected one changed file: {stats.summary()}")
             written = stats.chunks_written
             target.write_text(original + f"\n\ndef _bench_cli_{n}():\n    return {n}\n",
                               encoding="utf-8")
-            cold.append(timed(lambda: subprocess.run(
-                [sys.executable, "-m", "reviewer", "index", "-q"], cwd=root, check=True)))
-            print(f"run {n + 1}: in-process {warm[-1]:.2f} s, subprocess {cold[-1]:.2f} s",
-                  file=sys.stderr)
+            cold.append(Timed(root))
+            print(f"run {n + 1}: in-process {warm[-1].wall:.2f} s, subprocess "
+                  f"{cold[-1].wall:.2f} s ({cold[-1].cpu:.2f} s CPU), nothing changed "
+                  f"{unchanged[n].wall:.2f} s, load {load():.1f}", file=sys.stderr)
     finally:
         target.write_text(original, encoding="utf-8")
     built = (f"built in {build / 60:.1f} min" if first.chunks_written
              else "built earlier")
     if synthetic and first.chunks_written:
         built += " with random vectors standing in for the model's (see --synthetic-vectors)"
-    return [
+    med = statistics.median
+    medians = {"cold": med(c.wall for c in cold), "cold_cpu": med(c.cpu for c in cold),
+               "unchanged": med(c.wall for c in unchanged),
+               "unchanged_cpu": med(c.cpu for c in unchanged),
+               "warm": med(c.wall for c in warm), "load": max(load_before, load())}
+    lines = [
         f"Re-index after changing one file, {name}/ ({first.files} files, "
         f"{first.chunks_total} chunks; index {built}), `{rel}` changed ({written} chunks "
-        f"re-embedded), median of {repeat}, {machine()}:",
+        f"re-embedded), median of {repeat}, {machine()} (load average {load_before:.1f} at "
+        f"the start):",
         "",
-        "| | median s | best s |",
-        "|---|---|---|",
-        f"| in-process, model loaded (`update_index`) | {statistics.median(warm):.2f} | "
-        f"{min(warm):.2f} |",
-        f"| `reviewer index` subprocess (start-up and model load included) | "
-        f"{statistics.median(cold):.2f} | {min(cold):.2f} |",
-        f"| `reviewer index` subprocess, nothing changed (the model is not loaded) | "
-        f"{statistics.median(unchanged):.2f} | {min(unchanged):.2f} |",
+        "| | median s | best s | CPU s (median) |",
+        "|---|---|---|---|",
+        f"| in-process, index open, model loaded (`update_index`) | {medians['warm']:.2f} | "
+        f"{min(c.wall for c in warm):.2f} | {med(c.cpu for c in warm):.2f} |",
+        f"| **`reviewer index` subprocess after the change** (start-up, ChromaDB, model "
+        f"included) | **{medians['cold']:.2f}** | {min(c.wall for c in cold):.2f} | "
+        f"{medians['cold_cpu']:.2f} |",
+        f"| `reviewer index` subprocess, nothing changed (ChromaDB not opened) | "
+        f"{medians['unchanged']:.2f} | {min(c.wall for c in unchanged):.2f} | "
+        f"{medians['unchanged_cpu']:.2f} |",
+    ]
+    return lines, medians
+
+
+def explain(results: dict[str, dict[str, float]]) -> list[str]:
+    """The paragraph under the tables: what the figures include, from the figures."""
+    first = next(iter(results))
+    m = results[first]
+    verdict = "under" if m["cold"] < 2.0 else "over"
+    return [
+        f"End to end, `reviewer index` after a one-file change of {first}/ takes "
+        f"{m['cold']:.2f} s (median wall time, {verdict} the 2 s target, on this 2-CPU "
+        f"machine shared with other jobs; {m['cold_cpu']:.2f} s of CPU). What it does: "
+        "list the files and compare their size and modification time with the record "
+        "kept beside the index (`.reviewer/index/state.json`; only changed files are read "
+        "and hashed), import ChromaDB (about 1 s of the total: its import is the largest "
+        "single cost), open the index, embed the new chunks with the numpy engine "
+        "(all-MiniLM-L6-v2 computed without torch, the same vectors as "
+        "sentence-transformers; importing torch and loading the model would add 4-6 s), "
+        "write them, and update the style profile. With nothing changed the record "
+        "answers alone: neither ChromaDB nor the model is loaded "
+        f"({m['unchanged']:.2f} s). Chroma collections are created with "
+        "`hnsw:sync_threshold` 20 (Chroma's default is 1000): the vector index is saved "
+        "every 20 changes instead of every 1000, so a process opening the index replays at "
+        "most 19 changes instead of up to 999 (about 0.5 s on django/). Files are listed by "
+        "a folder walk where there is no git (django/ here).",
     ]
 
 
@@ -294,12 +357,20 @@ def main() -> int:
     parser.add_argument("--synthetic-vectors", action="store_true",
                         help="reindex: build the initial index with random vectors (fast); "
                              "the measured runs use the real model")
+    parser.add_argument("--fresh", action="store_true",
+                        help="reindex: copy the corpus and build its index again")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.what == "throughput":
         lines = throughput(args.corpus or "flask", args.repeat or 2)
     else:
-        lines = reindex(args.corpus or "django", args.repeat or 3, args.synthetic_vectors)
+        results: dict[str, dict[str, float]] = {}
+        lines = []
+        for name in (args.corpus or "django").split(","):
+            table, results[name] = reindex(name, args.repeat or 5, args.synthetic_vectors,
+                                           args.fresh)
+            lines += [*table, ""]
+        lines += explain(results)
     print("\n".join(lines))
     if args.write:
         write_doc(args.what, lines)
