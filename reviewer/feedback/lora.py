@@ -152,6 +152,7 @@ class _Losses:
     train: float | None = None
     val: float | None = None
     train_seconds: float = 0.0
+    reported: int = 0  # the last step a train loss was reported for
 
 
 REPORT = "@@reviewer "
@@ -201,9 +202,12 @@ def _report_line(info: dict[str, float], losses: _Losses, iters: int) -> str:
                 f"({info.get('val_time', 0.0):.1f}s)")
     if "train_loss" in info:
         losses.train = float(info["train_loss"])
-        losses.train_seconds += float(info.get("train_time", 0.0))
+        seconds = float(info.get("train_time", 0.0))
+        losses.train_seconds += seconds
+        steps = max(1, int(info["iteration"]) - losses.reported)
+        losses.reported = int(info["iteration"])
         return (f"step {int(info['iteration'])}/{iters}: train loss {losses.train:.3f} "
-                f"({info.get('tokens_per_second', 0.0):.1f} tokens/s)")
+                f"({seconds / steps:.1f}s per step)")
     return ""
 
 
