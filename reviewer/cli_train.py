@@ -18,6 +18,7 @@ from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
     from reviewer.config import Config
+    from reviewer.llm.backend import Backend
 
 DEFAULT_DATA = ".reviewer/training"
 
@@ -177,27 +178,34 @@ def train_cmd(data: Path | None, iters: int, batch_size: int, grad_accum: int,
               help="Evaluate only the first N validation records.")
 @click.option("--max-tokens", type=click.IntRange(min=8), metavar="N",
               help="Tokens per answer (default: llm-max-tokens).")
+@click.option("--backend", "backend_name", type=click.Choice(["auto", "mlx", "llama_cpp"]),
+              default="auto", show_default=True,
+              help="llama_cpp compares the base GGUF with the adapter's fused GGUF (train "
+                   "--fuse --gguf); auto picks it when there is one, else mlx.")
 @click.option("--promote", is_flag=True,
               help="Make the adapter the default when it does not regress.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 def eval_cmd(adapter: Path | None, data: Path | None, limit: int | None,
-             max_tokens: int | None, promote: bool, config_path: Path | None) -> None:
+             max_tokens: int | None, backend_name: str, promote: bool,
+             config_path: Path | None) -> None:
     """Compare the base and the tuned model on the validation split."""
     from reviewer.feedback import evaluate, lora
     from reviewer.feedback.training import read_split
-    from reviewer.llm.mlx import MlxBackend
 
     root, cfg = _settings(config_path)
-    lora.require_mlx_lm()
     chosen = _adapter(root, adapter)
     records = read_split(_under(root, data, DEFAULT_DATA), "valid")[:limit]
     if not records:
         raise ReviewerError("the validation split is empty")
-    model_dir = _model_dir(root, cfg)
+    fused = lora.fused_gguf(chosen)
+    if backend_name == "auto":
+        backend_name = "llama_cpp" if fused is not None else "mlx"
+    if backend_name == "llama_cpp" and fused is None:
+        raise ReviewerError(f"{chosen} has no fused GGUF (reviewer train --fuse --gguf)")
     tokens = max_tokens or cfg.llm_max_tokens
     scores = []
     for label, path in (("base", None), ("tuned", chosen)):
-        backend = MlxBackend(model_dir, adapter=path)
+        backend = _eval_backend(root, cfg, backend_name, path)
         try:
             scores.append(evaluate.score(backend, records, max_tokens=tokens, label=label))
         finally:
@@ -216,6 +224,21 @@ def eval_cmd(adapter: Path | None, data: Path | None, limit: int | None,
         marker = lora.promote(root, chosen)
         click.echo(f"promoted: {chosen} is the default adapter ({marker}; used while "
                    "llm-adapter is \"\")")
+
+
+def _eval_backend(root: Path, cfg: Config, name: str, adapter: Path | None) -> Backend:
+    """The base model (``adapter`` None) or the tuned one, on the MLX or llama.cpp backend."""
+    from reviewer.feedback import lora
+
+    if name == "llama_cpp":
+        from reviewer.llm.llama_cpp import LlamaCppBackend
+
+        fused = lora.fused_gguf(adapter) if adapter is not None else None
+        return LlamaCppBackend(fused or _base_gguf(root, cfg), context_size=4096)
+    from reviewer.llm.mlx import MlxBackend
+
+    lora.require_mlx_lm()
+    return MlxBackend(_model_dir(root, cfg), adapter=adapter)
 
 
 def _adapter(root: Path, given: Path | None) -> Path:

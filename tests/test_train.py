@@ -105,6 +105,11 @@ def test_train_errors(repo: Repo, run_cli: Callable[..., RunResult]) -> None:
     _adapter(repo.path, "a")
     code, _, err = run_cli("eval", "--adapter", ".reviewer/adapters/a")
     assert code == 2 and "valid.jsonl" in err
+    (repo.path / ".reviewer" / "training").mkdir(parents=True)
+    (repo.path / ".reviewer" / "training" / "valid.jsonl").write_text(
+        json.dumps({"messages": [], "meta": {}}) + "\n")
+    code, _, err = run_cli("eval", "--backend", "llama_cpp")
+    assert code == 2 and "has no fused GGUF" in err
     code, _, err = run_cli("eval", "--adapter", "nowhere")
     assert code == 2 and "not an adapter folder" in err
 

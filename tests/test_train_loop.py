@@ -99,9 +99,10 @@ def test_verdicts_export_train_fuse_eval(repo: Repo, run_cli: Callable[..., RunR
         tuned_cpp.close()
     assert done.completion_tokens > 0
 
-    # eval: base and tuned answer the validation record through the real explainer.
+    # eval: base and tuned answer the validation record through the real explainer, on MLX
+    # (the adapter itself; without --backend, eval would compare the GGUFs on llama.cpp).
     code, out, err = run_cli("eval", "--adapter", str(adapter), "--limit", "1",
-                             "--max-tokens", "8", "--promote")
+                             "--max-tokens", "8", "--backend", "mlx", "--promote")
     assert code in (0, 1), err
     report = json.loads((adapter / "eval.json").read_text())
     assert [s["model"] for s in report["scores"]] == ["base", "tuned"]
