@@ -244,8 +244,8 @@ def refresh_index(root: Path, config: Config, *, full: bool = False,
     scan: Scan | None = None
     if not full and not settings.chroma_url:
         scan = Scan.of(settings, None, _load_state(settings, state_key(settings, embedder, base)))
-        if scan.state is not None and scan.unchanged():
-            stats = scan.keep(settings)
+        if scan.state is not None and scan.unchanged(scan.state):
+            stats = scan.keep(settings.index_dir, scan.state)
             stats.seconds = time.perf_counter() - start
             return stats
     index = ContextIndex(settings, open_store(settings, create=True, base=base), embedder)
@@ -262,8 +262,8 @@ def _update(index: ContextIndex, full: bool, paths: Sequence[str] | None,
         index.embedder = make_embedder(settings)
     key = None if settings.chroma_url else state_key(settings, index.embedder,
                                                      index.store.base)
-    if scan is None:
-        scan = Scan.of(settings, paths, _load_state(settings, key))
+    if scan is None:  # --full reads every file: the record vouches for nothing then
+        scan = Scan.of(settings, paths, None if full else _load_state(settings, key))
     if key is not None:
         from reviewer.context.state import drop_state
 
@@ -348,11 +348,9 @@ class Scan:
         else:
             self.seen[rel] = Seen(content_hash(text), size, mtime, text)
 
-    def unchanged(self) -> bool:
+    def unchanged(self, state: IndexState) -> bool:
         """Whether the indexed files are exactly the record's (same paths, same hashes)."""
-        if self.state is None:
-            return False
-        manifest = self.state.manifest()
+        manifest = state.manifest()
         return len(manifest) == len(self.seen) and all(
             manifest.get(rel) == seen.digest for rel, seen in self.seen.items())
 
@@ -360,17 +358,16 @@ class Scan:
         """"path: reason" of the files left out."""
         return [f"{rel}: {f.skipped}" for rel, f in sorted(self.skipped.items())]
 
-    def keep(self, settings: IndexSettings) -> IndexStats:
-        """The result of a run with nothing to do (the record is rewritten when files were
-        read again, so that the next run need not)."""
+    def keep(self, index_dir: Path, state: IndexState) -> IndexStats:
+        """The result of a run with nothing to do, by the record ``state`` (rewritten when
+        files were read again, so that the next run need not)."""
         from reviewer.context.state import save_state
 
-        assert self.state is not None
         if self.read:
-            self.state.files = self.entries()
-            save_state(settings.index_dir, self.state, self.at_ns)
+            state.files = self.entries()
+            save_state(index_dir, state, self.at_ns)
         n = len(self.seen)
-        return IndexStats(files=n, unchanged=n, chunks_total=self.state.chunks,
+        return IndexStats(files=n, unchanged=n, chunks_total=state.chunks,
                           skipped=self.skip_lines(), opened=False,
                           hashes={rel: seen.digest for rel, seen in self.seen.items()})
 
@@ -434,15 +431,16 @@ class _Run:
         for rel in sorted(scan.seen):
             seen = scan.seen[rel]
             old = self.manifest.get(rel)
-            if old != seen.digest and seen.text is None and not self._read(rel, seen):
-                continue
+            text = seen.text if old == seen.digest or seen.text is not None else \
+                self._read(rel, seen)
             if old == seen.digest:
                 stats.unchanged += 1
                 continue
-            assert seen.text is not None
+            if text is None:  # could not be read after all: next run
+                continue
             stats.added += old is None
             stats.changed += old is not None
-            self.todo.append((rel, seen.digest, chunk_file(rel, seen.text)))
+            self.todo.append((rel, seen.digest, chunk_file(rel, text)))
         self.stored = self.store.lines_by_path(
             sorted(r for r, _, _ in self.todo if r in self.manifest))
         deleted = [p for p in (paths if paths is not None else self.manifest)
@@ -455,15 +453,16 @@ class _Run:
             self.store.delete_files(deleted)
         stats.deleted = len(deleted)
 
-    def _read(self, rel: str, seen: Seen) -> bool:
+    def _read(self, rel: str, seen: Seen) -> str | None:
         """Read a file the record vouched for when the manifest has another hash for it
-        (the index is behind the record, e.g. after an interrupted run)."""
+        (the index is behind the record, e.g. after an interrupted run); its hash is
+        taken again from what is read."""
         text, _ = read_text(self.root, rel, self.max_size)
         if text is None:  # it changed since it was looked at: next run
             self.unread.append(rel)
-            return False
+            return None
         seen.text, seen.digest = text, content_hash(text)
-        return True
+        return text
 
     def trusted_count(self, state: IndexState | None) -> int | None:
         """The chunks in the index before this run, when the record knew them (counting
