@@ -32,8 +32,9 @@ from reviewer.llm.prompts import (
     pick_examples,
     region_of_lines,
     splice_replacement,
+    swap_quotes,
 )
-from reviewer.llm.validate import FileValidator, changed_signatures, region_fix
+from reviewer.llm.validate import FileValidator, changed_signatures, lost_inputs, region_fix
 from reviewer.rules import all_rules
 
 SOURCE = '''\
@@ -89,9 +90,10 @@ def test_every_pool_entry_is_a_fix_the_validator_accepts() -> None:
 
 def test_rules_fixed_examples_become_line_examples_too() -> None:
     """RV101's INVALID examples carry fixed= code: the flagged def line and its replacement."""
-    ex = line_examples(all_rules()["RV101"])
-    assert ex and ex[0].code == "def add(item, items=[]):\n"
-    assert ex[0].fixed.startswith("def add(item, items=None):\n    if items is None:\n")
+    ex = {e.code: e for e in line_examples(all_rules()["RV101"])}
+    add = ex["def add(item, items=[]):\n"]  # after the fix_examples.toml entries
+    assert add.fixed.startswith("def add(item, items=None):\n    if items is None:\n")
+    assert add.explanation.startswith("Python evaluates default values once")  # rationale
 
 
 def test_splice_replacement() -> None:
@@ -151,7 +153,7 @@ def test_small_prompt_shows_the_lines_and_line_level_examples() -> None:
     assert prompt.region.code == "except:\n"
     full = PromptBuilder(estimate_tokens).build(rule, f, SOURCE, find_target(SOURCE, f))
     assert "It is part of this function" in full.messages[-1]["content"]
-    assert full.template_id == "explain-fix@2" and prompt.template_id == "explain-fix-small@1"
+    assert full.template_id == "explain-fix@2" and prompt.template_id == "explain-fix-small@2"
 
 
 def test_small_template_sections() -> None:
@@ -274,3 +276,60 @@ def test_a_fix_must_keep_how_functions_are_called() -> None:
     assert v.check(f, kept, t.region.code) is None
     assert changed_signatures("def f(a, *, k=1):\n pass\n", "def f(a, *, k=2):\n pass\n") == []
     assert changed_signatures("def f(a, b):\n pass\n", "def f(b, a):\n pass\n") == ["f"]
+
+
+def test_explanations_lose_repeated_clauses_and_a_cut_tail() -> None:
+    said = ("A dict default is shared by all calls; default to None; it is shared by all"
+            " calls; it is shared by all calls; it is sha")
+    assert ans.tidy_explanation(said) == (
+        "A dict default is shared by all calls; default to None; it is shared by all calls."
+    )
+    whole = "A bare except: catches Ctrl-C; int() fails with ValueError, so name that."
+    assert ans.tidy_explanation(whole) == whole
+
+
+def test_a_fix_must_keep_reading_its_inputs() -> None:
+    """Turning the f-string into a constant silences RV603 but stops using `text`."""
+    src = ('"""M."""\n\n\ndef search(conn: object, text: str) -> object:\n    """Find."""\n'
+           '    return conn.execute(f"SELECT name FROM t WHERE name LIKE \'%{text}%\'")\n')
+    f = one("RV603", src)
+    t = find_target(src, f)
+    v = FileValidator("stock.py", src, selected_rules(Config()))
+    constant = region_fix(t.region, "return conn.execute('SELECT name FROM t WHERE name LIKE"
+                          " %{text}%')\n", src, "RV603")
+    assert v.check(f, constant, t.region.code) == (
+        "the fix no longer uses text (a parameter of search()): it changes what the code"
+        " does; keep using every input and change only what the rule asks"
+    )
+    bound = region_fix(t.region, "return conn.execute('SELECT name FROM t WHERE name LIKE ?',"
+                       " (f'%{text}%',))\n", src, "RV603")
+    assert v.check(f, bound, t.region.code) is None
+    assert lost_inputs("def f(a, b):\n    return a + b\n", "def f(a, b):\n    return a\n") == [
+        "b (a parameter of f())"
+    ]
+
+
+def test_quotes_are_swapped_for_the_small_model_and_back() -> None:
+    code = ('assert n >= 0, f"negative count for {name}"\nx = "it\'s"\n'
+            'y = """doc"""\nz = rb"raw" + ""\nw = f"{d[\'k\']}"\n')
+    shown = swap_quotes(code)
+    assert shown == ("assert n >= 0, f'negative count for {name}'\nx = \"it's\"\n"
+                     "y = \"\"\"doc\"\"\"\nz = rb'raw' + ''\nw = f\"{d['k']}\"\n")
+    assert swap_quotes(shown, '"') == code
+    assert swap_quotes("call(f\"{x}\"\n") == "call(f'{x}'\n"  # cut code: what was read
+
+
+def test_small_style_shows_single_quotes_and_answers_get_the_files_quotes() -> None:
+    rules = all_rules()
+    src = SOURCE.replace("yaml.load(fh)", 'yaml.load(fh) or {"n": 0}')
+    f = one("RV605", src)
+    small = PromptBuilder(estimate_tokens, style="small")
+    prompt = small.build(rules["RV605"], f, src, find_target(src, f))
+    assert "data = yaml.load(fh) or {'n': 0}" in prompt.messages[-1]["content"]
+    answer = {"explanation": "Use safe_load.",
+              "fixed_code": "data = yaml.safe_load(fh) or {'n': 0}"}
+    explainer = Explainer(Recorder(answer), rules=selected_rules(Config()),  # type: ignore[arg-type]
+                          style="small", fix_passes=0)
+    out = explainer.explain_one(_Job(f, rules["RV605"], src))
+    assert out.model_fix is not None
+    assert out.model_fix.edits[0].text == '        data = yaml.safe_load(fh) or {"n": 0}\n'

@@ -204,21 +204,44 @@ def _load_object(text: str) -> dict[str, Any]:
     return data
 
 
+_ENDS = (".", "!", "?", ")", "`")
+
+
 def tidy_explanation(text: str) -> str:
-    """One paragraph: repeated sentences dropped, at most MAX_SENTENCES, no cut-off tail."""
+    """One paragraph: repeated sentences and clauses dropped, at most MAX_SENTENCES, no
+    cut-off tail (small models repeat themselves until the length limit cuts them)."""
     flat = " ".join(text.split())
     sentences = re.split(r"(?<=[.!?])\s+", flat)
     kept: list[str] = []
     seen: set[str] = set()
     for s in sentences:
-        norm = s.lower().strip(" .!?")
+        s = _unique_clauses(s, seen)
+        norm = s.lower().strip(" .!?;")
         if not norm or norm in seen:
             continue
         seen.add(norm)
         kept.append(s)
-    if len(kept) > 1 and not kept[-1].endswith((".", "!", "?", ")", "`")):
-        kept.pop()  # cut off by the length limit
+    if kept and not kept[-1].endswith(_ENDS):  # cut off by the length limit
+        last, sep, _ = kept[-1].rpartition("; ")
+        if sep and last:
+            kept[-1] = last.rstrip(",;:") + "."
+        elif len(kept) > 1:
+            kept.pop()
     return " ".join(kept[:MAX_SENTENCES])
+
+
+def _unique_clauses(sentence: str, seen: set[str]) -> str:
+    """``sentence`` without the ``;``-separated clauses already said (``seen`` grows)."""
+    clauses = sentence.split("; ")
+    if len(clauses) == 1:
+        return sentence
+    out: list[str] = []
+    for c in clauses:
+        norm = c.lower().strip(" .!?;")
+        if norm and norm not in seen:
+            seen.add(norm)
+            out.append(c)
+    return "; ".join(out)
 
 
 def strip_fence(code: str) -> str:

@@ -43,6 +43,7 @@ from reviewer.llm.prompts import (
     line_examples,
     load_template,
     region_of_lines,
+    swap_quotes,
     template_for,
 )
 from reviewer.llm.validate import FileValidator, region_fix
@@ -265,6 +266,14 @@ class Explainer:
             return self.params
         return replace(self.params, temperature=RETRY_TEMPERATURE, seed=self.params.seed + n)
 
+    def as_written(self, fixed_code: str, region: Region) -> str:
+        """The model's code with the region's own quotes: the small style shows code with
+        single-quoted strings (see reviewer.llm.prompts.swap_quotes); where that changed the
+        region, the answer's strings go back to double quotes."""
+        if self.style == "small" and swap_quotes(region.code) != region.code:
+            return swap_quotes(fixed_code, '"')
+        return fixed_code
+
     def _store(self, base_key: str, history: list[tuple[str, str]], text: str,
                region: Region) -> None:
         self.cache.put(
@@ -302,12 +311,13 @@ class Explainer:
             explanation = explanation or answer.explanation or None
             if not want_fix or answer.fixed_code is None:
                 break
-            if answer.fixed_code in tried:
+            fixed_code = self.as_written(answer.fixed_code, region)
+            if fixed_code in tried:
                 break  # the model repeats a rejected fix: more passes will not help
-            tried.add(answer.fixed_code)
+            tried.add(fixed_code)
             proposed = True
             self.report.fixes_proposed += 1
-            candidate = region_fix(region, answer.fixed_code, job.source, f.rule_id)
+            candidate = region_fix(region, fixed_code, job.source, f.rule_id)
             complaint = self._validator(f.path, job.source).check(f, candidate, region.code)
             if complaint is None:
                 fix = candidate

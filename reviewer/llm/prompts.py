@@ -321,6 +321,51 @@ def good_example(rule_cls: type[Rule]) -> str:
     return f"Code that follows the rule:\n```python\n{code}\n```"
 
 
+# -- quotes --------------------------------------------------------------------------------
+def swap_quotes(code: str, to: str = "'") -> str:
+    """``code`` with its one-line string literals delimited by ``to`` (``'`` or ``"``)
+    instead of the other quote, where the string holds neither quote character.
+
+    The small style shows code with single quotes: inside a JSON string a double quote must be
+    escaped, and a small model that copies ``f"...`` writes a bare ``"``, which ends its
+    ``fixed_code`` right there. The answer is turned back with ``swap_quotes(fix, '"')``.
+    Code that cannot be tokenized keeps the literals read before the error.
+    """
+    import io
+    import tokenize
+
+    other = '"' if to == "'" else "'"
+    lines = code.splitlines(keepends=True)
+    spans: list[tuple[int, int, int, int]] = []  # (row, col, end_row, end_col) of literals
+    opened: list[tuple[int, int]] = []  # f-string starts (Python 3.12+)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            name = tokenize.tok_name.get(tok.type, "")
+            if tok.type == tokenize.STRING:
+                spans.append((*tok.start, *tok.end))
+            elif name == "FSTRING_START":
+                opened.append(tok.start)
+            elif name == "FSTRING_END" and opened:
+                spans.append((*opened.pop(), *tok.end))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    out = lines[:]
+    for row, col, end_row, end_col in sorted(spans, reverse=True):
+        if row != end_row:
+            continue
+        line = out[row - 1]
+        text = line[col:end_col]
+        prefix = len(text) - len(text.lstrip("bBrRuUfF"))
+        body = text[prefix:]
+        if len(body) < 2 or body[0] != other or body[-1] != other or body.startswith(other * 3):
+            continue
+        inner = body[1:-1]
+        if "'" in inner or '"' in inner:
+            continue
+        out[row - 1] = line[:col] + text[:prefix] + to + inner + to + line[end_col:]
+    return "".join(out)
+
+
 # -- line-level few-shot examples ----------------------------------------------------------
 @dataclass(frozen=True)
 class LineExample:
@@ -334,10 +379,11 @@ class LineExample:
     explanation: str
     lead: str = ""  # the lines just before ``code`` in its function (see lead_code)
 
-    def answer(self) -> str:
-        """The JSON answer a good model gives for this example."""
+    def answer(self, code: Callable[[str], str] = str) -> str:
+        """The JSON answer a good model gives for this example (``code`` rewrites the fixed
+        code as it is shown: see :func:`swap_quotes`)."""
         return json.dumps(
-            {"explanation": self.explanation, "fixed_code": self.fixed.rstrip("\n")}
+            {"explanation": self.explanation, "fixed_code": code(self.fixed).rstrip("\n")}
         )
 
 
@@ -551,8 +597,9 @@ class PromptBuilder:
         if self.style == "small":
             picked = pick_examples(line_examples(rule_cls), code, SMALL_EXAMPLES, lead)
             if picked:
-                return [(self.user(ex.location, ex.message, ex.code, lead=ex.lead),
-                         ex.answer()) for ex in picked]
+                return [(self.user(ex.location, ex.message, swap_quotes(ex.code),
+                                   lead=swap_quotes(ex.lead)), ex.answer(swap_quotes))
+                        for ex in picked]
         return [(self.user(ex.location, ex.message, ex.code), ex.answer)
                 for ex in rule_examples(rule_cls)]
 
@@ -570,12 +617,12 @@ class PromptBuilder:
         # The small style shows only the lines to rewrite: a tiny model given the whole
         # function tends to rewrite (or describe) the function instead.
         context = target.context.code if target.context is not None else ""
+        code = target.region.code
         if self.style == "small":
-            context = ""
+            context, code, lead = "", swap_quotes(code), swap_quotes(lead)
         messages.append({
             "role": "user",
-            "content": self.user(location, finding.message, target.region.code, context,
-                                 repo_context, lead),
+            "content": self.user(location, finding.message, code, context, repo_context, lead),
         })
         return messages
 

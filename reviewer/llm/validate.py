@@ -94,7 +94,13 @@ class FileValidator:
                     f"the fix changes how {changed[0]}() is called (its parameters or their"
                     " defaults), which breaks its callers; keep the parameters and defaults"
                 )
-        if self.language == "python":
+        if self.language == "python" and finding.rule_id not in SIGNATURE_RULES:
+            lost = lost_inputs(self.source, patched)
+            if lost:
+                return (
+                    f"the fix no longer uses {lost[0]}: it changes what the code does;"
+                    " keep using every input and change only what the rule asks"
+                )
             unknown = sorted(undefined_names(patched) - undefined_names(self.source))
             if unknown:
                 return (
@@ -157,7 +163,8 @@ def _names(code: str) -> set[str]:
     return names
 
 
-# Rules whose fix is a change of signature (fewer parameters).
+# Rules whose fix is a change of signature (fewer parameters): exempt from the checks that
+# a fix keeps every function's signature and inputs.
 SIGNATURE_RULES = frozenset({"RV303"})
 
 
@@ -170,6 +177,41 @@ def changed_signatures(source: str, patched: str) -> list[str]:
 
 
 Signature = tuple[tuple[str, str, bool], ...]
+
+
+def lost_inputs(source: str, patched: str) -> list[str]:
+    """Parameters that their function reads before the fix and no longer after it, as
+    ``"text (a parameter of search())"``: a fix that drops an input (the f-string that
+    used ``text`` made a constant) changes behaviour, whatever the rules say."""
+    before, after = _parameter_use(source), _parameter_use(patched)
+    lost = []
+    for name, used in before.items():
+        for param in sorted(used - after.get(name, used)):
+            lost.append(f"{param} (a parameter of {name}())")
+    return lost
+
+
+def _parameter_use(source: str) -> dict[str, set[str]]:
+    """For each function (first of a name), the parameters its body reads."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    out: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name in out:
+            continue
+        a = node.args
+        params = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+        params |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+        read = {
+            n.id for stmt in node.body for n in ast.walk(stmt)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        out[node.name] = params & read
+    return out
 
 
 def _signatures(source: str) -> dict[str, Signature]:
