@@ -213,6 +213,9 @@ def test_prompt_style_follows_the_model_size(tmp_path: Path) -> None:
     with big.open("wb") as fh:  # sparse: 700 MB on paper
         fh.truncate(700_000_000)
     assert prompt_style(Recorder({}, big)) == "full"  # type: ignore[arg-type]
+    tuned = Recorder({}, embedded)
+    tuned.lora_path = tmp_path / "adapter.gguf"  # type: ignore[attr-defined]
+    assert prompt_style(tuned) == "full"  # type: ignore[arg-type]  # trained on full prompts
 
 
 def test_small_style_asks_for_fixes_only_where_an_example_shows_the_edit() -> None:

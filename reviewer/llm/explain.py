@@ -75,7 +75,11 @@ def model_bytes(backend: Backend) -> int | None:
 
 def prompt_style(backend: Backend) -> str:
     """The prompt style for a backend's model: "small" for a local model under
-    SMALL_MODEL_BYTES, else "full" (a server's model is assumed capable)."""
+    SMALL_MODEL_BYTES, else "full" (a server's model is assumed capable). A model with an
+    adapter loaded gets "full": adapters are trained on the full style's prompts
+    (reviewer.feedback.training builds them with the default PromptBuilder)."""
+    if getattr(backend, "lora_path", None) is not None or getattr(backend, "adapter", None):
+        return "full"
     size = model_bytes(backend)
     return "small" if size is not None and size < SMALL_MODEL_BYTES else "full"
 
