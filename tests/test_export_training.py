@@ -81,8 +81,9 @@ def test_export_accepted_and_corrected(repo: Repo, run_cli: Callable[..., RunRes
     code, _, err = run_cli("feedback", "accept", found["RV201"].fingerprint[:10],
                            "--explanation", CORRECTED_RV201, "--fix", str(fix))
     assert code == 0, err
-    code, out, err = run_cli("export-training", "--seed", "3")
+    code, out, err = run_cli("export-training", "--seed", "3", "--style", "full")
     assert code == 0, err
+    assert "prompt style: full" in out
     assert "candidates: 1 accepted" in out and "1 corrected" in out
     assert "dropped: 0 short, 0 broken, 0 duplicate" in out
     records = _records(repo)
@@ -94,11 +95,13 @@ def test_export_accepted_and_corrected(repo: Repo, run_cli: Callable[..., RunRes
     assert "catalogue" in by_origin
 
     answer = json.loads(accepted["messages"][2]["content"])
-    assert answer["explanation"] == EXPLAIN_RV101
-    # The validated fix (here the rule's own autofix) reaches past the flagged `def` line:
-    # the record rewrites the whole function, as the reviewer would ask the model to.
-    assert answer["fixed_code"].startswith("def add_item(item, items=None):\n")
-    assert "    if items is None:\n        items = []\n" in answer["fixed_code"]
+    # RV101 has its own fix, so the reviewer never asks the model for one: explanation only.
+    assert answer == {"explanation": EXPLAIN_RV101, "fixed_code": None}
+    # The recorded fix reaches past the flagged `def` line: the record is about the whole
+    # function (eval compares against this reference).
+    reference = accepted["meta"]["fixed_code"]
+    assert reference.startswith("def add_item(item, items=None):\n")
+    assert "    if items is None:\n        items = []\n" in reference
     assert accepted["messages"][1]["content"].startswith("lib.py:5: Mutable default argument")
 
     answer = json.loads(corrected["messages"][2]["content"])
@@ -110,8 +113,9 @@ def test_export_accepted_and_corrected(repo: Repo, run_cli: Callable[..., RunRes
     assert not [ln for ln in untracked if "training" in ln]
 
 
-def test_prompts_are_the_ones_the_reviewer_sends(repo: Repo,
-                                                 run_cli: Callable[..., RunResult]) -> None:
+@pytest.mark.parametrize("style", ["full", "small"])
+def test_prompts_are_the_ones_the_reviewer_sends(repo: Repo, run_cli: Callable[..., RunResult],
+                                                 style: str) -> None:
     """The record's system and user messages equal the inference prompt built on the file."""
     from reviewer.findings import Finding, Span
     from reviewer.llm.backend import estimate_tokens
@@ -120,13 +124,14 @@ def test_prompts_are_the_ones_the_reviewer_sends(repo: Repo,
     found = _checked(repo, run_cli)
     _explain(repo, found["RV201"], "A bare except hides every error; name the exception here.")
     run_cli("feedback", "accept", found["RV201"].fingerprint[:10])
-    assert run_cli("export-training", "--no-catalogue")[0] == 0
+    assert run_cli("export-training", "--no-catalogue", "--style", style)[0] == 0
     (record,) = _records(repo)
+    assert record["meta"]["style"] == style
     rec = found["RV201"]
     rule = all_rules()["RV201"]
     finding = Finding(rec.rule_id, rec.slug, rec.message, rec.path, Span(rec.line, 9),
                       rule.severity)
-    builder = PromptBuilder(estimate_tokens)
+    builder = PromptBuilder(estimate_tokens, style=style)
     prompt = builder.build(rule, finding, LIB, find_target(LIB, finding))
     assert record["messages"][0]["content"] == prompt.messages[0]["content"]
     assert record["messages"][1]["content"] == prompt.messages[-1]["content"]
@@ -169,12 +174,23 @@ def test_split_is_seeded_and_ninety_ten() -> None:
     assert len(seeds) > 1
 
 
-def test_catalogue_records_use_the_rule_docs() -> None:
-    records, _ = collect([], {"RV101": all_rules()["RV101"]})
+def test_default_style_is_the_configured_models(repo: Repo,
+                                                run_cli: Callable[..., RunResult]) -> None:
+    code, out, _ = run_cli("export-training")  # the embedded 135M model: the small style
+    assert code == 0 and "prompt style: small" in out
+    assert all(r["meta"]["style"] == "small" for r in _records(repo))
+
+
+def test_catalogue_records() -> None:
+    """INVALID examples with fixed= code (the rule's autofix: explanation only, from the
+    rule's docs) and the fix examples of templates/fix_examples.toml (with their fix)."""
+    records, _ = collect([], {"RV102": all_rules()["RV102"]})
     assert records
     answer = json.loads(records[0].messages[2]["content"])
-    assert "Python evaluates default values once" in answer["explanation"]
-    assert answer["fixed_code"] is not None and "items=None" in answer["fixed_code"]
+    assert "global" in answer["explanation"] and answer["fixed_code"] is None
+    records, _ = collect([], {"RV201": all_rules()["RV201"]}, style="small")
+    answers = [json.loads(r.messages[2]["content"]) for r in records]
+    assert answers and all(a["fixed_code"] and "except" in a["fixed_code"] for a in answers)
 
 
 def test_output_folder_and_errors(repo: Repo, run_cli: Callable[..., RunResult]) -> None:

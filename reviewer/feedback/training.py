@@ -66,6 +66,7 @@ class Record:
     line: int
     explanation: str
     fixed_code: str | None  # the region's reference fix
+    style: str = "full"  # the prompt style the messages were built in
 
     def key(self) -> str:
         """Identity for duplicates: the prompt (system and user messages)."""
@@ -79,6 +80,7 @@ class Record:
                 "origin": self.origin, "rule_id": self.rule_id, "path": self.path,
                 "message": self.message, "source": self.source, "line": self.line,
                 "explanation": self.explanation, "fixed_code": self.fixed_code,
+                "style": self.style,
             },
         }
 
@@ -118,11 +120,12 @@ class Exporter:
     """Turns verdicts and catalogue examples into :class:`Record` objects."""
 
     def __init__(self, rules: dict[str, type[Rule]], *, min_chars: int = DEFAULT_MIN_CHARS,
-                 few_shot: bool = False) -> None:
+                 few_shot: bool = False, style: str = "full") -> None:
         self.rules = rules
         self.min_chars = min_chars
         self.few_shot = few_shot
-        self.builder = PromptBuilder(estimate_tokens)
+        self.style = style  # the prompt style the model gets at review time ("full"/"small")
+        self.builder = PromptBuilder(estimate_tokens, style=style)
 
     def from_verdict(self, judged: Judged) -> Record:
         """A record for an accepted finding (its corrections winning). Raises Skip."""
@@ -142,11 +145,27 @@ class Exporter:
                             corrected_code=_plain_code(v.corrected_fix))
 
     def from_catalogue(self, rule: type[Rule]) -> list[Record]:
-        """Records for the rule's INVALID examples that carry ``fixed=`` code."""
-        from reviewer.llm.prompts import _first_sentences
+        """Records for the rule's INVALID examples that carry ``fixed=`` code, and for its
+        fix examples (``reviewer/templates/fix_examples.toml``: code, fixed, explanation)."""
+        from reviewer.llm.prompts import _first_sentences, example_pool
 
         docs = _first_sentences(rule.rationale(), CATALOGUE_SENTENCES)
         out = []
+        for entry in example_pool()[0].get(rule.id, ()):
+            source = textwrap.dedent(str(entry.get("code", ""))).strip("\n") + "\n"
+            found = _run(rule, "example.py", source)
+            line = entry.get("line")
+            pick = int(line) - 1 if isinstance(line, int) else 0
+            if not 0 <= pick < len(found) or not entry.get("fixed"):
+                continue
+            fixed = textwrap.dedent(str(entry["fixed"])).strip("\n") + "\n"
+            explanation = " ".join(str(entry.get("explanation", "")).split())
+            try:
+                self._check_explanation(explanation)
+                out.append(self._record(rule, found[pick], source, fixed, explanation,
+                                        "catalogue"))
+            except Skip:
+                continue
         for inv in rule.INVALID:
             if not inv.fixed or inv.options:
                 continue
@@ -162,6 +181,12 @@ class Exporter:
             except Skip:
                 continue
         return out
+
+    def _answer_code(self, rule: type[Rule], finding: Finding, region: Region,
+                     fixed: str | None) -> str | None:
+        if fixed is None or not asks_fix(self.style, rule, finding, region):
+            return None
+        return _shown(self.style, region, fixed)
 
     def _check_explanation(self, explanation: str) -> None:
         if not explanation:
@@ -201,10 +226,25 @@ class Exporter:
         messages = list(prompt.messages)
         if not self.few_shot:
             messages = [messages[0], messages[-1]]
-        answer = json.dumps({"explanation": explanation, "fixed_code": fixed})
+        answer = json.dumps({"explanation": explanation,
+                             "fixed_code": self._answer_code(rule, finding, region, fixed)})
         messages.append({"role": "assistant", "content": answer})
         return Record(tuple(messages), origin, rule.id, finding.path, finding.message, source,
-                      finding.span.line, explanation, fixed)
+                      finding.span.line, explanation, fixed, self.style)
+
+
+def asks_fix(style: str, rule: type[Rule], finding: Finding, region: Region) -> bool:
+    """Whether the reviewer asks the model for a fix of this finding (the answer schema then
+    allows ``fixed_code``; else it must be null). Mirrors ``Explainer.wants_fix``: never for
+    a rule with its own fix; in the small style only where a line-level example shows the
+    edit and the code to rewrite is not a whole function."""
+    from reviewer.llm.prompts import line_examples
+
+    if finding.fix is not None:
+        return False
+    if style != "small":
+        return True
+    return region.kind != "function" and bool(line_examples(rule))
 
 
 def finding_at(rule: type[Rule], path: str, source: str, line: int, message: str) -> Finding:
@@ -214,6 +254,16 @@ def finding_at(rule: type[Rule], path: str, source: str, line: int, message: str
     if found:
         return found[0]
     return Finding(rule.id, rule.slug, message, path, Span(line), rule.severity)
+
+
+def _shown(style: str, region: Region, fixed: str) -> str:
+    """The fix as the model writes it: the small style shows code with single-quoted
+    strings (``swap_quotes``), so where that changed the region, the answer uses them too."""
+    from reviewer.llm.prompts import swap_quotes
+
+    if style == "small" and swap_quotes(region.code) != region.code:
+        return swap_quotes(fixed)
+    return fixed
 
 
 def _run(rule: type[Rule], path: str, source: str) -> list[Finding]:
@@ -451,10 +501,10 @@ def _parses(code: str) -> bool:
 # -- the export ----------------------------------------------------------------------------
 def collect(judged: Iterable[Judged], rules: dict[str, type[Rule]], *,
             min_chars: int = DEFAULT_MIN_CHARS, catalogue: bool = True,
-            few_shot: bool = False) -> tuple[list[Record], ExportReport]:
+            few_shot: bool = False, style: str = "full") -> tuple[list[Record], ExportReport]:
     """Every usable record, corrected ones first, duplicates dropped (first kept)."""
     report = ExportReport()
-    exporter = Exporter(rules, min_chars=min_chars, few_shot=few_shot)
+    exporter = Exporter(rules, min_chars=min_chars, few_shot=few_shot, style=style)
     built: list[Record] = []
     for j in judged:
         origin = "corrected" if (j.verdict.corrected_explanation
