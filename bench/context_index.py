@@ -279,8 +279,8 @@ def reindex(name: str, repeat: int, synthetic: bool = False,
                   f"{unchanged[n].wall:.2f} s, load {load():.1f}", file=sys.stderr)
     finally:
         target.write_text(original, encoding="utf-8")
-    built = (f"built in {build / 60:.1f} min" if first.chunks_written
-             else "built earlier")
+    took = f"{build / 60:.1f} min" if build >= 90 else f"{build:.0f} s"
+    built = f"built in {took}" if first.chunks_written else "built earlier"
     if synthetic and first.chunks_written:
         built += " with random vectors standing in for the model's (see --synthetic-vectors)"
     med = statistics.median
@@ -291,8 +291,8 @@ def reindex(name: str, repeat: int, synthetic: bool = False,
     lines = [
         f"Re-index after changing one file, {name}/ ({first.files} files, "
         f"{first.chunks_total} chunks; index {built}), `{rel}` changed ({written} chunks "
-        f"re-embedded), median of {repeat}, {machine()} (load average {load_before:.1f} at "
-        f"the start):",
+        f"re-embedded), median of {repeat}, {machine()} at the end, {load_before:.1f} at "
+        f"the start:",
         "",
         "| | median s | best s | CPU s (median) |",
         "|---|---|---|---|",
@@ -319,8 +319,9 @@ def explain(results: dict[str, dict[str, float]]) -> list[str]:
         f"machine shared with other jobs; {m['cold_cpu']:.2f} s of CPU). What it does: "
         "list the files and compare their size and modification time with the record "
         "kept beside the index (`.reviewer/index/state.json`; only changed files are read "
-        "and hashed), import ChromaDB (about 1 s of the total: its import is the largest "
-        "single cost), open the index, embed the new chunks with the numpy engine "
+        "and hashed), import ChromaDB (0.8-1 s of CPU, the largest single cost; imported "
+        "with the garbage collector paused), open the index (loading its vector index), "
+        "embed the new chunks with the numpy engine "
         "(all-MiniLM-L6-v2 computed without torch, the same vectors as "
         "sentence-transformers; importing torch and loading the model would add 4-6 s), "
         "write them, and update the style profile. With nothing changed the record "

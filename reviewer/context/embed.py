@@ -219,7 +219,8 @@ class LocalEmbedder:
 
     @property
     def engine(self) -> str:
-        """Which engine the next large call uses: "sentence-transformers" once it is loaded."""
+        """The engine of the next small call: "numpy" until sentence-transformers is loaded
+        (by a large call), then "sentence-transformers"."""
         return "sentence-transformers" if self.sentence.loaded else "numpy"
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
