@@ -193,7 +193,7 @@ class MiniLM:
         """Length of the vectors."""
         return int(self.words.shape[1])
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> Array:
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> Array:
         """Unit-length vectors of ``texts`` (rows in the order of ``texts``)."""
         import numpy as np
 
