@@ -54,21 +54,6 @@ def _model_dir(root: Path, cfg: Config) -> Path:
         raise ReviewerError(str(exc)) from None
 
 
-def _style(root: Path, cfg: Config) -> str:
-    """The prompt style ``check --explain`` uses for the configured local model ("small"
-    under reviewer.llm.explain.SMALL_MODEL_BYTES on disk, else "full")."""
-    from reviewer.llm.backend import LLMError, resolve_model
-    from reviewer.llm.explain import SMALL_MODEL_BYTES
-
-    try:
-        path = resolve_model(cfg.model, root)
-        size = (sum(p.stat().st_size for p in path.glob("*.safetensors")) if path.is_dir()
-                else path.stat().st_size)
-    except (LLMError, OSError):
-        return "full"
-    return "small" if size < SMALL_MODEL_BYTES else "full"
-
-
 def _base_gguf(root: Path, cfg: Config) -> Path:
     """The configured model's GGUF file (the GGUF export copies its tokenizer and layout)."""
     from reviewer.llm.backend import LLMError, check_gguf, resolve_model
@@ -92,9 +77,10 @@ def _base_gguf(root: Path, cfg: Config) -> Path:
               help="Leave out the rule catalogue's own examples.")
 @click.option("--few-shot", is_flag=True,
               help="Keep the rule's few-shot turns in each prompt, as the reviewer sends them.")
-@click.option("--style", type=click.Choice(["auto", "full", "small"]), default="auto",
+@click.option("--style", type=click.Choice(["full", "small"]), default="full",
               show_default=True,
-              help="Prompt style of the records; auto: the one the configured model gets.")
+              help="Prompt style of the records (the reviewer gives a model with an adapter "
+                   "the full style).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 def export_training(output: Path | None, seed: int, min_chars: int, no_catalogue: bool,
                     few_shot: bool, style: str, config_path: Path | None) -> None:
@@ -112,8 +98,6 @@ def export_training(output: Path | None, seed: int, min_chars: int, no_catalogue
     if path.is_file():
         with FeedbackStore.open(path, create=False) as store:
             judged = store.verdicts(verdict="accept")
-    if style == "auto":
-        style = _style(root, cfg)
     records, report = collect(judged, all_rules(), min_chars=min_chars,
                               catalogue=not no_catalogue, few_shot=few_shot, style=style)
     if not records:
@@ -255,7 +239,8 @@ def _eval_backend(root: Path, cfg: Config, name: str, adapter: Path | None) -> B
         from reviewer.llm.llama_cpp import LlamaCppBackend
 
         fused = lora.fused_gguf(adapter) if adapter is not None else None
-        return LlamaCppBackend(fused or _base_gguf(root, cfg), context_size=4096)
+        return LlamaCppBackend(fused or _base_gguf(root, cfg), context_size=4096,
+                               adapter=adapter)
     from reviewer.llm.mlx import MlxBackend
 
     lora.require_mlx_lm()

@@ -174,11 +174,11 @@ def test_split_is_seeded_and_ninety_ten() -> None:
     assert len(seeds) > 1
 
 
-def test_default_style_is_the_configured_models(repo: Repo,
-                                                run_cli: Callable[..., RunResult]) -> None:
-    code, out, _ = run_cli("export-training")  # the embedded 135M model: the small style
-    assert code == 0 and "prompt style: small" in out
-    assert all(r["meta"]["style"] == "small" for r in _records(repo))
+def test_default_style_is_full(repo: Repo, run_cli: Callable[..., RunResult]) -> None:
+    """The reviewer gives a model with an adapter the full prompt style: train on it."""
+    code, out, _ = run_cli("export-training")
+    assert code == 0 and "prompt style: full" in out
+    assert all(r["meta"]["style"] == "full" for r in _records(repo))
 
 
 def test_catalogue_records() -> None:

@@ -88,7 +88,10 @@ def test_llama_cpp_uses_the_fused_gguf_or_a_lora_file(repo: Repo) -> None:
     fused.parent.mkdir()
     fused.write_bytes(b"GGUF fused")
     b = _backend(repo.path, "llama_cpp", "tuned")
-    assert isinstance(b, LlamaCppBackend) and b.model_path == fused
+    assert isinstance(b, LlamaCppBackend) and b.model_path == fused and b.adapter == tuned
+    from reviewer.llm.explain import prompt_style
+
+    assert prompt_style(b) == "full" and prompt_style(base) == "small"  # what it was tuned on
     lora_file = repo.write("lora.gguf", b"GGUF lora")
     c = _backend(repo.path, "llama_cpp", "lora.gguf")
     assert isinstance(c, LlamaCppBackend) and c.lora_path == lora_file

@@ -112,9 +112,9 @@ def score(backend: Backend, records: Sequence[dict[str, Any]], *, max_tokens: in
         if rule is None or not isinstance(meta.get("source"), str):
             continue
         finding = _finding(rule, meta)
-        style = meta.get("style") if meta.get("style") in ("full", "small") else None
+        # Each model gets the prompt style it gets in `check` (a model with an adapter: full).
         explainer = Explainer(backend, rules=enabled, params=GenParams(max_tokens=max_tokens),
-                              fix_passes=0, style=style)
+                              fix_passes=0)
         source = str(meta["source"])
         result.records += 1
         try:

@@ -254,12 +254,13 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
     from reviewer.llm.llama_cpp import LlamaCppBackend
 
     lora: Path | None = None
+    fused_from: Path | None = None
     if adapter is not None:
         # llama.cpp takes a GGUF LoRA file, or the GGUF of a fused adapter as the model; an
         # mlx-only adapter that was promoted (llm-adapter "") is for the mlx backend only.
         fused = fused_gguf(adapter) if adapter.is_dir() else None
         if fused is not None:
-            path = fused
+            path, fused_from = fused, adapter
         elif adapter.is_file():
             lora = adapter
         elif config.llm_adapter:
@@ -274,4 +275,5 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
         context_size=settings.context_size,
         batch_size=settings.batch_size,
         lora_path=lora,
+        adapter=fused_from,
     )

@@ -85,9 +85,12 @@ class LlamaCppBackend:
         context_size: int = 4096,
         batch_size: int = 256,
         lora_path: Path | None = None,
+        adapter: Path | None = None,
     ) -> None:
         self.model_path = model_path
         self.lora_path = lora_path  # a GGUF LoRA adapter applied on load
+        # The adapter folder whose fused GGUF ``model_path`` is (reviewer train --fuse --gguf).
+        self.adapter = adapter
         self.threads = threads
         self.gpu_layers = gpu_layers
         self.context_size = context_size
