@@ -63,19 +63,13 @@ class Match:
 
 
 def default_embedder(root: Path, cfg: Config) -> Embedder:
-    """The configured embedding model (``embedding-model``; "" = the bundled MiniLM).
+    """The configured embedding model (``embedding-model``; "" = the bundled MiniLM): the
+    process-wide quick embedder of the context package (numpy for the few texts a run
+    usually embeds, no torch import; sentence-transformers for other model shapes)."""
+    from reviewer.context.embed import quick_embedder
 
-    The process-wide quick embedder where the context package has one (numpy for the few
-    texts a run usually embeds, no torch import), else sentence-transformers.
-    """
-    from reviewer.context import embed
-
-    quick = getattr(embed, "quick_embedder", None)
-    if callable(quick):
-        found: Embedder = quick(root, cfg)
-        return found
-    return embed.SentenceEmbedder(embed.model_path(cfg.embedding_model, root),
-                                  batch_size=cfg.embedding_batch_size)
+    found: Embedder = quick_embedder(root, cfg)
+    return found
 
 
 def apply_learned(result: Result, root: Path, cfg: Config,
