@@ -10,8 +10,8 @@ validation passes and no cache. Reported:
 * answers with code that the validator refused, by reason;
 * mean model time and model calls per finding.
 
-The prompt style follows the model's size as in the reviewer ("small" under 600 MB, the
-embedded model; "full" above); ``--style`` forces one.
+The prompt style follows the model's size as in the reviewer ("small" under 1.5 GB: the
+embedded model and 1.5B models at Q4; "full" above); ``--style`` forces one.
 
 Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
        [--max-tokens T] [--write] [--section NAME]
@@ -20,6 +20,7 @@ Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N
 from __future__ import annotations
 
 import argparse
+import difflib
 import time
 from collections import Counter
 from dataclasses import replace
@@ -51,6 +52,17 @@ def independent_check(root: Path, f: Finding, rules: list) -> bool:  # type: ign
     count[(f.rule_id, f.symbol)] -= 1
     got = Counter((x.rule_id, x.symbol) for x in after)
     return all(got[k] <= count[k] for k in got)
+
+
+def added_line(root: Path, f: Finding) -> str:
+    """The first line of the fixed file that the original does not have at that place."""
+    assert f.model_fix is not None
+    source = (root / f.path).read_text(encoding="utf-8")
+    patched = apply_edits(source, f.model_fix.edits)
+    for line in difflib.unified_diff(source.splitlines(), patched.splitlines(), lineterm=""):
+        if line.startswith("+") and not line.startswith("+++"):
+            return line[1:].strip()
+    return ""
 
 
 def main() -> int:
@@ -128,10 +140,9 @@ def main() -> int:
     for why, count in reasons.most_common():
         lines.append(f"- {count} x {why}")
     if emitted:
-        lines += ["", "Validated fixes (first line of each):", ""]
+        lines += ["", "Validated fixes (the first line each one adds):", ""]
         for f in emitted:
-            first = f.model_fix.edits[0].text.strip().splitlines() if f.model_fix else []
-            lines.append(f"- {f.rule_id} {f.path}:{f.span.line}: `{first[0] if first else ''}`")
+            lines.append(f"- {f.rule_id} {f.path}:{f.span.line}: `{added_line(root, f)}`")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:

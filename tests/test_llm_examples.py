@@ -210,8 +210,8 @@ def test_prompt_style_follows_the_model_size(tmp_path: Path) -> None:
     assert prompt_style(Recorder({}, embedded)) == "small"  # type: ignore[arg-type]
     assert prompt_style(Recorder({})) == "full"  # type: ignore[arg-type]  # a server
     big = tmp_path / "big.gguf"
-    with big.open("wb") as fh:  # sparse: 700 MB on paper
-        fh.truncate(700_000_000)
+    with big.open("wb") as fh:  # sparse: 2 GB on paper (a 3B model at Q4)
+        fh.truncate(2_000_000_000)
     assert prompt_style(Recorder({}, big)) == "full"  # type: ignore[arg-type]
     tuned = Recorder({}, embedded)
     tuned.lora_path = tmp_path / "adapter.gguf"  # type: ignore[attr-defined]

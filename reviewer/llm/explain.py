@@ -56,8 +56,11 @@ if TYPE_CHECKING:
 SourceReader = Callable[[str], "str | None"]
 RETRY_TEMPERATURE = 0.7
 # A model file smaller than this (a GGUF, or an MLX folder's weights) gets the small prompt
-# style: SmolLM2-135M Q4 is 98 MB, Qwen2.5-Coder-1.5B Q4_K_M 1.1 GB.
-SMALL_MODEL_BYTES = 600_000_000
+# style. Measured on the demo's seeded findings (docs/benchmarks.md): SmolLM2-135M Q4 (98 MB)
+# validates 0 fixes with the full style and 4 with the small one; Qwen2.5-Coder-1.5B Q4_K_M
+# (1.1 GB) 4 with the full style, 6 with the small one, in half the time. Bigger models
+# (3B Q4 is about 2 GB) keep the full style.
+SMALL_MODEL_BYTES = 1_500_000_000
 
 
 def model_bytes(backend: Backend) -> int | None:
