@@ -57,7 +57,8 @@ def add(item: int, items: list[int] = []) -> list[int]:
     return items
 '''
 # Short answers: the tests check the machinery, not the prose.
-FAST = replace(Config(), llm_max_tokens=160, fix_passes=1, max_explained=1)
+FAST = replace(Config(), llm_max_tokens=160, fix_passes=1, max_explained=1,
+               llm_timeout=600.0)  # a loaded 2-core machine must not time out
 
 
 def new_backend() -> LlamaCppBackend:
