@@ -113,8 +113,10 @@ def overhead(
     backend = LlamaCppBackend(model, threads=settings.threads, gpu_layers=settings.gpu_layers,
                               context_size=settings.context_size,
                               batch_size=settings.batch_size)
+    # The full prompt style on both paths (build_cases builds its requests): the reviewer
+    # would pick the small style for the embedded model, with other prompts and schemas.
     explainer = Explainer(backend, rules=selected_rules(cfg), context_size=settings.context_size,
-                          params=GenParams(max_tokens=max_tokens), fix_passes=0)
+                          params=GenParams(max_tokens=max_tokens), fix_passes=0, style="full")
     ratios, raw_totals, rev_totals = [], [], []
     same_tokens = 0
     for r in range(rounds):
