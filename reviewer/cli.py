@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from reviewer import __version__
-from reviewer.cli_llm import explain_result, llm_options, llm_overrides
+from reviewer.cli_llm import explain_result, llm_options, llm_overrides, run_backend
 from reviewer.cli_teach import judge_result
 from reviewer.config import DIFF_FILTERS, Config
 from reviewer.errors import (
@@ -240,13 +240,15 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
-    from reviewer.feedback.learned import apply_learned
+    with run_backend(root, cfg) as backend:  # one model load for both steps
+        judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"],
+                     backend=backend)
+        from reviewer.feedback.learned import apply_learned
 
-    for skipped in apply_learned(result, root, cfg, job.contents):
-        if not quiet:
-            warn(skipped)
-    explain_result(result, job, cfg, quiet=quiet)
+        for skipped in apply_learned(result, root, cfg, job.contents):
+            if not quiet:
+                warn(skipped)
+        explain_result(result, job, cfg, quiet=quiet, backend=backend)
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
 

@@ -7,9 +7,10 @@ review's findings and never changes what the review decided.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.engine import Job, Result
     from reviewer.hardware import MachineProfile, Settings
+    from reviewer.llm.backend import Backend
     from reviewer.llm.explain import ExplainReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,12 +73,14 @@ def read_for(job: Job, config: Config) -> Callable[[str], str | None]:
 
 
 def explain_result(
-    result: Result, job: Job, config: Config, *, quiet: bool = False, want_fix: bool = True
+    result: Result, job: Job, config: Config, *, quiet: bool = False, want_fix: bool = True,
+    backend: Backend | None = None,
 ) -> ExplainReport | None:
     """Add the model's explanations and validated fixes to ``result.findings`` in place.
 
     Does nothing unless ``config.explain``. Model problems become warnings on ``result``
     (printed here unless ``quiet``); the findings and the exit code stay what they were.
+    ``backend`` is a model the caller already holds (see :func:`run_backend`).
     """
     if not config.explain or not result.findings:
         return None
@@ -84,7 +88,7 @@ def explain_result(
 
     findings, report = explain_findings(
         result.findings, root=job.root, config=config, read=read_for(job, config),
-        want_fix=want_fix, changed=job.files,
+        want_fix=want_fix, changed=job.files, backend=backend,
     )
     result.findings = findings
     for w in report.warnings():
@@ -92,6 +96,26 @@ def explain_result(
         if not quiet:
             _warn(w)
     return report
+
+
+@contextlib.contextmanager
+def run_backend(root: Path, config: Config) -> Iterator[Backend | None]:
+    """One model for a whole run (taught principles and explanations share it, so it loads
+    once); None when the model is off or cannot be set up (each step then reports why)."""
+    if not config.explain:
+        yield None
+        return
+    from reviewer.llm.backend import LLMError, make_backend
+
+    try:
+        backend = make_backend(config, root)
+    except LLMError:
+        backend = None
+    try:
+        yield backend
+    finally:
+        if backend is not None:
+            backend.close()
 
 
 # -- doctor ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reviewer.engine import Job, Result
     from reviewer.feedback.judge import JudgeReport
     from reviewer.feedback.taught import Catalogue, Principle
+    from reviewer.llm.backend import Backend
 
 SEVERITIES = ("info", "low", "medium", "high")
 MAX_EXAMPLE = 20_000
@@ -33,7 +34,8 @@ def _warn(message: str) -> None:
 
 # -- check: judging changed functions -------------------------------------------------------
 def judge_result(
-    result: Result, job: Job, config: Config, *, quiet: bool = False, use_baseline: bool = True
+    result: Result, job: Job, config: Config, *, quiet: bool = False, use_baseline: bool = True,
+    backend: Backend | None = None,
 ) -> JudgeReport | None:
     """Add the model's findings on taught principles to ``result`` (in place).
 
@@ -54,7 +56,7 @@ def judge_result(
 
     before = len(result.warnings)
     report = _judge(result, job, config, principles, read_for(job, config),
-                    use_baseline=use_baseline)
+                    use_baseline=use_baseline, backend=backend)
     if not quiet:
         for w in result.warnings[before:]:
             _warn(w)

@@ -527,3 +527,30 @@ def test_prompt_fits_a_small_context() -> None:
     assert messages is not None
     assert sum(len(m["content"]) // 3 for m in messages) < 1024 - 128
     assert "more lines)" in messages[-1]["content"]
+
+
+def test_judging_and_explaining_share_one_model(
+        repo: Repo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.llm import backend as backend_mod
+
+    made: list[object] = []
+    real = backend_mod.make_backend
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend_mod, "make_backend", counting)
+    teach_pathlib(run_cli)
+    repo.write("app.py", APP)
+    repo.write("bad.py", '"""Doc."""\n\n\ndef f(x: str) -> object:\n    """F."""\n'
+               '    return eval(x)\n')
+    repo.stage("app.py", "bad.py")
+    with serve_model() as model:
+        code, out, err = run_cli("check", "--explain", "--server-url", model.url,
+                                 "--max-explained", "2", "--no-cache", "--format", "json")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert any(f["rule_id"] == "T001" for f in doc["findings"])
+    assert any(f["explanation"] for f in doc["findings"] if f["rule_id"] != "T001")
+    assert len(made) == 1  # one backend (one model load) for the judge and the explanations
