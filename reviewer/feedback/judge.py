@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewer.feedback.taught import Principle
 from reviewer.findings import Finding, Severity, Span, fingerprint, split_lines
-from reviewer.llm.answer import MAX_EXPLANATION, BadAnswer, tidy_explanation
+from reviewer.llm.answer import MAX_EXPLANATION, BadAnswer, load_object, tidy_explanation
 from reviewer.llm.backend import (
     Backend,
     GenParams,
@@ -139,19 +139,7 @@ class Ruling:
 
 def parse_ruling(text: str) -> Ruling:
     """Parse the model's answer; raise BadAnswer unless it has the schema's shape."""
-    stripped = text.strip()
-    try:
-        data = json.loads(stripped)
-    except ValueError:
-        start, end = stripped.find("{"), stripped.rfind("}")
-        if start < 0 or end <= start:
-            raise BadAnswer("the answer is not JSON") from None
-        try:
-            data = json.loads(stripped[start:end + 1])
-        except ValueError:
-            raise BadAnswer("the answer is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadAnswer("the answer is not a JSON object")
+    data = load_object(text)
     violates, line, explanation = data.get("violates"), data.get("line"), data.get("explanation")
     if not isinstance(violates, bool):
         raise BadAnswer("'violates' is missing or not a boolean")

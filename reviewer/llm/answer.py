@@ -156,7 +156,7 @@ def parse_answer(text: str) -> Answer:
     half-written code is dropped): the grammar guarantees everything before the cut.
     """
     try:
-        data = _load_object(text)
+        data = load_object(text)
     except BadAnswer:
         data = _repair(text)
     explanation = data.get("explanation")
@@ -186,7 +186,9 @@ def _repair(text: str) -> dict[str, Any]:
     raise BadAnswer("the answer is not valid JSON (cut off?)")
 
 
-def _load_object(text: str) -> dict[str, Any]:
+def load_object(text: str) -> dict[str, Any]:
+    """The JSON object of an answer (found inside prose or a fence when a server without
+    constrained decoding wrapped it); raise BadAnswer when there is none."""
     stripped = text.strip()
     try:
         data = json.loads(stripped)
