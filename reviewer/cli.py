@@ -155,6 +155,22 @@ def review(job: Any, cfg: Config, quiet: bool, use_baseline: bool) -> Any:
     return result
 
 
+def enrich(result: Any, job: Any, cfg: Config, *, quiet: bool, use_baseline: bool,
+           learned: bool = True) -> None:
+    """What follows the rules, on one model: findings on taught principles, the team's
+    verdicts (dismissed findings hidden, similar ones quieter; unless ``learned`` is
+    False), then the model's explanations and validated fixes."""
+    from reviewer.feedback.learned import apply_learned
+
+    with run_backend(job.root, cfg) as backend:
+        judge_result(result, job, cfg, quiet=quiet, use_baseline=use_baseline, backend=backend)
+        if learned:
+            for skipped in apply_learned(result, job.root, cfg, job.contents):
+                if not quiet:
+                    warn(skipped)
+        explain_result(result, job, cfg, quiet=quiet, backend=backend)
+
+
 def _settle_unused(result: Any, job: Any, cfg: Config) -> None:
     """Keep the unused suppressions worth reporting (none unless asked for)."""
     if not cfg.report_unused_suppressions:
@@ -240,15 +256,7 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    with run_backend(root, cfg) as backend:  # one model load for both steps
-        judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"],
-                     backend=backend)
-        from reviewer.feedback.learned import apply_learned
-
-        for skipped in apply_learned(result, root, cfg, job.contents):
-            if not quiet:
-                warn(skipped)
-        explain_result(result, job, cfg, quiet=quiet, backend=backend)
+    enrich(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
 

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reviewer.cli import mode_options
-from reviewer.cli_llm import explain_result, llm_options, llm_overrides, run_backend
-from reviewer.cli_teach import judge_result
+from reviewer.cli_llm import llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
@@ -242,7 +241,7 @@ def review_command(all_verdicts: bool, author: str, **opts: Any) -> None:
     can be scripted; end of input quits. Like `check`, it leaves out what the team's
     verdicts hide (dismissed findings, learned suppressions) unless --all-verdicts.
     """
-    from reviewer.cli import prepare, review, warn
+    from reviewer.cli import enrich, prepare, review, warn
     from reviewer.feedback.session import Session, TerminalIO
     from reviewer.feedback.snapshot import record_run
 
@@ -251,15 +250,9 @@ def review_command(all_verdicts: bool, author: str, **opts: Any) -> None:
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    with run_backend(root, cfg) as backend:  # one model load for both steps
-        judge_result(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"],
-                     backend=backend)
-        if not all_verdicts:  # as `check` reports them: without what the verdicts hide
-            from reviewer.feedback.learned import apply_learned
-
-            for line in apply_learned(result, root, cfg, job.contents):
-                warn(line)
-        explain_result(result, job, cfg, quiet=quiet, backend=backend)
+    # As `check` reports them: without what the verdicts hide (unless --all-verdicts).
+    enrich(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"],
+           learned=not all_verdicts)
     hidden = (f"{result.hidden_by_verdicts} hidden by the team's verdicts; --all-verdicts "
               "walks them" if result.hidden_by_verdicts else "")
     if not result.findings:
