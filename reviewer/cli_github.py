@@ -70,13 +70,20 @@ def _repo(value: str) -> str:
     return value
 
 
+def pr_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options naming a pull request: --repo, --pr and --api-url."""
+    func = click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+                        show_default=True,
+                        help="API root (GitHub Enterprise: https://HOST/api/v3).")(func)
+    func = click.option("--pr", "number", required=True, type=click.IntRange(min=1),
+                        help="The pull request's number.")(func)
+    return click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
+                        callback=lambda _c, _p, v: _repo(v),
+                        help="The repository of the PR.")(func)
+
+
 @github.command("review")
-@click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
-              callback=lambda _c, _p, v: _repo(v), help="The repository of the PR.")
-@click.option("--pr", "number", required=True, type=click.IntRange(min=1),
-              help="The pull request's number.")
-@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
-              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
+@pr_options
 @click.option("--base", metavar="REF",
               help="Review changes since the merge base with REF (default: the PR's base).")
 @click.option("--max-comments", type=click.IntRange(min=0), default=5, show_default=True,
@@ -177,12 +184,7 @@ def _record(root: Path, cfg: Any, job: Any, result: Any, warn: Callable[[str], N
 
 
 @github.command("verdicts")
-@click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
-              callback=lambda _c, _p, v: _repo(v), help="The repository of the PR.")
-@click.option("--pr", "number", required=True, type=click.IntRange(min=1),
-              help="The pull request's number.")
-@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
-              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
+@pr_options
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Config file (default: pyproject.toml at the root).")
 @click.option("--no-throttle", is_flag=True,
