@@ -26,15 +26,11 @@ EMPTY = ("No verdicts yet: accept or dismiss findings with `reviewer feedback ac
          "FINGERPRINT` or `reviewer review`, then run `reviewer stats` again.")
 
 
-@dataclass(frozen=True)
-class RuleStats:
-    """The verdicts on one rule's findings."""
+class _Tally:
+    """``judged`` and ``rate`` of a dataclass with ``accepted`` and ``dismissed`` counts."""
 
-    rule_id: str
-    slug: str
     accepted: int
     dismissed: int
-    reported: int  # findings of the rule `check` recorded (in the period)
 
     @property
     def judged(self) -> int:
@@ -48,23 +44,24 @@ class RuleStats:
 
 
 @dataclass(frozen=True)
-class WeekStats:
+class RuleStats(_Tally):
+    """The verdicts on one rule's findings."""
+
+    rule_id: str
+    slug: str
+    accepted: int
+    dismissed: int
+    reported: int  # findings of the rule `check` recorded (in the period)
+
+
+@dataclass(frozen=True)
+class WeekStats(_Tally):
     """The verdicts given in one ISO week (``2026-W47``, starting on ``monday``)."""
 
     week: str
     monday: str
     accepted: int
     dismissed: int
-
-    @property
-    def judged(self) -> int:
-        """Verdicts given that week."""
-        return self.accepted + self.dismissed
-
-    @property
-    def rate(self) -> float | None:
-        """accepted / judged of the week."""
-        return self.accepted / self.judged if self.judged else None
 
 
 @dataclass(frozen=True)
