@@ -102,6 +102,10 @@ class Config:
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
     # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
+    # -- the security rules' sink catalogue (reviewer/rules/sinks.toml) --
+    # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
+    # its extra_sinks option).
+    extra_sinks: tuple[Mapping[str, Any], ...] = ()
     # Unknown keys found while loading (reported by the CLI as warnings).
     warnings: tuple[str, ...] = ()
     # Where the settings came from (None: defaults).
@@ -138,6 +142,8 @@ def from_mapping(data: Mapping[str, Any], source: Path | None = None) -> Config:
             warnings.append(f"{where}: unknown key {raw_key!r} in [tool.reviewer] ignored{hint}")
             continue
         values[name] = _coerce(name, raw_key, value)
+    if values.get("extra_sinks"):
+        values["rule_options"] = _with_sinks(values.get("rule_options", {}), values["extra_sinks"])
     cfg = Config(**values)
     return replace(cfg, warnings=tuple(warnings), source=source)
 
@@ -220,6 +226,29 @@ def _text(key: str, value: Any) -> str:
     return value
 
 
+def _extra_sinks(key: str, value: Any) -> tuple[dict[str, Any], ...]:
+    from reviewer.rules import _sinks
+
+    try:
+        _sinks.rule_options(value, f"[tool.reviewer] {key}")
+    except _sinks.SinkError as exc:
+        raise ReviewerError(str(exc)) from None
+    return tuple(dict(e) for e in (value if isinstance(value, list) else [value]))
+
+
+def _with_sinks(
+    options: Mapping[str, Mapping[str, Any]], sinks: tuple[Mapping[str, Any], ...]
+) -> dict[str, dict[str, Any]]:
+    """Rule options with the extra sinks added to each reading rule's ``extra_sinks``."""
+    from reviewer.rules import _sinks
+
+    out = {rule: dict(opts) for rule, opts in options.items()}
+    for rule, added in _sinks.rule_options(list(sinks), "extra-sinks").items():
+        opts = out.setdefault(rule, {})
+        opts["extra_sinks"] = (*opts.get("extra_sinks", ()), *added["extra_sinks"])
+    return out
+
+
 _SPECIAL: dict[str, Coercer] = {
     "fail_on": _severity,
     "diff_filter": _choice(DIFF_FILTERS),
@@ -231,6 +260,7 @@ _SPECIAL: dict[str, Coercer] = {
     "exclude": _str_tuple,
     "per_file_ignores": _globs_to_codes,
     "rule_options": _rule_options,
+    "extra_sinks": _extra_sinks,
 }
 
 

@@ -11,8 +11,9 @@ with a deliberately small analysis:
   ``cmd = input()`` taints an earlier ``cmd = "ls"``). ``global``/``nonlocal`` move a
   function's bindings to the scope they name;
 * **constants**: literals, displays and f-strings of constants, operators, ``%``,
-  ``.format()``/``.join()`` and other str methods, a few pure builtins, subscripts of
-  constants, names bound only to constants, and loop variables over constant iterables.
+  ``.format()``/``.join()`` and other str methods, a few pure builtins, lookups in
+  constants (with any key: ``COMMANDS[user_choice]`` is one of COMMANDS' values), names
+  bound only to constants, and loop variables over constant iterables.
 
 Parameters, attributes, calls to unknown functions and names bound by ``import``, ``with``
 or ``except`` are not constant. The analysis is built lazily, once per file, and only when
@@ -375,6 +376,39 @@ class Flow:
         """True when ``name`` is not bound anywhere visible (so it is the builtin)."""
         return self.bindings(name) is None
 
+    def constructed_by(self, name: ast.Name) -> str:
+        """The qualified name of the call that made ``name``'s value ('' when unknown).
+
+        ``c = fabric.Connection(host)`` or ``with Connection(host) as c``: every binding
+        of ``c`` in its scope must come from a call of the same name.
+        """
+        bound = self.bindings(name)
+        if not bound:
+            return ""
+        made: set[str] = set()
+        for b in bound:
+            if isinstance(b, ast.Call):
+                made.add(self.qualified_name(b.func))
+            elif b is None:
+                made.add(self._with_call(name))
+            else:
+                return ""
+        return made.pop() if len(made) == 1 else ""
+
+    def _with_call(self, name: ast.Name) -> str:
+        """``with X(...) as name`` in the scope of ``name``: X's qualified name ('' if none)."""
+        scope = self.scope_of(name)
+        for item in self.ctx.nodes(ast.withitem):
+            if (
+                isinstance(item, ast.withitem)
+                and isinstance(item.optional_vars, ast.Name)
+                and item.optional_vars.id == name.id
+                and isinstance(item.context_expr, ast.Call)
+                and self.scope_of(item.optional_vars) is scope
+            ):
+                return self.qualified_name(item.context_expr.func)
+        return ""
+
     # -- constants -----------------------------------------------------------------------
     def is_constant(self, expr: ast.AST, sanitizers: frozenset[str] = frozenset()) -> bool:
         """Whether ``expr`` can only evaluate to a constant (or a sanitizer's output).
@@ -493,7 +527,9 @@ def _value_parts(e: ast.AST) -> list[ast.AST] | None:
     if isinstance(e, ast.Starred):
         return [e.value]
     if isinstance(e, ast.Subscript):
-        return [e.value, e.slice]
+        # A lookup in a constant (dict, tuple, string) can only give one of its constant
+        # values, whatever the key: COMMANDS[request.args["c"]] is not an injection.
+        return [e.value]
     if isinstance(e, ast.Slice):
         return [p for p in (e.lower, e.upper, e.step) if p is not None]
     return None

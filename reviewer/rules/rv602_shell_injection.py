@@ -8,30 +8,27 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._sinks import Catalogue, Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
 
-# Always run their command through a shell: qualified name -> (position, keyword) of it.
-SHELL_CALLS: dict[str, tuple[int, str]] = {
-    **{f"os.{n}": (0, "cmd") for n in ("system", "popen", "popen2", "popen3", "popen4")},
-    **{f"popen2.{n}": (0, "cmd") for n in ("popen2", "popen3", "popen4", "Popen3", "Popen4")},
-    **{f"commands.{n}": (0, "cmd") for n in ("getoutput", "getstatusoutput")},
-    **{f"subprocess.{n}": (0, "cmd") for n in ("getoutput", "getstatusoutput")},
-    "asyncio.create_subprocess_shell": (0, "cmd"),
-    "platform.popen": (0, "cmd"),
-}
 # Run a shell only with shell=<true>.
 SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("Popen", "call", "check_call", "check_output", "run")
 )
-_LAST_NAMES = frozenset(
-    n.rsplit(".", 1)[-1] for n in (*SHELL_CALLS, *SUBPROCESS_CALLS, "subprocess_shell")
-)
+_LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in (*SUBPROCESS_CALLS, "subprocess_shell"))
+# The catalogue's kinds this rule reads: calls that always use a shell, and calls that start
+# a program without one (only the program itself can be injected there).
+KINDS = frozenset({"shell", "process"})
+# Values that name a program the process itself trusts.
+TRUSTED_PROGRAMS = frozenset({"sys.executable"})
 # Programs that read options from their file arguments: a glob can inject them.
 WILDCARD_PROGRAMS = frozenset(
     {"tar", "chown", "chmod", "chgrp", "rsync", "zip", "scp", "rm", "cp", "mv"}
 )
 # Quoting makes a value safe to splice into a command line.
-SANITIZERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join", "pipes.join"})
+SANITIZERS = frozenset(
+    {"shlex.quote", "pipes.quote", "shlex.join", "pipes.join", "int", "float"}
+)
 
 
 class ShellInjection(Rule):
@@ -51,6 +48,15 @@ class ShellInjection(Rule):
     The command is traced through the names it is built from in the same scope:
     ``cmd = "ls " + path`` is reported where ``cmd`` reaches the shell, ``cmd = "ls -l"``
     is not.
+
+    The calls come from the sink catalogue (``reviewer/rules/sinks.toml``, kinds ``shell``
+    and ``process``; add your own with ``[[tool.reviewer.extra-sinks]]``): besides the
+    standard library's shells, paramiko's ``exec_command`` and fabric/invoke ``run``,
+    ``sudo`` and ``local`` (the remote side runs a shell). Calls that start a program
+    without a shell (``os.exec*``, ``os.spawn*``, ``os.posix_spawn*``, ``pty.spawn``,
+    ``asyncio.create_subprocess_exec``) are reported, at medium severity, only when the
+    program itself is not a constant (``sys.executable`` counts as one): their arguments
+    cannot become shell syntax.
     """
 
     id = "RV602"
@@ -59,7 +65,7 @@ class ShellInjection(Rule):
     severity = Severity.HIGH
     message = "A shell runs a command line built from non-constant input."
     counterparts = {"bandit": "B602, B604, B605", "ruff": "S602, S604, S605"}
-    options = {"strict": False}
+    options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-78")
     security_severity = 9.8
     VALID = [
@@ -70,6 +76,20 @@ class ShellInjection(Rule):
         "import subprocess\n\ndef f(cmd):\n    subprocess.Popen(cmd)\n",
         "import os, shlex\n\ndef f(path):\n    os.system('ls ' + shlex.quote(path))\n",
         "import subprocess\n\nfor tool in ('ls', 'pwd'):\n    subprocess.run(tool, shell=True)\n",
+        "import os, sys\n\ndef restart():\n"
+        "    os.execv(sys.executable, [sys.executable, *sys.argv])\n",
+        "import os\n\ndef run(args):\n    os.spawnv(os.P_WAIT, '/usr/bin/git', ['git', *args])\n",
+        "import pty\n\npty.spawn(['/bin/bash', '-l'])\n",
+        "import asyncio\n\nasync def f(path):\n"
+        "    await asyncio.create_subprocess_exec('ls', '-l', path)\n",
+        "import paramiko\n\nclient = paramiko.SSHClient()\nclient.exec_command('uptime')\n",
+        "import shlex, subprocess\n\ndef f(p):\n"
+        "    return subprocess.getoutput('ls ' + shlex.quote(p))\n",
+        "from invoke import run\n\nrun('make test')\n",
+        "import os\n\ndef stop(pid):\n    os.system('kill -TERM %s' % int(pid))\n",
+        "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
+        "    c.run('ls ' + shlex.quote(path))\n",
+        "def f(app, name):\n    app.run(name)\n",
     ]
     INVALID = [
         Invalid("import os\n\ndef f(name):\n    os.system(f'rm {name}')\n", line=4),
@@ -92,14 +112,49 @@ class ShellInjection(Rule):
         Invalid("def f(cmd, runner):\n    runner.execute(cmd, shell=True)\n", line=2),
         Invalid("import os\n\nos.system('/bin/echo hi')\n", line=3, options={"strict": True}),
         Invalid("import os\n\nos.system('cd /backup && tar czf all.tgz *')\n", line=3),
+        Invalid(
+            "import paramiko\n\ndef f(host, path):\n    client = paramiko.SSHClient()\n"
+            "    client.connect(host)\n    client.exec_command('cat ' + path)\n",
+            line=6,
+        ),
+        Invalid("from invoke import run\n\ndef deploy(tag):\n    run(f'git checkout {tag}')\n",
+                line=4),
+        Invalid("from fabric.api import sudo\n\ndef f(user):\n    sudo('adduser %s' % user)\n",
+                line=4),
+        Invalid("import subprocess\n\ndef f(p):\n    return subprocess.getoutput('ls ' + p)\n",
+                line=4),
+        Invalid(
+            "from fabric import Connection\n\ndef f(host, path):\n"
+            "    with Connection(host) as c:\n        c.run('ls ' + path)\n",
+            line=5,
+        ),
+        Invalid(
+            "import fabric\n\ndef f(host, tag):\n    conn = fabric.Connection(host)\n"
+            "    conn.sudo(f'systemctl restart {tag}')\n",
+            line=5,
+        ),
+        Invalid("import os\n\ndef f(prog, args):\n    os.execvp(prog, args)\n", line=4),
+        Invalid("import os\n\ndef f(path):\n    os.spawnl(os.P_WAIT, path, path)\n", line=4),
+        Invalid("import pty\n\ndef f(shell):\n    pty.spawn([shell])\n", line=4),
+        Invalid(
+            "import asyncio\n\nasync def f(tool):\n"
+            "    await asyncio.create_subprocess_exec(tool)\n",
+            line=4,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
+        sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
+        last_names = _LAST_NAMES | sinks.last_names
         for call in calls(ctx):
             df = flow(ctx)
-            if not df.may_call(call, _LAST_NAMES) and keyword(call, "shell") is None:
+            if not df.may_call(call, last_names) and keyword(call, "shell") is None:
                 continue
-            found = self._command(df, call)
+            sink = _sink(df, call, sinks)
+            if sink is not None and sink.kind == "process":
+                yield from self._process(ctx, df, call, sink)
+                continue
+            found = self._command(df, call, sink)
             if found is None:
                 continue
             command, what, generic = found
@@ -107,6 +162,9 @@ class ShellInjection(Rule):
             glob = constant and command is not None and wildcard_program(command)
             if constant and not glob and not self.settings["strict"]:
                 continue
+            fix = sink.fix if sink is not None and sink.fix else (
+                "pass an argument list without shell=True"
+            )
             if glob:
                 text = (
                     f"{what} runs {glob} with a * that the shell expands to file names:"
@@ -119,19 +177,43 @@ class ShellInjection(Rule):
             else:
                 text = (
                     f"{what} runs a command line built from non-constant input through a shell;"
-                    " pass an argument list without shell=True."
+                    f" {fix}."
                 )
-                severity = Severity.MEDIUM if generic else Severity.HIGH
+                severity = Severity.MEDIUM if generic else (
+                    sink.severity if sink is not None and sink.severity else Severity.HIGH
+                )
             yield ctx.report(self, call, text, severity=severity)
 
+    def _process(self, ctx: PyContext, df: Flow, call: ast.Call, sink: Sink) -> Iterator[Finding]:
+        """A program started without a shell: reported when the program is not a constant."""
+        value = argument(call, sink.arg, sink.keyword) if sink.arg >= 0 else keyword(
+            call, sink.keyword
+        )
+        if isinstance(value, (ast.List, ast.Tuple)):  # pty.spawn([program, ...])
+            value = value.elts[0] if value.elts else None
+        if value is None or isinstance(value, ast.Starred):
+            return
+        if df.qualified_name(value) in TRUSTED_PROGRAMS or df.is_constant(value, SANITIZERS):
+            return
+        yield ctx.report(
+            self, call,
+            f"{df.qualified_name(call.func) or sink.call}() starts a program chosen by"
+            f" non-constant input; {sink.fix or 'choose the program from a fixed list'}.",
+            severity=sink.severity or Severity.MEDIUM,
+        )
+
     @staticmethod
-    def _command(df: Flow, call: ast.Call) -> tuple[ast.expr | None, str, bool] | None:
+    def _command(
+        df: Flow, call: ast.Call, sink: Sink | None
+    ) -> tuple[ast.expr | None, str, bool] | None:
         """(the command, how the call is named, generic shell=True call) for a shell call."""
         name = df.qualified_name(call.func)
         short = name.rsplit(".", 1)[-1]
-        if name in SHELL_CALLS:
-            position, kw = SHELL_CALLS[name]
-            return argument(call, position, kw), f"{name}()", False
+        if sink is not None:
+            command = argument(call, sink.arg, sink.keyword) if sink.arg >= 0 else keyword(
+                call, sink.keyword
+            )
+            return command, f"{name if sink.method is None else short}()", False
         if short == "subprocess_shell" and isinstance(call.func, ast.Attribute):
             return argument(call, 1, "cmd"), "subprocess_shell()", False  # loop.subprocess_shell
         shell = keyword(call, "shell")
@@ -141,6 +223,18 @@ class ShellInjection(Rule):
             return argument(call, 0, "args"), f"{name}(shell=True)", False
         command = argument(call, 0, "args") or keyword(call, "cmd") or keyword(call, "command")
         return command, f"{short or 'call'}(shell=True)", True
+
+
+def _sink(df: Flow, call: ast.Call, sinks: Catalogue) -> Sink | None:
+    """The catalogued shell or process sink a call resolves to, if any."""
+    func = call.func
+    method = func.attr if isinstance(func, ast.Attribute) else None
+    found = sinks.lookup(df.qualified_name(func), method)
+    if not found and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        made = df.constructed_by(func.value)  # c = fabric.Connection(host); c.run(cmd)
+        if made:
+            found = sinks.lookup(f"{made}.{func.attr}", None)
+    return found[0] if found else None
 
 
 def wildcard_program(command: ast.expr) -> str | None:

@@ -9,17 +9,11 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, is_sqlish, literal_text
+from reviewer.rules._sinks import Catalogue, Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
 
-# Methods and functions that run (or wrap) the SQL text given as their first argument.
-SINK_METHODS = frozenset(
-    {"execute", "executemany", "executescript", "raw", "extra", "mogrify", "read_sql",
-     "read_sql_query"}
-)
-SINK_FUNCTIONS = frozenset(
-    {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text",
-     "django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
-)
+# The catalogue's kind this rule reads: calls that run (or wrap) SQL text.
+KINDS = frozenset({"sql"})
 # Django QuerySet.extra() arguments that are SQL: keyword -> position.
 EXTRA_SQL_ARGS = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
 SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
@@ -83,11 +77,18 @@ class SqlStringBuilding(Rule):
 
     A string counts as SQL when it starts like a statement (``SELECT ... FROM``, ``INSERT
     INTO``, ``UPDATE ... SET``, ``DELETE FROM``, ``WITH ... AS (``, DDL) or carries SQL
-    keywords in capitals, or when it is built right inside ``execute()``, ``raw()``,
-    ``text()``, ``RawSQL()`` or ``extra()``. Parts proven constant by the data flow are not
-    an injection and are not reported (``strict = true`` reports them, and any non-literal
-    SQL given to Django's ``RawSQL``/``extra``, as bandit's B608/B610/B611 do). Findings
-    right inside an execute call are high severity, others medium.
+    keywords in capitals, or when it is built right inside a call of the sink catalogue
+    (``reviewer/rules/sinks.toml``, kind ``sql``; add your own with
+    ``[[tool.reviewer.extra-sinks]]``): DB-API ``execute``/``executemany``/
+    ``executescript`` on any cursor or connection, ``mogrify``, SQLAlchemy ``text()`` and
+    ``exec_driver_sql``, Django ``raw()``, ``extra()`` and ``RawSQL``, pandas ``read_sql``,
+    and asyncpg's ``fetch``/``fetchrow``/``fetchval`` and psycopg's ``copy_expert`` when
+    the text looks like SQL. Composition with psycopg's ``sql.SQL(...).format(
+    sql.Identifier(...))`` and bind parameters are the safe forms. Parts proven constant by
+    the data flow are not an injection and are not reported (``strict = true`` reports
+    them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
+    B608/B610/B611 do). Findings right inside an execute call are high severity, others
+    medium.
     """
 
     id = "RV603"
@@ -96,7 +97,7 @@ class SqlStringBuilding(Rule):
     severity = Severity.HIGH
     message = "SQL is built from non-constant values by string formatting; use parameters."
     counterparts = {"bandit": "B608, B610, B611", "ruff": "S608, S610, S611"}
-    options = {"strict": False}
+    options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-89")
     security_severity = 8.8
     VALID = [
@@ -109,6 +110,15 @@ class SqlStringBuilding(Rule):
         "def page(cur, limit):\n    cur.execute('SELECT * FROM t LIMIT %d' % limit)\n",
         "def f(cur, keys):\n    marks = ', '.join(['%s'] * len(keys))\n"
         "    cur.execute('DELETE FROM t WHERE k IN (%s)' % marks, keys)\n",
+        "from sqlalchemy import text\n\ndef get(session, uid):\n"
+        "    return session.execute(text('SELECT * FROM u WHERE id = :id').bindparams(id=uid))\n",
+        "from psycopg2 import sql\n\ndef count(cur, table):\n"
+        "    cur.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(table)))\n",
+        "def get(cache, uid):\n    return cache.fetch(f'user:{uid}')\n",
+        "async def get(conn, uid):\n"
+        "    return await conn.fetch('SELECT * FROM u WHERE id = $1', uid)\n",
+        "def f(conn, uid):\n"
+        "    conn.exec_driver_sql('SELECT * FROM u WHERE id = %(id)s', {'id': uid})\n",
     ]
     INVALID = [
         Invalid(
@@ -134,17 +144,36 @@ class SqlStringBuilding(Rule):
             line=4,
             options={"strict": True},
         ),
+        Invalid("def f(conn, name):\n    conn.exec_driver_sql(f\"DROP TABLE {name}\")\n", line=2),
+        Invalid(
+            "from sqlalchemy import text\n\ndef get(session, name):\n"
+            "    return session.execute(text(\"SELECT * FROM u WHERE name = '\" + name + \"'\"))\n",
+            line=4,
+        ),
+        Invalid(
+            "async def get(conn, uid):\n"
+            "    return await conn.fetchrow(f'SELECT * FROM u WHERE id = {uid}')\n",
+            line=2,
+        ),
+        Invalid("def f(db, script):\n    db.executescript('BEGIN; %s; COMMIT;' % script)\n",
+                line=2),
+        Invalid(
+            "def f(qs, col):\n    return qs.extra(where=['%s = 1' % col])\n", line=2
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         strict = bool(self.settings["strict"])
+        sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
         candidates: dict[ast.AST, bool] = {}  # building node -> inside an execute-like call
         for node in ctx.nodes(ast.BinOp, ast.JoinedStr, ast.Call):
             text = building_text(node)
             if text is None:
                 continue
-            in_sink = _sink_call(ctx, node) is not None
-            if in_sink or is_sqlish(text):
+            sink = _sink_call(ctx, node, sinks)
+            sqlish = is_sqlish(text)
+            in_sink = sink is not None and (sqlish or not sink.sqlish)
+            if in_sink or sqlish:
                 candidates[node] = in_sink
         if not candidates and not strict:
             return
@@ -188,11 +217,12 @@ class SqlStringBuilding(Rule):
                 )
 
 
-def _sink_call(ctx: PyContext, node: ast.AST) -> ast.Call | None:
-    """The execute-like call that takes ``node`` as its SQL argument, if any.
+def _sink_call(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> Sink | None:
+    """The catalogued SQL sink whose statement argument ``node`` is, if any.
 
-    The SQL argument is the first positional one or a ``sql=``/``query=`` keyword; for
-    Django's ``extra()``, the values of its select/where/tables/order_by arguments.
+    The statement is the sink's argument (its position or keyword) or a ``sql=``/``query=``
+    keyword; for Django's ``extra()``, the values of its select/where/tables/order_by
+    arguments.
     """
     child, contained, kw = node, False, None
     parent = ctx.parent(node)
@@ -208,15 +238,21 @@ def _sink_call(ctx: PyContext, node: ast.AST) -> ast.Call | None:
         return None
     position = parent.args.index(child) if child in parent.args else None
     func = parent.func
-    if isinstance(func, ast.Attribute) and func.attr == "extra":
-        ok = kw in EXTRA_SQL_ARGS or position in EXTRA_SQL_ARGS.values()
-        return parent if ok else None
-    if contained or not (position == 0 or kw in SQL_KEYWORDS):
+    method = func.attr if isinstance(func, ast.Attribute) else None
+    found = sinks.lookup(flow(ctx).qualified_name(func), method)
+    if not found and flow(ctx).qualified_name(func).endswith("RawSQL"):
+        found = sinks.lookup("django.db.models.RawSQL", None)
+    if not found:
         return None
-    if isinstance(func, ast.Attribute) and func.attr in SINK_METHODS:
-        return parent
-    name = flow(ctx).qualified_name(func)
-    return parent if name in SINK_FUNCTIONS or name.endswith("RawSQL") else None
+    if method == "extra" and found[0].method == "extra":
+        ok = kw in EXTRA_SQL_ARGS or position in EXTRA_SQL_ARGS.values()
+        return found[0] if ok else None
+    if contained:
+        return None
+    for sink in found:
+        if position == sink.arg or kw == sink.keyword or kw in SQL_KEYWORDS:
+            return sink
+    return None
 
 
 def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:

@@ -8,27 +8,12 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, calls, flow, keyword
+from reviewer.rules._sinks import Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
 
 _PICKLES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
-# Qualified name -> what to call it in the message.
-SINKS: dict[str, str] = {
-    **{f"{m}.{f}": f"{m}.{f}" for m in _PICKLES for f in ("load", "loads", "Unpickler")},
-    **{f"marshal.{f}": f"marshal.{f}" for f in ("load", "loads")},
-    "shelve.open": "shelve.open",
-    "shelve.DbfilenameShelf": "shelve.DbfilenameShelf",
-    "jsonpickle.decode": "jsonpickle.decode",
-    "jsonpickle.unpickler.decode": "jsonpickle.decode",
-    "jsonpickle.unpickler.Unpickler": "jsonpickle.Unpickler",
-    "pandas.read_pickle": "pandas.read_pickle",
-    "joblib.load": "joblib.load",
-    "sklearn.externals.joblib.load": "joblib.load",
-}
-# Safe only with a keyword set to a constant: name -> (keyword, value that makes it safe).
-GUARDED: dict[str, tuple[str, bool]] = {
-    "torch.load": ("weights_only", True),
-    "numpy.load": ("allow_pickle", False),
-}
+# The catalogue's kind this rule reads (a sink with a guard is safe with guard=<safe>).
+KINDS = frozenset({"deserialization"})
 # Serializers: data they just produced in this process is not untrusted input.
 SERIALIZERS = frozenset(
     {f"{m}.dumps" for m in (*_PICKLES, "marshal")} | {"jsonpickle.encode", "jsonpickle.dumps"}
@@ -38,7 +23,6 @@ DATA_SINKS = frozenset(
     {f"{m}.loads" for m in (*_PICKLES, "marshal")}
     | {"jsonpickle.decode", "jsonpickle.unpickler.decode", "pandas.read_pickle"}
 )
-_LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in (*SINKS, *GUARDED))
 
 
 class UnsafeDeserialization(Rule):
@@ -56,6 +40,12 @@ class UnsafeDeserialization(Rule):
     ``pickle.loads(pickle.dumps(obj))`` or ``data = pickle.dumps(obj)`` then
     ``pickle.loads(data)`` in the same scope (the usual deep copy or pickling test), loads
     nothing from outside and is not reported (``strict = true`` reports it, as bandit does).
+
+    The loaders come from the sink catalogue (``reviewer/rules/sinks.toml``, kind
+    ``deserialization``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``pickle``,
+    ``cPickle``, ``_pickle``, ``dill``, ``cloudpickle``, ``marshal``, ``shelve``,
+    ``jsonpickle``, ``pandas.read_pickle``, ``joblib.load``, ``torch.load`` without
+    ``weights_only=True`` and ``numpy.load`` with ``allow_pickle=True``.
     """
 
     id = "RV604"
@@ -64,7 +54,7 @@ class UnsafeDeserialization(Rule):
     severity = Severity.HIGH
     message = "Deserializing with pickle (or a format built on it) runs code from the data."
     counterparts = {"bandit": "B301, B614", "ruff": "S301"}
-    options = {"strict": False}
+    options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "deserialization", "external/cwe/cwe-502")
     security_severity = 9.8
     VALID = [
@@ -76,6 +66,9 @@ class UnsafeDeserialization(Rule):
         "import pickle\n\ndef copy(obj):\n    return pickle.loads(pickle.dumps(obj))\n",
         "import pickle\n\ndef test_pickles(obj):\n    data = pickle.dumps(obj, 2)\n"
         "    assert pickle.loads(data) == obj\n",
+        "import marshal\n\ndef code_bytes(fn):\n    return marshal.dumps(fn.__code__)\n",
+        "import pandas as pd\n\ndf = pd.read_parquet('data.parquet')\n",
+        "import numpy as np\n\narr = np.load('a.npy', allow_pickle=False)\n",
     ]
     INVALID = [
         Invalid("import pickle\n\ndef load(data):\n    return pickle.loads(data)\n", line=4),
@@ -97,14 +90,25 @@ class UnsafeDeserialization(Rule):
             "import pickle\n\nclone = pickle.loads(pickle.dumps(obj))\n",
             line=3, options={"strict": True},
         ),
+        Invalid("import marshal\n\ndef load(blob):\n    return marshal.loads(blob)\n", line=4),
+        Invalid("import cPickle\n\ndef load(fh):\n    return cPickle.load(fh)\n", line=4),
+        Invalid("import joblib\n\nmodel = joblib.load(path)\n", line=3),
+        Invalid("import shelve\n\ndb = shelve.DbfilenameShelf(path)\n", line=3),
+        Invalid("import _pickle\n\ndef f(b):\n    return _pickle.Unpickler(b).load()\n", line=4),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
+        sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
         for call in calls(ctx):
             df = flow(ctx)
-            if not df.may_call(call, _LAST_NAMES):
+            if not df.may_call(call, sinks.last_names):
                 continue
             name = df.qualified_name(call.func)
+            method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+            found = sinks.lookup(name, method)
+            if not found:
+                continue
+            sink = found[0]
             if (
                 name in DATA_SINKS
                 and call.args
@@ -112,16 +116,13 @@ class UnsafeDeserialization(Rule):
                 and _in_process(df, call.args[0])
             ):
                 continue
-            what = f"{SINKS[name]}()" if name in SINKS else None
+            what = f"{name}()" if not sink.guard else _guarded(df, call, name, sink)
             if what is None:
-                what = _guarded(df, call, name)
-                if what is None:
-                    continue
+                continue
+            fix = sink.fix or "only use it on data as trusted as the code itself"
             yield ctx.report(
-                self,
-                call,
-                f"{what} runs code embedded in the data it loads;"
-                " only use it on data as trusted as the code itself.",
+                self, call, f"{what} runs code embedded in the data it loads; {fix}.",
+                severity=sink.severity,
             )
 
 
@@ -137,12 +138,9 @@ def _in_process(df: Flow, data: ast.expr, depth: int = 0) -> bool:
     return False
 
 
-def _guarded(df: Flow, call: ast.Call, name: str) -> str | None:
+def _guarded(df: Flow, call: ast.Call, name: str, sink: Sink) -> str | None:
     """The sink's name when a guarded loader is called without its safe setting."""
-    guard = GUARDED.get(name)
-    if guard is None:
-        return None
-    kw, safe = guard
+    kw, safe = sink.guard, sink.safe
     value = keyword(call, kw)
     if value is None:
         return None if not safe else f"{name}() without {kw}=True"

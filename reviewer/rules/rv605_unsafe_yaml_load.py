@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow
+from reviewer.rules._sinks import catalogue
 from reviewer.rules.base import Invalid, Rule
 
 SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
@@ -15,11 +16,9 @@ UNSAFE_LOADERS = frozenset(
     {"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader", "FullLoader", "CFullLoader"}
 )
 LOAD_FUNCTIONS = frozenset({"yaml.load", "yaml.load_all"})
-UNSAFE_FUNCTIONS = {
-    "yaml.unsafe_load": "UnsafeLoader", "yaml.unsafe_load_all": "UnsafeLoader",
-    "yaml.full_load": "FullLoader", "yaml.full_load_all": "FullLoader",
-}
-_LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in (*LOAD_FUNCTIONS, *UNSAFE_FUNCTIONS))
+# The catalogue's kind this rule reads: functions that always load with an unsafe loader.
+KINDS = frozenset({"yaml"})
+_LAST_NAMES = frozenset(n.rsplit(".", 1)[-1] for n in LOAD_FUNCTIONS)
 
 
 class UnsafeYamlLoad(Rule):
@@ -30,7 +29,9 @@ class UnsafeYamlLoad(Rule):
     crafted document runs code (CWE-502). ``yaml.load`` without a loader used this by
     default before PyYAML 6. Use ``yaml.safe_load`` or pass ``Loader=yaml.SafeLoader``
     (``CSafeLoader``, or a subclass of either). A loader chosen at run time that the data
-    flow cannot resolve is not reported.
+    flow cannot resolve is not reported. ``yaml.unsafe_load``/``full_load`` (and their
+    ``_all`` forms) come from the sink catalogue (``reviewer/rules/sinks.toml``, kind
+    ``yaml``; add your own with ``[[tool.reviewer.extra-sinks]]``).
     """
 
     id = "RV605"
@@ -39,10 +40,12 @@ class UnsafeYamlLoad(Rule):
     severity = Severity.HIGH
     message = "yaml.load without a safe loader lets the document run code."
     counterparts = {"bandit": "B506", "ruff": "S506"}
+    options = {"extra_sinks": ()}
     tags = ("security", "deserialization", "external/cwe/cwe-502")
     security_severity = 9.8
     VALID = [
         "import yaml\n\ndata = yaml.safe_load(text)\n",
+        "import yaml\n\ndocs = list(yaml.safe_load_all(stream))\n",
         "import yaml\n\ndata = yaml.load(text, Loader=yaml.SafeLoader)\n",
         "from yaml import CSafeLoader\nimport yaml\n\ndata = yaml.load(text, CSafeLoader)\n",
         "import yaml\n\nclass Strict(yaml.SafeLoader):\n    pass\n\n"
@@ -58,18 +61,22 @@ class UnsafeYamlLoad(Rule):
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
+        sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
+        last_names = _LAST_NAMES | sinks.last_names
         for call in calls(ctx):
             df = flow(ctx)
-            if not df.may_call(call, _LAST_NAMES):
+            if not df.may_call(call, last_names):
                 continue
             name = df.qualified_name(call.func)
-            if name in UNSAFE_FUNCTIONS:
-                loader = UNSAFE_FUNCTIONS[name]
+            method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+            found = sinks.lookup(name, method) if name not in LOAD_FUNCTIONS else ()
+            if found:
+                loader = "FullLoader" if "full_load" in name else "UnsafeLoader"
             elif name in LOAD_FUNCTIONS:
-                found = _unsafe_loader(df, argument(call, 1, "Loader"))
-                if found is None:
+                unsafe = _unsafe_loader(df, argument(call, 1, "Loader"))
+                if unsafe is None:
                     continue
-                loader = found
+                loader = unsafe
             else:
                 continue
             full = loader in ("FullLoader", "CFullLoader")

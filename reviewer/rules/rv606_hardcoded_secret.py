@@ -9,7 +9,14 @@ from functools import lru_cache
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
+from reviewer.rules._dataflow import argument, calls, flow, keyword
+from reviewer.rules._sinks import Sink, catalogue
 from reviewer.rules.base import Invalid, Rule, Valid
+
+# The catalogue's kind this rule reads: credential parameters of common APIs.
+KINDS = frozenset({"credential"})
+# A URL or DSN with a password in it: scheme://user:password@host.
+_DSN = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:([^\s@/?#]+)@[^\s/@]*")
 
 # Name components that say "this holds a secret" (names are split at _ and camelCase).
 _SECRET_WORD = re.compile(
@@ -153,6 +160,17 @@ class HardcodedSecret(Rule):
     (``PASSWORD = "password"``). Default credentials such as ``"changeme"`` are reported:
     they ship. Test files are exempt from the name-based check (fixtures use fake
     passwords) but not from the known-format check.
+
+    Also reported, whatever the names: string literals given to the credential parameters
+    of the sink catalogue (``reviewer/rules/sinks.toml``, kind ``credential``; add your own
+    with ``[[tool.reviewer.extra-sinks]]``): JWT ``encode``/``decode`` keys (PyJWT,
+    python-jose), boto3 ``aws_secret_access_key``/``aws_session_token``, itsdangerous
+    secret keys and hashids salts; and URLs or DSNs with an inline password
+    (``postgresql://app:PASSWORD@db/app`` with a real password in it; references such as
+    ``${DB_PASSWORD}`` or ``{password}`` are placeholders). Framework ``SECRET_KEY``
+    settings and ``app.config["SECRET_KEY"]`` are caught by name.
+    ``os.environ.get("KEY", "dev")`` defaults are not literals bound to a name and stay
+    quiet.
     """
 
     id = "RV606"
@@ -161,6 +179,7 @@ class HardcodedSecret(Rule):
     severity = Severity.MEDIUM
     message = "A secret is written into the source; read it from the environment."
     counterparts = {"bandit": "B105, B106, B107", "ruff": "S105, S106, S107"}
+    options = {"extra_sinks": ()}
     tags = ("security", "secrets", "external/cwe/cwe-798")
     security_severity = 7.5
     VALID = [
@@ -175,6 +194,14 @@ class HardcodedSecret(Rule):
         "prompt = {'password': 'Password:'}\n",
         Valid("def test_login(client):\n    client.login(password='hunter2')\n",
               path="tests/test_auth.py"),
+        "import os, jwt\n\ndef sign(claims):\n"
+        "    return jwt.encode(claims, os.environ['JWT_KEY'])\n",
+        "import os\n\nSECRET_KEY = os.environ.get('SECRET_KEY', '')\n",
+        "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
+        "URL = 'https://user@example.com/path'\n",
+        "import boto3\n\ns3 = boto3.client('s3', region_name='eu-west-1')\n",
+        Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
+              path="tests/test_jwt.py"),
     ]
     INVALID = [
         Invalid("DB_PASSWORD = 'hunter2'\n", line=1),
@@ -192,11 +219,41 @@ class HardcodedSecret(Rule):
             + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'})\n",
             line=2, path="tests/test_api.py",
         ),
+        Invalid(
+            "import jwt\n\ndef sign(claims):\n    return jwt.encode(claims, 'my-signing-key')\n",
+            line=4,
+        ),
+        Invalid("from jose import jwt\n\ndef read(t):\n    return jwt.decode(t, key='s3cr3t')\n",
+                line=4),
+        Invalid(
+            "import boto3\n\ns3 = boto3.client('s3', aws_access_key_id='id',"
+            " aws_secret_access_key='wJalrXUtnFEMIK7MDENGbPxRfiCY')\n",
+            line=3,
+        ),
+        Invalid("from itsdangerous import URLSafeSerializer\n\ns = URLSafeSerializer('dev key')\n",
+                line=3),
+        Invalid("from hashids import Hashids\n\nh = Hashids(salt='pepper and salt')\n", line=3),
+        Invalid("DATABASE_URL = 'postgresql://app:hunter2@db.internal/app'\n", line=1),
+        Invalid("def connect(host):\n    return create_engine(f'mysql://root:toor@{host}/db')\n",
+                line=2),
+        Invalid("app.config['SECRET_KEY'] = 'dev-secret-123'\n", line=1),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         reported: set[ast.AST] = set()
         if not ctx.is_test:
+            for value, message in self._sink_values(ctx):
+                if value not in reported:
+                    reported.add(value)
+                    yield ctx.report(self, value, message)
+            for node in ctx.nodes(ast.Constant):
+                password = inline_password(_str(node) or "")
+                if password is not None and node not in reported:
+                    reported.add(node)
+                    yield ctx.report(
+                        self, node, "The URL carries an inline password: a hard-coded secret;"
+                        " read the password from the environment or a secret store.",
+                    )
             for name, value in self._named_values(ctx):
                 text = _str(value)
                 if text is None or value in reported:
@@ -219,6 +276,32 @@ class HardcodedSecret(Rule):
                     self, node, f"The string contains {what}: a hard-coded credential;"
                     " revoke it and read it from the environment.",
                     severity=Severity.HIGH,
+                )
+
+    def _sink_values(self, ctx: PyContext) -> Iterator[tuple[ast.AST, str]]:
+        """(literal, message) for string literals given to catalogued credential parameters."""
+        sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
+        for call in calls(ctx):
+            func = call.func
+            method = func.attr if isinstance(func, ast.Attribute) else None
+            last = method if method is not None else getattr(func, "id", None)
+            if last not in sinks.last_names:
+                continue
+            name = flow(ctx).qualified_name(func)
+            for sink in sinks.lookup(name, method):
+                value = _sink_argument(call, sink)
+                text = _str(value)
+                param = sink.keyword or f"argument {sink.arg + 1}"
+                if value is None or text is None or (
+                    placeholder(text, sink.keyword or "key", "secret")
+                    and known_token(text) is None
+                ):
+                    continue
+                shown = name.rsplit(".", 1)[-1] if sink.method else name
+                fix = sink.fix or "read it from the environment or a secret store"
+                yield value, (
+                    f"{shown}() is given a string literal as its {param}: a hard-coded"
+                    f" secret; {fix}."
                 )
 
     @staticmethod
@@ -259,6 +342,27 @@ class HardcodedSecret(Rule):
                     name = _target_name(named)
                     if name is not None and not isinstance(named, ast.Subscript):
                         yield name, value
+
+
+def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
+    return argument(call, sink.arg, sink.keyword) if sink.arg >= 0 else keyword(
+        call, sink.keyword
+    )
+
+
+def inline_password(text: str) -> str | None:
+    """The password written into a URL or DSN (``scheme://user:PASSWORD@host``), if real.
+
+    Templates and references (``${DB_PASSWORD}``, ``{password}``, ``%(pw)s``), masks and the
+    word itself (``user:password@``) are placeholders.
+    """
+    if "://" not in text or "@" not in text:
+        return None
+    for match in _DSN.finditer(text):
+        password = match.group(1)
+        if not placeholder(password, "password", "password") and "EXAMPLE" not in text:
+            return password
+    return None
 
 
 def _assigned(target: ast.AST, value: ast.AST) -> Iterator[tuple[str, ast.AST]]:
