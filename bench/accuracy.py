@@ -73,6 +73,15 @@ KIND = {
     "RV607": "assert_used",
 }
 
+# Findings of a security rule that are not the eval kind of the rule as a whole (bandit's
+# B606 process start without a shell, B601 paramiko commands and the catalogue's module
+# imports by name are all "other_security" there): rule id -> [(message pattern, kind)].
+MESSAGE_KINDS: dict[str, list[tuple[str, str]]] = {
+    "RV602": [(r"\(\) starts a program chosen by", "other_security"),
+              (r"^exec_command\(\)", "other_security")],  # bandit's B601 (paramiko)
+    "RV601": [(r"^(?:import_module|__import__)\(\)", "other_security")],
+}
+
 # rule id -> the pylint symbol of its findings (for pylint's pragmas); see pylint_symbols().
 SYMBOL = {
     "RV101": "dangerous-default-value",
@@ -141,7 +150,9 @@ def build_sets(work: Path) -> Path:
 def run_reviewer(cwd: Path, reviewer: list[str], paths: list[str] | None = None,
                  config: Path | None = None) -> list[dict]:
     """The reviewer's JSON findings for ``paths`` (None: the whole tree) under ``cwd``."""
-    env = {**os.environ, "PRE_COMMIT": ""}
+    # The sets may sit inside this repository (bench/.work, git-ignored): stop git at the
+    # corpus so the reviewer treats it as its own tree instead of reviewing this checkout.
+    env = {**os.environ, "PRE_COMMIT": "", "GIT_CEILING_DIRECTORIES": str(cwd.parent)}
     cmd = [*reviewer, "check", "--format", "json", "--no-cache", "--no-baseline",
            "--fail-on", "high", "--diff-filter", "none"]
     if config is not None:
@@ -195,6 +206,11 @@ def to_predictions(findings: Iterable[dict], corpus: Path, prefix: str = "") -> 
         kind = KIND.get(f["rule_id"])
         if f["rule_id"] == "RV203":
             kind = swallow_kind(corpus, f)
+        elif f["rule_id"] in MESSAGE_KINDS:
+            for pattern, other in MESSAGE_KINDS[f["rule_id"]]:
+                if re.search(pattern, f["message"]):
+                    kind = other
+                    break
         if not kind:
             continue
         for symbol in pylint_symbols(f):
