@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity, Span
 from reviewer.languages.python import PyContext
+from reviewer.rules._handlers import always_raises, never_returning
 from reviewer.rules.base import Invalid, Rule
-from reviewer.rules.rv202_broad_except import always_raises
 
 
 class BareExcept(Rule):
@@ -19,8 +19,10 @@ class BareExcept(Rule):
     treated like the failure the author had in mind. Name the exceptions the code can
     raise, or at least write ``except Exception:``.
 
-    A handler that always ends in ``raise`` (clean up, then re-raise) is not flagged unless
-    ``allow_reraise`` is off: it cannot swallow anything.
+    A handler that always ends in ``raise`` (clean up, then re-raise) or in a call that
+    never returns (``sys.exit()``, or a function or method of the same module annotated
+    ``-> NoReturn`` or whose body always raises) is not flagged unless ``allow_reraise``
+    is off: it cannot swallow anything.
     """
 
     id = "RV201"
@@ -37,6 +39,8 @@ class BareExcept(Rule):
         "try:\n    run()\nexcept:\n    rollback()\n    raise\n",
         "try:\n    run()\nexcept:\n    raise RuntimeError('run failed')\n",
         "try:\n    run()\nfinally:\n    cleanup()\n",
+        "def _abort(msg):\n    raise SystemExit(msg)\ntry:\n    run()\nexcept:\n"
+        "    _abort('run failed')\n",
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept:\n    pass\n", line=3),
@@ -66,7 +70,7 @@ class BareExcept(Rule):
             assert isinstance(handler, ast.ExceptHandler)
             if handler.type is not None:
                 continue
-            if allow_reraise and always_raises(handler.body):
+            if allow_reraise and always_raises(handler.body, never_returning(ctx)):
                 continue
             col = handler.col_offset + 1
             keyword = Span(handler.lineno, col, handler.lineno, col + len("except"))

@@ -7,20 +7,23 @@ from collections.abc import Iterator, Sequence
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules._handlers import (
+    NORETURN_CALLS,
+    always_raises,
+    hands_on,
+    never_returning,
+    opt_out_reraise,
+    protocol_probe,
+)
 from reviewer.rules.base import Invalid, Rule, Valid
+
+__all__ = ["BROAD", "NORETURN_CALLS", "always_raises", "broad_parts", "module_aliases",
+           "swallow_kind"]
 
 BROAD = ("Exception", "BaseException")
 _LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal", "log"})
 _TRACEBACK_PRINTERS = frozenset({"traceback.print_exc", "traceback.print_exception"})
-# Calls that never return: they end the handler like a ``raise`` does.
-NORETURN_CALLS = frozenset(
-    {
-        "sys.exit", "exit", "quit", "os._exit", "os.abort", "abort", "flask.abort",
-        "pytest.fail", "pytest.skip", "pytest.exit", "self.fail", "self.skipTest",
-    }
-)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
 def matches(name: str, patterns: Sequence[str]) -> bool:
@@ -123,50 +126,6 @@ def _is_noop(stmt: ast.stmt) -> bool:
     )
 
 
-def always_raises(body: Sequence[ast.stmt]) -> bool:
-    """Every path through ``body`` ends in a ``raise`` or a call that never returns
-    (``sys.exit()``, ``pytest.fail()``...), and nothing escapes before it."""
-    for stmt in body:
-        if isinstance(stmt, ast.Raise) or _is_noreturn_call(stmt):
-            return True
-        if isinstance(stmt, ast.If) and always_raises(stmt.body) and always_raises(stmt.orelse):
-            return True
-        if isinstance(stmt, (ast.With, ast.AsyncWith)) and always_raises(stmt.body):
-            return True
-        if isinstance(stmt, ast.Try) and (
-            always_raises(stmt.finalbody)
-            or (always_raises(stmt.body) and all(always_raises(h.body) for h in stmt.handlers))
-        ):
-            return True
-        if _escapes(stmt):
-            return False  # a return/break/continue may leave before any raise
-    return False
-
-
-def _is_noreturn_call(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Call)
-        and dotted_name(stmt.value.func) in NORETURN_CALLS
-    )
-
-
-def _escapes(stmt: ast.stmt) -> bool:
-    """``stmt`` contains a return, or a break/continue that leaves the handler's loop."""
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False)]
-    while stack:
-        node, in_loop = stack.pop()
-        if isinstance(node, ast.Return):
-            return True
-        if isinstance(node, (ast.Break, ast.Continue)) and not in_loop:
-            return True
-        if isinstance(node, _SCOPES):
-            continue
-        inner = in_loop or isinstance(node, _LOOPS)
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
-    return False
-
-
 def logs_traceback(body: Sequence[ast.stmt]) -> bool:
     """The handler logs the exception with its traceback (``log.exception``, ``exc_info=``)."""
     stack: list[ast.AST] = list(body)
@@ -186,7 +145,7 @@ def _is_traceback_log(call: ast.Call) -> bool:
         return True
     if not isinstance(func, ast.Attribute):
         return False
-    if func.attr == "exception":
+    if func.attr in ("exception", "handleError"):  # logging.Handler.handleError prints it
         return True
     if func.attr not in _LOG_LEVELS:
         return False
@@ -207,9 +166,27 @@ class BroadExcept(Rule):
 
     Not flagged: a handler that always ends in ``raise`` (re-raising, or raising another
     exception, ``from`` the original or not) or in a call that never returns
-    (``sys.exit(1)``, ``pytest.fail(...)``), and, unless ``allow_logged`` is off, one
-    that logs the traceback (``log.exception(...)``, ``log.error(..., exc_info=True)``,
-    ``traceback.print_exc()``): that is the usual top-level boundary of a worker or a
+    (``sys.exit(1)``, ``pytest.fail(...)``, or a function or method of the same module
+    annotated ``-> NoReturn`` or whose body always raises, such as
+    ``_fail("close failed", err)``; abstract placeholders that raise
+    ``NotImplementedError`` do not count); a handler whose only non-raising branch is
+    taken for ``isinstance(err, Narrow)`` (a narrow handler written as a type dispatch);
+    one that hands the exception on intact (returns or yields it, or passes it or
+    ``sys.exc_info()`` to another function that is not a print, format or log call, as
+    a framework's error boundary does with ``self.handle_exception(e)``, or keeps it on an
+    object: ``self.error = e``); a handler that starts with ``if <condition>: raise``
+    and re-raises unless a stated mode says to drop the error (``if not
+    self.fail_silently: raise``, or ``if settings.DEBUG: raise`` followed by a fallback
+    when the condition neither looks at the error nor calls anything); a ``try`` of one
+    or two simple statements calling only code the program does not control: an
+    object's own protocol (``getattr``, ``str``, ``repr``, ``len``,
+    ``obj.__rich_repr__()``), where a user-defined ``__getattr__`` or ``__str__`` may
+    raise anything, a no-op probe of an unknown object (``stream.write(b"")``,
+    ``stream.read(0)``), or ``eval``/``exec`` of text typed by a user; and, unless
+    ``allow_logged`` is
+    off, one that logs the traceback (``log.exception(...)``,
+    ``log.error(..., exc_info=True)``, ``traceback.print_exc()``, a logging handler's
+    ``self.handleError(record)``): that is the usual top-level boundary of a worker or a
     request loop. ``broad_exceptions`` lists the names treated as broad (dotted names
     match their trailing components: ``pkg.errors.AppError`` matches ``AppError``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
@@ -254,6 +231,52 @@ class BroadExcept(Rule):
             "try:\n    run()\nexcept AppError:\n    pass\n",
             options={"broad_exceptions": ("Exception", "pkg.errors.Error")},
         ),
+        # The module's own functions that never return end the handler too.
+        "from typing import NoReturn\ndef _fail(msg: str, err: BaseException) -> NoReturn:\n"
+        "    raise SystemExit(f'{msg}: {err}')\ndef close(f):\n    try:\n        f.close()\n"
+        "    except BaseException as err:\n        _fail('close failed', err)\n",
+        "class Env:\n    def handle_exception(self):\n        raise rewrite_traceback()\n"
+        "    def render(self):\n        try:\n            return run()\n"
+        "        except Exception:\n            self.handle_exception()\n",
+        "class T:\n    def handle_exception(self) -> 'te.NoReturn':\n        raise Rewritten()\n"
+        "    async def generate(self):\n        try:\n            yield render()\n"
+        "        except Exception:\n            yield self.handle_exception()\n",
+        "def _die(code):\n    log.critical('fatal')\n    sys.exit(code)\ndef f():\n"
+        "    try:\n        run()\n    except Exception:\n        _die(2)\n",
+        # A type dispatch: only the isinstance branch is handled, everything else raises.
+        "try:\n    run()\nexcept Exception as e:\n    if isinstance(e, KeyError) and lazy:\n"
+        "        return DEFER\n    else:\n        raise Wrapped(e) from e\n",
+        # A logging handler's emit() reports its own failures through handleError().
+        "class H(logging.Handler):\n    def emit(self, record):\n        try:\n"
+        "            self.console.print(record)\n        except Exception:\n"
+        "            self.handleError(record)\n",
+        # Handing the exception on: the callee or the caller decides.
+        "def get_response(self, request):\n    try:\n        return self.view(request)\n"
+        "    except Exception as e:\n        return self.process_exception(e, request)\n",
+        "def safe_getattr(obj, name):\n    try:\n        return (None, getattr(obj, name))\n"
+        "    except Exception as error:\n        return (error, None)\n",
+        "def boundary(request):\n    try:\n        return handle(request)\n    except Exception:\n"
+        "        return handle_uncaught(request, sys.exc_info())\n",
+        # Re-raise unless the caller asked to drop errors.
+        "def send(self, msgs):\n    try:\n        self.write(msgs)\n    except Exception:\n"
+        "        if not self.fail_silently:\n            raise\n",
+        "def parse(self, ctx, value):\n    try:\n        value = self.convert(value)\n"
+        "    except Exception:\n        if not ctx.resilient_parsing:\n            raise\n"
+        "        value = UNSET\n    return value\n",
+        # Kept on the object for whoever re-raises it.
+        "def run(self):\n    try:\n        self.serve()\n    except Exception as e:\n"
+        "        self.error = e\n        self.ready.set()\n",
+        # Probing what an unknown stream or value supports.
+        "def is_binary(stream):\n    try:\n        stream.write(b'')\n    except Exception:\n"
+        "        return False\n    return True\n",
+        "def is_sequence(value):\n    try:\n        len(value)\n        value.__getitem__\n"
+        "    except Exception:\n        return False\n    return True\n",
+        # Evaluating what the user typed may raise anything.
+        "def ask_default(code):\n    try:\n        return eval(code, {}, {})\n"
+        "    except Exception as e:\n        show(f'{type(e).__name__}: {e}')\n",
+        # A user-defined __str__ or __getattr__ may raise anything.
+        "def safe_str(obj):\n    try:\n        return str(obj)\n    except Exception:\n"
+        "        return '<str() failed>'\n",
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept Exception:\n    print('error')\n", line=3),
@@ -295,6 +318,25 @@ class BroadExcept(Rule):
             line=3,
             options={"allow_logged": False},
         ),
+        # An abstract placeholder is overridden: calling it does not end the handler.
+        Invalid(
+            "class Base:\n    def stop(self):\n        raise NotImplementedError\n"
+            "    def run(self):\n        try:\n            work()\n"
+            "        except Exception:\n            self.stop()\n",
+            line=7,
+        ),
+        # Printing or logging the message loses the traceback: not handing it on.
+        Invalid("try:\n    run()\nexcept Exception as e:\n    print(e)\n", line=3),
+        Invalid(
+            "def f(obj):\n    try:\n        return obj.fileno()\n    except Exception:\n"
+            "        return -1\n",
+            line=4,
+        ),
+        Invalid(
+            "try:\n    run()\nexcept Exception as e:\n    if isinstance(e, KeyError):\n"
+            "        return None\n    recover()\n",
+            line=3,
+        ),
         Invalid(
             "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n"
             "    recover()\n",
@@ -312,9 +354,13 @@ class BroadExcept(Rule):
         for handler in handlers:
             assert isinstance(handler, ast.ExceptHandler)
             parts = broad_parts(ctx, handler, patterns, aliases)
-            if not parts or always_raises(handler.body):
+            if not parts or always_raises(handler.body, never_returning(ctx), handler.name or ""):
                 continue
             if self.settings["allow_logged"] and logs_traceback(handler.body):
+                continue
+            if hands_on(handler) or protocol_probe(ctx, handler):
+                continue
+            if opt_out_reraise(handler.body, never_returning(ctx), handler.name or ""):
                 continue
             if self.settings["defer_swallowed"] and swallow_kind(handler.body):
                 continue  # RV203 reports it, with the more specific message

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
+from reviewer.rules._handlers import best_effort_cleanup, explained, protocol_probe
 from reviewer.rules.base import Invalid, Rule
 from reviewer.rules.rv202_broad_except import (
     BROAD,
@@ -32,6 +33,16 @@ class SwallowedException(Rule):
     A broad handler that does nothing is reported here only, not also by RV202 (keep the
     two rules' ``broad_exceptions`` in step); a bare one also gets RV201, which says what
     else a bare ``except:`` catches.
+
+    Not flagged either, because ignoring the error there is the decision and not an
+    accident: best-effort cleanup (inside ``__del__``/``__exit__`` or a ``close()`` method,
+    or a ``try`` that only closes or removes things: ``x.close()``, ``os.remove(tmp)``); a
+    ``try`` of one or two simple statements calling only code the program does not
+    control (an object's own protocol: ``getattr``, ``str``, ``repr``,
+    ``obj.__rich_repr__()``, where a user-defined ``__getattr__`` may raise anything; a
+    no-op probe such as ``stream.write(b"")``; ``eval``/``exec``); and, unless
+    ``allow_commented`` is off, a handler whose comment says why the error is ignored
+    (``# still in use: ignore``): the comment is the trace a reader needs.
     """
 
     id = "RV203"
@@ -40,7 +51,8 @@ class SwallowedException(Rule):
     severity = Severity.MEDIUM
     message = "The exception handler silently swallows the error."
     counterparts = {"bandit": "B110, B112", "ruff": "S110, S112"}
-    options = {"check_typed_exceptions": False, "broad_exceptions": BROAD}
+    options = {"check_typed_exceptions": False, "broad_exceptions": BROAD,
+               "allow_commented": True}
     tags = ("error-handling", "correctness")
     VALID = [
         "try:\n    run()\nexcept Exception:\n    log.warning('run failed')\n",
@@ -53,6 +65,19 @@ class SwallowedException(Rule):
         "def f():\n    try:\n        return run()\n    except Exception:\n        return False\n",
         "try:\n    run()\nexcept Exception:\n    fallback = True\n",
         "try:\n    import fast\nexcept ImportError:\n    pass\n",
+        # Best-effort cleanup: nothing useful can be done with the error.
+        "class W:\n    def __del__(self):\n        try:\n            self.detach()\n"
+        "        except Exception:\n            pass\n",
+        "try:\n    value.close()\nexcept Exception:\n    pass\n",
+        "class Conn:\n    def close(self):\n        try:\n            self.sock.sendall(BYE)\n"
+        "        except Exception:\n            pass\n",
+        # An arbitrary object's __getattr__ may raise anything.
+        "def probe(obj):\n    try:\n"
+        "        if hasattr(obj, '__rich_repr__') and not isclass(obj):\n"
+        "            r = obj.__rich_repr__()\n    except Exception:\n        pass\n",
+        # The comment says why the error is ignored.
+        "try:\n    os.remove(tmp)\n    log.info('removed')\nexcept Exception:\n"
+        "    pass  # still in use - ignore\n",
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept:\n    pass\n", line=3),
@@ -79,6 +104,15 @@ class SwallowedException(Rule):
             line=3,
             options={"check_typed_exceptions": True},
         ),
+        # Closing something and then more work is not cleanup only.
+        Invalid("try:\n    f.close()\n    publish()\nexcept Exception:\n    pass\n", line=4),
+        Invalid(
+            "try:\n    run()\nexcept Exception:\n    pass  # ignore\n",
+            line=3,
+            options={"allow_commented": False},
+        ),
+        # A tool's pragma is not an explanation.
+        Invalid("try:\n    run()\nexcept Exception:  # pragma: no cover\n    pass\n", line=3),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -99,6 +133,10 @@ class SwallowedException(Rule):
                     aliases = module_aliases(ctx.tree)
                 if not broad_parts(ctx, handler, patterns, aliases):
                     continue
+            if best_effort_cleanup(ctx, handler) or protocol_probe(ctx, handler):
+                continue
+            if self.settings["allow_commented"] and explained(ctx, handler):
+                continue
             action = {"pass": "does nothing", "continue": "just continues",
                       "return": "just returns None"}[kind]
             yield ctx.report(

@@ -13,6 +13,8 @@ _STD_STREAMS = frozenset({"sys.stdout", "sys.stderr", "stdout", "stderr", "None"
 # Decorators that make a function a command-line command (click, typer, argh...).
 _CLI_DECORATOR_ENDINGS = ("command", "group", "callback")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Calls only a program makes: asking the terminal user, ending the process.
+_PROGRAM_CALLS = frozenset({"input", "sys.exit", "exit", "quit", "os._exit"})
 
 
 def _printer(call: ast.Call, pprint_names: frozenset[str]) -> str:
@@ -57,6 +59,73 @@ def _binds_print(ctx: PyContext) -> bool:
     )
 
 
+def _cli_module(path: str, names: tuple[str, ...]) -> bool:
+    """The module is command-line code by its name (``cli.py``, ``pkg/cli/run.py``,
+    ``pkg/commands/install.py``...)."""
+    parts = path.replace("\\", "/").removeprefix("./").split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    return stem in names or any(p in names for p in parts[:-1])
+
+
+def _interactive(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The function talks to a terminal user itself: it calls ``input()`` or ends the
+    program (``sys.exit()``), which library code never does."""
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Call) and dotted_name(node.func) in _PROGRAM_CALLS:
+            return True
+    return False
+
+
+def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function's body, nested definitions left out."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _callees(fn: ast.AST) -> Iterator[str]:
+    """Names the function calls as ``f()``, ``self.f()`` or ``cls.f()``."""
+    for node in _own_nodes(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name):
+            yield func.id
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+            func.value.id in ("self", "cls")
+        ):
+            yield func.attr
+
+
+def program_functions(
+    ctx: PyContext, allowed: tuple[str, ...], cli: bool
+) -> set[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions that are the program's interface: the entry points (``allowed``,
+    click/typer commands) and every function of the module they call, directly or not
+    (``main`` -> ``_print_help``), and the functions that call ``input()`` or
+    ``sys.exit()`` themselves."""
+    fns = ctx.functions()
+    by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for fn in fns:
+        by_name.setdefault(fn.name, []).append(fn)
+    todo = [fn for fn in fns if fn.name in allowed or (cli and _is_cli_command(fn))]
+    # A function that prompts the user is exempt itself; what it calls is not: a prompt
+    # inside a database helper does not make the helper's other callees a program.
+    seen = {fn for fn in fns if _interactive(fn)}
+    while todo:
+        fn = todo.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        for name in _callees(fn):
+            todo.extend(by_name.get(name, ()))
+    return seen
+
+
 def _is_cli_command(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     for deco in fn.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
@@ -80,9 +149,14 @@ class PrintInLibrary(Rule):
     ``allowed_functions`` (``main``, the conventional console-script entry point, whose
     output is the program's interface) and everything nested in them, command-line
     commands (functions decorated with ``*.command``/``*.group``/``*.callback``, as in
-    click and typer; ``allow_cli_commands``), and ``print(..., file=stream)`` to a stream
-    other than stdout/stderr, which is ordinary file output. ``pprint.pprint`` counts as
-    printing.
+    click and typer; ``allow_cli_commands``), functions that talk to the terminal user
+    themselves (they call ``input()`` or ``sys.exit()``, which library code never does),
+    every function of the module that ``main`` and the commands call, directly or
+    through others (``main`` -> ``main_inner`` -> ``_print_help``, ``self._show()``),
+    command-line modules by name (``cli_modules``: a ``cli.py``/``cmdline.py`` module or
+    one inside a ``cli/``, ``cmdline/`` or ``commands/`` package), ``print(...,
+    file=sys.stderr)`` included, and ``print(..., file=stream)`` to a stream other than
+    stdout/stderr, which is ordinary file output. ``pprint.pprint`` counts as printing.
     """
 
     id = "RV501"
@@ -95,6 +169,7 @@ class PrintInLibrary(Rule):
         "allowed_functions": ("main",),
         "allow_cli_commands": True,
         "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
+        "cli_modules": ("cli", "cmdline", "commands"),
     }
     tags = ("maintainability", "logging")
     VALID = [
@@ -117,6 +192,20 @@ class PrintInLibrary(Rule):
             "def cli_entry():\n    print('x')\n",
             options={"allowed_functions": ("main", "cli_entry")},
         ),
+        # Helpers that main() calls, directly or through others, are the program's output.
+        "import sys\ndef _print_help():\n    print('usage: tool [-v]', file=sys.stderr)\n"
+        "def main_inner(argv):\n    if not argv:\n        _print_help()\n        return 2\n"
+        "    return 0\ndef main():\n    return main_inner(sys.argv[1:])\n",
+        "class Tool:\n    def _show(self, names):\n        for n in names:\n"
+        "            print(n)\n    def main(self):\n        self._show(['a'])\n",
+        # A function that asks the user or ends the program talks to the terminal itself.
+        "def ask(message, options):\n    while True:\n        answer = input(message)\n"
+        "        if answer in options:\n            return answer\n"
+        "        print('expected one of', options)\n",
+        "import sys\ndef autocomplete(words):\n    print(' '.join(words))\n    sys.exit(1)\n",
+        # Command-line modules by name.
+        Valid("import sys\ndef fail(msg):\n    print(msg, file=sys.stderr)\n", path="pkg/cli.py"),
+        Valid("def run(options):\n    print('done')\n", path="pkg/commands/install.py"),
     ]
     INVALID = [
         Invalid("def load(path):\n    print('loading', path)\n    return open(path)\n", line=2),
@@ -133,10 +222,27 @@ class PrintInLibrary(Rule):
             line=4,
             options={"allow_cli_commands": False},
         ),
+        # A function nothing of the program's reaches stays library code.
+        Invalid(
+            "def create_permissions(verbosity):\n    if verbosity >= 2:\n"
+            "        print('Adding permission')\ndef main():\n    return 0\n",
+            line=3,
+        ),
+        # What a prompting function calls is not the program's output.
+        Invalid(
+            "def run(stmts):\n    for s in stmts:\n        print(s)\n"
+            "def create(stmts):\n    if input('again? ') != 'yes':\n        sys.exit(1)\n"
+            "    run(stmts)\n",
+            line=3,
+        ),
+        # ``client`` and ``clinic`` are not ``cli``.
+        Invalid("print('x')\n", line=1, path="pkg/client.py"),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         if ctx.is_test or ctx.is_script or self._outside_library(ctx.path):
+            return
+        if _cli_module(ctx.path, self.settings["cli_modules"]):
             return
         pprints = _pprint_names(ctx)
         found = [
@@ -147,15 +253,13 @@ class PrintInLibrary(Rule):
         if not found:
             return
         own_print = _binds_print(ctx)
-        allowed: tuple[str, ...] = self.settings["allowed_functions"]
-        cli = self.settings["allow_cli_commands"]
+        program = program_functions(
+            ctx, self.settings["allowed_functions"], self.settings["allow_cli_commands"]
+        )
         for call, kind in found:
             if (kind == "print" and own_print) or _to_own_stream(call):
                 continue
-            if any(
-                isinstance(a, _FUNCTIONS) and (a.name in allowed or (cli and _is_cli_command(a)))
-                for a in ctx.ancestors(call)
-            ):
+            if any(a in program for a in ctx.ancestors(call) if isinstance(a, _FUNCTIONS)):
                 continue
             yield ctx.report(
                 self,
