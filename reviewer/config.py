@@ -47,6 +47,8 @@ class Config:
     # Lines of context around changes kept by the `context` diff filter.
     context_lines: int = 3
     report_unused_suppressions: bool = False
+    # Other tools' suppressions (
+    honor_foreign_suppressions: bool = True
     # Baseline file (relative to the root); used by `check` when it exists.
     baseline: str = ".reviewer/baseline.json"
     cache: bool = True

@@ -147,7 +147,7 @@ def settings_key(config: Config, rules: Sequence[Rule]) -> str:
     h = hashlib.sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
     for r in rules:
         h.update(f"{r.id}:{sorted(r.settings.items())!r}".encode())
-    h.update(str(config.max_file_size).encode())
+    h.update(f"{config.max_file_size}:{config.honor_foreign_suppressions}".encode())
     h.update(_code_stamp().encode())
     return h.hexdigest()[:16]
 
@@ -290,12 +290,13 @@ def _rules_by_language(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
 
 
 def review_source(
-    rel: str, source: str, rules_by_lang: dict[str, list[Rule]], lang_name: str
+    rel: str, source: str, rules_by_lang: dict[str, list[Rule]], lang_name: str,
+    foreign: bool = True,
 ) -> FileOutcome:
     """Run one language's rules on one file, apply inline suppressions, fingerprint."""
     lang = languages()[lang_name]
     raw = lang.review(rel, source, rules_by_lang.get(lang_name, []))
-    kept, unused = apply_inline(raw, source, rel)
+    kept, unused = apply_inline(raw, source, rel, foreign)
     return FileOutcome(add_fingerprints(kept, source), unused)
 
 
@@ -338,6 +339,7 @@ class _Setup:
     root: Path
     max_size: int
     rules: dict[str, list[Rule]]
+    foreign: bool = True  # honor other tools' suppression comments
 
 
 _WORKER: dict[str, _Setup] = {}
@@ -352,7 +354,9 @@ def _do(task: _Task, setup: _Setup) -> _Done:
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     if digest == task.known:
         return digest, None
-    return digest, _dump(review_source(task.rel, source, setup.rules, task.language))
+    return digest, _dump(
+        review_source(task.rel, source, setup.rules, task.language, setup.foreign)
+    )
 
 
 def _init_worker(setup: _Setup) -> None:
@@ -426,7 +430,8 @@ def _run(
     outcomes: dict[str, FileOutcome] = {}
     tasks = _plan(job, config, store, outcomes)
     result.cache_hits = len(outcomes)
-    setup = _Setup(job.root, config.max_file_size, _rules_by_language(rules))
+    setup = _Setup(job.root, config.max_file_size, _rules_by_language(rules),
+                   config.honor_foreign_suppressions)
     workers = config.jobs or os.cpu_count() or 1
     if len(tasks) >= PARALLEL_THRESHOLD and workers > 1:
         done = _run_parallel(tasks, setup, workers, progress)

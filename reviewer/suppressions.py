@@ -11,6 +11,16 @@ A suppression code that hides nothing is *unused*. When ``report_unused_suppress
 (``--show-unused-suppressions``), unused codes of rules that ran on the file are reported
 like findings, make ``check`` exit 1 (as ruff's RUF100 does) and follow the diff filter;
 codes naming no rule at all are always reported as unknown.
+
+Other tools' suppressions hide the reviewer's finding too when they name the rule's
+counterpart in that tool (``Rule.counterparts``; on by default, ``honor-foreign-suppressions
+= false`` turns it off): ``# noqa`` (bare, or with the ruff/flake8 code: ``# noqa: BLE001``),
+``# ruff: noqa`` / ``# flake8: noqa`` (file level, bare or with codes), ``# nosec`` (bare, or
+with the bandit ID: ``# nosec B110``), ``# pylint: disable=broad-exception-caught`` (on the
+line; on a line of its own, to the end of its block; ``disable-next`` for the next line) and
+``# nosemgrep`` (the security rules). A bare foreign comment hides only the rules that have a
+counterpart in that tool. Foreign comments belong to their tools: they are never reported as
+unused.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import re
 import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reviewer.findings import Finding, split_lines
 
@@ -93,12 +104,22 @@ def parse(source: str, path: str = "") -> list[Suppression]:
 
 
 def apply_inline(
-    findings: list[Finding], source: str, path: str
+    findings: list[Finding], source: str, path: str, foreign: bool = True
 ) -> tuple[list[Finding], list[Unused]]:
     """Drop suppressed findings; return the kept ones and the unused suppression codes.
 
+    ``foreign``: other tools' comments that name a rule's counterpart hide it too.
     A file that does not parse (RV000) reports no unused suppressions: no rule ran on it.
     """
+    kept, unused = _apply_own(findings, source, path)
+    if foreign and kept:
+        kept = apply_foreign(kept, source, path)
+    return kept, unused
+
+
+def _apply_own(
+    findings: list[Finding], source: str, path: str
+) -> tuple[list[Finding], list[Unused]]:
     sups = parse(source, path)
     if not sups:
         return findings, []
@@ -145,3 +166,137 @@ def relevant_unused(
         if codes:
             out.append(Unused(u.path, u.line, codes))
     return out
+
+
+# -- other tools' suppressions ---------------------------------------------------------------
+_CODE = r"[A-Za-z]+[0-9]+"
+_CODES = rf"{_CODE}(?:[\s,]+{_CODE})*"
+_NOQA_LINE = re.compile(rf"#\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE)
+_NOQA_FILE = re.compile(
+    rf"#\s*(?:ruff|flake8)\s*:\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE
+)
+_NOSEC = re.compile(rf"#\s*nosec(?![\w-])(?::?\s*(?P<codes>{_CODES}))?", re.IGNORECASE)
+_PYLINT = re.compile(
+    r"#\s*pylint\s*:\s*(?P<kind>disable-next|disable)\s*=\s*(?P<codes>[\w\-]+(?:\s*,\s*[\w\-]+)*)"
+)
+_NOSEMGREP = re.compile(r"#\s*nosemgrep(?![\w-])")
+_MARKERS = ("noqa", "nosec", "pylint", "nosemgrep")
+# Which tools' codes each kind of comment speaks for.
+_TOOLS = {"noqa": ("ruff", "flake8"), "nosec": ("bandit",), "pylint": ("pylint",),
+          "nosemgrep": ("semgrep",)}
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Another tool's suppression comment: the lines it covers and the codes it names."""
+
+    first: int
+    last: int  # inclusive; a very large number for file level
+    kind: str  # "noqa", "nosec", "pylint" or "nosemgrep"
+    codes: tuple[str, ...]  # empty: everything of that tool
+
+    def covers(self, f: Finding) -> bool:
+        if not self.first <= f.span.line <= self.last:
+            return False
+        mine = counterpart_codes(f.rule_id)
+        if self.kind == "nosemgrep":
+            return "semgrep" in mine
+        tools = [mine[t] for t in _TOOLS[self.kind] if t in mine]
+        if not tools:
+            return False
+        if not self.codes or (self.kind == "pylint" and "all" in self.codes):
+            return True
+        return any(c in codes for codes in tools for c in self.codes)
+
+
+def counterpart_codes(rule_id: str) -> dict[str, frozenset[str]]:
+    """The rule's counterparts as tool -> codes (upper case; pylint symbols lower case);
+    security rules also count as semgrep's."""
+    return _counterparts().get(rule_id, {})
+
+
+@lru_cache(maxsize=1)
+def _counterparts() -> dict[str, dict[str, frozenset[str]]]:
+    from reviewer.rules import all_rules
+
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for rid, cls in all_rules().items():
+        tools: dict[str, frozenset[str]] = {}
+        for tool, codes in cls.counterparts.items():
+            names = [c.strip() for c in codes.split(",") if c.strip()]
+            tools[tool] = frozenset(c if tool == "pylint" else c.upper() for c in names)
+        if "security" in cls.tags:
+            tools["semgrep"] = frozenset()
+        out[rid] = tools
+    return out
+
+
+def parse_foreign(source: str) -> list[Foreign]:
+    """Every other-tool suppression comment in a Python source (real comments only)."""
+    if not any(m in source for m in _MARKERS):
+        return []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    lines = split_lines(source)
+    end = len(lines) + 1
+    code_lines = {t.start[0] for t in tokens if t.type not in _NON_CODE}
+    out: list[Foreign] = []
+    for t in tokens:
+        if t.type != tokenize.COMMENT:
+            continue
+        line, text = t.start[0], t.string
+        if m := _NOQA_FILE.search(text):
+            out.append(Foreign(1, end, "noqa", _split(m.group("codes"), upper=True)))
+        elif m := _NOQA_LINE.search(text):
+            out.append(Foreign(line, line, "noqa", _split(m.group("codes"), upper=True)))
+        if m := _NOSEC.search(text):
+            out.append(Foreign(line, line, "nosec", _split(m.group("codes"), upper=True)))
+        if _NOSEMGREP.search(text):
+            out.append(Foreign(line, line, "nosemgrep", ()))
+        if m := _PYLINT.search(text):
+            codes = _split(m.group("codes"), upper=False)
+            if m.group("kind") == "disable-next":
+                first, last = line + 1, line + 1
+            elif line in code_lines:
+                first, last = line, line
+            else:
+                first, last = line, _block_end(lines, line, t.start[1])
+            out.append(Foreign(first, last, "pylint", codes))
+    return out
+
+
+_NON_CODE = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                       tokenize.DEDENT, tokenize.ENDMARKER})
+
+
+def _split(codes: str | None, upper: bool) -> tuple[str, ...]:
+    if not codes:
+        return ()
+    parts = [c for c in re.split(r"[\s,]+", codes) if c]
+    return tuple(c.upper() if upper else c.lower() for c in parts)
+
+
+def _block_end(lines: list[str], line: int, indent: int) -> int:
+    """The last line of the block a comment on its own line at ``indent`` sits in."""
+    last = line
+    for i in range(line, len(lines)):
+        text = lines[i]
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if len(text) - len(text.lstrip()) < indent:
+            break
+        last = i + 1
+    return last
+
+
+def apply_foreign(findings: list[Finding], source: str, path: str) -> list[Finding]:
+    """Drop the findings another tool's suppression comment hides (Python files only)."""
+    if not path.endswith((".py", ".pyi", ".pyw")) and not source.startswith("#!"):
+        return findings
+    comments = parse_foreign(source)
+    if not comments:
+        return findings
+    return [f for f in findings if not any(c.covers(f) for c in comments)]

@@ -126,3 +126,89 @@ def test_unused_follow_the_diff_filter(repo: Repo, run_json: Callable[..., JsonR
     code, report, _ = run_json("--select", "RV101", "--show-unused-suppressions")
     assert code == 1
     assert report["unused_suppressions"] == [{"path": "a.py", "line": 5, "codes": []}]
+
+
+# -- other tools' suppressions -------------------------------------------------------------
+BROAD = "try:\n    run()\nexcept Exception:{c}\n    recover()\n"
+
+
+def _broad(line: int = 3) -> Finding:
+    return Finding("RV202", "broad-except", "m", "a.py", Span(line), Severity.LOW)
+
+
+def _kept(src: str, *found: Finding) -> list[int]:
+    kept, unused = suppressions.apply_inline(list(found), src, "a.py")
+    assert unused == []  # other tools' comments are never reported as unused
+    return [f.span.line for f in kept]
+
+
+def test_noqa_with_the_counterpart_code_or_bare_hides_the_rule() -> None:
+    assert _kept(BROAD.format(c="  # noqa: BLE001"), _broad()) == []
+    assert _kept(BROAD.format(c="  # noqa"), _broad()) == []
+    assert _kept(BROAD.format(c="  # noqa:E722,BLE001 broad on purpose"), _broad()) == []
+    # Another rule's code does not; neither does a pylint or bandit code in a noqa.
+    assert _kept(BROAD.format(c="  # noqa: E722"), _broad()) == [3]
+    assert _kept(BROAD.format(c="  # noqa: B110"), _broad()) == [3]
+    # Only comments count, and only on the finding's line.
+    assert _kept('try:\n    run()\nexcept Exception:\n    x = "# noqa"\n', _broad()) == [3]
+    assert _kept("# noqa\n" + BROAD.format(c=""), _broad(4)) == [4]
+
+
+def test_file_level_noqa() -> None:
+    assert _kept("# ruff: noqa\n" + BROAD.format(c=""), _broad(4)) == []
+    assert _kept("# ruff: noqa: BLE001\n" + BROAD.format(c=""), _broad(4)) == []
+    assert _kept("# flake8: noqa\n" + BROAD.format(c=""), _broad(4)) == []
+    assert _kept("# ruff: noqa: T201\n" + BROAD.format(c=""), _broad(4)) == [4]
+
+
+def test_nosec_with_or_without_the_bandit_id() -> None:
+    swallowed = Finding("RV203", "swallowed-exception", "m", "a.py", Span(3), Severity.MEDIUM)
+    src = "try:\n    run()\nexcept Exception:{c}\n    pass\n"
+    assert _kept(src.format(c="  # nosec"), swallowed) == []
+    assert _kept(src.format(c="  # nosec B110"), swallowed) == []
+    assert _kept(src.format(c="  # nosec: B112, B110 teardown"), swallowed) == []
+    assert _kept(src.format(c="  # nosec B101"), swallowed) == [3]
+    # RV202 has no bandit counterpart: a bare nosec is not about it.
+    assert _kept(BROAD.format(c="  # nosec"), _broad()) == [3]
+
+
+def test_pylint_disable_on_the_line_next_line_and_block() -> None:
+    assert _kept(BROAD.format(c="  # pylint: disable=broad-exception-caught"), _broad()) == []
+    assert _kept(BROAD.format(c="  # pylint: disable=all"), _broad()) == []
+    assert _kept(BROAD.format(c="  # pylint: disable=bare-except"), _broad()) == [3]
+    nxt = "try:\n    run()\n# pylint: disable-next=broad-exception-caught\nexcept Exception:\n"
+    assert _kept(nxt + "    recover()\n", _broad(4)) == []
+    block = (
+        "def f():\n    # pylint: disable=broad-exception-caught\n    try:\n        run()\n"
+        "    except Exception:\n        recover()\n\n\ndef g():\n    try:\n        run()\n"
+        "    except Exception:\n        recover()\n"
+    )
+    assert _kept(block, _broad(5), _broad(12)) == [12]
+
+
+def test_nosemgrep_hides_the_security_rules_only() -> None:
+    assert_ = Finding("RV607", "assert-for-validation", "m", "a.py", Span(1), Severity.MEDIUM)
+    assert _kept("assert x  # nosemgrep\n", assert_) == []
+    assert _kept(BROAD.format(c="  # nosemgrep"), _broad()) == [3]
+
+
+def test_foreign_off_keeps_the_finding() -> None:
+    kept, _ = suppressions.apply_inline([_broad()], BROAD.format(c="  # noqa: BLE001"), "a.py",
+                                        foreign=False)
+    assert len(kept) == 1
+
+
+def test_foreign_suppressions_end_to_end(repo: Repo, run_json: Callable[..., JsonRun]) -> None:
+    repo.write("a.py", (
+        "def f():\n    try:\n        run()\n    except Exception:  # noqa: BLE001\n"
+        "        recover()\n    assert ready  # nosec B101\n    print('x')  # noqa: T201\n"
+        "    print('y')\n"
+    ))
+    code, report, _ = run_json("--all", "--select", "RV202,RV501,RV607",
+                               "--show-unused-suppressions")
+    assert (code, where(report)) == (1, [("a.py", 8, "RV501")])
+    assert report["unused_suppressions"] == []
+    repo.write("pyproject.toml", "[tool.reviewer]\nhonor-foreign-suppressions = false\n")
+    _, report, _ = run_json("--all", "--select", "RV202,RV501,RV607")
+    assert where(report) == [("a.py", 4, "RV202"), ("a.py", 6, "RV607"), ("a.py", 7, "RV501"),
+                             ("a.py", 8, "RV501")]
