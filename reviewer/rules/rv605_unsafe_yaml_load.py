@@ -51,6 +51,12 @@ class UnsafeYamlLoad(Rule):
         "import yaml\n\nclass Strict(yaml.SafeLoader):\n    pass\n\n"
         "data = yaml.load(text, Loader=Strict)\n",
         "import yaml\n\ndef read(text, loader):\n    return yaml.load(text, Loader=loader)\n",
+        "import yaml\n\nLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)\n"
+        "data = yaml.load(text, Loader=Loader)\n",
+        "import yaml\n\nLoader = yaml.SafeLoader\ndata = yaml.load(text, Loader)\n",
+        "try:\n    from yaml import CSafeLoader as Loader\nexcept ImportError:\n"
+        "    from yaml import SafeLoader as Loader\nimport yaml\n\n"
+        "x = yaml.load(s, Loader=Loader)\n",
     ]
     INVALID = [
         Invalid("import yaml\n\ndef read(text):\n    return yaml.load(text)\n", line=4),
@@ -58,6 +64,8 @@ class UnsafeYamlLoad(Rule):
         Invalid("from yaml import load, UnsafeLoader\n\nx = load(s, UnsafeLoader)\n", line=3),
         Invalid("import yaml\n\nx = yaml.unsafe_load(s)\n", line=3),
         Invalid("import yaml\n\nx = yaml.full_load(s)\n", line=3),
+        Invalid("import yaml\n\nLOADER = yaml.UnsafeLoader\nx = yaml.load(s, Loader=LOADER)\n",
+                line=4),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -103,6 +111,12 @@ def _unsafe_loader(df: Flow, loader: ast.expr | None, depth: int = 0) -> str | N
                 if _unsafe_loader(df, base, depth + 1) is None:
                     return None  # a subclass of a safe (or unknown) loader
             return local.name if local.bases else None
+        bound = df.bindings(loader) if loader.id not in df.imports else None
+        if bound is not None:  # a variable: unsafe only when every value it gets is
+            if depth > 5 or not bound:
+                return None
+            found = [_unsafe_loader(df, b, depth + 1) if b is not None else None for b in bound]
+            return found[0] if all(found) else None
     last = df.qualified_name(loader).rsplit(".", 1)[-1]
     if last in SAFE_LOADERS:
         return None

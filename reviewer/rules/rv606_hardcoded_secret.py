@@ -71,6 +71,14 @@ TOKEN_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bnpm_[A-Za-z0-9]{36}\b", "an npm token"),
         (r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", "a PyPI token"),
         (r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", "a SendGrid API key"),
+        (r"\bhf_[A-Za-z0-9]{34}\b", "a Hugging Face token"),
+        (r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", "a Shopify access token"),
+        (r"\bdo[por]_v1_[a-f0-9]{64}\b", "a DigitalOcean token"),
+        (r"\bxapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+", "a Slack app token"),
+        (r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}", "a Square access token"),
+        (r"\bGOCSPX-[A-Za-z0-9_-]{28}", "a Google OAuth client secret"),
+        (r"\bdapi[a-f0-9]{32}\b", "a Databricks token"),
+        (r"AccountKey=[A-Za-z0-9+/]{86}==", "an Azure storage account key"),
     )
 )
 
@@ -152,14 +160,15 @@ class HardcodedSecret(Rule):
     ``passwd``, ``pwd``, ``passphrase``, ``token``, ``secret``, ``api_key``, ``secret_key``,
     ``private_key``...) as variables, attributes, dict keys, keyword arguments, parameter
     defaults, or compared with ``==``; and, in any string, credentials in a known format
-    (AWS key ids, GitHub/GitLab/Slack/npm/PyPI tokens, private key blocks, Google, Stripe,
-    OpenAI, Anthropic, SendGrid keys). Not reported: names that describe a secret rather
-    than hold it (``token_type``, ``password_field``, ``PASSWORD_RESET_URL``), empty or
-    masked values (``""``, ``"****"``), templates and references (``"${TOKEN}"``,
-    ``"<your token>"``), labels (``"Password:"``) and a value equal to its own name
-    (``PASSWORD = "password"``). Default credentials such as ``"changeme"`` are reported:
-    they ship. Test files are exempt from the name-based check (fixtures use fake
-    passwords) but not from the known-format check.
+    (AWS key ids, GitHub/GitLab/Slack/npm/PyPI/Hugging Face/Shopify/DigitalOcean/Square/
+    Databricks tokens, private key blocks, Google API keys and OAuth client secrets, Stripe,
+    OpenAI, Anthropic, SendGrid and Azure storage keys). Not reported: names that describe
+    a secret rather than hold it (``token_type``, ``password_field``,
+    ``PASSWORD_RESET_URL``), empty or masked values (``""``, ``"****"``), templates and
+    references (``"${TOKEN}"``, ``"<your token>"``), labels (``"Password:"``) and a value
+    equal to its own name (``PASSWORD = "password"``). Default credentials such as
+    ``"changeme"`` are reported: they ship. Test files are exempt from the name-based check
+    (fixtures use fake passwords) but not from the known-format check.
 
     Also reported, whatever the names: string literals given to the credential parameters
     of the sink catalogue (``reviewer/rules/sinks.toml``, kind ``credential``; add your own
@@ -199,6 +208,7 @@ class HardcodedSecret(Rule):
         "import os\n\nSECRET_KEY = os.environ.get('SECRET_KEY', '')\n",
         "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
         "URL = 'https://user@example.com/path'\n",
+        "from huggingface_hub import hf_hub_download\n\npath = hf_hub_download('org/model')\n",
         "import boto3\n\ns3 = boto3.client('s3', region_name='eu-west-1')\n",
         Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
               path="tests/test_jwt.py"),
@@ -237,6 +247,12 @@ class HardcodedSecret(Rule):
         Invalid("def connect(host):\n    return create_engine(f'mysql://root:toor@{host}/db')\n",
                 line=2),
         Invalid("app.config['SECRET_KEY'] = 'dev-secret-123'\n", line=1),
+        Invalid("HUB = {'auth': 'hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567'}\n", line=1),
+        Invalid(
+            "CONN = 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
+            + "A1b2" * 21 + "Zz==;EndpointSuffix=core.windows.net'\n",
+            line=1,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
