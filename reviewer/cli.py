@@ -156,19 +156,23 @@ def review(job: Any, cfg: Config, quiet: bool, use_baseline: bool) -> Any:
 
 
 def enrich(result: Any, job: Any, cfg: Config, *, quiet: bool, use_baseline: bool,
-           learned: bool = True) -> None:
+           learned: bool = True) -> bool:
     """What follows the rules, on one model: findings on taught principles, the team's
     verdicts (dismissed findings hidden, similar ones quieter; unless ``learned`` is
-    False), then the model's explanations and validated fixes."""
+    False), then the model's explanations and validated fixes. Returns whether the
+    verdicts database could not be read (a warning line said so already)."""
     from reviewer.feedback.learned import apply_learned
 
+    unreadable = False
     with run_backend(job.root, cfg) as backend:
         judge_result(result, job, cfg, quiet=quiet, use_baseline=use_baseline, backend=backend)
         if learned:
             for skipped in apply_learned(result, job.root, cfg, job.contents):
+                unreadable = True
                 if not quiet:
                     warn(skipped)
         explain_result(result, job, cfg, quiet=quiet, backend=backend)
+    return unreadable
 
 
 def _settle_unused(result: Any, job: Any, cfg: Config) -> None:
@@ -256,12 +260,12 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     if note and not quiet:
         warn(note)
     result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    enrich(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
+    unreadable = enrich(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
 
         problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
-        if problem and not quiet:
+        if problem and not quiet and not unreadable:  # one line per broken database
             warn(problem)
     terminal = output is None and sys.stdout.isatty()
     rctx = ReportContext(

@@ -89,6 +89,9 @@ class Finding:
     fix: Fix | None = None
     # Dotted name of the enclosing function/class ("" at module level).
     symbol: str = ""
+    # The lines (decorators included) of the innermost function containing the finding,
+    # as the parser saw them: what a verdict's snapshot keeps, with no second parse.
+    enclosing: tuple[int, int] | None = None
     # Line-independent identity: rule, path, normalised code, enclosing scope and occurrence.
     fingerprint: str = ""
     # Model output (filled by the llm layer, never part of the fingerprint).

@@ -84,6 +84,7 @@ def apply_learned(result: Result, root: Path, cfg: Config,
     Returns warning lines (at most one); never raises for a missing model or a broken
     database.
     """
+    from reviewer.feedback.snapshot import RECORD_WAIT_S
     from reviewer.feedback.store import FeedbackStore, db_path
 
     path = db_path(db_root or root, cfg.feedback_db)
@@ -95,7 +96,7 @@ def apply_learned(result: Result, root: Path, cfg: Config,
         return candidate_codes(findings, root, contents or {})
 
     try:
-        with FeedbackStore.open(path, create=False) as store:
+        with FeedbackStore.open(path, create=False, wait=RECORD_WAIT_S) as store:
             _apply(result, store, cfg, codes, lambda: make(root, cfg))
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return [f"learned suppressions skipped: {exc}"]

@@ -7,10 +7,12 @@ examples and training data), the model's explanation and the fix as a unified di
 
 from __future__ import annotations
 
-import ast
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from reviewer.feedback.store import Recorded, now_iso
 from reviewer.findings import Finding, Fix, apply_edits, split_lines
@@ -18,6 +20,7 @@ from reviewer.findings import Finding, Fix, apply_edits, split_lines
 MAX_CODE_LINES = 12
 MAX_FUNCTION_LINES = 60
 WINDOW = 5
+CONTEXT = 2  # lines of context in a recorded fix's diff
 
 
 def flagged_code(finding: Finding, lines: list[str]) -> str:
@@ -29,60 +32,102 @@ def flagged_code(finding: Finding, lines: list[str]) -> str:
     return textwrap.dedent("\n".join(lines[first - 1:last])).strip("\n")
 
 
-def enclosing_function(line: int, tree: ast.AST | None, lines: list[str]) -> str:
-    """The innermost function containing ``line`` (or a window around it), trimmed."""
-    best: tuple[int, int] | None = None
-    if tree is not None:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                end = node.end_lineno or node.lineno
-                if start <= line <= end and (best is None or start >= best[0]):
-                    best = (start, end)
-    if best is None:
-        best = (max(1, line - WINDOW), min(len(lines), line + WINDOW))
-    start, end = best
+def enclosing_function(finding: Finding, lines: list[str]) -> str:
+    """The innermost function containing the finding (as the engine's parse found it, see
+    ``Finding.enclosing``), or a window around its line; trimmed to MAX_FUNCTION_LINES."""
+    line = finding.span.line
+    if finding.enclosing is not None:
+        start, end = finding.enclosing
+    else:
+        start, end = max(1, line - WINDOW), min(len(lines), line + WINDOW)
     end = min(end, start + MAX_FUNCTION_LINES - 1)
-    return "\n".join(lines[start - 1:end])
+    return "\n".join(lines[max(0, start - 1):end])
 
 
-def unified_fix(fix: Fix | None, path: str, source: str) -> str:
-    """The fix as a unified diff of the file, "" when there is none or it does not apply."""
-    if fix is None:
+_HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.MULTILINE)
+
+
+def unified_fix(fix: Fix | None, path: str, lines: list[str]) -> str:
+    """The fix as a unified diff of the file, "" when there is none or it does not apply.
+
+    Only the lines the edits touch (and the diff's context) are looked at, so the cost is
+    the fix's size, not the file's: ``lines`` are the file's lines with their endings.
+    """
+    if fix is None or not fix.edits:
         return ""
+    first = min(e.line for e in fix.edits)
+    last = max(e.end_line for e in fix.edits)
+    if first < 1 or last > len(lines) + 1:
+        return ""
+    lo = max(1, first - CONTEXT)
+    hi = min(len(lines), last + CONTEXT)
+    window = "".join(lines[lo - 1:hi])
+    shift = lo - 1
+    edits = tuple(replace(e, line=e.line - shift, end_line=e.end_line - shift)
+                  for e in fix.edits)
     try:
-        fixed = apply_edits(source, fix.edits)
+        fixed = apply_edits(window, edits)
     except ValueError:
         return ""
-    return "".join(difflib.unified_diff(
-        source.splitlines(keepends=True), fixed.splitlines(keepends=True),
-        fromfile=f"a/{path}", tofile=f"b/{path}", n=2))
+    diff = "".join(difflib.unified_diff(
+        window.splitlines(keepends=True), fixed.splitlines(keepends=True),
+        fromfile=f"a/{path}", tofile=f"b/{path}", n=CONTEXT))
+
+    def moved(m: re.Match[str]) -> str:
+        return (f"@@ -{int(m.group(1)) + shift}{m.group(2)}"
+                f" +{int(m.group(3)) + shift}{m.group(4)} @@")
+
+    return _HUNK.sub(moved, diff) if shift else diff
 
 
 def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[Recorded]:
-    """Records for ``findings`` (those with a fingerprint); ``contents`` maps path -> text."""
-    parsed: dict[str, tuple[ast.AST | None, list[str]]] = {}
+    """Records for ``findings`` (those with a fingerprint); ``contents`` maps path -> text.
+
+    Each file is split into lines once; each finding then costs only its own lines.
+    """
+    split: dict[str, tuple[list[str], list[str]]] = {}
     seen = now_iso()
     out = []
     for f in findings:
         if not f.fingerprint:
             continue
-        source = contents.get(f.path, "")
-        if f.path not in parsed:
-            try:
-                tree: ast.AST | None = ast.parse(source) if f.path.endswith(".py") else None
-            except (SyntaxError, ValueError):
-                tree = None
-            parsed[f.path] = (tree, split_lines(source))
-        tree, lines = parsed[f.path]
+        if f.path not in split:
+            source = contents.get(f.path, "")
+            split[f.path] = (split_lines(source), split_lines(source, keepends=True))
+        lines, with_ends = split[f.path]
         fix = f.model_fix or f.fix
         out.append(Recorded(
             fingerprint=f.fingerprint, rule_id=f.rule_id, slug=f.slug, message=f.message,
             path=f.path, line=f.span.line, symbol=f.symbol, severity=f.severity.label,
-            code=flagged_code(f, lines), function=enclosing_function(f.span.line, tree, lines),
-            explanation=f.explanation or "", fix_diff=unified_fix(fix, f.path, source),
+            code=flagged_code(f, lines), function=enclosing_function(f, lines),
+            explanation=f.explanation or "", fix_diff=unified_fix(fix, f.path, with_ends),
             seen_at=seen,
         ))
+    return out
+
+
+# How long ``check`` waits for another process's write lock on the verdicts database: a
+# busy database costs the review a warning line, never time.
+RECORD_WAIT_S = 0.2
+
+
+def changed(findings: Sequence[Finding], known: Mapping[str, tuple[Any, ...]]) -> list[Finding]:
+    """The findings whose snapshot is not recorded as it would be written now: new ones,
+    moved ones, and ones with a model explanation or fix the record lacks."""
+    out = []
+    for f in findings:
+        if not f.fingerprint:
+            continue
+        state = known.get(f.fingerprint)
+        if state is None:
+            out.append(f)
+            continue
+        path, line, message, severity, explanation, has_fix = state
+        moved = (path, line, message, severity) != (f.path, f.span.line, f.message,
+                                                     f.severity.label)
+        explained = bool(f.explanation) and f.explanation != explanation
+        if moved or explained or (f.model_fix is not None and not has_fix):
+            out.append(f)
     return out
 
 
@@ -90,6 +135,9 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
                contents: Mapping[str, bytes]) -> str | None:
     """Remember the findings a run reported; returns a warning line instead of raising.
 
+    Only findings whose record would change are snapshotted (an unchanged re-run writes
+    nothing), each from the lines the engine already located (no second parse). A locked,
+    unwritable or corrupt database costs one warning line and at most RECORD_WAIT_S.
     ``contents`` holds the reviewed text of files that are not read from disk (staged
     blobs); other files are read from the working tree.
     """
@@ -100,8 +148,21 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
 
     if not findings:
         return None
+    try:
+        with FeedbackStore.open(db_path(root, db_setting), wait=RECORD_WAIT_S) as store:
+            todo = changed(findings, store.recorded_state(f.fingerprint for f in findings))
+            if todo:
+                store.record(snapshots(todo, _texts(root, todo, contents)))
+    except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
+        return f"findings not recorded for `reviewer feedback`: {exc}"
+    return None
+
+
+def _texts(root: Path, findings: Sequence[Finding], contents: Mapping[str, bytes]
+           ) -> dict[str, str]:
+    """The reviewed text of each file with findings (staged blobs from ``contents``)."""
     texts: dict[str, str] = {}
-    for path in {f.path for f in findings}:
+    for path in dict.fromkeys(f.path for f in findings):
         data = contents.get(path)
         if data is None:
             try:
@@ -109,12 +170,7 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
             except OSError:
                 data = b""
         texts[path] = _decode(path, data)
-    try:
-        with FeedbackStore.open(db_path(root, db_setting)) as store:
-            store.record(snapshots(findings, texts))
-    except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
-        return f"findings not recorded for `reviewer feedback`: {exc}"
-    return None
+    return texts
 
 
 def _decode(path: str, data: bytes) -> str:

@@ -159,8 +159,9 @@ class FeedbackStore:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, create: bool = True) -> FeedbackStore:
-        """Open (and create, unless ``create`` is False) the database at ``path``.
+    def open(cls, path: Path, create: bool = True, wait: float = 30.0) -> FeedbackStore:
+        """Open (and create, unless ``create`` is False) the database at ``path``; ``wait``:
+        seconds to wait for another process's write lock before giving up.
 
         Raises ReviewerError with one line when the file cannot be opened or is not a
         verdicts database.
@@ -171,8 +172,8 @@ class FeedbackStore:
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _ignore_in_git(path)
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(_SCHEMA)
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -228,6 +229,20 @@ class FeedbackStore:
                 f"INSERT INTO findings ({cols}) VALUES ({marks}) "
                 f"ON CONFLICT(fingerprint) DO UPDATE SET {updates}", rows)
         return len(rows)
+
+    def recorded_state(self, fingerprints: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        """fingerprint -> (path, line, message, severity, explanation, has a fix diff) of
+        those of ``fingerprints`` already recorded (one indexed query per 500)."""
+        wanted = list(dict.fromkeys(fingerprints))
+        out: dict[str, tuple[Any, ...]] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            rows = self.conn.execute(
+                "SELECT fingerprint, path, line, message, severity, explanation, fix_diff != ''"
+                f" FROM findings WHERE fingerprint IN ({', '.join('?' for _ in chunk)})", chunk)
+            for fp, *state in rows:
+                out[fp] = (*state[:5], bool(state[5]))
+        return out
 
     def finding(self, fingerprint: str) -> Recorded | None:
         """The snapshot of exactly this fingerprint, or None."""

@@ -115,12 +115,22 @@ class PyContext:
 
     def scope_name(self, node: ast.AST) -> str:
         """Dotted name of the functions and classes enclosing ``node`` (itself included)."""
+        return self._scope(node)[0]
+
+    def _scope(self, node: ast.AST) -> tuple[str, tuple[int, int] | None]:
+        """:meth:`scope_name`, and the lines (decorators included) of the innermost function
+        enclosing ``node`` (itself included), in one walk up its ancestors."""
         names = []
-        chain = [node, *self.ancestors(node)]
-        for a in chain:
+        lines: tuple[int, int] | None = None
+        a: ast.AST | None = node
+        while a is not None:
             if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.append(a.name)
-        return ".".join(reversed(names))
+                if lines is None and not isinstance(a, ast.ClassDef):
+                    start = min([a.lineno] + [d.lineno for d in a.decorator_list])
+                    lines = (start, a.end_lineno or a.lineno)
+            a = self._parent.get(a)
+        return ".".join(reversed(names)), lines
 
     def segment(self, node: ast.AST) -> str:
         """The source text of a node ('' if it has no location).
@@ -233,6 +243,7 @@ class PyContext:
             scope = (span.line, getattr(node, "end_lineno", None) or span.line)
         if fix is not None:
             fix = self._fix_chars(fix)
+        symbol, enclosing = self._scope(node) if isinstance(node, ast.AST) else ("", None)
         return Finding(
             rule_id=rule.id,
             slug=rule.slug,
@@ -242,7 +253,8 @@ class PyContext:
             severity=severity if severity is not None else rule.severity,
             scope=scope,
             fix=fix,
-            symbol=self.scope_name(node) if isinstance(node, ast.AST) else "",
+            symbol=symbol,
+            enclosing=enclosing,
         )
 
 
