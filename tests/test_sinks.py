@@ -15,6 +15,7 @@ from reviewer.errors import ReviewerError
 from reviewer.languages.python import PYTHON, PyContext
 from reviewer.rules import all_rules
 from reviewer.rules._sinks import KINDS, SinkError, builtin_sinks, catalogue, parse_sink
+from reviewer.rules.rv601_eval_exec import EvalExec
 from reviewer.rules.rv602_shell_injection import ShellInjection
 from reviewer.rules.rv604_unsafe_deserialization import UnsafeDeserialization
 
@@ -143,3 +144,11 @@ def test_extra_sinks_from_pyproject_end_to_end(
         "reviewer: error: [tool.reviewer] extra-sinks entry 1: sink field 'arg' must be int,"
         " got 'first'"
     ]
+
+
+def test_exec_of_compile_is_one_finding_on_exec() -> None:
+    ctx = parse("def run(path, ns):\n    exec(compile(open(path).read(), path, 'exec'), ns)\n")
+    (finding,) = EvalExec().check(ctx)
+    assert finding.message.startswith("exec()") and finding.span.col == 5
+    (alone,) = EvalExec().check(parse("def f(src):\n    return compile(src, '<s>', 'exec')\n"))
+    assert alone.message.startswith("compile()")

@@ -28,11 +28,13 @@ class EvalExec(Rule):
     The calls come from the sink catalogue (``reviewer/rules/sinks.toml``, kinds ``code``
     and ``import``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``eval``,
     ``exec``, ``compile`` (medium), ``code.InteractiveInterpreter``'s ``runsource`` and
-    ``runcode``, and, at low severity, ``importlib.import_module``/``__import__`` of a
-    module name that is not a constant (importing runs the module's code; choose the name
-    from an allow-list); a name built on ``__name__``/``__package__`` (a package loading its
-    own modules) and, in test files, ``compile`` and imports are not reported. A builtin's
-    name rebound in the file (``def eval(...)``) is not the builtin.
+    ``runcode``, and, at info severity (which does not fail ``check`` by default; most such
+    imports are a framework loading configured plugins), ``importlib.import_module``/
+    ``__import__`` of a module name that is not a constant (importing runs the module's
+    code; choose the name from an allow-list); a name built on ``__name__`` or
+    ``__package__`` (a package loading its own modules) and, in test files, ``compile`` and
+    imports are not reported; ``exec(compile(src, ...))`` is one finding, on ``exec``. A
+    builtin's name rebound in the file (``def eval(...)``) is not the builtin.
     """
 
     id = "RV601"
@@ -76,6 +78,8 @@ class EvalExec(Rule):
         ),
         Invalid("print(eval('1 + 1'))\n", line=1, options={"strict": True}),
         Invalid("def f(src):\n    return compile(src, '<input>', 'exec')\n", line=2),
+        Invalid("def run(path, ns):\n    exec(compile(open(path).read(), path, 'exec'), ns)\n",
+                line=2),
         Invalid("import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n",
                 line=4),
         Invalid("def load(name):\n    return __import__('plugins.' + name)\n", line=2),
@@ -107,7 +111,7 @@ class EvalExec(Rule):
                 continue
             if sink.kind == "import" and (ctx.is_test or _in_package(source)):
                 continue
-            if ctx.is_test and sink.last_name == "compile":
+            if sink.last_name == "compile" and (ctx.is_test or _run_right_away(ctx, call)):
                 continue
             constant = source is not None and df.is_constant(source)
             if constant and (not self.settings["strict"] or sink.kind == "import"):
@@ -135,3 +139,15 @@ def _in_package(name: ast.expr | None) -> bool:
         if isinstance(first, ast.FormattedValue):
             first = first.value
     return isinstance(first, ast.Name) and first.id in ("__name__", "__package__")
+
+
+def _run_right_away(ctx: PyContext, call: ast.Call) -> bool:
+    """``exec(compile(src, ...))``: the enclosing eval/exec call is the one reported."""
+    parent = ctx.parent(call)
+    return (
+        isinstance(parent, ast.Call)
+        and call in parent.args
+        and isinstance(parent.func, (ast.Name, ast.Attribute))
+        and (parent.func.id if isinstance(parent.func, ast.Name) else parent.func.attr)
+        in ("eval", "exec")
+    )
