@@ -307,9 +307,9 @@ def opt_out_reraise(
 ) -> bool:
     """The handler starts with ``if <condition>: raise`` and re-raises unless a stated
     condition says to drop the error: alone (``if not self.fail_silently: raise``), or
-    followed by a fallback when the condition is a mode flag that neither looks at the
-    error nor calls anything (``if not ctx.resilient_parsing: raise`` then
-    ``value = UNSET``)."""
+    followed by a fallback when the condition is about the program's state, not the error
+    (``if not ctx.resilient_parsing: raise`` then ``value = UNSET``; ``if not
+    os.path.exists(out): raise`` then move ``out`` aside)."""
     rest = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
             and not isinstance(s, ast.Pass)]
     if not rest or not isinstance(rest[0], ast.If) or rest[0].orelse:
@@ -323,7 +323,7 @@ def opt_out_reraise(
     # (``if settings.DEBUG: raise``), not a judgement of the error (``if fatal(e): raise``).
     return exc_name is not None and not any(
         isinstance(n, ast.Name) and n.id == exc_name for n in ast.walk(first.test)
-    ) and not any(isinstance(n, ast.Call) for n in ast.walk(first.test))
+    )
 
 
 def best_effort_cleanup(ctx: PyContext, handler: ast.ExceptHandler) -> bool:

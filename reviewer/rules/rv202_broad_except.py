@@ -22,7 +22,8 @@ __all__ = ["BROAD", "NORETURN_CALLS", "always_raises", "broad_parts", "module_al
 
 BROAD = ("Exception", "BaseException")
 _LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal", "log"})
-_TRACEBACK_PRINTERS = frozenset({"traceback.print_exc", "traceback.print_exception"})
+_TRACEBACK_PRINTERS = frozenset({"traceback.print_exc", "traceback.print_exception",
+                                 "traceback.format_exc", "traceback.format_exception"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -177,18 +178,18 @@ class BroadExcept(Rule):
     object: ``self.error = e``); a handler that starts with ``if <condition>: raise``
     and re-raises unless a stated mode says to drop the error (``if not
     self.fail_silently: raise``, or ``if settings.DEBUG: raise`` followed by a fallback
-    when the condition neither looks at the error nor calls anything); a ``try`` of one
+    when the condition is about the program's state, not the error); a ``try`` of one
     or two simple statements calling only code the program does not control: an
     object's own protocol (``getattr``, ``str``, ``repr``, ``len``,
     ``obj.__rich_repr__()``), where a user-defined ``__getattr__`` or ``__str__`` may
     raise anything, a no-op probe of an unknown object (``stream.write(b"")``,
     ``stream.read(0)``), or ``eval``/``exec`` of text typed by a user; and, unless
-    ``allow_logged`` is
-    off, one that logs the traceback (``log.exception(...)``,
-    ``log.error(..., exc_info=True)``, ``traceback.print_exc()``, a logging handler's
-    ``self.handleError(record)``): that is the usual top-level boundary of a worker or a
-    request loop. ``broad_exceptions`` lists the names treated as broad (dotted names
-    match their trailing components: ``pkg.errors.AppError`` matches ``AppError``).
+    ``allow_logged`` is off, one that logs or shows the traceback (``log.exception(...)``,
+    ``log.error(..., exc_info=True)``, ``traceback.print_exc()`` or ``format_exc()``, a
+    logging handler's ``self.handleError(record)``): that is the usual top-level boundary
+    of a worker or a request loop. ``broad_exceptions`` lists the names treated as broad
+    (dotted names match their trailing components: ``pkg.errors.AppError`` matches
+    ``AppError``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
     followed. A bare ``except:`` is RV201's, and a broad handler that does nothing at all
     (``pass``, ``continue``, ``return None``) is reported once, by RV203, unless
@@ -217,6 +218,7 @@ class BroadExcept(Rule):
         "import logging\nlog = logging.getLogger(__name__)\ntry:\n    run()\n"
         "except Exception:\n    log.exception('run failed')\n",
         "try:\n    run()\nexcept Exception as e:\n    log.error('failed: %s', e, exc_info=True)\n",
+        "try:\n    load()\nexcept Exception:\n    echo(traceback.format_exc(), err=True)\n",
         # A parameter that shadows the name is not the builtin.
         "def f(Exception):\n    try:\n        run()\n    except Exception:\n        pass\n",
         # Narrow custom exceptions are fine; bare ``except:`` belongs to RV201.
@@ -271,6 +273,9 @@ class BroadExcept(Rule):
         "        return False\n    return True\n",
         "def is_sequence(value):\n    try:\n        len(value)\n        value.__getitem__\n"
         "    except Exception:\n        return False\n    return True\n",
+        "def write(self, out, data):\n    try:\n        self.ops.write(out, data)\n"
+        "    except Exception:\n        if not os.path.exists(out):\n            raise\n"
+        "        self.move_aside(out)\n",
         # Evaluating what the user typed may raise anything.
         "def ask_default(code):\n    try:\n        return eval(code, {}, {})\n"
         "    except Exception as e:\n        show(f'{type(e).__name__}: {e}')\n",
