@@ -90,6 +90,8 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
+        "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
+        "def report(choice):\n    os.system(COMMANDS[choice])\n",
     ]
     INVALID = [
         Invalid("import os\n\ndef f(name):\n    os.system(f'rm {name}')\n", line=4),
