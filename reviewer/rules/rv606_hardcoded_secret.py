@@ -174,7 +174,10 @@ class HardcodedSecret(Rule):
     of the sink catalogue (``reviewer/rules/sinks.toml``, kind ``credential``; add your own
     with ``[[tool.reviewer.extra-sinks]]``): JWT ``encode``/``decode`` keys (PyJWT,
     python-jose), boto3 ``aws_secret_access_key``/``aws_session_token``, itsdangerous
-    secret keys and hashids salts; and URLs or DSNs with an inline password
+    secret keys, hashids salts, ``HTTPBasicAuth``/``HTTPDigestAuth``, ``login(user, pw)``
+    (smtplib, ftplib, imaplib...), ``ftplib.FTP``, LDAP ``simple_bind``,
+    ``keyring.set_password``, and keys (also as bytes) given to ``hmac.new``/``digest``,
+    ``Fernet`` and PyCryptodome's ``AES.new``; and URLs or DSNs with an inline password
     (``postgresql://app:PASSWORD@db/app`` with a real password in it; references such as
     ``${DB_PASSWORD}`` or ``{password}`` are placeholders). Framework ``SECRET_KEY``
     settings and ``app.config["SECRET_KEY"]`` are caught by name.
@@ -208,6 +211,11 @@ class HardcodedSecret(Rule):
         "import os\n\nSECRET_KEY = os.environ.get('SECRET_KEY', '')\n",
         "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
         "URL = 'https://user@example.com/path'\n",
+        "import os, smtplib\n\ns = smtplib.SMTP('mail')\n"
+        "s.login('alerts', os.environ['SMTP_PW'])\n",
+        "import hmac, os\n\ndef sign(msg):\n"
+        "    return hmac.new(os.environb[b'KEY'], msg, 'sha256')\n",
+        "def login(client, user, pw):\n    return client.login(user, pw)\n",
         "from huggingface_hub import hf_hub_download\n\npath = hf_hub_download('org/model')\n",
         "import boto3\n\ns3 = boto3.client('s3', region_name='eu-west-1')\n",
         Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
@@ -243,6 +251,24 @@ class HardcodedSecret(Rule):
         Invalid("from itsdangerous import URLSafeSerializer\n\ns = URLSafeSerializer('dev key')\n",
                 line=3),
         Invalid("from hashids import Hashids\n\nh = Hashids(salt='pepper and salt')\n", line=3),
+        Invalid(
+            "import smtplib\n\ns = smtplib.SMTP('mail')\ns.login('alerts', 'Tr0ub4dor&3')\n",
+            line=4,
+        ),
+        Invalid(
+            "from requests.auth import HTTPBasicAuth\n\n"
+            "auth = HTTPBasicAuth('bot', 'b0t-pass')\n",
+            line=3,
+        ),
+        Invalid(
+            "import hmac\n\ndef sign(msg):\n    return hmac.new(b'k3y-123', msg, 'sha256')\n",
+            line=4,
+        ),
+        Invalid(
+            "from cryptography.fernet import Fernet\n\n"
+            "f = Fernet(b'q0Xx7y8Zw1vU2tS3rR4pP5o=')\n",
+            line=3,
+        ),
         Invalid("DATABASE_URL = 'postgresql://app:hunter2@db.internal/app'\n", line=1),
         Invalid("def connect(host):\n    return create_engine(f'mysql://root:toor@{host}/db')\n",
                 line=2),
@@ -307,6 +333,8 @@ class HardcodedSecret(Rule):
             for sink in sinks.lookup(name, method):
                 value = _sink_argument(call, sink)
                 text = _str(value)
+                if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
+                    text = value.value.decode("latin-1")  # Fernet(b"..."), hmac.new(b"...")
                 param = sink.keyword or f"argument {sink.arg + 1}"
                 if value is None or text is None or (
                     placeholder(text, sink.keyword or "key", "secret")
