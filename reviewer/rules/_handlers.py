@@ -30,6 +30,8 @@ _NORETURN_TYPES = frozenset({"NoReturn", "Never"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+# The fields of compound statements that hold statements (or handlers / match cases).
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 # Calls that only show or log the exception: handing it to them loses its traceback.
 _SHOWERS = frozenset({"print", "str", "repr", "format", "len", "bool", "type", "isinstance"})
 _LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal", "log"})
@@ -119,8 +121,11 @@ def _is_noreturn_call(stmt: ast.stmt, noreturn: frozenset[str]) -> bool:
 
 
 def _escapes(stmt: ast.stmt) -> bool:
-    """``stmt`` contains a return, or a break/continue that leaves the handler's loop."""
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False)]
+    """``stmt`` contains a return, or a break/continue that leaves the handler's loop.
+
+    Walks statements only (returns and loop exits are statements), never expressions.
+    """
+    stack: list[tuple[ast.stmt, bool]] = [(stmt, False)]
     while stack:
         node, in_loop = stack.pop()
         if isinstance(node, ast.Return):
@@ -130,7 +135,12 @@ def _escapes(stmt: ast.stmt) -> bool:
         if isinstance(node, _SCOPES):
             continue
         inner = in_loop or isinstance(node, _LOOPS)
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        for name in _BLOCKS:
+            for child in getattr(node, name, ()):
+                if isinstance(child, ast.stmt):
+                    stack.append((child, inner))
+                else:  # an except handler or a match case
+                    stack.extend((c, inner) for c in child.body)
     return False
 
 
@@ -148,6 +158,16 @@ def never_returning(ctx: PyContext) -> frozenset[str]:
     defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for fn in ctx.functions():
         defs.setdefault(fn.name, []).append(fn)
+    # A name counts only when all its definitions never return: drop the names with a
+    # definition that cannot (it ends in a return, an assignment, a loop...) before the
+    # walks, which keeps this cheap on big modules.
+    defs = {
+        name: fns for name, fns in defs.items()
+        if all(_annotated_noreturn(f) or _may_end_in_raise(f.body) for f in fns)
+    }
+    if not defs:
+        _CACHE[ctx] = frozenset()
+        return frozenset()
     found: set[str] = {
         name for name, fns in defs.items() if all(_annotated_noreturn(f) for f in fns)
     }
@@ -166,6 +186,25 @@ def never_returning(ctx: PyContext) -> frozenset[str]:
     result = frozenset(found)
     _CACHE[ctx] = result
     return result
+
+
+def _may_end_in_raise(body: Sequence[ast.stmt]) -> bool:
+    """The last statement of ``body`` ends in a raise or a call on every branch (a quick
+    look at the end only; :func:`always_raises` decides)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    if isinstance(last, ast.Expr):
+        return isinstance(last.value, (ast.Call, ast.Await))
+    if isinstance(last, ast.If):
+        return _may_end_in_raise(last.body) and _may_end_in_raise(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _may_end_in_raise(last.body)
+    if isinstance(last, ast.Try):
+        return _may_end_in_raise(last.finalbody) or _may_end_in_raise(last.body)
+    return False
 
 
 def _annotated_noreturn(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
