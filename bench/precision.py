@@ -225,10 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     corpora = perf_corpora(a.work) + installed_corpora()
     found: dict[tuple[str, str, str, str], tuple[Corpus, Finding]] = {}
     counts: Counter[str] = Counter()
+    # A finding that groups several places (RV501's prints of one function) stands for
+    # the labels of each of them.
+    grouped: set[tuple[str, str, str, int]] = set()
     for corpus in corpora:
         for f in review(corpus):
             found[key(project(corpus), f.path, f.rule_id, f.fingerprint)] = (corpus, f)
             counts[f.rule_id] += 1
+            grouped.update((project(corpus), f.path, f.rule_id, s.line) for s in f.related)
     labels = load_labels()
     labelled = {key(str(x["project"]), str(x["path"]), str(x["rule"]), str(x["fingerprint"]))
                 for x in labels}
@@ -241,7 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     before: set[Key] | None = None
     if a.before:
         before = {(k[0], k[1], k[2], k[3]) for k in json.loads(a.before.read_text())}
-    rows, back, lost = table(labels, set(found), before)
+    present = set(found) | {
+        key(str(x["project"]), str(x["path"]), str(x["rule"]), str(x["fingerprint"]))
+        for x in labels
+        if (str(x["project"]), str(x["path"]), str(x["rule"]), int(str(x["line"]))) in grouped
+    }
+    rows, back, lost = table(labels, present, before)
     names = ", ".join(c.name for c in corpora)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {stamp} by `python bench/precision.py"
@@ -256,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                 "fixes):", ""]
         for r in rounds:
             subset = [x for x in labels if int(str(x.get("round", 1))) == r]
-            out += [f"Round {r}:", "", *table(subset, set(found), before)[0], ""]
+            out += [f"Round {r}:", "", *table(subset, present, before)[0], ""]
     if back:
         out += ["Judged false alarms still reported:", "", *(f"- {w}" for w in back), ""]
     if lost:

@@ -52,7 +52,9 @@ def _keep(f: Finding, changes: Changes, mode: str, context_lines: int) -> bool:
         first, last = first - context_lines, f.span.last_line + context_lines
     if f.scope is not None:
         first, last = min(first, f.scope[0]), max(last, f.scope[1])
-    return any(first <= ln <= last for ln in lines)
+    # A grouped finding (several places of one problem) is kept when any of them changed.
+    related = {s.line for s in f.related}
+    return any(first <= ln <= last or ln in related for ln in lines)
 
 
 def line_kept(path: str, line: int, changes: Changes, mode: str, context_lines: int = 3) -> bool:

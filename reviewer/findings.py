@@ -99,6 +99,12 @@ class Finding:
     model_fix: Fix | None = None
     # Set by suppression logic when a finding was downgraded or annotated.
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Other places of the same problem grouped into this finding (e.g. every print() of
+    # one function); the finding itself is reported at ``span``.
+    related: tuple[Span, ...] = ()
+    # Set by a rule: findings of the rule with the same non-empty key in one file become one
+    # finding (see group_findings), after suppressions.
+    group: str = ""
 
     def with_(self, **changes: object) -> Finding:
         """Return a copy with some fields changed."""
@@ -113,6 +119,38 @@ _WS = re.compile(r"\s+")
 # Characters str.splitlines() treats as line breaks but Python's parser does not.
 _ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def group_findings(findings: list[Finding]) -> list[Finding]:
+    """Merge the findings of one rule that share a ``group`` key into the first of them:
+    the others become its ``related`` locations and its message says where they are."""
+    if not any(f.group for f in findings):
+        return findings
+    members: dict[tuple[str, str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if not f.group:
+            out.append(f)
+            continue
+        k = (f.rule_id, f.path, f.group)
+        if k not in members:
+            members[k] = []
+            out.append(f)  # its place in the output; replaced below
+        members[k].append(f)
+    merged = {}
+    for group in members.values():
+        group.sort(key=lambda f: f.sort_key)
+        first, rest = group[0], group[1:]
+        if rest:
+            lines = ", ".join(str(f.span.line) for f in rest)
+            where = f" in {first.symbol}()" if first.symbol else ""
+            first = first.with_(
+                related=tuple(f.span for f in rest),
+                message=f"{first.message} ({len(group)} places{where}; also line"
+                        f"{'s' if len(rest) > 1 else ''} {lines})",
+            )
+        merged[(group[0].rule_id, group[0].path, group[0].group)] = first
+    return [merged[(f.rule_id, f.path, f.group)] if f.group else f for f in out]
 
 
 def split_lines(text: str, keepends: bool = False) -> list[str]:

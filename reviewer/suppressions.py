@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reviewer.findings import Finding, split_lines
+from reviewer.findings import Finding, group_findings, split_lines
 
 _PATTERN = re.compile(
     r"(?:#|//)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
@@ -108,13 +108,16 @@ def apply_inline(
 ) -> tuple[list[Finding], list[Unused]]:
     """Drop suppressed findings; return the kept ones and the unused suppression codes.
 
-    ``foreign``: other tools' comments that name a rule's counterpart hide it too.
+    ``foreign``: other tools' comments that name a rule's counterpart hide it too. Then the
+    findings a rule marked with the same ``group`` become one (``group_findings``).
     A file that does not parse (RV000) reports no unused suppressions: no rule ran on it.
     """
     kept, unused = _apply_own(findings, source, path)
     if foreign and kept:
         kept = apply_foreign(kept, source, path)
-    return kept, unused
+    # Findings a rule groups (RV501's prints of one function) are grouped from what is left,
+    # so a suppression hides one place, not the whole group.
+    return group_findings(kept), unused
 
 
 def _apply_own(

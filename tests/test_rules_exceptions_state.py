@@ -8,11 +8,13 @@ import ast
 import json
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from reviewer.findings import Finding, apply_edits
+from reviewer.findings import Finding, apply_edits, group_findings
 from reviewer.languages.python import PYTHON, PyContext
 from reviewer.rules import all_rules
+from reviewer.suppressions import apply_inline
 
 RunResult = tuple[int, str, str]
 
@@ -142,6 +144,59 @@ def test_rv501_script_guard_combined_with_another_condition() -> None:
 def test_rv501_print_to_stderr_is_still_reported_but_not_to_a_given_stream() -> None:
     code = "import sys\ndef f(out):\n    print(1, file=sys.stderr)\n    print(2, file=out)\n"
     assert [f.span.line for f in review(code, "RV501")] == [3]
+
+
+def test_rv501_groups_the_prints_of_one_function() -> None:
+    code = ("def show(rows):\n    print('rows:')\n    for r in rows:\n        print(r)\n"
+            "    print('end')\n\ndef other():\n    print('x')\n")
+    found = group_findings(review(code, "RV501"))  # as the engine does, after suppressions
+    assert [(f.span.line, [s.line for s in f.related]) for f in found] == [(2, [4, 5]), (8, [])]
+    assert found[0].message.endswith("(3 places in show(); also lines 4, 5)")
+    ungrouped = group_findings(review(code, "RV501", group_per_function=False))
+    assert [f.span.line for f in ungrouped] == [2, 4, 5, 8]
+    # A suppression hides one place; the others stay grouped.
+    kept, _ = apply_inline(review(code, "RV501"),
+                           code.replace("'rows:')", "'rows:')  # noqa: T201"), "pkg/mod.py")
+    assert [(f.span.line, [s.line for s in f.related]) for f in kept] == [(4, [5]), (8, [])]
+
+
+def test_grouped_prints_in_json_and_sarif(repo: Any, run_cli: Callable[..., RunResult]) -> None:
+    import jsonschema
+
+    repo.write("pkg/show.py", "def show(rows):\n    print('rows:')\n    for r in rows:\n"
+                              "        print(r)\n")
+    code, out, _ = run_cli("check", "--all", "--format", "json", "--select", "RV501")
+    assert code == 1
+    [finding] = json.loads(out)["findings"]
+    assert (finding["line"], finding["related"]) == (
+        2, [{"line": 4, "col": 9, "end_line": 4, "end_col": 17}])
+    schema = json.loads((Path(__file__).resolve().parents[1] / "reviewer" / "report"
+                         / "json_schema.json").read_text("utf-8"))
+    jsonschema.validate(json.loads(out), schema)
+    _, out, _ = run_cli("check", "--all", "--format", "sarif", "--select", "RV501")
+    [result] = json.loads(out)["runs"][0]["results"]
+    [related] = result["relatedLocations"]
+    assert related["physicalLocation"]["region"]["startLine"] == 4
+    sarif_schema = Path(__file__).resolve().parents[2] / "shared" / "schemas" / (
+        "sarif-schema-2.1.0.json")
+    if sarif_schema.is_file():
+        schema = json.loads(sarif_schema.read_text("utf-8"))
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        assert not list(validator.iter_errors(json.loads(out)))
+
+
+def test_a_print_added_to_a_function_that_had_one_is_reported_in_the_diff(
+    repo: Any, run_cli: Callable[..., RunResult]
+) -> None:
+    repo.write("pkg/show.py", "def show(rows):\n    print('rows:')\n    return rows\n")
+    repo.commit_all()
+    repo.write("pkg/show.py", "def show(rows):\n    print('rows:')\n    print(rows)\n"
+                              "    return rows\n")
+    repo.stage("pkg/show.py")
+    code, out, _ = run_cli("check", "--staged", "--format", "json", "--select", "RV501",
+                           "--no-cache")
+    [finding] = json.loads(out)["findings"]
+    assert (code, finding["line"], [r["line"] for r in finding["related"]]) == (1, 2, [3])
 
 
 # -- options through the real CLI -----------------------------------------------------------

@@ -56,6 +56,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "explanation": f.explanation,
         "model_fix": fix_dict(f.model_fix),
         "notes": list(f.notes),
+        "related": [
+            {"line": s.line, "col": s.col, "end_line": s.end_line, "end_col": s.end_col}
+            for s in f.related
+        ],
     }
 
 

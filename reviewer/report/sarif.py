@@ -227,6 +227,18 @@ def sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    if f.related:
+        out["relatedLocations"] = [
+            {
+                "id": i,
+                "physicalLocation": {
+                    "artifactLocation": _location(f.path),
+                    "region": region(s.line, s.col, s.end_line, s.end_col),
+                },
+                "message": {"text": "Same problem here."},
+            }
+            for i, s in enumerate(f.related, 1)
+        ]
     if f.fingerprint:
         out["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
     fixes = [sarif_fix(f, fx) for fx in (f.fix, f.model_fix) if fx is not None]

@@ -157,6 +157,10 @@ class PrintInLibrary(Rule):
     one inside a ``cli/``, ``cmdline/`` or ``commands/`` package), ``print(...,
     file=sys.stderr)`` included, and ``print(..., file=stream)`` to a stream other than
     stdout/stderr, which is ordinary file output. ``pprint.pprint`` counts as printing.
+
+    The prints of one function are one finding (at the first, the others as its related
+    locations: one comment in a pull request, SARIF ``relatedLocations``), unless
+    ``group_per_function`` is off.
     """
 
     id = "RV501"
@@ -170,6 +174,7 @@ class PrintInLibrary(Rule):
         "allow_cli_commands": True,
         "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
         "cli_modules": ("cli", "cmdline", "commands"),
+        "group_per_function": True,
     }
     tags = ("maintainability", "logging")
     VALID = [
@@ -235,6 +240,11 @@ class PrintInLibrary(Rule):
             "    run(stmts)\n",
             line=3,
         ),
+        # Several prints in one function: one finding, at the first.
+        Invalid("def show(rows):\n    print('rows:')\n    for r in rows:\n        print(r)\n",
+                line=2),
+        Invalid("def show(rows):\n    print('rows:')\n    for r in rows:\n        print(r)\n",
+                line=4, options={"group_per_function": False}),
         # ``client`` and ``clinic`` are not ``cli``.
         Invalid("print('x')\n", line=1, path="pkg/client.py"),
     ]
@@ -256,17 +266,22 @@ class PrintInLibrary(Rule):
         program = program_functions(
             ctx, self.settings["allowed_functions"], self.settings["allow_cli_commands"]
         )
+        group = self.settings["group_per_function"]
         for call, kind in found:
             if (kind == "print" and own_print) or _to_own_stream(call):
                 continue
             if any(a in program for a in ctx.ancestors(call) if isinstance(a, _FUNCTIONS)):
                 continue
-            yield ctx.report(
+            finding = ctx.report(
                 self,
                 call,
                 f"{kind}() in library code writes to a stdout the library does not own:"
                 " use logging, or return the data to the caller.",
             )
+            if group:  # one finding per function (grouped after suppressions)
+                owner = ctx.enclosing_function(call)
+                finding = finding.with_(group=f"{owner.lineno}" if owner else "module")
+            yield finding
 
     def _outside_library(self, path: str) -> bool:
         first = path.replace("\\", "/").removeprefix("./").split("/", 1)
