@@ -199,6 +199,21 @@ def test_a_print_added_to_a_function_that_had_one_is_reported_in_the_diff(
     assert (code, finding["line"], [r["line"] for r in finding["related"]]) == (1, 2, [3])
 
 
+def test_unsure_findings_are_shown_but_do_not_fail_check(
+    repo: Any, run_cli: Callable[..., RunResult]
+) -> None:
+    # RV607 is unsure of an assert that only narrows a type: info, below fail-on = "low".
+    repo.write("pkg/m.py", "def f(x):\n    assert x is not None\n    return x\n")
+    code, out, _ = run_cli("check", "--all", "--format", "json", "--select", "RV607")
+    [finding] = json.loads(out)["findings"]
+    assert (code, finding["severity"]) == (0, "info")
+    code, out, _ = run_cli("check", "--all", "--select", "RV607")
+    assert code == 0 and "pkg/m.py:2:" in out
+    repo.write("pyproject.toml", '[tool.reviewer]\nfail-on = "info"\n')
+    code, _, _ = run_cli("check", "--all", "--select", "RV607")
+    assert code == 1
+
+
 # -- options through the real CLI -----------------------------------------------------------
 def test_broad_exceptions_option_from_pyproject(
     repo: Any, run_cli: Callable[..., RunResult]

@@ -305,13 +305,14 @@ def test_sql_building_is_high_inside_execute_and_medium_elsewhere() -> None:
     assert SqlStringBuilding.security_severity == 8.8
 
 
-def test_assert_narrowing_is_low_and_tests_are_exempt() -> None:
+def test_assert_narrowing_is_info_and_tests_are_exempt() -> None:
     code = (
         "def f(x, y):\n    assert isinstance(x, int)\n    assert y is not None\n"
         "    assert x > 0\n"
     )
     got = [(f.span.line, f.severity) for f in findings("RV607", code)]
-    assert got == [(2, Severity.LOW), (3, Severity.LOW), (4, Severity.MEDIUM)]
+    # The rule is unsure of type-narrowing asserts: info, below the default fail-on.
+    assert got == [(2, Severity.INFO), (3, Severity.INFO), (4, Severity.MEDIUM)]
     assert findings("RV607", code, path="tests/unit/test_mod.py") == []
     assert findings("RV607", code, path="src/conftest.py") == []
     assert AssertForValidation.severity == Severity.MEDIUM

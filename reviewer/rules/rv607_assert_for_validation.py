@@ -38,8 +38,11 @@ class AssertForValidation(Rule):
     Test files are exempt (pytest is built on assert), and so are asserts under ``if
     TYPE_CHECKING:`` (they never run). Asserts that only narrow a type for the type checker
     (``assert isinstance(x, Foo)``, ``assert x is not None``) are still removed under
-    ``-O`` and still reported, at low severity: prefer an explicit check, or ``typing.cast``
-    when the type is guaranteed.
+    ``-O`` and still reported, but the rule is unsure of them (most are internal
+    invariants written for the type checker, not input validation): they get ``info``
+    severity, below the default ``fail-on``, so they show in every format without failing
+    ``check`` or a pull request. Prefer an explicit check, or ``typing.cast`` when the type
+    is guaranteed.
     """
 
     id = "RV607"
@@ -74,7 +77,7 @@ class AssertForValidation(Rule):
                     self, node,
                     "assert used to narrow a type is removed under python -O;"
                     " check explicitly or use typing.cast.",
-                    severity=Severity.LOW,
+                    severity=Severity.INFO,
                 )
             else:
                 yield ctx.report(self, node)
