@@ -6,16 +6,46 @@ BIN := $(VENV)/bin
 EXTRAS := dev,llm,mlx,rag,github,treesitter
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck unit bench clean
+.PHONY: venv demo test lint typecheck unit bench clean lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# constraints.txt is the lock: every direct and transitive dependency at the versions the
+# suite passed with. `make lock` refreshes it on purpose (pyproject.toml keeps ranges).
+LOCK := constraints.txt
+# llama.cpp is compiled for a portable x86-64 level, not for this CPU (-march=native): a
+# virtual machine can advertise instructions it does not let a process run (AMX under some
+# hypervisors), and a native build then dies with "Illegal instruction" at the first token.
+# The build skips pip's cache so that a wheel built otherwise is never reused.
+X86 := $(filter x86_64 amd64,$(shell uname -m))
+LLAMA_CMAKE_ARGS ?= $(if $(X86),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(LOCK) torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
+		-c $(LOCK) 'llama-cpp-python[server]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[$(EXTRAS)]'
 	touch $(STAMP)
+
+# Re-resolve every dependency from pyproject.toml's ranges in a scratch venv and write the
+# lock (then run `make test` before committing it).
+LOCK_VENV := .venv-lock
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LOCK_VENV)/bin/python -m pip install --quiet \
+		--no-cache-dir 'llama-cpp-python[server]'
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	{ echo "# The lock: every dependency of every extra at the versions make test passed with."; \
+	  echo "# make uses it as pip's constraints file; refresh on purpose with make lock."; \
+	  echo "# torch is the CPU build (an unpinned torch pulls a multi-GB CUDA build)."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable | sed 's/+[A-Za-z0-9.]*$$//'; \
+	} > $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 # The findings the demo has the model explain (tests/test_demo.py runs the same selection).
 DEMO_SELECT = RV101,RV201,RV605
