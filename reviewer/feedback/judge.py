@@ -406,6 +406,7 @@ def finding_for(p: Principle, unit: Unit, ruling: Ruling | None) -> Finding:
     return Finding(
         rule_id=p.id, slug=p.slug, message=p.text, path=unit.path, span=span,
         severity=p.severity, scope=(unit.start, unit.end), symbol=unit.symbol,
+        enclosing=(unit.start, unit.end),
         fingerprint=fingerprint(p.id, unit.path, unit.line_text(unit.def_line), unit.symbol, 0),
         explanation=explanation,
     )

@@ -24,24 +24,41 @@ CONTEXT = 2  # lines of context in a recorded fix's diff
 
 
 def flagged_code(finding: Finding, lines: list[str]) -> str:
-    """The flagged lines (at most MAX_CODE_LINES), dedented."""
-    import textwrap
-
+    """The flagged lines (at most MAX_CODE_LINES), dedented (as ``textwrap.dedent``);
+    ``lines`` may keep their line endings."""
     first = max(1, finding.span.line)
     last = min(len(lines), max(first, finding.span.last_line), first + MAX_CODE_LINES - 1)
-    return textwrap.dedent("\n".join(lines[first - 1:last])).strip("\n")
+    return _dedent([ln.rstrip("\r\n") for ln in lines[first - 1:last]]).strip("\n")
+
+
+def _dedent(block: list[str]) -> str:
+    """``textwrap.dedent("\n".join(block))`` without its regular expressions (a recorded
+    finding costs its own few lines, and this runs once per finding)."""
+    if len(block) == 1:
+        line = block[0]
+        return line.lstrip() if line.strip() else ""
+    margins = [ln[:len(ln) - len(ln.lstrip())] for ln in block if ln.strip()]
+    if not margins:
+        return "\n".join("" for _ in block)
+    first, last = min(margins), max(margins)  # their common prefix is everyone's
+    cut = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first))
+    return "\n".join(ln[cut:] if ln.strip() else "" for ln in block)
 
 
 def enclosing_function(finding: Finding, lines: list[str]) -> str:
     """The innermost function containing the finding (as the engine's parse found it, see
-    ``Finding.enclosing``), or a window around its line; trimmed to MAX_FUNCTION_LINES."""
+    ``Finding.enclosing``), or a window around its line; trimmed to MAX_FUNCTION_LINES.
+    ``lines`` keep their line endings (the text is joined as it is, endings made LF)."""
     line = finding.span.line
     if finding.enclosing is not None:
         start, end = finding.enclosing
     else:
         start, end = max(1, line - WINDOW), min(len(lines), line + WINDOW)
     end = min(end, start + MAX_FUNCTION_LINES - 1)
-    return "\n".join(lines[max(0, start - 1):end])
+    text = "".join(lines[max(0, start - 1):end])
+    if "\r" in text:
+        text = "\n".join(ln.rstrip("\r\n") for ln in lines[max(0, start - 1):end]) + "\n"
+    return text[:-1] if text.endswith("\n") else text
 
 
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.MULTILINE)
@@ -83,24 +100,24 @@ def unified_fix(fix: Fix | None, path: str, lines: list[str]) -> str:
 def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[Recorded]:
     """Records for ``findings`` (those with a fingerprint); ``contents`` maps path -> text.
 
-    Each file is split into lines once; each finding then costs only its own lines.
+    Each file is split into lines once (endings kept); each finding then costs only its
+    own lines.
     """
-    split: dict[str, tuple[list[str], list[str]]] = {}
+    split: dict[str, list[str]] = {}
     seen = now_iso()
     out = []
     for f in findings:
         if not f.fingerprint:
             continue
         if f.path not in split:
-            source = contents.get(f.path, "")
-            split[f.path] = (split_lines(source), split_lines(source, keepends=True))
-        lines, with_ends = split[f.path]
+            split[f.path] = split_lines(contents.get(f.path, ""), keepends=True)
+        lines = split[f.path]
         fix = f.model_fix or f.fix
         out.append(Recorded(
             fingerprint=f.fingerprint, rule_id=f.rule_id, slug=f.slug, message=f.message,
             path=f.path, line=f.span.line, symbol=f.symbol, severity=f.severity.label,
             code=flagged_code(f, lines), function=enclosing_function(f, lines),
-            explanation=f.explanation or "", fix_diff=unified_fix(fix, f.path, with_ends),
+            explanation=f.explanation or "", fix_diff=unified_fix(fix, f.path, lines),
             seen_at=seen,
         ))
     return out
