@@ -31,11 +31,14 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
     @property
     def sarif_level(self) -> str:
         return {0: "note", 1: "note", 2: "warning", 3: "error"}[int(self)]
+
+
+_LABELS = tuple(s.name.lower() for s in Severity)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,17 @@ def changed(findings: Sequence[Finding], known: Mapping[str, tuple[Any, ...]]) -
     return out
 
 
+def run_digest(findings: Sequence[Finding]) -> str:
+    """What decides the records of a run's findings, hashed (the same digest: nothing to
+    write)."""
+    import hashlib
+
+    text = "\x00".join(
+        f"{f.fingerprint}\x01{f.path}\x01{f.span.line}\x01{f.message}\x01{int(f.severity)}"
+        f"\x01{f.explanation}\x01{f.model_fix is not None}" for f in findings)
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
 def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
                contents: Mapping[str, bytes]) -> str | None:
     """Remember the findings a run reported; returns a warning line instead of raising.
@@ -165,11 +176,15 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
 
     if not findings:
         return None
+    digest = run_digest(findings)
     try:
         with FeedbackStore.open(db_path(root, db_setting), wait=RECORD_WAIT_S) as store:
+            if store.meta("last_run") == digest:  # the same findings as the last run
+                return None
             todo = changed(findings, store.recorded_state(f.fingerprint for f in findings))
             if todo:
                 store.record(snapshots(todo, _texts(root, todo, contents)))
+            store.set_meta("last_run", digest)
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return f"findings not recorded for `reviewer feedback`: {exc}"
     return None

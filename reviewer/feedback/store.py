@@ -230,6 +230,15 @@ class FeedbackStore:
                 f"ON CONFLICT(fingerprint) DO UPDATE SET {updates}", rows)
         return len(rows)
 
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (None when unset)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                          "value = excluded.value", (key, value))
+
     def recorded_state(self, fingerprints: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         """fingerprint -> (path, line, message, severity, explanation, has a fix diff) of
         those of ``fingerprints`` already recorded (one indexed query per 500)."""
