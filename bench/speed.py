@@ -251,6 +251,9 @@ class Report:
     staged_note: str = ""
     floor: float | None = None
     cpu: dict[str, float] = field(default_factory=dict)
+    # The growth check: (functions, Timing) of the N and 4N generated trees.
+    scaling: list[tuple[int, Timing]] = field(default_factory=list)
+    record_share: float | None = None  # recording's share of the cold run's CPU (in-process)
 
 
 def peer_commands(target: str) -> dict[str, list[str]]:
@@ -272,7 +275,7 @@ def peer_commands(target: str) -> dict[str, list[str]]:
 
 def cold_and_warm(tree: Path, report: Report, repeat: int, peers: list[str]) -> None:
     """``check --all`` cold and warm on the django package, and the peers on the same tree."""
-    reviewer = [tool("reviewer"), "check", "--all"]
+    reviewer = [tool("reviewer"), "check", "--all", "--format", "json"]
     cache = tree / ".reviewer"
 
     def clear_cache(_i: int) -> None:
@@ -441,6 +444,70 @@ def staged(repo: Path, report: Report, repeat: int) -> None:
         r.removeprefix("src/") for r in rels)
 
 
+# -- growth -----------------------------------------------------------------------------------
+SCALING_FUNC = '''
+def handler_{i}(item, seen=[]):
+    try:
+        seen.append(int(item))
+    except:
+        print("bad item", item)
+    return seen
+'''
+
+
+def scaling_tree(dest: Path, funcs: int, per_file: int = 200) -> Path:
+    """A git repository of generated code full of findings (as ../shared/tools/
+    scaling_check.py builds it): ``funcs`` functions, four findings each."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    git(dest, "init", "-q")
+    for f in range(0, funcs, per_file):
+        body = "".join(SCALING_FUNC.format(i=i) for i in range(f, min(funcs, f + per_file)))
+        (dest / f"mod_{f // per_file:04d}.py").write_text(body)
+    git(dest, "add", "-A")
+    return dest
+
+
+def scaling(work: Path, report: Report, repeat: int, n: int = 1000) -> None:
+    """Cold ``check --all --format json`` (findings recorded) on N and 4N functions, in this
+    one benchmark run: linear cost gives a ratio near 4."""
+    print(f"growth: {n} and {4 * n} generated functions", flush=True)
+    for funcs in (n, 4 * n):
+        tree = scaling_tree(work / f"scaling-{funcs}", funcs)
+        cmd = [tool("reviewer"), "check", "--all", "--format", "json"]
+
+        def clear(_i: int, tree: Path = tree) -> None:
+            shutil.rmtree(tree / ".reviewer", ignore_errors=True)
+
+        timing = measure(f"check --all, {funcs} functions", cmd, tree, repeat, before=clear)
+        report.scaling.append((funcs, timing))
+
+
+def record_share(package: Path) -> float:
+    """Recording's share of a cold check's CPU time, in this one process (serial, no cache):
+    the findings of ``package`` reviewed, then recorded into a fresh verdicts database."""
+    import tempfile
+    from dataclasses import replace
+
+    from reviewer.config import Config
+    from reviewer.engine import Job, run
+    from reviewer.feedback.snapshot import record_run
+
+    root = package.parent
+    files = sorted(p.relative_to(root).as_posix() for p in package.rglob("*.py"))
+    cfg = replace(Config(), cache=False, jobs=1)
+    t0 = time.process_time()
+    result = run(Job(root, files), cfg, use_baseline=False)
+    t1 = time.process_time()
+    with tempfile.TemporaryDirectory() as d:
+        problem = record_run(root, str(Path(d) / "feedback.db"), result.findings, {})
+    t2 = time.process_time()
+    if problem:
+        sys.exit(problem)
+    return (t2 - t1) / (t2 - t0)
+
+
 # -- machine ---------------------------------------------------------------------------------
 def machine_info() -> dict[str, str]:
     """CPU, cores, memory, OS, Python and tool versions, and the load when measured."""
@@ -539,6 +606,21 @@ def render(report: Report) -> str:
         lines.append(f"| 5 staged files < 0.4 s | {s:.3f} s | {verdict(s < 0.4)} | |")
     if report.staged_note:
         lines += ["", f"Staged files: {report.staged_note}."]
+    if report.scaling:
+        (f1, t1), (f4, t4) = report.scaling
+        ratio, cpu_ratio = t4.median / t1.median, t4.cpu_median / t1.cpu_median
+        lines += ["", "Growth (generated code as `../shared/tools/scaling_check.py` builds it, "
+                  "cold `check --all --format json`, findings recorded; one benchmark run):",
+                  "", "| generated functions | median wall (s) | median CPU (s) |",
+                  "|---:|---:|---:|",
+                  f"| {f1:,} | {t1.median:.3f} | {t1.cpu_median:.2f} |",
+                  f"| {f4:,} | {t4.median:.3f} | {t4.cpu_median:.2f} |",
+                  "", f"4x the work: {ratio:.2f}x the wall time, {cpu_ratio:.2f}x the CPU "
+                  f"(linear ~4, bar 6): {verdict(ratio <= 6)}."]
+    if report.record_share is not None:
+        lines += ["", f"Recording the findings for `reviewer feedback` (cold, every finding of "
+                  f"the package new): {100 * report.record_share:.1f}% of the check's CPU "
+                  f"in one process (target <= 5%): {verdict(report.record_share <= 0.05)}."]
     if report.cpu:
         lines += ["", "Where the CPU time goes (one process, every file of the package, "
                   "cyclic GC off as in the workers):", "", render_breakdown(report.cpu)]
@@ -599,7 +681,9 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(machine_info(), f"django/ ({files} Python files, {lines:,} lines)")
     cold_and_warm(django, report, repeat, peers)
     staged(flask, report, repeat)
+    scaling(speed, report, max(1, min(repeat, 3)))
     report.floor = parse_floor(django / "django")
+    report.record_share = record_share(django / "django")
     report.cpu = breakdown(django / "django")
     report.machine["load after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     section = render(report)
