@@ -122,9 +122,19 @@ def placeholder(value: str, name: str, word: str) -> bool:
     return word == "token" and not _RANDOM.match(text)
 
 
+# Every format above holds a run of 20 token characters, or one of these markers: a string
+# with neither (most docstrings and messages) is not searched for all of them.
+_LONG_RUN = re.compile(r"[A-Za-z0-9_-]{20}")
+_MARKERS = ("-----BEGIN", "AccountKey=", "hooks.slack")
+
+
 def known_token(value: str) -> str | None:
     """What kind of credential a string contains, by its published format (None: none)."""
-    if "EXAMPLE" in value or not _ANY_TOKEN.search(value):  # AWS's documented examples
+    if "EXAMPLE" in value:  # AWS's documented examples
+        return None
+    if not _LONG_RUN.search(value) and not any(m in value for m in _MARKERS):
+        return None
+    if not _ANY_TOKEN.search(value):
         return None
     for pattern, what in TOKEN_FORMATS:
         if pattern.search(value):
