@@ -104,6 +104,7 @@ def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[
     own lines.
     """
     split: dict[str, list[str]] = {}
+    functions: dict[tuple[str, tuple[int, int]], str] = {}  # findings of one function share
     seen = now_iso()
     out = []
     for f in findings:
@@ -113,12 +114,17 @@ def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[
             split[f.path] = split_lines(contents.get(f.path, ""), keepends=True)
         lines = split[f.path]
         fix = f.model_fix or f.fix
+        if f.enclosing is not None:
+            key = (f.path, f.enclosing)
+            function = functions.get(key)
+            if function is None:
+                function = functions[key] = enclosing_function(f, lines)
+        else:
+            function = enclosing_function(f, lines)
         out.append(Recorded(
-            fingerprint=f.fingerprint, rule_id=f.rule_id, slug=f.slug, message=f.message,
-            path=f.path, line=f.span.line, symbol=f.symbol, severity=f.severity.label,
-            code=flagged_code(f, lines), function=enclosing_function(f, lines),
-            explanation=f.explanation or "", fix_diff=unified_fix(fix, f.path, lines),
-            seen_at=seen,
+            f.fingerprint, f.rule_id, f.slug, f.message, f.path, f.span.line, f.symbol,
+            f.severity.label, flagged_code(f, lines), function, f.explanation or "",
+            unified_fix(fix, f.path, lines) if fix is not None else "", seen,
         ))
     return out
 
