@@ -69,6 +69,10 @@ class ShellInjection(Rule):
     tags = ("security", "injection", "external/cwe/cwe-78")
     security_severity = 9.8
     VALID = [
+        # A shell keyword whose value is not known true, on a call that is not a process
+        # start: a template naming a shell, not a shell being run.
+        "def show(options, script):\n"
+        "    print(TEMPLATE.format(script=script, shell=options.shell))\n",
         "import subprocess\n\ndef ls(path):\n    return subprocess.run(['ls', '-l', path])\n",
         "import os\n\nos.system('/bin/echo hi')\n",
         "import subprocess\n\nCMD = 'git status'\nsubprocess.check_output(CMD, shell=True)\n",
@@ -223,6 +227,10 @@ class ShellInjection(Rule):
             return None
         if name in SUBPROCESS_CALLS:
             return argument(call, 0, "args"), f"{name}(shell=True)", False
+        if df.truthiness(shell) is not True:
+            # Any other call with a shell keyword counts only with a true constant (bandit's
+            # B604): str.format(shell=options.shell) names a shell, it does not run one.
+            return None
         command = argument(call, 0, "args") or keyword(call, "cmd") or keyword(call, "command")
         return command, f"{short or 'call'}(shell=True)", True
 
