@@ -43,6 +43,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from reviewer.suppressions import block_end
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHARED_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
@@ -256,21 +258,6 @@ def _expand(names: str) -> set[str]:
     return out
 
 
-def _block_end(lines: list[str], start: int, indent: int) -> int:
-    """The last line (1-based) of the block that line ``start`` opens or sits in: until a
-    later code line indented less than ``indent``."""
-    end = start
-    for i in range(start, len(lines)):
-        text = lines[i]
-        stripped = text.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if len(text) - len(text.lstrip()) < indent:
-            break
-        end = i + 1
-    return end
-
-
 def disabled_lines(source: str) -> dict[int, set[str]]:
     """Line -> pylint symbols (or 'all') disabled there by the file's pragmas."""
     lines = source.splitlines()
@@ -283,9 +270,9 @@ def disabled_lines(source: str) -> dict[int, set[str]]:
             if action == "disable-next":
                 events.append((no + 1, no + 1, "disable", names))
             elif not code:  # own line: to the end of the enclosing block
-                events.append((no, _block_end(lines, no, indent), action, names))
+                events.append((no, block_end(lines, no, indent), action, names))
             elif code.endswith(":"):  # block opener: the whole block
-                events.append((no, _block_end(lines, no, indent + 1), action, names))
+                events.append((no, block_end(lines, no, indent + 1), action, names))
             else:
                 events.append((no, no, action, names))
     state: dict[int, set[str]] = {}

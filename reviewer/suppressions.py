@@ -265,7 +265,7 @@ def parse_foreign(source: str) -> list[Foreign]:
             elif line in code_lines:
                 first, last = line, line
             else:
-                first, last = line, _block_end(lines, line, t.start[1])
+                first, last = line, block_end(lines, line, t.start[1])
             out.append(Foreign(first, last, "pylint", codes))
     return out
 
@@ -281,8 +281,9 @@ def _split(codes: str | None, upper: bool) -> tuple[str, ...]:
     return tuple(c.upper() if upper else c.lower() for c in parts)
 
 
-def _block_end(lines: list[str], line: int, indent: int) -> int:
-    """The last line of the block a comment on its own line at ``indent`` sits in."""
+def block_end(lines: list[str], line: int, indent: int) -> int:
+    """The last line (1-based) of the block that line ``line`` opens or sits in: until a
+    later code line indented less than ``indent`` (pylint's block-scoped pragmas)."""
     last = line
     for i in range(line, len(lines)):
         text = lines[i]

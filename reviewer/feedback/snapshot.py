@@ -124,7 +124,7 @@ def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[
         out.append(Recorded(
             f.fingerprint, f.rule_id, f.slug, f.message, f.path, f.span.line, f.symbol,
             f.severity.label, flagged_code(f, lines), function, f.explanation or "",
-            unified_fix(fix, f.path, lines) if fix is not None else "", seen,
+            unified_fix(fix, f.path, lines), seen,
         ))
     return out
 

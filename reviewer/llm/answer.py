@@ -146,7 +146,8 @@ class Answer:
 _FENCE = re.compile(r"^\s*```[\w+-]*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 
 
-_CLOSERS = ('"}', "}", '": null}', "null}", ' null}')
+# What may close an answer cut off by the token limit (after close_string), tried in order.
+_CLOSERS = ('"}', "}", '": null}', "null}", " null}", ": null}", ', "fixed_code": null}')
 
 
 def parse_answer(text: str) -> Answer:
@@ -179,7 +180,7 @@ def _repair(text: str) -> dict[str, Any]:
     stripped = text.strip()
     if stripped.startswith("{"):
         closed = close_string(stripped)
-        for closer in (*_CLOSERS, ": null}", ', "fixed_code": null}'):
+        for closer in _CLOSERS:
             try:
                 data = json.loads(closed + closer)
             except ValueError:

@@ -44,9 +44,9 @@ class Unsupported(ValueError):
     """The schema uses something this compiler does not translate."""
 
 
-def literal(text: str) -> str:
-    """A GBNF string literal matching exactly the JSON encoding of ``text``."""
-    return _quote(json.dumps(text))  # the quotes and escapes the model must write
+def literal(value: str | int | bool | None) -> str:
+    """A GBNF literal matching exactly the JSON encoding of ``value``."""
+    return _quote(json.dumps(value))  # the quotes and escapes the model must write
 
 
 def _quote(text: str) -> str:
@@ -103,7 +103,7 @@ class _Compiler:
         for v in values:
             if not isinstance(v, (str, int, bool)) and v is not None:
                 raise Unsupported(f"enum value {v!r} at {name}")
-            out.append(literal(v) if isinstance(v, str) else literal_json(v))
+            out.append(literal(v))
         return "(" + " | ".join(out) + ")"
 
     def _object(self, schema: Mapping[str, Any], name: str) -> str:
@@ -155,11 +155,6 @@ class _Compiler:
             parts.append(body)
         parts.append('"\\""')
         return " ".join(parts)
-
-
-def literal_json(value: Any) -> str:
-    """A GBNF literal for a JSON number, boolean or null."""
-    return '"' + json.dumps(value) + '"'
 
 
 def _ident(key: str) -> str:
