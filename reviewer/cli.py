@@ -487,6 +487,10 @@ from reviewer.cli_train import register as _register_train  # noqa: E402
 
 _register_train(cli)
 
+from reviewer.cli_serve import register as _register_serve  # noqa: E402
+
+_register_serve(cli)
+
 
 # -- entry point ---------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
