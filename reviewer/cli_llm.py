@@ -19,6 +19,7 @@ import click
 if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.engine import Job, Result
+    from reviewer.findings import Finding
     from reviewer.hardware import MachineProfile, Settings
     from reviewer.llm.backend import Backend
     from reviewer.llm.explain import ExplainReport
@@ -84,6 +85,14 @@ def explain_result(
     """
     if not config.explain or not result.findings:
         return None
+    remote = _remote_explain(result, job, config, want_fix)
+    if remote is not None:
+        result.findings, warnings = remote
+        for w in warnings:
+            result.warnings.append(w)
+            if not quiet:
+                _warn(w)
+        return None
     from reviewer.llm.explain import explain_findings
 
     findings, report = explain_findings(
@@ -96,6 +105,33 @@ def explain_result(
         if not quiet:
             _warn(w)
     return report
+
+
+def _remote_explain(
+    result: Result, job: Job, config: Config, want_fix: bool
+) -> tuple[list[Finding], list[str]] | None:
+    """With a ``reviewer serve`` behind ``server-url``: its explanations and validated
+    fixes (through /v1/review) and its warnings; None for any other server (the model is
+    then driven from here, as before)."""
+    from reviewer.llm.backend import backend_name, budget_for
+
+    if not config.server_url or backend_name(config) != "openai":
+        return None
+    from reviewer.serve.client import RemoteError, is_reviewer_server, remote_explain
+
+    if not is_reviewer_server(config.server_url):
+        return None
+    try:
+        return remote_explain(
+            result.findings, url=config.server_url, config=config,
+            read=read_for(job, config), budget=budget_for(config),
+            want_fix=want_fix,
+        )
+    except RemoteError as exc:
+        n = min(len(result.findings), budget_for(config))
+        return list(result.findings), [
+            f"model explanations skipped for {n} finding{'s' if n != 1 else ''}: {exc}"
+        ]
 
 
 @contextlib.contextmanager

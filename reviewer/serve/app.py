@@ -290,7 +290,8 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None)
                 backend=_Cancellable(service.backend, cancel) if want_model else None,
                 explain=want_model, max_explained=body.max_explained,
                 fix_passes=body.fix_passes, max_tokens=body.max_tokens,
-                client_context=_client_context(body),
+                client_context=_client_context(body), only=body.findings,
+                want_fix=body.fixes,
             )
 
         if want_model:

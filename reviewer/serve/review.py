@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,13 @@ def _metered(explainer: Explainer, per: dict[str, dict[str, Any]]) -> None:
     explainer.explain_one = one  # type: ignore[method-assign]
 
 
+@lru_cache(maxsize=1)
+def _machine_context_size() -> int:
+    from reviewer import hardware
+
+    return hardware.derive(hardware.detect()).context_size
+
+
 def run_review(
     root: Path,
     config: Config,
@@ -94,6 +102,8 @@ def run_review(
     max_tokens: int | None = None,
     client_context: str = "",
     deadline_s: float | None = None,
+    only: Sequence[str] | None = None,
+    want_fix: bool = True,
 ) -> ReviewOutcome:
     """Review ``files`` (rules, then the model on the findings) into a response body."""
     from reviewer.engine import Job, run, selected_rules
@@ -108,8 +118,12 @@ def run_review(
     result = run(job, replace(config, cache=False), use_baseline=False)
     texts = {f.path: f.text for f in files}
     findings = list(result.findings)
+    if only is not None:
+        keep = set(only)
+        findings = [f for f in findings if f.fingerprint in keep]
     per: dict[str, dict[str, Any]] = {}
     warnings = list(result.warnings)
+    model_warnings: list[str] = []
     model_id = backend.identity() if backend is not None else ""
     outcome = ReviewOutcome({})
     if explain and findings and backend is not None:
@@ -118,9 +132,12 @@ def run_review(
         context: Callable[[Finding, str], str] | None = None
         if client_context:
             context = lambda _f, _s: client_context  # noqa: E731
+        size = getattr(backend, "context_size", None)
+        if size is None:  # as explain_findings does on the client
+            size = _machine_context_size()
         explainer = Explainer(
             backend, rules=selected_rules(config), cache=cache,
-            context_size=int(getattr(backend, "context_size", 4096)),
+            context_size=int(size),
             params=GenParams(max_tokens=max_tokens or config.llm_max_tokens),
             fix_passes=config.fix_passes if fix_passes is None else fix_passes,
             deadline=time.perf_counter() + (deadline_s or timeout_for(config)),
@@ -131,10 +148,12 @@ def run_review(
             findings = explainer.explain_all(
                 findings, texts.get,
                 budget=config.max_explained if max_explained is None else max_explained,
+                want_fix=want_fix,
             )
         finally:
             cache.close()
-        warnings += explainer.report.warnings()
+        model_warnings = explainer.report.warnings()
+        warnings += model_warnings
         outcome.tokens = explainer.report.completion_tokens
         outcome.model_seconds = explainer.report.model_seconds
     items = []
@@ -158,6 +177,7 @@ def run_review(
         "findings": items,
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
         "warnings": warnings,
+        "model_warnings": model_warnings,
         "summary": {"findings": len(items), "files_reviewed": result.files_reviewed},
     }
     return outcome

@@ -77,6 +77,10 @@ class ReviewRequest(BaseModel):
     select: list[str] | None = None
     ignore: list[str] | None = None
     explain: bool = False
+    fixes: bool = True  # ask the model for fixes too (validated before they are returned)
+    # Fingerprints of the findings to report and explain (the client's own findings, after
+    # its baseline and verdicts); None: every finding of the files.
+    findings: list[str] | None = None
     max_explained: int | None = Field(default=None, ge=0, le=1000)
     fix_passes: int | None = Field(default=None, ge=0, le=10)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
