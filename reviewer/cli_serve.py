@@ -35,14 +35,12 @@ from reviewer.errors import ReviewerError
 @click.option("--model-name", default="", help="The model id /v1/models lists.")
 @click.option("--log-code", is_flag=True,
               help="Log request bodies, code included (never logged otherwise).")
-@click.option("--github-webhook", is_flag=True,
-              help="Also receive GitHub webhooks on POST /github/webhook (not yet here).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Config file (default: pyproject.toml at the repository root).")
 @llm_options
 def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_depth: int,
           concurrency: int, refine: int, model_name: str, log_code: bool,
-          github_webhook: bool, config_path: Path | None, **llm: Any) -> None:
+          config_path: Path | None, **llm: Any) -> None:
     """Serve reviews and a principle-guided model over HTTP (OpenAI-compatible).
 
     Routes: GET /health, GET /metrics, GET /v1/models, POST /v1/chat/completions,
@@ -55,9 +53,6 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
     from reviewer.cli import find_root, load_config
     from reviewer.serve.settings import ServeSettings, check_bind, read_token
 
-    if github_webhook:
-        raise ReviewerError("--github-webhook is not implemented yet; use `reviewer github"
-                            " serve`")
     root, _ = find_root(Path.cwd())
     overrides = llm_overrides(llm)
     overrides.pop("explain", None)

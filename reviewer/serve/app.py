@@ -127,7 +127,7 @@ class BodyLimit:
 
 
 KNOWN = ("/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/review",
-         "/v1/code/validate-principles", "/github/webhook")
+         "/v1/code/validate-principles")
 
 
 def _endpoint(path: str) -> str:

@@ -31,7 +31,6 @@ class ServeSettings:
     log_code: bool = False  # log request code (never by default)
     retry_after: int = 5  # seconds, the Retry-After of a 503
     model_name: str = ""  # the id /v1/models lists ("" = from the backend)
-    github_webhook: bool = False  # add the GitHub webhook route (POST /github/webhook)
 
 
 def is_loopback(host: str) -> bool:
