@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,7 +182,8 @@ def local(model_url: str, total: int) -> list[float]:
             text = source(n)
             rel = f"mod_{n}.py"
             result = run(Job(root, [rel], contents={rel: text.encode()}), cfg)
-            explain_findings(result.findings, root=root, config=cfg, read=lambda _p: text)
+            explain_findings(result.findings, root=root, config=cfg,
+                             read=lambda _p, text=text: text)
             out.append(time.perf_counter() - start)
     return out
 
