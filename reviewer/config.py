@@ -7,6 +7,7 @@ version still works); wrong types and unknown rule IDs are errors (exit code 2).
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,13 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DIFF_FILTERS = ("added", "context", "file", "none")
+# Taught principles are selected by ID ("T", "T001"): see reviewer.feedback.taught.
+TAUGHT_SELECTOR = re.compile(r"^T\d*$", re.IGNORECASE)
+
+
+def is_taught_selector(selector: str) -> bool:
+    """Whether ``selector`` names taught principles by ID ("T", "T001", "T00")."""
+    return bool(TAUGHT_SELECTOR.match(selector.strip()))
 LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
 LEARNED_SUPPRESSION = ("hide", "downgrade", "off")
 
@@ -104,7 +112,7 @@ class Config:
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
     # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
-    # -- the security rules' sink catalogue (reviewer/rules/sinks.toml) --
+    # -- the security rules' sink catalogue (reviewer/sinks.toml) --
     # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
     # its extra_sinks option).
     extra_sinks: tuple[Mapping[str, Any], ...] = ()
@@ -229,7 +237,7 @@ def _text(key: str, value: Any) -> str:
 
 
 def _extra_sinks(key: str, value: Any) -> tuple[dict[str, Any], ...]:
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     try:
         _sinks.rule_options(value, f"[tool.reviewer] {key}")
@@ -242,7 +250,7 @@ def _with_sinks(
     options: Mapping[str, Mapping[str, Any]], sinks: tuple[Mapping[str, Any], ...]
 ) -> dict[str, dict[str, Any]]:
     """Rule options with the extra sinks added to each reading rule's ``extra_sinks``."""
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     out = {rule: dict(opts) for rule, opts in options.items()}
     for rule, added in _sinks.rule_options(list(sinks), "extra-sinks").items():

@@ -1,7 +1,6 @@
 """``reviewer serve``: the review service for a team's model machine (the ``serve`` extra).
 
-Registered on the main group by :func:`register`; FastAPI and uvicorn are imported only
-when the command runs.
+FastAPI and uvicorn are imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ from typing import Any
 
 import click
 
-from reviewer.cli_llm import llm_options, llm_overrides
+from reviewer.cli.common import find_root, load_config
+from reviewer.cli.pipeline import llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
 
@@ -50,7 +50,6 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
     needs the bearer token when one is set; binding a non-loopback address without one is
     refused. See docs/serve.md.
     """
-    from reviewer.cli import find_root, load_config
     from reviewer.serve.settings import ServeSettings, check_bind, read_token
 
     root, _ = find_root(Path.cwd())
@@ -69,7 +68,8 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
     except ImportError as exc:
         raise ReviewerError(f"reviewer serve needs the serve extra (pip install"
                             f" 'reviewer[serve]'): {exc}") from None
-    from reviewer.llm.backend import LLMError, make_backend
+    from reviewer.llm.backend import LLMError
+    from reviewer.llm.factory import make_backend
     from reviewer.serve.app import create_app
 
     try:
@@ -107,6 +107,4 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def register(cli: click.Group) -> None:
-    """Add ``serve`` to the main ``reviewer`` group."""
-    cli.add_command(serve)
+COMMANDS: tuple[click.Command, ...] = (serve,)
