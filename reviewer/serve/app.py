@@ -127,7 +127,7 @@ class BodyLimit:
 
 
 KNOWN = ("/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/review",
-         "/v1/code/validate-principles")
+         "/v1/code/validate-principles", "/github/webhook")
 
 
 def _endpoint(path: str) -> str:
@@ -214,8 +214,10 @@ class Service:
             return fn(cancel)
 
 
-def create_app(settings: ServeSettings, config: Config, backend: Backend | None) -> FastAPI:
-    """The application for one service (``backend`` None: rules only, no model)."""
+def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
+               extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
+    """The application for one service (``backend`` None: rules only, no model);
+    ``extra`` adds more routes (the GitHub webhook)."""
     service = Service(settings, config, backend)
     app = FastAPI(title="reviewer", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -320,6 +322,8 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None)
         service.metrics.validated("passed" if not out["violations"] else "failed")
         return out
 
+    if extra is not None:
+        extra(app)
     return BodyLimit(app, settings.body_limit, service.metrics)  # type: ignore[return-value]
 
 
