@@ -102,6 +102,14 @@ def test_a_killed_server_loses_no_review_and_repeats_none(repo: Repo, tmp_path: 
             # The same checks as `github serve`: unsigned or wrongly signed is refused.
             assert deliver(first, deliveries[0], sig="sha256=" + "0" * 64)[0] == 401
             assert deliver(first, b"{}", kind="ping")[0] == 200
+            ignored = deliver(first, b"{}", kind="issues")
+            assert ignored == (202, {"status": "ignored: issues event"})
+            status, _, _ = first.request("POST", "/github/webhook", raw=deliveries[0], headers={
+                "Content-Type": "text/plain", "X-GitHub-Event": "pull_request",
+                "X-Hub-Signature-256": signature(SECRET.encode(), deliveries[0])})
+            assert status == 415
+            big = b'{"zen": "' + b"x" * 3_000_000 + b'"}'  # over --body-limit, under GitHub's
+            assert deliver(first, big, kind="ping")[0] == 200
             answers = [deliver(first, body) for body in deliveries[:50]]
             first.proc.kill()  # SIGKILL: no shutdown, reviews cut off where they are
             first.proc.wait()

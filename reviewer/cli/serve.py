@@ -109,7 +109,8 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
     bound = sock.getsockname()[1]
     queue = hook.queue() if hook is not None else None
     app = create_app(settings, cfg, backend,
-                     extra=hook.routes(queue) if hook is not None and queue else None)
+                     extra=hook.routes(queue) if hook is not None and queue else None,
+                     limits=hook.limits() if hook is not None else None)
     where = f"[{host}]" if ":" in host else host
     click.echo(f"reviewer: serving on http://{where}:{bound} (model: "
                f"{backend.identity() if backend else 'none'}"
@@ -184,6 +185,13 @@ class WebhookSetup:
         assert self.repo is not None
         repo = self.repo
         return lambda app: add_webhook(app, self.secret, repo, queue)
+
+    def limits(self) -> dict[str, int]:
+        """GitHub sends payloads of up to 25 MB: the webhook's own body limit."""
+        from reviewer.github.webhook import MAX_BODY
+        from reviewer.serve.webhook import PATH
+
+        return {PATH: MAX_BODY}
 
     def review(self, event: Any) -> None:
         """Review one PR head in a worktree of the checkout and publish it."""

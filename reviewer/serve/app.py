@@ -62,8 +62,10 @@ class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413 (by Content-Length, or while
     reading a chunked body), and record every request's status and latency."""
 
-    def __init__(self, app: ASGIApp, limit: int, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, limit: int, metrics: Metrics,
+                 per_path: dict[str, int] | None = None) -> None:
         self.app, self.limit, self.metrics = app, limit, metrics
+        self.per_path = per_path or {}  # other limits for some paths (the webhook's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,6 +74,7 @@ class BodyLimit:
         start = time.perf_counter()
         status = [500]
         endpoint = _endpoint(scope.get("path", ""))
+        limit = self.per_path.get(scope.get("path", ""), self.limit)
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -79,12 +82,12 @@ class BodyLimit:
             await send(message)
 
         try:
-            too_big = self._declared(scope)
+            too_big = self._declared(scope, limit)
             body = b""
             if not too_big and scope.get("method") in ("POST", "PUT", "PATCH"):
-                body, too_big = await self._read(receive)
+                body, too_big = await self._read(receive, limit)
             if too_big:
-                resp = error_response(413, f"request body over the {self.limit}-byte limit",
+                resp = error_response(413, f"request body over the {limit}-byte limit",
                                       code="body_too_large")
                 await resp(scope, receive, sending)
                 return
@@ -100,16 +103,16 @@ class BodyLimit:
         finally:
             self.metrics.observe(endpoint, status[0], time.perf_counter() - start)
 
-    def _declared(self, scope: Scope) -> bool:
+    def _declared(self, scope: Scope, limit: int) -> bool:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    return int(value) > self.limit
+                    return int(value) > limit
                 except ValueError:
                     return False
         return False
 
-    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
+    async def _read(self, receive: Receive, limit: int) -> tuple[bytes, bool]:
         parts: list[bytes] = []
         size = 0
         while True:
@@ -118,7 +121,7 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 return b"", True
             parts.append(chunk)
             if not message.get("more_body", False):
@@ -215,9 +218,10 @@ class Service:
 
 
 def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
-               extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
+               extra: Callable[[FastAPI], None] | None = None,
+               limits: dict[str, int] | None = None) -> FastAPI:
     """The application for one service (``backend`` None: rules only, no model);
-    ``extra`` adds more routes (the GitHub webhook)."""
+    ``extra`` adds more routes (the GitHub webhook), ``limits`` their body limits."""
     service = Service(settings, config, backend)
     app = FastAPI(title="reviewer", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -324,7 +328,8 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
 
     if extra is not None:
         extra(app)
-    return BodyLimit(app, settings.body_limit, service.metrics)  # type: ignore[return-value]
+    return BodyLimit(app, settings.body_limit, service.metrics,  # type: ignore[return-value]
+                     limits)
 
 
 class _Cancellable:

@@ -139,7 +139,8 @@ class Guidance:
 def system_prompt(
     root: Path, config: Config, request_code: str, *, with_context: bool = True
 ) -> Guidance:
-    """The principles (catalogue first those the request's code breaks, then the rest),
+    """The principles (catalogue first those the request's code breaks, most severe
+    first, then the rest),
     the taught principles, the repository context for the request's code and the style
     profile, as one system message."""
     from reviewer.principles import catalogue
@@ -151,7 +152,8 @@ def system_prompt(
 
         for block in code_blocks(request_code) or [Block("python", request_code)]:
             if block.language:
-                for f in review_snippet(block.code, block.language, selected_rules(config)):
+                found = review_snippet(block.code, block.language, selected_rules(config))
+                for f in sorted(found, key=lambda f: (-int(f.severity), f.span.line)):
                     pid = principle_of(f.rule_id)
                     if pid and pid not in first:
                         first.append(pid)
