@@ -5,7 +5,6 @@ FastAPI and uvicorn are imported only when the command runs.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
         hook.check()
     try:
         import fastapi  # noqa: F401
-        import uvicorn
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         raise ReviewerError(f"reviewer serve needs the serve extra (pip install"
                             f" 'reviewer[serve]'): {exc}") from None
@@ -105,7 +104,9 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
         backend = make_backend(cfg, root)
     except LLMError as exc:
         raise ReviewerError(f"no model to serve: {exc}") from None
-    sock = _bind(host, port)
+    from reviewer.serve.run import bind, run
+
+    sock = bind(host, port)
     bound = sock.getsockname()[1]
     queue = hook.queue() if hook is not None else None
     app = create_app(settings, cfg, backend,
@@ -115,17 +116,19 @@ def serve(host: str, port: int, token_file: Path | None, body_limit: int, queue_
     click.echo(f"reviewer: serving on http://{where}:{bound} (model: "
                f"{backend.identity() if backend else 'none'}"
                f"{', token required' if settings.token else ', no token'})", err=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=10))
     if queue is not None:
         resumed = queue.resume()
         if resumed:
             click.echo(f"reviewer: serve: resuming {resumed} pending review"
                        f"{'s' if resumed != 1 else ''}", err=True)
+
+    def stopping() -> None:
+        click.echo("reviewer: serve: stopping" + ("; waiting for running reviews"
+                                                  if queue is not None else ""), err=True)
+
     try:
-        server.run(sockets=[sock])
+        run(app, sock, stopping)
     finally:
-        sock.close()
         if queue is not None:
             queue.wait_idle(timeout=600)
             queue.close()
@@ -219,20 +222,6 @@ class WebhookSetup:
                        err=True)
 
         review_in_worktree(self.root, event, in_tree)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        raise ReviewerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)

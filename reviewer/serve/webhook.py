@@ -11,12 +11,21 @@ other event is acknowledged and ignored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from reviewer.github.webhook import ACTIONS, BadEvent, parse_pull_request, verify
+from reviewer.github.webhook import (
+    ACTIONS,
+    MAX_BODY,
+    BadEvent,
+    ReplyEvent,
+    parse_pull_request,
+    parse_review_comment,
+    verify,
+)
 from reviewer.serve.queue import DurableQueue
 
 PATH = "/github/webhook"
@@ -26,10 +35,12 @@ def _answer(status: int, message: str) -> Response:
     return JSONResponse({"status": message}, status_code=status)
 
 
-def add_webhook(app: FastAPI, secret: bytes, repo: str, queue: DurableQueue) -> None:
-    """Add the webhook route to ``app``."""
+def add_webhook(app: FastAPI, secret: bytes, repo: str, queue: DurableQueue,
+                path: str = PATH, on_reply: Callable[[ReplyEvent], str] | None = None) -> None:
+    """Add the webhook route to ``app``. ``on_reply`` (optional) gets each new reply in a
+    review comment thread of ``repo`` and returns a short status; it must not block."""
 
-    @app.post(PATH)
+    @app.post(path)
     async def webhook(request: Request) -> Response:
         body = await request.body()
         if not verify(secret, body, request.headers.get("x-hub-signature-256")):
@@ -40,6 +51,8 @@ def add_webhook(app: FastAPI, secret: bytes, repo: str, queue: DurableQueue) -> 
         event = request.headers.get("x-github-event", "")
         if event == "ping":
             return _answer(200, "pong")
+        if event == "pull_request_review_comment" and on_reply is not None:
+            return _reply(body, repo, queue, on_reply)
         if event != "pull_request":
             return _answer(202, f"ignored: {event or 'no'} event")
         try:
@@ -53,3 +66,35 @@ def add_webhook(app: FastAPI, secret: bytes, repo: str, queue: DurableQueue) -> 
         outcome: Any = await asyncio.to_thread(queue.submit, pull)  # committed: then 202
         queue.log(f"reviewer: serve: {pull.describe()}: {outcome}")
         return _answer(202, str(outcome))
+
+
+def _reply(body: bytes, repo: str, queue: DurableQueue,
+           on_reply: Callable[[ReplyEvent], str]) -> Response:
+    try:
+        reply = parse_review_comment(body)
+    except BadEvent as exc:
+        return _answer(400, f"malformed pull_request_review_comment event: {exc}")
+    if reply is None:
+        return _answer(202, "ignored: not a new reply")
+    if reply.repo.lower() != repo.lower():
+        return _answer(202, f"ignored: not {repo}")
+    outcome = on_reply(reply)
+    queue.log(f"reviewer: serve: {reply.describe()}: {outcome}")
+    return _answer(202, outcome)
+
+
+def webhook_app(secret: bytes, repo: str, queue: DurableQueue, path: str = PATH,
+                on_reply: Callable[[ReplyEvent], str] | None = None) -> Any:
+    """An application with only the webhook route and ``GET /health``
+    (``reviewer github serve``): no model routes, so no bearer token is involved."""
+    from reviewer.serve.app import BodyLimit
+    from reviewer.serve.metrics import Metrics
+
+    app = FastAPI(title="reviewer webhook", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "service": "reviewer-webhook", "pending": queue.pending()}
+
+    add_webhook(app, secret, repo, queue, path, on_reply)
+    return BodyLimit(app, MAX_BODY, Metrics())
