@@ -88,3 +88,29 @@ def serve(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def app_thread(app: Any) -> Iterator[int]:
+    """Serve an ASGI ``app`` with uvicorn on 127.0.0.1 in a thread; yields the port."""
+    import threading
+
+    import uvicorn
+
+    from reviewer.serve.run import bind
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise AssertionError("uvicorn did not start")
+            time.sleep(0.02)
+        yield int(sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -74,7 +74,9 @@ class DurableQueue:
         return len(rows)
 
     def submit(self, event: PullEvent) -> str:
-        """Queue ``event`` durably (committed on return); what happened, for the answer."""
+        """Queue ``event`` durably (committed on return); what happened, for the answer:
+        "started" (no review of the PR runs or waits), "queued" (it waits for the one
+        running), "queued (replacing a waiting review)" (a newer head supersedes one)."""
         key = event.key
         with self._lock:
             row = self._db.execute("SELECT pending FROM prs WHERE repo = ? AND number = ?",
@@ -86,7 +88,7 @@ class DurableQueue:
             replaced = row is not None and row[0] is not None
             if key not in self._active:
                 self._start(key)
-                return "queued"
+                return "started"
         return "queued (replacing a waiting review)" if replaced else "queued"
 
     def _start(self, key: tuple[str, int]) -> None:

@@ -42,6 +42,8 @@ def add_webhook(app: FastAPI, secret: bytes, repo: str, queue: DurableQueue,
 
     @app.post(path)
     async def webhook(request: Request) -> Response:
+        if "content-length" not in request.headers:
+            return _answer(411, "Content-Length required")
         body = await request.body()
         if not verify(secret, body, request.headers.get("x-hub-signature-256")):
             return _answer(401, "bad or missing X-Hub-Signature-256")
