@@ -78,3 +78,28 @@ def test_detection(tmp_path: Path) -> None:
     with serve(tmp_path, "--backend", "none") as reviewer:
         assert is_reviewer_server(reviewer.url)
         assert is_reviewer_server(reviewer.url + "/v1/chat/completions")
+
+
+def test_the_laptops_context_goes_with_the_request(
+    repo: Repo, run_cli: Callable[..., RunResult], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo.write("mod.py", SOURCE)
+    repo.write("pyproject.toml", "[tool.reviewer]\ncontext = true\n")
+    assert run_cli("style")[0] == 0  # the style profile, learned on the laptop
+    monkeypatch.setenv("PRE_COMMIT", "1")  # the index as it is (no embedding model)
+    box = tmp_path / "model-machine"
+    box.mkdir()
+    args = ("check", "mod.py", "--format", "json", "--explain", "--no-cache",
+            "--select", "RV201")
+    with serve_model() as model, serve(
+        box, "--backend", "openai", "--server-url", model.url) as reviewer:
+        code1, direct, err1 = run_cli(*args, "--server-url", model.url)
+        n = len(model.prompts)
+        code2, remote, err2 = run_cli(*args, "--server-url", reviewer.url)
+        prompts = model.prompts
+    assert (code1, direct, err1) == (code2, remote, err2)
+    assert len(prompts) == 2 * n
+    # The prompt the model machine built carries the laptop's style lines.
+    assert "Naming: functions snake_case" in json.dumps(prompts[n]["messages"])
+    assert prompts[n]["messages"] == prompts[0]["messages"]  # type: ignore[index]

@@ -229,16 +229,23 @@ def _remote_explain(
 
     if not is_reviewer_server(config.server_url):
         return None
+    from reviewer.llm.explain import _repo_context
+
+    # Retrieval and the style profile stay on this machine: their text goes in the request.
+    provider = _repo_context(job.root, config, job.files)
     try:
-        return remote_explain(
+        findings, warnings = remote_explain(
             result.findings, url=config.server_url, config=config,
             read=read_for(job, config), budget=budget_for(config), want_fix=want_fix,
+            context=provider,
         )
     except RemoteError as exc:
         n = min(len(result.findings), budget_for(config))
         return list(result.findings), [
             f"model explanations skipped for {n} finding{'s' if n != 1 else ''}: {exc}"
         ]
+    skipped = provider.warning() if provider is not None else None
+    return findings, warnings + ([skipped] if skipped else [])
 
 
 def judge_result(

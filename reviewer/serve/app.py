@@ -298,6 +298,7 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
                 fix_passes=body.fix_passes, max_tokens=body.max_tokens,
                 client_context=_client_context(body), only=body.findings,
                 want_fix=body.fixes,
+                finding_context=body.context.by_finding if body.context else None,
             )
 
         if want_model:

@@ -85,7 +85,8 @@ def _fix(data: Any) -> Fix | None:
 
 
 def request_body(findings: Sequence[Finding], read: Callable[[str], str | None],
-                 config: Config, budget: int, want_fix: bool) -> dict[str, Any]:
+                 config: Config, budget: int, want_fix: bool,
+                 context: Callable[[Finding, str], str] | None = None) -> dict[str, Any]:
     """The /v1/review request for a review's findings: their files (whole: the findings
     are named by fingerprint, so the server's diff filter cannot drop one), their rules."""
     paths = sorted({f.path for f in findings})
@@ -94,7 +95,19 @@ def request_body(findings: Sequence[Finding], read: Callable[[str], str | None],
         text = read(path)
         if text is not None:
             files.append({"path": path, "content": text})
+    by_finding: dict[str, str] = {}
+    if context is not None:  # the laptop's own retrieval, for the findings within budget
+        texts = {f["path"]: f["content"] for f in files}
+        order = sorted(findings, key=lambda f: -int(f.severity))
+        from reviewer.rules import all_rules
+
+        known = all_rules()
+        eligible = [f for f in order if f.rule_id in known and f.rule_id != "RV000"
+                    and f.path in texts]
+        for f in eligible[:budget]:
+            by_finding[f.fingerprint] = context(f, texts[f.path])
     return {
+        "context": {"by_finding": by_finding} if by_finding else None,
         "request_id": uuid.uuid4().hex,
         "files": files,
         "select": sorted({f.rule_id for f in findings}),
@@ -110,13 +123,14 @@ def request_body(findings: Sequence[Finding], read: Callable[[str], str | None],
 def remote_explain(
     findings: Sequence[Finding], *, url: str, config: Config,
     read: Callable[[str], str | None], budget: int, want_fix: bool = True, timeout: float = 600.0,
+    context: Callable[[Finding, str], str] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """The findings with the server's explanations and validated fixes, and its warnings.
 
     Findings are matched by fingerprint; raises RemoteError when the server fails.
     """
     _, v1 = _roots(url)
-    body = request_body(findings, read, config, budget, want_fix)
+    body = request_body(findings, read, config, budget, want_fix, context)
     data = json.dumps(body).encode("utf-8")
     req = urllib.request.Request(v1 + "/review", data=data, method="POST",
                                  headers={"Content-Type": "application/json"})

@@ -104,6 +104,7 @@ def run_review(
     deadline_s: float | None = None,
     only: Sequence[str] | None = None,
     want_fix: bool = True,
+    finding_context: Mapping[str, str] | None = None,
 ) -> ReviewOutcome:
     """Review ``files`` (rules, then the model on the findings) into a response body."""
     from reviewer.engine import Job, run, selected_rules
@@ -130,8 +131,9 @@ def run_review(
         cache_dir = root / config.cache_dir if config.cache else None
         cache = AnswerCache.in_dir(cache_dir) if cache_dir is not None else AnswerCache(None)
         context: Callable[[Finding, str], str] | None = None
-        if client_context:
-            context = lambda _f, _s: client_context  # noqa: E731
+        if client_context or finding_context:
+            by_fp = dict(finding_context or {})
+            context = lambda f, _s: by_fp.get(f.fingerprint, client_context)  # noqa: E731
         size = getattr(backend, "context_size", None)
         if size is None:  # as explain_findings does on the client
             size = _machine_context_size()

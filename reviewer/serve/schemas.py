@@ -65,6 +65,9 @@ class ClientContext(BaseModel):
     model_config = ConfigDict(extra="forbid")
     snippets: list[str] = Field(default_factory=list)
     style: str = ""
+    # The prompt's repository-context text per finding (fingerprint -> text), as the
+    # client's own index retrieved it; findings not named get ``style`` and ``snippets``.
+    by_finding: dict[str, str] = Field(default_factory=dict)
 
 
 class ReviewRequest(BaseModel):
