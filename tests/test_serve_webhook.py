@@ -131,3 +131,36 @@ def test_a_killed_server_loses_no_review_and_repeats_none(repo: Repo, tmp_path: 
         at_newest = [o for m, h, o in done if m == n and h == heads[n][-1]]
         assert at_newest == ["done"], (n, done)
         assert fake.states[n].reviews, n  # published on the fake
+
+
+def test_resume_reruns_a_cut_off_review_unless_a_newer_push_waits(tmp_path: Path) -> None:
+    import threading
+
+    from reviewer.github.webhook import PullEvent
+    from reviewer.serve.queue import DurableQueue
+
+    def pull(number: int, head: str) -> PullEvent:
+        return PullEvent("octo/demo", number, "synchronize", head * 40, "b" * 40, "main")
+
+    stuck = threading.Event()  # the first process never finishes its reviews ("dies")
+    started = threading.Semaphore(0)
+
+    def hang(_: PullEvent) -> None:
+        started.release()
+        stuck.wait(30)
+
+    first = DurableQueue(tmp_path / "q.db", hang, workers=2)
+    assert first.submit(pull(1, "1")) == "started"
+    assert first.submit(pull(2, "3")) == "started"
+    assert started.acquire(timeout=10) and started.acquire(timeout=10)  # both running
+    assert first.submit(pull(1, "2")) == "queued"
+    assert first.submit(pull(1, "4")) == "queued (replacing a waiting review)"
+
+    seen: list[tuple[int, str]] = []
+    second = DurableQueue(tmp_path / "q.db", lambda e: seen.append((e.number, e.head_sha[0])))
+    assert second.resume() == 2
+    assert second.wait_idle(10)
+    # PR 1: the cut-off review of 1 is superseded by the newest waiting push (4); PR 2: the
+    # cut-off review of 3 runs again. Nothing is left.
+    assert sorted(seen) == [(1, "4"), (2, "3")] and second.pending() == 0
+    stuck.set()
