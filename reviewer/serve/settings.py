@@ -48,8 +48,11 @@ def read_token(token_file: Path | None, env: dict[str, str] | None = None) -> st
     if token_file is not None:
         try:
             text = token_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReviewerError(f"cannot read token file {token_file}: {exc}") from None
+        except OSError as exc:
+            raise ReviewerError(f"cannot read token file {token_file}:"
+                                f" {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ReviewerError(f"token file {token_file} is not UTF-8 text") from None
         token = text.strip().splitlines()[0].strip() if text.strip() else ""
         if not token:
             raise ReviewerError(f"token file {token_file} is empty")
