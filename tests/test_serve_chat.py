@@ -12,8 +12,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,9 +36,11 @@ QUESTION = "Why is this wrong?\n```python\ntry:\n    run()\nexcept:\n    pass\n`
 class Scripted:
     """Answers the n-th completion with ``answers[n]`` (the last one after that)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.answers: list[str] = [GOOD]
         self.prompts: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.active = self.most = 0  # requests being answered at once, and the most seen
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,7 +49,13 @@ class Scripted:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.prompts.append(body)
+                with fake.lock:
+                    fake.prompts.append(body)
+                    fake.active += 1
+                    fake.most = max(fake.most, fake.active)
+                time.sleep(delay)
+                with fake.lock:
+                    fake.active -= 1
                 text = fake.answers[min(len(fake.prompts), len(fake.answers)) - 1]
                 data = json.dumps({"choices": [{"message": {"content": text}}],
                                    "usage": {"prompt_tokens": 5, "completion_tokens": 7}})
@@ -163,3 +174,21 @@ def test_a_bad_response_format_is_422(setup: tuple[Scripted, Server]) -> None:
         "messages": [{"role": "user", "content": "x"}],
         "response_format": {"type": "yaml"}})
     assert status == 422 and "response_format.type 'yaml'" in body["error"]["message"]
+
+
+def test_concurrency_in_front_of_an_upstream_server(tmp_path: Path) -> None:
+    fake = Scripted(delay=1.0)
+    try:
+        with serve(tmp_path, "--backend", "openai", "--server-url", fake.url,
+                   "--concurrency", "3", "--queue-depth", "0") as server:
+            def ask(_: int) -> int:
+                return server.request("POST", "/v1/chat/completions", {
+                    "messages": [{"role": "user", "content": "x"}]})[0]
+
+            with ThreadPoolExecutor(3) as pool:
+                statuses = list(pool.map(ask, range(3)))
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+    assert statuses == [200, 200, 200]
+    assert fake.most == 3  # three slots: the upstream server saw them all at once

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hmac
 import logging
 import threading
@@ -155,8 +156,12 @@ class Service:
         self.backend = backend
         self.metrics = Metrics()
         self.gate: Gate | None = None
-        # One model call at a time per backend object (llama.cpp is not thread-safe).
-        self.model_lock = threading.Lock()
+        # One model call at a time for an in-process model (llama.cpp and MLX are not
+        # thread-safe); an upstream server takes --concurrency requests at once.
+        self.model_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if backend is not None and backend.name != "openai"
+            else contextlib.nullcontext()
+        )
 
     @property
     def root(self) -> Path:
