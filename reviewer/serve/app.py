@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviewer import __version__
+from reviewer.serve.errors import ApiError, error_response
 from reviewer.serve.gate import Gate, QueueFull
 from reviewer.serve.metrics import Metrics
 from reviewer.serve.schemas import ChatRequest, ReviewRequest, ValidateRequest
@@ -41,22 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("reviewer.serve")
 PROTOCOL = 1  # the /v1/review protocol version (in /health and /v1/models)
 T = TypeVar("T")
-
-
-class ApiError(Exception):
-    """An error answer: status, message, OpenAI error type and code."""
-
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
-                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.code = status, message, type_, code
-        self.headers = headers or {}
-
-
-def error_response(status: int, message: str, type_: str = "invalid_request_error",
-                   code: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"message": message, "type": type_, "code": code}}
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class BodyLimit:

@@ -25,6 +25,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from reviewer.llm.backend import LLMError, Message
+from reviewer.serve.errors import ApiError
 from reviewer.serve.gate import QueueFull
 from reviewer.serve.generate import Cancelled, Generation, GenRequest, generate
 from reviewer.serve.schemas import ChatRequest
@@ -51,8 +52,6 @@ class Outcome:
 
 def _schema(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
     """The JSON schema a ``response_format`` asks for (None: free text)."""
-    from reviewer.serve.app import ApiError
-
     if not fmt or fmt.get("type") in (None, "text"):
         return None
     if fmt.get("type") == "json_object":
@@ -149,7 +148,6 @@ def _reviewer_info(service: Service, guidance: Guidance | None, out: Outcome) ->
 
 
 async def chat_completion(service: Service, body: ChatRequest, request: Request) -> Response:
-    from reviewer.serve.app import ApiError
     from reviewer.serve.guide import system_prompt
 
     if service.backend is None:
