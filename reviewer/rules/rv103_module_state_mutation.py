@@ -63,8 +63,9 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
     which a second call with the same key leaves as it is. ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing: under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return ...``
-    or ``try: return X[k]`` / ``except KeyError:``. ``X`` may be an item of the module name
-    (``X[alias][k] = v``)."""
+    or ``try: return X[k]`` / ``except KeyError:``; and ``X[obj.name] = obj``, an index of
+    objects by their own name, which storing again cannot change. ``X`` may be an item of
+    the module name (``X[alias][k] = v``)."""
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Attribute)
         container: ast.expr = node.func.value
@@ -77,6 +78,14 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
         if not isinstance(node.ctx, ast.Store):
             return False
         container, key = node.value, node.slice
+        stmt = ctx.parent(node)
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(key, ast.Attribute)
+            and ast.dump(key.value) == ast.dump(stmt.value)
+        ):
+            return _base_name(container) is base  # X[obj.name] = obj: an index by own name
     if _base_name(container) is not base:
         return False
     want = (ast.dump(key), ast.dump(container))
@@ -223,7 +232,8 @@ class ModuleStateMutation(Rule):
     runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
-    ``try: return X[k]`` / ``except KeyError:``); and test files (``include_tests``),
+    ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
+    objects by their own name, e.g. classes loaded lazily); and test files (``include_tests``),
     where module-level recorders in test doubles are common.
 
     Why get-or-create is exempt (judged on real code, bench/precision.py): a memo table, a
@@ -283,6 +293,8 @@ class ModuleStateMutation(Rule):
         "_FORMATS = {}\ndef get_format(k):\n    try:\n        return _FORMATS[k]\n"
         "    except KeyError:\n        pass\n    val = compute(k)\n    _FORMATS[k] = val\n"
         "    return val\n",
+        "_LEXERS = {}\ndef load(mod):\n    for name in mod.__all__:\n"
+        "        cls = getattr(mod, name)\n        _LEXERS[cls.name] = cls\n",
         "from collections import defaultdict\n_SRID = defaultdict(dict)\n"
         "def info(alias, srid):\n    if srid not in _SRID[alias]:\n"
         "        _SRID[alias][srid] = make(srid)\n    return _SRID[alias][srid]\n",
@@ -314,6 +326,7 @@ class ModuleStateMutation(Rule):
             "    return CACHE[key]\n",
             line=4, options={"allow_get_or_create": False},
         ),
+        Invalid("BY_NAME = {}\ndef add(obj, other):\n    BY_NAME[obj.name] = other\n", line=3),
         Invalid(
             "SEEN = set()\ndef mark(x):\n    if x in SEEN:\n        log(x)\n    SEEN.add(x)\n",
             line=5,
@@ -344,7 +357,7 @@ class ModuleStateMutation(Rule):
         Invalid(
             "HANDLERS = {}\ndef handler(fn):\n    HANDLERS[fn.__name__] = fn\n    return fn\n",
             line=3,
-            options={"allow_registration": False},
+            options={"allow_registration": False, "allow_get_or_create": False},
         ),
     ]
 
