@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from reviewer import engine  # noqa: E402
 from reviewer.config import Config  # noqa: E402
 from reviewer.findings import Finding  # noqa: E402
+from reviewer.rules._project import project as project_root  # noqa: E402
 
 SHARED_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 LABELS = HERE / "precision_labels.jsonl"
@@ -108,7 +109,8 @@ def review(corpus: Corpus) -> Iterator[Finding]:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        yield from engine.review_source(rel, source, by_lang, "python").findings
+        with project_root(corpus.root):  # the repository's other files, for imported facts
+            yield from engine.review_source(rel, source, by_lang, "python").findings
 
 
 def project(corpus: Corpus) -> str:
