@@ -69,3 +69,31 @@ def test_a_module_outside_the_repository_is_not_read(
     repo.write("template.py", TEMPLATE.replace("from .environment", "from jinja2.environment"))
     _, report, _ = run_json("--all", "--select", "RV202")
     assert rv202(report) == [("template.py", 8, "RV202")]
+
+
+TOOL = (
+    "def start(argv=None):\n"
+    "    _show(argv)\n"
+    "    return 0\n\n\n"
+    "def _show(argv):\n"
+    "    print('usage: tool', argv)\n"
+)
+
+
+def rv501(report: dict[str, object]) -> list[tuple[str, int, str]]:
+    return [w for w in where(report) if w[2] == "RV501"]  # type: ignore[arg-type]
+
+
+def test_console_scripts_declared_in_pyproject_are_entry_points(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("src/pkg/__init__.py", "")
+    repo.write("src/pkg/run.py", TOOL)
+    repo.write("pyproject.toml", '[project]\nname = "pkg"\n\n[project.scripts]\n'
+               'tool = "pkg.run:start"\n')
+    _, report, _ = run_json("--all", "--select", "RV501")
+    assert rv501(report) == []
+    # The script is no longer declared: the cached result of run.py must not stand.
+    repo.write("pyproject.toml", '[project]\nname = "pkg"\n')
+    _, report, _ = run_json("--all", "--select", "RV501")
+    assert rv501(report) == [("src/pkg/run.py", 7, "RV501")]

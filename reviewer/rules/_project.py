@@ -1,10 +1,11 @@
 """Facts about the repository's other files that a per-file rule may use.
 
-Today one fact: which functions and methods of the modules a file imports from the same
+Two facts today: which functions and methods of the modules a file imports from the same
 repository never return (``-> NoReturn``, bodies that always raise; see
 :func:`reviewer.rules._handlers.never_returning`), so that a handler ending in
 ``self.environment.handle_exception()`` is known to re-raise when ``handle_exception`` is
-defined in another module of the project.
+defined in another module of the project (RV201, RV202); and which functions of a module
+the root ``pyproject.toml`` declares as console-script entry points (RV501).
 
 A file's result then depends on other files: every imported file whose facts were read is
 recorded, with the digest of its content, in :func:`used`. The engine stores that list with
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -160,3 +162,68 @@ def _candidates(base: PurePosixPath | None, module: str) -> list[str]:
         stem = folder.joinpath(*parts)
         out += [f"{stem}.py", str(stem / "__init__.py")]
     return [c.removeprefix("./") for c in out]
+
+
+# -- console-script entry points --------------------------------------------------------------
+_SCRIPT_TABLES = (("project", "scripts"), ("project", "gui-scripts"), ("tool", "poetry", "scripts"))
+_SCRIPTS: dict[str, tuple[tuple[int, int], str, dict[str, frozenset[str]]]] = {}
+
+
+def entry_points(ctx: PyContext) -> frozenset[str]:
+    """The functions of ``ctx``'s module that ``pyproject.toml`` at the repository root
+    declares as console (or GUI) scripts (``tool = "pkg.cli:main"`` names ``main`` in
+    ``pkg/cli.py`` or ``src/pkg/cli.py``); recorded in :func:`used` when the file is read."""
+    root = _ROOT[0]
+    if root is None:
+        return frozenset()
+    got = _scripts(root)
+    if got is None:
+        return frozenset()
+    digest, by_module = got
+    _USED.append(("pyproject.toml", digest))
+    rel = ctx.path.replace("\\", "/").removeprefix("./")
+    rel = rel.removeprefix("src/")
+    module = rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return by_module.get(module, frozenset())
+
+
+def _scripts(root: Path) -> tuple[str, dict[str, frozenset[str]]] | None:
+    path = root / "pyproject.toml"
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = _SCRIPTS.get(str(root))
+        if hit is not None and hit[0] == stamp:
+            return hit[1], hit[2]
+        if st.st_size > MAX_SIZE:
+            return None
+        data = path.read_bytes()
+        doc = _toml(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    by_module: dict[str, set[str]] = {}
+    for keys in _SCRIPT_TABLES:
+        table: object = doc
+        for k in keys:
+            table = table.get(k, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, dict):
+            continue
+        for target in table.values():
+            if isinstance(target, str) and ":" in target:
+                module, _, obj = target.partition(":")
+                by_module.setdefault(module.strip(), set()).update(
+                    p.strip() for p in obj.split("[", 1)[0].split(".") if p.strip()
+                )
+    result = {m: frozenset(names) for m, names in by_module.items()}
+    digest = digest_of(data)
+    _SCRIPTS[str(root)] = (stamp, digest, result)
+    return digest, result
+
+
+def _toml(text: str) -> dict[str, object]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    doc: dict[str, object] = tomllib.loads(text)
+    return doc
