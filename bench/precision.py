@@ -9,10 +9,12 @@ kept for the reader), with the label (``real``, ``false`` or ``debatable``), a o
 reason and the judging round.
 
 Every file is reviewed through the product's own per-file path (``engine.review_source``:
-rules, inline suppressions, fingerprints) with the default configuration. The labels are the
-"before" judgement; the run is the "after": a labelled finding that no longer comes back was
-fixed (``false``) or lost (``real``, a regression); a labelled false alarm that still comes
-back is listed. Precision is real / (real + false); debatable findings count in neither.
+rules, inline suppressions, fingerprints) with the default configuration, with the corpus
+root as the repository (facts from the files a module imports, reviewer/rules/_project.py).
+The labels are the "before" judgement; the run is the "after": a labelled finding that no
+longer comes back was fixed (``false``) or lost (``real``, a regression); a labelled false
+alarm that still comes back is listed. Precision is real / (real + false); debatable findings
+count in neither.
 
 Usage: python bench/precision.py [--work DIR] [--before KEYS] [--write]
                                 [--unjudged RULE [--sample N]] [--keys-out KEYS]

@@ -4,6 +4,7 @@ imported module, and the cache that must notice when that module changes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from conftest import JsonRun, Repo, where
 
@@ -97,3 +98,15 @@ def test_console_scripts_declared_in_pyproject_are_entry_points(
     repo.write("pyproject.toml", '[project]\nname = "pkg"\n')
     _, report, _ = run_json("--all", "--select", "RV501")
     assert rv501(report) == [("src/pkg/run.py", 7, "RV501")]
+
+
+def test_a_link_out_of_the_repository_is_not_read(
+    repo: Repo, run_json: Callable[..., JsonRun], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text(ENV, encoding="utf-8")
+    repo.write("pkg/__init__.py", "")
+    (repo.path / "pkg" / "environment.py").symlink_to(outside)
+    repo.write("pkg/template.py", TEMPLATE)
+    _, report, _ = run_json("pkg/template.py", "--select", "RV202")
+    assert rv202(report) == [("pkg/template.py", 8, "RV202")]

@@ -105,6 +105,8 @@ def _deps_of(ctx: PyContext) -> tuple[tuple[str, str], ...]:
 def _facts(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
     path = root / rel
     try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            return None  # a link out of the repository is not the repository's code
         st = path.stat()
         if st.st_size > MAX_SIZE:
             return None
