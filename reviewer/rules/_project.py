@@ -14,7 +14,9 @@ the file's cached outcome and reviews the file again when one of them changed.
 The repository root is set by whoever reviews (:func:`project`); without one (a fix being
 validated, a snippet) nothing outside the file is read. Imported modules are resolved as
 files under the root: relative imports from the file's folder, absolute ones from the root
-and from ``src/``. Facts are computed once per file content and process.
+and from ``src/``. Facts are computed once per file content and process. Other files are
+read from the working tree (under pre-commit it equals the staged content); symlinks that
+lead out of the repository are not read.
 """
 
 from __future__ import annotations
