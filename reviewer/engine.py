@@ -55,6 +55,9 @@ class FileOutcome:
 
     findings: list[Finding]
     unused: list[Unused]
+    # (path, content digest) of the repository's other files whose facts the review used
+    # (reviewer.rules._project); the cached outcome stands only while they are unchanged.
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -294,10 +297,13 @@ def review_source(
     foreign: bool = True,
 ) -> FileOutcome:
     """Run one language's rules on one file, apply inline suppressions, fingerprint."""
+    from reviewer.rules import _project
+
     lang = languages()[lang_name]
+    _project.start_file()
     raw = lang.review(rel, source, rules_by_lang.get(lang_name, []))
     kept, unused = apply_inline(raw, source, rel, foreign)
-    return FileOutcome(add_fingerprints(kept, source), unused)
+    return FileOutcome(add_fingerprints(kept, source), unused, _project.used())
 
 
 def add_fingerprints(findings: list[Finding], source: str) -> list[Finding]:
@@ -354,9 +360,11 @@ def _do(task: _Task, setup: _Setup) -> _Done:
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     if digest == task.known:
         return digest, None
-    return digest, _dump(
-        review_source(task.rel, source, setup.rules, task.language, setup.foreign)
-    )
+    from reviewer.rules._project import project
+
+    with project(setup.root):
+        outcome = review_source(task.rel, source, setup.rules, task.language, setup.foreign)
+    return digest, _dump(outcome)
 
 
 def _init_worker(setup: _Setup) -> None:
@@ -438,6 +446,7 @@ def _run(
     else:
         done = _run_serial(tasks, setup, progress)
     _absorb(tasks, done, store, outcomes, result)
+    _recheck_depends(job, tasks, done, setup, store, outcomes, result)
     result.files_reviewed = len(outcomes)
     if store is not None:
         try:
@@ -480,6 +489,46 @@ def _absorb(
             store.put(task.rel, digest, task.stamp, blob)
         if blob is not None:
             outcomes[task.rel] = pickle.loads(blob)
+
+
+def _recheck_depends(
+    job: Job,
+    tasks: list[_Task],
+    done: dict[str, _Done],
+    setup: _Setup,
+    store: Cache | None,
+    outcomes: dict[str, FileOutcome],
+    result: Result,
+) -> None:
+    """Review again the cached outcomes whose other files (``depends``) changed."""
+    fresh = {rel for rel, got in done.items() if not isinstance(got, Skipped) and got[1]}
+    current: dict[str, str | None] = {}
+    now = time.time_ns()
+    for rel, out in list(outcomes.items()):
+        if rel in fresh or not out.depends:
+            continue
+        if all(_digest_now(setup.root, dep, current) == digest for dep, digest in out.depends):
+            continue
+        data = job.contents.get(rel)
+        lang = _language(str(setup.root), rel, data)
+        if lang is None:
+            continue
+        size, stamp = (len(data), None) if data is not None else _stamp(str(setup.root), rel, now)
+        task = _Task(rel, lang.name, size, stamp, None, data)
+        del outcomes[rel]
+        result.cache_hits -= 1
+        _absorb([task], {rel: _do(task, setup)}, store, outcomes, result)
+
+
+def _digest_now(root: Path, rel: str, memo: dict[str, str | None]) -> str | None:
+    if rel not in memo:
+        from reviewer.rules._project import digest_of
+
+        try:
+            memo[rel] = digest_of((root / rel).read_bytes())
+        except OSError:
+            memo[rel] = None
+    return memo[rel]
 
 
 def _kept_findings(

@@ -147,7 +147,7 @@ def test_extra_sinks_from_pyproject_end_to_end(
 
 
 def test_exec_of_compile_is_one_finding_on_exec() -> None:
-    ctx = parse("def run(path, ns):\n    exec(compile(open(path).read(), path, 'exec'), ns)\n")
+    ctx = parse("def run(src, ns):\n    exec(compile(src, '<input>', 'exec'), ns)\n")
     (finding,) = EvalExec().check(ctx)
     assert finding.message.startswith("exec()") and finding.span.col == 5
     (alone,) = EvalExec().check(parse("def f(src):\n    return compile(src, '<s>', 'exec')\n"))
