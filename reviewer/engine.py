@@ -75,6 +75,8 @@ class Result:
     downgraded_by_verdicts: int = 0
     cache_hits: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Other files the results used (path -> content digest; see FileOutcome.depends).
+    depends: dict[str, str] = field(default_factory=dict)
 
     def exit_code(self, config: Config) -> int:
         """1 when any finding is at or above the failure threshold (or an unused
@@ -454,6 +456,8 @@ def _run(
         except OSError as exc:
             result.warnings.append(f"cache not saved: {exc.strerror or exc}")
     result.findings = _kept_findings(job, config, outcomes, result, use_baseline)
+    for out in outcomes.values():
+        result.depends.update(out.depends)
     return result
 
 

@@ -127,3 +127,19 @@ def test_an_unreadable_replay_file_is_ignored(tree: Repo, run_cli: RunCli) -> No
     first = check(run_cli, "--format", "json")
     (tree.path / ".reviewer" / "cache" / "replay.pickle").write_bytes(b"not a pickle")
     assert check(run_cli, "--format", "json") == first
+
+
+def test_a_change_to_a_file_the_results_used_is_reviewed_again(
+        repo: Repo, run_cli: RunCli) -> None:
+    scripts = '[tool.reviewer]\nselect = ["RV501"]\n\n[project.scripts]\ntool = "pkg.a:{}"\n'
+    repo.write("pyproject.toml", scripts.format("run"))
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/a.py", '"""A."""\n\n\ndef run() -> None:\n    print("hi")\n')
+    repo.commit_all("base")
+    settle(repo)
+    assert check(run_cli, "--format", "json")[0] == 0  # run is the program's entry point
+    assert check(run_cli, "--format", "json")[0] == 0
+    repo.write("pyproject.toml", scripts.format("other"))  # [tool.reviewer] is the same
+    settle(repo)
+    code, out, _ = check(run_cli, "--format", "json")
+    assert code == 1 and [f["rule_id"] for f in json.loads(out)["findings"]] == ["RV501"]

@@ -73,7 +73,8 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     if not (result.warnings or result.skipped or unreadable or problem):
         run_key = replay_key(job, cfg, options)  # the files and the database as they are now
         if run_key is not None:
-            save_replay(job, cfg, run_key, Replay(text, result.exit_code(cfg)))
+            save_replay(job, cfg, run_key, Replay(text, result.exit_code(cfg),
+                                                  tuple(sorted(result.depends.items()))))
     raise SystemExit(result.exit_code(cfg))
 
 

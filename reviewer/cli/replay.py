@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 FILE = "replay.pickle"
 KEEP = 2  # runs remembered (e.g. the text and the JSON report of the same tree)
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Replay:
 
     text: str
     exit_code: int
+    # Files outside the review that its results used (path, content digest): checked again.
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 def replay_key(job: Job, cfg: Config, options: tuple[object, ...]) -> str | None:
@@ -69,7 +71,22 @@ def load_replay(job: Job, cfg: Config, run_key: str) -> Replay | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             IndexError, KeyError, TypeError, ValueError, MemoryError):
         return None
-    return found if isinstance(found, Replay) else None
+    if not isinstance(found, Replay) or not _still(job.root, found.depends):
+        return None
+    return found
+
+
+def _still(root: Path, depends: tuple[tuple[str, str], ...]) -> bool:
+    """Whether every file a replayed review used still has the content it had."""
+    from reviewer.rules._project import digest_of
+
+    for rel, digest in depends:
+        try:
+            if digest_of((root / rel).read_bytes()) != digest:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def save_replay(job: Job, cfg: Config, run_key: str, replay: Replay) -> None:
