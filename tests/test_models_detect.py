@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from model_layouts import LLAMA3_TEMPLATE, gguf_bytes, write_gguf, write_hf_folder
 
 from reviewer.llm.backend import embedded_model_path
 from reviewer.models import gguf
@@ -18,7 +19,6 @@ from reviewer.models.detect import (
     template_family,
 )
 from reviewer.models.fit import backend_for
-from model_layouts import LLAMA3_TEMPLATE, gguf_bytes, write_gguf, write_hf_folder
 
 EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
@@ -111,7 +111,7 @@ def test_unknown_and_empty_files(tmp_path: Path) -> None:
     huge = tmp_path / "huge.gguf"  # a corrupt string length
     huge.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little")
                      + (1).to_bytes(8, "little") + (1 << 40).to_bytes(8, "little"))
-    with pytest.raises(ModelFormatError, match="implausible .* in the header"):
+    with pytest.raises(ModelFormatError, match=r"implausible .* in the header"):
         detect(huge)
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 from dataclasses import asdict, dataclass
@@ -188,6 +189,10 @@ def _detect_folder(path: Path) -> ModelInfo:
             template = str(tc.get("chat_template") or "") if isinstance(tc, dict) else ""
         except (OSError, ValueError):
             template = ""
+    jinja = path / "chat_template.jinja"  # transformers >= 4.50 writes the template here
+    if not template and jinja.is_file():
+        with contextlib.suppress(OSError):
+            template = jinja.read_text(encoding="utf-8")
     archs = config.get("architectures")
     arch = str(config.get("model_type", "")) or (str(archs[0]) if archs else "")
     context = config.get("max_position_embeddings", 0)
