@@ -29,7 +29,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(["text", "json
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
 
 
 @click.group()
@@ -52,6 +54,8 @@ def entry_row(e: Entry, profile: MachineProfile) -> dict[str, Any]:
 
 
 def _list_text(rows: list[dict[str, Any]], searched: list[str]) -> str:
+    from reviewer.models.detect import params_label
+
     if not rows:
         return "no models found (searched: " + ", ".join(searched) + ")\n"
     head = ("name", "format", "size", "params", "quant", "backend", "fits")
@@ -63,9 +67,8 @@ def _list_text(rows: list[dict[str, Any]], searched: list[str]) -> str:
             table.append((r["name"], "?", "", "", "", "--", "--"))
             errors.append(f"  {r['name']}: {r['error']}")
             continue
-        p = info["parameters"]
-        params = "" if not p else (f"{p / 1e9:.1f}B" if p >= 1e9 else f"{p / 1e6:.0f}M")
-        table.append((r["name"], info["format"], _size(info["size_bytes"]), params,
+        table.append((r["name"], info["format"], _size(info["size_bytes"]),
+                      params_label(info["parameters"]),
                       info["quantization"], r["backend"] or "--", r["fits"]))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

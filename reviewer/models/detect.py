@@ -45,10 +45,16 @@ class ModelInfo:
 
     @property
     def params_label(self) -> str:
-        p = self.parameters
-        if not p:
-            return ""
-        return f"{p / 1e9:.1f}B" if p >= 1e9 else f"{p / 1e6:.0f}M"
+        return params_label(self.parameters)
+
+
+def params_label(p: int) -> str:
+    """135M, 1.5B, 272K ("" for 0)."""
+    if not p:
+        return ""
+    if p >= 1e9:
+        return f"{p / 1e9:.1f}B"
+    return f"{p / 1e6:.0f}M" if p >= 1e6 else f"{p / 1e3:.0f}K"
 
 
 def template_family(template: str) -> str:
