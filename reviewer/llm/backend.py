@@ -160,7 +160,7 @@ def resolve_model(spec: str, root: Path) -> Path:
         from reviewer.models.registry import NotFound, discover, resolve
 
         try:
-            return resolve(spec, discover()).path
+            return resolve(spec, discover(read=False)).path
         except NotFound as exc:
             raise ModelUnavailable(str(exc)) from None
     raise ModelUnavailable(f"model {spec!r} not found (no file at {candidate})")
@@ -232,7 +232,7 @@ def backend_name(
         from reviewer.models.choose import choose
 
         try:
-            chosen = choose(config.model, root).backend
+            chosen = choose(config.model, root, quick=True).backend
         except LLMError:
             chosen = ""  # make_backend reports the missing or unreadable model
         if chosen:

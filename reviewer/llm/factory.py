@@ -33,7 +33,18 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
 
     if settings is None:
         settings = hardware.derive(hardware.detect())
-    name = backend_name(config, settings, root)
+    by_format = (config.llm_backend == "auto" and not config.server_url
+                 and config.model not in EMBEDDED_NAMES
+                 and not config.model.startswith(("http://", "https://")))
+    if by_format:
+        from reviewer.models.choose import choose
+
+        chosen = choose(config.model, root, quick=True)  # the format picks the backend
+        if not chosen.backend:
+            raise ModelUnavailable(f"{chosen.path}: {chosen.why}")
+        name = chosen.backend
+    else:
+        name = backend_name(config, settings, root)
     if name == "none":
         return None
     if name == "openai":
@@ -44,12 +55,6 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
         if not url:
             raise ModelUnavailable("llm-backend is openai but server-url is not set")
         return OpenAICompatBackend(url, "" if url_model else config.model)
-    if config.llm_backend == "auto" and config.model not in EMBEDDED_NAMES:
-        from reviewer.models.choose import choose
-
-        chosen = choose(config.model, root)  # the format picked the backend
-        if not chosen.backend:
-            raise ModelUnavailable(f"{chosen.path}: {chosen.why}")
 
     path = resolve_model(config.model, root)
     adapter = resolve_adapter(config.llm_adapter, root)

@@ -46,21 +46,31 @@ def where_found(spec: str, path: Path, root: Path) -> str:
             return f"found in the reviewer's model folder {d}"
     from reviewer.models.registry import discover
 
-    for e in discover(embedded=False):
+    for e in discover(embedded=False, read=False):
         if e.path == path:
             return f"found in the {e.source} as {e.name} (read-only)"
     return "found"
 
 
-def choose(spec: str, root: Path, profile: MachineProfile | None = None) -> Chosen:
-    """Resolve and detect ``spec``. Raises ModelUnavailable with one line."""
-    from reviewer.llm.backend import ModelUnavailable, resolve_model
+def choose(spec: str, root: Path, profile: MachineProfile | None = None,
+           quick: bool = False) -> Chosen:
+    """Resolve and detect ``spec``. Raises ModelUnavailable with one line.
+
+    ``quick`` (a review run): a file is told by its magic only, without parsing its header
+    (a 150k-token vocabulary takes a few tenths of a second); llama.cpp reads the rest.
+    """
+    from reviewer.llm.backend import ModelUnavailable, check_gguf, resolve_model
 
     if is_url(spec):
         info = detect_url(spec)
         return Chosen(spec, spec, "openai", "openai", "a server URL",
                       "an OpenAI-compatible server", info)
     path = resolve_model(spec, root)
+    if quick and path.is_file():
+        check_gguf(path)
+        info = ModelInfo("gguf", str(path), path.stat().st_size)
+        return Chosen(spec, str(path), "gguf", "llama_cpp", "", backend_for(info, False)[1],
+                      info)
     try:
         info = detect(path)
     except ModelFormatError as exc:

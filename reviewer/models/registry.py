@@ -85,7 +85,10 @@ class Locations:
         return self.own[0]
 
 
-def _entry(name: str, source: str, path: Path, managed: bool = False) -> Entry:
+def _entry(name: str, source: str, path: Path, managed: bool = False,
+           read: bool = True) -> Entry:
+    if not read:
+        return Entry(name, source, path, None, managed=managed)
     try:
         return Entry(name, source, path, detect(path), managed=managed)
     except ModelFormatError as exc:
@@ -112,7 +115,7 @@ def write_manifest(folder: Path, models: Mapping[str, Mapping[str, Any]]) -> Non
     tmp.replace(folder / MANIFEST)
 
 
-def _own(folder: Path) -> Iterator[Entry]:
+def _own(folder: Path, read: bool) -> Iterator[Entry]:
     if not folder.is_dir():
         return
     manifest = read_manifest(folder)
@@ -125,7 +128,7 @@ def _own(folder: Path) -> Iterator[Entry]:
                 if fh.read(4) != b"GGUF":
                     continue  # notes, checksums, ...: not models
         name = managed.get(child.name) or (child.stem if child.suffix == ".gguf" else child.name)
-        yield _entry(name, "reviewer", child, child.name in managed)
+        yield _entry(name, "reviewer", child, child.name in managed, read=read)
 
 
 def _hf_snapshot(repo: Path) -> Path | None:
@@ -140,7 +143,7 @@ def _hf_snapshot(repo: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def _hf_cache(cache: Path) -> Iterator[Entry]:
+def _hf_cache(cache: Path, read: bool) -> Iterator[Entry]:
     if not cache.is_dir():
         return
     for repo in sorted(cache.glob("models--*")):
@@ -149,23 +152,23 @@ def _hf_cache(cache: Path) -> Iterator[Entry]:
             continue
         repo_name = repo.name[len("models--"):].replace("--", "/")
         if (snap / "config.json").is_file():
-            yield _entry(f"hf:{repo_name}", "hf-cache", snap)
+            yield _entry(f"hf:{repo_name}", "hf-cache", snap, read=read)
         for gguf in sorted(snap.rglob("*.gguf")):
-            yield _entry(f"hf:{repo_name}/{gguf.relative_to(snap)}", "hf-cache", gguf)
+            yield _entry(f"hf:{repo_name}/{gguf.relative_to(snap)}", "hf-cache", gguf, read=read)
 
 
-def _lmstudio(root: Path) -> Iterator[Entry]:
+def _lmstudio(root: Path, read: bool) -> Iterator[Entry]:
     if not root.is_dir():
         return
     for repo in sorted(p for p in root.glob("*/*") if p.is_dir()):
         base = f"lmstudio:{repo.parent.name}/{repo.name}"
         if (repo / "config.json").is_file():
-            yield _entry(base, "lmstudio", repo)
+            yield _entry(base, "lmstudio", repo, read=read)
         for gguf in sorted(repo.rglob("*.gguf")):
-            yield _entry(f"{base}/{gguf.relative_to(repo)}", "lmstudio", gguf)
+            yield _entry(f"{base}/{gguf.relative_to(repo)}", "lmstudio", gguf, read=read)
 
 
-def _ollama(root: Path) -> Iterator[Entry]:
+def _ollama(root: Path, read: bool) -> Iterator[Entry]:
     manifests = root / "manifests"
     if not manifests.is_dir():
         return
@@ -187,11 +190,16 @@ def _ollama(root: Path) -> Iterator[Entry]:
             yield Entry(name, "ollama", tag, None, f"{tag}: manifest has no model layer")
             continue
         blob = root / "blobs" / digest.replace(":", "-")
-        yield _entry(name, "ollama", blob)
+        yield _entry(name, "ollama", blob, read=read)
 
 
-def discover(loc: Locations | None = None, embedded: bool = True) -> list[Entry]:
-    """Every model found, own folders first, then the embedded one, then other tools'."""
+def discover(loc: Locations | None = None, embedded: bool = True,
+             read: bool = True) -> list[Entry]:
+    """Every model found, own folders first, then the embedded one, then other tools'.
+
+    ``read=False``: names and paths only, no file is opened beyond the Ollama manifests
+    (what :func:`resolve` needs).
+    """
     from reviewer.llm.backend import embedded_model_path
 
     loc = loc or Locations.from_env()
@@ -206,16 +214,16 @@ def discover(loc: Locations | None = None, embedded: bool = True) -> list[Entry]
                 out.append(e)
 
     for folder in loc.own:
-        add(_own(folder))
+        add(_own(folder, read))
     path = embedded_model_path() if embedded else None
     if path is not None:
-        add(iter([_entry("embedded", "embedded", path)]))
+        add(iter([_entry("embedded", "embedded", path, read=read)]))
     for cache in loc.hf_cache:
-        add(_hf_cache(cache))
+        add(_hf_cache(cache, read))
     for lms in loc.lmstudio:
-        add(_lmstudio(lms))
+        add(_lmstudio(lms, read))
     for oll in loc.ollama:
-        add(_ollama(oll))
+        add(_ollama(oll, read))
     return out
 
 
