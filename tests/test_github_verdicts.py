@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from github import Auth, Github
 from github_fake import (
     APP,
     BOT,
     HUMAN,
     PAT,
     PAT2,
+    PR,
     READ_ONLY,
-    FakeGitHub,
     State,
-    patches_from_git,
+    pull_request,
+    run_github,
     serve,
 )
 
@@ -65,47 +65,14 @@ def other(x: int, seen: dict[str, int] = {}) -> int:
 '''
 
 
-class PR:
-    def __init__(self, repo: Repo, fake: FakeGitHub) -> None:
-        self.repo, self.fake, self.state = repo, fake, fake.state
-        base = repo.git("rev-parse", "main").strip()
-        head = repo.git("rev-parse", "HEAD").strip()
-        self.state.base_sha, self.state.head_sha = base, head
-        self.state.files = patches_from_git(repo.path, base, head)
-
-    def person(self, token: str) -> Any:
-        """The PR as somebody with ``token`` sees it through PyGithub."""
-        gh = Github(auth=Auth.Token(token), base_url=self.fake.url,
-                    seconds_between_requests=None, seconds_between_writes=None, retry=None)
-        return gh.get_repo("octo/demo").get_pull(7)
-
-    def bot_comments(self) -> dict[str, dict[str, Any]]:
-        """rule id -> reviewer's inline comment."""
-        out = {}
-        for c in self.state.review_comments:
-            if render.marked_fp(c["body"]):
-                rule = c["body"].split("**")[1].split()[0]
-                out.setdefault(rule if rule not in out else rule + "'", c)
-        return out
-
-
 @pytest.fixture
 def pr(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[PR]:
-    repo.write("util.py", BASE)
-    repo.commit_all("base")
-    repo.git("checkout", "-q", "-b", "topic")
-    repo.write("util.py", HEAD)
-    repo.commit_all("topic")
-    monkeypatch.setenv("GITHUB_TOKEN", APP)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    with serve(State()) as fake:
-        yield PR(repo, fake)
+    with pull_request(repo, monkeypatch, {"util.py": BASE}, {"util.py": HEAD}) as opened:
+        yield opened
 
 
 def gh(run_cli: RunCli, pr: PR, command: str, *args: str) -> tuple[int, str, str]:
-    return run_cli("github", command, "--repo", "octo/demo", "--pr", "7",
-                   "--api-url", pr.fake.url, "--no-throttle", *args)
+    return run_github(run_cli, pr, command, *args)
 
 
 def stored(pr: PR) -> list[tuple[str, str, str, str, str]]:

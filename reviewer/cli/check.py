@@ -49,9 +49,12 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         if problem and not quiet and not unreadable:  # one line per broken database
             warn(problem)
     terminal = output is None and sys.stdout.isatty()
+    from reviewer.feedback.taught import taught_rules
+
     rctx = ReportContext(
         root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents,
         show_fingerprints=show_fingerprints,
+        taught=taught_rules(root, cfg) if fmt == "sarif" else (),
     )
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":
