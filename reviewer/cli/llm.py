@@ -88,7 +88,7 @@ def model_choice(config: Config, root: Path, profile: MachineProfile,
                  chosen_by: str) -> dict[str, Any]:
     """The chosen model, where it was found, its format and why its backend (no loading)."""
     from reviewer.llm.backend import LLMError
-    from reviewer.models.choose import choose
+    from reviewer.llm.choose import choose
 
     out: dict[str, Any] = {"model": config.model or "embedded", "chosen_by": chosen_by}
     if config.llm_backend == "openai" or config.server_url:

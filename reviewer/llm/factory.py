@@ -37,7 +37,7 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
                  and config.model not in EMBEDDED_NAMES
                  and not config.model.startswith(("http://", "https://")))
     if by_format:
-        from reviewer.models.choose import choose
+        from reviewer.llm.choose import choose
 
         chosen = choose(config.model, root, quick=True)  # the format picks the backend
         if not chosen.backend:

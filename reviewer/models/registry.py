@@ -1,6 +1,6 @@
 """Every model the reviewer can use here: its own folders, and other tools' (read-only).
 
-Own folders (:func:`reviewer.llm.backend.model_dirs`): ``$REVIEWER_MODELS`` (``:``-separated)
+Own folders (:func:`reviewer.models.paths.model_dirs`): ``$REVIEWER_MODELS`` (``:``-separated)
 and ``~/.local/share/reviewer/models/``; ``reviewer models add`` writes to the first. Other
 tools' folders are only read, never written:
 
@@ -200,7 +200,7 @@ def discover(loc: Locations | None = None, embedded: bool = True,
     ``read=False``: names and paths only, no file is opened beyond the Ollama manifests
     (what :func:`resolve` needs).
     """
-    from reviewer.llm.backend import embedded_model_path
+    from reviewer.models.paths import embedded_model_path
 
     loc = loc or Locations.from_env()
     out: list[Entry] = []

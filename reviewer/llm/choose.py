@@ -34,7 +34,7 @@ class Chosen:
 
 
 def where_found(spec: str, path: Path, root: Path) -> str:
-    from reviewer.llm.backend import EMBEDDED_NAMES, model_dirs
+    from reviewer.models.paths import EMBEDDED_NAMES, model_dirs
 
     if spec in EMBEDDED_NAMES:
         return "the embedded model (no model configured)" if not spec else "the embedded model"
