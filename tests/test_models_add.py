@@ -145,6 +145,21 @@ def test_a_cut_off_download_resumes_with_range(
     assert hashlib.sha256(added.path.read_bytes()).hexdigest() == digest
 
 
+def test_a_file_changed_on_the_server_starts_over(
+    server: ModelServer, loc: Locations, model_bytes: bytes
+) -> None:
+    """If-Range: the partial file's ETag no longer matches, the server sends all of it."""
+    url = f"{server.url}/m/tiny-coder-q4_k_m.gguf"
+    server.mode = "cut"
+    with pytest.raises(AddError, match="cut off"):
+        add(url, loc)
+    changed = model_bytes[:-8] + b"\x01" * 8
+    server.files["m/tiny-coder-q4_k_m.gguf"] = changed
+    added = add(url, loc, sha256=hashlib.sha256(changed).hexdigest())
+    assert added.resumed_from == 0 and added.path.read_bytes() == changed
+    assert server.requests[-1][1].startswith("bytes=")  # it asked to resume, and was refused
+
+
 def test_a_corrupted_byte_fails_the_checksum(
     server: ModelServer, loc: Locations, model_bytes: bytes
 ) -> None:
