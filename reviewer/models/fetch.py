@@ -81,9 +81,13 @@ def _expected(sha256: str | None, file_name: str) -> tuple[str, str]:
 
 
 # -- download ------------------------------------------------------------------------------
-def download(url: str, partial: Path, timeout: float, progress: Progress | None) -> int:
+def download(url: str, partial: Path, timeout: float, progress: Progress | None,
+             hasher: Any = None) -> int:
     """Fetch ``url`` into ``partial``, resuming from its current size. Returns the byte
-    offset resumed from. Raises AddError (the partial file is kept for a later resume)."""
+    offset resumed from. Raises AddError (the partial file is kept for a later resume).
+
+    ``hasher`` (a hashlib object) is fed the whole file as it is written: on a resume the
+    bytes already there first, so the file is not read again to hash it."""
     import http.client
     import urllib.error
     import urllib.request
@@ -105,6 +109,7 @@ def download(url: str, partial: Path, timeout: float, progress: Progress | None)
         resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # nothing left to fetch: the partial file is whole
+            _hash_into(hasher, partial, have)
             return have
         raise AddError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -133,6 +138,7 @@ def download(url: str, partial: Path, timeout: float, progress: Progress | None)
         with contextlib.suppress(OSError):
             meta_file.write_text(json.dumps({"url": url, "etag": new_etag}), encoding="utf-8")
         done = start
+        _hash_into(hasher, partial, start)
         try:
             with partial.open("ab" if start else "wb") as out:
                 while True:
@@ -140,6 +146,8 @@ def download(url: str, partial: Path, timeout: float, progress: Progress | None)
                     if not chunk:
                         break
                     out.write(chunk)
+                    if hasher is not None:
+                        hasher.update(chunk)
                     done += len(chunk)
                     if progress:
                         progress(done, total)
@@ -154,6 +162,17 @@ def download(url: str, partial: Path, timeout: float, progress: Progress | None)
             raise AddError(f"{url}: cut off at byte {done} of {total}; run the same command"
                            " again to resume")
     return start
+
+
+def _hash_into(hasher: Any, path: Path, upto: int) -> None:
+    """Feed the first ``upto`` bytes of ``path`` to ``hasher``."""
+    if hasher is None or not upto:
+        return
+    left = upto
+    with path.open("rb") as fh:
+        while left and (chunk := fh.read(min(CHUNK, left))):
+            hasher.update(chunk)
+            left -= len(chunk)
 
 
 def _drop_partial(partial: Path) -> None:
@@ -214,8 +233,9 @@ def add(source: str, loc: Locations, *, name: str | None = None, sha256: str | N
     resumed = 0
     if is_url(source):
         partial = _partial_for(source)
-        resumed = download(source, partial, timeout, progress)
-        digest = sha256_file(partial, hash_progress)
+        hasher = hashlib.sha256()
+        resumed = download(source, partial, timeout, progress, hasher)
+        digest = hasher.hexdigest()
         if expected and digest != expected:
             _drop_partial(partial)
             raise AddError(f"{file_name}: sha256 {digest} does not match {against} {expected};"
