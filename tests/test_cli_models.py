@@ -164,6 +164,16 @@ def test_model_path_picks_the_backend_by_format(
     data = json.loads(out)
     assert data["configured"]["backend"] == "llama_cpp"
     assert data["choice"]["found"] == "found in the ollama as ollama:tiny:latest (read-only)"
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, _ = run_cli("doctor", "--format", "json", "--model", f"http://127.0.0.1:{port}/v1")
+    data = json.loads(out)
+    assert code == 1 and data["configured"]["backend"] == "openai"
+    assert data["choice"]["format"] == "openai" and not data["backends"]["openai"]["ok"]
+    assert str(port) in data["backends"]["openai"]["detail"]
     code, out, _ = run_cli("doctor", "--model", str(hf))
     assert code == 1 and "-- " in out and "llama.cpp needs GGUF" in out  # not Apple Silicon
     # check keeps its findings and exit code; one warning says why the model was skipped
@@ -194,3 +204,17 @@ def test_a_truncated_model_is_one_clear_line(models_env: Path, repo: Any, run_cl
     assert err.count("\n") == 1 and "cut.gguf: truncated: the tensors end at byte 98362432" in err
     code, out, _ = run_cli("doctor", "--model", str(cut))
     assert code == 1 and "-- " in out and "truncated" in out
+
+
+def test_a_server_url_as_model_is_the_openai_backend(repo: Any, run_cli: RunCli) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    repo.write("expr.py", CODE)
+    repo.stage("expr.py")
+    code, out, err = run_cli("check", "expr.py", "--select", "RV601", "--explain",
+                             "--model", f"http://127.0.0.1:{port}/v1", "--llm-timeout", "3")
+    assert code == 1 and "RV601" in out
+    assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err

@@ -38,12 +38,14 @@ def backend_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
             return False, f"mlx-lm not installed ({exc})"
         return True, f"mlx-lm {getattr(mod, '__version__', '?')}"
     if name == "openai":
-        if not config.server_url:
+        url_model = config.model.startswith(("http://", "https://"))  # model = a server URL
+        url = config.server_url or (config.model if url_model else "")
+        if not url:
             return False, "no server-url configured"
         from reviewer.llm.backend import LLMError
         from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        backend = OpenAICompatBackend(config.server_url, config.model)
+        backend = OpenAICompatBackend(url, "" if url_model else config.model)
         try:
             models = backend.models(timeout=3.0)
         except LLMError as exc:
@@ -96,7 +98,8 @@ def model_choice(config: Config, root: Path, profile: MachineProfile,
     from reviewer.llm.choose import choose
 
     out: dict[str, Any] = {"model": config.model or "embedded", "chosen_by": chosen_by}
-    if config.llm_backend == "openai" or config.server_url:
+    if config.llm_backend == "openai" or config.server_url or config.model.startswith(
+            ("http://", "https://")):
         out.update(format="openai", backend="openai", found="served by the server",
                    why="an OpenAI-compatible server (server-url)")
         return out
