@@ -218,3 +218,34 @@ def test_a_server_url_as_model_is_the_openai_backend(repo: Any, run_cli: RunCli)
                              "--model", f"http://127.0.0.1:{port}/v1", "--llm-timeout", "3")
     assert code == 1 and "RV601" in out
     assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err
+
+
+def test_a_download_on_a_terminal_shows_a_progress_bar(
+    models_env: Path, server: ModelServer, nogit: Path
+) -> None:
+    """stderr is a real terminal (a pty): click's progress bar is drawn there."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main_fd, term_fd = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "reviewer", "models", "add", f"{server.url}/tiny.gguf"],
+            stdout=subprocess.PIPE, stderr=term_fd, text=True, timeout=120, check=False)
+        os.close(term_fd)
+        chunks = []
+        while True:
+            try:
+                data = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(main_fd)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0 and proc.stdout.startswith("added tiny:")
+    assert "downloading" in shown and "100%" in shown
