@@ -109,6 +109,8 @@ def test_resolve_by_name(env: dict[str, str], tmp_path: Path) -> None:
     assert resolve_model("hf:Qwen/Coder-GGUF/coder-q4_k_m.gguf", tmp_path).is_symlink()
     with pytest.raises(ModelUnavailable, match="`reviewer models list`"):
         resolve_model("nothing", tmp_path)
+    with pytest.raises(ModelUnavailable, match="not added yet: `reviewer models add qwen2"):
+        resolve_model("qwen2.5-coder-7b-instruct-q4_k_m", tmp_path)
 
 
 def test_ambiguous_names_are_refused(env: dict[str, str], tmp_path: Path) -> None:

@@ -253,4 +253,9 @@ def resolve(name: str, entries: list[Entry]) -> Entry:
     if hits:
         names = ", ".join(e.name for e in hits[:4])
         raise NotFound(f"model {name!r} is ambiguous: {names} (use the full name)")
+    from reviewer.models.catalogue import find
+
+    if find(name) is not None:
+        raise NotFound(f"model {name!r} is not added yet: `reviewer models add {name}`"
+                       " (`reviewer models recommend` says where it is published)")
     raise NotFound(f"model {name!r} not found (`reviewer models list` shows what there is)")
