@@ -136,6 +136,10 @@ class FakeGitHub:
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
                                        daemon=True)
 
+    def for_path(self, path: str) -> FakeGitHub:
+        """The server whose state answers ``path`` (this one; see ManyPulls)."""
+        return self
+
     # -- helpers for the routes -----------------------------------------------------------
     @property
     def repo_url(self) -> str:
@@ -219,8 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("PATCH")
 
     def _handle(self, method: str) -> None:
-        fake = self.fake
         parts = urlsplit(self.path)
+        fake = self.fake.for_path(parts.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -440,6 +444,40 @@ def _check_run(fake: FakeGitHub, run_id: int | None, body: Any, token: str | Non
                                "summary": run["output"]["summary"],
                                "annotations_count": len(run["output"]["annotations"])}})
     return status, payload, {}
+
+
+class ManyPulls(FakeGitHub):
+    """Several pull requests of one repository, one State each (``number`` set to the PR's):
+    a request goes to the State of the PR its path names (``/pulls/N``, ``/issues/N``), or
+    that holds the comment it names; comment ids are unique across the States."""
+
+    def __init__(self, states: list[State]) -> None:
+        super().__init__(states[0])
+        self.states = {s.number: s for s in states}
+        for i, s in enumerate(states):
+            s.next_id = 1_000_000 * (i + 1)
+        self._views: dict[int, FakeGitHub] = {}
+
+    def _view(self, state: State) -> FakeGitHub:
+        import copy
+
+        view = self._views.get(state.number)
+        if view is None:
+            view = self._views[state.number] = copy.copy(self)
+            view.state = state
+        return view
+
+    def for_path(self, path: str) -> FakeGitHub:
+        m = re.search(r"/(?:pulls|issues)/(\d+)(?:/|$)", path)
+        if m and int(m.group(1)) in self.states:
+            return self._view(self.states[int(m.group(1))])
+        m = re.search(r"/(?:pulls|issues)/comments/(\d+)", path)
+        if m:
+            cid = int(m.group(1))
+            for s in self.states.values():
+                if any(c["id"] == cid for c in (*s.review_comments, *s.issue_comments)):
+                    return self._view(s)
+        return self
 
 
 @contextmanager

@@ -37,7 +37,7 @@ from github_fake import (
 from reviewer.feedback.store import FeedbackStore
 from reviewer.github import render
 from reviewer.github.verdicts import parse_reply
-from reviewer.github.webhook import ReplyEvent, ReviewQueue, make_server, signature
+from reviewer.github.webhook import ReplyEvent, signature
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -206,7 +206,7 @@ def post(port: int, event: str, body: bytes) -> tuple[int, str]:
     return resp.status, status
 
 
-def test_receiver_hands_replies_to_on_reply() -> None:
+def test_receiver_hands_replies_to_on_reply(tmp_path: Path) -> None:
     replies: list[ReplyEvent] = []
 
     def on_reply(reply: ReplyEvent) -> str:
@@ -214,12 +214,14 @@ def test_receiver_hands_replies_to_on_reply() -> None:
         return "reading verdicts"
 
     logged: list[str] = []
-    queue = ReviewQueue(lambda event: None, log=logged.append)
-    http_server = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo", on_reply=on_reply)
-    port = http_server.server_address[1]
-    thread = threading.Thread(target=http_server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    from serve_proc import app_thread
+
+    from reviewer.serve.queue import DurableQueue
+    from reviewer.serve.webhook import webhook_app
+
+    queue = DurableQueue(tmp_path / "queue.db", lambda event: None, log=logged.append)
+    app = webhook_app(SECRET, "octo/demo", queue, "/", on_reply=on_reply)
+    with app_thread(app) as port:
         event = "pull_request_review_comment"
         assert post(port, event, json.dumps(reply_payload()).encode()) == (
             202, "reading verdicts")
@@ -233,14 +235,14 @@ def test_receiver_hands_replies_to_on_reply() -> None:
         bad = reply_payload()
         bad["comment"]["in_reply_to_id"] = "1001"
         assert post(port, event, json.dumps(bad).encode())[0] == 400
-    finally:
-        http_server.shutdown()
-        http_server.server_close()
     assert replies == [ReplyEvent("octo/demo", 7, 2002, 1001)]
     assert logged == ["reviewer: serve: octo/demo#7 reply 2002 to 1001: reading verdicts"]
-    # Without on_reply (the default) such events are ignored as before.
-    plain = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo")
-    plain.server_close()
+    # Without on_reply (the default) such events are ignored.
+    with app_thread(webhook_app(SECRET, "octo/demo", queue, "/")) as port:
+        assert post(port, "pull_request_review_comment",
+                    json.dumps(reply_payload()).encode()) == (
+            202, "ignored: pull_request_review_comment event")
+    queue.close()
 
 
 def test_serve_reads_verdicts_when_someone_replies(repo: Repo, tmp_path: Path) -> None:

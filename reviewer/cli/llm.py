@@ -151,11 +151,11 @@ def doctor_data(
 ) -> dict[str, Any]:
     """Everything ``reviewer doctor`` reports, as plain data."""
     from reviewer import hardware
-    from reviewer.llm.backend import backend_name
+    from reviewer.llm.choose import backend_for_config
 
     profile = profile or hardware.detect()
     settings = hardware.derive(profile)
-    chosen = backend_name(config, settings, root)
+    chosen = backend_for_config(config, root, settings)
     backends = {}
     for name in ("llama_cpp", "mlx", "openai", "none"):
         ok, line = backend_status(name, config, root)

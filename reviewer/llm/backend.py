@@ -200,25 +200,14 @@ def budget_for(config: Config) -> int:
     return config.max_explained
 
 
-def backend_name(
-    config: Config, settings: Settings | None = None, root: Path | None = None
-) -> str:
-    """The backend a config asks for, with "auto" resolved from the model's format (given
-    ``root`` to resolve it against) or else from the machine's settings."""
+def backend_name(config: Config, settings: Settings | None = None) -> str:
+    """The backend a config asks for, with "auto" resolved from the machine's settings (see
+    :func:`reviewer.llm.choose.backend_for_config` for the model's format first)."""
     name = config.llm_backend
     if name != "auto":
         return name
     if config.server_url or config.model.startswith(("http://", "https://")):
         return "openai"
-    if root is not None and config.model not in EMBEDDED_NAMES:
-        from reviewer.llm.choose import choose
-
-        try:
-            chosen = choose(config.model, root, quick=True).backend
-        except LLMError:
-            chosen = ""  # make_backend reports the missing or unreadable model
-        if chosen:
-            return chosen
     if settings is None:
         from reviewer import hardware
 

@@ -16,7 +16,8 @@ from reviewer.models.detect import ModelFormatError, ModelInfo, detect, detect_u
 from reviewer.models.fit import backend_for
 
 if TYPE_CHECKING:
-    from reviewer.hardware import MachineProfile
+    from reviewer.config import Config
+    from reviewer.hardware import MachineProfile, Settings
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,27 @@ def choose(spec: str, root: Path, profile: MachineProfile | None = None,
         apple = platform.system() == "Darwin" and platform.machine() == "arm64"
     backend, why = backend_for(info, apple)
     return Chosen(spec, str(path), info.format, backend, where_found(spec, path, root), why, info)
+
+
+def by_format(config: Config) -> bool:
+    """Whether the model's format picks the backend: ``llm-backend = "auto"``, no server,
+    and a model other than the embedded one configured."""
+    from reviewer.models.paths import EMBEDDED_NAMES
+
+    return (config.llm_backend == "auto" and not config.server_url
+            and config.model not in EMBEDDED_NAMES and not is_url(config.model))
+
+
+def backend_for_config(config: Config, root: Path, settings: Settings | None = None) -> str:
+    """The backend a config gets: by the model's format when :func:`by_format`, else
+    :func:`reviewer.llm.backend.backend_name` (the machine's settings)."""
+    from reviewer.llm.backend import LLMError, backend_name
+
+    if by_format(config):
+        try:
+            chosen = choose(config.model, root, quick=True).backend
+        except LLMError:
+            chosen = ""  # make_backend and doctor report the missing or unreadable model
+        if chosen:
+            return chosen
+    return backend_name(config, settings)

@@ -10,13 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewer.llm.adapters import fused_gguf, resolve_adapter, trained_on
-from reviewer.llm.backend import (
-    EMBEDDED_NAMES,
-    Backend,
-    ModelUnavailable,
-    backend_name,
-    resolve_model,
-)
+from reviewer.llm.backend import Backend, ModelUnavailable, backend_name, resolve_model
+from reviewer.llm.choose import by_format, choose
 
 if TYPE_CHECKING:
     from reviewer.config import Config
@@ -33,18 +28,13 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
 
     if settings is None:
         settings = hardware.derive(hardware.detect())
-    by_format = (config.llm_backend == "auto" and not config.server_url
-                 and config.model not in EMBEDDED_NAMES
-                 and not config.model.startswith(("http://", "https://")))
-    if by_format:
-        from reviewer.llm.choose import choose
-
+    if by_format(config):
         chosen = choose(config.model, root, quick=True)  # the format picks the backend
         if not chosen.backend:
             raise ModelUnavailable(f"{chosen.path}: {chosen.why}")
         name = chosen.backend
     else:
-        name = backend_name(config, settings, root)
+        name = backend_name(config, settings)
     if name == "none":
         return None
     if name == "openai":
