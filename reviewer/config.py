@@ -66,9 +66,13 @@ class Config:
     # -- the local model (reviewer.llm) --
     # "auto" (derived from the machine), "llama_cpp", "mlx", "openai" or "none".
     llm_backend: str = "auto"
-    # A GGUF path (llama_cpp), a Hugging Face folder (mlx) or a served model name (openai);
+    # A GGUF path (llama_cpp), a Hugging Face or MLX folder (mlx), a name from
+    # `reviewer models list`, an OpenAI-compatible server URL, or a served model name (openai);
     # "" = the embedded SmolLM2-135M-Instruct.
     model: str = ""
+    # An http(s):// URL of a folder of model files that `reviewer models add NAME` fetches
+    # catalogue models from ("" = none: nothing is ever downloaded unless the user names it).
+    model_mirror: str = ""
     # Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1".
     server_url: str = ""
     explain: bool = False

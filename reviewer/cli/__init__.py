@@ -1,9 +1,9 @@
 """The command line: the click group, its commands, and the single exit point.
 
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
-``feedback``, ``github``, ``stats``, ``teach``, ``train``, ``llm``, ``serve``) that imports its
-shared helpers from :mod:`reviewer.cli.common` and :mod:`reviewer.cli.pipeline` and never this
-module; this module adds them to the group. Every user-facing error is one line on stderr
+``feedback``, ``github``, ``stats``, ``teach``, ``train``, ``llm``, ``models``, ``serve``) that
+imports its shared helpers from :mod:`reviewer.cli.common` and :mod:`reviewer.cli.pipeline` and
+never this module; this module adds them to the group. Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
 (``--debug`` shows the traceback).
 """
@@ -26,6 +26,7 @@ from reviewer.cli import (
     fix,
     github,
     llm,
+    models,
     rules,
     serve,
     stats,
@@ -49,7 +50,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 # The commands, in the order `reviewer --help` lists them (click sorts them by name).
 COMMANDS: tuple[click.Command, ...] = (
     check.check, rules.rules, rules.principles, check.baseline, fix.fix,
-    *github.COMMANDS, *llm.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
+    *github.COMMANDS, *llm.COMMANDS, *models.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
     *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *serve.COMMANDS,
 )
 for _command in COMMANDS:
