@@ -53,8 +53,9 @@ def describe(change: Change, config: Config, *, explain: bool | None = None,
     use_model = config.explain if explain is None else explain
     if not use_model or not facts.files:
         return Described(facts, model.from_facts(facts))
-    from reviewer.llm.backend import LLMError, make_backend, timeout_for
+    from reviewer.llm.backend import LLMError, timeout_for
     from reviewer.llm.cache import AnswerCache
+    from reviewer.llm.factory import make_backend
 
     try:
         backend = make_backend(config, change.root)

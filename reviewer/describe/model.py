@@ -31,9 +31,9 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"enum": list(TYPES)},
         "confidence": {"type": "number"},
-        "title": {"type": "string", "maxLength": MAX_TITLE},
-        "summary": {"type": "string", "maxLength": MAX_SUMMARY},
-        "risks": {"type": "string", "maxLength": MAX_RISKS_TEXT},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "risks": {"type": "string"},
     },
     "required": ["type", "confidence", "title", "summary", "risks"],
     "additionalProperties": False,
@@ -91,10 +91,11 @@ def facts_title(facts: Facts) -> str:
     changed = [s.qualname for s in code if s.change == "changed" and not s.signature_changes]
     if changed and not parts:
         parts.append(f"Change {_names(changed, 2)}")
-    deps = [d for d in facts.dependencies]
+    deps = list(facts.dependencies)
     if deps:
-        verbs = sorted({d.change for d in deps})
-        parts.append(f"{'/'.join(verbs)} {_names([d.name for d in deps], 2)}")
+        verbs = {"added": "add", "bumped": "bump", "removed": "drop"}
+        said = "/".join(verbs[c] for c in sorted({d.change for d in deps}))
+        parts.append(f"{said} {_names([d.name for d in deps], 2)}")
     if not parts:
         kinds = sorted({f.category for f in facts.files})
         parts.append(f"Update {_names([f.path for f in facts.files], 2)}" if len(facts.files)
@@ -274,7 +275,7 @@ def describe(facts: Facts, facts_text: str, digest: str, backend: Backend | None
     from reviewer.llm.backend import DEFAULT_PARAMS, GenParams, LLMError
     from reviewer.llm.cache import cache_key
 
-    params = GenParams(max_tokens=320, temperature=DEFAULT_PARAMS.temperature,
+    params = GenParams(max_tokens=256, temperature=DEFAULT_PARAMS.temperature,
                        seed=DEFAULT_PARAMS.seed)
     messages = prompt(facts, facts_text)
     key = cache_key(PROMPT_VERSION, backend.identity(), params.key(), digest,
