@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,33 @@ class Change:
             out.append(FileDiff(new, STATUS.get(code, "changed"), old, added, deleted))
         return out
 
+    def hunks(self) -> dict[str, tuple[set[int], set[int]]]:
+        """new path -> (old lines, new lines) the diff touches (a pure insertion touches
+        the lines around it on the old side, a pure deletion those on the new side)."""
+        out = diff.git(self.root, "diff", "-U0", *_OPTS, *self._args()).stdout
+        touched: dict[str, tuple[set[int], set[int]]] = {}
+        current: tuple[set[int], set[int]] | None = None
+        remaining = 0
+        for line in out.split(b"\n"):
+            if remaining:
+                if not line.startswith(b"\\"):
+                    remaining -= 1
+                continue
+            if line.startswith(b"+++ "):
+                target = diff._target_path(line)  # git's quoting undone
+                current = touched.setdefault(target, (set(), set())) if target else None
+            elif line.startswith(b"@@ ") and current is not None:
+                m = _HUNK.match(line)
+                if m is None:
+                    continue
+                a, c = int(m.group(1)), int(m.group(3))
+                b = int(m.group(2)) if m.group(2) is not None else 1
+                d = int(m.group(4)) if m.group(4) is not None else 1
+                remaining = b + d
+                current[0].update(range(a, a + b) if b else (a, a + 1))
+                current[1].update(range(c, c + d) if d else (c, c + 1))
+        return touched
+
     def digest(self) -> str:
         """A hash of the whole diff (the model cache's key: same diff, same answer)."""
         patch = diff.git(self.root, "diff", "--binary", "--full-index", *_OPTS, *self._args())
@@ -100,6 +128,9 @@ class Change:
             except OSError:
                 continue
         return out
+
+
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def _numstat(out: bytes) -> dict[str, tuple[int | None, int | None]]:

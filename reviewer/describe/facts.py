@@ -19,7 +19,7 @@ from reviewer import diff
 from reviewer.describe import classify
 from reviewer.describe.changes import Change, FileDiff
 from reviewer.describe.deps import DepChange, compare, is_manifest
-from reviewer.describe.symbols import Signature, Symbol, SymbolReader, mentions, reader_for
+from reviewer.describe.symbols import Region, Signature, Symbol, SymbolReader, reader_for
 
 if TYPE_CHECKING:
     from reviewer.config import Config
@@ -165,7 +165,7 @@ def collect(change: Change, config: Config | None = None, *, findings: bool = Tr
                        if f.category == "dependencies" and f.path.endswith("pyproject.toml")
                        else f for f in facts.files]
     facts.scope = classify.scope([f.category for f in facts.files])
-    facts.symbols = _symbols(diffs, texts, facts.warnings)
+    facts.symbols = _symbols(diffs, texts, change.hunks(), facts.warnings)
     sources = _Sources(change, {p: t[1] for p, t in texts.items() if t[1] is not None})
     facts.callers_from = _callers(change, config, facts.symbols, sources)
     facts.tests = _tests(facts, texts, sources)
@@ -175,6 +175,7 @@ def collect(change: Change, config: Config | None = None, *, findings: bool = Tr
 
 
 def _symbols(diffs: list[FileDiff], texts: Mapping[str, tuple[str | None, str | None]],
+             hunks: Mapping[str, tuple[set[int], set[int]]],
              warnings: list[str]) -> list[SymbolFact]:
     removed: list[tuple[str, Symbol, SymbolReader]] = []
     added: list[tuple[str, Symbol, SymbolReader]] = []
@@ -184,8 +185,9 @@ def _symbols(diffs: list[FileDiff], texts: Mapping[str, tuple[str | None, str | 
         if reader is None or d.binary:
             continue
         old_text, new_text = texts[d.path]
-        old = _read_symbols(reader, old_text, d.old_path or d.path, "old", warnings)
-        new = _read_symbols(reader, new_text, d.path, "new", warnings)
+        old_near, new_near = _near(reader, old_text, new_text, hunks.get(d.path))
+        old = _read_symbols(reader, old_text, d.old_path or d.path, "old", warnings, old_near)
+        new = _read_symbols(reader, new_text, d.path, "new", warnings, new_near)
         if old is None or new is None:
             continue
         in_tests = reader.is_test(d.path)
@@ -202,11 +204,34 @@ def _symbols(diffs: list[FileDiff], texts: Mapping[str, tuple[str | None, str | 
     return out
 
 
+def _near(reader: SymbolReader, old: str | None, new: str | None,
+          touched: tuple[set[int], set[int]] | None
+          ) -> tuple[list[Region] | None, list[Region] | None]:
+    """The top-level regions of both versions the diff touches, plus those defining the
+    same names on the other side (None: read the whole version).
+
+    A definition outside them has no changed line, so it cannot have changed: only what
+    the diff touches is parsed, which keeps a small change of a large file cheap.
+    """
+    if old is None or new is None or touched is None:
+        return None, None
+    old_all, new_all = reader.regions(old), reader.regions(new)
+    if not old_all or not new_all:
+        return None, None
+    old_sel = [r for r in old_all if any(r.start <= ln <= r.end for ln in touched[0])]
+    new_sel = [r for r in new_all if any(r.start <= ln <= r.end for ln in touched[1])]
+    names = {r.name for r in (*old_sel, *new_sel) if r.name}
+    old_sel += [r for r in old_all if r.name in names and r not in old_sel]
+    new_sel += [r for r in new_all if r.name in names and r not in new_sel]
+    return old_sel, new_sel
+
+
 def _read_symbols(reader: SymbolReader, text: str | None, path: str, side: str,
-                  warnings: list[str]) -> dict[str, Symbol] | None:
+                  warnings: list[str], near: list[Region] | None = None
+                  ) -> dict[str, Symbol] | None:
     if text is None:
         return {}
-    got = reader.symbols(text)
+    got = reader.symbols(text, near)
     if got is None:
         warnings.append(f"{path}: the {side} version does not parse; its definitions are "
                         "not compared")
@@ -369,14 +394,18 @@ def _scan_callers(sources: _Sources, names: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for rel in sources.files():
         text = sources.text(rel)
-        if text is None:
+        if text is None or not any(n in text for n in names):
             continue
-        present = set(pattern.findall(text))
+        hits: dict[str, set[int]] = defaultdict(set)
+        for m in pattern.finditer(text):
+            hits[m.group(1)].add(text.count("\n", 0, m.start()) + 1)
         reader = reader_for(rel)
-        if not present or reader is None:
+        if not hits or reader is None:
             continue
-        for name in sorted(present):
-            found[name].extend(f"{rel}:{ln}" for ln in reader.calls(text, name))
+        outline = reader.regions(text)
+        for name in sorted(hits):
+            near = [r for r in outline if any(r.start <= ln <= r.end for ln in hits[name])]
+            found[name].extend(f"{rel}:{ln}" for ln in reader.calls(text, name, near or None))
     return found
 
 
@@ -422,21 +451,31 @@ def _tests(facts: Facts, texts: Mapping[str, tuple[str | None, str | None]],
         imports[p] = reader.imports(text) if reader is not None else set()
     code = [s for s in facts.symbols
             if not s.in_tests and s.public and s.change != "removed"]
+    named = {p: _words(text, {s.name for s in code}) for p, text in changed_tests.items()}
     for s in code:
         module = _module(s.path)
-        tests = sorted(p for p, text in changed_tests.items()
-                       if mentions(text, s.name)
+        tests = sorted(p for p in changed_tests
+                       if s.name in named[p]
                        or any(_imports_module(m, module) for m in imports[p]))
         if tests:
             out.tested_alongside[s.qualname] = tests
     functions = [s for s in code if s.kind in ("function", "method")
-                 and not s.name.startswith("__")]
+                 and not s.name.startswith("__") and s.qualname not in out.tested_alongside]
     if functions:
-        corpus = _test_corpus(sources)
-        out.untested = sorted({s.qualname for s in functions
-                               if s.qualname not in out.tested_alongside
-                               and not any(mentions(t, s.name) for t in corpus)})
+        seen: set[str] = set()
+        for text in _test_corpus(sources):
+            seen |= _words(text, {s.name for s in functions} - seen)
+        out.untested = sorted({s.qualname for s in functions if s.name not in seen})
     return out
+
+
+def _words(text: str, names: set[str]) -> set[str]:
+    """Which of ``names`` occur in ``text`` as whole words."""
+    present = {n for n in names if n in text}
+    if not present:
+        return set()
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(present))) + r")(?!\w)")
+    return set(pattern.findall(text))
 
 
 def _test_corpus(sources: _Sources) -> list[str]:

@@ -10,9 +10,19 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines ``start``..``end`` (1-based, inclusive) of one top-level statement; ``name``:
+    the function or class it defines (None: not a definition)."""
+
+    start: int
+    end: int
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,20 @@ class SymbolReader(Protocol):
     name: str
     extensions: tuple[str, ...]
 
-    def symbols(self, source: str) -> dict[str, Symbol] | None:
-        """qualname -> symbol; None when the source does not parse."""
+    def regions(self, source: str) -> list[Region]:
+        """The top-level statements by lines, found without parsing (a cheap outline)."""
         ...
 
-    def calls(self, source: str, name: str) -> list[int]:
-        """Lines where a function or method called ``name`` is called."""
+    def symbols(self, source: str, regions: Sequence[Region] | None = None
+                ) -> dict[str, Symbol] | None:
+        """qualname -> symbol of the whole source, or of ``regions`` only; None when the
+        source does not parse."""
+        ...
+
+    def calls(self, source: str, name: str, regions: Sequence[Region] | None = None
+              ) -> list[int]:
+        """Lines where a function or method called ``name`` is called (in ``regions``
+        only, when given)."""
         ...
 
     def is_test(self, path: str) -> bool:
@@ -111,34 +129,52 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
     return Signature(tuple(params), _text(fn.returns))
 
 
-def _hash(*nodes: object) -> str:
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_HEADER = re.compile(r"(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
+_NOT_A_START = " \t#)]}"
+
+
+def _open_string(text: str) -> bool:
+    """Whether ``text`` leaves a triple-quoted string open (a cheap count, no tokenizer)."""
+    return text.count('"""') % 2 == 1 or text.count("'''") % 2 == 1
+
+
+def _digest(lines: list[str]) -> str:
+    """A hash of code lines, blank lines, comment lines and indentation left out."""
     h = hashlib.sha256()
-    for n in nodes:
-        h.update((ast.dump(n) if isinstance(n, ast.AST) else repr(n)).encode())
-        h.update(b"\0")
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith("#"):
+            h.update(text.encode("utf-8", "surrogatepass"))
+            h.update(b"\n")
     return h.hexdigest()[:16]
 
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _walk(body: list[ast.stmt], prefix: str, in_class: bool) -> Iterator[Symbol]:
+def _walk(body: list[ast.stmt], prefix: str, in_class: bool,
+          lines: list[str], offset: int = 0) -> Iterator[Symbol]:
+    """Symbols of ``body`` (``lines``: the parsed text; ``offset``: lines above it)."""
     for node in body:
         if not isinstance(node, _DEFS):
             continue
         qual = f"{prefix}{node.name}"
         end = node.end_lineno or node.lineno
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        own = lines[first - 1:end]
+        # The definition's own name is left out, so a renamed copy hashes the same.
+        at = node.lineno - first
+        if 0 <= at < len(own):
+            own[at] = own[at].replace(node.name, "\0", 1)
         if isinstance(node, ast.ClassDef):
-            own = [s for s in node.body if not isinstance(s, _DEFS)]
-            yield Symbol(qual, "class", first, end,
-                         _hash(*node.bases, *node.keywords, *node.decorator_list, *own))
-            yield from _walk(node.body, f"{qual}.", True)
+            for inner in node.body:  # a class changes by its own lines, not its methods'
+                if isinstance(inner, _DEFS):
+                    lo = min([inner.lineno, *(d.lineno for d in inner.decorator_list)])
+                    for i in range(lo - first, (inner.end_lineno or inner.lineno) - first + 1):
+                        own[i] = ""
+            yield Symbol(qual, "class", first + offset, end + offset, _digest(own))
+            yield from _walk(node.body, f"{qual}.", True, lines, offset)
         else:
             kind = "method" if in_class else "function"
-            yield Symbol(qual, kind, first, end,
-                         _hash(node.args, node.returns, *node.decorator_list, *node.body,
-                               type(node).__name__),
+            yield Symbol(qual, kind, first + offset, end + offset, _digest(own),
                          _signature(node))
 
 
@@ -148,27 +184,83 @@ class PythonReader:
     name: str = "python"
     extensions: tuple[str, ...] = (".py", ".pyi")
 
-    def symbols(self, source: str) -> dict[str, Symbol] | None:
+    def regions(self, source: str) -> list[Region]:
+        lines = source.splitlines()
+        starts = []
+        decorated = False
+        for i, line in enumerate(lines):
+            top = bool(line) and line[0] not in _NOT_A_START and not (
+                i and lines[i - 1].endswith("\\"))
+            if top and not decorated:
+                starts.append(i)
+            if top:
+                decorated = line.startswith("@")
+        out: list[Region] = []
+        k = 0
+        while k < len(starts):
+            start, j = starts[k], k + 1
+            # A string spanning several column-0 lines: keep the pieces together.
+            while j < len(starts) and _open_string("\n".join(lines[start:starts[j]])):
+                j += 1
+            end = starts[j] if j < len(starts) else len(lines)
+            name = None
+            for line in lines[start:end]:
+                m = _HEADER.match(line)
+                if m or not line.startswith("@"):
+                    name = m.group(1) if m else None
+                    break
+            out.append(Region(start + 1, end, name))
+            k = j
+        return out
+
+    def symbols(self, source: str, regions: Sequence[Region] | None = None
+                ) -> dict[str, Symbol] | None:
+        lines = source.splitlines()
+        if regions is not None:
+            out: dict[str, Symbol] = {}
+            for r in regions:
+                if r.name is None:
+                    continue
+                part = lines[r.start - 1:r.end]
+                try:
+                    tree = ast.parse("\n".join(part))
+                except (SyntaxError, ValueError, RecursionError):
+                    break  # cut inside a bracket: read the whole file
+                out.update((s.qualname, s) for s in _walk(tree.body, "", False, part,
+                                                          r.start - 1))
+            else:
+                return out
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        return {s.qualname: s for s in _walk(tree.body, "", False)}
+        return {s.qualname: s for s in _walk(tree.body, "", False, lines)}
 
-    def calls(self, source: str, name: str) -> list[int]:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError):
-            return []
-        lines = []
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            f = node.func
-            if (isinstance(f, ast.Name) and f.id == name) or (
-                    isinstance(f, ast.Attribute) and f.attr == name):
-                lines.append(node.lineno)
-        return sorted(set(lines))
+    def calls(self, source: str, name: str, regions: Sequence[Region] | None = None
+              ) -> list[int]:
+        trees: list[tuple[ast.AST, int]] = []
+        lines = source.splitlines()
+        for r in regions or ():
+            try:
+                trees.append((ast.parse("\n".join(lines[r.start - 1:r.end])), r.start - 1))
+            except (SyntaxError, ValueError, RecursionError):
+                trees = []
+                break
+        if not trees:
+            try:
+                trees = [(ast.parse(source), 0)]
+            except (SyntaxError, ValueError, RecursionError):
+                return []
+        found = set()
+        for tree, offset in trees:
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                f = node.func
+                if (isinstance(f, ast.Name) and f.id == name) or (
+                        isinstance(f, ast.Attribute) and f.attr == name):
+                    found.add(node.lineno + offset)
+        return sorted(found)
 
     def is_test(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]
@@ -177,19 +269,30 @@ class PythonReader:
                 or any(p in ("tests", "test", "testing") for p in parts))
 
     def imports(self, source: str) -> set[str]:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError):
-            return set()
+        # Import statements by their lines (no parse: a test file can be long).
         out: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                out.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                mod = node.module or ""
+        lines = source.splitlines()
+        for i, line in enumerate(lines):
+            m = _IMPORT.match(line)
+            if m is None:
+                continue
+            if m.group(1) is not None:
+                names = m.group(2)
+                if names.lstrip().startswith("("):
+                    j = i
+                    while ")" not in names and j + 1 < len(lines):
+                        j += 1
+                        names += " " + lines[j]
+                mod = m.group(1)
                 out.add(mod)
-                out.update(f"{mod}.{a.name}" if mod else a.name for a in node.names)
+                bare = re.sub(r"\s+as\s+\w+", "", names.split("#")[0])
+                out.update(f"{mod}.{n}" for n in re.findall(r"[A-Za-z_]\w*", bare))
+            else:
+                out.update(part.split(" as ")[0].strip() for part in m.group(3).split(","))
         return out
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+(.+)|import\s+([\w., \t]+))")
 
 
 READERS: dict[str, SymbolReader] = {"python": PythonReader()}
