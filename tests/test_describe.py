@@ -277,3 +277,19 @@ def test_shallow_clone_without_the_merge_base(repo: Repo, run_cli: RunCli, tmp_p
     paths = {f["path"] for f in report["facts"]["files"]}
     assert "pkg/topic.py" in paths
     assert report["facts"]["change"] == "against origin/main (shallow clone)"
+
+
+def test_outline_parses_only_what_the_diff_touches() -> None:
+    reader = PythonReader()
+    source = ('"""Doc."""\nimport os\n\nTEMPLATE = """\ndef not_a_function():\n"""\n\n\n'
+              "@decorator\ndef first(a):\n    return a\n\n\nclass Box:\n    def get(self):\n"
+              "        return (\n1)\n")
+    regions = reader.regions(source)
+    assert [(r.start, r.end, r.name) for r in regions] == [
+        (1, 1, None), (2, 3, None), (4, 8, None), (9, 13, "first"), (14, 16, "Box"),
+        (17, 17, None)]  # the string at column 0 stays whole; the bracket's "1)" does not
+    whole = reader.symbols(source)
+    assert whole is not None and set(whole) == {"first", "Box", "Box.get"}
+    assert reader.symbols(source, regions[3:4]) == {"first": whole["first"]}
+    # Box's region is cut inside a bracket: the whole file is read instead.
+    assert reader.symbols(source, regions[4:5]) == whole
