@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from reviewer.describe.facts import signature_changes
 from reviewer.describe.symbols import PythonReader
 
@@ -293,3 +295,24 @@ def test_outline_parses_only_what_the_diff_touches() -> None:
     assert reader.symbols(source, regions[3:4]) == {"first": whole["first"]}
     # Box's region is cut inside a bracket: the whole file is read instead.
     assert reader.symbols(source, regions[4:5]) == whole
+
+
+def test_callers_come_from_the_context_index_when_there_is_one(repo: Repo,
+                                                                run_cli: RunCli) -> None:
+    pytest.importorskip("chromadb")
+    from reviewer.config import Config
+    from reviewer.context.embed import SentenceEmbedder, bundled_model_path
+    from reviewer.context.indexer import ContextIndex, IndexSettings, open_store, update_index
+
+    base(repo)
+    settings = IndexSettings.from_config(repo.path, Config())
+    index = ContextIndex(settings, open_store(settings),
+                         SentenceEmbedder(bundled_model_path()))
+    update_index(index)
+    repo.write("pkg/core.py", CORE.replace("def area(width, height):",
+                                           "def area(width, height, depth):"))
+    repo.stage("pkg/core.py")
+    report, _ = describe(run_cli)
+    assert report["facts"]["callers_from"] == "context index"
+    area = symbols(report)["area"]
+    assert {c.split(":")[0] for c in area["callers"]} == {"pkg/use.py", "tests/test_core.py"}
