@@ -13,6 +13,7 @@ import re
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -316,7 +317,10 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
                 for w in result.warnings[before:]:
                     warn_line(w)
 
-            outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
+            # The reviewed tree's settings say whether to describe the change.
+            described = replace(settings, describe=cfg.describe_pr,
+                                fill_body=cfg.describe_fill_body)
+            outcome, result = run_review(publisher, tree, cfg, described, warn_line, enrich)
             state = "summary only (read-only token)" if outcome.read_only else (
                 f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
             if learned:
