@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from reviewer.cli.common import config_option, emit, find_root, load_config, warn
-from reviewer.cli.pipeline import llm_options, llm_overrides
+from reviewer.cli.pipeline import BACKENDS
 from reviewer.errors import ReviewerError
 
 DESCRIBE_FORMATS = ("text", "markdown", "json")
@@ -25,7 +25,17 @@ DESCRIBE_FORMATS = ("text", "markdown", "json")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file.")
 @click.option("-q", "--quiet", is_flag=True, help="No warnings on stderr.")
 @config_option
-@llm_options
+@click.option("--explain/--no-explain", default=None,
+              help="Have the local model add a type, title, summary and risk areas, checked "
+                   "against the facts (default: the explain setting).")
+@click.option("--llm-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Time the model may take (default 60, 10 under pre-commit).")
+@click.option("--backend", "llm_backend", type=click.Choice(BACKENDS),
+              help="Model backend (default: auto, from the machine).")
+@click.option("--model", metavar="PATH|NAME",
+              help="GGUF file, MLX folder or served model name (default: embedded).")
+@click.option("--server-url", metavar="URL",
+              help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")
 def describe(paths: tuple[Path, ...], staged: bool, base: str | None, fmt: str,
              no_findings: bool, output: Path | None, quiet: bool, config_path: Path | None,
              **llm: Any) -> None:
@@ -45,7 +55,7 @@ def describe(paths: tuple[Path, ...], staged: bool, base: str | None, fmt: str,
     root, is_git = find_root(Path.cwd())
     if not is_git:
         raise ReviewerError(f"describe needs a git repository (none found at {root})")
-    cfg = load_config(root, config_path, quiet, **llm_overrides(llm))
+    cfg = load_config(root, config_path, quiet, **llm)
     spec = tuple(relative_paths(root, list(paths)))
     change = changes.since(root, base, spec) if base else changes.staged(root, spec)
     got = run(change, cfg, findings=not no_findings)
