@@ -316,3 +316,37 @@ def test_callers_come_from_the_context_index_when_there_is_one(repo: Repo,
     assert report["facts"]["callers_from"] == "context index"
     area = symbols(report)["area"]
     assert {c.split(":")[0] for c in area["callers"]} == {"pkg/use.py", "tests/test_core.py"}
+
+
+SHAPES = '''\
+class Shape:
+    """A shape."""
+
+    sides = 0
+
+    @property
+    def name(self):
+        return "shape"
+
+    def area(self):
+        text = """
+not code
+"""
+        return 0
+'''
+
+
+def test_inside_a_class_only_the_touched_members_count(repo: Repo, run_cli: RunCli) -> None:
+    repo.write("shapes.py", SHAPES)
+    repo.commit_all("base")
+    repo.write("shapes.py", SHAPES.replace("return 0", "return 1"))
+    repo.stage("shapes.py")
+    report, _ = describe(run_cli)
+    assert {q: s["change"] for q, s in symbols(report).items()} == {"Shape.area": "changed"}
+    assert symbols(report)["Shape.area"]["line"] == 10
+    repo.write("shapes.py", SHAPES.replace("sides = 0", "sides = 4").replace(
+        "    @property\n    def name(self):", "    @property\n    def title(self):"))
+    repo.stage("shapes.py")
+    report, _ = describe(run_cli)
+    got = {q: (s["change"], s["old_qualname"]) for q, s in symbols(report).items()}
+    assert got == {"Shape": ("changed", None), "Shape.title": ("renamed", "Shape.name")}

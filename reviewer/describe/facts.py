@@ -218,6 +218,39 @@ def _near(reader: SymbolReader, old: str | None, new: str | None,
     old_all, new_all = reader.regions(old), reader.regions(new)
     if not old_all or not new_all:
         return None, None
+    old_sel, new_sel = _touched(old_all, new_all, touched)
+    # Inside a touched class, only the touched members (and their namesakes) are parsed.
+    old_out: list[Region] = [r for r in old_sel if r.kind != "class"]
+    new_out: list[Region] = [r for r in new_sel if r.kind != "class"]
+    for name in sorted({r.name for r in (*old_sel, *new_sel) if r.kind == "class" and r.name}):
+        olds = [r for r in old_sel if r.name == name]
+        news = [r for r in new_sel if r.name == name]
+        inner = _members(reader, old, olds), _members(reader, new, news)
+        if inner[0] is None or inner[1] is None:
+            old_out += olds
+            new_out += news
+            continue
+        picked = _touched(inner[0], inner[1], touched)
+        old_out += [Region(r.start, r.end, name, "class-own", name) for r in olds] + picked[0]
+        new_out += [Region(r.start, r.end, name, "class-own", name) for r in news] + picked[1]
+    return old_out, new_out
+
+
+def _members(reader: SymbolReader, source: str, classes: list[Region]) -> list[Region] | None:
+    if len(classes) > 1:
+        return None  # a class defined twice: read it whole
+    out: list[Region] = []
+    for r in classes:
+        got = reader.members(source, r)
+        if got is None:
+            return None
+        out += got
+    return out
+
+
+def _touched(old_all: list[Region], new_all: list[Region],
+             touched: tuple[set[int], set[int]]) -> tuple[list[Region], list[Region]]:
+    """The regions holding a touched line, plus those of the same names on the other side."""
     old_sel = [r for r in old_all if any(r.start <= ln <= r.end for ln in touched[0])]
     new_sel = [r for r in new_all if any(r.start <= ln <= r.end for ln in touched[1])]
     names = {r.name for r in (*old_sel, *new_sel) if r.name}

@@ -23,6 +23,10 @@ class Region:
     start: int
     end: int
     name: str | None = None
+    # "def", "class" or "" at the top level; "member" (a statement of class ``owner``'s
+    # body) or "class-own" (class ``owner`` without its members) inside a class.
+    kind: str = ""
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class SymbolReader(Protocol):
         """The top-level statements by lines, found without parsing (a cheap outline)."""
         ...
 
+    def members(self, source: str, region: Region) -> list[Region] | None:
+        """The statements of a class region's body (None: no reliable outline)."""
+        ...
+
     def symbols(self, source: str, regions: Sequence[Region] | None = None
                 ) -> dict[str, Symbol] | None:
         """qualname -> symbol of the whole source, or of ``regions`` only; None when the
@@ -132,6 +140,47 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _HEADER = re.compile(r"(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 _NOT_A_START = " \t#)]}"
+
+
+def _header(lines: list[str], default: str) -> tuple[str | None, str]:
+    """(name, "def"/"class") of the definition a statement's lines open (decorators
+    skipped), or (None, ``default``)."""
+    for line in lines:
+        m = _HEADER.match(line)
+        if m:
+            return m.group(1), "class" if line.startswith("class") else "def"
+        if not line.startswith("@"):
+            break
+    return None, default
+
+
+def _class_own(reader: PythonReader, source: str, lines: list[str], r: Region
+               ) -> list[Symbol] | None:
+    """The class symbol of region ``r`` from its own lines, its members left out."""
+    members = reader.members(source, Region(r.start, r.end, r.owner, "class"))
+    if members is None:
+        return None
+    own = lines[r.start - 1:r.end]
+    for m in members:
+        if m.name is not None:
+            for i in range(m.start - r.start, m.end - r.start + 1):
+                own[i] = ""
+    code = [i for i, ln in enumerate(own) if ln.strip() and not ln.lstrip().startswith("#")]
+    at = next((i for i, ln in enumerate(own) if _HEADER.match(ln)), None)
+    if not code or at is None:
+        return None
+    own[at] = own[at].replace(r.owner, "\0", 1)
+    last = max([code[-1], *(m.end - r.start for m in members if m.name is not None)])
+    # The class ends at its last code line (trailing comments and blank lines are not in it).
+    end_line = r.start + last
+    while end_line > r.start and not _is_code(lines[end_line - 1]):
+        end_line -= 1
+    return [Symbol(r.owner, "class", r.start, end_line, _digest(own))]
+
+
+def _is_code(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and not text.startswith("#")
 
 
 def _open_string(text: str) -> bool:
@@ -203,13 +252,49 @@ class PythonReader:
             while j < len(starts) and _open_string("\n".join(lines[start:starts[j]])):
                 j += 1
             end = starts[j] if j < len(starts) else len(lines)
-            name = None
-            for line in lines[start:end]:
-                m = _HEADER.match(line)
-                if m or not line.startswith("@"):
-                    name = m.group(1) if m else None
-                    break
-            out.append(Region(start + 1, end, name))
+            name, kind = _header(lines[start:end], "")
+            out.append(Region(start + 1, end, name, kind))
+            k = j
+        return out
+
+    def members(self, source: str, region: Region) -> list[Region] | None:
+        lines = source.splitlines()
+        body = lines[region.start - 1:region.end]
+        at = next((i for i, ln in enumerate(body) if _HEADER.match(ln)), None)
+        if at is None or not body[at].split("#")[0].rstrip().endswith(":"):
+            return None  # a header over several lines, or a one-line class
+        code = [i for i in range(at + 1, len(body))
+                if body[i].strip() and not body[i].lstrip().startswith("#")]
+        if not code:
+            return None
+        indent = body[code[0]][:len(body[code[0]]) - len(body[code[0]].lstrip())]
+        if not indent:
+            return None
+        starts = []
+        decorated = False
+        for i in code:
+            line = body[i]
+            if not line.startswith(indent):
+                if line[:1] not in (" ", "\t"):
+                    continue  # a string or bracket at column 0: inside some member
+                return None
+            rest = line[len(indent):]
+            top = rest[:1] not in _NOT_A_START and not body[i - 1].endswith("\\")
+            if top and not decorated:
+                starts.append(i)
+            if top:
+                decorated = rest.startswith("@")
+        out: list[Region] = []
+        k = 0
+        while k < len(starts):
+            first, j = starts[k], k + 1
+            while j < len(starts) and _open_string("\n".join(body[first:starts[j]])):
+                j += 1
+            last = starts[j] if j < len(starts) else len(body)
+            name, kind = _header([ln[len(indent):] for ln in body[first:last]], "")
+            out.append(Region(region.start + first, region.start + last - 1,
+                              f"{region.name}.{name}" if name else None,
+                              "member" if kind else "", region.name or ""))
             k = j
         return out
 
@@ -219,15 +304,10 @@ class PythonReader:
         if regions is not None:
             out: dict[str, Symbol] = {}
             for r in regions:
-                if r.name is None:
-                    continue
-                part = lines[r.start - 1:r.end]
-                try:
-                    tree = ast.parse("\n".join(part))
-                except (SyntaxError, ValueError, RecursionError):
+                got = self._region_symbols(source, lines, r)
+                if got is None:
                     break  # cut inside a bracket: read the whole file
-                out.update((s.qualname, s) for s in _walk(tree.body, "", False, part,
-                                                          r.start - 1))
+                out.update((s.qualname, s) for s in got)
             else:
                 return out
         try:
@@ -235,6 +315,23 @@ class PythonReader:
         except (SyntaxError, ValueError, RecursionError):
             return None
         return {s.qualname: s for s in _walk(tree.body, "", False, lines)}
+
+    def _region_symbols(self, source: str, lines: list[str], r: Region
+                        ) -> list[Symbol] | None:
+        if r.name is None:
+            return []
+        part = lines[r.start - 1:r.end]
+        if r.kind == "class-own":
+            return _class_own(self, source, lines, r)
+        head = ["class _:"] if r.kind == "member" else []
+        try:
+            tree = ast.parse("\n".join([*head, *part]))
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        if r.kind == "member":
+            body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+            return list(_walk(body, f"{r.owner}.", True, [*head, *part], r.start - 2))
+        return list(_walk(tree.body, "", False, part, r.start - 1))
 
     def calls(self, source: str, name: str, regions: Sequence[Region] | None = None
               ) -> list[int]:
