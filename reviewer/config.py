@@ -117,7 +117,7 @@ class Config:
     describe_pr: bool = True
     # ...and writes it into the PR body when the author left it empty (opt-in).
     describe_fill_body: bool = False
-    # -- the security rules' sink catalogue (reviewer/rules/sinks.toml) --
+    # -- the security rules' sink catalogue (reviewer/sinks.toml) --
     # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
     # its extra_sinks option).
     extra_sinks: tuple[Mapping[str, Any], ...] = ()
@@ -242,7 +242,7 @@ def _text(key: str, value: Any) -> str:
 
 
 def _extra_sinks(key: str, value: Any) -> tuple[dict[str, Any], ...]:
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     try:
         _sinks.rule_options(value, f"[tool.reviewer] {key}")
@@ -255,7 +255,7 @@ def _with_sinks(
     options: Mapping[str, Mapping[str, Any]], sinks: tuple[Mapping[str, Any], ...]
 ) -> dict[str, dict[str, Any]]:
     """Rule options with the extra sinks added to each reading rule's ``extra_sinks``."""
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     out = {rule: dict(opts) for rule, opts in options.items()}
     for rule, added in _sinks.rule_options(list(sinks), "extra-sinks").items():

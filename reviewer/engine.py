@@ -631,3 +631,31 @@ def _run_parallel(
             if progress:
                 progress(len(done), len(tasks))
     return done
+
+
+def unchanged_key(job: Job, config: Config) -> str | None:
+    """A digest of what the engine would review when every file is unchanged since it was
+    cached (its stat stamp is the recorded one): the settings key and each file's content
+    digest. None when any file is new, changed, touched in the last two seconds, skipped,
+    or given as content (the staged version), or without a cache. Reads no file's content.
+    """
+    if not config.cache or job.contents:
+        return None
+    from reviewer import cache as cache_mod
+
+    key = settings_key(config, selected_rules(config))
+    store = cache_mod.Cache.load(job.root / config.cache_dir, key)
+    if not store.entries:
+        return None
+    h = hashlib.sha256(key.encode())
+    root = str(job.root)
+    now = time.time_ns()
+    exclude = config.exclude
+    for rel in job.files:
+        if (exclude and is_excluded(rel, exclude)) or _language(root, rel, None) is None:
+            continue
+        _, stamp = _stamp(root, rel, now)
+        if stamp is None or store.by_stamp(rel, stamp) is None:
+            return None
+        h.update(f"{rel}\0{store.digest(rel)}\0".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()

@@ -1,8 +1,9 @@
 """The command line: the click group, its commands, and the single exit point.
 
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
-``feedback``, ``github``, ``describe``, ``stats``, ``teach``, ``train``, ``llm``) that imports
-its shared helpers from :mod:`reviewer.cli.common` and :mod:`reviewer.cli.pipeline` and never this
+``feedback``, ``github``, ``describe``, ``stats``, ``teach``, ``train``, ``llm``, ``serve``)
+that imports its shared helpers from :mod:`reviewer.cli.common` and
+:mod:`reviewer.cli.pipeline` and never this
 module; this module adds them to the group. Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
 (``--debug`` shows the traceback).
@@ -28,6 +29,7 @@ from reviewer.cli import (
     github,
     llm,
     rules,
+    serve,
     stats,
     teach,
     train,
@@ -51,6 +53,7 @@ COMMANDS: tuple[click.Command, ...] = (
     check.check, rules.rules, rules.principles, check.baseline, fix.fix,
     *github.COMMANDS, *llm.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
     *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *describe.COMMANDS,
+    *serve.COMMANDS,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

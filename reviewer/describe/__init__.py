@@ -45,7 +45,7 @@ def describe(change: Change, config: Config, *, explain: bool | None = None,
     Model problems never raise: the description says in ``rejected`` why the facts-only
     one is shown.
     """
-    from reviewer.describe import model
+    import reviewer.describe.model as model
     from reviewer.describe.facts import collect
     from reviewer.describe.render import facts_text
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewer import diff
-from reviewer.describe import classify
 from reviewer.describe.changes import Change, FileDiff
+from reviewer.describe.classify import category, scope
 from reviewer.describe.deps import DepChange, compare, is_manifest
 from reviewer.describe.symbols import Region, Signature, Symbol, SymbolReader, reader_for
 
@@ -149,7 +149,7 @@ def collect(change: Change, config: Config | None = None, *, findings: bool = Tr
         texts[d.path] = (old, new)
         reader = reader_for(d.path) or reader_for(old_rel)
         facts.files.append(FileFact(
-            d.path, d.status, classify.category(d.path), d.added, d.deleted, d.old_path,
+            d.path, d.status, category(d.path), d.added, d.deleted, d.old_path,
             reader.name if reader else None, d.binary))
         if d.binary:
             facts.warnings.append(f"{d.path}: binary file, compared by status only")
@@ -164,7 +164,7 @@ def collect(change: Change, config: Config | None = None, *, findings: bool = Tr
         facts.files = [FileFact(**{**asdict(f), "category": "config"})
                        if f.category == "dependencies" and f.path.endswith("pyproject.toml")
                        else f for f in facts.files]
-    facts.scope = classify.scope([f.category for f in facts.files])
+    facts.scope = scope([f.category for f in facts.files])
     facts.symbols = _symbols(diffs, texts, change.hunks(), facts.warnings)
     sources = _Sources(change, {p: t[1] for p, t in texts.items() if t[1] is not None})
     facts.callers_from = _callers(change, config, facts.symbols, sources)

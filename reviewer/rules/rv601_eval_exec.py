@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import argument, calls, flow, keyword
-from reviewer.rules._sinks import catalogue
 from reviewer.rules.base import Invalid, Rule, Valid
+from reviewer.sinks import catalogue
 
 # The catalogue's kinds this rule reads: code that runs, and modules imported by name.
 KINDS = frozenset({"code", "import"})
@@ -25,7 +25,7 @@ class EvalExec(Rule):
     pylint's eval-used and bandit's B307/B102 do). To read data, use ``ast.literal_eval``,
     ``json`` or a parser; to choose behaviour by name, use a dict of functions.
 
-    The calls come from the sink catalogue (``reviewer/rules/sinks.toml``, kinds ``code``
+    The calls come from the sink catalogue (``reviewer/sinks.toml``, kinds ``code``
     and ``import``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``eval``,
     ``exec``, ``compile`` (medium), ``code.InteractiveInterpreter``'s ``runsource`` and
     ``runcode``, and, at info severity (which does not fail ``check`` by default; most such

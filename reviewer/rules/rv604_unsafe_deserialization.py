@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, calls, flow, keyword
-from reviewer.rules._sinks import Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
+from reviewer.sinks import Sink, catalogue
 
 _PICKLES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
 # The catalogue's kind this rule reads (a sink with a guard is safe with guard=<safe>).
@@ -41,7 +41,7 @@ class UnsafeDeserialization(Rule):
     ``pickle.loads(data)`` in the same scope (the usual deep copy or pickling test), loads
     nothing from outside and is not reported (``strict = true`` reports it, as bandit does).
 
-    The loaders come from the sink catalogue (``reviewer/rules/sinks.toml``, kind
+    The loaders come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``deserialization``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``pickle``,
     ``cPickle``, ``_pickle``, ``dill``, ``cloudpickle``, ``marshal``, ``shelve``,
     ``jsonpickle``, ``pandas.read_pickle``, ``joblib.load``, ``torch.load`` without
