@@ -13,6 +13,10 @@ MAX_ROWS = 40  # per section; the JSON always has everything
 JSON_VERSION = 1
 
 
+def _files(n: int) -> str:
+    return f"{n} file{'' if n == 1 else 's'}"
+
+
 def _symbol_row(s: SymbolFact) -> str:
     where = f"{s.path}:{s.line}"
     if s.change == "moved":
@@ -79,7 +83,7 @@ def text(facts: Facts, d: Description) -> str:
     how = "model" if d.source == "model" else "rules"
     lines = [f"{d.title}",
              f"type: {d.type} ({how}, confidence {d.confidence:.2f}) · {facts.change} · "
-             f"{size['files']} files, +{size['added']} -{size['deleted']} · "
+             f"{_files(size['files'])}, +{size['added']} -{size['deleted']} · "
              f"scope: {facts.scope}", "", d.summary]
     if d.risks:
         lines += ["", "Risk areas:", *(f"  - {r}" for r in d.risks)]
@@ -107,7 +111,7 @@ def markdown(facts: Facts, d: Description, heading: str = "###") -> str:
     how = "the local model" if d.source == "model" else "rules over the facts"
     lines = [f"{heading} {d.title}", "",
              f"**{d.type}** (from {how}, confidence {d.confidence:.2f}) · "
-             f"{size['files']} files, +{size['added']} -{size['deleted']} · "
+             f"{_files(size['files'])}, +{size['added']} -{size['deleted']} · "
              f"scope: {facts.scope}", "", d.summary]
     if d.risks:
         lines += ["", "**Risk areas**", "", *(f"- {r}" for r in d.risks)]
