@@ -350,3 +350,17 @@ def test_inside_a_class_only_the_touched_members_count(repo: Repo, run_cli: RunC
     report, _ = describe(run_cli)
     got = {q: (s["change"], s["old_qualname"]) for q, s in symbols(report).items()}
     assert got == {"Shape": ("changed", None), "Shape.title": ("renamed", "Shape.name")}
+
+
+def test_a_file_that_is_not_utf8(repo: Repo, run_cli: RunCli) -> None:
+    base(repo)
+    repo.write("legacy.py", "# -*- coding: latin-1 -*-\ndef f():\n    return 'caf\xe9'\n"
+               .encode("latin-1"))
+    repo.commit_all("latin-1")
+    repo.write("legacy.py", "# -*- coding: latin-1 -*-\ndef f():\n    return 'th\xe9'\n"
+               .encode("latin-1"))
+    repo.stage("legacy.py")
+    report, err = describe(run_cli)
+    assert [f["path"] for f in report["facts"]["files"]] == ["legacy.py"]
+    assert report["facts"]["symbols"] == []  # not "added": simply not compared
+    assert "legacy.py: not UTF-8 text" in err

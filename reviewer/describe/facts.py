@@ -185,6 +185,11 @@ def _symbols(diffs: list[FileDiff], texts: Mapping[str, tuple[str | None, str | 
         if reader is None or d.binary:
             continue
         old_text, new_text = texts[d.path]
+        if (d.status != "added" and old_text is None) or (
+                d.status != "removed" and new_text is None):
+            warnings.append(f"{d.path}: not UTF-8 text (or too large to read); its "
+                            "definitions are not compared")
+            continue
         old_near, new_near = _near(reader, old_text, new_text, hunks.get(d.path))
         old = _read_symbols(reader, old_text, d.old_path or d.path, "old", warnings, old_near)
         new = _read_symbols(reader, new_text, d.path, "new", warnings, new_near)
