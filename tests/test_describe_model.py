@@ -132,6 +132,7 @@ def test_grounding_accepts_names_of_the_facts() -> None:
                               signature="(self, factor=1)")])
     names = facts.names()
     assert model.ungrounded("`Shape.scale` in core.py now takes factor()", names) == []
+    assert model.ungrounded("Prose, e.g. GitHub or TypeScript, is fine.", names) == []
     assert model.ungrounded("Shape.scale calls shape_helper and pkg/other.py", names) == [
         "shape_helper", "pkg/other.py"]
 

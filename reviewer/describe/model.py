@@ -190,6 +190,11 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
 
 
+# Words that look like code but are prose.
+PROSE = frozenset({"e.g", "i.e", "etc", "GitHub", "GitLab", "JavaScript", "TypeScript", "PyPI",
+                   "OpenAI", "ChromaDB", "SQLite", "PostgreSQL", "MySQL", "macOS", "iOS"})
+
+
 def ungrounded(text: str, names: set[str]) -> list[str]:
     """Code-like names in ``text`` that the facts do not contain."""
     found = [m.group(1) for m in _TICKED.finditer(text)]
@@ -197,7 +202,7 @@ def ungrounded(text: str, names: set[str]) -> list[str]:
     bad = []
     for token in found:
         token = token.strip().rstrip(".,;:()").removesuffix("()")
-        if not token or token in names:
+        if not token or token in names or token in PROSE:
             continue
         parts = [p for p in re.split(r"[./]", token) if p]
         if parts and all(p in names for p in parts):
