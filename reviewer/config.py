@@ -116,6 +116,11 @@ class Config:
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
     # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
+    # -- reviewer describe / the PR bot --
+    # `github review` puts the description of the change in its summary comment.
+    describe_pr: bool = True
+    # ...and writes it into the PR body when the author left it empty (opt-in).
+    describe_fill_body: bool = False
     # -- the security rules' sink catalogue (reviewer/sinks.toml) --
     # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
     # its extra_sinks option).

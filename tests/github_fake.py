@@ -93,6 +93,7 @@ class State:
     head_sha: str = "0" * 40
     base_sha: str = "0" * 40
     files: list[dict[str, Any]] = field(default_factory=list)
+    body: str | None = None  # the PR's description
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
     issue_comments: list[dict[str, Any]] = field(default_factory=list)
@@ -169,7 +170,7 @@ class FakeGitHub:
             "html_url": f"https://github.example/{s.owner}/{s.name}/pull/{s.number}",
             "head": {"sha": s.head_sha, "ref": "topic", "repo": self.repo_json()},
             "base": {"sha": s.base_sha, "ref": "main", "repo": self.repo_json()},
-            "user": HUMAN,
+            "user": HUMAN, "body": s.body,
         }
 
     def check_line(self, comment: dict[str, Any]) -> bool:
@@ -288,6 +289,10 @@ def _route(fake: FakeGitHub, method: str, path: str, query: dict[str, str], body
     if method == "GET" and rest == "":
         return 200, fake.repo_json(), {}
     if method == "GET" and rest == pr:
+        return 200, fake.pull_json(), {}
+    if method == "PATCH" and rest == pr:
+        if "body" in body:
+            s.body = body["body"]
         return 200, fake.pull_json(), {}
     if method == "GET" and rest == pr + "/files":
         items = [{**f, "sha": "f" * 40, "additions": 1, "deletions": 0, "changes": 1}

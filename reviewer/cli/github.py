@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,15 @@ def pr_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Config file (default: pyproject.toml at the root).")
 @click.option("--no-throttle", is_flag=True,
               help="No pauses between API requests (for local test servers only).")
+@click.option("--describe/--no-describe", "describe_pr", default=None,
+              help="Describe the change in the summary comment (default: describe-pr).")
+@click.option("--fill-body/--no-fill-body", default=None,
+              help="Write the description into an empty PR body (default: describe-fill-body).")
 @llm_options
 def github_review(repo: str, number: int, api_url: str, base: str | None, max_comments: int,
                   fail_on: str | None, check_run: bool, config_path: Path | None,
-                  no_throttle: bool, **llm: Any) -> None:
+                  no_throttle: bool, describe_pr: bool | None, fill_body: bool | None,
+                  **llm: Any) -> None:
     """Review the checked-out PR head and publish one review on pull request --pr.
 
     Inline comments go only on lines inside the PR's diff, at most --max-comments of them;
@@ -117,7 +123,10 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
                       fail_on=Severity.parse(fail_on) if fail_on else None,
                       **llm_overrides(llm))
     publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
-    settings = Settings(max_comments=max_comments, check_run=check_run, base=base)
+    settings = Settings(
+        max_comments=max_comments, check_run=check_run, base=base,
+        describe=cfg.describe_pr if describe_pr is None else describe_pr,
+        fill_body=cfg.describe_fill_body if fill_body is None else fill_body)
     learned = _learn(publisher, root, cfg, warn)
 
     def enrich(job: Any, result: Any) -> None:
@@ -139,6 +148,8 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
              f"{outcome.review_comments} new inline comment"
              f"{'s' if outcome.review_comments != 1 else ''}",
              f"{outcome.resolved} resolved", f"summary comment {outcome.summary_comment}"]
+    if outcome.body:
+        parts.append(f"PR body {outcome.body}")
     if outcome.check_run:
         parts.append(f"check run {outcome.check_run}")
     if learned:
@@ -308,7 +319,10 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
                 for w in result.warnings[before:]:
                     warn_line(w)
 
-            outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
+            # The reviewed tree's settings say whether to describe the change.
+            described = replace(settings, describe=cfg.describe_pr,
+                                fill_body=cfg.describe_fill_body)
+            outcome, result = run_review(publisher, tree, cfg, described, warn_line, enrich)
             state = "summary only (read-only token)" if outcome.read_only else (
                 f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
             if learned:
