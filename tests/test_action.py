@@ -320,5 +320,8 @@ def test_server_url_input_explains_once_for_every_step(repo: Repo, tmp_path: Pat
     assert any(m.startswith("Mutable default argument") and EXPLANATION in m for m in messages)
     assert EXPLANATION in review.log  # the annotations too
     assert any(EXPLANATION in c["body"] for c in state.review_comments)
-    # Each finding went to the model once: the later steps answered from the cache.
-    assert len(model.prompts) == 4
+    # Each finding went to the model once (the later steps answered from the cache), and
+    # the change was described once for the PR summary (reviewer describe).
+    described = [p for p in model.prompts if "You describe a code change" in json.dumps(p)]
+    assert len(described) == 1
+    assert len(model.prompts) - len(described) == 4
