@@ -1,0 +1,468 @@
+"""The protocol side of ``reviewer lsp``: documents in, diagnostics and actions out.
+
+Open, changed (debounced) and saved documents are reviewed from the text the client sent;
+diagnostics are pushed (``textDocument/publishDiagnostics``) unless the client pulls them
+(``textDocument/diagnostic``, LSP 3.17). Code actions offer validated quick fixes, an
+"Ignore RVxxx on this line" suppression, ``source.fixAll.reviewer`` and the model's
+explanation (a command run in the background). Nothing a client sends may crash the server:
+bad requests get an LSP error response, review problems a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from reviewer import __version__
+from reviewer.config import Config
+from reviewer.errors import ReviewerError
+from reviewer.findings import Finding
+from reviewer.lsp import actions
+from reviewer.lsp.convert import SOURCE, Lines, diagnostic
+from reviewer.lsp.folders import Folders, Place
+
+DEBOUNCE_S = 0.15
+EXPLAIN_COMMAND = "reviewer.explain"
+CONFIG_GLOBS = ("**/pyproject.toml", "**/.reviewer/**")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Doc:
+    """What the server knows about one open document."""
+
+    uri: str
+    language_id: str
+    place: Place
+    language: str | None = None
+    version: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    reviewed_version: int | None = None
+    # fingerprint -> the finding with the model's explanation and validated fix
+    explained: dict[str, Finding] = field(default_factory=dict)
+    pending: asyncio.TimerHandle | None = None
+
+
+class ReviewerServer(LanguageServer):
+    """The server and its state: open documents, folders and their configurations."""
+
+    def __init__(self) -> None:
+        super().__init__("reviewer", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.docs: dict[str, Doc] = {}
+        self.folders = Folders()
+        self.only_changed = False
+        self.said: set[str] = set()  # log lines already sent once
+
+    # -- state helpers -------------------------------------------------------------------
+    @property
+    def pull(self) -> bool:
+        caps = self.client_capabilities.text_document
+        return caps is not None and caps.diagnostic is not None
+
+    @property
+    def encoding(self) -> str:
+        enc = self.workspace.position_encoding
+        return str(enc.value if isinstance(enc, types.PositionEncodingKind) else enc)
+
+    def doc(self, uri: str) -> Doc:
+        """The open document ``uri``; an LSP error for a document that is not open."""
+        got = self.docs.get(uri)
+        if got is None:
+            raise JsonRpcInvalidParams(f"document not open: {uri} (send didOpen first)")
+        return got
+
+    def text(self, doc: Doc) -> str:
+        return self.workspace.get_text_document(doc.uri).source
+
+    def log_once(self, message: str, kind: types.MessageType = types.MessageType.Warning
+                 ) -> None:
+        if message not in self.said:
+            self.said.add(message)
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def place(self, uri: str) -> Place:
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        if path is None:  # untitled: buffers and other schemes: the first folder's config
+            root = self.folders.folders[0] if self.folders.folders else Path.cwd()
+            return Place(root, uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1], False)
+        return self.folders.place(Path(path))
+
+    def config(self, root: Path) -> Config:
+        cfg, problem = self.folders.config(root)
+        if problem is not None:
+            self.show(f"reviewer: {problem} (using the default configuration)")
+        return cfg
+
+    # -- reviewing -----------------------------------------------------------------------
+    def review(self, doc: Doc) -> list[types.Diagnostic]:
+        """Review the document's current text (once per version) and keep the results."""
+        version = self.workspace.get_text_document(doc.uri).version
+        if doc.reviewed_version is not None and version == doc.reviewed_version:
+            return doc.diagnostics
+        text = self.text(doc)
+        try:
+            findings = self._findings(doc, text)
+        except ReviewerError as exc:
+            self.log_once(f"reviewer: {doc.place.rel}: {exc}")
+            findings = []
+        except Exception:  # never let one document take the server down
+            self.log_once(f"reviewer: internal error on {doc.place.rel}:\n"
+                          f"{traceback.format_exc()}", types.MessageType.Error)
+            findings = []
+        lines = Lines(text, self.encoding)
+        doc.findings = [doc.explained.get(f.fingerprint, f) for f in findings]
+        doc.diagnostics = [diagnostic(f, lines, doc.uri) for f in doc.findings]
+        doc.reviewed_version = version
+        return doc.diagnostics
+
+    def _findings(self, doc: Doc, text: str) -> list[Finding]:
+        from reviewer import engine
+
+        place = doc.place
+        cfg = self.config(place.root)
+        doc.language = engine.buffer_language(place.rel, text, doc.language_id)
+        if doc.language is None:
+            return []
+        changes = None
+        if self.only_changed:
+            from reviewer.lsp.changes import changed_lines
+
+            changes = {place.rel: changed_lines(place.root, place.rel, text)}
+        result = engine.review_buffer(place.root, place.rel, text, cfg,
+                                      language=doc.language, changes=changes)
+        for s in result.skipped:
+            self.log_once(f"reviewer: {s.path}: {s.reason}", types.MessageType.Info)
+        if result.findings:
+            from reviewer.feedback.learned import apply_learned
+
+            data = text.encode("utf-8", "surrogatepass")
+            for warning in apply_learned(result, place.root, cfg, {place.rel: data}):
+                self.log_once(f"reviewer: {warning}")
+        return result.findings
+
+    def publish(self, uri: str) -> None:
+        doc = self.docs.get(uri)
+        if doc is None or self.pull:
+            return
+        diags = self.review(doc)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diags, version=doc.reviewed_version))
+
+    def schedule(self, uri: str) -> None:
+        """Review ``uri`` once the edits have paused for DEBOUNCE_S."""
+        doc = self.docs.get(uri)
+        if doc is None or self.pull:
+            return
+        if doc.pending is not None:
+            doc.pending.cancel()
+        loop = asyncio.get_running_loop()
+        doc.pending = loop.call_later(DEBOUNCE_S, self.publish, uri)
+
+    def refresh_all(self) -> None:
+        """Review every open document again (after a configuration change)."""
+        for doc in self.docs.values():
+            doc.reviewed_version = None
+            doc.place = self.place(doc.uri)
+        if self.pull:
+            caps = self.client_capabilities.workspace
+            pulls = caps.diagnostics if caps is not None else None
+            if pulls is not None and pulls.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in list(self.docs):
+            self.publish(uri)
+
+    def reload(self, changed: list[Path]) -> None:
+        """Reload the configurations the changed files belong to; keep the last good one."""
+        roots = {r for path in changed for r in self.folders.roots_for(path)}
+        for root in sorted(roots):
+            problem = self.folders.reload(root)
+            if problem is not None:
+                self.show(f"reviewer: {problem} (keeping the last good configuration)")
+        if roots:
+            self.refresh_all()
+
+    # -- finding lookups -----------------------------------------------------------------
+    def finding_of(self, doc: Doc, diag: types.Diagnostic) -> Finding | None:
+        data = diag.data if isinstance(diag.data, dict) else {}
+        fp = data.get("fingerprint")
+        for f in doc.findings:
+            if f.fingerprint == fp and fp:
+                return f
+        return None
+
+
+def build() -> ReviewerServer:
+    """The server with every feature registered."""
+    server = ReviewerServer()
+    _lifecycle(server)
+    _documents(server)
+    _code_actions(server)
+    _hover(server)
+    _explain(server)
+    return server
+
+
+def _lifecycle(server: ReviewerServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ReviewerServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict):
+            ls.only_changed = bool(options.get("onlyChanged", False))
+        folders = [to_fs_path(f.uri) for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [to_fs_path(params.root_uri)]
+        elif not folders and params.root_path:
+            folders = [params.root_path]
+        ls.folders.set_folders([Path(p) for p in folders if p])
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: ReviewerServer, params: types.InitializedParams) -> None:
+        caps = ls.client_capabilities.workspace
+        watch = caps.did_change_watched_files if caps is not None else None
+        if watch is None or not watch.dynamic_registration:
+            return  # such clients get reloads on didSave of the configuration file
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=g) for g in CONFIG_GLOBS])
+        ls.client_register_capability(types.RegistrationParams(registrations=[
+            types.Registration(id="reviewer-config", register_options=options,
+                               method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES)]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: ReviewerServer, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [to_fs_path(c.uri) for c in params.changes]
+        ls.reload([Path(p) for p in paths if p])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: ReviewerServer,
+                        params: types.DidChangeWorkspaceFoldersParams) -> None:
+        gone = {Path(p).resolve() for f in params.event.removed if (p := to_fs_path(f.uri))}
+        added = [Path(p) for f in params.event.added if (p := to_fs_path(f.uri))]
+        ls.folders.set_folders([f for f in ls.folders.folders if f not in gone] + added)
+        ls.refresh_all()
+
+
+def _documents(server: ReviewerServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: ReviewerServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.docs[item.uri] = Doc(item.uri, item.language_id, ls.place(item.uri),
+                                version=item.version)
+        ls.publish(item.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: ReviewerServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is not None:
+            doc.version = params.text_document.version
+            doc.explained.clear()  # the model's fix was validated against the old text
+            ls.schedule(doc.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: ReviewerServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        path = to_fs_path(uri)
+        if path is not None and (Path(path).name == "pyproject.toml"
+                                 or ".reviewer" in Path(path).parts):
+            ls.reload([Path(path)])
+        doc = ls.docs.get(uri)
+        if doc is not None:
+            if doc.pending is not None:
+                doc.pending.cancel()
+            doc.reviewed_version = None  # baseline, verdicts may have changed on disk
+            ls.publish(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: ReviewerServer, params: types.DidCloseTextDocumentParams) -> None:
+        doc = ls.docs.pop(params.text_document.uri, None)
+        if doc is not None and doc.pending is not None:
+            doc.pending.cancel()
+        if not ls.pull:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(identifier=SOURCE, inter_file_dependencies=False,
+                                workspace_diagnostics=False),
+    )
+    def pull(ls: ReviewerServer, params: types.DocumentDiagnosticParams
+             ) -> types.DocumentDiagnosticReport:
+        doc = ls.doc(params.text_document.uri)
+        diags = ls.review(doc)
+        result_id = f"{doc.reviewed_version}:{len(ls.said)}"
+        if params.previous_result_id == result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=diags, result_id=result_id)
+
+
+def _code_actions(server: ReviewerServer) -> None:
+    kinds: list[Any] = [types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND]
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=kinds))
+    def code_action(ls: ReviewerServer, params: types.CodeActionParams
+                    ) -> list[types.CodeAction]:
+        doc = ls.doc(params.text_document.uri)
+        ls.review(doc)
+        only = params.context.only
+        out: list[types.CodeAction] = []
+        if only is None or any(str(k).startswith("quickfix") for k in only):
+            out.extend(_quick_fixes(ls, doc, params))
+        if only is None or any(actions.FIX_ALL_KIND.startswith(str(k)) for k in only):
+            fix_all = _fix_all(ls, doc)
+            if fix_all is not None:
+                out.append(fix_all)
+        return out
+
+
+def _own_diagnostics(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
+                     ) -> list[tuple[types.Diagnostic, Finding]]:
+    """The findings the action request is about: the diagnostics it names that are ours,
+    else every finding whose range touches the requested range."""
+    named = [(d, ls.finding_of(doc, d)) for d in params.context.diagnostics
+             if d.source == SOURCE]
+    pairs = [(d, f) for d, f in named if f is not None]
+    if pairs or params.context.diagnostics:
+        return pairs
+    want = params.range
+    return [(d, f) for d, f in zip(doc.diagnostics, doc.findings, strict=True)
+            if not (d.range.end.line < want.start.line or d.range.start.line > want.end.line)]
+
+
+def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
+                 ) -> list[types.CodeAction]:
+    text = ls.text(doc)
+    lines = Lines(text, ls.encoding)
+    cfg = ls.config(doc.place.root)
+    out: list[types.CodeAction] = []
+    for diag, f in _own_diagnostics(ls, doc, params):
+        lang = doc.language or "python"
+        if f.fix is not None and f.fix.safe and actions.validated(
+                doc.place.rel, text, lang, cfg, [f]):
+            out.append(types.CodeAction(
+                title=f"{f.rule_id}: {f.fix.description or 'apply the fix'}",
+                kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=True,
+                edit=actions.workspace_edit(doc.uri, doc.version,
+                                            actions.lsp_edits(f.fix, lines))))
+        if f.model_fix is not None:
+            trial = f.with_(fix=None)
+            if actions.validated(doc.place.rel, text, lang, cfg, [trial]):
+                out.append(types.CodeAction(
+                    title=f"{f.rule_id}: apply the model's fix (validated; review it)",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                    edit=actions.workspace_edit(doc.uri, doc.version,
+                                                actions.lsp_edits(f.model_fix, lines))))
+        if f.rule_id != "RV000":
+            edit = actions.ignore_edit(f, lines, lang)
+            if edit is not None:
+                out.append(types.CodeAction(
+                    title=f"Ignore {f.rule_id} on this line",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                    edit=actions.workspace_edit(doc.uri, doc.version, actions.lsp_edits(
+                        replace_fix(edit), lines))))
+            if f.explanation is None and f.model_fix is None:
+                out.append(types.CodeAction(
+                    title=f"{f.rule_id}: explain and propose a fix (local model)",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                    command=types.Command(title="Explain and propose a fix",
+                                          command=EXPLAIN_COMMAND,
+                                          arguments=[doc.uri, f.fingerprint])))
+    return out
+
+
+def replace_fix(edit: Any) -> Any:
+    from reviewer.findings import Fix
+
+    return Fix("suppress", (edit,))
+
+
+def _fix_all(ls: ReviewerServer, doc: Doc) -> types.CodeAction | None:
+    fixable = [f for f in doc.findings if f.fix is not None and f.fix.safe]
+    if not fixable or doc.language is None:
+        return None
+    text = ls.text(doc)
+    chosen = actions.validated(doc.place.rel, text, doc.language,
+                               ls.config(doc.place.root), fixable)
+    if not chosen:
+        return None
+    lines = Lines(text, ls.encoding)
+    edits = [e for f in chosen if f.fix is not None for e in actions.lsp_edits(f.fix, lines)]
+    return types.CodeAction(
+        title="reviewer: fix all safe problems", kind=actions.FIX_ALL_KIND,
+        edit=actions.workspace_edit(doc.uri, doc.version, edits))
+
+
+def _hover(server: ReviewerServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: ReviewerServer, params: types.HoverParams) -> types.Hover | None:
+        from reviewer.lsp.hover import describe
+
+        doc = ls.doc(params.text_document.uri)
+        ls.review(doc)
+        pos = params.position
+        hits = [(d, f) for d, f in zip(doc.diagnostics, doc.findings, strict=True)
+                if (d.range.start.line, d.range.start.character) <= (pos.line, pos.character)
+                <= (d.range.end.line, d.range.end.character)]
+        if not hits:
+            return None
+        text = "\n\n---\n\n".join(describe(f) for _, f in hits)
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+            range=hits[0][0].range)
+
+
+def _explain(server: ReviewerServer) -> None:
+    @server.command(EXPLAIN_COMMAND)
+    async def explain(ls: ReviewerServer, *args: Any) -> dict[str, Any]:
+        if len(args) != 2 or not all(isinstance(a, str) for a in args):
+            raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
+        doc = ls.doc(args[0])
+        finding = next((f for f in doc.findings if f.fingerprint == args[1]), None)
+        if finding is None:
+            raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
+        from reviewer.lsp.explain import explain_one
+
+        text = ls.text(doc)
+        version = doc.reviewed_version
+        cfg = replace(ls.config(doc.place.root), explain=True)
+        loop = asyncio.get_running_loop()
+        got = await loop.run_in_executor(None, explain_one, doc.place.root, finding, text, cfg)
+        if got.problem is not None:
+            ls.log_once(f"reviewer: explanations skipped: {got.problem}")
+        if got.finding.explanation is None and got.finding.model_fix is None:
+            ls.show("reviewer: the model gave no explanation"
+                    + (f" ({got.problem})" if got.problem else ""),
+                    types.MessageType.Info)
+            return {"explained": False, "fix": False}
+        if got.finding.model_fix is None:
+            ls.show(f"reviewer: {finding.rule_id}: no model fix validated; "
+                    "the explanation is in the diagnostic", types.MessageType.Info)
+        if version == doc.reviewed_version:
+            doc.explained[finding.fingerprint] = got.finding
+            doc.reviewed_version = None
+            if ls.pull:
+                ls.refresh_all()
+            else:
+                ls.publish(doc.uri)
+        return {"explained": got.finding.explanation is not None,
+                "fix": got.finding.model_fix is not None}
+
+
+def uri_of(path: Path) -> str:
+    """A file URI for ``path`` (tests and benchmarks)."""
+    return str(from_fs_path(str(path)))
