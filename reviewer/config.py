@@ -7,6 +7,7 @@ version still works); wrong types and unknown rule IDs are errors (exit code 2).
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,13 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DIFF_FILTERS = ("added", "context", "file", "none")
+# Taught principles are selected by ID ("T", "T001"): see reviewer.feedback.taught.
+TAUGHT_SELECTOR = re.compile(r"^T\d*$", re.IGNORECASE)
+
+
+def is_taught_selector(selector: str) -> bool:
+    """Whether ``selector`` names taught principles by ID ("T", "T001", "T00")."""
+    return bool(TAUGHT_SELECTOR.match(selector.strip()))
 LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
 LEARNED_SUPPRESSION = ("hide", "downgrade", "off")
 

@@ -95,7 +95,7 @@ def _matches(rule: type[Rule], selectors: Iterable[str]) -> bool:
 def known_selector(selector: str) -> bool:
     """Whether ``selector`` names at least one rule ("ALL", an ID, an ID prefix, a slug);
     taught principles' IDs ("T001", "T") always count (their file is read only when used)."""
-    from reviewer.feedback.taught import is_taught_selector
+    from reviewer.config import is_taught_selector
 
     s = selector.strip()
     rules = all_rules()

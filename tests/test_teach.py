@@ -531,7 +531,7 @@ def test_prompt_fits_a_small_context() -> None:
 
 def test_judging_and_explaining_share_one_model(
         repo: Repo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer.llm import backend as backend_mod
+    from reviewer.llm import factory as backend_mod
 
     made: list[object] = []
     real = backend_mod.make_backend

@@ -1,4 +1,4 @@
-"""The one small interface every model backend implements, its errors, and the factory.
+"""The one small interface every model backend implements, and its errors.
 
 A backend turns chat messages into text, optionally constrained by a JSON schema, within a
 timeout. It also counts tokens with the model's own tokenizer (for trimming prompts) and
@@ -222,58 +222,3 @@ def backend_name(config: Config, settings: Settings | None = None) -> str:
     return settings.backend
 
 
-def make_backend(config: Config, root: Path, settings: Settings | None = None) -> Backend | None:
-    """The configured backend (None for "none"). Loads nothing yet.
-
-    Raises ModelUnavailable when the configuration points at something that cannot work
-    (no model file, no server URL).
-    """
-    from reviewer import hardware
-
-    if settings is None:
-        settings = hardware.derive(hardware.detect())
-    name = backend_name(config, settings)
-    if name == "none":
-        return None
-    if name == "openai":
-        from reviewer.llm.openai_compat import OpenAICompatBackend
-
-        if not config.server_url:
-            raise ModelUnavailable("llm-backend is openai but server-url is not set")
-        return OpenAICompatBackend(config.server_url, config.model)
-    from reviewer.feedback.lora import fused_gguf, resolve_adapter, trained_on
-
-    path = resolve_model(config.model, root)
-    adapter = resolve_adapter(config.llm_adapter, root)
-    if adapter is not None and not config.llm_adapter and not trained_on(adapter, path):
-        adapter = None  # the promoted adapter belongs to another model
-    if name == "mlx":
-        from reviewer.llm.mlx import MlxBackend
-
-        return MlxBackend(path, adapter=adapter)
-    from reviewer.llm.llama_cpp import LlamaCppBackend
-
-    lora: Path | None = None
-    fused_from: Path | None = None
-    if adapter is not None:
-        # llama.cpp takes a GGUF LoRA file, or the GGUF of a fused adapter as the model; an
-        # mlx-only adapter that was promoted (llm-adapter "") is for the mlx backend only.
-        fused = fused_gguf(adapter) if adapter.is_dir() else None
-        if fused is not None:
-            path, fused_from = fused, adapter
-        elif adapter.is_file():
-            lora = adapter
-        elif config.llm_adapter:
-            raise ModelUnavailable(
-                f"adapter {adapter} has no GGUF for llama.cpp (reviewer train --fuse --gguf,"
-                " or --backend mlx)"
-            )
-    return LlamaCppBackend(
-        path,
-        threads=settings.threads,
-        gpu_layers=settings.gpu_layers,
-        context_size=settings.context_size,
-        batch_size=settings.batch_size,
-        lora_path=lora,
-        adapter=fused_from,
-    )

@@ -1,121 +1,21 @@
-"""Commands and options for the local model: ``reviewer doctor`` and ``check --explain``.
-
-:func:`register` adds ``doctor`` to the main group; :func:`llm_options` adds the model
-options to a command (``check``, ``fix``); :func:`explain_result` runs the model over a
-review's findings and never changes what the review decided.
+"""``reviewer doctor``: the machine, the model settings derived from it, and whether the
+model loads. (The model options of ``check``/``fix`` live in :mod:`reviewer.cli.pipeline`.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from reviewer.cli.pipeline import llm_options, llm_overrides
+
 if TYPE_CHECKING:
     from reviewer.config import Config
-    from reviewer.engine import Job, Result
     from reviewer.hardware import MachineProfile, Settings
-    from reviewer.llm.backend import Backend
-    from reviewer.llm.explain import ExplainReport
-
-F = TypeVar("F", bound=Callable[..., Any])
-BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
-
-
-def _warn(message: str) -> None:
-    click.echo(f"reviewer: warning: {message}", err=True)
-
-
-# -- options for check / fix ----------------------------------------------------------------
-def llm_options(func: F) -> F:
-    """Add --explain, --max-explained, --llm-timeout, --backend, --model, --server-url."""
-    decorators = [
-        click.option("--explain/--no-explain", default=None,
-                     help="Have the local model explain findings and propose validated fixes."),
-        click.option("--max-explained", type=click.IntRange(min=0), metavar="N",
-                     help="Explain at most N findings per run (default 10)."),
-        click.option("--llm-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-                     help="Time the model may take in one run (default 60, 10 under pre-commit)."),
-        click.option("--backend", "llm_backend", type=click.Choice(BACKENDS),
-                     help="Model backend (default: auto, from the machine)."),
-        click.option("--model", metavar="PATH|NAME",
-                     help="GGUF file, MLX folder or served model name (default: embedded)."),
-        click.option("--server-url", metavar="URL",
-                     help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
-    ]
-    for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
-
-
-LLM_KEYS = ("explain", "max_explained", "llm_timeout", "llm_backend", "model", "server_url")
-
-
-def llm_overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    """Config overrides from the options :func:`llm_options` added (removed from ``opts``)."""
-    return {key: opts.pop(key, None) for key in LLM_KEYS}
-
-
-def read_for(job: Job, config: Config) -> Callable[[str], str | None]:
-    """A reader of the reviewed text of a file (the staged version when reviewing --staged)."""
-    from reviewer.engine import Skipped, read_source
-
-    def read(rel: str) -> str | None:
-        got = read_source(job.root, rel, config.max_file_size, job.contents.get(rel))
-        return None if isinstance(got, Skipped) else got[0]
-
-    return read
-
-
-def explain_result(
-    result: Result, job: Job, config: Config, *, quiet: bool = False, want_fix: bool = True,
-    backend: Backend | None = None,
-) -> ExplainReport | None:
-    """Add the model's explanations and validated fixes to ``result.findings`` in place.
-
-    Does nothing unless ``config.explain``. Model problems become warnings on ``result``
-    (printed here unless ``quiet``); the findings and the exit code stay what they were.
-    ``backend`` is a model the caller already holds (see :func:`run_backend`).
-    """
-    if not config.explain or not result.findings:
-        return None
-    from reviewer.llm.explain import explain_findings
-
-    findings, report = explain_findings(
-        result.findings, root=job.root, config=config, read=read_for(job, config),
-        want_fix=want_fix, changed=job.files, backend=backend,
-    )
-    result.findings = findings
-    for w in report.warnings():
-        result.warnings.append(w)
-        if not quiet:
-            _warn(w)
-    return report
-
-
-@contextlib.contextmanager
-def run_backend(root: Path, config: Config) -> Iterator[Backend | None]:
-    """One model for a whole run (taught principles and explanations share it, so it loads
-    once); None when the model is off or cannot be set up (each step then reports why)."""
-    if not config.explain:
-        yield None
-        return
-    from reviewer.llm.backend import LLMError, make_backend
-
-    try:
-        backend = make_backend(config, root)
-    except LLMError:
-        backend = None
-    try:
-        yield backend
-    finally:
-        if backend is not None:
-            backend.close()
 
 
 # -- doctor ---------------------------------------------------------------------------------
@@ -177,7 +77,8 @@ def model_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
 
 def try_load(config: Config, root: Path, settings: Settings) -> tuple[bool, str]:
     """Load the configured model for real and generate a few tokens."""
-    from reviewer.llm.backend import GenParams, LLMError, make_backend, prompt_messages
+    from reviewer.llm.backend import GenParams, LLMError, prompt_messages
+    from reviewer.llm.factory import make_backend
 
     start = time.perf_counter()
     try:
@@ -302,6 +203,5 @@ def doctor(load: bool, fmt: str, config_path: Path | None, **opts: Any) -> None:
     raise SystemExit(0 if data["ok"] else 1)
 
 
-def register(cli: click.Group) -> None:
-    """Add the model commands to the main group."""
-    cli.add_command(doctor)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (doctor,)

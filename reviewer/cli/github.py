@@ -18,11 +18,10 @@ from typing import Any
 
 import click
 
-from reviewer.cli_llm import explain_result, llm_options, llm_overrides
-from reviewer.cli_teach import judge_result
+from reviewer.cli.common import SEVERITIES, find_root, load_config, warn
+from reviewer.cli.pipeline import explain_result, judge_result, llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
-SEVERITIES = ("info", "low", "medium", "high")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -107,7 +106,6 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     edits the one summary comment. The token comes from GITHUB_TOKEN; a token that may not
     write (a fork's) gets the summary on stdout and in the job summary instead.
     """
-    from reviewer.cli import find_root, load_config, warn
     from reviewer.findings import Severity
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, run_review
@@ -203,7 +201,6 @@ def github_verdicts(repo: str, number: int, api_url: str, config_path: Path | No
     import json
     from dataclasses import asdict
 
-    from reviewer.cli import find_root, load_config
     from reviewer.feedback.store import FeedbackStore, db_path
     from reviewer.github.publish import Publisher, client
     from reviewer.github.verdicts import collect, save
@@ -265,7 +262,6 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     PR's verdicts into the checkout's verdicts database (see `github verdicts`).
     The token comes from GITHUB_TOKEN. Stop with Ctrl-C (running reviews finish first).
     """
-    from reviewer.cli import load_config, warn
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, review_in_worktree, run_review
     from reviewer.github.webhook import PullEvent, ReplyEvent, ReviewQueue, make_server
@@ -374,7 +370,5 @@ def _job_summary(text: str) -> None:
         raise ReviewerError(f"cannot write the job summary {path}: {exc.strerror}") from None
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the main ``reviewer`` group."""
-    cli.add_command(install_hooks)
-    cli.add_command(github)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (install_hooks, github)
