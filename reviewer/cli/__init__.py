@@ -1,7 +1,7 @@
 """The command line: the click group, its commands, and the single exit point.
 
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
-``feedback``, ``github``, ``stats``, ``teach``, ``train``, ``llm``) that imports its shared
+``feedback``, ``github``, ``stats``, ``teach``, ``train``, ``llm``, ``lsp``) that imports its shared
 helpers from :mod:`reviewer.cli.common` and :mod:`reviewer.cli.pipeline` and never this
 module; this module adds them to the group. Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
@@ -19,7 +19,19 @@ from typing import Any
 import click
 
 from reviewer import __version__
-from reviewer.cli import check, context, feedback, fix, github, llm, rules, stats, teach, train
+from reviewer.cli import (
+    check,
+    context,
+    feedback,
+    fix,
+    github,
+    llm,
+    lsp,
+    rules,
+    stats,
+    teach,
+    train,
+)
 from reviewer.cli.common import error
 from reviewer.errors import EXIT_INTERNAL, EXIT_USAGE, ReviewerError
 
@@ -38,7 +50,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 COMMANDS: tuple[click.Command, ...] = (
     check.check, rules.rules, rules.principles, check.baseline, fix.fix,
     *github.COMMANDS, *llm.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
-    *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS,
+    *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *lsp.COMMANDS,
 )
 for _command in COMMANDS:
     cli.add_command(_command)
