@@ -50,7 +50,8 @@ Scenario = Callable[[LanguageClient], Awaitable[None]]
 
 
 def run(root: Path, scenario: Scenario, *, pull: bool = False, watch: bool = False,
-        options: dict[str, Any] | None = None, folders: list[Path] | None = None) -> None:
+        options: dict[str, Any] | None = None, folders: list[Path] | None = None,
+        timeout: float = 60.0) -> None:
     """Start the server, initialise it for ``folders`` (default: ``root``), play
     ``scenario`` and shut down cleanly (a crashed server fails the test)."""
 
@@ -71,7 +72,7 @@ def run(root: Path, scenario: Scenario, *, pull: bool = False, watch: bool = Fal
                 capabilities=caps, initialization_options=options,
                 workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name)
                                    for f in (folders or [root])]))
-            await asyncio.wait_for(scenario(client), 60)
+            await asyncio.wait_for(scenario(client), timeout)
             assert client.error is None
             await asyncio.wait_for(client.shutdown_session(), 20)
         except BaseException:
