@@ -311,6 +311,10 @@ def test_bad_input_never_crashes_the_server(tmp_path: Path) -> None:
         await until(lambda: codes(client, latin) == ["RV101"])
         assert client.diagnostics[latin][0].range.start.line == 2
 
+        # A lone surrogate: what an editor sends for a byte that was not UTF-8 (JSON "\udc80").
+        undecodable = open_doc(client, root / "raw.py", 'x = "\udc80"\n' + BAD)
+        await until(lambda: codes(client, undecodable) == ["RV000"])
+
         wide = open_doc(client, root / "wide.py", "def f(s='😀😀', x=[]):\n    return s, x\n")
         await until(lambda: codes(client, wide) == ["RV101"])
         assert client.diagnostics[wide][0].range.start.character == 18  # UTF-16 units
