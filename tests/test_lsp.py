@@ -51,7 +51,7 @@ Scenario = Callable[[LanguageClient], Awaitable[None]]
 
 def run(root: Path, scenario: Scenario, *, pull: bool = False, watch: bool = False,
         options: dict[str, Any] | None = None, folders: list[Path] | None = None,
-        timeout: float = 60.0) -> None:
+        timeout: float = 60.0, progress: bool = False) -> None:
     """Start the server, initialise it for ``folders`` (default: ``root``), play
     ``scenario`` and shut down cleanly (a crashed server fails the test)."""
 
@@ -66,6 +66,7 @@ def run(root: Path, scenario: Scenario, *, pull: bool = False, watch: bool = Fal
                     dynamic_registration=True) if watch else None,
                 diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
                 if pull else None),
+            window=types.WindowClientCapabilities(work_done_progress=progress),
         )
         try:
             await client.initialize_session(types.InitializeParams(

@@ -8,8 +8,10 @@ One without a model: a server URL nobody listens on gives one log line and a sho
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.test_lsp import BAD, actions_for, codes, git_repo, open_doc, run, until
+from tests.test_lsp import BAD, actions_for, change, codes, git_repo, open_doc, run, until
 
 
 async def explain(client: LanguageClient, uri: str) -> dict[str, bool]:
@@ -59,6 +61,56 @@ def test_explain_without_a_model_says_so_once(tmp_path: Path) -> None:
         assert codes(client, uri) == ["RV101"]  # the diagnostics stand
 
     run(root, scenario)
+
+
+def test_explain_is_cancellable_from_the_progress(tmp_path: Path) -> None:
+    """A model server that accepts and never answers: the user cancels the progress and
+    the command returns at once (the diagnostics never waited for it)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # read nothing, answer nothing
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    root = git_repo(tmp_path, f'[tool.reviewer]\nselect = ["RV101"]\nllm-backend = "openai"\n'
+                              f'server-url = "{url}"\nllm-timeout = 60\n')
+
+    async def scenario(client: LanguageClient) -> None:
+        uri = open_doc(client, root / "m.py", BAD)
+        await until(lambda: codes(client, uri) == ["RV101"])
+        fp = client.diagnostics[uri][0].data["fingerprint"]
+        pending = asyncio.ensure_future(client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="reviewer.explain", arguments=[uri, fp])))
+        token = await until(lambda: next((t for t, r in client.progress_reports.items() if r),
+                                         None))
+        begin = client.progress_reports[token][0]
+        assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable
+        change(client, uri, 2, "x = 1\n" + BAD)  # diagnostics go on meanwhile
+        await until(lambda: client.diagnostics[uri][0].range.start.line == 1)
+        assert not pending.done()
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        result = await asyncio.wait_for(pending, 10)
+        assert result == {"explained": False, "fix": False, "cancelled": True}
+        await until(lambda: isinstance(client.progress_reports[token][-1],
+                                       types.WorkDoneProgressEnd))
+
+    try:
+        run(root, scenario, progress=True)
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        listener.close()
 
 
 @pytest.mark.slow

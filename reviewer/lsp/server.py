@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
@@ -34,6 +36,7 @@ DEBOUNCE_S = 0.15
 EXPLAIN_COMMAND = "reviewer.explain"
 CONFIG_GLOBS = ("**/pyproject.toml", "**/.reviewer/**")
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -119,7 +122,8 @@ class ReviewerServer(LanguageServer):
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
             findings = []
-        except Exception:  # never let one document take the server down
+        # One document must never take the server down.
+        except Exception:  # reviewer: ignore[RV202] logged with its traceback
             self.log_once(f"reviewer: internal error on {doc.place.rel}:\n"
                           f"{traceback.format_exc()}", types.MessageType.Error)
             findings = []
@@ -440,8 +444,20 @@ def _explain(server: ReviewerServer) -> None:
         text = ls.text(doc)
         version = doc.reviewed_version
         cfg = replace(ls.config(doc.place.root), explain=True)
-        loop = asyncio.get_running_loop()
-        got = await loop.run_in_executor(None, explain_one, doc.place.root, finding, text, cfg)
+        work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg)
+        token = await _progress_begin(ls, f"reviewer: explaining {finding.rule_id}")
+        try:
+            if token is not None:
+                cancel = asyncio.wrap_future(ls.work_done_progress.tokens[token])
+                await asyncio.wait({work, cancel}, return_when=asyncio.FIRST_COMPLETED)
+                if not work.done():  # cancelled by the user: the answer will be dropped
+                    return {"explained": False, "fix": False, "cancelled": True}
+                cancel.cancel()
+            got = await work
+        finally:
+            if token is not None:
+                ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+                ls.work_done_progress.tokens.pop(token, None)
         if got.problem is not None:
             ls.log_once(f"reviewer: explanations skipped: {got.problem}")
         if got.finding.explanation is None and got.finding.model_fix is None:
@@ -461,6 +477,49 @@ def _explain(server: ReviewerServer) -> None:
                 ls.publish(doc.uri)
         return {"explained": got.finding.explanation is not None,
                 "fix": got.finding.model_fix is not None}
+
+
+def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Run ``fn`` in a daemon thread: a model call the user cancelled, still waiting for
+    its answer, must not keep the server from exiting."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if fut.done():
+            return
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)  # type: ignore[arg-type]
+
+    def target() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # reviewer: ignore[RV202] handed to the awaiting task
+            loop.call_soon_threadsafe(settle, None, exc)
+            return
+        loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=target, daemon=True, name="reviewer-explain").start()
+    return fut
+
+
+async def _progress_begin(ls: ReviewerServer, title: str) -> str | None:
+    """A cancellable work-done progress for the model's work, when the client has them."""
+    import uuid
+
+    caps = ls.client_capabilities.window
+    if caps is None or not caps.work_done_progress:
+        return None
+    token = f"reviewer-explain-{uuid.uuid4().hex}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except (JsonRpcException, RuntimeError):  # refused: explain without a progress bar
+        return None
+    ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title,
+                                                                   cancellable=True))
+    return token
 
 
 def uri_of(path: Path) -> str:
