@@ -53,6 +53,7 @@ def validated(
 
 def workspace_edit(uri: str, version: int | None, edits: list[types.TextEdit]
                    ) -> types.WorkspaceEdit:
+    """Edits of one document version as a workspace edit."""
     from lsprotocol import types
 
     return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(

@@ -35,6 +35,7 @@ class Folders:
     _roots: dict[Path, Path] = field(default_factory=dict)  # folder of a file -> root
 
     def set_folders(self, paths: list[Path]) -> None:
+        """Replace the workspace folders."""
         self.folders = [p.resolve() for p in paths]
 
     def place(self, path: Path) -> Place:

@@ -70,11 +70,13 @@ class ReviewerServer(LanguageServer):
     # -- state helpers -------------------------------------------------------------------
     @property
     def pull(self) -> bool:
+        """Whether the client pulls diagnostics (then none are pushed)."""
         caps = self.client_capabilities.text_document
         return caps is not None and caps.diagnostic is not None
 
     @property
     def encoding(self) -> str:
+        """The negotiated position encoding ("utf-16", "utf-8" or "utf-32")."""
         enc = self.workspace.position_encoding
         return str(enc.value if isinstance(enc, types.PositionEncodingKind) else enc)
 
@@ -86,18 +88,22 @@ class ReviewerServer(LanguageServer):
         return got
 
     def text(self, doc: Doc) -> str:
+        """The text the client sent for ``doc`` (never re-read from disk)."""
         return self.workspace.get_text_document(doc.uri).source
 
     def log_once(self, message: str, kind: types.MessageType = types.MessageType.Warning
                  ) -> None:
+        """A window/logMessage, sent once per distinct line."""
         if message not in self.said:
             self.said.add(message)
             self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """A window/showMessage."""
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def place(self, uri: str) -> Place:
+        """The repository and relative path of a document."""
         path = to_fs_path(uri) if uri.startswith("file:") else None
         if path is None:  # untitled: buffers and other schemes: the first folder's config
             root = self.folders.folders[0] if self.folders.folders else Path.cwd()
@@ -105,6 +111,7 @@ class ReviewerServer(LanguageServer):
         return self.folders.place(Path(path))
 
     def config(self, root: Path) -> Config:
+        """The configuration of ``root`` (a failed first load is shown once)."""
         cfg, problem = self.folders.config(root)
         if problem is not None:
             self.show(f"reviewer: {problem} (using the default configuration)")
@@ -159,6 +166,7 @@ class ReviewerServer(LanguageServer):
         return result.findings
 
     def publish(self, uri: str) -> None:
+        """Push the diagnostics of ``uri`` (clients that pull get none pushed)."""
         doc = self.docs.get(uri)
         if doc is None or self.pull:
             return
@@ -202,6 +210,7 @@ class ReviewerServer(LanguageServer):
 
     # -- finding lookups -----------------------------------------------------------------
     def finding_of(self, doc: Doc, diag: types.Diagnostic) -> Finding | None:
+        """The finding behind one of our diagnostics (by the fingerprint in its data)."""
         data = diag.data if isinstance(diag.data, dict) else {}
         fp = data.get("fingerprint")
         for f in doc.findings:
@@ -215,6 +224,8 @@ def build() -> ReviewerServer:
     server = ReviewerServer()
     _lifecycle(server)
     _documents(server)
+    _closing(server)
+    _pull(server)
     _code_actions(server)
     _hover(server)
     _explain(server)
@@ -280,8 +291,7 @@ def _documents(server: ReviewerServer) -> None:
     def did_save(ls: ReviewerServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
         path = to_fs_path(uri)
-        if path is not None and (Path(path).name == "pyproject.toml"
-                                 or ".reviewer" in Path(path).parts):
+        if path is not None and _is_config(Path(path)):
             ls.reload([Path(path)])
         doc = ls.docs.get(uri)
         if doc is not None:
@@ -290,6 +300,9 @@ def _documents(server: ReviewerServer) -> None:
             doc.reviewed_version = None  # baseline, verdicts may have changed on disk
             ls.publish(uri)
 
+
+
+def _closing(server: ReviewerServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ReviewerServer, params: types.DidCloseTextDocumentParams) -> None:
         doc = ls.docs.pop(params.text_document.uri, None)
@@ -299,6 +312,13 @@ def _documents(server: ReviewerServer) -> None:
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                 uri=params.text_document.uri, diagnostics=[]))
 
+
+
+def _is_config(path: Path) -> bool:
+    return path.name == "pyproject.toml" or ".reviewer" in path.parts
+
+
+def _pull(server: ReviewerServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(identifier=SOURCE, inter_file_dependencies=False,
@@ -390,6 +410,7 @@ def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
 
 
 def replace_fix(edit: Any) -> Any:
+    """A one-edit fix (how suppression edits travel to ``actions.lsp_edits``)."""
     from reviewer.findings import Fix
 
     return Fix("suppress", (edit,))
@@ -433,50 +454,62 @@ def _hover(server: ReviewerServer) -> None:
 def _explain(server: ReviewerServer) -> None:
     @server.command(EXPLAIN_COMMAND)
     async def explain(ls: ReviewerServer, *args: Any) -> dict[str, Any]:
-        if len(args) != 2 or not all(isinstance(a, str) for a in args):
-            raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
-        doc = ls.doc(args[0])
-        finding = next((f for f in doc.findings if f.fingerprint == args[1]), None)
-        if finding is None:
-            raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
-        from reviewer.lsp.explain import explain_one
+        return await run_explain(ls, args)
 
-        text = ls.text(doc)
-        version = doc.reviewed_version
-        cfg = replace(ls.config(doc.place.root), explain=True)
-        work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg)
-        token = await _progress_begin(ls, f"reviewer: explaining {finding.rule_id}")
-        try:
-            if token is not None:
-                cancel = asyncio.wrap_future(ls.work_done_progress.tokens[token])
-                await asyncio.wait({work, cancel}, return_when=asyncio.FIRST_COMPLETED)
-                if not work.done():  # cancelled by the user: the answer will be dropped
-                    return {"explained": False, "fix": False, "cancelled": True}
-                cancel.cancel()
-            got = await work
-        finally:
-            if token is not None:
-                ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
-                ls.work_done_progress.tokens.pop(token, None)
-        if got.problem is not None:
-            ls.log_once(f"reviewer: explanations skipped: {got.problem}")
-        if got.finding.explanation is None and got.finding.model_fix is None:
-            ls.show("reviewer: the model gave no explanation"
-                    + (f" ({got.problem})" if got.problem else ""),
-                    types.MessageType.Info)
-            return {"explained": False, "fix": False}
-        if got.finding.model_fix is None:
-            ls.show(f"reviewer: {finding.rule_id}: no model fix validated; "
-                    "the explanation is in the diagnostic", types.MessageType.Info)
-        if version == doc.reviewed_version:
-            doc.explained[finding.fingerprint] = got.finding
-            doc.reviewed_version = None
-            if ls.pull:
-                ls.refresh_all()
-            else:
-                ls.publish(doc.uri)
-        return {"explained": got.finding.explanation is not None,
-                "fix": got.finding.model_fix is not None}
+
+async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    """The explain command: [document uri, finding fingerprint] -> what the model gave."""
+    if len(args) != 2 or not all(isinstance(a, str) for a in args):
+        raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
+    doc = ls.doc(args[0])
+    finding = next((f for f in doc.findings if f.fingerprint == args[1]), None)
+    if finding is None:
+        raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
+    from reviewer.lsp.explain import explain_one
+
+    text = ls.text(doc)
+    version = doc.reviewed_version
+    cfg = replace(ls.config(doc.place.root), explain=True)
+    work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg)
+    token = await _progress_begin(ls, f"reviewer: explaining {finding.rule_id}")
+    try:
+        if token is not None:
+            cancel = asyncio.wrap_future(ls.work_done_progress.tokens[token])
+            await asyncio.wait({work, cancel}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():  # cancelled by the user: the answer will be dropped
+                return {"explained": False, "fix": False, "cancelled": True}
+            cancel.cancel()
+        got = await work
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+            ls.work_done_progress.tokens.pop(token, None)
+    return _take(ls, doc, finding, got, version)
+
+
+def _take(ls: ReviewerServer, doc: Doc, finding: Finding, got: Any, version: int | None
+          ) -> dict[str, Any]:
+    """Keep the model's answer for the document (unless it changed meanwhile) and say what
+    came of it."""
+    if got.problem is not None:
+        ls.log_once(f"reviewer: explanations skipped: {got.problem}")
+    if got.finding.explanation is None and got.finding.model_fix is None:
+        ls.show("reviewer: the model gave no explanation"
+                + (f" ({got.problem})" if got.problem else ""),
+                types.MessageType.Info)
+        return {"explained": False, "fix": False}
+    if got.finding.model_fix is None:
+        ls.show(f"reviewer: {finding.rule_id}: no model fix validated; "
+                "the explanation is in the diagnostic", types.MessageType.Info)
+    if version == doc.reviewed_version:
+        doc.explained[finding.fingerprint] = got.finding
+        doc.reviewed_version = None
+        if ls.pull:
+            ls.refresh_all()
+        else:
+            ls.publish(doc.uri)
+    return {"explained": got.finding.explanation is not None,
+            "fix": got.finding.model_fix is not None}
 
 
 def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
