@@ -463,7 +463,7 @@ def buffer_language(rel: str, text: str, language_id: str | None = None) -> str 
     return None
 
 
-def review_buffer(
+def review_buffer(  # reviewer: ignore[RV303] the options are keyword-only
     root: Path,
     rel: str,
     text: str,

@@ -168,6 +168,26 @@ def test_diagnostics_on_open_change_and_save_follow_the_configuration(tmp_path: 
     run(root, scenario)
 
 
+def test_unused_suppressions_are_unnecessary_when_check_reports_them(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, QUIET + "report-unused-suppressions = true\n")
+    text = "x = 1  # reviewer: ignore[RV101]\n" + BAD
+
+    async def scenario(client: LanguageClient) -> None:
+        uri = open_doc(client, root / "m.py", text)
+        await until(lambda: len(codes(client, uri)) == 2)
+        unused, finding = sorted(client.diagnostics[uri], key=lambda d: d.range.start.line)
+        assert unused.code == "unused-suppression"
+        assert list(unused.tags or ()) == [types.DiagnosticTag.Unnecessary]
+        assert (unused.range.start.character, unused.range.end.character) == (7, 32)
+        assert finding.code == "RV101" and finding.tags is None
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=1, character=9)))
+        assert hover is not None  # hover and actions still line up with the findings
+
+    run(root, scenario)
+
+
 def test_changes_are_debounced_into_one_review(tmp_path: Path) -> None:
     """Ten quick edits: one publication for the last version, not ten."""
     root = git_repo(tmp_path)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reviewer.findings import Finding, Severity, Span, split_lines
+from reviewer.suppressions import Unused
 
 if TYPE_CHECKING:
     from lsprotocol import types
@@ -140,4 +141,26 @@ def diagnostic(f: Finding, lines: Lines, uri: str) -> types.Diagnostic:
         tags=tags(cls.tags if cls is not None else ()),
         related_information=related or None,
         data={"fingerprint": f.fingerprint, "rule": f.rule_id},
+    )
+
+
+UNUSED_CODE = "unused-suppression"
+
+
+def unused_diagnostic(u: Unused, lines: Lines) -> types.Diagnostic:
+    """A suppression comment that hides nothing (``report-unused-suppressions``): tagged
+    ``Unnecessary``, on the comment."""
+    from lsprotocol import types
+
+    text = lines.text(u.line)
+    start = text.find("reviewer:")
+    start = max(text.rfind("#", 0, start), text.rfind("//", 0, start), 0) if start >= 0 else 0
+    codes = ", ".join(u.codes) or "all"
+    return types.Diagnostic(
+        range=lines.range(Span(u.line, start + 1, u.line, len(text.rstrip()) + 1)),
+        message=f"unused suppression (reviewer: ignore[{codes}])",
+        severity=types.DiagnosticSeverity.Warning,
+        code=UNUSED_CODE,
+        source=SOURCE,
+        tags=[types.DiagnosticTag.Unnecessary],
     )

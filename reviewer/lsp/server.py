@@ -29,8 +29,9 @@ from reviewer.config import Config
 from reviewer.errors import ReviewerError
 from reviewer.findings import Finding
 from reviewer.lsp import actions
-from reviewer.lsp.convert import SOURCE, Lines, diagnostic
+from reviewer.lsp.convert import SOURCE, Lines, diagnostic, unused_diagnostic
 from reviewer.lsp.folders import Folders, Place
+from reviewer.suppressions import Unused
 
 DEBOUNCE_S = 0.15
 EXPLAIN_COMMAND = "reviewer.explain"
@@ -49,7 +50,8 @@ class Doc:
     language: str | None = None
     version: int | None = None
     findings: list[Finding] = field(default_factory=list)
-    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)  # one per finding
+    unused: list[types.Diagnostic] = field(default_factory=list)  # unused suppressions
     reviewed_version: int | None = None
     # fingerprint -> the finding with the model's explanation and validated fix
     explained: dict[str, Finding] = field(default_factory=dict)
@@ -122,10 +124,12 @@ class ReviewerServer(LanguageServer):
         """Review the document's current text (once per version) and keep the results."""
         version = self.workspace.get_text_document(doc.uri).version
         if doc.reviewed_version is not None and version == doc.reviewed_version:
-            return doc.diagnostics
+            return doc.diagnostics + doc.unused
         text = self.text(doc)
+        lines = Lines(text, self.encoding)
+        unused: list[Unused] = []
         try:
-            findings = self._findings(doc, text)
+            findings = self._findings(doc, text, unused)
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
             findings = []
@@ -134,13 +138,13 @@ class ReviewerServer(LanguageServer):
             self.log_once(f"reviewer: internal error on {doc.place.rel}:\n"
                           f"{traceback.format_exc()}", types.MessageType.Error)
             findings = []
-        lines = Lines(text, self.encoding)
         doc.findings = [doc.explained.get(f.fingerprint, f) for f in findings]
         doc.diagnostics = [diagnostic(f, lines, doc.uri) for f in doc.findings]
+        doc.unused = [unused_diagnostic(u, lines) for u in unused]
         doc.reviewed_version = version
-        return doc.diagnostics
+        return doc.diagnostics + doc.unused
 
-    def _findings(self, doc: Doc, text: str) -> list[Finding]:
+    def _findings(self, doc: Doc, text: str, unused: list[Unused]) -> list[Finding]:
         from reviewer import engine
 
         place = doc.place
@@ -157,6 +161,11 @@ class ReviewerServer(LanguageServer):
                                       language=doc.language, changes=changes)
         for s in result.skipped:
             self.log_once(f"reviewer: {s.path}: {s.reason}", types.MessageType.Info)
+        if cfg.report_unused_suppressions and result.unused_suppressions:
+            from reviewer.cli.pipeline import settle_unused  # check's rules for reporting
+
+            settle_unused(result, engine.Job(place.root, [place.rel], changes=changes), cfg)
+            unused.extend(result.unused_suppressions)
         if result.findings:
             from reviewer.feedback.learned import apply_learned
 
