@@ -415,3 +415,23 @@ def test_several_workspace_folders_each_with_its_configuration(tmp_path: Path) -
         await until(lambda: codes(client, a) == ["RV101"] and codes(client, b) == ["RV201"])
 
     run(tmp_path, scenario, folders=[one, two])
+
+
+def test_workspace_folders_added_later_bring_their_configuration(tmp_path: Path) -> None:
+    """A folder that is not a git repository is the root of the files below it once it is
+    a workspace folder (before, a file's own folder is)."""
+    one = git_repo(tmp_path / "one", '[tool.reviewer]\nselect = ["RV101"]\n')
+    plain = tmp_path / "plain"
+    (plain / "sub").mkdir(parents=True)
+    (plain / "pyproject.toml").write_text('[tool.reviewer]\nselect = ["RV201"]\n')
+    text = BAD + "try:\n    pass\nexcept:\n    pass\n"
+
+    async def scenario(client: LanguageClient) -> None:
+        uri = open_doc(client, plain / "sub" / "m.py", text)
+        await until(lambda: "RV101" in codes(client, uri))  # the defaults: every rule
+        client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=plain.as_uri(), name="plain")], removed=[])))
+        await until(lambda: codes(client, uri) == ["RV201"])
+
+    run(tmp_path, scenario, folders=[one])

@@ -35,8 +35,10 @@ class Folders:
     _roots: dict[Path, Path] = field(default_factory=dict)  # folder of a file -> root
 
     def set_folders(self, paths: list[Path]) -> None:
-        """Replace the workspace folders."""
+        """Replace the workspace folders (files are placed again: a folder that is not a
+        repository is the root of the files below it)."""
         self.folders = [p.resolve() for p in paths]
+        self._roots.clear()
 
     def place(self, path: Path) -> Place:
         """The repository and relative path of a file (which need not exist on disk)."""
