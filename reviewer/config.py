@@ -66,9 +66,13 @@ class Config:
     # -- the local model (reviewer.llm) --
     # "auto" (derived from the machine), "llama_cpp", "mlx", "openai" or "none".
     llm_backend: str = "auto"
-    # A GGUF path (llama_cpp), a Hugging Face folder (mlx) or a served model name (openai);
+    # A GGUF path (llama_cpp), a Hugging Face or MLX folder (mlx), a name from
+    # `reviewer models list`, an OpenAI-compatible server URL, or a served model name (openai);
     # "" = the embedded SmolLM2-135M-Instruct.
     model: str = ""
+    # An http(s):// URL of a folder of model files that `reviewer models add NAME` fetches
+    # catalogue models from ("" = none: nothing is ever downloaded unless the user names it).
+    model_mirror: str = ""
     # Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1".
     server_url: str = ""
     explain: bool = False
@@ -112,7 +116,12 @@ class Config:
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
     # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
-    # -- the security rules' sink catalogue (reviewer/rules/sinks.toml) --
+    # -- reviewer describe / the PR bot --
+    # `github review` puts the description of the change in its summary comment.
+    describe_pr: bool = True
+    # ...and writes it into the PR body when the author left it empty (opt-in).
+    describe_fill_body: bool = False
+    # -- the security rules' sink catalogue (reviewer/sinks.toml) --
     # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
     # its extra_sinks option).
     extra_sinks: tuple[Mapping[str, Any], ...] = ()
@@ -237,7 +246,7 @@ def _text(key: str, value: Any) -> str:
 
 
 def _extra_sinks(key: str, value: Any) -> tuple[dict[str, Any], ...]:
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     try:
         _sinks.rule_options(value, f"[tool.reviewer] {key}")
@@ -250,7 +259,7 @@ def _with_sinks(
     options: Mapping[str, Mapping[str, Any]], sinks: tuple[Mapping[str, Any], ...]
 ) -> dict[str, dict[str, Any]]:
     """Rule options with the extra sinks added to each reading rule's ``extra_sinks``."""
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     out = {rule: dict(opts) for rule, opts in options.items()}
     for rule, added in _sinks.rule_options(list(sinks), "extra-sinks").items():

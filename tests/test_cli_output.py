@@ -92,8 +92,7 @@ def test_help_and_version(run_cli: Callable[..., RunResult]) -> None:
 
 
 def test_check_imports_no_heavy_library(repo: Repo) -> None:
-    repo.write("a.py", MUTABLE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", MUTABLE)
     script = (
         "import sys\nfrom reviewer.cli import main\ncode = main(['check', '-q'])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}))\nraise SystemExit(code)\n"

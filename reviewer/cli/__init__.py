@@ -1,9 +1,10 @@
 """The command line: the click group, its commands, and the single exit point.
 
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
-``feedback``, ``github``, ``stats``, ``teach``, ``train``, ``llm``, ``lsp``) that imports its shared
-helpers from :mod:`reviewer.cli.common` and :mod:`reviewer.cli.pipeline` and never this
-module; this module adds them to the group. Every user-facing error is one line on stderr
+``feedback``, ``github``, ``describe``, ``stats``, ``teach``, ``train``, ``llm``, ``models``,
+``serve``, ``lsp``) that imports its shared helpers from :mod:`reviewer.cli.common` and
+:mod:`reviewer.cli.pipeline` and never this module; this module adds them to the group.
+Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
 (``--debug`` shows the traceback).
 """
@@ -22,12 +23,15 @@ from reviewer import __version__
 from reviewer.cli import (
     check,
     context,
+    describe,
     feedback,
     fix,
     github,
     llm,
     lsp,
+    models,
     rules,
+    serve,
     stats,
     teach,
     train,
@@ -49,8 +53,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 # The commands, in the order `reviewer --help` lists them (click sorts them by name).
 COMMANDS: tuple[click.Command, ...] = (
     check.check, rules.rules, rules.principles, check.baseline, fix.fix,
-    *github.COMMANDS, *llm.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
-    *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *lsp.COMMANDS,
+    *github.COMMANDS, *llm.COMMANDS, *models.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
+    *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *describe.COMMANDS, *serve.COMMANDS,
+    *lsp.COMMANDS,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

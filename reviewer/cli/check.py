@@ -10,6 +10,7 @@ import click
 
 from reviewer.cli.common import FORMATS, emit, find_root, load_config, mode_options, warn
 from reviewer.cli.pipeline import enrich, llm_options, llm_overrides, prepare, review
+from reviewer.cli.replay import Replay, load_replay, replay_key, save_replay
 from reviewer.errors import ReviewerError
 
 
@@ -40,23 +41,40 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     quiet = opts["quiet"]
     if note and not quiet:
         warn(note)
-    result = review(job, cfg, quiet, use_baseline=not opts["no_baseline"])
-    unreadable = enrich(result, job, cfg, quiet=quiet, use_baseline=not opts["no_baseline"])
+    terminal = output is None and sys.stdout.isatty()
+    use_baseline = not opts["no_baseline"]
+    # An unchanged tree with unchanged settings prints the last report again (cli/replay.py).
+    options = (fmt, terminal, show_fingerprints, quiet, use_baseline)
+    run_key = replay_key(job, cfg, options)
+    stored = load_replay(job, cfg, run_key) if run_key is not None else None
+    if stored is not None:
+        emit(stored.text, output)
+        raise SystemExit(stored.exit_code)
+    result = review(job, cfg, quiet, use_baseline=use_baseline)
+    unreadable = enrich(result, job, cfg, quiet=quiet, use_baseline=use_baseline)
+    problem = None
     if cfg.record_findings and result.findings:
         from reviewer.feedback.snapshot import record_run
 
         problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
         if problem and not quiet and not unreadable:  # one line per broken database
             warn(problem)
-    terminal = output is None and sys.stdout.isatty()
+    from reviewer.feedback.taught import taught_rules
+
     rctx = ReportContext(
         root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents,
         show_fingerprints=show_fingerprints,
+        taught=taught_rules(root, cfg) if fmt == "sarif" else (),
     )
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":
         text = _drop_summary(text)
     emit(text, output)
+    if not (result.warnings or result.skipped or unreadable or problem):
+        run_key = replay_key(job, cfg, options)  # the files and the database as they are now
+        if run_key is not None:
+            save_replay(job, cfg, run_key, Replay(text, result.exit_code(cfg),
+                                                  tuple(sorted(result.depends.items()))))
     raise SystemExit(result.exit_code(cfg))
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +95,15 @@ def pr_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Config file (default: pyproject.toml at the root).")
 @click.option("--no-throttle", is_flag=True,
               help="No pauses between API requests (for local test servers only).")
+@click.option("--describe/--no-describe", "describe_pr", default=None,
+              help="Describe the change in the summary comment (default: describe-pr).")
+@click.option("--fill-body/--no-fill-body", default=None,
+              help="Write the description into an empty PR body (default: describe-fill-body).")
 @llm_options
 def github_review(repo: str, number: int, api_url: str, base: str | None, max_comments: int,
                   fail_on: str | None, check_run: bool, config_path: Path | None,
-                  no_throttle: bool, **llm: Any) -> None:
+                  no_throttle: bool, describe_pr: bool | None, fill_body: bool | None,
+                  **llm: Any) -> None:
     """Review the checked-out PR head and publish one review on pull request --pr.
 
     Inline comments go only on lines inside the PR's diff, at most --max-comments of them;
@@ -118,7 +123,10 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
                       fail_on=Severity.parse(fail_on) if fail_on else None,
                       **llm_overrides(llm))
     publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
-    settings = Settings(max_comments=max_comments, check_run=check_run, base=base)
+    settings = Settings(
+        max_comments=max_comments, check_run=check_run, base=base,
+        describe=cfg.describe_pr if describe_pr is None else describe_pr,
+        fill_body=cfg.describe_fill_body if fill_body is None else fill_body)
     learned = _learn(publisher, root, cfg, warn)
 
     def enrich(job: Any, result: Any) -> None:
@@ -140,6 +148,8 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
              f"{outcome.review_comments} new inline comment"
              f"{'s' if outcome.review_comments != 1 else ''}",
              f"{outcome.resolved} resolved", f"summary comment {outcome.summary_comment}"]
+    if outcome.body:
+        parts.append(f"PR body {outcome.body}")
     if outcome.check_run:
         parts.append(f"check run {outcome.check_run}")
     if learned:
@@ -260,11 +270,14 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     of --checkout, published like `reviewer github review`; one review at a time per PR.
     Replies on reviewer's comments (pull_request_review_comment) and each review read the
     PR's verdicts into the checkout's verdicts database (see `github verdicts`).
-    The token comes from GITHUB_TOKEN. Stop with Ctrl-C (running reviews finish first).
+    The token comes from GITHUB_TOKEN. Acknowledged deliveries are kept in a durable queue
+    (.reviewer/webhook-queue.db in --checkout) and resumed after a restart; this is
+    `reviewer serve --github-webhook` without the model routes (see docs/serve.md).
+    Stop with Ctrl-C or SIGTERM (running reviews finish first).
     """
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, review_in_worktree, run_review
-    from reviewer.github.webhook import PullEvent, ReplyEvent, ReviewQueue, make_server
+    from reviewer.github.webhook import PullEvent, ReplyEvent
 
     secret = os.environ.get(secret_env, "")
     if not secret:
@@ -306,7 +319,10 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
                 for w in result.warnings[before:]:
                     warn_line(w)
 
-            outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
+            # The reviewed tree's settings say whether to describe the change.
+            described = replace(settings, describe=cfg.describe_pr,
+                                fill_body=cfg.describe_fill_body)
+            outcome, result = run_review(publisher, tree, cfg, described, warn_line, enrich)
             state = "summary only (read-only token)" if outcome.read_only else (
                 f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
             if learned:
@@ -334,28 +350,33 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
         threading.Thread(target=work, daemon=True, name=f"verdicts-{reply.number}").start()
         return "reading verdicts"
 
-    queue = ReviewQueue(review, workers=workers, log=log)
     try:
-        server = make_server(host, port, secret.encode(), queue, repo, url_path,
-                             on_reply=read_verdicts)
-    except OSError as exc:
-        raise ReviewerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = server.server_address[1]
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ReviewerError(f"github serve needs the serve extra (pip install"
+                            f" 'reviewer[serve]'): {exc}") from None
+    from reviewer.serve.queue import DurableQueue
+    from reviewer.serve.run import bind, run
+    from reviewer.serve.webhook import webhook_app
+
+    # Acknowledged deliveries survive a crash: committed here before the 202 is sent.
+    queue = DurableQueue(root / ".reviewer" / "webhook-queue.db", review, workers=workers,
+                         log=log)
+    sock = bind(host, port)
+    bound = sock.getsockname()[1]
     if host not in ("127.0.0.1", "::1", "localhost"):
         warn(f"listening on {host}: put a TLS-terminating proxy in front of it")
     log(f"reviewer: serving webhooks for {repo} on http://{host}:{bound}{url_path}")
-    signal.signal(signal.SIGTERM, _interrupt)  # service managers stop with SIGTERM
+    resumed = queue.resume()
+    if resumed:
+        log(f"reviewer: serve: resuming {resumed} pending review{'s' if resumed != 1 else ''}")
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        log("reviewer: serve: stopping; waiting for running reviews")
+        run(webhook_app(secret.encode(), repo, queue, url_path, on_reply=read_verdicts), sock,
+            lambda: log("reviewer: serve: stopping; waiting for running reviews"))
     finally:
-        server.server_close()
         queue.wait_idle(timeout=600)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+        queue.close()
 
 
 def _job_summary(text: str) -> None:

@@ -38,12 +38,14 @@ def backend_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
             return False, f"mlx-lm not installed ({exc})"
         return True, f"mlx-lm {getattr(mod, '__version__', '?')}"
     if name == "openai":
-        if not config.server_url:
+        url_model = config.model.startswith(("http://", "https://"))  # model = a server URL
+        url = config.server_url or (config.model if url_model else "")
+        if not url:
             return False, "no server-url configured"
         from reviewer.llm.backend import LLMError
         from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        backend = OpenAICompatBackend(config.server_url, config.model)
+        backend = OpenAICompatBackend(url, "" if url_model else config.model)
         try:
             models = backend.models(timeout=3.0)
         except LLMError as exc:
@@ -64,15 +66,58 @@ def model_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
     except LLMError as exc:
         return False, str(exc)
     if path.is_dir():
-        ok = (path / "config.json").is_file()
-        return ok, f"{path} ({'Hugging Face folder' if ok else 'no config.json'})"
+        from reviewer.models.detect import ModelFormatError, detect
+        from reviewer.models.fit import backend_for
+
+        try:
+            info = detect(path)
+        except ModelFormatError as exc:
+            return False, str(exc)
+        label = "MLX folder" if info.format == "mlx" else "Hugging Face folder"
+        if name == "llama_cpp":
+            return False, f"{path}: {backend_for(info, False)[1]}"
+        return True, f"{path} ({label}, {info.size_bytes / 1e6:.0f} MB)"
+    from reviewer.models.detect import ModelFormatError, detect
+
     try:
         check_gguf(path)
+        detect(path)  # the header: truncated, corrupt
     except LLMError as exc:
+        return False, str(exc)
+    except ModelFormatError as exc:
         return False, str(exc)
     size = path.stat().st_size / 1e6
     label = "embedded SmolLM2-135M-Instruct" if not config.model else "GGUF"
     return True, f"{path} ({label}, {size:.0f} MB)"
+
+
+def model_choice(config: Config, root: Path, profile: MachineProfile,
+                 chosen_by: str) -> dict[str, Any]:
+    """The chosen model, where it was found, its format and why its backend (no loading)."""
+    from reviewer.llm.backend import LLMError
+    from reviewer.llm.choose import choose
+
+    out: dict[str, Any] = {"model": config.model or "embedded", "chosen_by": chosen_by}
+    if config.llm_backend == "openai" or config.server_url or config.model.startswith(
+            ("http://", "https://")):
+        out.update(format="openai", backend="openai", found="served by the server",
+                   why="an OpenAI-compatible server (server-url)")
+        return out
+    try:
+        chosen = choose(config.model, root, profile)
+    except LLMError as exc:
+        out.update(format="", backend="", found="", why=str(exc))
+        return out
+    info = chosen.info
+    facts = [f for f in (info.architecture, info.params_label, info.quantization,
+                         f"context {info.context_length}" if info.context_length else "",
+                         f"{info.chat_template} chat template" if info.chat_template else "")
+             if f]
+    out.update(path=chosen.path, format=chosen.format, facts=", ".join(facts),
+               backend=chosen.backend, found=chosen.found, why=chosen.why)
+    if config.llm_backend != "auto":
+        out["why"] += f" (llm-backend = {config.llm_backend} was asked for)"
+    return out
 
 
 def try_load(config: Config, root: Path, settings: Settings) -> tuple[bool, str]:
@@ -101,15 +146,16 @@ def try_load(config: Config, root: Path, settings: Settings) -> tuple[bool, str]
 
 
 def doctor_data(
-    config: Config, root: Path, load: bool, profile: MachineProfile | None = None
+    config: Config, root: Path, load: bool, profile: MachineProfile | None = None,
+    chosen_by: str = "",
 ) -> dict[str, Any]:
     """Everything ``reviewer doctor`` reports, as plain data."""
     from reviewer import hardware
-    from reviewer.llm.backend import backend_name
+    from reviewer.llm.choose import backend_for_config
 
     profile = profile or hardware.detect()
     settings = hardware.derive(profile)
-    chosen = backend_name(config, settings)
+    chosen = backend_for_config(config, root, settings)
     backends = {}
     for name in ("llama_cpp", "mlx", "openai", "none"):
         ok, line = backend_status(name, config, root)
@@ -128,6 +174,8 @@ def doctor_data(
         },
         "backends": backends,
         "model": {"ok": model_ok, "detail": model_line},
+        "choice": model_choice(config, root, profile, chosen_by or (
+            "default: no model configured" if not config.model else "configured")),
     }
     if load:
         ok, line = try_load(config, root, settings)
@@ -165,6 +213,15 @@ def format_doctor(data: dict[str, Any], profile: MachineProfile) -> str:
         mark = "ok " if b["ok"] else "-- "
         lines.append(f"  {mark}{name:<10} {b['detail']}")
     lines += ["", "Model"]
+    ch = data.get("choice", {})
+    if ch:
+        lines.append(f"  chosen:      {ch['model']} ({ch['chosen_by']})")
+        if ch.get("found"):
+            lines.append(f"  found:       {ch['found']}")
+        if ch.get("format"):
+            facts = f": {ch['facts']}" if ch.get("facts") else ""
+            lines.append(f"  format:      {ch['format']}{facts}")
+        lines.append(f"  backend:     {ch.get('backend') or 'none'} ({ch['why']})")
     lines.append(f"  {'ok ' if data['model']['ok'] else '-- '}{data['model']['detail']}")
     if "load" in data:
         lines.append(f"  {'ok ' if data['load']['ok'] else '-- '}{data['load']['detail']}")
@@ -194,8 +251,14 @@ def doctor(load: bool, fmt: str, config_path: Path | None, **opts: Any) -> None:
     cfg = config_mod.load(root, config_path)
     changes = {k: v for k, v in llm_overrides(opts).items() if v is not None}
     cfg = replace(cfg, **changes) if changes else cfg
+    if "model" in changes:
+        chosen_by = "--model"
+    elif cfg.model:
+        chosen_by = f"model in {cfg.source.name if cfg.source else 'the configuration'}"
+    else:
+        chosen_by = "default: no model configured"
     profile = hardware.detect()
-    data = doctor_data(cfg, root, load, profile)
+    data = doctor_data(cfg, root, load, profile, chosen_by)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
     else:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.engine import Job, Result
     from reviewer.feedback.judge import JudgeReport
+    from reviewer.findings import Finding
     from reviewer.llm.backend import Backend
     from reviewer.llm.explain import ExplainReport
 
@@ -192,6 +193,14 @@ def explain_result(
     """
     if not config.explain or not result.findings:
         return None
+    remote = _remote_explain(result, job, config, want_fix)
+    if remote is not None:
+        result.findings, warnings = remote
+        for w in warnings:
+            result.warnings.append(w)
+            if not quiet:
+                warn(w)
+        return None
     from reviewer.llm.explain import explain_findings
 
     findings, report = explain_findings(
@@ -204,6 +213,39 @@ def explain_result(
         if not quiet:
             warn(w)
     return report
+
+
+def _remote_explain(
+    result: Result, job: Job, config: Config, want_fix: bool
+) -> tuple[list[Finding], list[str]] | None:
+    """With a ``reviewer serve`` behind ``server-url``: its explanations and validated
+    fixes (through /v1/review) and its warnings; None for any other server (the model is
+    then driven from here, as before)."""
+    from reviewer.llm.backend import backend_name, budget_for
+
+    if not config.server_url or backend_name(config) != "openai":
+        return None
+    from reviewer.serve.client import RemoteError, is_reviewer_server, remote_explain
+
+    if not is_reviewer_server(config.server_url):
+        return None
+    from reviewer.llm.explain import _repo_context
+
+    # Retrieval and the style profile stay on this machine: their text goes in the request.
+    provider = _repo_context(job.root, config, job.files)
+    try:
+        findings, warnings = remote_explain(
+            result.findings, url=config.server_url, config=config,
+            read=read_for(job, config), budget=budget_for(config), want_fix=want_fix,
+            context=provider,
+        )
+    except RemoteError as exc:
+        n = min(len(result.findings), budget_for(config))
+        return list(result.findings), [
+            f"model explanations skipped for {n} finding{'s' if n != 1 else ''}: {exc}"
+        ]
+    skipped = provider.warning() if provider is not None else None
+    return findings, warnings + ([skipped] if skipped else [])
 
 
 def judge_result(

@@ -47,6 +47,7 @@ class Outcome:
     check_run: str = ""  # "created" or why not
     read_only: bool = False
     notes: list[str] = field(default_factory=list)
+    body: str = ""  # the PR body: "filled", "updated" or "" (left as it was)
 
 
 def client(token: str, api_url: str, *, throttle: bool = True) -> Any:
@@ -158,8 +159,15 @@ class Publisher:
         fail_on: Severity,
         check_run: bool = True,
         notes: Sequence[str] = (),
+        description: str = "",
+        body_text: str = "",
     ) -> Outcome:
-        """Post this run's review, resolutions, summary and check run."""
+        """Post this run's review, resolutions, summary and check run.
+
+        ``description``: Markdown describing the change, put in the summary comment;
+        ``body_text``: the same for an empty PR body (or one reviewer wrote; empty: leave
+        the body alone).
+        """
         out = Outcome(notes=list(notes))
         summary = self.summary_comment()
         previous = render.summary_state(summary.body) if summary is not None else {}
@@ -177,10 +185,12 @@ class Publisher:
             out.read_only = True
         body = render.summary_body(render.Summary(
             info.head_sha, findings, plan.inline, plan.not_inline, plan.resolved, failing,
-            tuple(out.notes)))
+            tuple(out.notes), description))
         out.summary = body
         if not out.read_only:
             self._summary(summary, body, out)
+        if body_text and not out.read_only:
+            self._fill_body(body_text, out)
         if check_run and not out.read_only:
             self._check_run(info, findings, failing, out)
         return out
@@ -219,6 +229,23 @@ class Publisher:
             if _status(exc) != 403:
                 raise _api_error(exc, "writing the summary comment") from None
             out.read_only = True
+
+    def _fill_body(self, description: str, out: Outcome) -> None:
+        """Write the description into an empty PR body (or one reviewer wrote before)."""
+        current = self.pull.body or ""
+        if current.strip() and not render.is_description(current):
+            return  # the author wrote it: never touched
+        body = render.description_body(description)
+        if current == body:
+            return
+        try:
+            self.pull.edit(body=body)
+        except self.error as exc:
+            if _status(exc) != 403:
+                raise _api_error(exc, "writing the PR body") from None
+            out.notes.append("the token may not edit the PR body (403)")
+            return
+        out.body = "updated" if current.strip() else "filled"
 
     def _check_run(self, info: PullInfo, findings: Sequence[Finding], failing: int,
                    out: Outcome) -> None:

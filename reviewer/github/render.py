@@ -76,6 +76,22 @@ def _state_marker(state: State) -> str:
     return f"<!-- reviewer:state={text} -->"
 
 
+DESCRIPTION_MARKER = "<!-- reviewer:description -->"
+
+
+def is_description(body: str | None) -> bool:
+    """Whether a PR body is one reviewer wrote (so a later run may rewrite it)."""
+    return DESCRIPTION_MARKER in (body or "")
+
+
+def description_body(markdown: str) -> str:
+    """A PR body holding reviewer's description (marked, so it is updated, not kept)."""
+    text = markdown.strip()
+    if len(text) > MAX_BODY - 100:
+        text = text[: MAX_BODY - 120] + "\n\n… (truncated)"
+    return f"{text}\n\n{DESCRIPTION_MARKER}"
+
+
 # -- suggestions ---------------------------------------------------------------------------
 def fence(text: str, char: str = "`") -> str:
     """A code fence longer than any run of ``char`` inside ``text`` (at least three)."""
@@ -193,6 +209,7 @@ class Summary:
     resolved: Sequence[tuple[str, str]]  # (path, "RV101 slug") of findings that disappeared
     failing: int  # findings at or above the failure threshold
     notes: Sequence[str] = ()
+    description: str = ""  # Markdown of `reviewer describe` for the PR (empty: none)
 
 
 def summary_body(s: Summary) -> str:
@@ -202,6 +219,8 @@ def summary_body(s: Summary) -> str:
     title = (f"### reviewer: {n} finding{'s' if n != 1 else ''} in {files} "
              f"file{'s' if files != 1 else ''}" if n else "### reviewer: no findings")
     lines = [SUMMARY_MARKER, f"{title} (commit {s.sha[:7]})"]
+    if s.description:
+        lines += ["", s.description.strip(), "", "---"]
     if n:
         counts = [f"{ICONS[sev]} {sev.label}: {c}" for sev in sorted(Severity, reverse=True)
                   if (c := sum(f.severity == sev for f in s.findings))]

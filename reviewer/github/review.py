@@ -27,6 +27,8 @@ class Settings:
     max_comments: int = 5
     check_run: bool = True
     base: str | None = None  # default: the PR's base commit
+    describe: bool = True  # the description of the change in the summary comment
+    fill_body: bool = False  # ...and in an empty PR body
 
 
 def review_checkout(root: Path, cfg: Config, base: str) -> tuple[Job, Result]:
@@ -102,12 +104,31 @@ def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings
     if enrich is not None:
         enrich(job, result)
     notes = [f"{len(result.skipped)} file(s) not reviewed"] if result.skipped else []
+    description = ""
+    if settings.describe or settings.fill_body:
+        description = describe_pr(root, cfg, settings.base or info.base_sha, warn)
     outcome = publisher.publish(
         info, sorted(result.findings, key=lambda f: f.sort_key),
         suggest=suggester(job, cfg, result), max_comments=settings.max_comments,
         fail_on=cfg.fail_on, check_run=settings.check_run, notes=notes,
+        description=description if settings.describe else "",
+        body_text=description if settings.fill_body else "",
     )
     return outcome, result
+
+
+def describe_pr(root: Path, cfg: Config, base: str, warn: Callable[[str], None]) -> str:
+    """The Markdown description of the PR's change (``reviewer describe --base BASE``);
+    the findings are in the summary already, so the rules are not run again."""
+    from reviewer.describe import changes, describe
+    from reviewer.describe.render import markdown
+
+    got = describe(changes.since(root, base), cfg, findings=False)
+    for w in got.facts.warnings:
+        warn(w)
+    if got.description.rejected:
+        warn(f"the model's description was not used ({got.description.rejected})")
+    return markdown(got.facts, got.description, heading="####")
 
 
 def review_in_worktree(clone: Path, event: Any, review: Callable[[Path], None]) -> None:

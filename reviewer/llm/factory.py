@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from reviewer.llm.adapters import fused_gguf, resolve_adapter, trained_on
 from reviewer.llm.backend import Backend, ModelUnavailable, backend_name, resolve_model
+from reviewer.llm.choose import by_format, choose
 
 if TYPE_CHECKING:
     from reviewer.config import Config
@@ -27,15 +28,23 @@ def make_backend(config: Config, root: Path, settings: Settings | None = None) -
 
     if settings is None:
         settings = hardware.derive(hardware.detect())
-    name = backend_name(config, settings)
+    if by_format(config):
+        chosen = choose(config.model, root, quick=True)  # the format picks the backend
+        if not chosen.backend:
+            raise ModelUnavailable(f"{chosen.path}: {chosen.why}")
+        name = chosen.backend
+    else:
+        name = backend_name(config, settings)
     if name == "none":
         return None
     if name == "openai":
         from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        if not config.server_url:
+        url_model = config.model.startswith(("http://", "https://"))
+        url = config.server_url or (config.model if url_model else "")
+        if not url:
             raise ModelUnavailable("llm-backend is openai but server-url is not set")
-        return OpenAICompatBackend(config.server_url, config.model)
+        return OpenAICompatBackend(url, "" if url_model else config.model)
 
     path = resolve_model(config.model, root)
     adapter = resolve_adapter(config.llm_adapter, root)

@@ -162,10 +162,9 @@ class ReviewerServer(LanguageServer):
         for s in result.skipped:
             self.log_once(f"reviewer: {s.path}: {s.reason}", types.MessageType.Info)
         if cfg.report_unused_suppressions and result.unused_suppressions:
-            from reviewer.cli.pipeline import settle_unused  # check's rules for reporting
+            from reviewer.lsp.unused import relevant
 
-            settle_unused(result, engine.Job(place.root, [place.rel], changes=changes), cfg)
-            unused.extend(result.unused_suppressions)
+            unused.extend(relevant(result.unused_suppressions, place.root, cfg, changes))
         if result.findings:
             from reviewer.feedback.learned import apply_learned
 
