@@ -28,7 +28,7 @@ from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import ReviewerError
 from reviewer.findings import Finding
-from reviewer.lsp import actions
+from reviewer.lsp.actions import FIX_ALL_KIND, ignore_edit, lsp_edits, validated, workspace_edit
 from reviewer.lsp.convert import SOURCE, Lines, diagnostic, unused_diagnostic
 from reviewer.lsp.folders import Folders, Place
 from reviewer.suppressions import Unused
@@ -343,7 +343,7 @@ def _pull(server: ReviewerServer) -> None:
 
 
 def _code_actions(server: ReviewerServer) -> None:
-    kinds: list[Any] = [types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND]
+    kinds: list[Any] = [types.CodeActionKind.QuickFix, FIX_ALL_KIND]
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                     types.CodeActionOptions(code_action_kinds=kinds))
@@ -355,7 +355,7 @@ def _code_actions(server: ReviewerServer) -> None:
         out: list[types.CodeAction] = []
         if only is None or any(str(k).startswith("quickfix") for k in only):
             out.extend(_quick_fixes(ls, doc, params))
-        if only is None or any(actions.FIX_ALL_KIND.startswith(str(k)) for k in only):
+        if only is None or any(FIX_ALL_KIND.startswith(str(k)) for k in only):
             fix_all = _fix_all(ls, doc)
             if fix_all is not None:
                 out.append(fix_all)
@@ -384,28 +384,28 @@ def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
     out: list[types.CodeAction] = []
     for diag, f in _own_diagnostics(ls, doc, params):
         lang = doc.language or "python"
-        if f.fix is not None and f.fix.safe and actions.validated(
+        if f.fix is not None and f.fix.safe and validated(
                 doc.place.rel, text, lang, cfg, [f]):
             out.append(types.CodeAction(
                 title=f"{f.rule_id}: {f.fix.description or 'apply the fix'}",
                 kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=True,
-                edit=actions.workspace_edit(doc.uri, doc.version,
-                                            actions.lsp_edits(f.fix, lines))))
+                edit=workspace_edit(doc.uri, doc.version,
+                                            lsp_edits(f.fix, lines))))
         if f.model_fix is not None:
             trial = f.with_(fix=None)
-            if actions.validated(doc.place.rel, text, lang, cfg, [trial]):
+            if validated(doc.place.rel, text, lang, cfg, [trial]):
                 out.append(types.CodeAction(
                     title=f"{f.rule_id}: apply the model's fix (validated; review it)",
                     kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
-                    edit=actions.workspace_edit(doc.uri, doc.version,
-                                                actions.lsp_edits(f.model_fix, lines))))
+                    edit=workspace_edit(doc.uri, doc.version,
+                                                lsp_edits(f.model_fix, lines))))
         if f.rule_id != "RV000":
-            edit = actions.ignore_edit(f, lines, lang)
+            edit = ignore_edit(f, lines, lang)
             if edit is not None:
                 out.append(types.CodeAction(
                     title=f"Ignore {f.rule_id} on this line",
                     kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
-                    edit=actions.workspace_edit(doc.uri, doc.version, actions.lsp_edits(
+                    edit=workspace_edit(doc.uri, doc.version, lsp_edits(
                         replace_fix(edit), lines))))
             if f.explanation is None and f.model_fix is None:
                 out.append(types.CodeAction(
@@ -418,7 +418,7 @@ def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
 
 
 def replace_fix(edit: Any) -> Any:
-    """A one-edit fix (how suppression edits travel to ``actions.lsp_edits``)."""
+    """A one-edit fix (how suppression edits travel to ``lsp_edits``)."""
     from reviewer.findings import Fix
 
     return Fix("suppress", (edit,))
@@ -429,15 +429,15 @@ def _fix_all(ls: ReviewerServer, doc: Doc) -> types.CodeAction | None:
     if not fixable or doc.language is None:
         return None
     text = ls.text(doc)
-    chosen = actions.validated(doc.place.rel, text, doc.language,
+    chosen = validated(doc.place.rel, text, doc.language,
                                ls.config(doc.place.root), fixable)
     if not chosen:
         return None
     lines = Lines(text, ls.encoding)
-    edits = [e for f in chosen if f.fix is not None for e in actions.lsp_edits(f.fix, lines)]
+    edits = [e for f in chosen if f.fix is not None for e in lsp_edits(f.fix, lines)]
     return types.CodeAction(
-        title="reviewer: fix all safe problems", kind=actions.FIX_ALL_KIND,
-        edit=actions.workspace_edit(doc.uri, doc.version, edits))
+        title="reviewer: fix all safe problems", kind=FIX_ALL_KIND,
+        edit=workspace_edit(doc.uri, doc.version, edits))
 
 
 def _hover(server: ReviewerServer) -> None:
