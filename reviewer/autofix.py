@@ -125,6 +125,25 @@ def _plan_file(
     return FilePatch(rel, text, _match_newlines(text, after_text), encoding, tuple(chosen))
 
 
+def plan_text(
+    rel: str, text: str, language: str, config: Config, wanted: Sequence[Finding]
+) -> tuple[str, tuple[Finding, ...]] | str:
+    """The validated fixed text of an in-memory buffer (an editor's) and the findings it
+    fixes, or why there is none: the same validation as :func:`plan` (the result must parse,
+    the fixed findings be gone, nothing new appear), only safe or model fixes in ``wanted``.
+    """
+    rules = [r for r in selected_rules(config) if r.language == language]
+    recount = _Recount(rel, language, rules, config)
+    before = recount(text)
+    if before is None:
+        return "does not parse"
+    chosen, after_text = _choose(text, list(wanted), before, recount)
+    if not chosen:
+        problem = validate(before, recount(_apply(text, wanted[:1]) or text), wanted[:1])
+        return f"the fix did not validate ({problem})"
+    return after_text, tuple(chosen)
+
+
 def _fixable_source(job: Job, config: Config, rel: str) -> tuple[str, bytes, str] | str:
     """(text, bytes, language) of a file that may be fixed, or why it may not."""
     if (job.root / rel).is_symlink():

@@ -461,6 +461,65 @@ def _run(
     return result
 
 
+def buffer_language(rel: str, text: str, language_id: str | None = None) -> str | None:
+    """The name of the plug-in that reviews an in-memory buffer, or None.
+
+    By the path (extension, then a ``#!`` line), else by the editor's language id when a
+    plug-in has that name (untitled buffers). Whatever languages are registered count.
+    """
+    lang = detect(rel, text[:256].encode("utf-8", "surrogatepass") if text.startswith("#!")
+                  else b"")
+    if lang is not None:
+        return lang.name
+    if language_id and language_id in languages():
+        return language_id
+    return None
+
+
+def review_buffer(  # reviewer: ignore[RV303] the options are keyword-only
+    root: Path,
+    rel: str,
+    text: str,
+    config: Config,
+    *,
+    language: str | None = None,
+    changes: dict[str, set[int] | None] | None = None,
+    rules: Sequence[Rule] | None = None,
+    use_baseline: bool = True,
+) -> Result:
+    """Review the text of an editor buffer as ``check`` would review the file ``rel``.
+
+    The same exclusions, rules, inline suppressions, per-file ignores, diff filter
+    (``changes``, with the configured mode) and baseline; nothing is read from disk but
+    the baseline, nothing is cached. ``language``: the plug-in (default: from ``rel``).
+    A text the engine would not review (excluded, no plug-in, too big, NUL bytes) gives an
+    empty result, with the reason in ``skipped`` when there is one.
+    """
+    result = Result(findings=[])
+    if config.exclude and is_excluded(rel, config.exclude):
+        return result
+    lang = language or buffer_language(rel, text)
+    if lang is None:
+        return result
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > config.max_file_size:
+        result.skipped.append(
+            Skipped(rel, f"buffer is {size} bytes, above the {config.max_file_size}-byte limit"))
+        return result
+    if "\0" in text[:8192]:
+        result.skipped.append(Skipped(rel, "binary content"))
+        return result
+    text = text[1:] if text.startswith("\ufeff") else text
+    chosen = selected_rules(config) if rules is None else rules
+    with _gc_paused():
+        outcome = review_source(rel, text, _rules_by_language(chosen), lang,
+                                config.honor_foreign_suppressions)
+    result.files_reviewed = 1
+    job = Job(root, [rel], changes=changes)
+    result.findings = _kept_findings(job, config, {rel: outcome}, result, use_baseline)
+    return result
+
+
 def _run_serial(
     tasks: list[_Task], setup: _Setup, progress: Callable[[int, int], None] | None
 ) -> dict[str, _Done]:

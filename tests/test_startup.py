@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 HEAVY = (
     "llama_cpp", "mlx", "chromadb", "sentence_transformers", "torch", "github",
-    "tree_sitter", "jsonschema", "numpy",
+    "tree_sitter", "jsonschema", "numpy", "pygls", "lsprotocol",
 )
 
 # Runs in a fresh interpreter: the test process itself has imported pytest and more.

@@ -2,7 +2,7 @@
 
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
 ``feedback``, ``github``, ``describe``, ``stats``, ``teach``, ``train``, ``llm``, ``models``,
-``serve``) that imports its shared helpers from :mod:`reviewer.cli.common` and
+``serve``, ``lsp``) that imports its shared helpers from :mod:`reviewer.cli.common` and
 :mod:`reviewer.cli.pipeline` and never this module; this module adds them to the group.
 Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
@@ -28,6 +28,7 @@ from reviewer.cli import (
     fix,
     github,
     llm,
+    lsp,
     models,
     rules,
     serve,
@@ -54,6 +55,7 @@ COMMANDS: tuple[click.Command, ...] = (
     check.check, rules.rules, rules.principles, check.baseline, fix.fix,
     *github.COMMANDS, *llm.COMMANDS, *models.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
     *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *describe.COMMANDS, *serve.COMMANDS,
+    *lsp.COMMANDS,
 )
 for _command in COMMANDS:
     cli.add_command(_command)
