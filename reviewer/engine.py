@@ -157,7 +157,8 @@ def _code_stamp() -> str:
     """(name, mtime, size) of the modules whose code decides per-file results."""
     here = Path(__file__).parent
     parts = []
-    for folder in (here, here / "rules", here / "languages"):
+    for folder in (here, here / "rules", here / "rules" / "js", here / "rules" / "golang",
+                   here / "languages"):
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -285,7 +286,8 @@ def is_excluded(rel: str, patterns: Iterable[str]) -> bool:
 def _rules_by_language(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
     out: dict[str, list[Rule]] = {}
     for r in rules:
-        out.setdefault(r.language, []).append(r)
+        for language in r.languages():
+            out.setdefault(language, []).append(r)
     return out
 
 

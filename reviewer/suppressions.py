@@ -3,9 +3,9 @@
 ``# reviewer: ignore[RV101, RV203] optional reason`` on the first line of a finding hides
 those rules there (``# reviewer: ignore`` with no codes hides every rule on the line);
 ``# reviewer: ignore-file[RV501]`` anywhere in a file hides those rules in the whole file.
-Codes are rule IDs, ID prefixes (``RV3``) or slugs. ``//`` comments work the same for
-languages that use them. In Python files only real comments count (the text inside a
-string literal is not a suppression).
+Codes are rule IDs, ID prefixes (``RV3``) or slugs. ``//`` and ``/* ... */`` comments work
+the same for languages that use them (JavaScript, TypeScript, Go). In Python files only
+real comments count (the text inside a string literal is not a suppression).
 
 A suppression code that hides nothing is *unused*. When ``report_unused_suppressions`` is on
 (``--show-unused-suppressions``), unused codes of rules that ran on the file are reported
@@ -35,7 +35,7 @@ from functools import lru_cache
 from reviewer.findings import Finding, group_findings, split_lines
 
 _PATTERN = re.compile(
-    r"(?:#|//)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
+    r"(?:#|//|/\*)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
     r"(?:\[(?P<codes>[^\]]*)\])?(?P<reason>[^\n]*)"
 )
 
@@ -98,7 +98,7 @@ def parse(source: str, path: str = "") -> list[Suppression]:
             for c in (m.group("codes") or "").split(",")
             if c.strip()
         )
-        reason = m.group("reason").strip()
+        reason = m.group("reason").strip().removesuffix("*/").strip()
         out.append(Suppression(line, codes, m.group("kind") == "ignore-file", reason))
     return out
 

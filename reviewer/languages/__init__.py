@@ -44,8 +44,12 @@ def languages() -> dict[str, Language]:
     """All registered plug-ins by name, loading the built-in ones on first use."""
     if not _REGISTRY:
         from reviewer.languages.python import PYTHON
+        from reviewer.languages.treesitter import GO, JAVASCRIPT, TYPESCRIPT
 
         register(PYTHON)
+        register(JAVASCRIPT)
+        register(TYPESCRIPT)
+        register(GO)
     return _REGISTRY
 
 

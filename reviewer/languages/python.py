@@ -22,6 +22,8 @@ _TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|tests
 class PyContext:
     """One parsed Python file, as rules see it."""
 
+    language = "python"
+
     def __init__(self, path: str, source: str, tree: ast.Module) -> None:
         self.path = path
         self.source = source
@@ -464,7 +466,7 @@ class PythonLanguage:
             return [parsed]
         findings: list[Finding] = []
         for rule in rules:
-            findings.extend(rule.check(parsed))
+            findings.extend(rule.run(parsed))
         return findings
 
 

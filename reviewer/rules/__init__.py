@@ -10,18 +10,36 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from reviewer.rules.base import Rule
+from reviewer.rules.base import Implementation, Rule
+
+# Sub-packages holding the per-language implementations and rules (tree-sitter based).
+_FAMILIES = ("js", "golang")
 
 
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, type[Rule]]:
     """Every built-in rule class by ID, in ID order."""
     found: dict[str, type[Rule]] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if not info.name.startswith("rv"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    impls: list[type[Implementation]] = []
+    modules = [f"{__name__}.{info.name}"
+               for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+               if info.name.startswith("rv")]
+    for family in _FAMILIES:
+        package = importlib.import_module(f"{__name__}.{family}")
+        modules += [f"{package.__name__}.{info.name}"
+                    for info in sorted(pkgutil.iter_modules(package.__path__),
+                                       key=lambda i: i.name)
+                    if info.name.startswith("rv")]
+    for name in modules:
+        module = importlib.import_module(name)
         for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Implementation)
+                and value is not Implementation
+                and value.__module__ == module.__name__
+            ):
+                impls.append(value)
             if (
                 isinstance(value, type)
                 and issubclass(value, Rule)
@@ -29,9 +47,22 @@ def all_rules() -> dict[str, type[Rule]]:
                 and value.__module__ == module.__name__
             ):
                 if value.id in found:
-                    raise RuntimeError(f"duplicate rule id {value.id} in {info.name}")
+                    raise RuntimeError(f"duplicate rule id {value.id} in {name}")
                 found[value.id] = value
+    for impl in impls:
+        cls = found.get(impl.rule_id)
+        if cls is None:
+            raise RuntimeError(f"{impl.__module__}: no rule {impl.rule_id}")
+        table = dict(cls.__dict__.get("implementations", {}))
+        for lang in impl.languages:
+            table.setdefault(lang, impl)
+        cls.implementations = table
     return dict(sorted(found.items()))
+
+
+def rules_for(language: str) -> dict[str, type[Rule]]:
+    """The rule classes that check ``language``, by ID."""
+    return {rid: cls for rid, cls in all_rules().items() if language in cls.languages()}
 
 
 def by_slug() -> dict[str, type[Rule]]:
