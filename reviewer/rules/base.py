@@ -80,6 +80,8 @@ class Rule:
     slug: ClassVar[str]  # stable, e.g. "mutable-default-argument"
     principle: ClassVar[str]  # id of a principle in the catalogue (rules/*.toml)
     language: ClassVar[str] = "python"
+    # Further languages :meth:`check` itself reads (TypeScript for a JavaScript rule).
+    dialects: ClassVar[tuple[str, ...]] = ()
     severity: ClassVar[Severity] = Severity.MEDIUM
     message: ClassVar[str]  # the default one-sentence statement of the problem
     # Equivalent checks elsewhere: {"ruff": "B006", "pylint": "dangerous-default-value", ...}
@@ -128,7 +130,7 @@ class Rule:
     def run(self, ctx: Any) -> Iterator[Finding]:
         """The findings in one parsed file of any of the rule's languages."""
         language: str = ctx.language
-        if language == self.language:
+        if language == self.language or language in self.dialects:
             return self.check(ctx)
         impl = self.implementations.get(language)
         if impl is None:
@@ -139,7 +141,7 @@ class Rule:
     def languages(cls) -> tuple[str, ...]:
         """Every language the rule checks, its own first."""
         own = () if cls.language in cls.implementations else (cls.language,)
-        return own + tuple(cls.implementations)
+        return own + cls.dialects + tuple(cls.implementations)
 
     @classmethod
     def examples(cls) -> tuple[list[Valid], list[Invalid]]:

@@ -168,13 +168,15 @@ class PrintInLibrary(Rule):
     principle = "log-dont-print"
     severity = Severity.LOW
     message = "print() in library code: use logging, or return the data to the caller."
-    counterparts = {"ruff": "T201", "pylint": "bad-builtin"}
+    counterparts = {"ruff": "T201", "pylint": "bad-builtin", "eslint": "no-console",
+                    "revive": "(fmt.Print in libraries: none)"}
     options = {
         "allowed_functions": ("main",),
         "allow_cli_commands": True,
         "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
         "cli_modules": ("cli", "cmdline", "commands"),
         "group_per_function": True,
+        "allowed_console_methods": (),
     }
     tags = ("maintainability", "logging")
     VALID = [
