@@ -127,11 +127,32 @@ def eslint_predictions(strict: bool = False) -> list[dict]:
     return preds
 
 
-def gosec_predictions() -> list[dict]:
-    """Review the comment-blanked gosec samples with default settings."""
+def gosec_predictions(strict: bool = False) -> list[dict]:
+    """Review the comment-blanked gosec samples.
+
+    gosec's G104 reports errors assigned to ``_`` only in audit mode: samples run with
+    ``gosec.NewConfig()`` get RV205's ``blank_assignments = false``, audit samples the
+    default (true). ``strict``: RV602/RV603 report constant input too.
+    """
+    expected = json.loads((EVAL / "expected" / "gosec.json").read_text())
     corpus = EVAL / "corpus_sanitized" / "gosec"
-    files = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*.go"))
-    return predictions(run_reviewer(corpus, files, None))
+    groups: dict[bool, list[str]] = defaultdict(list)
+    for entry in expected["scope"]:
+        audit = "audit" in str(entry.get("config", "")).lower()
+        members = entry.get("members") or [entry["file"]]
+        groups[audit] += members
+    preds: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for audit, files in sorted(groups.items()):
+            cfg = Path(tmp) / f"gosec-{audit}.toml"
+            lines = ["[tool.reviewer.rule-options.RV205]",
+                     f"blank_assignments = {'true' if audit else 'false'}"]
+            if strict:
+                lines += ["[tool.reviewer.rule-options.RV602]", "strict = true",
+                          "[tool.reviewer.rule-options.RV603]", "strict = true"]
+            cfg.write_text("\n".join(lines) + "\n")
+            preds += predictions(run_reviewer(corpus, sorted(files), cfg))
+    return preds
 
 
 def score(source: str, preds: list[dict], extra: list[str]) -> None:
@@ -179,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     if not EVAL.is_dir():
         sys.exit(f"no evaluation sets at {EVAL}")
     for source in a.source or ["eslint", "gosec"]:
-        preds = eslint_predictions(a.parity) if source == "eslint" else gosec_predictions()
+        preds = (eslint_predictions(a.parity) if source == "eslint"
+                 else gosec_predictions(a.parity))
         mode = "parity mode" if a.parity else "default settings"
         print(f"== {source} ({len(preds)} predictions, {mode} + the cases' options)",
               flush=True)

@@ -26,6 +26,8 @@ Node = Any  # tree_sitter.Node (the library is imported lazily)
 JS_FUNCTIONS = frozenset({
     "function_declaration", "generator_function_declaration", "function_expression",
     "function", "generator_function", "arrow_function", "method_definition",
+    # ESLint measures class static blocks and field initialisers as functions of their own.
+    "class_static_block", "field_definition", "public_field_definition",
 })
 GO_FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
 _JS_TEST = re.compile(
@@ -102,7 +104,7 @@ class TSContext:
 
     def function_name(self, fn: Node) -> str:
         """A function's name: its own, its variable's, its property's or ''."""
-        name = fn.child_by_field_name("name")
+        name = fn.child_by_field_name("name") or fn.child_by_field_name("property")
         if name is not None:
             return self.text(name)
         if fn.type == "method_declaration":  # Go methods always have a name field

@@ -9,6 +9,7 @@ constant.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from reviewer.languages.treesitter import TSContext
@@ -80,10 +81,12 @@ def binding_value(ctx: TSContext, name: Node) -> Node | None:
                 return None
     else:
         for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration"):
-            names = (spec.children_by_field_name("name") if spec.type != "short_var_declaration"
-                     else _go_list(spec.child_by_field_name("left")))
-            values = (_go_list(spec.child_by_field_name("value")) if spec.type != "const_spec"
-                      or spec.child_by_field_name("value") is not None else [])
+            if spec.type == "short_var_declaration":
+                names = _go_list(spec.child_by_field_name("left"))
+                values = _go_list(spec.child_by_field_name("right"))
+            else:
+                names = spec.children_by_field_name("name")
+                values = _go_list(spec.child_by_field_name("value"))
             for i, n in enumerate(names):
                 if ctx.text(n) == ident:
                     found.append(values[i] if i < len(values) else None)
@@ -146,3 +149,52 @@ def arguments(call: Node) -> list[Node]:
     if args is None:
         return []
     return [a for a in args.named_children if a.type != "comment"]
+
+
+_DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",
+              "class_declaration", "formal_parameters", "catch_clause", "import_specifier",
+              "namespace_import", "import_clause", "arrow_function")
+
+
+def pattern_names(node: Node | None) -> Iterator[Node]:
+    """The identifiers a JS binding or assignment pattern writes."""
+    if node is None:
+        return
+    if node.type in ("identifier", "shorthand_property_identifier_pattern", "undefined"):
+        yield node
+        return
+    if node.type in ("member_expression", "subscript_expression"):
+        return
+    for child in node.named_children:
+        if child.type in ("pair_pattern", "pair"):
+            yield from pattern_names(child.child_by_field_name("value"))
+        elif child.type in ("assignment_pattern", "object_assignment_pattern"):
+            yield from pattern_names(child.child_by_field_name("left"))
+        elif child.type in ("required_parameter", "optional_parameter"):
+            yield from pattern_names(child.child_by_field_name("pattern"))
+        else:
+            yield from pattern_names(child)
+
+
+def declared_names(ctx: TSContext) -> set[str]:
+    """Every name a JS file declares anywhere (variables, functions, classes, parameters)."""
+    names: set[str] = set()
+    for node in ctx.nodes(*_DECLARING):
+        t = node.type
+        if t == "variable_declarator":
+            names.update(ctx.text(n) for n in pattern_names(node.child_by_field_name("name")))
+        elif t in ("formal_parameters", "import_clause"):
+            names.update(ctx.text(n) for n in pattern_names(node))
+        elif t == "catch_clause":
+            names.update(
+                ctx.text(n) for n in pattern_names(node.child_by_field_name("parameter")))
+        elif t == "arrow_function":
+            p = node.child_by_field_name("parameter")
+            if p is not None:
+                names.add(ctx.text(p))
+        else:
+            n = node.child_by_field_name("name") or (
+                node.named_children[0] if node.named_children else None)
+            if n is not None:
+                names.add(ctx.text(n))
+    return names

@@ -42,6 +42,7 @@ _GO_NESTING = frozenset({
     "if_statement", "for_statement", "expression_switch_statement", "type_switch_statement",
     "select_statement",
 })
+_FIELDS = frozenset({"field_definition", "public_field_definition"})
 _JS_BLOCKS = frozenset({"statement_block", "class_static_block"})
 _GO_BLOCKS = frozenset({"statement_list"})
 
@@ -88,11 +89,14 @@ def measure(ctx: TSContext, fn: Node, max_depth: int | None = None) -> Measure:
     blocks = _GO_BLOCKS if go else _JS_BLOCKS
     functions = ctx.functions_types
     m = Measure()
-    body = fn if fn.type in ("program", "source_file") else fn.child_by_field_name("body")
+    body = fn if fn.type in ("program", "source_file") else fn.child_by_field_name(
+        "value" if fn.type in _FIELDS else "body")
     if body is None:
         return m
     # (node, depth of the control statements around it)
     stack: list[tuple[Node, int]] = [(body, 0)]
+    if body.type in functions and body != fn:  # `x = () => ...`: the arrow is measured alone
+        return m
     if not go:  # default values of parameters count for complexity
         params = fn.child_by_field_name("parameters")
         if params is not None:
@@ -100,7 +104,8 @@ def measure(ctx: TSContext, fn: Node, max_depth: int | None = None) -> Measure:
     while stack:
         node, depth = stack.pop()
         t = node.type
-        if t in blocks:
+        if t in blocks and not (node == body and fn.type == "class_static_block"):
+            # (ESLint counts block bodies; a static block's own body is not one)
             m.statements += sum(1 for c in node.named_children if c.type != "comment")
         elif t in branches:
             if not (t == "switch_case" and node.child_by_field_name("value") is None):
@@ -140,6 +145,10 @@ def describe(ctx: TSContext, fn: Node) -> str:
     name = ctx.function_name(fn)
     if fn.type in ("method_definition", "method_declaration"):
         kind = "method"
+    elif fn.type in _FIELDS:
+        kind = "class field initialiser"
+    elif fn.type == "class_static_block":
+        kind = "class static block"
     elif fn.type == "arrow_function":
         kind = "arrow function"
     else:
@@ -161,6 +170,10 @@ def over(ctx: TSContext, rule: Rule, option: str, what: str, value_of: str) -> I
     """
     limit: int = rule.settings[option]
     for fn in ctx.functions():
+        if fn.type in _FIELDS and fn.child_by_field_name("value") is None:
+            continue
+        if value_of == "statements" and fn.type == "class_static_block":
+            continue  # ESLint's max-statements measures static blocks apart, never reports them
         if value_of == "parameters":
             value = parameters(ctx, fn)
         else:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
+from reviewer.rules._tsflow import declared_names, pattern_names
 from reviewer.rules.base import Invalid, Rule, Valid
 
 # Read-only built-in globals of every JavaScript environment (ESLint's es globals).
@@ -22,12 +23,6 @@ BUILTINS = frozenset({
     "URIError", "WeakMap", "WeakRef", "WeakSet", "AggregateError", "Iterator",
 })
 _DIRECTIVE = re.compile(r"/\*\s*(globals?|exported)\s+([^*]*)\*/")
-_DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",
-              "class_declaration", "formal_parameters", "catch_clause", "import_specifier",
-              "namespace_import", "import_clause", "arrow_function")
-_PATTERN_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern", "undefined"})
-
-
 def _directives(source: str) -> tuple[dict[str, bool], set[str]]:
     """``/*global a:writable, b*/`` names (True: writable) and ``/* exported */`` names."""
     declared: dict[str, bool] = {}
@@ -43,24 +38,6 @@ def _directives(source: str) -> tuple[dict[str, bool], set[str]]:
             else:
                 declared[name] = mode.strip() in ("writable", "true", "writeable")
     return declared, exported
-
-
-def _pattern_names(node: Any) -> Iterator[Any]:
-    """The identifiers a binding or assignment pattern writes."""
-    if node is None:
-        return
-    if node.type in _PATTERN_TYPES:
-        yield node
-        return
-    if node.type in ("member_expression", "subscript_expression"):
-        return
-    for child in node.named_children:
-        if child.type == "pair_pattern" or child.type == "pair":
-            yield from _pattern_names(child.child_by_field_name("value"))
-        elif child.type in ("assignment_pattern", "object_assignment_pattern"):
-            yield from _pattern_names(child.child_by_field_name("left"))
-        else:
-            yield from _pattern_names(child)
 
 
 class ImplicitGlobal(Rule):
@@ -109,7 +86,7 @@ class ImplicitGlobal(Rule):
             ctx.nodes("import_statement") or ctx.nodes("export_statement"))
         commonjs = ctx.path.endswith((".cjs", ".cts")) or _uses_commonjs(ctx)
         script = not esm and not commonjs
-        local = self._declared(ctx)
+        local = declared_names(ctx)
         if script:
             yield from self._top_level(ctx, declared_globals, exported)
         for node, name in self._writes(ctx):
@@ -134,7 +111,7 @@ class ImplicitGlobal(Rule):
             if t == "variable_declaration" or (lexical and t == "lexical_declaration"):
                 for decl in stmt.named_children:
                     if decl.type == "variable_declarator":
-                        names += _pattern_names(decl.child_by_field_name("name"))
+                        names += pattern_names(decl.child_by_field_name("name"))
             elif t in ("function_declaration", "generator_function_declaration") or (
                     lexical and t == "class_declaration"):
                 n = stmt.child_by_field_name("name")
@@ -142,7 +119,7 @@ class ImplicitGlobal(Rule):
             elif t == "lexical_declaration":
                 for decl in stmt.named_children:
                     if decl.type == "variable_declarator":
-                        for n in _pattern_names(decl.child_by_field_name("name")):
+                        for n in pattern_names(decl.child_by_field_name("name")):
                             if ctx.text(n) in declared and not declared[ctx.text(n)]:
                                 yield ctx.report(
                                     self, n, f"'{ctx.text(n)}' redeclares a read-only global")
@@ -150,33 +127,11 @@ class ImplicitGlobal(Rule):
                 name = ctx.text(n)
                 if name in exported:
                     continue
-                if name in declared and declared[name]:
+                if declared.get(name):
                     continue
                 what = "read-only global" if name in declared else "global variable"
                 yield ctx.report(self, stmt, f"top-level declaration of '{name}' creates a"
                                              f" {what} in a script")
-
-    def _declared(self, ctx: Any) -> set[str]:
-        names: set[str] = set()
-        for node in ctx.nodes(*_DECLARING):
-            t = node.type
-            if t == "variable_declarator":
-                names.update(ctx.text(n) for n in _pattern_names(node.child_by_field_name("name")))
-            elif t in ("formal_parameters", "import_clause"):
-                names.update(ctx.text(n) for n in _pattern_names(node))
-            elif t == "catch_clause":
-                names.update(
-                    ctx.text(n) for n in _pattern_names(node.child_by_field_name("parameter")))
-            elif t == "arrow_function":
-                p = node.child_by_field_name("parameter")
-                if p is not None:
-                    names.add(ctx.text(p))
-            else:
-                n = node.child_by_field_name("name") or (
-                    node.named_children[0] if node.named_children else None)
-                if n is not None:
-                    names.add(ctx.text(n))
-        return names
 
     def _writes(self, ctx: Any) -> Iterator[tuple[Any, str]]:
         for node in ctx.nodes("assignment_expression", "augmented_assignment_expression",
@@ -184,7 +139,7 @@ class ImplicitGlobal(Rule):
             left = node.child_by_field_name("left")
             if node.type == "for_in_statement" and node.child_by_field_name("kind") is not None:
                 continue  # for (var x in ...) declares
-            for n in _pattern_names(left):
+            for n in pattern_names(left):
                 yield node, ctx.text(n)
 
 

@@ -21,7 +21,7 @@ def could_be_error(node: Any) -> bool:
         return True
     t = node.type
     if t == "identifier":
-        return node.text != b"undefined"
+        return bool(node.text != b"undefined")
     if t in _MAYBE_ERROR:
         return True
     if t == "parenthesized_expression":

@@ -16,10 +16,7 @@ def _empty(block: Any, allow_commented: bool) -> bool:
     """A ``{}`` with no statement (a comment counts as one when ``allow_commented``)."""
     if block is None or block.type != "statement_block":
         return False
-    for child in block.named_children:
-        if child.type != "comment" or allow_commented:
-            return False
-    return True
+    return not any(c.type != "comment" or allow_commented for c in block.named_children)
 
 
 class SwallowedJS(Implementation):
@@ -57,8 +54,8 @@ class SwallowedJS(Implementation):
                 continue
             args = call.child_by_field_name("arguments")
             handler = args.named_children[0] if args is not None and args.named_children else None
-            if handler is not None and handler.type in ("arrow_function", "function_expression",
-                                                        "function"):
-                if _empty(handler.child_by_field_name("body"), allow_commented):
-                    yield ctx.report(rule, call, ".catch() with an empty handler swallows the"
+            if handler is not None and handler.type in (
+                    "arrow_function", "function_expression", "function") and _empty(
+                    handler.child_by_field_name("body"), allow_commented):
+                yield ctx.report(rule, call, ".catch() with an empty handler swallows the"
                                                  " rejection")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding
-from reviewer.rules._tsflow import arguments, callee_name, is_constant
+from reviewer.rules._tsflow import arguments, callee_name, declared_names, dotted, is_constant
 from reviewer.rules.base import Implementation, Invalid, Rule, Valid
 
 _GLOBALS = ("window", "globalThis", "global", "self")
@@ -47,8 +47,15 @@ class EvalJS(Implementation):
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
         strict: bool = rule.settings["strict"]
+        local = declared_names(ctx) if any(
+            w in ctx.source for w in ("eval", "Function", "setTimeout", "setInterval",
+                                      "execScript", "setImmediate")) else set()
+        called: set[Any] = set()
         for call in ctx.nodes("call_expression", "new_expression"):
-            name = callee_name(ctx, call)
+            name = _global_name(callee_name(ctx, call))
+            if name.split(".")[0] in local:
+                continue  # a local function or variable of that name, not the global
+            called.add(call.child_by_field_name("function"))
             args = arguments(call)
             if name in _EVAL:
                 if args and (strict or not is_constant(ctx, args[0])):
@@ -57,10 +64,28 @@ class EvalJS(Implementation):
                 if strict or not all(is_constant(ctx, a) for a in args):
                     yield ctx.report(
                         rule, call, "new Function() compiles a string into code (an eval)")
-            elif name in _TIMERS and args and _stringish(ctx, args[0]):
-                if strict or not is_constant(ctx, args[0]):
-                    yield ctx.report(
-                        rule, call, f"{name}() with a string runs it as code; pass a function")
+            elif name in _TIMERS and args and _stringish(ctx, args[0]) and (
+                    strict or not is_constant(ctx, args[0])):
+                yield ctx.report(
+                    rule, call, f"{name}() with a string runs it as code; pass a function")
+
+        if strict and "eval" not in local:  # eval passed on or aliased: `f(eval)`
+            for ident in ctx.nodes("identifier", "member_expression"):
+                if ident in called or ident.parent in called:
+                    continue
+                if _global_name(dotted(ctx, ident)) in _EVAL and (
+                        ident.parent is None or ident.parent.type != "member_expression"):
+                    yield ctx.report(rule, ident, "eval is taken as a value (an alias of eval)")
+
+
+def _global_name(name: str) -> str:
+    """``window.window.eval`` and ``this.eval`` read as ``window.eval``."""
+    parts = name.split(".")
+    if parts and parts[0] == "this" and len(parts) == 2:
+        parts[0] = "globalThis"
+    while len(parts) > 2 and parts[0] in _GLOBALS and parts[1] in _GLOBALS:
+        parts.pop(0)
+    return ".".join(parts)
 
 
 def _stringish(ctx: Any, node: Any) -> bool:
