@@ -3,10 +3,12 @@ reviewer/rules/_tsflow.py: a constant command or query is not an injection."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding
+from reviewer.languages.treesitter import walk
 from reviewer.rules._tsflow import arguments, binding_value, callee_name, is_constant
 from reviewer.rules.base import Rule
 
@@ -77,12 +79,44 @@ def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
             continue
         query = args[index]
         if query.type == "identifier":
+            if _appended(ctx, query, strict):
+                yield ctx.report(rule, call, f"{name}() gets SQL built from non-constant"
+                                             " values; pass them as parameters")
+                continue
             bound = binding_value(ctx, query)
             if bound is not None:
                 query = bound
         if _built_query(ctx, query, strict):
             yield ctx.report(rule, call, f"{name}() gets SQL built from non-constant values;"
                                          " pass them as parameters")
+
+
+def _appended(ctx: Any, name: Node, strict: bool) -> bool:
+    """``query += x`` with a non-constant ``x``, for a name first bound to SQL text."""
+    ident = ctx.text(name)
+    first = None
+    for decl in ctx.nodes("short_var_declaration", "variable_declarator", "var_spec"):
+        if ctx.text(decl.child_by_field_name("left") or decl.child_by_field_name("name")
+                    ) == ident:
+            first = decl
+    if first is None or not _sqlish(ctx, first):
+        return False
+    for aug in ctx.nodes("assignment_statement", "augmented_assignment_expression"):
+        left = aug.child_by_field_name("left")
+        op = aug.child_by_field_name("operator")
+        if left is None or ctx.text(left) != ident or op is None or op.type != "+=":
+            continue
+        right = aug.child_by_field_name("right")
+        values = right.named_children if right is not None and right.type == "expression_list" \
+            else [right]
+        if strict or not all(is_constant(ctx, v) for v in values):
+            return True
+    return False
+
+
+# Format verbs that print numbers or booleans only: no quote can come out of them.
+_SAFE_VERBS = frozenset("dboxXeEfFgGtcU")
+_VERB = re.compile(r"%[-+# 0]*\d*(?:\.\d+)?([a-zA-Z%])")
 
 
 def _built_query(ctx: Any, node: Node, strict: bool) -> bool:
@@ -92,8 +126,13 @@ def _built_query(ctx: Any, node: Node, strict: bool) -> bool:
         name = callee_name(ctx, node)
         if name in ("fmt.Sprintf", "util.format", "format"):
             args = arguments(node)
-            return bool(args) and _sqlish(ctx, args[0]) and (
-                strict or not all(is_constant(ctx, a) for a in args[1:]))
+            if not args or not _sqlish(ctx, args[0]):
+                return False
+            fmt = ctx.text(args[0])
+            verbs = [v for v in _VERB.findall(fmt) if v != "%"]
+            if verbs and all(v in _SAFE_VERBS for v in verbs) and not strict:
+                return False  # only numbers are formatted in (gosec G201 agrees)
+            return strict or not all(is_constant(ctx, a) for a in args[1:])
         return False
     if t == "binary_expression":
         op = node.child_by_field_name("operator")
@@ -107,6 +146,16 @@ def _built_query(ctx: Any, node: Node, strict: bool) -> bool:
     return False
 
 
-def _sqlish(ctx: Any, node: Node) -> bool:
+def _sqlish(ctx: Any, node: Node, depth: int = 0) -> bool:
+    """The text looks like SQL (names in it followed to their single constant value)."""
     text = ctx.text(node).lower()
-    return any(w in text for w in _SQL_WORDS)
+    if any(w in text for w in _SQL_WORDS):
+        return True
+    if depth > 3:
+        return False
+    for ident in [node] if node.type == "identifier" else walk(node):
+        if ident.type == "identifier":
+            value = binding_value(ctx, ident)
+            if value is not None and _sqlish(ctx, value, depth + 1):
+                return True
+    return False

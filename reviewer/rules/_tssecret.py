@@ -4,13 +4,32 @@ strings in a published token format. The words, placeholders and formats are Pyt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding
 from reviewer.rules._tsflow import string_value
 from reviewer.rules.base import Rule
-from reviewer.rules.rv606_hardcoded_secret import known_token, placeholder, secret_word
+from reviewer.rules.rv606_hardcoded_secret import _DSN, known_token, placeholder, secret_word
+
+# Words gosec's G101 and ESLint plug-ins also read as secrets in Go/JS names.
+_EXTRA_WORDS = re.compile(r"(?:^|_)(pw|cred|creds|credentials?|bearer|apikey|api_key)(?=_|$)")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _secret_word(name: str) -> str | None:
+    name = name.strip("'\"`")
+    word = secret_word(name)
+    if word is not None:
+        return word
+    m = _EXTRA_WORDS.search(_CAMEL.sub("_", name).lower())
+    return m.group(1) if m else None
+
+
+def _weak(value: str) -> bool:
+    """A short dictionary word (``"secret"``, ``"admin"``): a default, not a credential."""
+    return value.isalpha() and len(value) <= 8
 
 Node = Any
 _STRINGS = ("string", "template_string", "interpreted_string_literal", "raw_string_literal")
@@ -71,18 +90,32 @@ def find_secrets(rule: Rule, ctx: Any) -> Iterator[Finding]:
         return
     reported: set[int] = set()
     for name, value, where in _bindings(ctx):
-        word = secret_word(name)
+        word = _secret_word(name)
         text = string_value(ctx, value)
-        if word is None or text is None or placeholder(text, name, word):
+        if word is None or text is None or placeholder(text, name, word) or _weak(text):
             continue
         reported.add(value.start_byte)
         yield ctx.report(rule, where, f"'{name}' is set to a literal {word}; read it from the"
                                       " environment or a secret store")
+    for cmp in ctx.nodes("binary_expression"):
+        op = cmp.child_by_field_name("operator")
+        if op is None or op.type not in ("==", "!=", "===", "!=="):
+            continue
+        left, right = cmp.child_by_field_name("left"), cmp.child_by_field_name("right")
+        for side, other in ((left, right), (right, left)):
+            text = string_value(ctx, other)
+            word = _secret_word(ctx.text(side).split(".")[-1]) if side is not None else None
+            if word and text and not placeholder(text, ctx.text(side), word) and not _weak(text):
+                reported.add(other.start_byte)
+                yield ctx.report(rule, cmp, f"'{ctx.text(side)}' is compared with a literal"
+                                            f" {word}; read it from a secret store")
     for node in ctx.nodes(*_STRINGS):
         if node.start_byte in reported:
             continue
         text = ctx.text(node)
         what = known_token(text)
+        if what is None and _DSN.search(text):
+            what = "a URL with a password"
         if what is not None:
             yield ctx.report(rule, node, f"the string holds {what}; read it from the"
                                          " environment or a secret store")
