@@ -47,10 +47,18 @@ def languages() -> dict[str, Language]:
         from reviewer.languages.treesitter import GO, JAVASCRIPT, TYPESCRIPT
 
         register(PYTHON)
-        register(JAVASCRIPT)
-        register(TYPESCRIPT)
-        register(GO)
+        # The tree-sitter plug-ins need the `treesitter` extra (found without importing it).
+        for lang, grammar in ((JAVASCRIPT, "tree_sitter_javascript"),
+                              (TYPESCRIPT, "tree_sitter_typescript"), (GO, "tree_sitter_go")):
+            if _installed("tree_sitter") and _installed(grammar):
+                register(lang)
     return _REGISTRY
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def detect(path: str, head: bytes) -> Language | None:
