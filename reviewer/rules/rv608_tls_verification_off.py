@@ -21,7 +21,7 @@ class TLSVerificationOff(Rule):
 
     id = "RV608"
     slug = "tls-verification-off"
-    principle = "secure-by-default"
+    principle = "least-privilege"
     language = "javascript"
     dialects = ("typescript", "go")
     severity = Severity.HIGH

@@ -25,7 +25,7 @@ class WeakHash(Rule):
 
     id = "RV609"
     slug = "weak-hash"
-    principle = "secure-by-default"
+    principle = "least-privilege"
     language = "javascript"
     dialects = ("typescript", "go")
     severity = Severity.MEDIUM
