@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from reviewer.findings import Finding, Fix, Severity, Span, TextEdit, split_lines
@@ -30,6 +30,21 @@ JS_FUNCTIONS = frozenset({
     "class_static_block", "field_definition", "public_field_definition",
 })
 GO_FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
+# The node types the built-in rules look up: fetched by one query on a file's first lookup.
+_SHARED_COMMON = ("assignment_expression", "binary_expression", "call_expression",
+                  "function_declaration", "string", "template_string")
+JS_COMMON = frozenset({
+    *_SHARED_COMMON, *JS_FUNCTIONS, "augmented_assignment_expression", "catch_clause",
+    "export_statement", "formal_parameters", "import_specifier", "import_statement",
+    "member_expression", "new_expression", "pair", "subscript_expression", "throw_statement",
+    "variable_declarator", "for_in_statement", "namespace_import", "import_clause",
+    "class_declaration",
+})
+GO_COMMON = frozenset({
+    *_SHARED_COMMON, *GO_FUNCTIONS, "assignment_statement", "const_spec",
+    "expression_statement", "keyed_element", "short_var_declaration", "var_spec",
+    "package_clause", "interpreted_string_literal", "raw_string_literal",
+})
 _JS_TEST = re.compile(
     r"(^|/)(__tests__|tests?|spec|__mocks__)/|\.(test|spec)\.[cm]?[jt]sx?$"
 )
@@ -40,8 +55,13 @@ _GO_TEST = re.compile(r"_test\.go$")
 class TSContext:
     """One file parsed by tree-sitter, as rules see it."""
 
-    def __init__(self, language: str, path: str, source: str, tree: Any) -> None:
+    def __init__(self, language: str, path: str, source: str, tree: Any,
+                 grammar: str | None = None) -> None:
         self.language = language
+        self.grammar = grammar or ("go" if language == "go" else language)
+        self._by_type: dict[str, list[Node]] = {}
+        # Per-function measures shared by the size rules (reviewer/rules/_tsmeasure.py).
+        self.measures: dict[int, Any] = {}
         self.family = "go" if language == "go" else "js"
         self.path = path.replace("\\", "/")
         self.source = source
@@ -52,33 +72,25 @@ class TSContext:
         self.functions_types = GO_FUNCTIONS if self.family == "go" else JS_FUNCTIONS
 
     # -- navigation ----------------------------------------------------------------------
-    @cached_property
-    def _by_type(self) -> dict[str, list[Node]]:
-        """Every named node bucketed by type, in document order (one cursor walk)."""
-        out: dict[str, list[Node]] = {}
-        cursor = self.root.walk()
-        while True:
-            node = cursor.node
-            if node is not None and node.is_named:
-                bucket = out.get(node.type)
-                if bucket is None:
-                    out[node.type] = [node]
-                else:
-                    bucket.append(node)
-            if cursor.goto_first_child():
-                continue
-            while not cursor.goto_next_sibling():
-                if not cursor.goto_parent():
-                    return out
-
     def nodes(self, *types: str) -> list[Node]:
-        """Named nodes of the given types (document order within each type)."""
+        """Named nodes of the given types, in document order.
+
+        Found with one tree-sitter query per new set of types (matching runs in C; only
+        the matches become Python objects), then cached per type.
+        """
+        cache = self._by_type
+        missing = [t for t in types if t not in cache]
+        if missing:
+            if not cache:  # the first call fetches what the built-in rules ask for, at once
+                missing = sorted({*missing, *(GO_COMMON if self.family == "go"
+                                              else JS_COMMON)})
+            cache.update(_query_nodes(self.grammar, self.root, missing))
         if len(types) == 1:
-            return self._by_type.get(types[0], [])
+            return cache[types[0]]
         found: list[Node] = []
         for t in types:
-            found.extend(self._by_type.get(t, []))
-        return sorted(found, key=lambda n: n.start_byte) if len(types) > 1 else found
+            found.extend(cache[t])
+        return sorted(found, key=lambda n: n.start_byte)
 
     def functions(self) -> list[Node]:
         """Every function-like node (declarations, expressions, arrows, methods)."""
@@ -249,9 +261,42 @@ def walk(node: Node, stop: Iterable[str] = ()) -> Iterator[Node]:
             stack.extend(reversed(n.named_children))
 
 
+def _query_nodes(grammar: str, root: Node, types: list[str]) -> dict[str, list[Node]]:
+    """Every named node of each type under ``root`` (types the grammar lacks: none)."""
+    import tree_sitter
+
+    out: dict[str, list[Node]] = {t: [] for t in types}
+    query = _query(grammar, tuple(sorted(types)))
+    if query is None:
+        return out
+    for name, found in tree_sitter.QueryCursor(query).captures(root).items():
+        out[name] = sorted(found, key=lambda n: n.start_byte)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _query(grammar: str, types: tuple[str, ...]) -> Any:
+    """One query capturing each node type under its own name (None: no type exists)."""
+    import tree_sitter
+
+    lang = language_for(grammar)
+    known = [t for t in types if lang.id_for_node_kind(t, True)]
+    if not known:
+        return None
+    return tree_sitter.Query(lang, " ".join(f"({t}) @{t}" for t in known))
+
+
 @cache
 def parser_for(grammar: str) -> Any:
     """A tree-sitter parser for one grammar (javascript, typescript, tsx, go)."""
+    import tree_sitter
+
+    return tree_sitter.Parser(language_for(grammar))
+
+
+@cache
+def language_for(grammar: str) -> Any:
+    """The tree-sitter Language of one grammar (javascript, typescript, tsx, go)."""
     import tree_sitter
 
     if grammar == "javascript":
@@ -267,7 +312,7 @@ def parser_for(grammar: str) -> Any:
         import tree_sitter_go
 
         lang = tree_sitter_go.language()
-    return tree_sitter.Parser(tree_sitter.Language(lang))
+    return tree_sitter.Language(lang)
 
 
 class TreeSitterLanguage:
@@ -289,7 +334,7 @@ class TreeSitterLanguage:
     def parse(self, path: str, source: str) -> tuple[TSContext, Finding | None]:
         """The context, and an RV000 finding when the file has syntax errors."""
         tree = parser_for(self.grammar(path)).parse(source.encode("utf-8"))
-        ctx = TSContext(self.name, path, source, tree)
+        ctx = TSContext(self.name, path, source, tree, self.grammar(path))
         bad = first_error(tree.root_node)
         if bad is None:
             return ctx, None

@@ -82,7 +82,22 @@ def parameters(ctx: TSContext, fn: Node) -> int:
 
 
 def measure(ctx: TSContext, fn: Node, max_depth: int | None = None) -> Measure:
-    """One function's measures (``max_depth``: also collect statements nested past it)."""
+    """One function's measures, computed once per file and function.
+
+    ``too_deep`` holds every control statement with its depth; ``max_depth`` keeps those
+    nested past it.
+    """
+    key = fn.id
+    m = ctx.measures.get(key)
+    if m is None:
+        m = ctx.measures[key] = _measure(ctx, fn)
+    if max_depth is None:
+        return m
+    return Measure(m.statements, m.complexity, m.returns,
+                   [(n, d) for n, d in m.too_deep if d > max_depth])
+
+
+def _measure(ctx: TSContext, fn: Node) -> Measure:
     go = ctx.family == "go"
     branches = _GO_BRANCHES if go else _JS_BRANCHES
     nesting = _GO_NESTING if go else _JS_NESTING
@@ -124,8 +139,7 @@ def measure(ctx: TSContext, fn: Node, max_depth: int | None = None) -> Measure:
                     and parent.child_by_field_name("alternative") == node))
             if not else_if:
                 depth += 1
-                if max_depth is not None and depth > max_depth:
-                    m.too_deep.append((node, depth))
+                m.too_deep.append((node, depth))
         for child in node.named_children:
             if child.type not in functions:
                 stack.append((child, depth))
