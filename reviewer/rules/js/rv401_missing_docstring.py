@@ -66,10 +66,10 @@ def _name(ctx: Any, decl: Any) -> str | None:
             value = d.child_by_field_name("value") if d.type == "variable_declarator" else None
             if value is not None and value.type in ("arrow_function", "function_expression",
                                                     "function", "class"):
-                return ctx.text(d.child_by_field_name("name"))
+                return str(ctx.text(d.child_by_field_name("name")))
         return None
     if decl.type in _DOCUMENTED or decl.type in ("function_expression", "function", "class",
                                                    "arrow_function"):
         n = decl.child_by_field_name("name")
-        return ctx.text(n) if n is not None else ""
+        return str(ctx.text(n)) if n is not None else ""
     return None
