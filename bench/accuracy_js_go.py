@@ -6,8 +6,11 @@ and prints ``score_js_go.py``'s table per source, never pooled.
 
 What the benchmark translates (none of it changes the product): ESLint's per-case
 threshold (``scope[].threshold``: the case's ``max`` for complexity, max-params, max-depth,
-max-statements) becomes the matching reviewer option, and the files sharing one threshold
-are reviewed together with a generated ``--config``. Everything else runs with the
+max-statements) becomes the matching reviewer option, and the files sharing one configuration
+are reviewed together with a generated ``--config``; likewise no-console's ``allow``
+(``allowed_console_methods``), no-implicit-globals' ``lexicalBindings``, max-params'
+``countVoidThis``/``countThis: "always"`` (``count_void_this``) and no-empty's
+``allowEmptyCatch`` (RV203 not run on those cases). Everything else runs with the
 reviewer's defaults.
 
 Usage: python bench/accuracy.py --source eslint|gosec [--show KIND]
@@ -94,6 +97,11 @@ def case_options(entry: dict, strict: bool) -> tuple[tuple[str, str, object], ..
         out.append(("RV501", "allowed_console_methods", tuple(first["allow"])))
     if entry["codes"] == ["no-implicit-globals"] and first.get("lexicalBindings"):
         out.append(("RV104", "lexical_bindings", True))
+    if entry["codes"] == ["max-params"] and (
+            first.get("countVoidThis") or first.get("countThis") == "always"):
+        out.append(("RV303", "count_void_this", True))
+    if entry["codes"] == ["no-empty"] and first.get("allowEmptyCatch"):
+        out.append(("*", "ignore", ("RV203",)))
     if strict and kind == "eval_exec":
         out.append(("RV601", "strict", True))
     return tuple(out)
@@ -102,7 +110,11 @@ def case_options(entry: dict, strict: bool) -> tuple[tuple[str, str, object], ..
 def config_toml(key: tuple[tuple[str, str, object], ...]) -> str:
     """A --config file setting these rule options."""
     lines: list[str] = []
-    for rule in sorted({r for r, _, _ in key}):
+    top = [(o, v) for r, o, v in key if r == "*"]
+    if top:
+        lines.append("[tool.reviewer]")
+        lines += [f"{o} = {json.dumps(list(v) if isinstance(v, tuple) else v)}" for o, v in top]
+    for rule in sorted({r for r, _, _ in key if r != "*"}):
         lines.append(f"[tool.reviewer.rule-options.{rule}]")
         lines += [f"{o} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
                   for r, o, v in key if r == rule]

@@ -156,7 +156,7 @@ def js_scenarios(repeat: int, rows: list[tuple[str, str, str]]) -> None:
         git = ["git", "-c", "user.name=b", "-c", "user.email=b@b"]
         subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
         picked = [f for f in js if f.startswith("rxjs") and f.endswith(".js")][:5]
-        for i, f in enumerate(picked):
+        for i in range(len(picked)):
             (repo / f"f{i}.js").write_text("// base\n")
         subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
         subprocess.run([*git, "commit", "-qm", "base"], cwd=repo, check=True)

@@ -152,7 +152,7 @@ def arguments(call: Node) -> list[Node]:
 
 
 _DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",
-              "class_declaration", "formal_parameters", "catch_clause", "import_specifier",
+              "class_declaration", "function_expression", "class", "formal_parameters", "catch_clause", "import_specifier",
               "namespace_import", "import_clause", "arrow_function")
 
 
@@ -192,6 +192,10 @@ def declared_names(ctx: TSContext) -> set[str]:
             p = node.child_by_field_name("parameter")
             if p is not None:
                 names.add(ctx.text(p))
+        elif t in ("function_expression", "class"):
+            n = node.child_by_field_name("name")
+            if n is not None:
+                names.add(ctx.text(n))
         else:
             n = node.child_by_field_name("name") or (
                 node.named_children[0] if node.named_children else None)

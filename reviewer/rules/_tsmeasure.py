@@ -57,8 +57,9 @@ class Measure:
     too_deep: list[tuple[Node, int]] = field(default_factory=list)  # (statement, depth)
 
 
-def parameters(ctx: TSContext, fn: Node) -> int:
-    """How many parameters a function declares."""
+def parameters(ctx: TSContext, fn: Node, count_void_this: bool = False) -> int:
+    """How many parameters a function declares (TypeScript's ``this: void`` only with
+    ``count_void_this``, as typescript-eslint's max-params)."""
     params = fn.child_by_field_name("parameters")
     if params is None:  # `x => x`
         return 1 if fn.child_by_field_name("parameter") is not None else 0
@@ -75,7 +76,9 @@ def parameters(ctx: TSContext, fn: Node) -> int:
             continue
         if p.type in ("required_parameter", "optional_parameter"):
             pattern = p.child_by_field_name("pattern")
-            if pattern is not None and ctx.text(pattern) == "this":
+            annotation = ctx.text(p.child_by_field_name("type")).lstrip(": ").strip()
+            if (pattern is not None and ctx.text(pattern) == "this" and annotation == "void"
+                    and not count_void_this):
                 continue
         count += 1
     return count
@@ -189,7 +192,7 @@ def over(ctx: TSContext, rule: Rule, option: str, what: str, value_of: str) -> I
         if value_of == "statements" and fn.type == "class_static_block":
             continue  # ESLint's max-statements measures static blocks apart, never reports them
         if value_of == "parameters":
-            value = parameters(ctx, fn)
+            value = parameters(ctx, fn, bool(rule.settings.get("count_void_this", False)))
         else:
             value = getattr(measure(ctx, fn), value_of)
         if value > limit:

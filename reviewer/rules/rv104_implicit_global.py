@@ -116,13 +116,6 @@ class ImplicitGlobal(Rule):
                     lexical and t == "class_declaration"):
                 n = stmt.child_by_field_name("name")
                 names += [n] if n is not None else []
-            elif t == "lexical_declaration":
-                for decl in stmt.named_children:
-                    if decl.type == "variable_declarator":
-                        for n in pattern_names(decl.child_by_field_name("name")):
-                            if ctx.text(n) in declared and not declared[ctx.text(n)]:
-                                yield ctx.report(
-                                    self, n, f"'{ctx.text(n)}' redeclares a read-only global")
             for n in names:
                 name = ctx.text(n)
                 if name in exported:
@@ -134,13 +127,20 @@ class ImplicitGlobal(Rule):
                                              f" {what} in a script")
 
     def _writes(self, ctx: Any) -> Iterator[tuple[Any, str]]:
-        for node in ctx.nodes("assignment_expression", "augmented_assignment_expression",
-                              "for_in_statement"):
+        """Plain writes (``=``, ``for (x in ...)``): they create a global when undeclared;
+        ``+=`` and ``++`` of an undeclared name throw instead, and count for built-ins
+        only."""
+        for node in ctx.nodes("assignment_expression", "for_in_statement"):
             left = node.child_by_field_name("left")
             if node.type == "for_in_statement" and node.child_by_field_name("kind") is not None:
                 continue  # for (var x in ...) declares
             for n in pattern_names(left):
                 yield node, ctx.text(n)
+        for node in ctx.nodes("augmented_assignment_expression", "update_expression"):
+            target = node.child_by_field_name("left") or node.child_by_field_name("argument")
+            if target is not None and target.type == "identifier" and (
+                    ctx.text(target) in BUILTINS):
+                yield node, ctx.text(target)
 
 
 def _uses_commonjs(ctx: Any) -> bool:
@@ -150,9 +150,11 @@ def _uses_commonjs(ctx: Any) -> bool:
 
 
 def _strict(ctx: Any, node: Any) -> bool:
-    """Inside a ``'use strict'`` function or file (undeclared writes throw there)."""
-    scopes = [a for a in ctx.ancestors(node)
-              if a.type in ("statement_block", "program")]
+    """Inside a class or a ``'use strict'`` function or file (undeclared writes throw)."""
+    ancestors = list(ctx.ancestors(node))
+    if any(a.type == "class_body" for a in ancestors):
+        return True
+    scopes = [a for a in ancestors if a.type in ("statement_block", "program")]
     for scope in scopes:
         if scope.type == "statement_block" and (
                 scope.parent is None or scope.parent.type not in ctx.functions_types):

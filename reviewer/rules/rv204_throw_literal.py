@@ -30,8 +30,11 @@ def could_be_error(node: Any) -> bool:
         return could_be_error(node.named_children[-1] if node.named_children else None)
     if t in ("assignment_expression", "augmented_assignment_expression"):
         op = node.child_by_field_name("operator")
-        if t == "assignment_expression" or (op is not None and op.type in ("&&=", "||=", "??=")):
+        if t == "assignment_expression" or (op is not None and op.type == "&&="):
             return could_be_error(node.child_by_field_name("right"))
+        if op is not None and op.type in ("||=", "??="):
+            return could_be_error(node.child_by_field_name("left")) or could_be_error(
+                node.child_by_field_name("right"))
         return False
     if t == "binary_expression":
         op = node.child_by_field_name("operator")

@@ -50,6 +50,7 @@ class TooManyArguments(Rule):
         "max_arguments": 5,
         "max_positional_arguments": 5,
         "ignored_argument_names": "_.*|^ignored_|^unused_",
+        "count_void_this": False,
     }
     tags = ("maintainability", "size")
     whole_function = True

@@ -21,8 +21,8 @@ class TooManyArgumentsJS(Implementation):
     VALID = [
         Valid('function f(a, b, c) {\n  return a + b + c;\n}\n', path="example.js"),
         Valid('function f(a, b, c) {\n  return a + b + c;\n}\n', path="example.ts"),
-        # TypeScript's `this` parameter only types the receiver (typescript-eslint agrees).
-        Valid("function f(this: Window, a: number, b: number, c: number, d: number, e: number)"
+        # `this: void` only says the function does not use `this` (typescript-eslint agrees).
+        Valid("function f(this: void, a: number, b: number, c: number, d: number, e: number)"
               " {\n  return a;\n}\n", path="example.ts"),
     ]
     INVALID = [
