@@ -152,8 +152,9 @@ def arguments(call: Node) -> list[Node]:
 
 
 _DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",
-              "class_declaration", "function_expression", "class", "formal_parameters", "catch_clause", "import_specifier",
-              "namespace_import", "import_clause", "arrow_function")
+              "class_declaration", "function_expression", "class", "formal_parameters",
+              "catch_clause", "import_specifier", "namespace_import", "import_clause",
+              "arrow_function")
 
 
 def pattern_names(node: Node | None) -> Iterator[Node]:
