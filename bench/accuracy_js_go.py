@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--source", choices=["eslint", "gosec"], action="append")
     ap.add_argument("--show", action="append", default=[], metavar="KIND")
+    ap.add_argument("--exclude-config-dependent", action="store_true",
+                    help="score_js_go.py's flag: drop the cases whose verdict hangs on"
+                         " options, globals or sourceType")
     ap.add_argument("--parity", action="store_true",
                     help="RV601 in strict mode (constant code reported too, as ESLint does)")
     a = ap.parse_args(argv)
@@ -217,10 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         mode = "parity mode" if a.parity else "default settings"
         print(f"== {source} ({len(preds)} predictions, {mode} + the cases' options)",
               flush=True)
-        score(source, preds, [])
+        extra = ["--exclude-config-dependent"] if a.exclude_config_dependent else []
+        score(source, preds, extra)
         if source == "gosec":
             print("-- gosec, --presence (one verdict per sample)")
-            score(source, preds, ["--presence"])
+            score(source, preds, ["--presence", *extra])
         if a.show:
             show_misses(source, preds, set(a.show))
     return 0

@@ -175,7 +175,8 @@ def test_baseline_fingerprints_survive_line_moves(
     repo.commit_all("move")
     code, report, _ = run_json("--all", "--no-cache")
     assert (code, report["findings"]) == (0, [])
-    assert report["summary"]["hidden_by_baseline"] == 4
+    known = json.loads((repo.path / ".reviewer" / "baseline.json").read_text())["findings"]
+    assert report["summary"]["hidden_by_baseline"] == len(known) >= 4
 
 
 # -- pre-commit -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ JS_COMMON = frozenset({
 GO_COMMON = frozenset({
     *_SHARED_COMMON, *GO_FUNCTIONS, "assignment_statement", "const_spec",
     "expression_statement", "keyed_element", "short_var_declaration", "var_spec",
-    "package_clause", "interpreted_string_literal", "raw_string_literal",
+    "package_clause", "interpreted_string_literal", "raw_string_literal", "if_statement",
 })
 _JS_TEST = re.compile(
     r"(^|/)(__tests__|tests?|spec|__mocks__)/|\.(test|spec)\.[cm]?[jt]sx?$"
