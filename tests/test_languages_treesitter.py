@@ -108,6 +108,23 @@ def test_line_block_and_file_suppressions(repo: Repo, run_json: Callable[..., Js
     assert code == 1
 
 
+def test_eslint_and_gosec_comments_hide_the_counterpart(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("a.js", "eval(a); // eslint-disable-line no-eval\n"
+                       "// eslint-disable-next-line no-eval -- trusted\neval(b);\n"
+                       "eval(c); // eslint-disable-line no-console\n")
+    repo.write("b.go", "package main\n\nimport \"os/exec\"\n\nfunc run(c string) {\n"
+                       "\texec.Command(\"sh\", \"-c\", c) // #nosec G204\n"
+                       "\texec.Command(\"sh\", \"-c\", c) //nolint:gosec\n"
+                       "\texec.Command(\"sh\", \"-c\", c) // #nosec G101\n}\n")
+    _, report, _ = run_json("--all", "--no-cache", "--select", "RV601,RV602")
+    assert [(f["path"], f["line"]) for f in report["findings"]] == [("a.js", 4), ("b.go", 8)]
+    repo.write("pyproject.toml", "[tool.reviewer]\nhonor-foreign-suppressions = false\n")
+    _, report, _ = run_json("--all", "--no-cache", "--select", "RV601,RV602")
+    assert len(report["findings"]) == 6
+
+
 # -- the CLI: diff modes, formats, baseline ---------------------------------------------------
 def _base(repo: Repo) -> None:
     repo.write("web/app.js", "export const version = 1;\n")

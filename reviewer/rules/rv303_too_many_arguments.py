@@ -45,6 +45,8 @@ class TooManyArguments(Rule):
     counterparts = {
         "pylint": "too-many-arguments, too-many-positional-arguments",
         "ruff": "PLR0913, PLR0917",
+        "eslint": "max-params",
+        "revive": "argument-limit",
     }
     options = {
         "max_arguments": 5,

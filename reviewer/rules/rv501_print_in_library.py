@@ -168,8 +168,7 @@ class PrintInLibrary(Rule):
     principle = "log-dont-print"
     severity = Severity.LOW
     message = "print() in library code: use logging, or return the data to the caller."
-    counterparts = {"ruff": "T201", "pylint": "bad-builtin", "eslint": "no-console",
-                    "revive": "(fmt.Print in libraries: none)"}
+    counterparts = {"ruff": "T201", "pylint": "bad-builtin", "eslint": "no-console"}
     options = {
         "allowed_functions": ("main",),
         "allow_cli_commands": True,
