@@ -9,10 +9,12 @@ kept for the reader), with the label (``real``, ``false`` or ``debatable``), a o
 reason and the judging round.
 
 Every file is reviewed through the product's own per-file path (``engine.review_source``:
-rules, inline suppressions, fingerprints) with the default configuration. The labels are the
-"before" judgement; the run is the "after": a labelled finding that no longer comes back was
-fixed (``false``) or lost (``real``, a regression); a labelled false alarm that still comes
-back is listed. Precision is real / (real + false); debatable findings count in neither.
+rules, inline suppressions, fingerprints) with the default configuration, with the corpus
+root as the repository (facts from the files a module imports, reviewer/rules/_project.py).
+The labels are the "before" judgement; the run is the "after": a labelled finding that no
+longer comes back was fixed (``false``) or lost (``real``, a regression); a labelled false
+alarm that still comes back is listed. Precision is real / (real + false); debatable findings
+count in neither.
 
 Usage: python bench/precision.py [--work DIR] [--before KEYS] [--write]
                                 [--unjudged RULE [--sample N]] [--keys-out KEYS]
@@ -46,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from reviewer import engine  # noqa: E402
 from reviewer.config import Config  # noqa: E402
 from reviewer.findings import Finding  # noqa: E402
+from reviewer.rules._project import project as project_root  # noqa: E402
 
 SHARED_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 LABELS = HERE / "precision_labels.jsonl"
@@ -108,7 +111,8 @@ def review(corpus: Corpus) -> Iterator[Finding]:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        yield from engine.review_source(rel, source, by_lang, "python").findings
+        with project_root(corpus.root):  # the repository's other files, for imported facts
+            yield from engine.review_source(rel, source, by_lang, "python").findings
 
 
 def project(corpus: Corpus) -> str:

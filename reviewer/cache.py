@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 # Bumped when the layout of a cache file changes (it is also part of the settings key).
-FORMAT = 3
+FORMAT = 4
 
 Stamp = tuple[int, int]  # (st_mtime_ns, st_size) of the file when it was read
 Entry = tuple[str, Stamp | None, bytes]  # (content digest, stamp, pickled outcome)

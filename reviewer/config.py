@@ -7,6 +7,7 @@ version still works); wrong types and unknown rule IDs are errors (exit code 2).
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,13 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DIFF_FILTERS = ("added", "context", "file", "none")
+# Taught principles are selected by ID ("T", "T001"): see reviewer.feedback.taught.
+TAUGHT_SELECTOR = re.compile(r"^T\d*$", re.IGNORECASE)
+
+
+def is_taught_selector(selector: str) -> bool:
+    """Whether ``selector`` names taught principles by ID ("T", "T001", "T00")."""
+    return bool(TAUGHT_SELECTOR.match(selector.strip()))
 LLM_BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
 LEARNED_SUPPRESSION = ("hide", "downgrade", "off")
 
@@ -58,9 +66,13 @@ class Config:
     # -- the local model (reviewer.llm) --
     # "auto" (derived from the machine), "llama_cpp", "mlx", "openai" or "none".
     llm_backend: str = "auto"
-    # A GGUF path (llama_cpp), a Hugging Face folder (mlx) or a served model name (openai);
+    # A GGUF path (llama_cpp), a Hugging Face or MLX folder (mlx), a name from
+    # `reviewer models list`, an OpenAI-compatible server URL, or a served model name (openai);
     # "" = the embedded SmolLM2-135M-Instruct.
     model: str = ""
+    # An http(s):// URL of a folder of model files that `reviewer models add NAME` fetches
+    # catalogue models from ("" = none: nothing is ever downloaded unless the user names it).
+    model_mirror: str = ""
     # Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1".
     server_url: str = ""
     explain: bool = False
@@ -104,7 +116,7 @@ class Config:
     # A LoRA adapter for the model: an mlx-lm adapter folder or a GGUF LoRA file; "" = the one
     # `reviewer eval --promote` made the default (if any); "none" = none.
     llm_adapter: str = ""
-    # -- the security rules' sink catalogue (reviewer/rules/sinks.toml) --
+    # -- the security rules' sink catalogue (reviewer/sinks.toml) --
     # [[tool.reviewer.extra-sinks]] tables: more sinks for RV601-RV606 (passed to each rule as
     # its extra_sinks option).
     extra_sinks: tuple[Mapping[str, Any], ...] = ()
@@ -229,7 +241,7 @@ def _text(key: str, value: Any) -> str:
 
 
 def _extra_sinks(key: str, value: Any) -> tuple[dict[str, Any], ...]:
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     try:
         _sinks.rule_options(value, f"[tool.reviewer] {key}")
@@ -242,7 +254,7 @@ def _with_sinks(
     options: Mapping[str, Mapping[str, Any]], sinks: tuple[Mapping[str, Any], ...]
 ) -> dict[str, dict[str, Any]]:
     """Rule options with the extra sinks added to each reading rule's ``extra_sinks``."""
-    from reviewer.rules import _sinks
+    from reviewer import sinks as _sinks
 
     out = {rule: dict(opts) for rule, opts in options.items()}
     for rule, added in _sinks.rule_options(list(sinks), "extra-sinks").items():

@@ -55,6 +55,9 @@ class FileOutcome:
 
     findings: list[Finding]
     unused: list[Unused]
+    # (path, content digest) of the repository's other files whose facts the review used
+    # (reviewer.rules._project); the cached outcome stands only while they are unchanged.
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -72,6 +75,8 @@ class Result:
     downgraded_by_verdicts: int = 0
     cache_hits: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Other files the results used (path -> content digest; see FileOutcome.depends).
+    depends: dict[str, str] = field(default_factory=dict)
 
     def exit_code(self, config: Config) -> int:
         """1 when any finding is at or above the failure threshold (or an unused
@@ -95,7 +100,7 @@ def _matches(rule: type[Rule], selectors: Iterable[str]) -> bool:
 def known_selector(selector: str) -> bool:
     """Whether ``selector`` names at least one rule ("ALL", an ID, an ID prefix, a slug);
     taught principles' IDs ("T001", "T") always count (their file is read only when used)."""
-    from reviewer.feedback.taught import is_taught_selector
+    from reviewer.config import is_taught_selector
 
     s = selector.strip()
     rules = all_rules()
@@ -296,10 +301,13 @@ def review_source(
     foreign: bool = True,
 ) -> FileOutcome:
     """Run one language's rules on one file, apply inline suppressions, fingerprint."""
+    from reviewer.rules import _project
+
     lang = languages()[lang_name]
+    _project.start_file()
     raw = lang.review(rel, source, rules_by_lang.get(lang_name, []))
     kept, unused = apply_inline(raw, source, rel, foreign)
-    return FileOutcome(add_fingerprints(kept, source), unused)
+    return FileOutcome(add_fingerprints(kept, source), unused, _project.used())
 
 
 def add_fingerprints(findings: list[Finding], source: str) -> list[Finding]:
@@ -356,9 +364,11 @@ def _do(task: _Task, setup: _Setup) -> _Done:
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     if digest == task.known:
         return digest, None
-    return digest, _dump(
-        review_source(task.rel, source, setup.rules, task.language, setup.foreign)
-    )
+    from reviewer.rules._project import project
+
+    with project(setup.root):
+        outcome = review_source(task.rel, source, setup.rules, task.language, setup.foreign)
+    return digest, _dump(outcome)
 
 
 def _init_worker(setup: _Setup) -> None:
@@ -440,6 +450,7 @@ def _run(
     else:
         done = _run_serial(tasks, setup, progress)
     _absorb(tasks, done, store, outcomes, result)
+    _recheck_depends(job, tasks, done, setup, store, outcomes, result)
     result.files_reviewed = len(outcomes)
     if store is not None:
         try:
@@ -447,6 +458,8 @@ def _run(
         except OSError as exc:
             result.warnings.append(f"cache not saved: {exc.strerror or exc}")
     result.findings = _kept_findings(job, config, outcomes, result, use_baseline)
+    for out in outcomes.values():
+        result.depends.update(out.depends)
     return result
 
 
@@ -482,6 +495,46 @@ def _absorb(
             store.put(task.rel, digest, task.stamp, blob)
         if blob is not None:
             outcomes[task.rel] = pickle.loads(blob)
+
+
+def _recheck_depends(
+    job: Job,
+    tasks: list[_Task],
+    done: dict[str, _Done],
+    setup: _Setup,
+    store: Cache | None,
+    outcomes: dict[str, FileOutcome],
+    result: Result,
+) -> None:
+    """Review again the cached outcomes whose other files (``depends``) changed."""
+    fresh = {rel for rel, got in done.items() if not isinstance(got, Skipped) and got[1]}
+    current: dict[str, str | None] = {}
+    now = time.time_ns()
+    for rel, out in list(outcomes.items()):
+        if rel in fresh or not out.depends:
+            continue
+        if all(_digest_now(setup.root, dep, current) == digest for dep, digest in out.depends):
+            continue
+        data = job.contents.get(rel)
+        lang = _language(str(setup.root), rel, data)
+        if lang is None:
+            continue
+        size, stamp = (len(data), None) if data is not None else _stamp(str(setup.root), rel, now)
+        task = _Task(rel, lang.name, size, stamp, None, data)
+        del outcomes[rel]
+        result.cache_hits -= 1
+        _absorb([task], {rel: _do(task, setup)}, store, outcomes, result)
+
+
+def _digest_now(root: Path, rel: str, memo: dict[str, str | None]) -> str | None:
+    if rel not in memo:
+        from reviewer.rules._project import digest_of
+
+        try:
+            memo[rel] = digest_of((root / rel).read_bytes())
+        except OSError:
+            memo[rel] = None
+    return memo[rel]
 
 
 def _kept_findings(
@@ -633,3 +686,31 @@ def _run_parallel(
             if progress:
                 progress(len(done), len(tasks))
     return done
+
+
+def unchanged_key(job: Job, config: Config) -> str | None:
+    """A digest of what the engine would review when every file is unchanged since it was
+    cached (its stat stamp is the recorded one): the settings key and each file's content
+    digest. None when any file is new, changed, touched in the last two seconds, skipped,
+    or given as content (the staged version), or without a cache. Reads no file's content.
+    """
+    if not config.cache or job.contents:
+        return None
+    from reviewer import cache as cache_mod
+
+    key = settings_key(config, selected_rules(config))
+    store = cache_mod.Cache.load(job.root / config.cache_dir, key)
+    if not store.entries:
+        return None
+    h = hashlib.sha256(key.encode())
+    root = str(job.root)
+    now = time.time_ns()
+    exclude = config.exclude
+    for rel in job.files:
+        if (exclude and is_excluded(rel, exclude)) or _language(root, rel, None) is None:
+            continue
+        _, stamp = _stamp(root, rel, now)
+        if stamp is None or store.by_stamp(rel, stamp) is None:
+            return None
+        h.update(f"{rel}\0{store.digest(rel)}\0".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()

@@ -42,6 +42,17 @@ class Repo:
     def stage(self, *rels: str) -> None:
         self.git("add", "--", *rels)
 
+    def write_staged(self, rel: str, text: str | bytes) -> Path:
+        """Write ``rel`` and stage it (what most `check --staged` tests start from)."""
+        path = self.write(rel, text)
+        self.stage(rel)
+        return path
+
+    @property
+    def feedback_db(self) -> Path:
+        """Where `check` records findings and verdicts by default."""
+        return self.path / ".reviewer" / "feedback.db"
+
     def commit(self, message: str = "commit") -> None:
         self.git("commit", "-q", "--allow-empty", "-m", message)
 

@@ -136,6 +136,10 @@ class FakeGitHub:
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
                                        daemon=True)
 
+    def for_path(self, path: str) -> FakeGitHub:
+        """The server whose state answers ``path`` (this one; see ManyPulls)."""
+        return self
+
     # -- helpers for the routes -----------------------------------------------------------
     @property
     def repo_url(self) -> str:
@@ -219,8 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("PATCH")
 
     def _handle(self, method: str) -> None:
-        fake = self.fake
         parts = urlsplit(self.path)
+        fake = self.fake.for_path(parts.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -442,8 +446,111 @@ def _check_run(fake: FakeGitHub, run_id: int | None, body: Any, token: str | Non
     return status, payload, {}
 
 
+class ManyPulls(FakeGitHub):
+    """Several pull requests of one repository, one State each (``number`` set to the PR's):
+    a request goes to the State of the PR its path names (``/pulls/N``, ``/issues/N``), or
+    that holds the comment it names; comment ids are unique across the States."""
+
+    def __init__(self, states: list[State]) -> None:
+        super().__init__(states[0])
+        self.states = {s.number: s for s in states}
+        for i, s in enumerate(states):
+            s.next_id = 1_000_000 * (i + 1)
+        self._views: dict[int, FakeGitHub] = {}
+
+    def _view(self, state: State) -> FakeGitHub:
+        import copy
+
+        view = self._views.get(state.number)
+        if view is None:
+            view = self._views[state.number] = copy.copy(self)
+            view.state = state
+        return view
+
+    def for_path(self, path: str) -> FakeGitHub:
+        m = re.search(r"/(?:pulls|issues)/(\d+)(?:/|$)", path)
+        if m and int(m.group(1)) in self.states:
+            return self._view(self.states[int(m.group(1))])
+        m = re.search(r"/(?:pulls|issues)/comments/(\d+)", path)
+        if m:
+            cid = int(m.group(1))
+            for s in self.states.values():
+                if any(c["id"] == cid for c in (*s.review_comments, *s.issue_comments)):
+                    return self._view(s)
+        return self
+
+
 @contextmanager
 def serve(state: State) -> Iterator[FakeGitHub]:
     """Run a FakeGitHub for ``state`` while the block runs."""
     with FakeGitHub(state) as fake:
         yield fake
+
+
+# -- a pull request of a real repository, served by the fake ------------------------------
+class PR:
+    """A repository with a base branch (``main``) and a topic branch at HEAD, served as
+    PR #7 of octo/demo by the fake (its head and files follow the repository)."""
+
+    def __init__(self, repo: Any, fake: FakeGitHub) -> None:
+        self.repo, self.fake, self.state = repo, fake, fake.state
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Point the fake PR at the repository's current HEAD."""
+        base = self.repo.git("rev-parse", "main").strip()
+        head = self.repo.git("rev-parse", "HEAD").strip()
+        self.state.base_sha, self.state.head_sha = base, head
+        self.state.files = patches_from_git(self.repo.path, base, head)
+
+    def push(self, rel: str, text: str) -> None:
+        """Commit a new version of ``rel`` on the topic branch (the PR follows)."""
+        self.repo.write(rel, text)
+        self.repo.commit_all(f"edit {rel}")
+        self.refresh()
+
+    def person(self, token: str) -> Any:
+        """The PR as somebody with ``token`` sees it through PyGithub."""
+        from github import Auth, Github
+
+        gh = Github(auth=Auth.Token(token), base_url=self.fake.url,
+                    seconds_between_requests=None, seconds_between_writes=None, retry=None)
+        return gh.get_repo("octo/demo").get_pull(7)
+
+    def bot_comments(self) -> dict[str, dict[str, Any]]:
+        """rule id -> reviewer's inline comment."""
+        from reviewer.github import render
+
+        out: dict[str, dict[str, Any]] = {}
+        for c in self.state.review_comments:
+            if render.marked_fp(c["body"]):
+                rule = c["body"].split("**")[1].split()[0]
+                out.setdefault(rule if rule not in out else rule + "'", c)
+        return out
+
+
+@contextmanager
+def pull_request(repo: Any, monkeypatch: Any, base: dict[str, str],
+                 head: dict[str, str]) -> Iterator[PR]:
+    """Commit ``base`` on main and ``head`` on a topic branch, serve them as PR #7 with an
+    app token in the environment (no step summary, no API URL from the environment)."""
+    for rel, text in base.items():
+        repo.write(rel, text)
+    repo.commit_all("base")
+    repo.git("checkout", "-q", "-b", "topic")
+    for rel, text in head.items():
+        repo.write(rel, text)
+    repo.commit_all("topic")
+    monkeypatch.setenv("GITHUB_TOKEN", APP)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    with serve(State()) as fake:
+        yield PR(repo, fake)
+
+
+def run_github(run_cli: Any, pr: PR, command: str, *args: str) -> tuple[int, str, str]:
+    """``reviewer github COMMAND`` on the fake's PR #7."""
+    result: tuple[int, str, str] = run_cli(
+        "github", command, "--repo", "octo/demo", "--pr", "7", "--api-url", pr.fake.url,
+        "--no-throttle", *args)
+    return result

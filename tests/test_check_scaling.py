@@ -41,7 +41,7 @@ def build(root: Path, funcs: int, files: int) -> None:
 
 
 def db(repo: Repo) -> Path:
-    return repo.path / ".reviewer" / "feedback.db"
+    return repo.feedback_db
 
 
 @pytest.fixture

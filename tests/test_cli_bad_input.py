@@ -165,8 +165,7 @@ def test_deleted_and_renamed_files_in_the_diff(
 def test_deleted_on_disk_but_staged_is_reviewed_from_the_index(
     repo: Repo, run_json: Callable[..., JsonRun]
 ) -> None:
-    repo.write("a.py", MUTABLE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", MUTABLE)
     (repo.path / "a.py").unlink()
     code, report, _err = run_json("--select", "RV101")
     assert (code, where(report)) == (1, [("a.py", 1, "RV101")])
@@ -268,8 +267,7 @@ def test_merge_base_cut_off_by_a_shallow_clone(
 
 
 def test_unknown_base_ref_and_no_commits(repo: Repo, run_cli: Callable[..., RunResult]) -> None:
-    repo.write("a.py", MUTABLE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", MUTABLE)
     code, _, err = run_cli("check", "--base", "main")
     assert (code, err) == (
         2, "reviewer: error: --base needs at least one commit (this repository has none)\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo, RunResult
 
-import reviewer.cli as cli
+import reviewer.cli.pipeline as pipeline
 
 MUTABLE = "def f(x=[]):\n    return x\n"
 HEAVY = ("llama_cpp", "mlx", "mlx_lm", "chromadb", "sentence_transformers", "github", "torch",
@@ -45,7 +45,7 @@ def test_progress_bar_on_a_terminal(nogit: Path) -> None:
     for i in range(3):
         (nogit / f"m{i}.py").write_text(MUTABLE)
     script = (
-        "import reviewer.cli as c; c.PROGRESS_MIN_FILES = 1; "
+        "import reviewer.cli as c, reviewer.cli.pipeline as p; p.PROGRESS_MIN_FILES = 1; "
         "raise SystemExit(c.main(['check', '--all', '--no-cache', '--select', 'RV101'{q}]))"
     )
     code, out, err = _run_on_a_terminal(nogit, script.format(q=""))
@@ -59,7 +59,7 @@ def test_progress_bar_on_a_terminal(nogit: Path) -> None:
 def test_no_progress_bar_without_a_terminal(
     repo: Repo, run_cli: Callable[..., RunResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "PROGRESS_MIN_FILES", 0)
+    monkeypatch.setattr(pipeline, "PROGRESS_MIN_FILES", 0)
     repo.write("a.py", MUTABLE)
     code, _, err = run_cli("check", "a.py")
     assert code == 1 and "reviewing" not in err
@@ -92,8 +92,7 @@ def test_help_and_version(run_cli: Callable[..., RunResult]) -> None:
 
 
 def test_check_imports_no_heavy_library(repo: Repo) -> None:
-    repo.write("a.py", MUTABLE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", MUTABLE)
     script = (
         "import sys\nfrom reviewer.cli import main\ncode = main(['check', '-q'])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}))\nraise SystemExit(code)\n"

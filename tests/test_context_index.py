@@ -265,7 +265,7 @@ def test_a_second_writer_waits_then_gives_a_clear_error(tmp_path: Path) -> None:
 
 def test_cli_index_waits_for_the_lock(project: Repo, run_cli: Callable[..., tuple[int, str, str]],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer import cli_context
+    from reviewer.cli import context as cli_context
 
     monkeypatch.setattr(cli_context, "LOCK_WAIT", 0.3)
     proc = hold_lock(project.path / ".reviewer/index")

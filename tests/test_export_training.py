@@ -45,13 +45,12 @@ CORRECTED_RV201 = ("A bare except also catches KeyboardInterrupt; catch the OSEr
 
 
 def _db(repo: Repo) -> Path:
-    return repo.path / ".reviewer" / "feedback.db"
+    return repo.feedback_db
 
 
 def _checked(repo: Repo, run_cli: Callable[..., RunResult]) -> dict[str, Recorded]:
     """lib.py reviewed by the real `check` (which records its findings), by rule."""
-    repo.write("lib.py", LIB)
-    repo.stage("lib.py")
+    repo.write_staged("lib.py", LIB)
     code, _, _ = run_cli("check", "--select", "RV101,RV201")
     assert code == 1
     with FeedbackStore.open(_db(repo), create=False) as store:

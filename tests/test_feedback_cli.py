@@ -41,14 +41,13 @@ def _author(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def checked(repo: Repo, run_json: JsonRun, code: str = CODE) -> dict[str, str]:
     """Stage ``code`` as util.py, run check; rule id -> fingerprint."""
-    repo.write("util.py", code)
-    repo.stage("util.py")
+    repo.write_staged("util.py", code)
     _, report, _ = run_json()
     return {f["rule_id"]: f["fingerprint"] for f in report["findings"]}
 
 
 def db(repo: Repo) -> Path:
-    return repo.path / ".reviewer" / "feedback.db"
+    return repo.feedback_db
 
 
 def test_json_output_carries_fingerprints_that_verdicts_take(

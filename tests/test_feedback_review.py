@@ -51,15 +51,14 @@ def session(repo: Repo, answers: str, *args: str) -> tuple[int, str, str]:
 
 def verdicts(repo: Repo) -> dict[str, tuple[str, str, str]]:
     """rule id -> (verdict, reason, source) of the latest verdicts."""
-    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
         return {j.finding.rule_id: (j.verdict.verdict, j.verdict.reason, j.verdict.source)
                 for j in store.verdicts() if j.finding is not None}
 
 
 @pytest.fixture
 def staged(repo: Repo) -> Repo:
-    repo.write("util.py", CODE)
-    repo.stage("util.py")
+    repo.write_staged("util.py", CODE)
     return repo
 
 
@@ -152,8 +151,7 @@ def test_bad_keys_reprompt_and_eof_quits(staged: Repo) -> None:
 
 
 def test_nothing_to_review(repo: Repo) -> None:
-    repo.write("ok.py", '"""Fine."""\n')
-    repo.stage("ok.py")
+    repo.write_staged("ok.py", '"""Fine."""\n')
     code, out, _ = session(repo, "")
     assert (code, out) == (0, "Nothing to review: no findings in 1 file.\n")
 
@@ -193,7 +191,7 @@ def test_explain_shows_the_model_and_applies_its_validated_fix(repo: Repo) -> No
     assert "+    except OSError:" in out
     assert "fixed mod.py (RV201): re-validated" in out
     assert (repo.path / "mod.py").read_text() == source.replace("except:", "except OSError:")
-    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
         (judged,) = store.verdicts()
     assert judged.verdict.verdict == "accept"
     assert judged.finding is not None and judged.finding.explanation == EXPLANATION

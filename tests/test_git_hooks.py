@@ -114,8 +114,7 @@ def test_install_then_commits_are_reviewed(repo: Repo, run_cli: RunCli) -> None:
 def test_commit_reviews_the_staged_content_not_the_disk(repo: Repo, run_cli: RunCli) -> None:
     repo.commit("base")
     assert run_cli("install-hooks", "-t", "pre-commit")[0] == 0
-    repo.write("mod.py", VIOLATING)
-    repo.stage("mod.py")
+    repo.write_staged("mod.py", VIOLATING)
     repo.write("mod.py", CLEAN)  # fixed on disk, not staged
     assert git(repo, "commit", "-m", "staged violation").returncode != 0
     # `git commit -a` stages the fix in a temporary index: that is what gets reviewed.
@@ -225,8 +224,7 @@ def test_hand_copied_hook_uses_reviewer_on_path(repo: Repo) -> None:
     hook.chmod(0o755)
     venv_bin = str(Path(sys.executable).parent)
     on_path = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
-    repo.write("bad.py", VIOLATING)
-    repo.stage("bad.py")
+    repo.write_staged("bad.py", VIOLATING)
     rejected = git(repo, "commit", "-m", "violating", env=on_path)
     assert rejected.returncode != 0
     assert "bad.py:1:21: RV101" in rejected.stdout + rejected.stderr

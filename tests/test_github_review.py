@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from github_fake import (
-    APP,
     HUMAN,
     PAT,
+    PR,
     READ_ONLY,
-    FakeGitHub,
-    State,
     new_side_lines,
-    patches_from_git,
-    serve,
+    pull_request,
+    run_github,
 )
 from model_fake import EXPLANATION, serve_model
 
@@ -66,45 +64,16 @@ BIG = '"""Big."""\n\n\ndef big(a: int) -> int:\n    """Big."""\n' + "".join(
     f"    x{i} = a + {i}\n" for i in range(60)) + "    return a\n"
 
 
-class PR:
-    """A repository with a base and a topic branch, served as PR #7 by the fake."""
-
-    def __init__(self, repo: Repo, fake: FakeGitHub) -> None:
-        self.repo, self.fake, self.state = repo, fake, fake.state
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Point the fake PR at the repository's current HEAD."""
-        base = self.repo.git("rev-parse", "main").strip()
-        head = self.repo.git("rev-parse", "HEAD").strip()
-        self.state.base_sha, self.state.head_sha = base, head
-        self.state.files = patches_from_git(self.repo.path, base, head)
-
-    def push(self, rel: str, text: str) -> None:
-        self.repo.write(rel, text)
-        self.repo.commit_all(f"edit {rel}")
-        self.refresh()
-
-
 @pytest.fixture
 def pr(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[PR]:
-    repo.write("lib/util.py", BASE)
-    repo.write("big.py", BIG)
-    repo.commit_all("base")
-    repo.git("checkout", "-q", "-b", "topic")
-    repo.write("lib/util.py", HEAD)
-    repo.write("big.py", BIG.replace("x55 = a + 55", "x55 = a + 555"))
-    repo.commit_all("topic")
-    monkeypatch.setenv("GITHUB_TOKEN", APP)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    with serve(State()) as fake:
-        yield PR(repo, fake)
+    with pull_request(repo, monkeypatch, {"lib/util.py": BASE, "big.py": BIG},
+                      {"lib/util.py": HEAD,
+                       "big.py": BIG.replace("x55 = a + 55", "x55 = a + 555")}) as opened:
+        yield opened
 
 
 def review(run_cli: RunCli, pr: PR, *args: str) -> tuple[int, str, str]:
-    return run_cli("github", "review", "--repo", "octo/demo", "--pr", "7",
-                   "--api-url", pr.fake.url, "--no-throttle", *args)
+    return run_github(run_cli, pr, "review", *args)
 
 
 def fps(comments: list[dict[str, object]]) -> list[str | None]:

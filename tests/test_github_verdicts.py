@@ -20,24 +20,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from github import Auth, Github
 from github_fake import (
     APP,
     BOT,
     HUMAN,
     PAT,
     PAT2,
+    PR,
     READ_ONLY,
-    FakeGitHub,
     State,
-    patches_from_git,
+    pull_request,
+    run_github,
     serve,
 )
 
 from reviewer.feedback.store import FeedbackStore
 from reviewer.github import render
 from reviewer.github.verdicts import parse_reply
-from reviewer.github.webhook import ReplyEvent, ReviewQueue, make_server, signature
+from reviewer.github.webhook import ReplyEvent, signature
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -65,47 +65,14 @@ def other(x: int, seen: dict[str, int] = {}) -> int:
 '''
 
 
-class PR:
-    def __init__(self, repo: Repo, fake: FakeGitHub) -> None:
-        self.repo, self.fake, self.state = repo, fake, fake.state
-        base = repo.git("rev-parse", "main").strip()
-        head = repo.git("rev-parse", "HEAD").strip()
-        self.state.base_sha, self.state.head_sha = base, head
-        self.state.files = patches_from_git(repo.path, base, head)
-
-    def person(self, token: str) -> Any:
-        """The PR as somebody with ``token`` sees it through PyGithub."""
-        gh = Github(auth=Auth.Token(token), base_url=self.fake.url,
-                    seconds_between_requests=None, seconds_between_writes=None, retry=None)
-        return gh.get_repo("octo/demo").get_pull(7)
-
-    def bot_comments(self) -> dict[str, dict[str, Any]]:
-        """rule id -> reviewer's inline comment."""
-        out = {}
-        for c in self.state.review_comments:
-            if render.marked_fp(c["body"]):
-                rule = c["body"].split("**")[1].split()[0]
-                out.setdefault(rule if rule not in out else rule + "'", c)
-        return out
-
-
 @pytest.fixture
 def pr(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[PR]:
-    repo.write("util.py", BASE)
-    repo.commit_all("base")
-    repo.git("checkout", "-q", "-b", "topic")
-    repo.write("util.py", HEAD)
-    repo.commit_all("topic")
-    monkeypatch.setenv("GITHUB_TOKEN", APP)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    with serve(State()) as fake:
-        yield PR(repo, fake)
+    with pull_request(repo, monkeypatch, {"util.py": BASE}, {"util.py": HEAD}) as opened:
+        yield opened
 
 
 def gh(run_cli: RunCli, pr: PR, command: str, *args: str) -> tuple[int, str, str]:
-    return run_cli("github", command, "--repo", "octo/demo", "--pr", "7",
-                   "--api-url", pr.fake.url, "--no-throttle", *args)
+    return run_github(run_cli, pr, command, *args)
 
 
 def stored(pr: PR) -> list[tuple[str, str, str, str, str]]:
@@ -239,7 +206,7 @@ def post(port: int, event: str, body: bytes) -> tuple[int, str]:
     return resp.status, status
 
 
-def test_receiver_hands_replies_to_on_reply() -> None:
+def test_receiver_hands_replies_to_on_reply(tmp_path: Path) -> None:
     replies: list[ReplyEvent] = []
 
     def on_reply(reply: ReplyEvent) -> str:
@@ -247,12 +214,14 @@ def test_receiver_hands_replies_to_on_reply() -> None:
         return "reading verdicts"
 
     logged: list[str] = []
-    queue = ReviewQueue(lambda event: None, log=logged.append)
-    http_server = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo", on_reply=on_reply)
-    port = http_server.server_address[1]
-    thread = threading.Thread(target=http_server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    from serve_proc import app_thread
+
+    from reviewer.serve.queue import DurableQueue
+    from reviewer.serve.webhook import webhook_app
+
+    queue = DurableQueue(tmp_path / "queue.db", lambda event: None, log=logged.append)
+    app = webhook_app(SECRET, "octo/demo", queue, "/", on_reply=on_reply)
+    with app_thread(app) as port:
         event = "pull_request_review_comment"
         assert post(port, event, json.dumps(reply_payload()).encode()) == (
             202, "reading verdicts")
@@ -266,14 +235,14 @@ def test_receiver_hands_replies_to_on_reply() -> None:
         bad = reply_payload()
         bad["comment"]["in_reply_to_id"] = "1001"
         assert post(port, event, json.dumps(bad).encode())[0] == 400
-    finally:
-        http_server.shutdown()
-        http_server.server_close()
     assert replies == [ReplyEvent("octo/demo", 7, 2002, 1001)]
     assert logged == ["reviewer: serve: octo/demo#7 reply 2002 to 1001: reading verdicts"]
-    # Without on_reply (the default) such events are ignored as before.
-    plain = make_server("127.0.0.1", 0, SECRET, queue, "octo/demo")
-    plain.server_close()
+    # Without on_reply (the default) such events are ignored.
+    with app_thread(webhook_app(SECRET, "octo/demo", queue, "/")) as port:
+        assert post(port, "pull_request_review_comment",
+                    json.dumps(reply_payload()).encode()) == (
+            202, "ignored: pull_request_review_comment event")
+    queue.close()
 
 
 def test_serve_reads_verdicts_when_someone_replies(repo: Repo, tmp_path: Path) -> None:

@@ -1,14 +1,20 @@
-"""`reviewer github serve`: signatures, payloads, the per-PR queue, and a real end-to-end run."""
+"""`reviewer github serve`: signatures, payloads, the per-PR queue, and a real end-to-end run.
+
+The receiver is the webhook route of the review service (reviewer.serve.webhook) with its
+durable queue (reviewer.serve.queue), served by uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,16 +23,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from github_fake import APP, State, patches_from_git, serve
+from serve_proc import app_thread
 
 from reviewer.github.webhook import (
     BadEvent,
     PullEvent,
-    ReviewQueue,
-    make_server,
     parse_pull_request,
     signature,
     verify,
 )
+from reviewer.serve.queue import DurableQueue
+from reviewer.serve.webhook import webhook_app
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("fastapi") is None, reason="the github extra is not installed")
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -47,18 +57,17 @@ def payload(action: str = "synchronize", number: int = 7, repo: str = "octo/demo
 
 
 class Server:
-    """make_server on a free port, in a thread; the events its queue was asked to review."""
+    """The webhook app on a free port, in a thread; the events its queue was asked to
+    review (the queue's database in a temporary folder)."""
 
     def __init__(self, review: Any = None, workers: int = 1) -> None:
         self.reviewed: list[PullEvent] = []
         self.logged: list[str] = []
-        self.queue = ReviewQueue(review or self.reviewed.append, workers=workers,
-                                 log=self.logged.append)
-        self.http = make_server("127.0.0.1", 0, SECRET, self.queue, "octo/demo", "/hook")
-        self.port = self.http.server_address[1]
-        self.thread = threading.Thread(target=self.http.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
+        self.tmp = Path(tempfile.mkdtemp(prefix="reviewer-hook-"))
+        self.queue = queue_in(self.tmp, review or self.reviewed.append, workers,
+                              self.logged.append)
+        self._serving = app_thread(webhook_app(SECRET, "octo/demo", self.queue, "/hook"))
+        self.port = self._serving.__enter__()
 
     def post(self, body: bytes, *, event: str = "pull_request", sig: str | None = "good",
              path: str = "/hook", ctype: str = "application/json",
@@ -73,12 +82,18 @@ class Server:
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
-        status = json.loads(data)["status"] if data else ""
+        status = json.loads(data).get("status", "") if data else ""
         return resp.status, status
 
     def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        self._serving.__exit__(None, None, None)
+        self.queue.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def queue_in(folder: Path, review: Any, workers: int = 1, log: Any = None) -> DurableQueue:
+    return DurableQueue(folder / "queue.db", review, workers=workers,
+                        log=log or (lambda _: None))
 
 
 @pytest.fixture
@@ -252,7 +267,7 @@ def test_workers_limit_reviews_across_prs() -> None:
         with lock:
             active[0] -= 1
 
-    queue = ReviewQueue(review, workers=1, log=lambda _: None)
+    queue = queue_in(Path(tempfile.mkdtemp(prefix="reviewer-hook-")), review)
     for n in range(1, 5):
         queue.submit(PullEvent("octo/demo", n, "opened", HEAD, BASE, "main"))
     assert queue.wait_idle(10)
@@ -268,7 +283,8 @@ def test_a_failing_review_is_logged_and_the_queue_goes_on() -> None:
         if event.number == 1:
             raise RuntimeError("boom\nsecond line")
 
-    queue = ReviewQueue(review, log=logged.append)
+    queue = queue_in(Path(tempfile.mkdtemp(prefix="reviewer-hook-")), review,
+                     log=logged.append)
     queue.submit(PullEvent("octo/demo", 1, "opened", HEAD, BASE, "main"))
     assert queue.wait_idle(5)
     queue.submit(PullEvent("octo/demo", 1, "synchronize", HEAD, BASE, "main"))

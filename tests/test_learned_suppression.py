@@ -37,7 +37,7 @@ def module(line: str) -> str:
 
 
 def db(repo: Repo) -> FeedbackStore:
-    return FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False)
+    return FeedbackStore.open(repo.feedback_db, create=False)
 
 
 def verdict(repo: Repo, fps: Sequence[str], kind: str = "dismiss", when: str = "") -> None:

@@ -98,3 +98,23 @@ def test_explain_with_the_mlx_backend(backend: MlxBackend, tmp_path: Path) -> No
 def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="not a Hugging Face model folder"):
         MlxBackend(tmp_path).count_tokens("x")
+
+
+def test_the_converted_folders_are_detected_by_content(backend: MlxBackend, tmp_path: Path) -> None:
+    """The Hugging Face folder converted from the embedded GGUF, and an mlx-lm 4-bit folder
+    made from it, are told apart by their content (reviewer models, issue 17)."""
+    import mlx_lm
+
+    from reviewer.models.detect import detect
+    from reviewer.models.fit import backend_for
+
+    hf = detect(converted_dir(backend.model_path))
+    assert (hf.format, hf.architecture, hf.parameters) == ("hf", "llama", 134_515_008)
+    assert (hf.context_length, hf.chat_template) == (8192, "chatml")
+    assert backend_for(hf, True)[0] == "mlx" and backend_for(hf, False)[0] == ""
+    mlx_lm.convert(str(converted_dir(backend.model_path)), mlx_path=str(tmp_path / "q4"),
+                   quantize=True)
+    q4 = detect(tmp_path / "q4")
+    assert (q4.format, q4.quantization, q4.parameters) == ("mlx", "4bit", 134_515_008)
+    assert q4.size_bytes < hf.size_bytes / 4
+    assert backend_for(q4, False)[0] == "mlx"

@@ -1,4 +1,4 @@
-"""The sink catalogue (reviewer/rules/sinks.toml) and the user's extra sinks in [tool.reviewer]:
+"""The sink catalogue (reviewer/sinks.toml) and the user's extra sinks in [tool.reviewer]:
 what the rules' examples cannot show (the catalogue's shape, configuration, bad input)."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from reviewer import config as config_mod
 from reviewer.errors import ReviewerError
 from reviewer.languages.python import PYTHON, PyContext
 from reviewer.rules import all_rules
-from reviewer.rules._sinks import KINDS, SinkError, builtin_sinks, catalogue, parse_sink
 from reviewer.rules.rv601_eval_exec import EvalExec
 from reviewer.rules.rv602_shell_injection import ShellInjection
 from reviewer.rules.rv604_unsafe_deserialization import UnsafeDeserialization
+from reviewer.sinks import KINDS, SinkError, builtin_sinks, catalogue, parse_sink
 
 
 def parse(code: str) -> PyContext:
@@ -60,7 +60,7 @@ def test_the_issue_families_are_in_the_catalogue() -> None:
 def test_the_shipped_catalogue_file_is_package_data() -> None:
     root = Path(__file__).resolve().parent.parent
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"reviewer.rules" = ["sinks.toml"]' in text
+    assert 'reviewer = ["py.typed", "sinks.toml"]' in text
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_extra_sinks_from_pyproject_end_to_end(
 
 
 def test_exec_of_compile_is_one_finding_on_exec() -> None:
-    ctx = parse("def run(path, ns):\n    exec(compile(open(path).read(), path, 'exec'), ns)\n")
+    ctx = parse("def run(src, ns):\n    exec(compile(src, '<input>', 'exec'), ns)\n")
     (finding,) = EvalExec().check(ctx)
     assert finding.message.startswith("exec()") and finding.span.col == 5
     (alone,) = EvalExec().check(parse("def f(src):\n    return compile(src, '<s>', 'exec')\n"))

@@ -36,12 +36,11 @@ def _finding(fp: str = "abcdef0123456789abcd", rule: str = "RV201") -> Recorded:
 
 
 def test_check_records_what_it_reports(repo: Repo, run_cli: Callable[..., RunResult]) -> None:
-    repo.write("a.py", CODE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", CODE)
     code, out, _ = run_cli("check", "--format", "json", "--select", "RV201")
     assert code == 1
     reported = json.loads(out)["findings"]
-    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
         recorded = store.findings()
     assert [r.fingerprint for r in recorded] == [f["fingerprint"] for f in reported]
     rec = recorded[0]
@@ -55,18 +54,16 @@ def test_check_records_what_it_reports(repo: Repo, run_cli: Callable[..., RunRes
 def test_record_findings_off_writes_nothing(repo: Repo,
                                            run_cli: Callable[..., RunResult]) -> None:
     repo.write("pyproject.toml", "[tool.reviewer]\nrecord-findings = false\n")
-    repo.write("a.py", CODE)
-    repo.stage("a.py")
+    repo.write_staged("a.py", CODE)
     assert run_cli("check", "--select", "RV201")[0] == 1
-    assert not (repo.path / ".reviewer" / "feedback.db").exists()
+    assert not (repo.feedback_db).exists()
 
 
 def test_unreadable_database_is_a_warning_not_a_failure(
         repo: Repo, run_cli: Callable[..., RunResult]) -> None:
     (repo.path / ".reviewer").mkdir()
-    (repo.path / ".reviewer" / "feedback.db").write_bytes(b"this is not sqlite" * 100)
-    repo.write("a.py", CODE)
-    repo.stage("a.py")
+    (repo.feedback_db).write_bytes(b"this is not sqlite" * 100)
+    repo.write_staged("a.py", CODE)
     code, out, err = run_cli("check", "--select", "RV201")
     assert code == 1 and "RV201" in out
     # One line for the broken database (the learned step reads it first and says so).

@@ -241,8 +241,7 @@ def test_parse_ruling() -> None:
 
 def test_taught_finding_in_json_output(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli, "--severity", "medium")
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         code, out, err = check(run_cli, model, "--format", "json")
         asked = judge_prompts(model)
@@ -266,8 +265,7 @@ def test_taught_finding_in_sarif_validates(repo: Repo, run_cli: RunCli) -> None:
     if not SARIF_SCHEMA.is_file():
         pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
     teach_pathlib(run_cli, "--example-bad", "p = os.path.join(a, 'b')")
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         code, out, err = check(run_cli, model, "--format", "sarif")
     assert code == 1, err
@@ -293,8 +291,7 @@ def test_taught_finding_in_sarif_validates(repo: Repo, run_cli: RunCli) -> None:
 
 def test_taught_finding_in_text_and_github_output(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli)
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         code, out, err = check(run_cli, model)
         _, gh, _ = check(run_cli, model, "--format", "github")
@@ -342,8 +339,7 @@ def test_inline_suppressions_work_for_taught_ids(
                                     'over-os-path] legacy\n'),
         "file": "# reviewer: ignore-file[T001]\n" + APP,
     }[how]
-    repo.write("app.py", source)
-    repo.stage("app.py")
+    repo.write_staged("app.py", source)
     with serve_model() as model:
         _code, out, err = check(run_cli, model, "--format", "json", "--show-unused-suppressions")
         asked = judge_prompts(model)
@@ -356,8 +352,7 @@ def test_inline_suppressions_work_for_taught_ids(
 
 def test_select_ignore_and_switches(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli)
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         code, out, err = check(run_cli, model, "--format", "json", "--select", "T001")
         assert code == 1, err
@@ -387,7 +382,7 @@ def test_per_file_ignores_and_the_verdicts_loop(repo: Repo, run_cli: RunCli) -> 
     taught_findings = [f for f in json.loads(out)["findings"] if f["rule_id"] == "T001"]
     assert {f["path"] for f in taught_findings} == {"app.py"}, err
     # check records what it reports, so `reviewer feedback` can take verdicts on them.
-    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db", create=False) as store:
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
         recorded = {r.fingerprint: r for r in store.findings("T001")}
     assert set(recorded) == {f["fingerprint"] for f in taught_findings}
     snap = recorded[taught_findings[0]["fingerprint"]]
@@ -406,8 +401,7 @@ def test_per_file_ignores_and_the_verdicts_loop(repo: Repo, run_cli: RunCli) -> 
 def test_budget_and_cache(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli)
     repo.write("pyproject.toml", "[tool.reviewer]\nmax-judged = 1\n")
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         args = ("check", "--explain", "--server-url", model.url, "--max-explained", "0",
                 "--format", "json")
@@ -439,8 +433,7 @@ def test_model_failure_is_one_warning_and_rules_still_stand(
 
 def test_unusable_answers_are_one_warning(repo: Repo, run_cli: RunCli) -> None:
     teach_pathlib(run_cli)
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model(judge={"verdict": "maybe"}) as model:
         code, out, err = check(run_cli, model, "--format", "json")
     assert code == 0, err
@@ -461,13 +454,12 @@ def test_few_shot_prompt_holds_the_teams_verdicts(repo: Repo, run_cli: RunCli) -
         fingerprint="b" * 20, rule_id="T001", slug="prefer-pathlib-over-os-path",
         message=TEXT, path="old.py", line=7, symbol="sep",
         code="    return os.sep", function="def sep():\n    return os.sep")
-    with FeedbackStore.open(repo.path / ".reviewer" / "feedback.db") as store:
+    with FeedbackStore.open(repo.feedback_db) as store:
         store.record([accepted, dismissed])
         store.add_verdict(Verdict("a" * 20, "accept", author="ann"))
         store.add_verdict(Verdict("b" * 20, "dismiss", reason="os.sep is no path handling.",
                                   author="bob"))
-    repo.write("app.py", APP)
-    repo.stage("app.py")
+    repo.write_staged("app.py", APP)
     with serve_model() as model:
         code, _, err = check(run_cli, model, "--select", "T001")
         asked = judge_prompts(model)
@@ -531,7 +523,7 @@ def test_prompt_fits_a_small_context() -> None:
 
 def test_judging_and_explaining_share_one_model(
         repo: Repo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer.llm import backend as backend_mod
+    from reviewer.llm import factory as backend_mod
 
     made: list[object] = []
     real = backend_mod.make_backend

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from github_fake import APP, State, serve
+from github_fake import PR, pull_request
 from model_fake import JUDGE_EXPLANATION, serve_model
-from test_github_review import BASE, PR, in_hunks, review
+from test_github_review import BASE, in_hunks, review
 
 from reviewer.github import render
 
@@ -31,18 +31,10 @@ def data_file(name: str) -> str:
 
 @pytest.fixture
 def taught_pr(repo: Repo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> Iterator[PR]:
-    repo.write("lib/util.py", BASE)
     code, _, err = run_cli("teach", TEXT, "--severity", "medium")
-    assert code == 0, err
-    repo.commit_all("base, with the team's principle")
-    repo.git("checkout", "-q", "-b", "topic")
-    repo.write("lib/util.py", HEAD)
-    repo.commit_all("topic")
-    monkeypatch.setenv("GITHUB_TOKEN", APP)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    with serve(State()) as fake:
-        yield PR(repo, fake)
+    assert code == 0, err  # the base commit holds the team's principle
+    with pull_request(repo, monkeypatch, {"lib/util.py": BASE}, {"lib/util.py": HEAD}) as pr:
+        yield pr
 
 
 def test_taught_finding_becomes_an_inline_comment(taught_pr: PR, run_cli: RunCli) -> None:

@@ -14,7 +14,9 @@ from conftest import Repo, RunResult
 from reviewer.config import Config
 from reviewer.feedback import evaluate, lora
 from reviewer.hardware import ModelChoice, Settings
-from reviewer.llm.backend import ModelUnavailable, embedded_model_path, make_backend
+from reviewer.llm import adapters
+from reviewer.llm.backend import ModelUnavailable, embedded_model_path
+from reviewer.llm.factory import make_backend
 from reviewer.llm.llama_cpp import LlamaCppBackend
 from reviewer.llm.mlx import MlxBackend, converted_dir
 
@@ -32,7 +34,7 @@ def _adapter(root: Path, name: str, base: str | None = None) -> Path:
     (path / "adapters.safetensors").write_bytes(b"weights of " + name.encode())
     (path / "adapter_config.json").write_text("{}")
     if base is not None:
-        (path / lora.INFO_FILE).write_text(json.dumps({"base_model": base}))
+        (path / adapters.INFO_FILE).write_text(json.dumps({"base_model": base}))
     return path
 
 
@@ -84,7 +86,7 @@ def test_llama_cpp_uses_the_fused_gguf_or_a_lora_file(repo: Repo) -> None:
     lora.promote(repo.path, tuned)  # an mlx-only default: llama.cpp keeps the base model
     base = _backend(repo.path, "llama_cpp")
     assert isinstance(base, LlamaCppBackend) and base.model_path == embedded_model_path()
-    fused = tuned / "fused" / lora.GGUF_NAME
+    fused = tuned / "fused" / adapters.GGUF_NAME
     fused.parent.mkdir()
     fused.write_bytes(b"GGUF fused")
     b = _backend(repo.path, "llama_cpp", "tuned")

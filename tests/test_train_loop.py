@@ -19,7 +19,8 @@ from conftest import Repo, RunResult
 
 from reviewer.config import Config
 from reviewer.feedback.store import FeedbackStore
-from reviewer.llm.backend import GenParams, embedded_model_path, make_backend, prompt_messages
+from reviewer.llm.backend import GenParams, embedded_model_path, prompt_messages
+from reviewer.llm.factory import make_backend
 from reviewer.llm.llama_cpp import LlamaCppBackend
 from reviewer.llm.mlx import MlxBackend
 

@@ -505,7 +505,8 @@ def judge_review(
     """Judge ``units`` against ``principles``; returns the violations (never raises for
     model problems: they end up in the report)."""
     from reviewer.feedback.store import db_path
-    from reviewer.llm.backend import make_backend, timeout_for
+    from reviewer.llm.backend import timeout_for
+    from reviewer.llm.factory import make_backend
 
     report = JudgeReport(principles=len(principles), max_judged=max_judged(config))
     hider = hider or Hider(config)

@@ -28,6 +28,8 @@ def flagged_code(finding: Finding, lines: list[str]) -> str:
     ``lines`` may keep their line endings."""
     first = max(1, finding.span.line)
     last = min(len(lines), max(first, finding.span.last_line), first + MAX_CODE_LINES - 1)
+    if last == first:  # most findings: one line, no dedent to compute
+        return lines[first - 1].strip() if first <= len(lines) else ""
     return _dedent([ln.rstrip("\r\n") for ln in lines[first - 1:last]]).strip("\n")
 
 
@@ -98,10 +100,16 @@ def unified_fix(fix: Fix | None, path: str, lines: list[str]) -> str:
 
 
 def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[Recorded]:
-    """Records for ``findings`` (those with a fingerprint); ``contents`` maps path -> text.
+    """Records for ``findings`` (those with a fingerprint); ``contents`` maps path -> text."""
+    return [Recorded(*row) for row in snapshot_rows(findings, contents)]
+
+
+def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str]
+                  ) -> list[tuple[Any, ...]]:
+    """:func:`snapshots` as rows in ``Recorded``'s field order (``FeedbackStore.record_rows``).
 
     Each file is split into lines once (endings kept); each finding then costs only its
-    own lines.
+    own lines; findings of one function share its text.
     """
     split: dict[str, list[str]] = {}
     functions: dict[tuple[str, tuple[int, int]], str] = {}  # findings of one function share
@@ -121,10 +129,10 @@ def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[
                 function = functions[key] = enclosing_function(f, lines)
         else:
             function = enclosing_function(f, lines)
-        out.append(Recorded(
-            f.fingerprint, f.rule_id, f.slug, f.message, f.path, f.span.line, f.symbol,
+        out.append((
+            f.fingerprint, f.rule_id, f.slug, f.message, f.path, f.span.line, f.symbol or "",
             f.severity.label, flagged_code(f, lines), function, f.explanation or "",
-            unified_fix(fix, f.path, lines), seen,
+            unified_fix(fix, f.path, lines) if fix is not None else "", seen,
         ))
     return out
 
@@ -189,7 +197,7 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
                 return None
             todo = changed(findings, store.recorded_state(f.fingerprint for f in findings))
             if todo:
-                store.record(snapshots(todo, _texts(root, todo, contents)))
+                store.record_rows(snapshot_rows(todo, _texts(root, todo, contents)))
             store.set_meta("last_run", digest)
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return f"findings not recorded for `reviewer feedback`: {exc}"

@@ -27,6 +27,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -141,6 +142,7 @@ class Judged:
 
 
 _RECORDED_FIELDS = [f.name for f in fields(Recorded)]
+_recorded_row = attrgetter(*_RECORDED_FIELDS)
 _VERDICT_FIELDS = [f.name for f in fields(Verdict)]
 
 
@@ -212,8 +214,13 @@ class FeedbackStore:
     def record(self, items: Iterable[Recorded]) -> int:
         """Upsert finding snapshots (a newer snapshot keeps an older explanation/fix when it
         has none of its own). Returns how many were written."""
-        rows = [tuple(getattr(r, n) or "" if n != "line" else r.line for n in _RECORDED_FIELDS)
-                for r in items]
+        return self.record_rows([_recorded_row(r) for r in items])
+
+    def record_rows(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """:meth:`record` for rows already in ``Recorded``'s field order (what ``check``
+        writes for thousands of findings at once: no object per finding)."""
+        rows = [r if None not in r else tuple("" if v is None else v for v in r)
+                for r in rows]
         if not rows:
             return 0
         cols = ", ".join(_RECORDED_FIELDS)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewer.config import is_taught_selector as is_taught_selector
 from reviewer.errors import ReviewerError
 from reviewer.findings import Severity
 
@@ -37,7 +38,6 @@ FORMAT_VERSION = 1
 ID_PREFIX = "T"
 ID_PATTERN = re.compile(r"^T\d{3,}$")
 # A selector naming taught principles: "T" (all of them), an ID or an ID prefix ("T00").
-SELECTOR_PATTERN = re.compile(r"^T\d*$", re.IGNORECASE)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT = 500
 MAX_SLUG_WORDS = 6
@@ -142,11 +142,6 @@ class Catalogue:
 def format_id(number: int) -> str:
     """``7`` -> ``T007``."""
     return f"{ID_PREFIX}{number:03d}"
-
-
-def is_taught_selector(selector: str) -> bool:
-    """Whether ``selector`` names taught principles by ID ("T", "T001", "T00")."""
-    return bool(SELECTOR_PATTERN.match(selector.strip()))
 
 
 def make_slug(text: str, taken: Iterable[str] = ()) -> str:

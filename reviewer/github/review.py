@@ -90,7 +90,7 @@ def run_review(publisher: Publisher, root: Path, cfg: Config, settings: Settings
 
     ``enrich`` may add findings (taught principles judged by the model), hide or downgrade
     findings by the team's verdicts, and add the model's explanations and validated fixes
-    (``reviewer.cli_llm.explain_result``).
+    (``reviewer.cli.pipeline.explain_result``).
     """
     info = publisher.info()
     note = head_warning(root, info.head_sha)

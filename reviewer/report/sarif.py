@@ -21,8 +21,7 @@ from reviewer.report.rules_doc import HOMEPAGE, rule_help_markdown, rule_help_te
 
 if TYPE_CHECKING:
     from reviewer.engine import Result
-    from reviewer.feedback.taught import Principle
-    from reviewer.report import ReportContext
+    from reviewer.report import ReportContext, TaughtRule
     from reviewer.rules.base import Rule
 
 SARIF_VERSION = "2.1.0"
@@ -129,7 +128,7 @@ def rule_descriptor(cls: type[Rule]) -> dict[str, Any]:
     }
 
 
-def taught_descriptor(p: Principle) -> dict[str, Any]:
+def taught_descriptor(p: TaughtRule) -> dict[str, Any]:
     """A taught principle's ``reportingDescriptor``: its text is its description."""
     help_text = p.text
     for label, examples in (("Breaks it", p.examples_bad), ("Follows it", p.examples_good)):
@@ -300,11 +299,10 @@ def _invocation(result: Result, ctx: ReportContext, dropped: int, index: dict[st
 
 def build_log(result: Result, ctx: ReportContext) -> dict[str, Any]:
     """The whole SARIF log as JSON data."""
-    from reviewer.feedback.taught import taught_rules
     from reviewer.rules import all_rules
 
     descriptors = [rule_descriptor(cls) for cls in all_rules().values()]
-    descriptors += [taught_descriptor(p) for p in taught_rules(ctx.root, ctx.config)]
+    descriptors += [taught_descriptor(p) for p in ctx.taught]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     findings, dropped = _limit(result.findings)
     results = []

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity, Span
 from reviewer.languages.python import PyContext
 from reviewer.rules._handlers import always_raises, never_returning
+from reviewer.rules._project import ends_in_imported_noreturn
 from reviewer.rules.base import Invalid, Rule
 
 
@@ -20,8 +21,9 @@ class BareExcept(Rule):
     raise, or at least write ``except Exception:``.
 
     A handler that always ends in ``raise`` (clean up, then re-raise) or in a call that
-    never returns (``sys.exit()``, or a function or method of the same module annotated
-    ``-> NoReturn`` or whose body always raises) is not flagged unless ``allow_reraise``
+    never returns (``sys.exit()``, or a function or method of the same module, or of a
+    module of the repository that the file imports, annotated ``-> NoReturn`` or whose
+    body always raises) is not flagged unless ``allow_reraise``
     is off: it cannot swallow anything.
     """
 
@@ -70,7 +72,10 @@ class BareExcept(Rule):
             assert isinstance(handler, ast.ExceptHandler)
             if handler.type is not None:
                 continue
-            if allow_reraise and always_raises(handler.body, never_returning(ctx)):
+            if allow_reraise and (
+                always_raises(handler.body, never_returning(ctx))
+                or ends_in_imported_noreturn(ctx, handler.body)
+            ):
                 continue
             col = handler.col_offset + 1
             keyword = Span(handler.lineno, col, handler.lineno, col + len("except"))

@@ -15,6 +15,7 @@ from reviewer.rules._handlers import (
     opt_out_reraise,
     protocol_probe,
 )
+from reviewer.rules._project import ends_in_imported_noreturn
 from reviewer.rules.base import Invalid, Rule, Valid
 
 __all__ = ["BROAD", "NORETURN_CALLS", "always_raises", "broad_parts", "module_aliases",
@@ -167,9 +168,10 @@ class BroadExcept(Rule):
 
     Not flagged: a handler that always ends in ``raise`` (re-raising, or raising another
     exception, ``from`` the original or not) or in a call that never returns
-    (``sys.exit(1)``, ``pytest.fail(...)``, or a function or method of the same module
-    annotated ``-> NoReturn`` or whose body always raises, such as
-    ``_fail("close failed", err)``; abstract placeholders that raise
+    (``sys.exit(1)``, ``pytest.fail(...)``, or a function or method of the same module, or
+    of a module of the same repository that the file imports, annotated ``-> NoReturn``
+    or whose body always raises, such as ``_fail("close failed", err)`` or jinja2's
+    ``self.environment.handle_exception()``; abstract placeholders that raise
     ``NotImplementedError`` do not count); a handler whose only non-raising branch is
     taken for ``isinstance(err, Narrow)`` (a narrow handler written as a type dispatch);
     one that hands the exception on intact (returns or yields it, or passes it or
@@ -369,6 +371,8 @@ class BroadExcept(Rule):
                 continue
             if self.settings["defer_swallowed"] and swallow_kind(handler.body):
                 continue  # RV203 reports it, with the more specific message
+            if ends_in_imported_noreturn(ctx, handler.body, handler.name or ""):
+                continue  # re-raised by a function of another module of the project
             node, name = parts[0]
             yield ctx.report(
                 self,

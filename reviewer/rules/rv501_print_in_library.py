@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules._project import entry_points
 from reviewer.rules.base import Invalid, Rule, Valid
 
 _STD_STREAMS = frozenset({"sys.stdout", "sys.stderr", "stdout", "stderr", "None"})
@@ -147,7 +148,11 @@ class PrintInLibrary(Rule):
     ``if __name__ == "__main__":`` guard), test files, files whose top-level folder is
     one of ``non_library_dirs`` (``scripts/``, ``examples/``, ``docs/``...), functions named in
     ``allowed_functions`` (``main``, the conventional console-script entry point, whose
-    output is the program's interface) and everything nested in them, command-line
+    output is the program's interface) and everything nested in them, the functions that
+    the repository's ``pyproject.toml`` declares as console or GUI scripts
+    (``[project.scripts]``, ``[project.gui-scripts]``, ``[tool.poetry.scripts]``:
+    ``tool = "pkg.run:start"`` makes ``start`` in ``pkg/run.py`` or ``src/pkg/run.py`` an
+    entry point; ``console_scripts``), command-line
     commands (functions decorated with ``*.command``/``*.group``/``*.callback``, as in
     click and typer; ``allow_cli_commands``), functions that talk to the terminal user
     themselves (they call ``input()`` or ``sys.exit()``, which library code never does),
@@ -171,6 +176,7 @@ class PrintInLibrary(Rule):
     counterparts = {"ruff": "T201", "pylint": "bad-builtin", "eslint": "no-console"}
     options = {
         "allowed_functions": ("main",),
+        "console_scripts": True,
         "allow_cli_commands": True,
         "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
         "cli_modules": ("cli", "cmdline", "commands"),
@@ -264,9 +270,10 @@ class PrintInLibrary(Rule):
         if not found:
             return
         own_print = _binds_print(ctx)
-        program = program_functions(
-            ctx, self.settings["allowed_functions"], self.settings["allow_cli_commands"]
-        )
+        allowed = tuple(self.settings["allowed_functions"])
+        if self.settings["console_scripts"]:
+            allowed += tuple(sorted(entry_points(ctx)))
+        program = program_functions(ctx, allowed, self.settings["allow_cli_commands"])
         group = self.settings["group_per_function"]
         for call, kind in found:
             if (kind == "print" and own_print) or _to_own_stream(call):

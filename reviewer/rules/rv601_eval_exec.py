@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
-from reviewer.rules._dataflow import argument, calls, flow, keyword
-from reviewer.rules._sinks import catalogue
+from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
 from reviewer.rules.base import Invalid, Rule, Valid
+from reviewer.sinks import catalogue
 
 # The catalogue's kinds this rule reads: code that runs, and modules imported by name.
 KINDS = frozenset({"code", "import"})
@@ -25,16 +25,27 @@ class EvalExec(Rule):
     pylint's eval-used and bandit's B307/B102 do). To read data, use ``ast.literal_eval``,
     ``json`` or a parser; to choose behaviour by name, use a dict of functions.
 
-    The calls come from the sink catalogue (``reviewer/rules/sinks.toml``, kinds ``code``
+    The calls come from the sink catalogue (``reviewer/sinks.toml``, kinds ``code``
     and ``import``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``eval``,
     ``exec``, ``compile`` (medium), ``code.InteractiveInterpreter``'s ``runsource`` and
-    ``runcode``, and, at info severity (which does not fail ``check`` by default; most such
-    imports are a framework loading configured plugins), ``importlib.import_module``/
-    ``__import__`` of a module name that is not a constant (importing runs the module's
-    code; choose the name from an allow-list); a name built on ``__name__`` or
-    ``__package__`` (a package loading its own modules) and, in test files, ``compile`` and
-    imports are not reported; ``exec(compile(src, ...))`` is one finding, on ``exec``. A
-    builtin's name rebound in the file (``def eval(...)``) is not the builtin.
+    ``runcode``, and, with ``loaded_code = true``, at info severity,
+    ``importlib.import_module``/``__import__`` of a module name that is not a constant.
+
+    The criterion is where the code comes from. Code made from data (a string a caller
+    passed, built from input, read from stdin or a socket) is reported. Code loaded the way
+    Python loads code is not, by default: a module imported by name and the contents of a
+    file run with ``exec(f.read())`` or ``exec(compile(path.read_text(), ...))`` (a config
+    file, a startup file, a plugin file). Both run only what is already on the machine's
+    disk, as trusted as the program's own modules; who may write there is a question of
+    file permissions, not of code injection, and on real code every such call judged was
+    a framework loading its configured settings, plugins or startup file
+    (``bench/precision.py``). ``loaded_code = true`` (or ``strict = true``) reports them.
+    ``exec(code)`` of a code object (a name bound to ``compile(...)``, a parameter
+    annotated ``CodeType``) is reported where the object is compiled, not again where it
+    runs; ``exec(compile(src, ...))`` is one finding, on ``exec``. A name built on
+    ``__name__`` or ``__package__`` (a package loading its own modules) and, in test files,
+    ``compile`` and imports are not reported. A builtin's name rebound in the file
+    (``def eval(...)``) is not the builtin.
     """
 
     id = "RV601"
@@ -46,7 +57,7 @@ class EvalExec(Rule):
         "bandit": "B307, B102", "ruff": "S307, S102", "pylint": "eval-used, exec-used",
         "eslint": "no-eval, no-implied-eval, no-new-func",
     }
-    options = {"strict": False, "extra_sinks": ()}
+    options = {"strict": False, "loaded_code": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-95")
     security_severity = 9.3
     VALID = [
@@ -67,6 +78,20 @@ class EvalExec(Rule):
         "def get(name):\n    return importlib.import_module(REPORTERS[name])\n",
         Valid("def test_fix(fixed):\n    compile(fixed, 'x.py', 'exec')\n",
               path="tests/test_fix.py"),
+        # Code loaded from files or modules: a config file, a startup file, a plugin.
+        "def from_pyfile(filename, d):\n    with open(filename, 'rb') as f:\n"
+        "        exec(compile(f.read(), filename, 'exec'), d.__dict__)\n",
+        "import os\n\nstartup = os.environ.get('PYTHONSTARTUP')\nwith open(startup) as f:\n"
+        "    eval(compile(f.read(), startup, 'exec'), {})\n",
+        "from pathlib import Path\n\ndef load_plugin(path, ns):\n"
+        "    source = Path(path).read_text()\n    exec(source, ns)\n",
+        "import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n",
+        "def locate_app(module_name):\n    __import__(module_name)\n",
+        # A code object runs where it was compiled (reported there, if at all).
+        "from types import CodeType\n\ndef from_code(code: CodeType, ns):\n    exec(code, ns)\n",
+        "def run():\n    code = compile('x = 1', '<s>', 'exec')\n    exec(code, {})\n",
+        "from types import CodeType\n\ndef rerun(code: CodeType, name):\n"
+        "    code = code.replace(co_name=name)\n    exec(code, {})\n",
     ]
     INVALID = [
         Invalid("def calc(expr):\n    return eval(expr)\n", line=2),
@@ -80,10 +105,17 @@ class EvalExec(Rule):
         Invalid("print(eval('1 + 1'))\n", line=1, options={"strict": True}),
         Invalid("def f(src):\n    return compile(src, '<input>', 'exec')\n", line=2),
         Invalid("def run(path, ns):\n    exec(compile(open(path).read(), path, 'exec'), ns)\n",
-                line=2),
+                line=2, options={"loaded_code": True}),
         Invalid("import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n",
-                line=4),
-        Invalid("def load(name):\n    return __import__('plugins.' + name)\n", line=2),
+                line=4, options={"loaded_code": True}),
+        Invalid("def load(name):\n    return __import__('plugins.' + name)\n", line=2,
+                options={"loaded_code": True}),
+        Invalid("def run(path, ns):\n    exec(open(path).read(), ns)\n", line=2,
+                options={"loaded_code": True}),
+        # stdin is data, not a file on disk; a named code object is reported at compile().
+        Invalid("import sys\n\ndef run(ns):\n    exec(sys.stdin.read(), ns)\n", line=4),
+        Invalid("def run(src):\n    code = compile(src, '<s>', 'exec')\n    exec(code, {})\n",
+                line=2),
         Invalid(
             "import code\n\ndef f(line):\n    code.InteractiveInterpreter().runsource(line)\n",
             line=4,
@@ -111,6 +143,14 @@ class EvalExec(Rule):
             if source is None and not call.args:
                 continue
             if sink.kind == "import" and (ctx.is_test or _in_package(source)):
+                continue
+            strict = bool(self.settings["strict"])
+            if not (strict or self.settings["loaded_code"]) and (
+                sink.kind == "import" or (source is not None and _from_file(df, source))
+            ):
+                continue
+            if not strict and sink.last_name in ("exec", "eval") and source is not None \
+                    and _code_object(df, source):
                 continue
             if sink.last_name == "compile" and (ctx.is_test or _run_right_away(ctx, call)):
                 continue
@@ -152,3 +192,67 @@ def _run_right_away(ctx: PyContext, call: ast.Call) -> bool:
         and (parent.func.id if isinstance(parent.func, ast.Name) else parent.func.attr)
         in ("eval", "exec")
     )
+
+
+_READS = ("read", "read_text", "read_bytes")
+_STDIN = ("sys.stdin", "sys.stdin.buffer")
+
+
+def _from_file(df: Flow, source: ast.expr, depth: int = 0) -> bool:
+    """Whether ``source`` is the contents of a file: ``f.read()``, ``path.read_text()``,
+    ``compile(f.read(), ...)`` or a name bound only to those (not ``sys.stdin.read()``)."""
+    if depth > 10:
+        return False
+    if isinstance(source, ast.Call):
+        func = source.func
+        if isinstance(func, ast.Attribute) and func.attr in _READS:
+            return df.qualified_name(func.value) not in _STDIN
+        if isinstance(func, ast.Name) and func.id == "compile" and source.args:
+            return _from_file(df, source.args[0], depth + 1)
+        return False
+    if isinstance(source, ast.Name):
+        bound = df.bindings(source) or []
+        return bool(bound) and all(b is not None and _from_file(df, b, depth + 1) for b in bound)
+    return False
+
+
+def _code_object(df: Flow, source: ast.expr, depth: int = 0,
+                 seen: frozenset[int] = frozenset()) -> bool:
+    """Whether ``source`` is a code object: bound to ``compile(...)``, ``CodeType(...)`` or
+    ``c.replace(...)`` of one, or a parameter annotated ``CodeType``."""
+    if depth > 10:
+        return False
+    if isinstance(source, ast.Call):
+        func = source.func
+        if isinstance(func, ast.Name) and func.id == "compile":
+            return depth > 0  # exec(compile(...)) itself is the one finding, on exec
+        if df.qualified_name(func).rsplit(".", 1)[-1] == "CodeType":
+            return depth > 0
+        return (isinstance(func, ast.Attribute) and func.attr == "replace"
+                and _code_object(df, func.value, depth + 1, seen))
+    if not isinstance(source, ast.Name):
+        return False
+    bound = df.bindings(source) or []
+    if not bound:
+        return False
+    for b in bound:
+        if b is None:
+            if not _annotated_code(df, source):
+                return False
+        elif id(b) not in seen and not _code_object(df, b, depth + 1, seen | {id(b)}):
+            return False  # (a binding already being followed: ``code = code.replace()``)
+    return True
+
+
+def _annotated_code(df: Flow, name: ast.Name) -> bool:
+    for scope in df.ctx.scopes(name):
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = scope.args
+            for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                if p.arg == name.id and p.annotation is not None:
+                    ann = p.annotation
+                    text = ann.attr if isinstance(ann, ast.Attribute) else (
+                        ann.id if isinstance(ann, ast.Name) else "")
+                    return text == "CodeType"
+            return False
+    return False

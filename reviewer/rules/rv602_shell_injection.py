@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
-from reviewer.rules._sinks import Catalogue, Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
+from reviewer.sinks import Catalogue, Sink, catalogue
 
 # Run a shell only with shell=<true>.
 SUBPROCESS_CALLS = frozenset(
@@ -49,7 +49,7 @@ class ShellInjection(Rule):
     ``cmd = "ls " + path`` is reported where ``cmd`` reaches the shell, ``cmd = "ls -l"``
     is not.
 
-    The calls come from the sink catalogue (``reviewer/rules/sinks.toml``, kinds ``shell``
+    The calls come from the sink catalogue (``reviewer/sinks.toml``, kinds ``shell``
     and ``process``; add your own with ``[[tool.reviewer.extra-sinks]]``): besides the
     standard library's shells, paramiko's ``exec_command`` and fabric/invoke ``run``,
     ``sudo`` and ``local`` (the remote side runs a shell). Calls that start a program

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, is_sqlish, literal_text
-from reviewer.rules._sinks import Catalogue, Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
+from reviewer.sinks import Catalogue, Sink, catalogue
 
 # The catalogue's kind this rule reads: calls that run (or wrap) SQL text.
 KINDS = frozenset({"sql"})
@@ -78,7 +78,7 @@ class SqlStringBuilding(Rule):
     A string counts as SQL when it starts like a statement (``SELECT ... FROM``, ``INSERT
     INTO``, ``UPDATE ... SET``, ``DELETE FROM``, ``WITH ... AS (``, DDL) or carries SQL
     keywords in capitals, or when it is built right inside a call of the sink catalogue
-    (``reviewer/rules/sinks.toml``, kind ``sql``; add your own with
+    (``reviewer/sinks.toml``, kind ``sql``; add your own with
     ``[[tool.reviewer.extra-sinks]]``): DB-API ``execute``/``executemany``/
     ``executescript`` on any cursor or connection, ``mogrify``, SQLAlchemy ``text()`` and
     ``exec_driver_sql``, Django ``raw()``, ``extra()`` and ``RawSQL``, pandas ``read_sql``,

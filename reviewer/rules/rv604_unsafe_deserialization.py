@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, calls, flow, keyword
-from reviewer.rules._sinks import Sink, catalogue
 from reviewer.rules.base import Invalid, Rule
+from reviewer.sinks import Sink, catalogue
 
 _PICKLES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
 # The catalogue's kind this rule reads (a sink with a guard is safe with guard=<safe>).
@@ -40,8 +40,15 @@ class UnsafeDeserialization(Rule):
     ``pickle.loads(pickle.dumps(obj))`` or ``data = pickle.dumps(obj)`` then
     ``pickle.loads(data)`` in the same scope (the usual deep copy or pickling test), loads
     nothing from outside and is not reported (``strict = true`` reports it, as bandit does).
+    Nor is the object's own private state when this file only ever stores a serializer's
+    output there: ``self._meta = dumps(meta)`` then ``loads(self._meta)``, or an in-memory
+    cache whose ``self._cache[key]`` only ever holds ``pickle.dumps(...)`` (also through a
+    private helper, ``self._set(key, pickled)``). A private attribute is written by its own
+    module only, so its value never came from a file, a socket or a caller. A cache that
+    stores its pickles outside the process (files, a database, redis) is still reported:
+    whoever can write there can run code in the process.
 
-    The loaders come from the sink catalogue (``reviewer/rules/sinks.toml``, kind
+    The loaders come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``deserialization``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``pickle``,
     ``cPickle``, ``_pickle``, ``dill``, ``cloudpickle``, ``marshal``, ``shelve``,
     ``jsonpickle``, ``pandas.read_pickle``, ``joblib.load``, ``torch.load`` without
@@ -69,6 +76,21 @@ class UnsafeDeserialization(Rule):
         "import marshal\n\ndef code_bytes(fn):\n    return marshal.dumps(fn.__code__)\n",
         "import pandas as pd\n\ndf = pd.read_parquet('data.parquet')\n",
         "import numpy as np\n\narr = np.load('a.npy', allow_pickle=False)\n",
+        # The object's own private state, only ever filled by a serializer in this file.
+        "from marshal import dumps, loads\n\nclass Style:\n    def __init__(self, meta=None):\n"
+        "        self._meta = None if meta is None else dumps(meta)\n\n"
+        "    def combine(self, other):\n        new = Style()\n"
+        "        new._meta = self._meta or other._meta\n        return new\n\n"
+        "    @property\n    def meta(self):\n"
+        "        return {} if self._meta is None else loads(self._meta)\n",
+        "import pickle\n\nclass MemCache:\n    def __init__(self):\n        self._cache = {}\n\n"
+        "    def set(self, key, value):\n        pickled = pickle.dumps(value)\n"
+        "        self._set(key, pickled)\n\n    def _set(self, key, value):\n"
+        "        self._cache[key] = value\n\n    def get(self, key):\n"
+        "        pickled = self._cache[key]\n        return pickle.loads(pickled)\n\n"
+        "    def incr(self, key):\n        pickled = self._cache[key]\n"
+        "        value = pickle.loads(pickled) + 1\n        pickled = pickle.dumps(value)\n"
+        "        self._cache[key] = pickled\n",
     ]
     INVALID = [
         Invalid("import pickle\n\ndef load(data):\n    return pickle.loads(data)\n", line=4),
@@ -95,6 +117,26 @@ class UnsafeDeserialization(Rule):
         Invalid("import joblib\n\nmodel = joblib.load(path)\n", line=3),
         Invalid("import shelve\n\ndb = shelve.DbfilenameShelf(path)\n", line=3),
         Invalid("import _pickle\n\ndef f(b):\n    return _pickle.Unpickler(b).load()\n", line=4),
+        # Own state, but one store is not a serializer's output (a caller's bytes, a file).
+        Invalid(
+            "import pickle\n\nclass MemCache:\n    def put_raw(self, key, blob):\n"
+            "        self._cache[key] = blob\n\n    def set(self, key, value):\n"
+            "        self._cache[key] = pickle.dumps(value)\n\n    def get(self, key):\n"
+            "        return pickle.loads(self._cache[key])\n",
+            line=11,
+        ),
+        Invalid(
+            "import pickle\n\nclass Disk:\n    def load(self):\n"
+            "        self._blob = open(self.p, 'rb').read()\n"
+            "        return pickle.loads(self._blob)\n",
+            line=6,
+        ),
+        Invalid(
+            "import pickle\n\nclass C:\n    def __init__(self, data):\n"
+            "        self.state = pickle.dumps(data)\n    def get(self):\n"
+            "        return pickle.loads(self.state)\n",
+            line=7,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -126,16 +168,119 @@ class UnsafeDeserialization(Rule):
             )
 
 
-def _in_process(df: Flow, data: ast.expr, depth: int = 0) -> bool:
-    """Whether ``data`` can only be what a serializer produced in this process."""
+def _in_process(df: Flow, data: ast.expr, depth: int = 0,
+                assume: frozenset[str] = frozenset()) -> bool:
+    """Whether ``data`` can only be what a serializer produced in this process: a
+    serializer's output, a name bound only to such values, or the object's own private
+    state that this file only ever fills with them (see ``_own_state``; ``assume``: the
+    attributes being checked, whose own values count as made in this process)."""
+    if depth > 10:
+        return False
     if isinstance(data, ast.Call):
         return df.qualified_name(data.func) in SERIALIZERS
-    if isinstance(data, ast.Name) and depth < 10:
+    if isinstance(data, ast.Name):
         bound = df.bindings(data) or []
         return bool(bound) and all(
-            b is not None and _in_process(df, b, depth + 1) for b in bound
+            _in_process(df, b, depth + 1, assume) if b is not None
+            else _parameter_in_process(df, data, depth + 1, assume)
+            for b in bound
         )
-    return False
+    return _own_state(df, data, depth + 1, assume)
+
+
+def _private_attribute(node: ast.expr) -> tuple[str, bool] | None:
+    """(``_a``, whether an item of it is meant) for ``x._a`` and ``x._a[k]``."""
+    item = isinstance(node, ast.Subscript)
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+    ):
+        return node.attr, item
+    return None
+
+
+def _own_state(df: Flow, data: ast.expr, depth: int, assume: frozenset[str]) -> bool:
+    """``self._meta`` or ``self._cache[key]``, where every value this file stores there is
+    a serializer's output (or None, or the same attribute of another object). A private
+    attribute is written by its own module only, so the data never came from outside."""
+    found = _private_attribute(data)
+    if found is None:
+        return False
+    attr, item = found
+    if attr in assume:
+        return True  # a value read back from the state being checked
+    assume = assume | {attr}
+    stored = 0
+    for node in df.ctx.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Call):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            assert isinstance(node, ast.Call)
+            f = node.func
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr in ("update", "setdefault", "__setitem__", "insert", "append")
+                and _private_attribute(f.value) == (attr, False)
+            ):
+                return False  # filled in a way this check does not follow
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            at = _private_attribute(target) if isinstance(target, ast.expr) else None
+            if at is None or at[0] != attr:
+                continue
+            if at[1] != item:
+                if item:
+                    continue  # the container itself is (re)bound: its items are what count
+                return False
+            if isinstance(node, ast.AugAssign) or node.value is None:
+                return False
+            if not _stored_in_process(df, node.value, attr, depth, assume):
+                return False
+            stored += 1
+    return stored > 0
+
+
+def _stored_in_process(df: Flow, value: ast.expr, attr: str, depth: int,
+                       assume: frozenset[str]) -> bool:
+    if isinstance(value, ast.Constant) and value.value is None:
+        return True
+    if isinstance(value, ast.Attribute) and value.attr == attr:
+        return True  # copied from another object of the same kind
+    if isinstance(value, ast.BoolOp):
+        return all(_stored_in_process(df, v, attr, depth, assume) for v in value.values)
+    if isinstance(value, ast.IfExp):
+        return all(_stored_in_process(df, v, attr, depth, assume)
+                   for v in (value.body, value.orelse))
+    return _in_process(df, value, depth, assume)
+
+
+def _parameter_in_process(df: Flow, name: ast.Name, depth: int,
+                          assume: frozenset[str]) -> bool:
+    """A parameter of a private method (``_set(self, key, value)``) that every call of it in
+    this file (``self._set(key, pickled)``) passes a value made in this process."""
+    fn = next((s for s in df.ctx.scopes(name)
+               if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None or not fn.name.startswith("_") or fn.name.startswith("__"):
+        return False
+    params = [p.arg for p in (*fn.args.posonlyargs, *fn.args.args)]
+    if name.id not in params:
+        return False
+    index = params.index(name.id) - (1 if params and params[0] in ("self", "cls") else 0)
+    calls_seen = 0
+    for call in df.ctx.nodes(ast.Call):
+        assert isinstance(call, ast.Call)
+        f = call.func
+        if not (isinstance(f, ast.Attribute) and f.attr == fn.name):
+            continue
+        arg = next((k.value for k in call.keywords if k.arg == name.id), None)
+        if arg is None and 0 <= index < len(call.args):
+            arg = call.args[index]
+        if arg is None or isinstance(arg, ast.Starred) or not _in_process(df, arg, depth, assume):
+            return False
+        calls_seen += 1
+    return calls_seen > 0
 
 
 def _guarded(df: Flow, call: ast.Call, name: str, sink: Sink) -> str | None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow
-from reviewer.rules._sinks import catalogue
 from reviewer.rules.base import Invalid, Rule
+from reviewer.sinks import catalogue
 
 SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 UNSAFE_LOADERS = frozenset(
@@ -30,7 +30,7 @@ class UnsafeYamlLoad(Rule):
     default before PyYAML 6. Use ``yaml.safe_load`` or pass ``Loader=yaml.SafeLoader``
     (``CSafeLoader``, or a subclass of either). A loader chosen at run time that the data
     flow cannot resolve is not reported. ``yaml.unsafe_load``/``full_load`` (and their
-    ``_all`` forms) come from the sink catalogue (``reviewer/rules/sinks.toml``, kind
+    ``_all`` forms) come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``yaml``; add your own with ``[[tool.reviewer.extra-sinks]]``).
     """
 

@@ -10,8 +10,8 @@ from functools import lru_cache
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import argument, calls, flow, keyword
-from reviewer.rules._sinks import Sink, catalogue
 from reviewer.rules.base import Invalid, Rule, Valid
+from reviewer.sinks import Sink, catalogue
 
 # The catalogue's kind this rule reads: credential parameters of common APIs.
 KINDS = frozenset({"credential"})
@@ -181,7 +181,7 @@ class HardcodedSecret(Rule):
     (fixtures use fake passwords) but not from the known-format check.
 
     Also reported, whatever the names: string literals given to the credential parameters
-    of the sink catalogue (``reviewer/rules/sinks.toml``, kind ``credential``; add your own
+    of the sink catalogue (``reviewer/sinks.toml``, kind ``credential``; add your own
     with ``[[tool.reviewer.extra-sinks]]``): JWT ``encode``/``decode`` keys (PyJWT,
     python-jose), boto3 ``aws_secret_access_key``/``aws_session_token``, itsdangerous
     secret keys, hashids salts, ``HTTPBasicAuth``/``HTTPDigestAuth``, ``login(user, pw)``

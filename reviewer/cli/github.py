@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +17,10 @@ from typing import Any
 
 import click
 
-from reviewer.cli_llm import explain_result, llm_options, llm_overrides
-from reviewer.cli_teach import judge_result
+from reviewer.cli.common import SEVERITIES, find_root, load_config, warn
+from reviewer.cli.pipeline import explain_result, judge_result, llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
-SEVERITIES = ("info", "low", "medium", "high")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -107,7 +105,6 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     edits the one summary comment. The token comes from GITHUB_TOKEN; a token that may not
     write (a fork's) gets the summary on stdout and in the job summary instead.
     """
-    from reviewer.cli import find_root, load_config, warn
     from reviewer.findings import Severity
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, run_review
@@ -203,7 +200,6 @@ def github_verdicts(repo: str, number: int, api_url: str, config_path: Path | No
     import json
     from dataclasses import asdict
 
-    from reviewer.cli import find_root, load_config
     from reviewer.feedback.store import FeedbackStore, db_path
     from reviewer.github.publish import Publisher, client
     from reviewer.github.verdicts import collect, save
@@ -263,12 +259,14 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     of --checkout, published like `reviewer github review`; one review at a time per PR.
     Replies on reviewer's comments (pull_request_review_comment) and each review read the
     PR's verdicts into the checkout's verdicts database (see `github verdicts`).
-    The token comes from GITHUB_TOKEN. Stop with Ctrl-C (running reviews finish first).
+    The token comes from GITHUB_TOKEN. Acknowledged deliveries are kept in a durable queue
+    (.reviewer/webhook-queue.db in --checkout) and resumed after a restart; this is
+    `reviewer serve --github-webhook` without the model routes (see docs/serve.md).
+    Stop with Ctrl-C or SIGTERM (running reviews finish first).
     """
-    from reviewer.cli import load_config, warn
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, review_in_worktree, run_review
-    from reviewer.github.webhook import PullEvent, ReplyEvent, ReviewQueue, make_server
+    from reviewer.github.webhook import PullEvent, ReplyEvent
 
     secret = os.environ.get(secret_env, "")
     if not secret:
@@ -338,28 +336,33 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
         threading.Thread(target=work, daemon=True, name=f"verdicts-{reply.number}").start()
         return "reading verdicts"
 
-    queue = ReviewQueue(review, workers=workers, log=log)
     try:
-        server = make_server(host, port, secret.encode(), queue, repo, url_path,
-                             on_reply=read_verdicts)
-    except OSError as exc:
-        raise ReviewerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = server.server_address[1]
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ReviewerError(f"github serve needs the serve extra (pip install"
+                            f" 'reviewer[serve]'): {exc}") from None
+    from reviewer.serve.queue import DurableQueue
+    from reviewer.serve.run import bind, run
+    from reviewer.serve.webhook import webhook_app
+
+    # Acknowledged deliveries survive a crash: committed here before the 202 is sent.
+    queue = DurableQueue(root / ".reviewer" / "webhook-queue.db", review, workers=workers,
+                         log=log)
+    sock = bind(host, port)
+    bound = sock.getsockname()[1]
     if host not in ("127.0.0.1", "::1", "localhost"):
         warn(f"listening on {host}: put a TLS-terminating proxy in front of it")
     log(f"reviewer: serving webhooks for {repo} on http://{host}:{bound}{url_path}")
-    signal.signal(signal.SIGTERM, _interrupt)  # service managers stop with SIGTERM
+    resumed = queue.resume()
+    if resumed:
+        log(f"reviewer: serve: resuming {resumed} pending review{'s' if resumed != 1 else ''}")
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        log("reviewer: serve: stopping; waiting for running reviews")
+        run(webhook_app(secret.encode(), repo, queue, url_path, on_reply=read_verdicts), sock,
+            lambda: log("reviewer: serve: stopping; waiting for running reviews"))
     finally:
-        server.server_close()
         queue.wait_idle(timeout=600)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+        queue.close()
 
 
 def _job_summary(text: str) -> None:
@@ -374,7 +377,5 @@ def _job_summary(text: str) -> None:
         raise ReviewerError(f"cannot write the job summary {path}: {exc.strerror}") from None
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the main ``reviewer`` group."""
-    cli.add_command(install_hooks)
-    cli.add_command(github)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (install_hooks, github)

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from reviewer.cli.common import config_option, find_root, load_config
 from reviewer.errors import ReviewerError
 
 # Seconds a second `reviewer index` waits for the first one to finish.
@@ -22,8 +23,6 @@ LOCK_WAIT = 600.0
 
 def _setup(config_path: Path | None, chroma_url: str | None, quiet: bool = False) -> Any:
     """(root, config) for the current directory, with --chroma-url applied."""
-    from reviewer.cli import find_root, load_config
-
     root, _ = find_root(Path.cwd())
     cfg = load_config(root, config_path, quiet=quiet)
     if chroma_url is not None:
@@ -62,8 +61,6 @@ class _Bar:
 chroma_url_option = click.option(
     "--chroma-url", metavar="URL",
     help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of the local index.")
-config_option = click.option("--config", "config_path", type=click.Path(path_type=Path),
-                             help="Config file (default: pyproject.toml at the root).")
 
 
 @click.command("index")
@@ -198,7 +195,5 @@ def style_command(fmt: str, refresh: bool, config_path: Path | None) -> None:
         click.echo(style_mod.describe(profile))
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the main ``reviewer`` group."""
-    for command in (index_command, context_command, style_command):
-        cli.add_command(command)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (index_command, context_command, style_command)

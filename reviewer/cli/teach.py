@@ -11,56 +11,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.cli.common import SEVERITIES, config_option, root_and_config
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
-    from reviewer.config import Config
-    from reviewer.engine import Job, Result
-    from reviewer.feedback.judge import JudgeReport
     from reviewer.feedback.taught import Catalogue, Principle
-    from reviewer.llm.backend import Backend
 
-SEVERITIES = ("info", "low", "medium", "high")
 MAX_EXAMPLE = 20_000
 
 
-def _warn(message: str) -> None:
-    click.echo(f"reviewer: warning: {' '.join(message.splitlines())}", err=True)
-
-
 # -- check: judging changed functions -------------------------------------------------------
-def judge_result(
-    result: Result, job: Job, config: Config, *, quiet: bool = False, use_baseline: bool = True,
-    backend: Backend | None = None,
-) -> JudgeReport | None:
-    """Add the model's findings on taught principles to ``result`` (in place).
-
-    Does nothing unless the model is in use (``explain``), ``taught`` is on and the
-    repository has selected taught principles. A broken principles file is a usage error
-    (exit 2); model problems are warnings and never change what the rules found.
-    """
-    if not (config.explain and config.taught and config.max_judged):
-        return None
-    from reviewer.feedback import taught
-
-    catalogue = taught.load(taught.taught_path(job.root, config))
-    principles = taught.selected(catalogue, config)
-    if not principles:
-        return None
-    from reviewer.cli_llm import read_for
-    from reviewer.feedback.judge import judge_result as _judge
-
-    before = len(result.warnings)
-    report = _judge(result, job, config, principles, read_for(job, config),
-                    use_baseline=use_baseline, backend=backend)
-    if not quiet:
-        for w in result.warnings[before:]:
-            _warn(w)
-    return report
 
 
 # -- the commands -----------------------------------------------------------------------------
@@ -76,17 +40,10 @@ class _TeachGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _root_and_config(config_path: Path | None) -> tuple[Path, Config]:
-    from reviewer.cli import find_root, load_config
-
-    root, _ = find_root(Path.cwd())
-    return root, load_config(root, config_path, quiet=True)
-
-
 def _open(config_path: Path | None) -> tuple[Path, Catalogue]:
     from reviewer.feedback import taught
 
-    root, cfg = _root_and_config(config_path)
+    root, cfg = root_and_config(config_path)
     path = taught.taught_path(root, cfg)
     return path, taught.load(path)
 
@@ -111,10 +68,6 @@ def _example(value: str) -> str:
     if len(text) > MAX_EXAMPLE:
         raise ReviewerError(f"an example is longer than {MAX_EXAMPLE} characters")
     return text + "\n"
-
-
-config_option = click.option("--config", "config_path", type=click.Path(path_type=Path),
-                             help="Config file (default: pyproject.toml at the root).")
 
 
 @click.group(cls=_TeachGroup)
@@ -225,25 +178,5 @@ def _show(path: Path) -> str:
         return str(path)
 
 
-def taught_listing(fmt: str) -> list[Any]:
-    """The taught principles of the current repository for ``reviewer rules`` (metadata
-    dicts for json, lines for text); empty when there are none or the file is broken."""
-    from reviewer.feedback.taught import taught_rules
-
-    try:
-        root, cfg = _root_and_config(None)
-    except ReviewerError:
-        return []
-    principles = taught_rules(root, cfg)
-    if fmt == "json":
-        return [p.metadata() for p in principles]
-    out = []
-    for p in principles:
-        out.append(f"{p.id:<5}  {p.slug:<32} {p.severity.label:<6} {p.summary()} [taught]")
-        out.append(f"       taught by the team ({cfg.taught_file})")
-    return out
-
-
-def register(cli: click.Group) -> None:
-    """Add ``teach`` to the main group."""
-    cli.add_command(teach)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (teach,)

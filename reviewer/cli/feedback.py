@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reviewer.cli import mode_options
-from reviewer.cli_llm import llm_options, llm_overrides
+from reviewer.cli.common import mode_options, root_and_config
+from reviewer.cli.pipeline import llm_options, llm_overrides
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
@@ -27,13 +27,6 @@ if TYPE_CHECKING:
 
 # Corrections longer than this are certainly not what the user meant to pass.
 MAX_CORRECTION_BYTES = 1_000_000
-
-
-def _settings(config_path: Path | None) -> tuple[Path, Config]:
-    from reviewer.cli import find_root, load_config
-
-    root, _ = find_root(Path.cwd())
-    return root, load_config(root, config_path, quiet=True)
 
 
 def open_store(root: Path, cfg: Config, create: bool) -> FeedbackStore:
@@ -90,7 +83,7 @@ def _verdict_command(kind: str) -> click.Command:
         from reviewer.feedback.store import Verdict
 
         corrected_fix = _read_correction(fix_file)
-        root, cfg = _settings(config_path)
+        root, cfg = root_and_config(config_path)
         with open_store(root, cfg, create=False) as store:
             found = store.resolve(fingerprint)
             added = store.add_verdict(Verdict(
@@ -129,7 +122,7 @@ def _list_line(j: Judged) -> str:
 def list_verdicts(rule_id: str | None, kind: str | None, history: bool, fmt: str,
                   config_path: Path | None) -> None:
     """List the verdicts (each author's latest one per finding unless --history)."""
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     from reviewer.feedback.store import FeedbackStore, db_path
 
     path = db_path(root, cfg.feedback_db)
@@ -165,7 +158,7 @@ def export_verdicts(output: Path | None, latest: bool, config_path: Path | None)
     from reviewer.feedback.store import FeedbackStore, db_path
     from reviewer.fileio import atomic_write_text
 
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     buffer = io.StringIO()
     n = 0
     path = db_path(root, cfg.feedback_db)
@@ -203,7 +196,7 @@ def import_verdicts(files: tuple[Path, ...], config_path: Path | None) -> None:
     All FILES are checked first: one malformed line and nothing is imported.
     """
     contents = [(path, _read_lines(path)) for path in files]
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     added = present = 0
     with open_store(root, cfg, create=True) as store, store.transaction():
         for path, lines in contents:
@@ -241,7 +234,8 @@ def review_command(all_verdicts: bool, author: str, **opts: Any) -> None:
     can be scripted; end of input quits. Like `check`, it leaves out what the team's
     verdicts hide (dismissed findings, learned suppressions) unless --all-verdicts.
     """
-    from reviewer.cli import enrich, prepare, review, warn
+    from reviewer.cli.common import warn
+    from reviewer.cli.pipeline import enrich, prepare, review
     from reviewer.feedback.session import Session, TerminalIO
     from reviewer.feedback.snapshot import record_run
 
@@ -280,7 +274,5 @@ def _terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    cli.add_command(feedback)
-    cli.add_command(review_command)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (feedback, review_command)

@@ -1,121 +1,21 @@
-"""Commands and options for the local model: ``reviewer doctor`` and ``check --explain``.
-
-:func:`register` adds ``doctor`` to the main group; :func:`llm_options` adds the model
-options to a command (``check``, ``fix``); :func:`explain_result` runs the model over a
-review's findings and never changes what the review decided.
+"""``reviewer doctor``: the machine, the model settings derived from it, and whether the
+model loads. (The model options of ``check``/``fix`` live in :mod:`reviewer.cli.pipeline`.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from reviewer.cli.pipeline import llm_options, llm_overrides
+
 if TYPE_CHECKING:
     from reviewer.config import Config
-    from reviewer.engine import Job, Result
     from reviewer.hardware import MachineProfile, Settings
-    from reviewer.llm.backend import Backend
-    from reviewer.llm.explain import ExplainReport
-
-F = TypeVar("F", bound=Callable[..., Any])
-BACKENDS = ("auto", "llama_cpp", "mlx", "openai", "none")
-
-
-def _warn(message: str) -> None:
-    click.echo(f"reviewer: warning: {message}", err=True)
-
-
-# -- options for check / fix ----------------------------------------------------------------
-def llm_options(func: F) -> F:
-    """Add --explain, --max-explained, --llm-timeout, --backend, --model, --server-url."""
-    decorators = [
-        click.option("--explain/--no-explain", default=None,
-                     help="Have the local model explain findings and propose validated fixes."),
-        click.option("--max-explained", type=click.IntRange(min=0), metavar="N",
-                     help="Explain at most N findings per run (default 10)."),
-        click.option("--llm-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-                     help="Time the model may take in one run (default 60, 10 under pre-commit)."),
-        click.option("--backend", "llm_backend", type=click.Choice(BACKENDS),
-                     help="Model backend (default: auto, from the machine)."),
-        click.option("--model", metavar="PATH|NAME",
-                     help="GGUF file, MLX folder or served model name (default: embedded)."),
-        click.option("--server-url", metavar="URL",
-                     help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
-    ]
-    for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
-
-
-LLM_KEYS = ("explain", "max_explained", "llm_timeout", "llm_backend", "model", "server_url")
-
-
-def llm_overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    """Config overrides from the options :func:`llm_options` added (removed from ``opts``)."""
-    return {key: opts.pop(key, None) for key in LLM_KEYS}
-
-
-def read_for(job: Job, config: Config) -> Callable[[str], str | None]:
-    """A reader of the reviewed text of a file (the staged version when reviewing --staged)."""
-    from reviewer.engine import Skipped, read_source
-
-    def read(rel: str) -> str | None:
-        got = read_source(job.root, rel, config.max_file_size, job.contents.get(rel))
-        return None if isinstance(got, Skipped) else got[0]
-
-    return read
-
-
-def explain_result(
-    result: Result, job: Job, config: Config, *, quiet: bool = False, want_fix: bool = True,
-    backend: Backend | None = None,
-) -> ExplainReport | None:
-    """Add the model's explanations and validated fixes to ``result.findings`` in place.
-
-    Does nothing unless ``config.explain``. Model problems become warnings on ``result``
-    (printed here unless ``quiet``); the findings and the exit code stay what they were.
-    ``backend`` is a model the caller already holds (see :func:`run_backend`).
-    """
-    if not config.explain or not result.findings:
-        return None
-    from reviewer.llm.explain import explain_findings
-
-    findings, report = explain_findings(
-        result.findings, root=job.root, config=config, read=read_for(job, config),
-        want_fix=want_fix, changed=job.files, backend=backend,
-    )
-    result.findings = findings
-    for w in report.warnings():
-        result.warnings.append(w)
-        if not quiet:
-            _warn(w)
-    return report
-
-
-@contextlib.contextmanager
-def run_backend(root: Path, config: Config) -> Iterator[Backend | None]:
-    """One model for a whole run (taught principles and explanations share it, so it loads
-    once); None when the model is off or cannot be set up (each step then reports why)."""
-    if not config.explain:
-        yield None
-        return
-    from reviewer.llm.backend import LLMError, make_backend
-
-    try:
-        backend = make_backend(config, root)
-    except LLMError:
-        backend = None
-    try:
-        yield backend
-    finally:
-        if backend is not None:
-            backend.close()
 
 
 # -- doctor ---------------------------------------------------------------------------------
@@ -138,12 +38,14 @@ def backend_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
             return False, f"mlx-lm not installed ({exc})"
         return True, f"mlx-lm {getattr(mod, '__version__', '?')}"
     if name == "openai":
-        if not config.server_url:
+        url_model = config.model.startswith(("http://", "https://"))  # model = a server URL
+        url = config.server_url or (config.model if url_model else "")
+        if not url:
             return False, "no server-url configured"
         from reviewer.llm.backend import LLMError
         from reviewer.llm.openai_compat import OpenAICompatBackend
 
-        backend = OpenAICompatBackend(config.server_url, config.model)
+        backend = OpenAICompatBackend(url, "" if url_model else config.model)
         try:
             models = backend.models(timeout=3.0)
         except LLMError as exc:
@@ -164,20 +66,64 @@ def model_status(name: str, config: Config, root: Path) -> tuple[bool, str]:
     except LLMError as exc:
         return False, str(exc)
     if path.is_dir():
-        ok = (path / "config.json").is_file()
-        return ok, f"{path} ({'Hugging Face folder' if ok else 'no config.json'})"
+        from reviewer.models.detect import ModelFormatError, detect
+        from reviewer.models.fit import backend_for
+
+        try:
+            info = detect(path)
+        except ModelFormatError as exc:
+            return False, str(exc)
+        label = "MLX folder" if info.format == "mlx" else "Hugging Face folder"
+        if name == "llama_cpp":
+            return False, f"{path}: {backend_for(info, False)[1]}"
+        return True, f"{path} ({label}, {info.size_bytes / 1e6:.0f} MB)"
+    from reviewer.models.detect import ModelFormatError, detect
+
     try:
         check_gguf(path)
+        detect(path)  # the header: truncated, corrupt
     except LLMError as exc:
+        return False, str(exc)
+    except ModelFormatError as exc:
         return False, str(exc)
     size = path.stat().st_size / 1e6
     label = "embedded SmolLM2-135M-Instruct" if not config.model else "GGUF"
     return True, f"{path} ({label}, {size:.0f} MB)"
 
 
+def model_choice(config: Config, root: Path, profile: MachineProfile,
+                 chosen_by: str) -> dict[str, Any]:
+    """The chosen model, where it was found, its format and why its backend (no loading)."""
+    from reviewer.llm.backend import LLMError
+    from reviewer.llm.choose import choose
+
+    out: dict[str, Any] = {"model": config.model or "embedded", "chosen_by": chosen_by}
+    if config.llm_backend == "openai" or config.server_url or config.model.startswith(
+            ("http://", "https://")):
+        out.update(format="openai", backend="openai", found="served by the server",
+                   why="an OpenAI-compatible server (server-url)")
+        return out
+    try:
+        chosen = choose(config.model, root, profile)
+    except LLMError as exc:
+        out.update(format="", backend="", found="", why=str(exc))
+        return out
+    info = chosen.info
+    facts = [f for f in (info.architecture, info.params_label, info.quantization,
+                         f"context {info.context_length}" if info.context_length else "",
+                         f"{info.chat_template} chat template" if info.chat_template else "")
+             if f]
+    out.update(path=chosen.path, format=chosen.format, facts=", ".join(facts),
+               backend=chosen.backend, found=chosen.found, why=chosen.why)
+    if config.llm_backend != "auto":
+        out["why"] += f" (llm-backend = {config.llm_backend} was asked for)"
+    return out
+
+
 def try_load(config: Config, root: Path, settings: Settings) -> tuple[bool, str]:
     """Load the configured model for real and generate a few tokens."""
-    from reviewer.llm.backend import GenParams, LLMError, make_backend, prompt_messages
+    from reviewer.llm.backend import GenParams, LLMError, prompt_messages
+    from reviewer.llm.factory import make_backend
 
     start = time.perf_counter()
     try:
@@ -200,15 +146,16 @@ def try_load(config: Config, root: Path, settings: Settings) -> tuple[bool, str]
 
 
 def doctor_data(
-    config: Config, root: Path, load: bool, profile: MachineProfile | None = None
+    config: Config, root: Path, load: bool, profile: MachineProfile | None = None,
+    chosen_by: str = "",
 ) -> dict[str, Any]:
     """Everything ``reviewer doctor`` reports, as plain data."""
     from reviewer import hardware
-    from reviewer.llm.backend import backend_name
+    from reviewer.llm.choose import backend_for_config
 
     profile = profile or hardware.detect()
     settings = hardware.derive(profile)
-    chosen = backend_name(config, settings)
+    chosen = backend_for_config(config, root, settings)
     backends = {}
     for name in ("llama_cpp", "mlx", "openai", "none"):
         ok, line = backend_status(name, config, root)
@@ -227,6 +174,8 @@ def doctor_data(
         },
         "backends": backends,
         "model": {"ok": model_ok, "detail": model_line},
+        "choice": model_choice(config, root, profile, chosen_by or (
+            "default: no model configured" if not config.model else "configured")),
     }
     if load:
         ok, line = try_load(config, root, settings)
@@ -264,6 +213,15 @@ def format_doctor(data: dict[str, Any], profile: MachineProfile) -> str:
         mark = "ok " if b["ok"] else "-- "
         lines.append(f"  {mark}{name:<10} {b['detail']}")
     lines += ["", "Model"]
+    ch = data.get("choice", {})
+    if ch:
+        lines.append(f"  chosen:      {ch['model']} ({ch['chosen_by']})")
+        if ch.get("found"):
+            lines.append(f"  found:       {ch['found']}")
+        if ch.get("format"):
+            facts = f": {ch['facts']}" if ch.get("facts") else ""
+            lines.append(f"  format:      {ch['format']}{facts}")
+        lines.append(f"  backend:     {ch.get('backend') or 'none'} ({ch['why']})")
     lines.append(f"  {'ok ' if data['model']['ok'] else '-- '}{data['model']['detail']}")
     if "load" in data:
         lines.append(f"  {'ok ' if data['load']['ok'] else '-- '}{data['load']['detail']}")
@@ -293,8 +251,14 @@ def doctor(load: bool, fmt: str, config_path: Path | None, **opts: Any) -> None:
     cfg = config_mod.load(root, config_path)
     changes = {k: v for k, v in llm_overrides(opts).items() if v is not None}
     cfg = replace(cfg, **changes) if changes else cfg
+    if "model" in changes:
+        chosen_by = "--model"
+    elif cfg.model:
+        chosen_by = f"model in {cfg.source.name if cfg.source else 'the configuration'}"
+    else:
+        chosen_by = "default: no model configured"
     profile = hardware.detect()
-    data = doctor_data(cfg, root, load, profile)
+    data = doctor_data(cfg, root, load, profile, chosen_by)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
     else:
@@ -302,6 +266,5 @@ def doctor(load: bool, fmt: str, config_path: Path | None, **opts: Any) -> None:
     raise SystemExit(0 if data["ok"] else 1)
 
 
-def register(cli: click.Group) -> None:
-    """Add the model commands to the main group."""
-    cli.add_command(doctor)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (doctor,)

@@ -105,7 +105,7 @@ def parse_sink(entry: Any, where: str) -> Sink:
 @lru_cache(maxsize=1)
 def builtin_sinks() -> tuple[Sink, ...]:
     """The catalogue shipped in the package."""
-    text = resources.files("reviewer.rules").joinpath("sinks.toml").read_text(encoding="utf-8")
+    text = resources.files("reviewer").joinpath("sinks.toml").read_text(encoding="utf-8")
     entries = tomllib.loads(text).get("sink", [])
     return tuple(parse_sink(e, f"sinks.toml entry {i + 1}") for i, e in enumerate(entries))
 

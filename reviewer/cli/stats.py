@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.cli.common import find_root, load_config
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
     from reviewer.feedback.stats import Stats
 
 CHART_SUFFIXES = (".html", ".htm", ".png")
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    cli.add_command(stats)
 
 
 @click.command()
@@ -38,7 +34,6 @@ def register(cli: click.Group) -> None:
 def stats(since: str | None, fmt: str, chart: Path | None, config_path: Path | None) -> None:
     """Acceptance rate per rule (accepted / judged: the precision the team experiences),
     the trend per week and the most dismissed rules, from the verdicts database."""
-    from reviewer.cli import find_root, load_config
     from reviewer.feedback import stats as stats_mod
     from reviewer.feedback.store import FeedbackStore, db_path
 
@@ -89,3 +84,7 @@ def _write_chart(target: Path, result: Stats) -> None:
             atomic_write_text(target, html_page(result))
     except OSError as exc:
         raise ReviewerError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (stats,)

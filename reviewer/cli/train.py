@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.cli.common import root_and_config
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from reviewer.llm.backend import Backend
 
 DEFAULT_DATA = ".reviewer/training"
-
-
-def _settings(config_path: Path | None) -> tuple[Path, Config]:
-    from reviewer.cli import find_root, load_config
-
-    root, _ = find_root(Path.cwd())
-    return root, load_config(root, config_path, quiet=True)
 
 
 def _ignore(root: Path) -> None:
@@ -89,7 +83,7 @@ def export_training(output: Path | None, seed: int, min_chars: int, no_catalogue
     from reviewer.feedback.training import collect, split, write_split
     from reviewer.rules import all_rules
 
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     out = _under(root, output, DEFAULT_DATA)
     if output is None:
         _ignore(root)
@@ -140,17 +134,18 @@ def train_cmd(data: Path | None, iters: int, batch_size: int, grad_accum: int,
               config_path: Path | None) -> None:
     """Fine-tune the local model (LoRA, mlx-lm) on the exported training data."""
     from reviewer.feedback import lora
+    from reviewer.llm import adapters
 
     if gguf and not fuse:
         raise click.UsageError("--gguf needs --fuse")
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     folder = _under(root, data, DEFAULT_DATA)
     lora.require_mlx_lm()
     lora.check_data(folder)
     if adapter_path is None:
         _ignore(root)
     out = adapter_path if adapter_path is not None else (
-        lora.adapters_root(root) / lora.default_name())
+        adapters.adapters_root(root) / lora.default_name())
     if not out.is_absolute():
         out = Path.cwd() / out
     options = lora.TrainOptions(
@@ -196,13 +191,14 @@ def eval_cmd(adapter: Path | None, data: Path | None, limit: int | None,
     """Compare the base and the tuned model on the validation split."""
     from reviewer.feedback import evaluate, lora
     from reviewer.feedback.training import read_split
+    from reviewer.llm import adapters
 
-    root, cfg = _settings(config_path)
+    root, cfg = root_and_config(config_path)
     chosen = _adapter(root, adapter)
     records = read_split(_under(root, data, DEFAULT_DATA), "valid")[:limit]
     if not records:
         raise ReviewerError("the validation split is empty")
-    fused = lora.fused_gguf(chosen)
+    fused = adapters.fused_gguf(chosen)
     if backend_name == "auto":
         backend_name = "llama_cpp" if fused is not None else "mlx"
     if backend_name == "llama_cpp" and fused is None:
@@ -234,11 +230,12 @@ def eval_cmd(adapter: Path | None, data: Path | None, limit: int | None,
 def _eval_backend(root: Path, cfg: Config, name: str, adapter: Path | None) -> Backend:
     """The base model (``adapter`` None) or the tuned one, on the MLX or llama.cpp backend."""
     from reviewer.feedback import lora
+    from reviewer.llm import adapters
 
     if name == "llama_cpp":
         from reviewer.llm.llama_cpp import LlamaCppBackend
 
-        fused = lora.fused_gguf(adapter) if adapter is not None else None
+        fused = adapters.fused_gguf(adapter) if adapter is not None else None
         return LlamaCppBackend(fused or _base_gguf(root, cfg), context_size=4096,
                                adapter=adapter)
     from reviewer.llm.mlx import MlxBackend
@@ -249,20 +246,18 @@ def _eval_backend(root: Path, cfg: Config, name: str, adapter: Path | None) -> B
 
 def _adapter(root: Path, given: Path | None) -> Path:
     from reviewer.feedback import lora
+    from reviewer.llm import adapters
 
     if given is not None:
         path = given if given.is_absolute() else Path.cwd() / given
         if not lora.is_adapter(path):
             raise ReviewerError(f"{given} is not an adapter folder (run `reviewer train`)")
         return path
-    found = sorted(p for p in lora.adapters_root(root).glob("*") if lora.is_adapter(p))
+    found = sorted(p for p in adapters.adapters_root(root).glob("*") if lora.is_adapter(p))
     if not found:
         raise ReviewerError("no adapter in .reviewer/adapters (run `reviewer train`)")
     return found[-1]
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    cli.add_command(export_training)
-    cli.add_command(train_cmd)
-    cli.add_command(eval_cmd)
+# What this module adds to the ``reviewer`` group.
+COMMANDS: tuple[click.Command, ...] = (export_training, train_cmd, eval_cmd)

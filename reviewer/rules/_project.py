@@ -1,0 +1,233 @@
+"""Facts about the repository's other files that a per-file rule may use.
+
+Two facts today: which functions and methods of the modules a file imports from the same
+repository never return (``-> NoReturn``, bodies that always raise; see
+:func:`reviewer.rules._handlers.never_returning`), so that a handler ending in
+``self.environment.handle_exception()`` is known to re-raise when ``handle_exception`` is
+defined in another module of the project (RV201, RV202); and which functions of a module
+the root ``pyproject.toml`` declares as console-script entry points (RV501).
+
+A file's result then depends on other files: every imported file whose facts were read is
+recorded, with the digest of its content, in :func:`used`. The engine stores that list with
+the file's cached outcome and reviews the file again when one of them changed.
+
+The repository root is set by whoever reviews (:func:`project`); without one (a fix being
+validated, a snippet) nothing outside the file is read. Imported modules are resolved as
+files under the root: relative imports from the file's folder, absolute ones from the root
+and from ``src/``. Facts are computed once per file content and process. Other files are
+read from the working tree (under pre-commit it equals the staged content); symlinks that
+lead out of the repository are not read.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from weakref import WeakKeyDictionary
+
+from reviewer.languages.python import PyContext
+from reviewer.rules._handlers import always_raises, never_returning
+
+_ROOT: list[Path | None] = [None]
+_USED: list[tuple[str, str]] = []
+# (root, rel) -> (stat stamp, digest, never-returning names) of an imported file.
+_FACTS: dict[tuple[str, str], tuple[tuple[int, int], str, frozenset[str]]] = {}
+_NAMES: WeakKeyDictionary[PyContext, frozenset[str]] = WeakKeyDictionary()
+MAX_IMPORTED = 50  # imported files read per file, at most
+MAX_SIZE = 1_000_000  # bytes; bigger imported files are not read
+
+
+@contextmanager
+def project(root: Path | None) -> Iterator[None]:
+    """Review files of the repository at ``root`` (None: read no other file)."""
+    old = _ROOT[0]
+    _ROOT[0] = root
+    try:
+        yield
+    finally:
+        _ROOT[0] = old
+
+
+def start_file() -> None:
+    """Forget the other files used so far (called before each file is reviewed)."""
+    _USED.clear()
+
+
+def used() -> tuple[tuple[str, str], ...]:
+    """(path, content digest) of every other file whose facts the last file used."""
+    return tuple(sorted(set(_USED)))
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def ends_in_imported_noreturn(ctx: PyContext, body: Sequence[ast.stmt], exc: str = "") -> bool:
+    """Whether ``body`` always raises once the imported modules' never-returning functions
+    are known (only asked after the file's own facts did not decide)."""
+    names = imported_noreturn(ctx)
+    return bool(names) and always_raises(body, names | never_returning(ctx), exc)
+
+
+def imported_noreturn(ctx: PyContext) -> frozenset[str]:
+    """Names of functions and methods that never return in the repository modules ``ctx``
+    imports, less the names the file defines itself (its own definitions win)."""
+    cached = _NAMES.get(ctx)
+    if cached is not None:
+        _USED.extend(_deps_of(ctx))
+        return cached
+    root = _ROOT[0]
+    names: set[str] = set()
+    deps: list[tuple[str, str]] = []
+    if root is not None:
+        for rel in _imported_files(ctx.path, ctx.tree, root):
+            facts = _facts(root, rel)
+            if facts is not None:
+                deps.append((rel, facts[0]))
+                names |= facts[1]
+    own = {fn.name for fn in ctx.functions()}
+    result = frozenset(names - own)
+    _NAMES[ctx] = result
+    _DEPS[ctx] = tuple(deps)
+    _USED.extend(deps)
+    return result
+
+
+_DEPS: WeakKeyDictionary[PyContext, tuple[tuple[str, str], ...]] = WeakKeyDictionary()
+
+
+def _deps_of(ctx: PyContext) -> tuple[tuple[str, str], ...]:
+    return _DEPS.get(ctx, ())
+
+
+def _facts(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
+    path = root / rel
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            return None  # a link out of the repository is not the repository's code
+        st = path.stat()
+        if st.st_size > MAX_SIZE:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        key = (str(root), rel)
+        hit = _FACTS.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1], hit[2]
+        data = path.read_bytes()
+        source = data.decode("utf-8")
+        tree = ast.parse(source)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+        return None
+    digest = digest_of(data)
+    names = never_returning(PyContext(rel, source, tree))
+    _FACTS[key] = (stamp, digest, names)
+    return digest, names
+
+
+def _imported_files(rel: str, tree: ast.Module, root: Path) -> list[str]:
+    """The repository files (relative paths) of the modules ``tree`` imports."""
+    here = PurePosixPath(rel).parent
+    out: list[str] = []
+    for node in ast.walk(tree):
+        modules: list[tuple[PurePosixPath | None, str]] = []
+        if isinstance(node, ast.Import):
+            modules = [(None, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base: PurePosixPath | None = None
+            if node.level:
+                base = here
+                for _ in range(node.level - 1):
+                    base = base.parent
+            mod = node.module or ""
+            modules = [(base, mod)] + [
+                (base, f"{mod}.{a.name}" if mod else a.name) for a in node.names
+            ]
+        for base, mod in modules:
+            for cand in _candidates(base, mod):
+                if cand not in out and cand != rel and (root / cand).is_file():
+                    out.append(cand)
+                    break
+        if len(out) >= MAX_IMPORTED:
+            break
+    return out
+
+
+def _candidates(base: PurePosixPath | None, module: str) -> list[str]:
+    if not module:
+        return [] if base is None else [str(base / "__init__.py")]
+    parts = module.split(".")
+    folders = [base] if base is not None else [PurePosixPath("."), PurePosixPath("src")]
+    out = []
+    for folder in folders:
+        stem = folder.joinpath(*parts)
+        out += [f"{stem}.py", str(stem / "__init__.py")]
+    return [c.removeprefix("./") for c in out]
+
+
+# -- console-script entry points --------------------------------------------------------------
+_SCRIPT_TABLES = (("project", "scripts"), ("project", "gui-scripts"), ("tool", "poetry", "scripts"))
+_SCRIPTS: dict[str, tuple[tuple[int, int], str, dict[str, frozenset[str]]]] = {}
+
+
+def entry_points(ctx: PyContext) -> frozenset[str]:
+    """The functions of ``ctx``'s module that ``pyproject.toml`` at the repository root
+    declares as console (or GUI) scripts (``tool = "pkg.cli:main"`` names ``main`` in
+    ``pkg/cli.py`` or ``src/pkg/cli.py``); recorded in :func:`used` when the file is read."""
+    root = _ROOT[0]
+    if root is None:
+        return frozenset()
+    got = _scripts(root)
+    if got is None:
+        return frozenset()
+    digest, by_module = got
+    _USED.append(("pyproject.toml", digest))
+    rel = ctx.path.replace("\\", "/").removeprefix("./")
+    rel = rel.removeprefix("src/")
+    module = rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return by_module.get(module, frozenset())
+
+
+def _scripts(root: Path) -> tuple[str, dict[str, frozenset[str]]] | None:
+    path = root / "pyproject.toml"
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = _SCRIPTS.get(str(root))
+        if hit is not None and hit[0] == stamp:
+            return hit[1], hit[2]
+        if st.st_size > MAX_SIZE:
+            return None
+        data = path.read_bytes()
+        doc = _toml(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    by_module: dict[str, set[str]] = {}
+    for keys in _SCRIPT_TABLES:
+        table: object = doc
+        for k in keys:
+            table = table.get(k, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, dict):
+            continue
+        for target in table.values():
+            if isinstance(target, str) and ":" in target:
+                module, _, obj = target.partition(":")
+                by_module.setdefault(module.strip(), set()).update(
+                    p.strip() for p in obj.split("[", 1)[0].split(".") if p.strip()
+                )
+    result = {m: frozenset(names) for m, names in by_module.items()}
+    digest = digest_of(data)
+    _SCRIPTS[str(root)] = (stamp, digest, result)
+    return digest, result
+
+
+def _toml(text: str) -> dict[str, object]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    doc: dict[str, object] = tomllib.loads(text)
+    return doc

@@ -1,0 +1,112 @@
+"""Facts from the repository's other files: functions that never return, defined in an
+imported module, and the cache that must notice when that module changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import JsonRun, Repo, where
+
+ENV = (
+    "class Environment:\n"
+    "    def handle_exception(self, source=None):\n"
+    "        raise RuntimeError(source)\n"
+)
+RETURNS = (
+    "class Environment:\n"
+    "    def handle_exception(self, source=None):\n"
+    "        return source\n"
+)
+TEMPLATE = (
+    "from .environment import Environment\n\n\n"
+    "class Template:\n"
+    "    def render(self):\n"
+    "        try:\n"
+    "            return self.run()\n"
+    "        except Exception:\n"
+    "            return self.environment.handle_exception()\n"
+)
+
+
+def rv202(report: dict[str, object]) -> list[tuple[str, int, str]]:
+    return [w for w in where(report) if w[2] == "RV202"]  # type: ignore[arg-type]
+
+
+def test_a_handler_ending_in_another_modules_noreturn_method_is_not_reported(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/environment.py", ENV)
+    repo.write("pkg/template.py", TEMPLATE)
+    _, report, _ = run_json("--all", "--select", "RV202")
+    assert rv202(report) == []
+    # The same handler where the imported method returns: reported.
+    repo.write("pkg/environment.py", RETURNS)
+    _, report, _ = run_json("--all", "--select", "RV202", "--no-cache")
+    assert rv202(report) == [("pkg/template.py", 8, "RV202")]
+
+
+def test_the_cached_result_follows_a_change_of_the_imported_module(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/environment.py", ENV)
+    repo.write("pkg/template.py", TEMPLATE)
+    _, report, _ = run_json("--all", "--select", "RV202")
+    assert rv202(report) == []
+    # Only the imported module changes; template.py's own cache entry is still valid.
+    repo.write("pkg/environment.py", RETURNS)
+    _, report, _ = run_json("--all", "--select", "RV202")
+    assert rv202(report) == [("pkg/template.py", 8, "RV202")]
+    repo.write("pkg/environment.py", ENV)
+    _, report, _ = run_json("pkg/template.py", "--select", "RV202")
+    assert rv202(report) == []
+
+
+def test_a_module_outside_the_repository_is_not_read(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("template.py", TEMPLATE.replace("from .environment", "from jinja2.environment"))
+    _, report, _ = run_json("--all", "--select", "RV202")
+    assert rv202(report) == [("template.py", 8, "RV202")]
+
+
+TOOL = (
+    "def start(argv=None):\n"
+    "    _show(argv)\n"
+    "    return 0\n\n\n"
+    "def _show(argv):\n"
+    "    print('usage: tool', argv)\n"
+)
+
+
+def rv501(report: dict[str, object]) -> list[tuple[str, int, str]]:
+    return [w for w in where(report) if w[2] == "RV501"]  # type: ignore[arg-type]
+
+
+def test_console_scripts_declared_in_pyproject_are_entry_points(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("src/pkg/__init__.py", "")
+    repo.write("src/pkg/run.py", TOOL)
+    repo.write("pyproject.toml", '[project]\nname = "pkg"\n\n[project.scripts]\n'
+               'tool = "pkg.run:start"\n')
+    _, report, _ = run_json("--all", "--select", "RV501")
+    assert rv501(report) == []
+    # The script is no longer declared: the cached result of run.py must not stand.
+    repo.write("pyproject.toml", '[project]\nname = "pkg"\n')
+    _, report, _ = run_json("--all", "--select", "RV501")
+    assert rv501(report) == [("src/pkg/run.py", 7, "RV501")]
+
+
+def test_a_link_out_of_the_repository_is_not_read(
+    repo: Repo, run_json: Callable[..., JsonRun], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text(ENV, encoding="utf-8")
+    repo.write("pkg/__init__.py", "")
+    (repo.path / "pkg" / "environment.py").symlink_to(outside)
+    repo.write("pkg/template.py", TEMPLATE)
+    _, report, _ = run_json("pkg/template.py", "--select", "RV202")
+    assert rv202(report) == [("pkg/template.py", 8, "RV202")]
