@@ -18,28 +18,18 @@ _FAMILIES = ("js", "golang")
 
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, type[Rule]]:
-    """Every built-in rule class by ID, in ID order."""
+    """Every built-in rule class by ID, in ID order.
+
+    Only the rule modules themselves are imported here; the per-language implementations
+    (``reviewer/rules/js/``, ``reviewer/rules/golang/``) are attached on first need
+    (:func:`load_implementations`), so a Python-only review does not import them.
+    """
     found: dict[str, type[Rule]] = {}
-    impls: list[type[Implementation]] = []
-    modules = [f"{__name__}.{info.name}"
-               for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
-               if info.name.startswith("rv")]
-    for family in _FAMILIES:
-        package = importlib.import_module(f"{__name__}.{family}")
-        modules += [f"{package.__name__}.{info.name}"
-                    for info in sorted(pkgutil.iter_modules(package.__path__),
-                                       key=lambda i: i.name)
-                    if info.name.startswith("rv")]
-    for name in modules:
-        module = importlib.import_module(name)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("rv"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
         for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Implementation)
-                and value is not Implementation
-                and value.__module__ == module.__name__
-            ):
-                impls.append(value)
             if (
                 isinstance(value, type)
                 and issubclass(value, Rule)
@@ -47,17 +37,33 @@ def all_rules() -> dict[str, type[Rule]]:
                 and value.__module__ == module.__name__
             ):
                 if value.id in found:
-                    raise RuntimeError(f"duplicate rule id {value.id} in {name}")
+                    raise RuntimeError(f"duplicate rule id {value.id} in {info.name}")
                 found[value.id] = value
-    for impl in impls:
-        cls = found.get(impl.rule_id)
-        if cls is None:
-            raise RuntimeError(f"{impl.__module__}: no rule {impl.rule_id}")
-        table = dict(cls.__dict__.get("implementations", {}))
-        for lang in impl.languages:
-            table.setdefault(lang, impl)
-        cls.implementations = table
     return dict(sorted(found.items()))
+
+
+@lru_cache(maxsize=1)
+def load_implementations() -> None:
+    """Import the per-language implementation modules and attach them to their rules."""
+    found = all_rules()
+    for family in _FAMILIES:
+        package = importlib.import_module(f"{__name__}.{family}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            if not info.name.startswith("rv"):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for value in vars(module).values():
+                if not (isinstance(value, type) and issubclass(value, Implementation)
+                        and value is not Implementation
+                        and value.__module__ == module.__name__):
+                    continue
+                cls = found.get(value.rule_id)
+                if cls is None:
+                    raise RuntimeError(f"{module.__name__}: no rule {value.rule_id}")
+                table = dict(cls.__dict__.get("implementations", {}))
+                for lang in value.languages:
+                    table.setdefault(lang, value)
+                cls.implementations = table
 
 
 def rules_for(language: str) -> dict[str, type[Rule]]:

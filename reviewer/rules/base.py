@@ -132,6 +132,7 @@ class Rule:
         language: str = ctx.language
         if language == self.language or language in self.dialects:
             return self.check(ctx)
+        _load_implementations()
         impl = self.implementations.get(language)
         if impl is None:
             return iter(())
@@ -140,12 +141,14 @@ class Rule:
     @classmethod
     def languages(cls) -> tuple[str, ...]:
         """Every language the rule checks, its own first."""
+        _load_implementations()
         own = () if cls.language in cls.implementations else (cls.language,)
         return own + cls.dialects + tuple(cls.implementations)
 
     @classmethod
     def examples(cls) -> tuple[list[Valid], list[Invalid]]:
         """Every VALID and INVALID example, the class's and its implementations'."""
+        _load_implementations()
         default = EXAMPLE_PATHS.get(cls.language, "example.py")
         valid = [v if isinstance(v, Valid) else Valid(v, path=default) for v in cls.VALID]
         invalid = list(cls.INVALID)
@@ -202,3 +205,10 @@ class Rule:
                 "invalid_paths": [i.path for i in invalid],
             },
         }
+
+
+def _load_implementations() -> None:
+    """Attach the per-language implementations to the rules (once; see reviewer.rules)."""
+    from reviewer.rules import load_implementations
+
+    load_implementations()
