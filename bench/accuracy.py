@@ -26,7 +26,8 @@ What the benchmark translates, and why (none of it changes the product):
   the eval kinds: they are not predictions of ``missing_docstring``.
 * score.py's ``--complexity-threshold`` gets RV302's default ``max_complexity``.
 
-Usage: python bench/accuracy.py [--work DIR] [--source pylint|bandit] [--raw] [--show KIND]
+Usage: python bench/accuracy.py [--work DIR] [--source pylint|bandit|eslint|gosec] [--raw]
+[--show KIND] (eslint and gosec: ESLint's and gosec's tests, see bench/accuracy_js_go.py)
 (``--raw``: no translation at all, default settings everywhere, for comparison.)
 """
 
@@ -395,7 +396,9 @@ def show_misses(work: Path, source: str, preds: list[dict], kinds: set[str]) -> 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--work", type=Path, default=HERE / ".work" / "eval")
-    ap.add_argument("--source", choices=["pylint", "bandit"], action="append")
+    ap.add_argument("--source", choices=["pylint", "bandit", "eslint", "gosec"],
+                    action="append",
+                    help="eslint/gosec: the JS/TS/Go sets (bench/accuracy_js_go.py)")
     ap.add_argument("--raw", action="store_true",
                     help="no translation of the tests' configuration (for comparison)")
     ap.add_argument("--parity", action="store_true",
@@ -404,6 +407,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", action="append", default=[], metavar="KIND",
                     help="list the false positives and negatives of KIND ('all': every kind)")
     a = ap.parse_args(argv)
+    js_go = [s for s in a.source or [] if s in ("eslint", "gosec")]
+    if js_go:
+        import accuracy_js_go
+
+        args = [f"--source={s}" for s in js_go] + (["--parity"] if a.parity else [])
+        args += [f"--show={k}" for k in a.show]
+        accuracy_js_go.main(args)
+        if len(js_go) == len(a.source):
+            return 0
+        a.source = [s for s in a.source if s not in js_go]
     work = build_sets(a.work.resolve())
     reviewer = [sys.executable, "-m", "reviewer"]
     for source in a.source or ["pylint", "bandit"]:

@@ -166,7 +166,7 @@ class _Recount:
 
     def __init__(self, rel: str, lang: str, rules: list[Rule], config: Config) -> None:
         self.rel, self.lang, self.config = rel, lang, config
-        self.by_lang = {lang: [r for r in rules if r.language == lang]}
+        self.by_lang = {lang: [r for r in rules if lang in r.languages()]}
 
     def __call__(self, source: str) -> Counter[Key] | None:
         found = review_source(self.rel, source, self.by_lang, self.lang).findings

@@ -162,7 +162,8 @@ def _code_stamp() -> str:
     """(name, mtime, size) of the modules whose code decides per-file results."""
     here = Path(__file__).parent
     parts = []
-    for folder in (here, here / "rules", here / "languages"):
+    for folder in (here, here / "rules", here / "rules" / "js", here / "rules" / "golang",
+                   here / "languages"):
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -287,10 +288,17 @@ def is_excluded(rel: str, patterns: Iterable[str]) -> bool:
 
 
 # -- per-file work (runs in workers) -------------------------------------------------------
-def _rules_by_language(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
+def _rules_by_language(rules: Sequence[Rule], needed: Iterable[str] | None = None
+                       ) -> dict[str, list[Rule]]:
+    """The rules that check each language (``needed``: only these languages are asked
+    for; Python alone needs no per-language implementation, which are then not loaded)."""
+    wanted = set(needed) if needed is not None else None
+    if wanted is not None and wanted <= {"python"}:
+        return {"python": [r for r in rules if r.language == "python"]}
     out: dict[str, list[Rule]] = {}
     for r in rules:
-        out.setdefault(r.language, []).append(r)
+        for language in r.languages():
+            out.setdefault(language, []).append(r)
     return out
 
 
@@ -440,7 +448,8 @@ def _run(
     outcomes: dict[str, FileOutcome] = {}
     tasks = _plan(job, config, store, outcomes)
     result.cache_hits = len(outcomes)
-    setup = _Setup(job.root, config.max_file_size, _rules_by_language(rules),
+    setup = _Setup(job.root, config.max_file_size,
+                   _rules_by_language(rules, {t.language for t in tasks}),
                    config.honor_foreign_suppressions)
     workers = config.jobs or os.cpu_count() or 1
     if len(tasks) >= PARALLEL_THRESHOLD and workers > 1:

@@ -3,9 +3,9 @@
 ``# reviewer: ignore[RV101, RV203] optional reason`` on the first line of a finding hides
 those rules there (``# reviewer: ignore`` with no codes hides every rule on the line);
 ``# reviewer: ignore-file[RV501]`` anywhere in a file hides those rules in the whole file.
-Codes are rule IDs, ID prefixes (``RV3``) or slugs. ``//`` comments work the same for
-languages that use them. In Python files only real comments count (the text inside a
-string literal is not a suppression).
+Codes are rule IDs, ID prefixes (``RV3``) or slugs. ``//`` and ``/* ... */`` comments work
+the same for languages that use them (JavaScript, TypeScript, Go). In Python files only
+real comments count (the text inside a string literal is not a suppression).
 
 A suppression code that hides nothing is *unused*. When ``report_unused_suppressions`` is on
 (``--show-unused-suppressions``), unused codes of rules that ran on the file are reported
@@ -18,7 +18,10 @@ counterpart in that tool (``Rule.counterparts``; on by default, ``honor-foreign-
 ``# ruff: noqa`` / ``# flake8: noqa`` (file level, bare or with codes), ``# nosec`` (bare, or
 with the bandit ID: ``# nosec B110``), ``# pylint: disable=broad-exception-caught`` (on the
 line; on a line of its own, to the end of its block; ``disable-next`` for the next line) and
-``# nosemgrep`` (the security rules). A bare foreign comment hides only the rules that have a
+``# nosemgrep`` (the security rules); in JS/TS/Go files ``// eslint-disable-line RULE``,
+``// eslint-disable-next-line RULE``, ``// #nosec G204``, ``//gosec:disable G204`` and
+``//nolint:gosec`` (see :func:`parse_foreign_c`).
+A bare foreign comment hides only the rules that have a
 counterpart in that tool. Foreign comments belong to their tools: they are never reported as
 unused.
 """
@@ -35,7 +38,7 @@ from functools import lru_cache
 from reviewer.findings import Finding, group_findings, split_lines
 
 _PATTERN = re.compile(
-    r"(?:#|//)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
+    r"(?:#|//|/\*)\s*reviewer:\s*(?P<kind>ignore-file|ignore)(?![\w-])"
     r"(?:\[(?P<codes>[^\]]*)\])?(?P<reason>[^\n]*)"
 )
 
@@ -98,7 +101,7 @@ def parse(source: str, path: str = "") -> list[Suppression]:
             for c in (m.group("codes") or "").split(",")
             if c.strip()
         )
-        reason = m.group("reason").strip()
+        reason = m.group("reason").strip().removesuffix("*/").strip()
         out.append(Suppression(line, codes, m.group("kind") == "ignore-file", reason))
     return out
 
@@ -186,7 +189,15 @@ _NOSEMGREP = re.compile(r"#\s*nosemgrep(?![\w-])")
 _MARKERS = ("noqa", "nosec", "pylint", "nosemgrep")
 # Which tools' codes each kind of comment speaks for.
 _TOOLS = {"noqa": ("ruff", "flake8"), "nosec": ("bandit",), "pylint": ("pylint",),
-          "nosemgrep": ("semgrep",)}
+          "nosemgrep": ("semgrep",), "eslint": ("eslint", "typescript-eslint"),
+          "gosec": ("gosec",)}
+# JS/TS/Go: ``// eslint-disable-line no-eval``, ``// eslint-disable-next-line no-eval``,
+# ``// #nosec G204`` and ``//gosec:disable G204`` (Go), ``//nolint:gosec,errcheck``.
+_C_FOREIGN = re.compile(
+    r"(?://|/\*)\s*(?:(?P<eslint>eslint-disable-(?:next-)?line)(?P<ecodes>[^*\n]*)"
+    r"|#nosec(?P<ncodes>[^\n]*)|gosec:disable(?P<gcodes>[^\n]*)"
+    r"|nolint(?::(?P<linters>[\w,-]+))?)"
+)
 
 
 @dataclass(frozen=True)
@@ -296,8 +307,38 @@ def block_end(lines: list[str], line: int, indent: int) -> int:
     return last
 
 
+def parse_foreign_c(source: str) -> list[Foreign]:
+    """ESLint's, gosec's and golangci-lint's line comments in a JS/TS/Go file."""
+    out: list[Foreign] = []
+    if not any(m in source for m in ("eslint-disable", "nosec", "gosec:", "nolint")):
+        return out
+    for n, line in enumerate(split_lines(source), 1):
+        m = _C_FOREIGN.search(line)
+        if m is None:
+            continue
+        if m.group("eslint"):
+            target = n + 1 if "next-line" in m.group("eslint") else n
+            codes = m.group("ecodes").split("--")[0]
+            names = tuple(c.strip().upper() for c in codes.split(",") if c.strip())
+            out.append(Foreign(target, target, "eslint", names))
+        elif m.group("ncodes") is not None or m.group("gcodes") is not None:
+            text = (m.group("ncodes") or m.group("gcodes") or "").split("--")[0]
+            names = tuple(w.upper() for w in re.findall(r"G\d{3}", text))
+            out.append(Foreign(n, n, "gosec", names))
+        else:
+            linters = (m.group("linters") or "").split(",")
+            if not m.group("linters") or "gosec" in linters:
+                out.append(Foreign(n, n, "gosec", ()))
+    return out
+
+
 def apply_foreign(findings: list[Finding], source: str, path: str) -> list[Finding]:
-    """Drop the findings another tool's suppression comment hides (Python files only)."""
+    """Drop the findings another tool's suppression comment hides."""
+    if path.endswith((".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts", ".go")):
+        c_comments = parse_foreign_c(source)
+        if not c_comments:
+            return findings
+        return [f for f in findings if not any(c.covers(f) for c in c_comments)]
     if not path.endswith((".py", ".pyi", ".pyw")) and not source.startswith("#!"):
         return findings
     comments = parse_foreign(source)

@@ -99,7 +99,7 @@ def test_manifest_follows_the_conventions() -> None:
     for hook in hooks.values():
         assert hook["entry"] == "reviewer check"
         assert hook["require_serial"] is True  # one process: caches and model shared
-        assert hook["types_or"] == ["python", "pyi"]
+        assert hook["types_or"] == ["python", "pyi", "javascript", "jsx", "ts", "tsx", "go"]
         assert hook["stages"] == ["pre-commit", "pre-push", "manual"]
         assert hook["minimum_pre_commit_version"] == "3.2.0"
         assert "--fix" not in hook["entry"]  # a hook that edits files fails anyway

@@ -37,13 +37,15 @@ MAX_RUN_LINES = 80
 LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python",
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".go": "go",
     ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
     ".toml": "toml", ".ini": "ini", ".cfg": "ini", ".yaml": "yaml", ".yml": "yaml",
     ".json": "json",
 }
 # Code in these languages is indexed as windows of lines.
 OTHER_CODE = frozenset({
-    ".ts", ".tsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cc", ".cpp", ".hpp", ".rb",
+    ".rs", ".java", ".kt", ".c", ".h", ".cc", ".cpp", ".hpp", ".rb",
     ".php", ".sh", ".swift", ".cs", ".scala",
 })
 DOC_LANGUAGES = frozenset({"markdown", "rst", "text"})
@@ -118,8 +120,10 @@ def chunk_file(path: str, text: str) -> list[Chunk]:
     label = label_of(path, language)
     if language == "python":
         chunks = python_chunks(path, text, label)
-    elif language == "javascript":
-        chunks = javascript_chunks(path, text, label)
+    elif language in ("javascript", "typescript"):
+        chunks = javascript_chunks(path, text, label, language)
+    elif language == "go":
+        chunks = go_chunks(path, text, label)
     elif language == "markdown":
         chunks = section_chunks(path, text, label, language, markdown_headings(text))
     elif language == "rst":
@@ -396,7 +400,8 @@ def _js_declared_function(node: object, source: bytes) -> str | None:
 
 
 class _JsChunker:
-    def __init__(self, path: str, text: str, label: str) -> None:
+    def __init__(self, path: str, text: str, label: str, language: str = "javascript") -> None:
+        self.language = language
         self.path = path
         self.text = text
         self.source = text.encode("utf-8")
@@ -409,8 +414,8 @@ class _JsChunker:
         start = node.start_point[0] + 1  # type: ignore[attr-defined]
         end = node.end_point[0] + 1  # type: ignore[attr-defined]
         body = text if text is not None else lines_text(self.lines, start, end)
-        self.out.append(Chunk(self.path, name, kind, self.label, "javascript", start, end, body,
-                              tuple(defines), _js_calls(self.source, node)))
+        self.out.append(Chunk(self.path, name, kind, self.label, self.language, start, end,
+                              body, tuple(defines), _js_calls(self.source, node)))
 
     def run(self, root: object) -> list[Chunk]:
         header: list[object] = []
@@ -444,8 +449,12 @@ class _JsChunker:
             if fname is not None:
                 self.add(fname, "function", node, defines=[fname])
                 return True
-        if kind == "class_declaration" and name_node is not None:
+        if kind in ("class_declaration", "abstract_class_declaration") and name_node is not None:
             self.klass(node, _node_text(self.source, name_node))
+            return True
+        if kind in _TS_TYPES and name_node is not None:
+            name = _node_text(self.source, name_node)
+            self.add(name, "type", node, defines=[name])
             return True
         return False
 
@@ -469,13 +478,78 @@ class _JsChunker:
                          text=indent + _node_text(self.source, m) + "\n", defines=[mname])
 
 
-def javascript_chunks(path: str, text: str, label: str) -> list[Chunk]:
-    """Chunks of a JavaScript file (windows of lines without tree-sitter)."""
-    parser = _js_parser()
+_TS_TYPES = frozenset({"interface_declaration", "type_alias_declaration", "enum_declaration"})
+
+
+def _parser(grammar: str) -> object | None:
+    """The reviewer's tree-sitter parser for a grammar, None without the extra."""
+    try:
+        from reviewer.languages.treesitter import parser_for
+
+        parser: object = parser_for(grammar)
+        return parser
+    except ImportError:
+        return None
+
+
+def javascript_chunks(path: str, text: str, label: str,
+                      language: str = "javascript") -> list[Chunk]:
+    """Chunks of a JavaScript or TypeScript file (windows of lines without tree-sitter)."""
+    if language == "typescript":
+        parser = _parser("tsx" if path.lower().endswith(".tsx") else "typescript")
+    else:
+        parser = _js_parser()
     if parser is None:
-        return window_chunks(path, text, label, "javascript")
+        return window_chunks(path, text, label, language)
     tree = parser.parse(text.encode("utf-8"))  # type: ignore[attr-defined]
-    return _JsChunker(path, text, label).run(tree.root_node)
+    return _JsChunker(path, text, label, language).run(tree.root_node)
+
+
+def go_chunks(path: str, text: str, label: str) -> list[Chunk]:
+    """Chunks of a Go file: the package and imports, each function, method and type, and
+    runs of other declarations (windows of lines without tree-sitter)."""
+    parser = _parser("go")
+    if parser is None:
+        return window_chunks(path, text, label, "go")
+    source = text.encode("utf-8")
+    root = parser.parse(source).root_node  # type: ignore[attr-defined]
+    lines = split_lines(text, keepends=True)
+    out: list[Chunk] = []
+
+    def add(name: str, kind: str, node: object, defines: Sequence[str] = ()) -> None:
+        start = node.start_point[0] + 1  # type: ignore[attr-defined]
+        end = node.end_point[0] + 1  # type: ignore[attr-defined]
+        out.append(Chunk(path, name, kind, label, "go", start, end,
+                         lines_text(lines, start, end), tuple(defines), _js_calls(source, node)))
+
+    header = [n for n in root.named_children if n.type in ("package_clause", "import_declaration")]
+    if header:
+        start, end = header[0].start_point[0] + 1, header[-1].end_point[0] + 1
+        out.append(Chunk(path, "<module>", "module", label, "go", start, end,
+                         lines_text(lines, start, end), (), ()))
+    for node in root.named_children:
+        name_node = node.child_by_field_name("name")
+        if node.type == "function_declaration" and name_node is not None:
+            name = _node_text(source, name_node)
+            add(name, "function", node, [name])
+        elif node.type == "method_declaration" and name_node is not None:
+            name = _node_text(source, name_node)
+            receiver = node.child_by_field_name("receiver")
+            rtype = ""
+            if receiver is not None:
+                rtype = _node_text(source, receiver).strip("()").split()[-1].lstrip("*")
+                rtype = rtype.split("[")[0]
+            add(f"{rtype}.{name}" if rtype else name, "method", node, [name])
+        elif node.type == "type_declaration":
+            names = [_node_text(source, spec.child_by_field_name("name"))
+                     for spec in node.named_children
+                     if spec.type in ("type_spec", "type_alias")
+                     and spec.child_by_field_name("name") is not None]
+            add(names[0] if names else f"<types>:{node.start_point[0] + 1}", "type", node, names)
+        elif node.type in ("var_declaration", "const_declaration"):
+            add(f"<module>:{node.start_point[0] + 1}", "statements", node)
+    out.sort(key=lambda c: (c.start, c.end))
+    return out
 
 
 # -- documents -----------------------------------------------------------------------------

@@ -7,30 +7,8 @@ skipped. Python is the first plug-in; tree-sitter based ones register here the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from reviewer.findings import Finding
-    from reviewer.rules.base import Rule
-
-
-class Language(Protocol):
-    """What the engine needs from a language plug-in."""
-
-    name: str
-    extensions: tuple[str, ...]
-    # Interpreter names recognised in a ``#!`` line (``python3``, ``node``...).
-    shebang_names: tuple[str, ...]
-
-    def review(self, path: str, source: str, rules: Sequence[Rule]) -> list[Finding]:
-        """Parse ``source`` and run ``rules`` on it.
-
-        A file that does not parse yields a single RV000 finding at the error's location
-        instead of raising.
-        """
-        ...
-
+from reviewer.languages.base import Check as Check
+from reviewer.languages.base import Language as Language
 
 _REGISTRY: dict[str, Language] = {}
 
@@ -44,9 +22,21 @@ def languages() -> dict[str, Language]:
     """All registered plug-ins by name, loading the built-in ones on first use."""
     if not _REGISTRY:
         from reviewer.languages.python import PYTHON
+        from reviewer.languages.treesitter import GO, JAVASCRIPT, TYPESCRIPT
 
         register(PYTHON)
+        # The tree-sitter plug-ins need the `treesitter` extra (found without importing it).
+        for lang, grammar in ((JAVASCRIPT, "tree_sitter_javascript"),
+                              (TYPESCRIPT, "tree_sitter_typescript"), (GO, "tree_sitter_go")):
+            if _installed("tree_sitter") and _installed(grammar):
+                register(lang)
     return _REGISTRY
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def detect(path: str, head: bytes) -> Language | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from reviewer.findings import Finding, Fix, Severity, Span, TextEdit, split_lines
-from reviewer.rules.base import Rule
+from reviewer.languages.base import Check
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|tests?/.*\.py)$")
@@ -21,6 +21,8 @@ _TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|tests
 
 class PyContext:
     """One parsed Python file, as rules see it."""
+
+    language = "python"
 
     def __init__(self, path: str, source: str, tree: ast.Module) -> None:
         self.path = path
@@ -224,7 +226,7 @@ class PyContext:
     # -- reporting -----------------------------------------------------------------------
     def report(
         self,
-        rule: Rule,
+        rule: Check,
         node: ast.AST | Span,
         message: str | None = None,
         *,
@@ -458,13 +460,13 @@ class PythonLanguage:
             return syntax_error_finding(path, ValueError("nesting too deep to parse"))
         return PyContext(path, source, tree)
 
-    def review(self, path: str, source: str, rules: Sequence[Rule]) -> list[Finding]:
+    def review(self, path: str, source: str, rules: Sequence[Check]) -> list[Finding]:
         parsed = self.parse(path, source)
         if isinstance(parsed, Finding):
             return [parsed]
         findings: list[Finding] = []
         for rule in rules:
-            findings.extend(rule.check(parsed))
+            findings.extend(rule.run(parsed))
         return findings
 
 

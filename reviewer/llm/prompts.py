@@ -227,15 +227,47 @@ class Example:
 _EXAMPLES: dict[tuple[str, int], tuple[Example, ...]] = {}
 
 
-def rule_examples(rule_cls: type[Rule], limit: int = MAX_EXAMPLES) -> tuple[Example, ...]:
-    """Few-shot turns from the rule's own examples (computed once per rule)."""
-    key = (f"{rule_cls.__module__}.{rule_cls.__qualname__}", limit)
-    if key not in _EXAMPLES:
-        _EXAMPLES[key] = _rule_examples(rule_cls, limit)
-    return _EXAMPLES[key]
+def rule_examples(rule_cls: type[Rule], limit: int = MAX_EXAMPLES,
+                  language: str | None = None) -> tuple[Example, ...]:
+    """Few-shot turns from the rule's own examples (computed once per rule and language).
+
+    ``language``: the examples written in that language (a JavaScript finding of RV302
+    gets RV302's JavaScript examples); None: the rule's own language.
+    """
+    if language is None or language == rule_cls.language:
+        key = (f"{rule_cls.__module__}.{rule_cls.__qualname__}", limit)
+        if key not in _EXAMPLES:
+            _EXAMPLES[key] = _rule_examples(rule_cls, limit)
+        return _EXAMPLES[key]
+    lkey = (f"{rule_cls.__module__}.{rule_cls.__qualname__}:{language}", limit)
+    if lkey not in _EXAMPLES:
+        _EXAMPLES[lkey] = _rule_examples(rule_cls, limit, language)
+    return _EXAMPLES[lkey]
 
 
-def _rule_examples(rule_cls: type[Rule], limit: int) -> tuple[Example, ...]:
+def language_of(path: str) -> str:
+    """The language plug-in name for a file name ('python' when none claims it)."""
+    from reviewer.languages import detect
+
+    lang = detect(path, b"")
+    return lang.name if lang is not None else "python"
+
+
+# How prompts name a language, and its code fence.
+LANGUAGE_NAMES = {"python": ("Python", "python"), "javascript": ("JavaScript", "javascript"),
+                  "typescript": ("TypeScript", "typescript"), "go": ("Go", "go")}
+
+
+def localize(text: str, language: str) -> str:
+    """A rendered prompt section for ``language`` (the templates are written for Python)."""
+    if language == "python" or language not in LANGUAGE_NAMES:
+        return text
+    name, fence = LANGUAGE_NAMES[language]
+    return text.replace("Python code", f"{name} code").replace("```python", f"```{fence}")
+
+
+def _rule_examples(rule_cls: type[Rule], limit: int,
+                   language: str | None = None) -> tuple[Example, ...]:
     """Few-shot turns from the rule's own examples, shortest first.
 
     An INVALID example with ``fixed`` code is a ready pair. Otherwise the most similar VALID
@@ -244,13 +276,19 @@ def _rule_examples(rule_cls: type[Rule], limit: int) -> tuple[Example, ...]:
     """
     from reviewer.languages import languages
 
-    lang = languages().get(rule_cls.language)
+    lang = languages().get(language or rule_cls.language)
     if lang is None:
         return ()
     explanation = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
-    valid = [v if isinstance(v, Valid) else Valid(v) for v in rule_cls.VALID]
+    if language is None:
+        valid = [v if isinstance(v, Valid) else Valid(v) for v in rule_cls.VALID]
+        invalid = list(rule_cls.INVALID)
+    else:
+        all_valid, all_invalid = rule_cls.examples()
+        valid = [v for v in all_valid if language_of(v.path) == language]
+        invalid = [i for i in all_invalid if language_of(i.path) == language]
     pairs: list[tuple[int, Example]] = []
-    for inv in rule_cls.INVALID:
+    for inv in invalid:
         code = textwrap.dedent(inv.code)
         found = _run(lang, rule_cls, code, inv.path, inv.options)
         if not found:
@@ -312,9 +350,12 @@ def _first_sentences(text: str, n: int) -> str:
     return " ".join(parts[:n]).strip()
 
 
-def good_example(rule_cls: type[Rule]) -> str:
-    """The shortest VALID example, shown as code that follows the rule."""
-    codes = [v if isinstance(v, str) else v.code for v in rule_cls.VALID]
+def good_example(rule_cls: type[Rule], language: str | None = None) -> str:
+    """The shortest VALID example (in ``language``), shown as code that follows the rule."""
+    if language is None or language == rule_cls.language:
+        codes = [v if isinstance(v, str) else v.code for v in rule_cls.VALID]
+    else:
+        codes = [v.code for v in rule_cls.examples()[0] if language_of(v.path) == language]
     if not codes:
         return ""
     code = textwrap.dedent(min(codes, key=len)).strip("\n")
@@ -555,7 +596,7 @@ class PromptBuilder:
         self.style = style
         self.template = template or load_template(template_for(style))
 
-    def system(self, rule_cls: type[Rule]) -> str:
+    def system(self, rule_cls: type[Rule], language: str | None = None) -> str:
         from reviewer.principles import catalogue
 
         principle = catalogue().get(rule_cls.principle)
@@ -570,7 +611,7 @@ class PromptBuilder:
             slug=rule_cls.slug,
             summary=rule_cls.summary(),
             rationale=_first_sentences(rule_cls.rationale(), RATIONALE_SENTENCES),
-            good_example=good_example(rule_cls),
+            good_example=good_example(rule_cls, language),
         )
 
     def user(
@@ -587,31 +628,34 @@ class PromptBuilder:
             function_context=around, repository_context=repository_context, lead_code=before,
         )
 
-    def shots(self, rule_cls: type[Rule], code: str, lead: str = "") -> list[tuple[str, str]]:
+    def shots(self, rule_cls: type[Rule], code: str, lead: str = "",
+              language: str | None = None) -> list[tuple[str, str]]:
         """Few-shot (user, assistant) turns for a finding whose flagged code is ``code``
         (after the lines ``lead``).
 
         The small style shows line-level examples (the most similar to ``code`` last) when
         the rule has any; otherwise, and in the full style, the rule's own examples.
         """
-        if self.style == "small":
+        if self.style == "small" and language in (None, rule_cls.language):
             picked = pick_examples(line_examples(rule_cls), code, SMALL_EXAMPLES, lead)
             if picked:
                 return [(self.user(ex.location, ex.message, swap_quotes(ex.code),
                                    lead=swap_quotes(ex.lead)), ex.answer(swap_quotes))
                         for ex in picked]
         return [(self.user(ex.location, ex.message, ex.code), ex.answer)
-                for ex in rule_examples(rule_cls)]
+                for ex in rule_examples(rule_cls, language=language)]
 
     def base_messages(
         self, rule_cls: type[Rule], finding: Finding, target: Target, repo_context: str = "",
         shots: Sequence[tuple[str, str]] | None = None, lead: str = "",
     ) -> list[Message]:
-        messages: list[Message] = [{"role": "system", "content": self.system(rule_cls)}]
+        language = language_of(finding.path)
+        messages: list[Message] = [
+            {"role": "system", "content": localize(self.system(rule_cls, language), language)}]
         if shots is None:
-            shots = self.shots(rule_cls, target.region.code)
+            shots = self.shots(rule_cls, target.region.code, language=language)
         for question, answer in shots:
-            messages.append({"role": "user", "content": question})
+            messages.append({"role": "user", "content": localize(question, language)})
             messages.append({"role": "assistant", "content": answer})
         location = f"{finding.path}:{finding.span.line}"
         # The small style shows only the lines to rewrite: a tiny model given the whole
@@ -622,7 +666,8 @@ class PromptBuilder:
             context, code, lead = "", swap_quotes(code), swap_quotes(lead)
         messages.append({
             "role": "user",
-            "content": self.user(location, finding.message, code, context, repo_context, lead),
+            "content": localize(
+                self.user(location, finding.message, code, context, repo_context, lead), language),
         })
         return messages
 
@@ -639,7 +684,7 @@ class PromptBuilder:
         if self.style == "small":
             lead = lead_code(source, target)
             target = Target(target.region)  # the function is not shown: room for the region
-        shots = self.shots(rule_cls, target.region.code, lead)
+        shots = self.shots(rule_cls, target.region.code, lead, language_of(finding.path))
         overhead = sum(
             self.count_tokens(m["content"]) + 8
             for m in self.base_messages(rule_cls, finding, empty, repo_context, shots, lead)

@@ -69,7 +69,7 @@ def _facts(cls: type[Rule]) -> list[str]:
     rows = [
         ("Principle", f"`{cls.principle}`"),
         ("Severity", f"{cls.severity.label} (SARIF level `{cls.severity.sarif_level}`)"),
-        ("Language", cls.language),
+        ("Language", ", ".join(cls.languages())),
         ("Autofix", "yes" if cls.fixable else "no"),
     ]
     if cls.security_severity is not None:
@@ -105,15 +105,29 @@ def _with_options(label: str, example: Valid | Invalid | str) -> str:
     return f"{label} ({'; '.join(extras)})" if extras else label
 
 
+_FENCE_LANG = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+               ".jsx": "jsx", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
+               ".tsx": "tsx", ".go": "go"}
+
+
+def _fence_lang(path: str) -> str:
+    """The Markdown fence language of an example's file name."""
+    dot = path.rfind(".")
+    return _FENCE_LANG.get(path[dot:], "python") if dot >= 0 else "python"
+
+
 def _examples(cls: type[Rule]) -> list[str]:
     out: list[str] = []
-    for ex in cls.INVALID:
+    valid, invalid = cls.examples()
+    for ex in invalid:
         where = f", line {ex.line}" if ex.line is not None else ""
-        out += [f"{_with_options('Flagged' + where, ex)}:", "", fenced(_code(ex)), ""]
+        lang = _fence_lang(ex.path)
+        out += [f"{_with_options('Flagged' + where, ex)}:", "", fenced(_code(ex), lang), ""]
         if ex.fixed is not None:
-            out += ["Fixed automatically to:", "", fenced(_code(ex.fixed)), ""]
-    for v in cls.VALID:
-        out += [f"{_with_options('Not flagged', v)}:", "", fenced(_code(v)), ""]
+            out += ["Fixed automatically to:", "", fenced(_code(ex.fixed), lang), ""]
+    for v in valid:
+        out += [f"{_with_options('Not flagged', v)}:", "", fenced(_code(v), _fence_lang(v.path)),
+                ""]
     return out
 
 

@@ -8,14 +8,11 @@ rationale). ``VALID`` and ``INVALID`` hold code examples: they are the rule's te
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from reviewer.findings import Finding, Severity
-
-if TYPE_CHECKING:
-    from reviewer.languages.python import PyContext
 
 OptionValue = int | float | str | bool | tuple[str, ...]
 
@@ -46,13 +43,45 @@ class Valid:
     options: Mapping[str, OptionValue] | None = None
 
 
+# The file name an example is checked under when it names none, per language.
+EXAMPLE_PATHS = {"python": "example.py", "javascript": "example.js",
+                 "typescript": "example.ts", "go": "example.go"}
+
+
+class Implementation:
+    """A rule's check for languages other than its class's own ``language``.
+
+    One principle keeps one rule ID across languages: the :class:`Rule` subclass holds the
+    ID, message, options and docs (and checks its own ``language``); an ``Implementation``
+    subclass in ``reviewer/rules/<family>/`` names the rule by ``rule_id``, the languages it
+    checks, and its own VALID/INVALID examples (files named ``example.js``, ``.ts``,
+    ``.go``...), which are tests and docs like the rule's. The context a language plug-in
+    hands to :meth:`check` is that plug-in's own (tree-sitter based for JS/TS/Go).
+    """
+
+    rule_id: ClassVar[str]
+    languages: ClassVar[tuple[str, ...]]
+    VALID: ClassVar[list[str | Valid]] = []
+    INVALID: ClassVar[list[Invalid]] = []
+
+    def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
+        """Yield the findings of ``rule`` (its settings in ``rule.settings``) in one file."""
+        raise NotImplementedError
+
+
 class Rule:
-    """Base class. Subclasses set the metadata below and implement :meth:`check`."""
+    """Base class. Subclasses set the metadata below and implement :meth:`check`.
+
+    ``language`` is the language :meth:`check` is written for; further languages are
+    added by :class:`Implementation` classes (``languages()`` lists them all).
+    """
 
     id: ClassVar[str]  # stable, e.g. "RV101"
     slug: ClassVar[str]  # stable, e.g. "mutable-default-argument"
     principle: ClassVar[str]  # id of a principle in the catalogue (rules/*.toml)
     language: ClassVar[str] = "python"
+    # Further languages :meth:`check` itself reads (TypeScript for a JavaScript rule).
+    dialects: ClassVar[tuple[str, ...]] = ()
     severity: ClassVar[Severity] = Severity.MEDIUM
     message: ClassVar[str]  # the default one-sentence statement of the problem
     # Equivalent checks elsewhere: {"ruff": "B006", "pylint": "dangerous-default-value", ...}
@@ -91,9 +120,47 @@ class Rule:
                 merged[key] = value
         self.settings: Mapping[str, Any] = merged
 
-    def check(self, ctx: PyContext) -> Iterator[Finding]:
-        """Yield findings for one parsed file."""
+    # Filled by reviewer.rules.all_rules(): language -> the implementation for it.
+    implementations: ClassVar[Mapping[str, type[Implementation]]] = {}
+
+    def check(self, ctx: Any) -> Iterator[Finding]:
+        """Yield findings for one parsed file of :attr:`language`."""
         raise NotImplementedError
+
+    def run(self, ctx: Any) -> Iterator[Finding]:
+        """The findings in one parsed file of any of the rule's languages."""
+        language: str = ctx.language
+        if language == self.language or language in self.dialects:
+            return self.check(ctx)
+        _load_implementations()
+        impl = self.implementations.get(language)
+        if impl is None:
+            return iter(())
+        return impl().check(self, ctx)
+
+    @classmethod
+    def languages(cls) -> tuple[str, ...]:
+        """Every language the rule checks, its own first."""
+        _load_implementations()
+        own = () if cls.language in cls.implementations else (cls.language,)
+        return own + cls.dialects + tuple(cls.implementations)
+
+    @classmethod
+    def examples(cls) -> tuple[list[Valid], list[Invalid]]:
+        """Every VALID and INVALID example, the class's and its implementations'."""
+        _load_implementations()
+        default = EXAMPLE_PATHS.get(cls.language, "example.py")
+        valid = [v if isinstance(v, Valid) else Valid(v, path=default) for v in cls.VALID]
+        invalid = list(cls.INVALID)
+        seen: set[type[Implementation]] = set()
+        for lang, impl in cls.implementations.items():
+            if impl in seen:
+                continue
+            seen.add(impl)
+            path = EXAMPLE_PATHS.get(lang, "example.py")
+            valid += [v if isinstance(v, Valid) else Valid(v, path=path) for v in impl.VALID]
+            invalid += impl.INVALID
+        return valid, invalid
 
     # -- metadata helpers ---------------------------------------------------------------
     @classmethod
@@ -113,13 +180,12 @@ class Rule:
     def metadata(cls) -> dict[str, Any]:
         """Everything about the rule as plain JSON-able data."""
 
-        def valid_code(v: str | Valid) -> str:
-            return v if isinstance(v, str) else v.code
-
+        valid, invalid = cls.examples()
         return {
             "id": cls.id,
             "slug": cls.slug,
             "language": cls.language,
+            "languages": list(cls.languages()),
             "principle": cls.principle,
             "severity": cls.severity.label,
             "message": cls.message,
@@ -131,9 +197,28 @@ class Rule:
             "security_severity": cls.security_severity,
             "fixable": cls.fixable,
             "examples": {
-                "valid": [valid_code(v) for v in cls.VALID],
+                "valid": [v.code for v in valid],
                 "invalid": [
-                    {"code": i.code, "line": i.line, "fixed": i.fixed} for i in cls.INVALID
+                    {"code": i.code, "line": i.line, "fixed": i.fixed} for i in invalid
                 ],
+                "valid_paths": [v.path for v in valid],
+                "invalid_paths": [i.path for i in invalid],
             },
         }
+
+
+# Set by the registry (reviewer.rules, which imports every rule module): the base knows the
+# registry only through this hook, so the two modules do not import each other.
+_implementation_loader: Callable[[], None] | None = None
+
+
+def set_implementation_loader(load: Callable[[], None]) -> None:
+    """Register the function that attaches the per-language implementations."""
+    global _implementation_loader
+    _implementation_loader = load
+
+
+def _load_implementations() -> None:
+    """Attach the per-language implementations to the rules (once; see reviewer.rules)."""
+    if _implementation_loader is not None:
+        _implementation_loader()

@@ -50,7 +50,7 @@ class SwallowedException(Rule):
     principle = "handle-exceptions"
     severity = Severity.MEDIUM
     message = "The exception handler silently swallows the error."
-    counterparts = {"bandit": "B110, B112", "ruff": "S110, S112"}
+    counterparts = {"bandit": "B110, B112", "ruff": "S110, S112", "eslint": "no-empty"}
     options = {"check_typed_exceptions": False, "broad_exceptions": BROAD,
                "allow_commented": True}
     tags = ("error-handling", "correctness")

@@ -37,7 +37,8 @@ class TooManyStatements(Rule):
     principle = "small-functions"
     severity = Severity.LOW
     message = "Function has too many statements."
-    counterparts = {"pylint": "too-many-statements", "ruff": "PLR0915"}
+    counterparts = {"pylint": "too-many-statements", "ruff": "PLR0915",
+                    "eslint": "max-statements", "revive": "function-length"}
     options = {"max_statements": 50}
     tags = ("maintainability", "size")
     whole_function = True

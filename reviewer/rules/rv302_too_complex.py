@@ -51,7 +51,8 @@ class TooComplex(Rule):
     principle = "small-functions"
     severity = Severity.LOW
     message = "Function is too complex (cyclomatic complexity)."
-    counterparts = {"ruff": "C901", "pylint": "too-complex", "flake8": "C901"}
+    counterparts = {"ruff": "C901", "pylint": "too-complex", "flake8": "C901",
+                    "eslint": "complexity", "gocyclo": "gocyclo"}
     options = {"max_complexity": 10, "check_module_level": True}
     tags = ("maintainability", "complexity")
     whole_function = True

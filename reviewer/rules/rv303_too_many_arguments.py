@@ -45,11 +45,14 @@ class TooManyArguments(Rule):
     counterparts = {
         "pylint": "too-many-arguments, too-many-positional-arguments",
         "ruff": "PLR0913, PLR0917",
+        "eslint": "max-params",
+        "revive": "argument-limit",
     }
     options = {
         "max_arguments": 5,
         "max_positional_arguments": 5,
         "ignored_argument_names": "_.*|^ignored_|^unused_",
+        "count_void_this": False,
     }
     tags = ("maintainability", "size")
     whole_function = True

@@ -41,7 +41,8 @@ class TooDeeplyNested(Rule):
     principle = "small-functions"
     severity = Severity.LOW
     message = "Blocks are nested too deeply."
-    counterparts = {"pylint": "too-many-nested-blocks", "ruff": "PLR1702"}
+    counterparts = {"pylint": "too-many-nested-blocks", "ruff": "PLR1702",
+                    "eslint": "max-depth", "revive": "max-control-nesting"}
     options = {"max_nested_blocks": 5}
     tags = ("maintainability", "complexity")
     whole_function = True

@@ -173,7 +173,7 @@ class PrintInLibrary(Rule):
     principle = "log-dont-print"
     severity = Severity.LOW
     message = "print() in library code: use logging, or return the data to the caller."
-    counterparts = {"ruff": "T201", "pylint": "bad-builtin"}
+    counterparts = {"ruff": "T201", "pylint": "bad-builtin", "eslint": "no-console"}
     options = {
         "allowed_functions": ("main",),
         "console_scripts": True,
@@ -181,6 +181,7 @@ class PrintInLibrary(Rule):
         "non_library_dirs": ("scripts", "bin", "examples", "docs", "tools", "bench", "benchmarks"),
         "cli_modules": ("cli", "cmdline", "commands"),
         "group_per_function": True,
+        "allowed_console_methods": (),
     }
     tags = ("maintainability", "logging")
     VALID = [

@@ -55,6 +55,7 @@ class EvalExec(Rule):
     message = "eval()/exec() of a non-constant string runs whatever code reaches it."
     counterparts = {
         "bandit": "B307, B102", "ruff": "S307, S102", "pylint": "eval-used, exec-used",
+        "eslint": "no-eval, no-implied-eval, no-new-func",
     }
     options = {"strict": False, "loaded_code": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-95")

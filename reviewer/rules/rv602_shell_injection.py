@@ -64,7 +64,8 @@ class ShellInjection(Rule):
     principle = "least-privilege"
     severity = Severity.HIGH
     message = "A shell runs a command line built from non-constant input."
-    counterparts = {"bandit": "B602, B604, B605", "ruff": "S602, S604, S605"}
+    counterparts = {"bandit": "B602, B604, B605", "ruff": "S602, S604, S605",
+                    "gosec": "G204"}
     options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-78")
     security_severity = 9.8

@@ -96,7 +96,8 @@ class SqlStringBuilding(Rule):
     principle = "validate-input"
     severity = Severity.HIGH
     message = "SQL is built from non-constant values by string formatting; use parameters."
-    counterparts = {"bandit": "B608, B610, B611", "ruff": "S608, S610, S611"}
+    counterparts = {"bandit": "B608, B610, B611", "ruff": "S608, S610, S611",
+                    "gosec": "G201, G202"}
     options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-89")
     security_severity = 8.8

@@ -200,7 +200,8 @@ class HardcodedSecret(Rule):
     principle = "least-privilege"
     severity = Severity.MEDIUM
     message = "A secret is written into the source; read it from the environment."
-    counterparts = {"bandit": "B105, B106, B107", "ruff": "S105, S106, S107"}
+    counterparts = {"bandit": "B105, B106, B107", "ruff": "S105, S106, S107",
+                    "gosec": "G101"}
     options = {"extra_sinks": ()}
     tags = ("security", "secrets", "external/cwe/cwe-798")
     security_severity = 7.5

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reviewer.findings import apply_edits
-from reviewer.languages import languages
+from reviewer.languages import detect
 from reviewer.rules.base import Invalid, Rule, Valid
 
 
@@ -28,7 +28,9 @@ class ExampleResult:
 
 def _run(rule_cls: type[Rule], code: str, path: str, options: object) -> list:  # type: ignore[type-arg]
     rule = rule_cls(options)  # type: ignore[arg-type]
-    lang = languages()[rule_cls.language]
+    lang = detect(path, code.encode()[:256])
+    if lang is None:
+        raise ValueError(f"{rule_cls.id}: no language plug-in reads example file {path!r}")
     return [f for f in lang.review(path, code, [rule]) if f.rule_id == rule_cls.id]
 
 
@@ -76,7 +78,8 @@ def check_invalid(rule_cls: type[Rule], index: int, ex: Invalid) -> ExampleResul
 
 def run_examples(rule_cls: type[Rule]) -> Iterator[ExampleResult]:
     """Every example of one rule."""
-    for i, v in enumerate(rule_cls.VALID):
+    valid, invalid = rule_cls.examples()
+    for i, v in enumerate(valid):
         yield check_valid(rule_cls, i, v)
-    for i, inv in enumerate(rule_cls.INVALID):
+    for i, inv in enumerate(invalid):
         yield check_invalid(rule_cls, i, inv)

@@ -1,0 +1,205 @@
+"""The small data flow of the tree-sitter security rules: is a value a constant?
+
+As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenation of
+constants, or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
+``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
+injection needs something that is not. Everything else (parameters, calls, fields) is not
+constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reviewer.languages.treesitter import TSContext
+
+Node = Any
+
+_JS_LITERALS = frozenset({"string", "number", "true", "false", "null", "undefined", "regex"})
+_GO_LITERALS = frozenset({
+    "interpreted_string_literal", "raw_string_literal", "int_literal", "float_literal",
+    "rune_literal", "true", "false", "nil", "imaginary_literal",
+})
+_JS_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function",
+                 "method_definition", "generator_function_declaration", "function")
+
+
+def string_value(ctx: TSContext, node: Node | None) -> str | None:
+    """The text of a string literal (quotes removed; templates without substitutions)."""
+    if node is None:
+        return None
+    t = node.type
+    if t in ("string", "interpreted_string_literal", "raw_string_literal"):
+        raw = ctx.text(node)
+        return raw[1:-1] if len(raw) >= 2 else ""
+    if t == "template_string" and not any(
+            c.type == "template_substitution" for c in node.named_children):
+        return ctx.text(node)[1:-1]
+    return None
+
+
+def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
+    """True when ``node`` always has the same value (see the module docstring)."""
+    if node is None or depth > 8:
+        return False
+    t = node.type
+    if t in _JS_LITERALS or t in _GO_LITERALS:
+        return True
+    if t == "template_string":
+        return all(
+            is_constant(ctx, c.named_children[0] if c.named_children else None, depth + 1)
+            for c in node.named_children if c.type == "template_substitution")
+    if t in ("parenthesized_expression", "as_expression", "non_null_expression"):
+        inner = node.named_children
+        return bool(inner) and is_constant(ctx, inner[0], depth + 1)
+    if t == "binary_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        return is_constant(ctx, left, depth + 1) and is_constant(ctx, right, depth + 1)
+    if t == "identifier":
+        value = binding_value(ctx, node)
+        return value is not None and is_constant(ctx, value, depth + 1)
+    return False
+
+
+def binding_value(ctx: TSContext, name: Node) -> Node | None:
+    """The value a name is bound to, when it is bound exactly once in its function or file.
+
+    JS: ``const``/``let``/``var x = v``; Go: ``const x = v``, ``x := v``, ``var x = v``.
+    A name assigned again anywhere in the file, or a parameter, has no single value.
+    """
+    ident = ctx.text(name)
+    found: list[Node] = []
+    if ctx.family == "js":
+        for decl in ctx.nodes("variable_declarator"):
+            n = decl.child_by_field_name("name")
+            if n is not None and n.type == "identifier" and ctx.text(n) == ident:
+                found.append(decl.child_by_field_name("value"))
+        for assign in ctx.nodes("assignment_expression", "augmented_assignment_expression"):
+            left = assign.child_by_field_name("left")
+            if left is not None and ctx.text(left) == ident:
+                return None
+    else:
+        for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration"):
+            if spec.type == "short_var_declaration":
+                names = _go_list(spec.child_by_field_name("left"))
+                values = _go_list(spec.child_by_field_name("right"))
+            else:
+                names = spec.children_by_field_name("name")
+                values = _go_list(spec.child_by_field_name("value"))
+            for i, n in enumerate(names):
+                if ctx.text(n) == ident:
+                    found.append(values[i] if i < len(values) else None)
+        for assign in ctx.nodes("assignment_statement"):
+            if any(ctx.text(n) == ident for n in _go_list(assign.child_by_field_name("left"))):
+                return None
+    if len(found) != 1:
+        return None
+    return found[0]
+
+
+def _go_list(node: Node | None) -> list[Node]:
+    if node is None:
+        return []
+    if node.type in ("expression_list", "identifier_list"):
+        return [c for c in node.named_children if c.type != "comment"]
+    return [node]
+
+
+def callee_name(ctx: TSContext, call: Node) -> str:
+    """``a.b.c`` for a call's callee (``a["b"]`` read as ``a.b``; '' when not a name)."""
+    fn = call.child_by_field_name("function") or call.child_by_field_name("constructor")
+    return dotted(ctx, fn)
+
+
+def dotted(ctx: TSContext, node: Node | None) -> str:
+    """``a.b.c`` for identifier/member chains, '' for anything else."""
+    parts: list[str] = []
+    while node is not None:
+        t = node.type
+        if t in ("identifier", "package_identifier", "field_identifier",
+                 "property_identifier", "this", "type_identifier"):
+            parts.append(ctx.text(node))
+            break
+        if t == "member_expression":
+            prop = node.child_by_field_name("property")
+            parts.append(ctx.text(prop))
+            node = node.child_by_field_name("object")
+        elif t == "subscript_expression":
+            key = string_value(ctx, node.child_by_field_name("index"))
+            if key is None:
+                return ""
+            parts.append(key)
+            node = node.child_by_field_name("object")
+        elif t == "selector_expression":
+            parts.append(ctx.text(node.child_by_field_name("field")))
+            node = node.child_by_field_name("operand")
+        elif t == "parenthesized_expression" and node.named_children:
+            node = node.named_children[-1]
+            if node.type == "sequence_expression":  # (0, eval)
+                node = node.named_children[-1] if node.named_children else None
+        else:
+            return ""
+    return ".".join(reversed(parts))
+
+
+def arguments(call: Node) -> list[Node]:
+    """A call's argument nodes (comments left out)."""
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+_DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",
+              "class_declaration", "function_expression", "class", "formal_parameters",
+              "catch_clause", "import_specifier", "namespace_import", "import_clause",
+              "arrow_function")
+
+
+def pattern_names(node: Node | None) -> Iterator[Node]:
+    """The identifiers a JS binding or assignment pattern writes."""
+    if node is None:
+        return
+    if node.type in ("identifier", "shorthand_property_identifier_pattern", "undefined"):
+        yield node
+        return
+    if node.type in ("member_expression", "subscript_expression"):
+        return
+    for child in node.named_children:
+        if child.type in ("pair_pattern", "pair"):
+            yield from pattern_names(child.child_by_field_name("value"))
+        elif child.type in ("assignment_pattern", "object_assignment_pattern"):
+            yield from pattern_names(child.child_by_field_name("left"))
+        elif child.type in ("required_parameter", "optional_parameter"):
+            yield from pattern_names(child.child_by_field_name("pattern"))
+        else:
+            yield from pattern_names(child)
+
+
+def declared_names(ctx: TSContext) -> set[str]:
+    """Every name a JS file declares anywhere (variables, functions, classes, parameters)."""
+    names: set[str] = set()
+    for node in ctx.nodes(*_DECLARING):
+        t = node.type
+        if t == "variable_declarator":
+            names.update(ctx.text(n) for n in pattern_names(node.child_by_field_name("name")))
+        elif t in ("formal_parameters", "import_clause"):
+            names.update(ctx.text(n) for n in pattern_names(node))
+        elif t == "catch_clause":
+            names.update(
+                ctx.text(n) for n in pattern_names(node.child_by_field_name("parameter")))
+        elif t == "arrow_function":
+            p = node.child_by_field_name("parameter")
+            if p is not None:
+                names.add(ctx.text(p))
+        elif t in ("function_expression", "class"):
+            n = node.child_by_field_name("name")
+            if n is not None:
+                names.add(ctx.text(n))
+        else:
+            n = node.child_by_field_name("name") or (
+                node.named_children[0] if node.named_children else None)
+            if n is not None:
+                names.add(ctx.text(n))
+    return names

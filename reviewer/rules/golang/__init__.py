@@ -1,0 +1,1 @@
+"""Go: implementations of shared rule IDs, and Go-only rules."""

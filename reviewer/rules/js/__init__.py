@@ -1,0 +1,1 @@
+"""JavaScript and TypeScript: implementations of shared rule IDs, and JS-only rules."""
