@@ -36,6 +36,7 @@ from reviewer.suppressions import Unused, apply_inline, code_matches
 
 if TYPE_CHECKING:
     from reviewer.cache import Cache, Stamp
+    from reviewer.diff import Changes
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
@@ -780,3 +781,38 @@ def unchanged_key(job: Job, config: Config) -> str | None:
             return None
         h.update(f"{rel}\0{store.digest(rel)}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def reported_unused(
+    unused: list[Unused], config: Config, taught_codes: Iterable[str],
+    changes: Changes | None = None, mode: str | None = None,
+) -> list[Unused]:
+    """The unused suppression comments worth reporting (``report-unused-suppressions``):
+    codes of enabled rules that hid nothing on their file and codes naming no rule at all;
+    never the codes of taught principles (``taught_codes``: their IDs and slugs, judged only
+    with the model). With ``changes`` (a diff review), only those on kept lines."""
+    from reviewer.diff import line_kept
+    from reviewer.suppressions import relevant_unused
+
+    rules = selected_rules(config)
+
+    def enabled(code: str, path: str) -> bool:
+        ignored = [i for pat, ids in config.per_file_ignores.items()
+                   if is_excluded(path, [pat]) for i in ids]
+        return any(
+            code_matches(code, r.id, r.slug)
+            and not any(code_matches(i, r.id, r.slug) for i in ignored)
+            for r in rules
+        )
+
+    taught = {c.lower() for c in taught_codes}
+
+    def known(code: str) -> bool:
+        return known_selector(code) or code.lower() in taught
+
+    out = relevant_unused(unused, enabled, known)
+    if changes is not None:
+        kept_mode = mode or config.diff_filter
+        out = [u for u in out
+               if line_kept(u.path, u.line, changes, kept_mode, config.context_lines)]
+    return out

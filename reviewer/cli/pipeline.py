@@ -91,35 +91,12 @@ def settle_unused(result: Result, job: Job, cfg: Config) -> None:
     if not cfg.report_unused_suppressions:
         result.unused_suppressions = []
         return
-    from reviewer.diff import line_kept
-    from reviewer.engine import is_excluded, known_selector, selected_rules
-    from reviewer.suppressions import code_matches, relevant_unused
-
-    rules = selected_rules(cfg)
-
-    def enabled(code: str, path: str) -> bool:
-        ignored = [i for pat, ids in cfg.per_file_ignores.items()
-                   if is_excluded(path, [pat]) for i in ids]
-        return any(
-            code_matches(code, r.id, r.slug)
-            and not any(code_matches(i, r.id, r.slug) for i in ignored)
-            for r in rules
-        )
-
+    from reviewer.engine import reported_unused
     from reviewer.feedback.taught import taught_rules
 
-    # Taught principles are judged only with the model: their codes are never "unused".
-    taught = {c for p in taught_rules(job.root, cfg) for c in (p.id.lower(), p.slug)}
-
-    def known(code: str) -> bool:
-        return known_selector(code) or code.lower() in taught
-
-    unused = relevant_unused(result.unused_suppressions, enabled, known)
-    if job.changes is not None:
-        mode = job.diff_filter or cfg.diff_filter
-        unused = [u for u in unused
-                  if line_kept(u.path, u.line, job.changes, mode, cfg.context_lines)]
-    result.unused_suppressions = unused
+    taught = [c for p in taught_rules(job.root, cfg) for c in (p.id, p.slug)]
+    result.unused_suppressions = reported_unused(
+        result.unused_suppressions, cfg, taught, job.changes, job.diff_filter)
 
 
 # -- the model ---------------------------------------------------------------------------------
