@@ -66,6 +66,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check reviewer tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: venv
 	$(BIN)/python -m pytest -q -n 2
