@@ -301,7 +301,8 @@ def _match(removed: list[tuple[str, Symbol, SymbolReader]],
     used: set[int] = set()
     left: list[tuple[str, Symbol, SymbolReader]] = []
     for path, sym, reader in removed:
-        hits = [i for i in by_name.get(sym.qualname, []) if i not in used]
+        hits = [i for i in by_name.get(sym.qualname, [])
+                if i not in used and _kin(reader, added[i][2])]
         if len(hits) == 1:
             i = hits[0]
             used.add(i)
@@ -314,7 +315,8 @@ def _match(removed: list[tuple[str, Symbol, SymbolReader]],
         if i not in used:
             by_body[(sym.kind, sym.body_hash)].append(i)
     for path, sym, reader in left:
-        hits = [i for i in by_body.get((sym.kind, sym.body_hash), []) if i not in used]
+        hits = [i for i in by_body.get((sym.kind, sym.body_hash), [])
+                if i not in used and _kin(reader, added[i][2])]
         if len(hits) == 1:
             i = hits[0]
             used.add(i)
@@ -328,6 +330,12 @@ def _match(removed: list[tuple[str, Symbol, SymbolReader]],
         if i not in used:
             out.append(_fact(path, sym, "added", reader.is_test(path)))
     return out
+
+
+def _kin(a: SymbolReader, b: SymbolReader) -> bool:
+    """Whether a definition can move between files of these readers (one language family)."""
+    js = ("javascript", "typescript")
+    return a.name == b.name or (a.name in js and b.name in js)
 
 
 def signature_changes(old: Signature, new: Signature) -> list[str]:
@@ -413,24 +421,48 @@ def _callers(change: Change, config: Config | None, symbols: list[SymbolFact],
     wanted = [s for s in symbols if _wants_callers(s)]
     if not wanted:
         return "syntax scan"
-    names = sorted({(s.old_qualname or s.qualname).rsplit(".", 1)[-1] for s in wanted})
+    names = sorted({_callee(s) for s in wanted})
     found = _index_callers(change.root, config, names) if config is not None else None
     source = "context index"
+    scanned: dict[tuple[str, str], list[str]] = {}
     if found is None:
-        found = _scan_callers(sources, names)
         source = "syntax scan"
+        by_family: dict[str, set[str]] = defaultdict(set)
+        for s in wanted:
+            by_family[_family(s.path)].add(_callee(s))
+        for fam, fam_names in sorted(by_family.items()):
+            got = _scan_callers(sources, sorted(fam_names), fam)
+            scanned.update(((fam, n), hits) for n, hits in got.items())
     for s in wanted:
-        name = (s.old_qualname or s.qualname).rsplit(".", 1)[-1]
-        hits = [h for h in found.get(name, []) if not h.startswith(f"{s.path}:{s.line}")]
+        name = _callee(s)
+        every = (found.get(name, []) if found is not None
+                 else scanned.get((_family(s.path), name), []))
+        hits = [h for h in every if not h.startswith(f"{s.path}:{s.line}")]
         s.callers_total = len(hits)
         s.callers = hits[:MAX_CALLERS]
     return source
 
 
-def _scan_callers(sources: _Sources, names: list[str]) -> dict[str, list[str]]:
+def _callee(s: SymbolFact) -> str:
+    return (s.old_qualname or s.qualname).rsplit(".", 1)[-1]
+
+
+def _family(path: str) -> str:
+    """The language family whose files can call a definition of ``path`` (JavaScript and
+    TypeScript call each other)."""
+    reader = reader_for(path)
+    name = reader.name if reader is not None else ""
+    return "js" if name in ("javascript", "typescript") else name
+
+
+def _scan_callers(sources: _Sources, names: list[str], family: str) -> dict[str, list[str]]:
+    """Calls of ``names`` in the repository's files of one language family: the files that
+    mention a name followed by ``(`` are parsed and their call expressions matched."""
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\s*\(")
     found: dict[str, list[str]] = defaultdict(list)
     for rel in sources.files():
+        if _family(rel) != family:
+            continue
         text = sources.text(rel)
         if text is None or not any(n in text for n in names):
             continue

@@ -2,7 +2,9 @@
 
 A language plugs in with a :class:`SymbolReader` (``name``, ``extensions``, ``symbols``,
 ``calls``) in the plain registry :data:`READERS`. Python is read with the stdlib ``ast``;
-JavaScript, TypeScript and Go readers are added when those languages are reviewed.
+JavaScript, TypeScript and Go are read with tree-sitter (:mod:`reviewer.describe.tssymbols`,
+registered on the first :func:`reader_for`; ``tree_sitter`` itself is imported only when
+such a file is parsed).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 
@@ -68,6 +71,9 @@ class Symbol:
     end_line: int
     body_hash: str  # what it does, its own name left out (a renamed copy hashes the same)
     signature: Signature | None = None
+    # Whether the language exports it (JS/TS ``export``, Go capitalised); None: Python's
+    # rule, no part of the qualified name starts with "_" (dunders aside).
+    exported: bool | None = None
 
     @property
     def name(self) -> str:
@@ -75,6 +81,8 @@ class Symbol:
 
     @property
     def public(self) -> bool:
+        if self.exported is not None:
+            return self.exported
         return not any(part.startswith("_") and not (part.startswith("__") and
                                                      part.endswith("__"))
                        for part in self.qualname.split("."))
@@ -395,8 +403,17 @@ _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+(.+)|import\s+([\w., \t
 READERS: dict[str, SymbolReader] = {"python": PythonReader()}
 
 
+@cache
+def _plugins() -> None:
+    from reviewer.describe.tssymbols import readers
+
+    for name, reader in readers().items():
+        READERS.setdefault(name, reader)
+
+
 def reader_for(path: str) -> SymbolReader | None:
     """The reader owning ``path`` by its extension (None: no symbols for this file)."""
+    _plugins()
     for reader in READERS.values():
         if path.endswith(reader.extensions):
             return reader
