@@ -22,6 +22,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from reviewer.describe.symbols import Param, Region, Signature, Symbol
@@ -271,6 +272,34 @@ def _go_symbols(f: _File, root: Node) -> Iterator[Symbol]:
                              _exported_go(text))
 
 
+@lru_cache(maxsize=8)
+def _parse(grammar: str, source: str) -> tuple[_File, Node]:
+    """One version parsed (kept for the next few calls: the caller scan asks one file for
+    several names)."""
+    from reviewer.languages.treesitter import parser_for
+
+    data = source.encode("utf-8", "surrogatepass")
+    return _File(data), parser_for(grammar).parse(data).root_node
+
+
+@cache
+def _calls_query(grammar: str) -> Any:
+    import tree_sitter
+
+    from reviewer.languages.treesitter import language_for
+
+    return tree_sitter.Query(language_for(grammar), "(call_expression) @call")
+
+
+def _calls(grammar: str, root: Node) -> list[Node]:
+    """Every call expression under ``root`` (matched in C by one query)."""
+    import tree_sitter
+
+    found: list[Node] = tree_sitter.QueryCursor(_calls_query(grammar)).captures(root).get(
+        "call", [])
+    return found
+
+
 class TreeSitterReader:
     """One language read with its review plug-in's tree-sitter grammar."""
 
@@ -282,11 +311,7 @@ class TreeSitterReader:
         self.family = "go" if language.name == "go" else "js"
 
     def _parse(self, source: str) -> tuple[_File, Node]:
-        from reviewer.languages.treesitter import parser_for
-
-        data = source.encode("utf-8", "surrogatepass")
-        tree = parser_for(self.grammar).parse(data)
-        return _File(data), tree.root_node
+        return _parse(self.grammar, source)
 
     def regions(self, source: str) -> list[Region]:
         # No line outline: the whole file is parsed (tree-sitter reads a large file in
@@ -311,7 +336,7 @@ class TreeSitterReader:
               ) -> list[int]:
         f, root = self._parse(source)
         lines: set[int] = set()
-        for call in _descendants(root, "call_expression"):
+        for call in _calls(self.grammar, root):
             fn = call.child_by_field_name("function")
             if fn is None:
                 continue
