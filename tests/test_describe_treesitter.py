@@ -139,22 +139,29 @@ def test_go_method_renamed_and_exported_func_parameter_added(
     repo.write("shape/shape.go", SHAPE_GO.replace("func New(n int)", "func New(n int, name string)")
                .replace("func (s *Shape) Size()", "func (s *Shape) Area()")
                + "\ntype Kind = string\n")
-    repo.stage("shape/shape.go")
+    repo.write("shape/shape_test.go", 'package shape\n\nimport "testing"\n\n'
+                                      'func TestNew(t *testing.T) {\n\t_ = New(1, "a")\n}\n')
+    repo.stage("shape/shape.go", "shape/shape_test.go")
     report = describe(run_cli)
     got = symbols(report)
-    assert set(got) == {"New", "Shape.Area", "Kind"}
+    assert set(got) == {"New", "Shape.Area", "Kind", "TestNew"}
+    assert got["TestNew"]["in_tests"] and got["TestNew"]["change"] == "added"
     assert report["facts"]["files"][0]["language"] == "go"
     new = got["New"]
     assert (new["old_signature"], new["signature"]) == (
         "(n: int) -> *Shape", "(n: int, name: string) -> *Shape")
     assert new["signature_changes"] == ["parameter name added (required)"]
-    assert new["callers"] == ["cmd/main.go:6"]
+    assert new["callers"] == ["cmd/main.go:6", "shape/shape_test.go:6"]
     renamed = got["Shape.Area"]
     assert (renamed["change"], renamed["old_qualname"], renamed["kind"]) == (
         "renamed", "Shape.Size", "method")
     assert renamed["callers"] == ["cmd/main.go:7"]  # the old name's call sites
     assert (got["Kind"]["change"], got["Kind"]["kind"], got["Kind"]["public"]) == (
         "added", "type", True)
+    tests = report["facts"]["tests"]
+    assert tests["changed_tests"] == ["shape/shape_test.go"]
+    assert tests["tested_alongside"] == {"New": ["shape/shape_test.go"]}
+    assert tests["untested"] == ["Shape.Area"]
 
 
 def test_a_js_file_that_does_not_parse(repo: Repo, run_cli: RunCli) -> None:
@@ -180,6 +187,31 @@ def test_readers_by_extension_and_test_files() -> None:
     assert js is not None and js.is_test("src/a.spec.ts") and js.is_test("__tests__/a.js")
     assert js.imports("import {a} from './core';\nconst b = require(\"lib\");\n") == {
         "./core", "lib"}
+
+
+def test_what_exported_means() -> None:
+    js = reader_for("a.js")
+    assert js is not None
+    got = js.symbols("function a() {}\nfunction b() {}\nfunction c() {}\nfunction d() {}\n"
+                     "function e() {}\nexport default a;\nexports.b = b;\n"
+                     "module.exports.c = c;\nexport { d as dee };\n")
+    assert got is not None and {q: s.public for q, s in got.items()} == {
+        "a": True, "b": True, "c": True, "d": True, "e": False}
+    ts = reader_for("a.ts")
+    assert ts is not None
+    got = ts.symbols("export abstract class X {\n  abstract m(): void;\n  #h() {}\n"
+                     "  protected p() {}\n}\nenum E { A }\n")
+    assert got is not None and {q: (s.kind, s.public) for q, s in got.items()} == {
+        "X": ("class", True), "X.m": ("method", True), "X.#h": ("method", False),
+        "X.p": ("method", False), "E": ("type", False)}
+    go = reader_for("a.go")
+    assert go is not None
+    got = go.symbols("package p\ntype t struct{}\nfunc (x t) M(a, b int, rest ...string) {}\n"
+                     "func (x *T) N(int) (r int) { return }\n")
+    assert got is not None and {q: (s.public, s.signature and s.signature.text())
+                                for q, s in got.items()} == {
+        "t": (False, None), "t.M": (False, "(a: int, b: int, *rest: string)"),
+        "T.N": (True, "(#1: int) -> (r int)")}
 
 
 def test_a_python_only_change_does_not_import_tree_sitter(repo: Repo) -> None:

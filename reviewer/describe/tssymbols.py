@@ -9,7 +9,8 @@ What is a definition:
 - JavaScript / TypeScript: top-level functions (declarations, and ``const f = (...) =>`` /
   ``function`` expressions), classes and their methods (``Class.method``), TypeScript
   interfaces, type aliases and enums (kind ``type``). Public means exported (``export``,
-  ``export { name }``, ``module.exports = { name }`` / ``exports.name =``); a method is public
+  ``export { name }``, ``export default name``, ``module.exports = { name }`` /
+  ``exports.name =``); a method is public
   when its class is and it is neither ``#private`` nor ``private`` / ``protected``.
 - Go: functions, methods (``T.Method`` for both ``func (t T)`` and ``func (t *T)`` receivers,
   so a receiver turned into a pointer stays the same method) and types. Public means
@@ -118,10 +119,14 @@ def _js_signature(f: _File, fn: Node) -> Signature:
 
 
 def _js_exports(f: _File, root: Node) -> set[str]:
-    """Names exported by ``export { a, b as c }`` and CommonJS ``module.exports``."""
+    """Names exported by ``export { a, b as c }``, ``export default a`` and CommonJS
+    ``module.exports``."""
     out: set[str] = set()
     for node in root.named_children:
         if node.type == "export_statement" and node.child_by_field_name("declaration") is None:
+            value = node.child_by_field_name("value")
+            if value is not None and value.type == "identifier":  # export default name
+                out.add(f.text(value))
             for spec in _descendants(node, "export_specifier"):
                 name = spec.child_by_field_name("name")
                 if name is not None:
