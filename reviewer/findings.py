@@ -190,8 +190,10 @@ def fingerprint(rule_id: str, path: str, code: str, scope_name: str, occurrence:
 def apply_edits(source: str, edits: tuple[TextEdit, ...] | list[TextEdit]) -> str:
     """Apply non-overlapping edits to ``source`` and return the new text.
 
+    Identical edits count once (two fixes of one file that both add the same import).
     Raises ValueError when edits overlap or point outside the text.
     """
+    edits = list(dict.fromkeys(edits))
     lines = split_lines(source, keepends=True)
     starts = [0]
     for ln in lines:

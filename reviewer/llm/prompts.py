@@ -247,7 +247,6 @@ def _rule_examples(rule_cls: type[Rule], limit: int) -> tuple[Example, ...]:
     lang = languages().get(rule_cls.language)
     if lang is None:
         return ()
-    explanation = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
     valid = [v if isinstance(v, Valid) else Valid(v) for v in rule_cls.VALID]
     pairs: list[tuple[int, Example]] = []
     for inv in rule_cls.INVALID:
@@ -260,6 +259,9 @@ def _rule_examples(rule_cls: type[Rule], limit: int) -> tuple[Example, ...]:
         )
         if fixed is None:
             continue
+        # The example's own finding, which names the example's code: copied word for word
+        # it fits no other code (reviewer.llm.judge refuses copies and ungrounded text).
+        explanation = found[0].message
         answer = json.dumps({"explanation": explanation, "fixed_code": fixed})
         example = Example(f"{inv.path}:{found[0].span.line}", found[0].message, code, answer)
         # Prefer real fixed examples, then the shortest.
@@ -286,7 +288,7 @@ def _paired_valid(
 ) -> str | None:
     import difflib
 
-    from reviewer.llm.validate import dropped_names
+    from reviewer.llm.names import dropped_names
 
     best: tuple[float, str] | None = None
     for v in valid:
@@ -439,7 +441,9 @@ def _line_examples(rule_cls: type[Rule]) -> tuple[LineExample, ...]:
         )
         if ex is not None:
             out.append(ex)
-    why = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
+    # The rules' own pairs explain with their finding's message (it names the example's
+    # code), never with the rule's rationale, which fits every finding word for word.
+    why = ""
     for inv in rule_cls.INVALID:
         if inv.fixed:
             ex = derive_line_example(
@@ -471,7 +475,7 @@ def derive_line_example(
     if replacement is None or not replacement.strip() or replacement == region.code:
         return None  # (an answer cannot delete lines: empty fixed_code means no fix)
     return LineExample(f"{path}:{finding.span.line}", finding.message, region.code,
-                       replacement, explanation, lead_code(code, target))
+                       replacement, explanation or finding.message, lead_code(code, target))
 
 
 def lead_code(source: str, target: Target, limit: int = LEAD_LINES) -> str:

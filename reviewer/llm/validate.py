@@ -8,16 +8,16 @@ The complaint, when there is one, is a sentence the model can act on.
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 from reviewer.findings import Finding, Fix, TextEdit, apply_edits
+from reviewer.llm.names import dropped_names
 from reviewer.llm.prompts import Region
 from reviewer.rules.base import Rule
 
 Key = tuple[str, str]
+__all__ = ["FileValidator", "dropped_names", "region_fix"]
 
 
 def region_fix(region: Region, fixed_code: str, source: str, rule_id: str) -> Fix:
@@ -123,44 +123,6 @@ class FileValidator:
                     f" (line {_relative_line(f, fix)} of fixed_code)"
                 )
         return None
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A fix may drop a few names (eval -> ast.literal_eval, shell=True -> a list): at most this
-# share of the original's distinct names, and at least one.
-MAX_DROPPED_SHARE = 0.2
-
-
-def dropped_names(original: str, fixed: str, strict: bool = False) -> list[str]:
-    """Names of ``original`` missing from ``fixed``, when more are missing than a fix needs.
-
-    ``strict``: no name may go (used to pair the rules' own examples).
-    """
-    before = _names(original) - _KEYWORDS
-    gone = sorted(before - _names(fixed))
-    allowed = 0 if strict else max(1, int(len(before) * MAX_DROPPED_SHARE))
-    return gone if len(gone) > allowed else []
-
-
-_KEYWORDS = frozenset(keyword.kwlist)
-
-
-def _names(code: str) -> set[str]:
-    """Identifiers in ``code``, outside strings and comments (Python's tokenizer; a plain
-    regex when the code cannot be tokenized). Removing a hard-coded secret or a SQL string
-    is what a fix is for, so string contents do not count."""
-    import io
-    import tokenize
-
-    names: set[str] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type == tokenize.NAME:
-                names.add(tok.string)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        if not names:
-            return set(_NAME.findall(code))
-    return names
 
 
 # Rules whose fix is a change of signature (fewer parameters): exempt from the checks that

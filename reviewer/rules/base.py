@@ -65,6 +65,9 @@ class Rule:
     whole_function: ClassVar[bool] = False
     # Deterministic fixes are offered (the `fix` command applies them).
     fixable: ClassVar[bool] = False
+    # Rules whose findings may take the place of this rule's after its fix (a bare
+    # ``except:`` made ``except Exception:`` is then RV202's to report): `fix` accepts them.
+    fix_leaves: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[list[str | Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
