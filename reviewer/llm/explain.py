@@ -106,6 +106,9 @@ class ExplainReport:
     errors: int = 0
     not_reached: int = 0  # findings left when the model failed or the time ran out
     failure: str | None = None  # why the model stopped (one line)
+    # (rule id, the pass whose fix validated: 0 = the first answer; None = no fix) for
+    # every finding the model was asked to fix.
+    fix_outcomes: list[tuple[str, int | None]] = field(default_factory=list)
     explanations_rejected: int = 0  # model explanations refused by reviewer.llm.judge
     explanations_fallback: int = 0  # findings given the reviewer's own explanation
     model_seconds: float = 0.0
@@ -222,6 +225,8 @@ class Explainer:
         """
         if job.finding.fix is not None and job.finding.fix.safe:
             return False
+        if not job.rule.local_fix:
+            return False  # no edit of the flagged lines can be right: none is shown
         if self.style != "small":
             return True
         return target.region.kind != "function" and bool(line_examples(job.rule))
@@ -313,7 +318,8 @@ class Explainer:
         answered = False
         last_text = ""
         tried: set[str] = set()
-        for _ in range(1 + max(0, self.fix_passes)):
+        validated_at: int | None = None
+        for n_pass in range(1 + max(0, self.fix_passes)):
             text, region, cached = self._ask(
                 job, target, repo_context, history, base_key, want_fix
             )
@@ -343,12 +349,14 @@ class Explainer:
             candidate = region_fix(region, fixed_code, job.source, f.rule_id)
             complaint = self._validator(f.path, job.source).check(f, candidate, region.code)
             if complaint is None:
-                fix = candidate
+                fix, validated_at = candidate, n_pass
                 self.report.fixes_validated += 1
                 break
             history.append((text, complaint))
         if proposed and fix is None:
             self.report.fixes_dropped += 1
+        if want_fix:
+            self.report.fix_outcomes.append((f.rule_id, validated_at))
         if explanation is None and answered:
             explanation = self._explain_again(
                 job, target, repo_context, base_key, facts, why_not, last_text
