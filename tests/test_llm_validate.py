@@ -73,3 +73,25 @@ def test_a_name_undefined_at_that_point_is_refused() -> None:
     assert why is not None and "not defined" in why and "error" in why
     assert "error" in undefined_at(SOURCE.replace("print(token)", "print(error)"))
     assert undefined_at(SOURCE) == {"cleanup"}
+
+
+def test_rules_with_no_local_fix_get_no_model_fix(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from model_fake import serve_model
+
+    from reviewer.llm.explain import explain_findings
+
+    code = ('"""M."""\nimport pickle\n\n\ndef load(blob: bytes) -> object:\n    """Load."""\n'
+            "    return pickle.loads(blob)\n")
+    found = review_source("m.py", code, {"python": selected_rules(Config())}, "python")
+    findings = [f for f in found.findings if f.rule_id == "RV604"]
+    assert findings
+    with serve_model("pickle.loads in load runs code from blob; use json.",
+                     fixed_code="return json.loads(blob)\n") as model:
+        cfg = Config(llm_backend="openai", server_url=model.url, cache=False)
+        out, report = explain_findings(findings, root=Path(str(tmp_path)), config=cfg,
+                                       read=lambda _: code)
+        schema = model.prompts[0]["response_format"]  # type: ignore[index]
+    assert out[0].model_fix is None and report.fixes_asked == 0
+    assert '"fixed_code": {"type": "null"}' in str(schema).replace("'", '"')
