@@ -117,7 +117,7 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
     import libcst as cst
 
     exc = "TypeError" if narrows_type(node.test) else "ValueError"
-    indent = _indent_unit(ctx)
+    indent = _indent_unit(ctx, node)
 
     class Replace(cst.CSTTransformer):
         done = False
@@ -159,10 +159,15 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
     return _cst.make_fix(f"Raise {exc} instead of assert", edit, safe=False)
 
 
-def _indent_unit(ctx: PyContext) -> str:
-    """The file's indentation step (four spaces unless its first indented line says)."""
-    for line in ctx.lines:
-        stripped = line.lstrip(" \t")
-        if stripped and stripped != line and not stripped.startswith("#"):
-            return line[: len(line) - len(stripped)]
+def _indent_unit(ctx: PyContext, node: ast.stmt) -> str:
+    """The indentation step where ``node`` sits: its own indentation beyond its block's
+    header (four spaces at module level, or when that cannot be told)."""
+    parent = ctx.parent(node)
+    line = ctx.lines[node.lineno - 1]
+    own = line[: len(line) - len(line.lstrip(" \t"))]
+    if isinstance(parent, ast.stmt):
+        head = ctx.lines[parent.lineno - 1]
+        outer = head[: len(head) - len(head.lstrip(" \t"))]
+        if own.startswith(outer) and len(own) > len(outer):
+            return own[len(outer):]
     return "    "
