@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -169,6 +170,8 @@ def main() -> int:
         )
         calls += report.model_calls
         seconds += report.model_seconds
+        print(f"{name}: {len(findings)} findings, {report.model_calls} model calls,"
+              f" {report.model_seconds:.0f} s", file=sys.stderr, flush=True)
         for rule_id, at in report.fix_outcomes:
             row = rows[rule_id]
             row["asked"] += 1
