@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := dev,llm,mlx,rag,github,treesitter,serve,lsp
+EXTRAS := dev,llm,mlx,rag,github,treesitter,serve,lsp,fixes
 STAMP := $(VENV)/.installed
 
 .PHONY: venv demo test lint typecheck unit bench clean lock

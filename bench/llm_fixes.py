@@ -1,150 +1,248 @@
-"""Model benchmark 2: validated fixes on a fixed set of seeded findings.
+"""Model benchmark 2: fixes and explanations on findings from real projects.
 
-Every finding of the demo project (examples/base plus the change in examples/change,
-reviewed whole) goes through the reviewer's model path with the configured number of
-validation passes and no cache. Reported:
+Findings come from the perf corpora (bench/.work/perf/src/{requests,flask,click,rich,django},
+fetched by bench/speed.py): each project's Python files in path order, at most
+``--per-rule`` findings of each rule per project, so that no single rule dominates.
+Every finding goes through the reviewer's model path (``explain_findings``: the prompt
+style the model's size selects, ``--passes`` refinement passes with the validator's
+reasons and the repository context slot, no cache). Reported per rule:
 
-* share of emitted fixes that pass validation, checked again here independently: the fix
-  is applied in memory and the file reviewed from scratch (must be 100%);
-* share of findings that get a validated fix (of those without a deterministic fix);
-* answers with code that the validator refused, by reason;
-* mean model time and model calls per finding.
+* the rules' own deterministic (libcst) fixes: how many findings have one, and how many of
+  those pass the same validation ``reviewer fix`` applies (independently re-checked here);
+* for the findings the model was asked to fix: validated at the first pass, and after
+  refinement; every shown fix re-reviewed from scratch here (must be 100%);
+* the rules with no local fix (reviewer.rules.base.Rule.local_fix): the model is not asked,
+  and no fix is shown (must be 0);
+* explanations: the model's shown, refused by reviewer.llm.judge, replaced by the
+  reviewer's own.
 
-The prompt style follows the model's size as in the reviewer ("small" under 1.5 GB: the
-embedded model and 1.5B models at Q4; "full" above); ``--style`` forces one.
+Every shown model fix is written to ``--sample FILE`` as a diff, for the hand check
+reported in docs/benchmarks.md.
 
 Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
-       [--max-tokens T] [--write] [--section NAME]
+       [--per-rule N] [--projects a,b] [--max-tokens T] [--sample FILE] [--write]
+       [--section NAME]
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from llm_common import demo_project, machine_line, seeded_findings, write_section
+from llm_common import ROOT, machine_line, write_section
 
 from reviewer import hardware
+from reviewer.autofix import validate as autofix_validate
+from reviewer.config import Config
 from reviewer.engine import _rules_by_language, review_source, selected_rules
-from reviewer.findings import Finding, apply_edits
-from reviewer.llm import validate
+from reviewer.findings import Finding, apply_edits, lines_outside_kept
 from reviewer.llm.backend import resolve_model
 from reviewer.llm.explain import explain_findings, prompt_style
+from reviewer.llm.judge import is_fallback
 from reviewer.llm.llama_cpp import LlamaCppBackend
 from reviewer.llm.prompts import STYLES
+from reviewer.rules import all_rules
+
+CORPORA = ROOT / "bench" / ".work" / "perf" / "src"
+PROJECTS = ("requests", "flask", "click", "rich", "django")
+MAX_FILES = 400  # per project: enough for the quota, bounded time
+SKIP_PARTS = frozenset({"tests", "test", "testing", "docs", "examples", ".git"})
 
 
-def independent_check(root: Path, f: Finding, rules: list) -> bool:  # type: ignore[type-arg]
-    """Apply the fix and review the file from scratch: parses, rule gone there, nothing new."""
-    assert f.model_fix is not None
+def corpus_root() -> Path:
+    """The perf corpora (this checkout's, else the main checkout's)."""
+    if CORPORA.is_dir():
+        return CORPORA
+    main = Path("/work/main/bench/.work/perf/src")
+    if main.is_dir():
+        return main
+    raise SystemExit("no perf corpora: run python bench/speed.py first (it fetches them)")
+
+
+def collect(root: Path, per_rule: int) -> list[Finding]:
+    """At most ``per_rule`` findings of each rule in one project, files in path order."""
+    rules = selected_rules(Config())
+    by_lang = _rules_by_language(rules)
+    taken: Counter[str] = Counter()
+    out: list[Finding] = []
+    files = sorted(p for p in root.rglob("*.py") if not SKIP_PARTS & set(p.parts))
+    for path in files[:MAX_FILES]:
+        rel = path.relative_to(root).as_posix()
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for f in review_source(rel, source, by_lang, "python").findings:
+            if f.rule_id == "RV000" or taken[f.rule_id] >= per_rule:
+                continue
+            taken[f.rule_id] += 1
+            out.append(f)
+    return out
+
+
+def recheck(root: Path, f: Finding, fix_edits: tuple, rules: list) -> bool:  # type: ignore[type-arg]
+    """Apply the edits and review the file from scratch: parses, the finding gone, nothing
+    new (a rule's fix_leaves excepted), lines outside the edits byte-identical."""
     source = (root / f.path).read_text(encoding="utf-8")
-    patched = apply_edits(source, f.model_fix.edits)
+    try:
+        patched = apply_edits(source, fix_edits)
+    except ValueError:
+        return False
     by_lang = _rules_by_language(rules)
     before = review_source(f.path, source, by_lang, "python").findings
     after = review_source(f.path, patched, by_lang, "python").findings
     if any(x.rule_id == "RV000" for x in after):
         return False
     count = Counter((x.rule_id, x.symbol) for x in before)
-    count[(f.rule_id, f.symbol)] -= 1
     got = Counter((x.rule_id, x.symbol) for x in after)
-    return all(got[k] <= count[k] for k in got)
+    return autofix_validate(count, got, [f]) is None and lines_outside_kept(
+        source, patched, fix_edits) is None
 
 
-def added_line(root: Path, f: Finding) -> str:
-    """The first line of the fixed file that the original does not have at that place."""
+def diff_of(root: Path, f: Finding) -> str:
     assert f.model_fix is not None
     source = (root / f.path).read_text(encoding="utf-8")
     patched = apply_edits(source, f.model_fix.edits)
-    for line in difflib.unified_diff(source.splitlines(), patched.splitlines(), lineterm=""):
-        if line.startswith("+") and not line.startswith("+++"):
-            return line[1:].strip()
-    return ""
+    return "".join(difflib.unified_diff(
+        source.splitlines(keepends=True), patched.splitlines(keepends=True),
+        f"a/{f.path}", f"b/{f.path}", n=2))
+
+
+def pct(a: int, b: int) -> str:
+    return f"{a}/{b} ({100.0 * a / b:.0f}%)" if b else "-"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", help="a GGUF file (default: the embedded SmolLM2-135M)")
-    ap.add_argument("--passes", type=int, default=2, help="validation passes after the first")
+    ap.add_argument("--passes", type=int, default=2, help="refinement passes after the first")
+    ap.add_argument("--per-rule", type=int, default=3, help="findings per rule per project")
+    ap.add_argument("--projects", default=",".join(PROJECTS))
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--style", choices=STYLES, help="prompt style (default: by model size)")
+    ap.add_argument("--no-model", action="store_true", help="deterministic fixes only")
+    ap.add_argument("--sample", type=Path, help="write every shown model fix here")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--section", default="model-fixes",
                     help="the docs/benchmarks.md block to replace (default: model-fixes)")
     args = ap.parse_args()
 
-    root = demo_project()
-    findings, cfg = seeded_findings(root)
-    model = resolve_model(args.model or "", root)
-    cfg = replace(cfg, model=str(model), llm_backend="llama_cpp", fix_passes=args.passes,
-                  llm_max_tokens=args.max_tokens, max_explained=len(findings),
-                  llm_timeout=24 * 3600.0, cache=False)
-    reasons: Counter[str] = Counter()
-    original = validate.FileValidator.check
-
-    def counting(self: validate.FileValidator, finding: Finding, fix: object,
-                 code: str | None = None) -> str | None:
-        why = original(self, finding, fix, code)  # type: ignore[arg-type]
-        if why is not None:
-            reasons[why.split(";")[0].split(":")[0].split(" (")[0]] += 1
-        return why
-
-    validate.FileValidator.check = counting  # type: ignore[method-assign]
+    corpora = corpus_root()
+    projects = [p for p in args.projects.split(",") if (corpora / p).is_dir()]
+    rules = selected_rules(Config())
+    rule_classes = all_rules()
+    model = resolve_model(args.model or "", ROOT)
+    settings = hardware.derive(hardware.detect())
+    rows: dict[str, Counter[str]] = defaultdict(Counter)
+    shown: list[tuple[Path, Finding]] = []
+    wrong_no_local = 0
+    explained = Counter[str]()
+    calls = 0
+    seconds = 0.0
     start = time.perf_counter()
-    out, report = explain_findings(
-        findings, root=root, config=cfg,
-        read=lambda rel: (root / rel).read_text(encoding="utf-8"),
-        settings=hardware.derive(hardware.detect()), style=args.style,
-    )
-    style = args.style or prompt_style(LlamaCppBackend(model))
+    total = 0
+    for name in projects:
+        root = corpora / name
+        findings = collect(root, args.per_rule)
+        total += len(findings)
+        for f in findings:
+            row = rows[f.rule_id]
+            row["findings"] += 1
+            if f.fix is not None:
+                row["rule_fix"] += 1
+                row["rule_fix_ok"] += recheck(root, f, f.fix.edits, rules)
+                row["rule_fix_safe"] += f.fix.safe
+        if args.no_model:
+            continue
+        cfg = replace(Config(), model=str(model), llm_backend="llama_cpp",
+                      fix_passes=args.passes, llm_max_tokens=args.max_tokens,
+                      max_explained=len(findings), llm_timeout=24 * 3600.0, cache=False,
+                      context=False)
+        out, report = explain_findings(
+            findings, root=root, config=cfg,
+            read=lambda rel, root=root: (root / rel).read_text(encoding="utf-8"),  # type: ignore[misc]
+            settings=settings, style=args.style,
+        )
+        calls += report.model_calls
+        seconds += report.model_seconds
+        print(f"{name}: {len(findings)} findings, {report.model_calls} model calls,"
+              f" {report.model_seconds:.0f} s", file=sys.stderr, flush=True)
+        for rule_id, at in report.fix_outcomes:
+            row = rows[rule_id]
+            row["asked"] += 1
+            row["first"] += at == 0
+            row["refined"] += at is not None
+        for f in out:
+            if f.explanation:
+                explained["fallback" if is_fallback(f.explanation) else "model"] += 1
+            if f.model_fix is not None:
+                rows[f.rule_id]["shown"] += 1
+                rows[f.rule_id]["shown_ok"] += recheck(root, f, f.model_fix.edits, rules)
+                shown.append((root, f))
+                if not rule_classes[f.rule_id].local_fix:
+                    wrong_no_local += 1
+        explained["rejected"] += report.explanations_rejected
     wall = time.perf_counter() - start
-    validate.FileValidator.check = original  # type: ignore[method-assign]
 
-    rules = selected_rules(cfg)
-    emitted = [f for f in out if f.model_fix is not None]
-    passing = sum(independent_check(root, f, rules) for f in emitted)
-    fixable = [f for f in out if f.fix is None]
-    n = len(findings)
+    style = args.style or prompt_style(LlamaCppBackend(model))
+    no_local = sorted(r for r in rows if not rule_classes[r].local_fix)
     lines = [
-        "### Validated fixes on seeded findings",
+        "### Fixes and explanations on findings from real projects",
         "",
-        f"Measured by `bench/llm_fixes.py` on {machine_line()}.",
-        f"Model {model.name}, {style} prompt style; {n} seeded findings of the demo project"
-        f" ({len(fixable)} without a deterministic fix); up to {1 + args.passes} answers per"
-        f" finding (the validator's complaint goes back each time); max_tokens"
-        f" {args.max_tokens}; no cache.",
+        f"Measured by `bench/llm_fixes.py --per-rule {args.per_rule} --passes {args.passes}"
+        f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
+        f"Corpus: {total} findings of {len(rows)} rules from {', '.join(projects)} (the perf"
+        f" corpora; at most {args.per_rule} findings per rule per project, files in path"
+        " order, tests and docs skipped).",
+        "" if args.no_model else
+        f"Model {model.name}, {style} prompt style; up to {1 + args.passes} answers per"
+        f" finding; max_tokens {args.max_tokens}; no cache; {calls} model calls,"
+        f" {seconds:.0f} s of model time, {wall:.0f} s wall.",
         "",
-        "| measure | value |",
-        "|---|---|",
-        f"| findings explained | {report.explained} of {n} |",
-        f"| findings the model was asked to fix | {report.fixes_asked} |",
-        f"| answers with code (all passes) | {report.fixes_proposed} |",
-        f"| fixes emitted (validated) | {len(emitted)} |",
-        f"| emitted fixes passing an independent re-review (must be 100%) |"
-        f" {passing} of {len(emitted)}"
-        f" ({100.0 * passing / len(emitted) if emitted else 100.0:.0f}%) |",
-        f"| findings with a validated fix | {len(emitted)} of {len(fixable)}"
-        f" ({100.0 * len(emitted) / len(fixable) if fixable else 0.0:.0f}%) |",
-        f"| fixes validated / fixes asked for | {len(emitted)} of {report.fixes_asked} |",
-        f"| model calls per finding (mean) | {report.model_calls / n:.2f} |",
-        f"| model time per finding (mean) | {report.model_seconds / n:.2f} s |",
-        f"| wall time, all findings | {wall:.1f} s |",
-        f"| unusable answers / failure | {report.bad_answers} / {report.failure or 'none'} |",
-        "",
-        "Why proposed fixes were refused (count of answers):",
-        "",
+        "| rule | findings | rule fix (validated) | model asked | model first pass |"
+        " model after refinement | shown model fixes re-validated |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for why, count in reasons.most_common():
-        lines.append(f"- {count} x {why}")
-    if emitted:
-        lines += ["", "Validated fixes (the first line each one adds):", ""]
-        for f in emitted:
-            lines.append(f"- {f.rule_id} {f.path}:{f.span.line}: `{added_line(root, f)}`")
+    sums: Counter[str] = Counter()
+    for rule_id in sorted(rows):
+        r = rows[rule_id]
+        sums.update(r)
+        kind = "" if not r["rule_fix"] else (" safe" if r["rule_fix_safe"] == r["rule_fix"]
+                                             else " unsafe")
+        asked = str(r["asked"]) if rule_classes[rule_id].local_fix else "no local fix"
+        lines.append(
+            f"| {rule_id} | {r['findings']} | {pct(r['rule_fix_ok'], r['rule_fix'])}{kind} |"
+            f" {asked} | {pct(r['first'], r['asked'])} | {pct(r['refined'], r['asked'])} |"
+            f" {pct(r['shown_ok'], r['shown'])} |"
+        )
+    lines.append(
+        f"| all | {sums['findings']} | {pct(sums['rule_fix_ok'], sums['rule_fix'])} |"
+        f" {sums['asked']} | {pct(sums['first'], sums['asked'])} |"
+        f" {pct(sums['refined'], sums['asked'])} | {pct(sums['shown_ok'], sums['shown'])} |"
+    )
+    lines += [
+        "",
+        f"Rules with no local fix (the model is not asked; fixes shown for them:"
+        f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
+    ]
+    if not args.no_model:
+        lines.append(
+            f"Explanations: {explained['model']} from the model shown,"
+            f" {explained['fallback']} replaced by the reviewer's own (marked),"
+            f" {explained['rejected']} model answers refused by the checks."
+        )
     text = "\n".join(lines) + "\n"
     print(text)
+    if args.sample is not None:
+        with args.sample.open("w", encoding="utf-8") as fh:
+            for root, f in shown:
+                fh.write(f"## {root.name} {f.rule_id} {f.path}:{f.span.line} {f.message}\n")
+                fh.write(diff_of(root, f) + "\n")
     if args.write:
         write_section(args.section, text)
     return 0

@@ -1,8 +1,10 @@
 """``reviewer fix``: apply the rules' deterministic fixes, validated, atomically.
 
-For each file with fixable findings (``Finding.fix`` with ``fix.safe``), the fixes are
-applied in memory, then the patched text is re-validated with the same rules: it must
-parse, the fixed findings must be gone and no other finding may appear. Only then is the
+For each file with fixable findings (``Finding.fix`` with ``fix.safe``; with ``unsafe``
+also the rules' unsafe fixes and the model's), the fixes are applied in memory, then the
+patched text is re-validated with the same rules: it must parse, the fixed findings must be
+gone, no other finding may appear (a rule's ``fix_leaves`` excepted) and every line outside
+the edits must be byte-identical. Only then is the
 file replaced (temporary file + rename, encoding, BOM and line endings kept). A file that
 fails validation, changed meanwhile, is a link, or whose reviewed content is not what is on
 disk (staged changes differ from the working tree) is left untouched with a reason.
@@ -31,7 +33,7 @@ from reviewer.engine import (
     review_source,
     selected_rules,
 )
-from reviewer.findings import Finding, Fix, TextEdit, apply_edits
+from reviewer.findings import Finding, Fix, TextEdit, apply_edits, lines_outside_kept
 from reviewer.languages import detect
 from reviewer.rules.base import Rule
 
@@ -70,29 +72,33 @@ class FixReport:
 _NO_FIX = Fix("", ())
 
 
-def fix_of(f: Finding) -> Fix | None:
-    """The fix ``fix`` would apply: the rule's safe fix, else the model's (unsafe) one."""
+def fix_of(f: Finding, unsafe: bool = True) -> Fix | None:
+    """The fix ``fix`` would apply: the rule's safe fix; else, with ``unsafe``, the model's
+    validated fix, else the rule's unsafe one (the model's, when it validated, is the more
+    specific: ``except OSError:`` rather than ``except Exception:``)."""
     if f.fix is not None and f.fix.safe:
         return f.fix
-    return f.model_fix
+    if not unsafe:
+        return None
+    return f.model_fix or f.fix
 
 
 def plan(job: Job, config: Config, result: Result, unsafe: bool = False) -> FixReport:
     """Validated patches for the fixable findings of ``result`` (nothing is written).
 
-    Deterministic rule fixes always; the model's fixes (never "safe") only with ``unsafe``.
-    Either kind is validated again here before it may be written.
+    Safe rule fixes always; with ``unsafe`` also the rules' unsafe fixes and the model's
+    (never "safe"). Every kind is validated again here before it may be written.
     """
     report = FixReport()
     rules = selected_rules(config)
     by_path: dict[str, list[Finding]] = {}
     for f in result.findings:
-        chosen = fix_of(f)
+        chosen = fix_of(f, unsafe)
         if chosen is not None and (chosen.safe or unsafe):
             by_path.setdefault(f.path, []).append(f)
     fixed_ids: set[int] = set()
     for rel, wanted in by_path.items():
-        outcome = _plan_file(job, config, rules, rel, wanted)
+        outcome = _plan_file(job, config, rules, rel, wanted, unsafe)
         if isinstance(outcome, str):
             report.rejected.append((rel, outcome))
             continue
@@ -103,7 +109,8 @@ def plan(job: Job, config: Config, result: Result, unsafe: bool = False) -> FixR
 
 
 def _plan_file(
-    job: Job, config: Config, rules: list[Rule], rel: str, wanted: list[Finding]
+    job: Job, config: Config, rules: list[Rule], rel: str, wanted: list[Finding],
+    unsafe: bool = False,
 ) -> FilePatch | str:
     """A validated patch for one file, or why there is none."""
     got = _fixable_source(job, config, rel)
@@ -113,9 +120,12 @@ def _plan_file(
     before = recount(text)
     if before is None:
         return "does not parse; not modified"
-    chosen, after_text = _choose(text, wanted, before, recount)
+    chosen, after_text = _choose(text, wanted, before, recount, unsafe)
     if not chosen:
-        problem = validate(before, recount(_apply(text, wanted[:1]) or text), wanted[:1])
+        first = _apply(text, wanted[:1], unsafe) or text
+        problem = validate(before, recount(first), wanted[:1]) or lines_outside_kept(
+            text, first, _edits(wanted[:1], unsafe)
+        )
         return f"the fix did not validate ({problem}); not modified"
     encoding = _encoding(data)
     try:
@@ -177,17 +187,22 @@ class _Recount:
 
 
 def _choose(
-    text: str, wanted: list[Finding], before: Counter[Key], recount: _Recount
+    text: str, wanted: list[Finding], before: Counter[Key], recount: _Recount,
+    unsafe: bool = False,
 ) -> tuple[list[Finding], str]:
-    """Add the fixes one by one, keeping each that still validates with the ones before."""
+    """Add the fixes one by one, keeping each that still validates with the ones before
+    (the file then parses, the fixed findings are gone, nothing new appears, and every
+    line outside the edits is byte-identical)."""
     chosen: list[Finding] = []
     after_text = text
     for f in sorted(wanted, key=lambda f: f.sort_key):
         trial = [*chosen, f]
-        patched = _apply(text, trial)
+        patched = _apply(text, trial, unsafe)
         if patched is None:
             continue  # overlaps a fix already chosen
-        if validate(before, recount(patched), trial) is None:
+        if validate(before, recount(patched), trial) is None and lines_outside_kept(
+            text, patched, _edits(trial, unsafe)
+        ) is None:
             chosen, after_text = trial, patched
     return chosen, after_text
 
@@ -203,9 +218,17 @@ def validate(
     """
     if after is None:
         return "the patched file does not parse"
+    from reviewer.rules import all_rules
+
+    rules = all_rules()
     gone = Counter((f.rule_id, f.symbol) for f in fixed)
     allowed = before.copy()
     allowed.subtract(gone)
+    for f in fixed:  # a rule's own fix may leave a finding of another rule in its place
+        rule_cls = rules.get(f.rule_id)
+        if rule_cls is not None and f.fix is not None and fix_of(f) is f.fix:
+            for other in rule_cls.fix_leaves:
+                allowed[(other, f.symbol)] += 1
     for key in sorted(set(after) | set(gone)):
         if after[key] > max(allowed[key], 0):
             rule, symbol = key
@@ -214,8 +237,12 @@ def validate(
     return None
 
 
-def _apply(text: str, findings: Sequence[Finding]) -> str | None:
-    edits: list[TextEdit] = [e for f in findings for e in (fix_of(f) or _NO_FIX).edits]
+def _edits(findings: Sequence[Finding], unsafe: bool) -> list[TextEdit]:
+    return [e for f in findings for e in (fix_of(f, unsafe) or _NO_FIX).edits]
+
+
+def _apply(text: str, findings: Sequence[Finding], unsafe: bool = False) -> str | None:
+    edits = _edits(findings, unsafe)
     try:
         return apply_edits(text, edits)
     except ValueError:

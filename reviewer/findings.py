@@ -190,8 +190,10 @@ def fingerprint(rule_id: str, path: str, code: str, scope_name: str, occurrence:
 def apply_edits(source: str, edits: tuple[TextEdit, ...] | list[TextEdit]) -> str:
     """Apply non-overlapping edits to ``source`` and return the new text.
 
+    Identical edits count once (two fixes of one file that both add the same import).
     Raises ValueError when edits overlap or point outside the text.
     """
+    edits = list(dict.fromkeys(edits))
     lines = split_lines(source, keepends=True)
     starts = [0]
     for ln in lines:
@@ -215,3 +217,27 @@ def apply_edits(source: str, edits: tuple[TextEdit, ...] | list[TextEdit]) -> st
         out = out[:start] + text + out[end:]
         prev_start = start
     return out
+
+
+def lines_outside_kept(
+    before: str, after: str, edits: tuple[TextEdit, ...] | list[TextEdit]
+) -> str | None:
+    """None when every line of ``before`` outside the ``edits`` is byte-identical in
+    ``after`` (and in the same order); else which line changed. A fix may touch only the
+    lines it edits."""
+    import difflib
+
+    old, new = split_lines(before, keepends=True), split_lines(after, keepends=True)
+    ranges = [(e.line - 1, max(e.line, e.end_line - (1 if e.end_col == 1 else 0)))
+              for e in edits]  # 0-based [start, stop) of the lines each edit touches
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 == i1:  # lines inserted: next to an edit
+            if not any(lo <= i1 <= hi for lo, hi in ranges):
+                return f"lines inserted at line {i1 + 1}, outside the edit"
+            continue
+        for i in range(i1, i2):
+            if not any(lo <= i < hi for lo, hi in ranges):
+                return f"line {i + 1} outside the edit changed"
+    return None

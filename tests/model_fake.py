@@ -13,7 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-EXPLANATION = "Callers share one object: a surprise waiting to happen."
+# Names what the tests' flagged code names (items, cmd, path), as reviewer.llm.judge asks.
+EXPLANATION = (
+    "Callers of this code share what items, cmd and path hold: a surprise waiting to happen."
+)
 JUDGE_EXPLANATION = "os.path.join builds the path; use pathlib.Path and the / operator."
 JUDGE_ANSWER = {"violates": True, "line": 2, "explanation": JUDGE_EXPLANATION}
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from reviewer.describe.symbols import reader_for
+from reviewer.describe.readers import reader_for
 
 if TYPE_CHECKING:
     from conftest import Repo

@@ -93,7 +93,10 @@ def test_rules_fixed_examples_become_line_examples_too() -> None:
     ex = {e.code: e for e in line_examples(all_rules()["RV101"])}
     add = ex["def add(item, items=[]):\n"]  # after the fix_examples.toml entries
     assert add.fixed.startswith("def add(item, items=None):\n    if items is None:\n")
-    assert add.explanation.startswith("Python evaluates default values once")  # rationale
+    # The example's own finding message (it names items), never the rule's rationale,
+    # which would fit every finding word for word.
+    assert add.explanation.rstrip(".") == add.message.rstrip(".") and "items" in add.explanation
+    assert not add.explanation.startswith("Python evaluates default values once")
 
 
 def test_splice_replacement() -> None:
@@ -220,12 +223,13 @@ def test_prompt_style_follows_the_model_size(tmp_path: Path) -> None:
 
 def test_small_style_asks_for_fixes_only_where_an_example_shows_the_edit() -> None:
     rules = all_rules()
-    answer = {"explanation": "Name the exception.", "fixed_code": "except ValueError:"}
+    said = "A bare except: here also swallows KeyboardInterrupt; name the exception."
+    answer = {"explanation": said, "fixed_code": "except ValueError:"}
     backend = Recorder(answer)
     explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
                           fix_passes=0)
     out = explainer.explain_one(_Job(one("RV201"), rules["RV201"], SOURCE))
-    assert out.model_fix is not None and out.explanation == "Name the exception."
+    assert out.model_fix is not None and out.explanation == said
     schema = backend.schemas[-1]
     assert schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] == "^except.{0,256}$"
     patched = "".join(e.text for e in out.model_fix.edits)
@@ -325,7 +329,8 @@ def test_quotes_are_swapped_for_the_small_model_and_back() -> None:
 def test_small_style_shows_single_quotes_and_answers_get_the_files_quotes() -> None:
     rules = all_rules()
     src = SOURCE.replace("yaml.load(fh)", 'yaml.load(fh) or {"n": 0}')
-    f = one("RV605", src)
+    # Without its safe deterministic fix, as for a rule that has none: the model is asked.
+    f = one("RV605", src).with_(fix=None)
     small = PromptBuilder(estimate_tokens, style="small")
     prompt = small.build(rules["RV605"], f, src, find_target(src, f))
     assert "data = yaml.load(fh) or {'n': 0}" in prompt.messages[-1]["content"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reviewer.describe.deps import is_manifest
-from reviewer.describe.symbols import reader_for
+from reviewer.describe.readers import reader_for
 
 if TYPE_CHECKING:
     from reviewer.describe.facts import Facts

@@ -19,7 +19,8 @@ from reviewer import diff
 from reviewer.describe.changes import Change, FileDiff
 from reviewer.describe.classify import category, scope
 from reviewer.describe.deps import DepChange, compare, is_manifest
-from reviewer.describe.symbols import Region, Signature, Symbol, SymbolReader, reader_for
+from reviewer.describe.readers import reader_for
+from reviewer.describe.symbols import Region, Signature, Symbol, SymbolReader
 
 if TYPE_CHECKING:
     from reviewer.config import Config

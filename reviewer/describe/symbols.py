@@ -14,7 +14,6 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol
 
 
@@ -398,26 +397,6 @@ class PythonReader:
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+(.+)|import\s+([\w., \t]+))")
-
-
-READERS: dict[str, SymbolReader] = {"python": PythonReader()}
-
-
-@cache
-def _plugins() -> None:
-    from reviewer.describe.tssymbols import readers
-
-    for name, reader in readers().items():
-        READERS.setdefault(name, reader)
-
-
-def reader_for(path: str) -> SymbolReader | None:
-    """The reader owning ``path`` by its extension (None: no symbols for this file)."""
-    _plugins()
-    for reader in READERS.values():
-        if path.endswith(reader.extensions):
-            return reader
-    return None
 
 
 def mentions(text: str, name: str) -> bool:

@@ -178,7 +178,8 @@ class Session:
             lines.append(f"    earlier verdict: {_said(before)}")
         fix = fix_of(f)
         if fix is not None and text is not None:
-            label = "fix" if fix.safe else "suggested fix from the local model (validated)"
+            label = "fix" if fix.safe else "unsafe fix" if fix.origin == "rule" else (
+                "suggested fix from the local model (validated)")
             lines.append(f"    {label}: {fix.description}")
             lines.extend(fix_diff(fix, text, colour))
         return lines

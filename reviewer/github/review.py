@@ -65,6 +65,12 @@ def suggester(job: Job, cfg: Config, result: Result) -> Callable[[Finding], Any]
             s = render.suggestion(source, f.model_fix)
             if s is not None:
                 return s, f"Suggested fix from the local model ({f.model_fix.description})"
+        if f.fix is not None and not f.fix.safe:  # the rule's own unsafe fix, validated
+            report = autofix.plan(job, cfg, replace(result, findings=[f]), unsafe=True)
+            if any(p.fixed for p in report.patches):
+                s = render.suggestion(source, f.fix)
+                if s is not None:
+                    return s, f"Unsafe fix, review it ({f.fix.description})"
         return None
 
     return suggest

@@ -33,6 +33,7 @@ from reviewer.llm.backend import (
 )
 from reviewer.llm.cache import AnswerCache, cache_key
 from reviewer.llm.factory import make_backend
+from reviewer.llm.judge import Facts, judge, rule_explanation
 from reviewer.llm.prompts import (
     STYLES,
     PromptBuilder,
@@ -43,6 +44,7 @@ from reviewer.llm.prompts import (
     line_examples,
     load_template,
     region_of_lines,
+    rule_examples,
     swap_quotes,
     template_for,
 )
@@ -104,6 +106,11 @@ class ExplainReport:
     errors: int = 0
     not_reached: int = 0  # findings left when the model failed or the time ran out
     failure: str | None = None  # why the model stopped (one line)
+    # (rule id, the pass whose fix validated: 0 = the first answer; None = no fix) for
+    # every finding the model was asked to fix.
+    fix_outcomes: list[tuple[str, int | None]] = field(default_factory=list)
+    explanations_rejected: int = 0  # model explanations refused by reviewer.llm.judge
+    explanations_fallback: int = 0  # findings given the reviewer's own explanation
     model_seconds: float = 0.0
     first_token_s: list[float] = field(default_factory=list)
     completion_tokens: int = 0
@@ -207,7 +214,8 @@ class Explainer:
         )
 
     def wants_fix(self, job: _Job, target: Target) -> bool:
-        """Whether the model is asked for a fix: not when the rule has a deterministic one.
+        """Whether the model is asked for a fix: not when the rule has a safe deterministic
+        one (an unsafe one, ``except:`` -> ``except Exception:``, a model may better).
 
         In the small style, only where a line-level example shows the edit (the rule has
         entries in fix_examples.toml) and the code to rewrite is not a whole function: a
@@ -215,18 +223,20 @@ class Explainer:
         invent a kind of fix it has not seen, it echoes the code or writes prose. Those
         findings get an explanation only (a shorter answer, too).
         """
-        if job.finding.fix is not None:
+        if job.finding.fix is not None and job.finding.fix.safe:
             return False
+        if not job.rule.local_fix:
+            return False  # no edit of the flagged lines can be right: none is shown
         if self.style != "small":
             return True
         return target.region.kind != "function" and bool(line_examples(job.rule))
 
     def _ask(
         self, job: _Job, target: Target, repo_context: str, history: list[tuple[str, str]],
-        base_key: str, want_fix: bool = True,
+        base_key: str, want_fix: bool = True, follow_up: Sequence[Message] = (),
     ) -> tuple[str, Region, bool]:
         """(answer text, region it refers to, from cache?). Raises LLMError."""
-        key = cache_key(base_key, history)
+        key = _turn_key(base_key, history, follow_up)
         hit = self.cache.get(key)
         if hit is not None:
             text, meta = hit
@@ -250,6 +260,7 @@ class Explainer:
         for answer, complaint in history:
             messages.append({"role": "assistant", "content": answer})
             messages.append(self.builder.retry_message(complaint))
+        messages.extend(follow_up)
         self.report.model_calls += 1
         code = prompt.region.code
         schema = answer_schema(
@@ -282,9 +293,9 @@ class Explainer:
         return fixed_code
 
     def _store(self, base_key: str, history: list[tuple[str, str]], text: str,
-               region: Region) -> None:
+               region: Region, follow_up: Sequence[Message] = ()) -> None:
         self.cache.put(
-            cache_key(base_key, history), text,
+            _turn_key(base_key, history, follow_up), text,
             {"region": [region.start, region.end, region.kind]},
         )
 
@@ -299,11 +310,16 @@ class Explainer:
         self.report.fixes_asked += want_fix
         base_key = self._base_key(job, target, repo_context, want_fix)
         history: list[tuple[str, str]] = []
+        facts = self.facts(job, target)
         explanation: str | None = None
+        why_not: str | None = None  # why the last model explanation was refused
         fix: Fix | None = None
         proposed = False
+        answered = False
+        last_text = ""
         tried: set[str] = set()
-        for _ in range(1 + max(0, self.fix_passes)):
+        validated_at: int | None = None
+        for n_pass in range(1 + max(0, self.fix_passes)):
             text, region, cached = self._ask(
                 job, target, repo_context, history, base_key, want_fix
             )
@@ -312,10 +328,16 @@ class Explainer:
             try:
                 answer = parse_answer(text)
             except BadAnswer:
-                if explanation is None:
+                if explanation is None and not answered:
                     self.report.bad_answers += 1
                 break
-            explanation = explanation or answer.explanation or None
+            answered, last_text = True, text
+            if explanation is None and answer.explanation:
+                why_not = judge(answer.explanation, facts)
+                if why_not is None:
+                    explanation = answer.explanation
+                else:
+                    self.report.explanations_rejected += 1
             if not want_fix or answer.fixed_code is None:
                 break
             fixed_code = self.as_written(answer.fixed_code, region)
@@ -327,16 +349,68 @@ class Explainer:
             candidate = region_fix(region, fixed_code, job.source, f.rule_id)
             complaint = self._validator(f.path, job.source).check(f, candidate, region.code)
             if complaint is None:
-                fix = candidate
+                fix, validated_at = candidate, n_pass
                 self.report.fixes_validated += 1
                 break
             history.append((text, complaint))
         if proposed and fix is None:
             self.report.fixes_dropped += 1
-        if explanation is None and fix is None:
+        if want_fix:
+            self.report.fix_outcomes.append((f.rule_id, validated_at))
+        if explanation is None and answered:
+            explanation = self._explain_again(
+                job, target, repo_context, base_key, facts, why_not, last_text
+            )
+        if explanation is None and fix is None and not answered:
             return f
+        if explanation is None:
+            explanation = rule_explanation(
+                f.message, job.rule.rationale(), f.symbol, job.rule.summary()
+            )
+            self.report.explanations_fallback += 1
         self.report.explained += 1
         return f.with_(explanation=explanation, model_fix=fix)
+
+    def facts(self, job: _Job, target: Target) -> Facts:
+        """What the explanation for ``job`` is checked against (see reviewer.llm.judge)."""
+        rule = job.rule
+        copies = [rule.rationale(), rule.message, rule.summary()]
+        copies += [e.explanation for e in line_examples(rule)]
+        for example in rule_examples(rule):
+            try:
+                copies.append(parse_answer(example.answer).explanation)
+            except BadAnswer:
+                continue
+        return Facts(target.region.code, job.finding.message, job.finding.symbol,
+                     tuple(c for c in copies if c))
+
+    def _explain_again(
+        self, job: _Job, target: Target, repo_context: str, base_key: str, facts: Facts,
+        why_not: str | None, last_text: str,
+    ) -> str | None:
+        """One more question, for the explanation only, with the reason the last one was
+        refused; None when the answer fails :func:`~reviewer.llm.judge.judge` too."""
+        follow_up: list[Message] = [
+            {"role": "assistant", "content": last_text},
+            {"role": "user", "content": (
+                f"Your explanation was rejected: {why_not or 'it was empty'}."
+                " Answer again with the same JSON object, fixed_code null."
+            )},
+        ]
+        key = cache_key(base_key, "explain-again")
+        text, region, cached = self._ask(
+            job, target, repo_context, [], key, want_fix=False, follow_up=follow_up
+        )
+        if not cached:
+            self._store(key, [], text, region, follow_up)
+        try:
+            again = parse_answer(text).explanation
+        except BadAnswer:
+            return None
+        if again and judge(again, facts) is None:
+            return again
+        self.report.explanations_rejected += 1
+        return None
 
     def explain_all(
         self, findings: Sequence[Finding], read: SourceReader, *, budget: int,
@@ -381,6 +455,15 @@ class Explainer:
             except LLMError:
                 self.report.errors += 1
         return out
+
+
+def _turn_key(
+    base_key: str, history: list[tuple[str, str]], follow_up: Sequence[Message] = ()
+) -> str:
+    """The cache key of one model turn."""
+    if not follow_up:
+        return cache_key(base_key, history)
+    return cache_key(base_key, history, [dict(m) for m in follow_up])
 
 
 def _repo_context(root: Path, config: Config, changed: Sequence[str]) -> Any:

@@ -279,7 +279,6 @@ def _rule_examples(rule_cls: type[Rule], limit: int,
     lang = languages().get(language or rule_cls.language)
     if lang is None:
         return ()
-    explanation = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
     if language is None:
         valid = [v if isinstance(v, Valid) else Valid(v) for v in rule_cls.VALID]
         invalid = list(rule_cls.INVALID)
@@ -298,6 +297,9 @@ def _rule_examples(rule_cls: type[Rule], limit: int,
         )
         if fixed is None:
             continue
+        # The example's own finding, which names the example's code: copied word for word
+        # it fits no other code (reviewer.llm.judge refuses copies and ungrounded text).
+        explanation = example_explanation(found[0].message, code)
         answer = json.dumps({"explanation": explanation, "fixed_code": fixed})
         example = Example(f"{inv.path}:{found[0].span.line}", found[0].message, code, answer)
         # Prefer real fixed examples, then the shortest.
@@ -324,7 +326,7 @@ def _paired_valid(
 ) -> str | None:
     import difflib
 
-    from reviewer.llm.validate import dropped_names
+    from reviewer.llm.names import dropped_names
 
     best: tuple[float, str] | None = None
     for v in valid:
@@ -342,6 +344,25 @@ def _paired_valid(
     ):
         return None
     return fixed
+
+
+def example_explanation(message: str, code: str) -> str:
+    """A few-shot explanation from an example's finding: its message, and the example's own
+    names when the message names none, so that copied word for word it fits no other code
+    (reviewer.llm.judge refuses ungrounded text and copies of prompt examples)."""
+    from reviewer.llm.judge import Facts, judge
+
+    text = as_sentence(message)
+    names = sorted(Facts(code, "").names(), key=lambda n: (-len(n), n))[:3]
+    if names and judge(text, Facts(code, "")) is not None:
+        text += f" Here it concerns {', '.join(names)}."
+    return text
+
+
+def as_sentence(text: str) -> str:
+    """``text`` ending on a full stop (a finding's message, used as an example's answer)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _first_sentences(text: str, n: int) -> str:
@@ -480,7 +501,9 @@ def _line_examples(rule_cls: type[Rule]) -> tuple[LineExample, ...]:
         )
         if ex is not None:
             out.append(ex)
-    why = _first_sentences(rule_cls.rationale(), 2)[:300] or rule_cls.message
+    # The rules' own pairs explain with their finding's message (it names the example's
+    # code), never with the rule's rationale, which fits every finding word for word.
+    why = ""
     for inv in rule_cls.INVALID:
         if inv.fixed:
             ex = derive_line_example(
@@ -512,7 +535,9 @@ def derive_line_example(
     if replacement is None or not replacement.strip() or replacement == region.code:
         return None  # (an answer cannot delete lines: empty fixed_code means no fix)
     return LineExample(f"{path}:{finding.span.line}", finding.message, region.code,
-                       replacement, explanation, lead_code(code, target))
+                       replacement,
+                       explanation or example_explanation(finding.message, region.code),
+                       lead_code(code, target))
 
 
 def lead_code(source: str, target: Target, limit: int = LEAD_LINES) -> str:

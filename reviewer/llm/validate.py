@@ -8,16 +8,17 @@ The complaint, when there is one, is a sentence the model can act on.
 
 from __future__ import annotations
 
-import keyword
-import re
+import ast
 from collections import Counter
 from collections.abc import Sequence
 
-from reviewer.findings import Finding, Fix, TextEdit, apply_edits
+from reviewer.findings import Finding, Fix, TextEdit, apply_edits, lines_outside_kept
+from reviewer.llm.names import dropped_names
 from reviewer.llm.prompts import Region
 from reviewer.rules.base import Rule
 
 Key = tuple[str, str]
+__all__ = ["FileValidator", "dropped_names", "region_fix"]
 
 
 def region_fix(region: Region, fixed_code: str, source: str, rule_id: str) -> Fix:
@@ -94,6 +95,23 @@ class FileValidator:
                     f"the fix changes how {changed[0]}() is called (its parameters or their"
                     " defaults), which breaks its callers; keep the parameters and defaults"
                 )
+        if self.language == "python":
+            outside = lines_outside_kept(self.source, patched, fix.edits)
+            if outside is not None:
+                return f"the fix changes code it does not replace ({outside})"
+            narrowed = narrowed_handlers(self.source, patched)
+            if narrowed:
+                return (
+                    f"the fix narrows the handler of {narrowed[0]}, which the code re-raises"
+                    " or keeps for later: other exceptions would now escape; keep the"
+                    " handler's exceptions"
+                )
+            dropped_stmt = dropped_statements(self.source, patched)
+            if dropped_stmt:
+                return (
+                    f"the fix drops a statement ({dropped_stmt}); keep every statement and"
+                    " change only what the rule asks"
+                )
         if self.language == "python" and finding.rule_id not in SIGNATURE_RULES:
             lost = lost_inputs(self.source, patched)
             if lost:
@@ -101,7 +119,7 @@ class FileValidator:
                     f"the fix no longer uses {lost[0]}: it changes what the code does;"
                     " keep using every input and change only what the rule asks"
                 )
-            unknown = sorted(undefined_names(patched) - undefined_names(self.source))
+            unknown = sorted(undefined_at(patched) - undefined_at(self.source))
             if unknown:
                 return (
                     f"{', '.join(unknown[:3])} {'is' if len(unknown) == 1 else 'are'} not"
@@ -123,44 +141,6 @@ class FileValidator:
                     f" (line {_relative_line(f, fix)} of fixed_code)"
                 )
         return None
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A fix may drop a few names (eval -> ast.literal_eval, shell=True -> a list): at most this
-# share of the original's distinct names, and at least one.
-MAX_DROPPED_SHARE = 0.2
-
-
-def dropped_names(original: str, fixed: str, strict: bool = False) -> list[str]:
-    """Names of ``original`` missing from ``fixed``, when more are missing than a fix needs.
-
-    ``strict``: no name may go (used to pair the rules' own examples).
-    """
-    before = _names(original) - _KEYWORDS
-    gone = sorted(before - _names(fixed))
-    allowed = 0 if strict else max(1, int(len(before) * MAX_DROPPED_SHARE))
-    return gone if len(gone) > allowed else []
-
-
-_KEYWORDS = frozenset(keyword.kwlist)
-
-
-def _names(code: str) -> set[str]:
-    """Identifiers in ``code``, outside strings and comments (Python's tokenizer; a plain
-    regex when the code cannot be tokenized). Removing a hard-coded secret or a SQL string
-    is what a fix is for, so string contents do not count."""
-    import io
-    import tokenize
-
-    names: set[str] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type == tokenize.NAME:
-                names.add(tok.string)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        if not names:
-            return set(_NAME.findall(code))
-    return names
 
 
 # Rules whose fix is a change of signature (fewer parameters): exempt from the checks that
@@ -276,6 +256,104 @@ def undefined_names(source: str) -> set[str]:
         elif isinstance(node, ast.MatchMapping) and node.rest:
             bound.add(node.rest)
     return used - bound
+
+
+def undefined_at(source: str) -> set[str]:
+    """Names used where they are not defined, scope by scope (pyflakes: a name bound only
+    in another function, a local read before it is assigned); the coarse
+    :func:`undefined_names` when pyflakes is not installed."""
+    import ast
+
+    try:
+        from pyflakes import checker, messages
+    except ImportError:
+        return undefined_names(source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    found = checker.Checker(tree, filename="fix.py").messages
+    kinds = (messages.UndefinedName, messages.UndefinedLocal)
+    return {str(m.message_args[0]) for m in found if isinstance(m, kinds)}
+
+
+# Statements a fix may remove without changing what the code does.
+_REMOVABLE = ("Global", "Nonlocal", "Pass")
+
+
+def dropped_statements(source: str, patched: str) -> str | None:
+    """A statement of ``source`` the fix removed (its kind and line), or None: a fix may
+    rewrite statements, not drop them (``global``, ``nonlocal`` and ``pass`` excepted)."""
+    import ast
+    from collections import Counter as _Counter
+
+    try:
+        before, after = ast.parse(source), ast.parse(patched)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+    def kinds(tree: ast.AST) -> _Counter[str]:
+        return _Counter(type(n).__name__ for n in ast.walk(tree)
+                        if isinstance(n, ast.stmt) and type(n).__name__ not in _REMOVABLE)
+
+    old, new = kinds(before), kinds(after)
+    total_old, total_new = sum(old.values()), sum(new.values())
+    if total_new >= total_old:
+        return None
+    missing = [k for k in old if new[k] < old[k]]
+    kind = missing[0] if missing else "statement"
+    line = next((n.lineno for n in ast.walk(before)
+                 if isinstance(n, ast.stmt) and type(n).__name__ == kind), 0)
+    return f"a {kind.lower()} statement, line {line}" if line else kind.lower()
+
+
+_BROAD = frozenset({"", "BaseException", "Exception"})
+
+
+def narrowed_handlers(source: str, patched: str) -> list[str]:
+    """``except <broad> as name`` handlers whose exceptions the fix narrowed although the
+    handler keeps the exception (``error = err``, ``errors.append(err)``) or re-raises it:
+    those errors were meant to reach the code after the handler."""
+    import ast
+
+    try:
+        before, after = ast.parse(source), ast.parse(patched)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    old = [h for h in ast.walk(before) if isinstance(h, ast.ExceptHandler)]
+    new = [h for h in ast.walk(after) if isinstance(h, ast.ExceptHandler)]
+    if len(old) != len(new):
+        return []
+    out = []
+    for h_old, h_new in zip(old, new, strict=True):
+        was = "" if h_old.type is None else ast.unparse(h_old.type)
+        now = "" if h_new.type is None else ast.unparse(h_new.type)
+        if was == now or was not in _BROAD or now in _BROAD:
+            continue
+        if _keeps_or_reraises(h_old):
+            out.append(f"except {was or ''}{' as ' + h_old.name if h_old.name else ''}".strip())
+    return out
+
+
+def _keeps_or_reraises(handler: ast.ExceptHandler) -> bool:
+    name = handler.name
+    for node in (n for stmt in handler.body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Raise) and (node.exc is None or (
+                name and isinstance(node.exc, ast.Name) and node.exc.id == name)):
+            return True
+        if not name:
+            continue
+        value = node.value if isinstance(
+            node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) else None
+        if value is not None and any(
+            isinstance(v, ast.Name) and v.id == name for v in ast.walk(value)
+        ):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("append", "add", "put", "set_exception") \
+                and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+            return True
+    return False
 
 
 def _key(f: Finding) -> Key:

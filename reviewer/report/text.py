@@ -136,6 +136,8 @@ def _fix_block(f: Finding, sources: Sources, colour: bool) -> list[str]:
         return []
     if fix.safe:
         label = "fix (`reviewer fix` applies it)"
+    elif fix.origin == "rule":
+        label = "unsafe fix (`reviewer fix --unsafe-fixes` applies it; review it)"
     else:
         label = "suggested fix (unsafe: review before applying)"
     out = [f"    {_style(label, colour, bold=True)}: {fix.description}"]
@@ -172,6 +174,9 @@ def summary_line(result: Result) -> str:
     fixable = sum(1 for f in result.findings if f.fix is not None and f.fix.safe)
     if fixable:
         extras.append(f"{fixable} fixable with `reviewer fix`")
+    unsafe = sum(1 for f in result.findings if f.fix is not None and not f.fix.safe)
+    if unsafe:
+        extras.append(f"{unsafe} more with `reviewer fix --unsafe-fixes`")
     if extras:
         summary += f" ({'; '.join(extras)})"
     return summary + "."

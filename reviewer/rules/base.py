@@ -94,6 +94,13 @@ class Rule:
     whole_function: ClassVar[bool] = False
     # Deterministic fixes are offered (the `fix` command applies them).
     fixable: ClassVar[bool] = False
+    # Rules whose findings may take the place of this rule's after its fix (a bare
+    # ``except:`` made ``except Exception:`` is then RV202's to report): `fix` accepts them.
+    fix_leaves: ClassVar[tuple[str, ...]] = ()
+    # False when no fix of the flagged lines can be right (pickle on data from elsewhere
+    # needs another format; a function too long needs a redesign): the model is not asked
+    # for one and none is shown.
+    local_fix: ClassVar[bool] = True
     VALID: ClassVar[list[str | Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

@@ -247,6 +247,7 @@ class ModuleStateMutation(Rule):
     """
 
     id = "RV103"
+    local_fix = False  # state shared by a module needs a design change
     slug = "module-state-mutation"
     principle = "no-hidden-state"
     severity = Severity.LOW

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from reviewer.findings import Finding, Severity, Span
+from reviewer.findings import Finding, Fix, Severity, Span, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules._handlers import always_raises, never_returning
 from reviewer.rules._project import ends_in_imported_noreturn
@@ -25,6 +25,10 @@ class BareExcept(Rule):
     module of the repository that the file imports, annotated ``-> NoReturn`` or whose
     body always raises) is not flagged unless ``allow_reraise``
     is off: it cannot swallow anything.
+
+    Fix (unsafe, like every change of what a handler catches): ``except:`` becomes
+    ``except Exception:``, which lets ``KeyboardInterrupt`` and ``SystemExit`` through;
+    what remains broad is then RV202's to report.
     """
 
     id = "RV201"
@@ -35,6 +39,9 @@ class BareExcept(Rule):
     counterparts = {"ruff": "E722", "pylint": "bare-except"}
     options = {"allow_reraise": True}
     tags = ("error-handling", "correctness")
+    fixable = True
+    # After the fix, ``except Exception:`` may be reported by RV202 in its place.
+    fix_leaves = ("RV202", "RV203")
     VALID = [
         "try:\n    run()\nexcept ValueError:\n    recover()\n",
         "try:\n    run()\nexcept Exception:\n    recover()\n",
@@ -45,7 +52,8 @@ class BareExcept(Rule):
         "    _abort('run failed')\n",
     ]
     INVALID = [
-        Invalid("try:\n    run()\nexcept:\n    pass\n", line=3),
+        Invalid("try:\n    run()\nexcept:  # best effort\n    pass\n", line=3,
+                fixed="try:\n    run()\nexcept Exception:  # best effort\n    pass\n"),
         # The bare handler after typed ones.
         Invalid(
             "try:\n    run()\nexcept ValueError:\n    recover()\nexcept:\n    log('?')\n", line=5
@@ -79,4 +87,15 @@ class BareExcept(Rule):
                 continue
             col = handler.col_offset + 1
             keyword = Span(handler.lineno, col, handler.lineno, col + len("except"))
-            yield ctx.report(self, handler).with_(span=keyword)
+            yield ctx.report(self, handler, fix=_fix(ctx, handler)).with_(span=keyword)
+
+
+def _fix(ctx: PyContext, handler: ast.ExceptHandler) -> Fix | None:
+    """``except:`` -> ``except Exception:`` (an insertion: the rest of the line is kept)."""
+    line = ctx.lines[handler.lineno - 1].encode("utf-8")
+    col = handler.col_offset
+    if line[col : col + 6] != b"except" or not line[col + 6 :].lstrip().startswith(b":"):
+        return None
+    at = col + 7  # 1-based byte column just after "except"
+    edit = TextEdit(handler.lineno, at, handler.lineno, at, " Exception")
+    return Fix("Catch Exception instead of everything", (edit,), safe=False)

@@ -33,6 +33,7 @@ class TooManyStatements(Rule):
     """
 
     id = "RV301"
+    local_fix = False  # a long function needs to be split, not edited in place
     slug = "too-many-statements"
     principle = "small-functions"
     severity = Severity.LOW

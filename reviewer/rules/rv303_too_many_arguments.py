@@ -38,6 +38,7 @@ class TooManyArguments(Rule):
     """
 
     id = "RV303"
+    local_fix = False  # fewer parameters change every caller
     slug = "too-many-arguments"
     principle = "small-functions"
     severity = Severity.LOW

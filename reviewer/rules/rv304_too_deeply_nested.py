@@ -37,6 +37,7 @@ class TooDeeplyNested(Rule):
     """
 
     id = "RV304"
+    local_fix = False  # deep nesting needs the function restructured
     slug = "too-deeply-nested"
     principle = "small-functions"
     severity = Severity.LOW

@@ -33,6 +33,7 @@ class TooManyBranches(Rule):
     """
 
     id = "RV305"
+    local_fix = False  # many branches need the function restructured
     slug = "too-many-branches"
     principle = "small-functions"
     severity = Severity.LOW

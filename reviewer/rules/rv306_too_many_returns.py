@@ -31,6 +31,7 @@ class TooManyReturns(Rule):
     """
 
     id = "RV306"
+    local_fix = False  # many returns need the function restructured
     slug = "too-many-returns"
     principle = "small-functions"
     severity = Severity.LOW

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import Any
 
-from reviewer.findings import Finding, Severity
-from reviewer.languages.python import FunctionNode, PyContext
+from reviewer.findings import Finding, Fix, Severity
+from reviewer.languages.python import FunctionNode, PyContext, dotted_name
+from reviewer.rules import _cst
 from reviewer.rules._functions import (
     FUNCTION_TYPES,
     has_decorator,
@@ -42,6 +44,9 @@ class MissingTypeHints(Rule):
     not an API). Lambdas cannot be annotated and are not checked; functions decorated
     with ``typing.no_type_check`` are skipped, and so is the implementation behind
     ``typing.overload`` stubs (the stubs are checked: they are the public signatures).
+
+    Fix (safe): when only the return type is missing and the function returns no value
+    (no ``return <value>``, no ``yield``, not a stub, not decorated), ``-> None`` is added.
     """
 
     id = "RV402"
@@ -52,6 +57,7 @@ class MissingTypeHints(Rule):
     counterparts = {"ruff": "ANN001, ANN002, ANN003, ANN201, ANN204"}
     options = {"include_private": False, "include_tests": False, "respect_all": True}
     tags = ("typing",)
+    fixable = True
     whole_function = True
     VALID = [
         "def f(x: int, *args: str, key: bytes = b'', **kw: object) -> int:\n    return x\n",
@@ -76,6 +82,12 @@ class MissingTypeHints(Rule):
     INVALID = [
         Invalid("def f(x, y: int):\n    return x\n", line=1),
         Invalid("def f(x: int):\n    return x\n", line=1),
+        Invalid("def log(x: int):  # keep\n    print(x)\n    return\n", line=1,
+                fixed="def log(x: int) -> None:  # keep\n    print(x)\n    return\n"),
+        Invalid("class A:\n    @staticmethod\n    def run(\n        x: int,\n    ):\n"
+                "        go(x)\n", line=3,
+                fixed="class A:\n    @staticmethod\n    def run(\n        x: int,\n    ) -> None:\n"
+                "        go(x)\n"),
         Invalid("def f(*args, **kwargs) -> None:\n    pass\n", line=1),
         # Methods: async, decorated, staticmethod (no self to skip).
         Invalid(
@@ -111,11 +123,16 @@ class MissingTypeHints(Rule):
             missing = self.missing(ctx, fn)
             if not missing:
                 continue
-            yield report_definition(
+            finding = report_definition(
                 ctx, self, fn,
                 f"{kind_of(ctx, fn)} '{fn.name}' is missing type hints: {', '.join(missing)}",
                 signature_scope(fn),
             )
+            if missing == ["return type"]:
+                fix = _return_none_fix(ctx, fn)
+                if fix is not None:
+                    finding = finding.with_(fix=fix)
+            yield finding
 
     @staticmethod
     def missing(ctx: PyContext, fn: FunctionNode) -> list[str]:
@@ -169,3 +186,53 @@ def _private_name(name: str) -> bool:
 def _overloaded_names(ctx: PyContext) -> set[tuple[ast.AST | None, str]]:
     """(parent, name) of every ``@overload`` stub."""
     return {(ctx.parent(fn), fn.name) for fn in ctx.functions() if is_overload(fn)}
+
+
+_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+
+
+def returns_nothing(fn: FunctionNode) -> bool:
+    """The function returns no value: no ``return <value>``, no ``yield``, and it is not a
+    stub (a body of ``...``/``pass``/``raise NotImplementedError``, whose subclasses or
+    implementations decide) nor decorated (``@property``, ``@contextmanager``...)."""
+    if any(dotted_name(d) not in _PLAIN_DECORATORS for d in fn.decorator_list):
+        return False
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(
+        s.value, ast.Constant) and isinstance(s.value.value, str))]
+    if all(isinstance(s, (ast.Pass, ast.Raise)) or (isinstance(s, ast.Expr) and isinstance(
+            s.value, ast.Constant) and s.value.value is Ellipsis) for s in body):
+        return False
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Return) and node.value is not None and not (
+            isinstance(node.value, ast.Constant) and node.value.value is None
+        ):
+            return False
+        stack.extend(ast.iter_child_nodes(node))
+    return True
+
+
+def _return_none_fix(ctx: PyContext, fn: FunctionNode) -> Fix | None:
+    """``def f(x: int):`` -> ``def f(x: int) -> None:`` (libcst; a safe fix: an annotation
+    changes nothing at run time)."""
+    if not returns_nothing(fn) or not _cst.available():
+        return None
+    import libcst as cst
+
+    def run(module: Any) -> Any:
+        if len(module.body) != 1 or not isinstance(module.body[0], cst.FunctionDef):
+            return None
+        node = module.body[0]
+        if node.returns is not None:
+            return None
+        new = node.with_changes(returns=cst.Annotation(cst.Name("None")))
+        return module.with_changes(body=[new])
+
+    first = fn.lineno  # the def line (decorators above it are not part of the snippet)
+    edit = _cst.rewrite(ctx, first, fn.end_lineno or first, run)
+    return _cst.make_fix("Annotate the return type as None", edit, safe=True)

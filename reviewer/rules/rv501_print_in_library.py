@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules import _cst
 from reviewer.rules._project import entry_points
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -26,6 +28,110 @@ def _printer(call: ast.Call, pprint_names: frozenset[str]) -> str:
     if name == "pprint.pprint" or name in pprint_names:
         return "pprint"
     return ""
+
+
+class _Fixes:
+    """The logger fix of each reported print: one fix per function covers all its prints
+    (a grouped finding stands for all of them), plus the logger's setup, added once."""
+
+    def __init__(self, ctx: PyContext, prints: list[ast.Call], reported: list[ast.Call]) -> None:
+        self.ctx = ctx
+        self.prints = set(prints)
+        self.by_owner: dict[ast.AST | None, list[ast.Call]] = {}
+        for call in reported:
+            self.by_owner.setdefault(ctx.enclosing_function(call), []).append(call)
+        self.done: dict[ast.AST | None, Fix | None] = {}
+        self._setup: tuple[str, list[TextEdit]] | None = None
+
+    def of(self, call: ast.Call) -> Fix | None:
+        owner = self.ctx.enclosing_function(call)
+        if owner not in self.done:
+            self.done[owner] = self._build(self.by_owner.get(owner, []))
+        return self.done[owner]
+
+    def setup(self) -> tuple[str, list[TextEdit]]:
+        """(logger name, the edits that create it: none when it exists); ("", []) when no
+        logger can be added."""
+        if self._setup is None:
+            self._setup = _logger_setup(self.ctx)
+        return self._setup
+
+    def _build(self, calls: list[ast.Call]) -> Fix | None:
+        if not calls or any(c not in self.prints for c in calls) or not _cst.available():
+            return None
+        name, setup = self.setup()
+        if not name:
+            return None
+        stmts = [_cst.statement_of(self.ctx, c) for c in calls]
+        if any(s is None for s in stmts) or len({id(s) for s in stmts}) != len(stmts):
+            return None
+        if setup and any(s is not None and s.lineno < setup[0].line for s in stmts):
+            return None  # a module-level print before the logger would exist
+        edits: list[TextEdit | None] = list(setup)
+        for call, stmt in zip(calls, stmts, strict=True):
+            target = _cst.source_of(self.ctx, call)
+            if stmt is None or target is None:
+                return None
+            edits.append(_cst.rewrite(self.ctx, *_cst.lines_of(stmt),
+                                      _cst.replace_node(target, _to_logger(name))))
+        return _cst.make_fix(f"Log with {name} instead of printing", *edits, safe=False)
+
+
+def _logger_setup(ctx: PyContext) -> tuple[str, list[TextEdit]]:
+    """The module logger's name and the insertions that create it (the import and the
+    assignment are separate edits, so that another fix's ``import os`` sorts between)."""
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) \
+                and dotted_name(stmt.value.func) == "logging.getLogger":
+            return stmt.targets[0].id, []
+    if _cst.module_binds(ctx, "logger"):
+        return "", []
+    has_import = _cst.module_imports(ctx, "logging")
+    if not has_import and _cst.module_binds(ctx, "logging"):
+        return "", []
+    texts = ([] if has_import else ["import logging\n"]) + [
+        "logger = logging.getLogger(__name__)\n"]
+    edits = [_cst.module_insertion(ctx, t) for t in texts]
+    if any(e is None for e in edits):
+        return "", []
+    return "logger", [e for e in edits if e is not None]
+
+
+def _to_logger(logger: str) -> Callable[[Any], Any]:
+    """``print('n', n, file=sys.stderr)`` -> ``logger.warning('n %s', n)`` (None when the
+    call has arguments a log call cannot say: ``*rows``, ``sep=`` from a variable)."""
+    import libcst as cst
+
+    def build(node: cst.Call) -> cst.BaseExpression | None:
+        level, sep = "info", " "
+        values: list[str] = []
+        parts: list[str] = []
+        empty = cst.Module(body=[])
+        for arg in node.args:
+            if arg.keyword is not None:
+                key, code = arg.keyword.value, empty.code_for_node(arg.value)
+                if key == "file" and code in ("sys.stderr", "sys.__stderr__"):
+                    level = "warning"
+                elif key == "sep" and isinstance(arg.value, cst.SimpleString):
+                    sep = str(arg.value.evaluated_value)
+                elif key not in ("file", "flush", "end"):
+                    return None
+                continue
+            if arg.star:
+                return None
+            value = arg.value
+            if isinstance(value, cst.SimpleString) and "b" not in value.prefix.lower():
+                parts.append(str(value.evaluated_value).replace("%", "%%"))
+            else:
+                parts.append("%s")
+                values.append(empty.code_for_node(value))
+        if not parts:
+            return None
+        code = f"{logger}.{level}({', '.join([repr(sep.join(parts)), *values])})"
+        return cst.parse_expression(code)
+
+    return build
 
 
 def _to_own_stream(call: ast.Call) -> bool:
@@ -166,6 +272,12 @@ class PrintInLibrary(Rule):
     The prints of one function are one finding (at the first, the others as its related
     locations: one comment in a pull request, SARIF ``relatedLocations``), unless
     ``group_per_function`` is off.
+
+    Fix (unsafe: the output moves from stdout to the logging configuration): the prints
+    of a function become calls of the module's logger (``logger.info('%s rows', n)``,
+    ``warning`` for ``file=sys.stderr``); ``import logging`` and ``logger =
+    logging.getLogger(__name__)`` are added once, after the imports, unless the module
+    has a logger already.
     """
 
     id = "RV501"
@@ -184,6 +296,7 @@ class PrintInLibrary(Rule):
         "allowed_console_methods": (),
     }
     tags = ("maintainability", "logging")
+    fixable = True
     VALID = [
         "import logging\nlog = logging.getLogger(__name__)\ndef run():\n    log.info('done')\n",
         # Scripts and entry points own their output.
@@ -220,8 +333,16 @@ class PrintInLibrary(Rule):
         Valid("def run(options):\n    print('done')\n", path="pkg/commands/install.py"),
     ]
     INVALID = [
-        Invalid("def load(path):\n    print('loading', path)\n    return open(path)\n", line=2),
-        Invalid("import sys\ndef warn(msg):\n    print(msg, file=sys.stderr)\n", line=3),
+        Invalid("def load(path):\n    print('loading', path)\n    return open(path)\n", line=2,
+                fixed="import logging\nlogger = logging.getLogger(__name__)\ndef load(path):\n"
+                "    logger.info('loading %s', path)\n    return open(path)\n"),
+        Invalid("import sys\ndef warn(msg):\n    print(msg, file=sys.stderr)  # user\n", line=3,
+                fixed="import sys\nimport logging\nlogger = logging.getLogger(__name__)\n"
+                "def warn(msg):\n    logger.warning('%s', msg)  # user\n"),
+        Invalid("import logging\nlog = logging.getLogger(__name__)\ndef show(rows):\n"
+                "    print('rows:')\n    for r in rows:\n        print(r, '100%')\n", line=4,
+                fixed="import logging\nlog = logging.getLogger(__name__)\ndef show(rows):\n"
+                "    log.info('rows:')\n    for r in rows:\n        log.info('%s 100%%', r)\n"),
         Invalid("class Cache:\n    async def get(self, k):\n        print(k)\n", line=3),
         Invalid("print('imported')\n", line=1),
         # Only the top-level folder decides: a package's own ``tools`` module is library code.
@@ -275,16 +396,19 @@ class PrintInLibrary(Rule):
             allowed += tuple(sorted(entry_points(ctx)))
         program = program_functions(ctx, allowed, self.settings["allow_cli_commands"])
         group = self.settings["group_per_function"]
-        for call, kind in found:
-            if (kind == "print" and own_print) or _to_own_stream(call):
-                continue
-            if any(a in program for a in ctx.ancestors(call) if isinstance(a, _FUNCTIONS)):
-                continue
+        reported = [
+            (call, kind) for call, kind in found
+            if not ((kind == "print" and own_print) or _to_own_stream(call))
+            and not any(a in program for a in ctx.ancestors(call) if isinstance(a, _FUNCTIONS))
+        ]
+        fixes = _Fixes(ctx, [c for c, k in reported if k == "print"], [c for c, _ in reported])
+        for call, kind in reported:
             finding = ctx.report(
                 self,
                 call,
                 f"{kind}() in library code writes to a stdout the library does not own:"
                 " use logging, or return the data to the caller.",
+                fix=fixes.of(call),
             )
             if group:  # one finding per function (grouped after suppressions)
                 owner = ctx.enclosing_function(call)

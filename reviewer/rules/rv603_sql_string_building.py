@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, is_sqlish, literal_text
 from reviewer.rules.base import Invalid, Rule
@@ -89,6 +89,14 @@ class SqlStringBuilding(Rule):
     them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
     B608/B610/B611 do). Findings right inside an execute call are high severity, others
     medium.
+
+    Fix (unsafe: the driver now quotes the values): when the SQL is formatted right inside
+    ``cursor.execute(...)`` and the module imports one DB-API driver, so that its
+    paramstyle is known (``sqlite3``: ``?``; ``psycopg``/``psycopg2``/``pymysql``/
+    ``MySQLdb``: ``%s``), each value spliced where SQL takes a value (after ``=``, ``<``,
+    ``>``, ``LIKE``, inside ``IN (...)`` or ``VALUES (...)``, after ``LIMIT``) becomes a
+    placeholder (its quotes dropped) and the values a parameter tuple. Table and column
+    names cannot be parameters and get no fix.
     """
 
     id = "RV603"
@@ -101,6 +109,7 @@ class SqlStringBuilding(Rule):
     options = {"strict": False, "extra_sinks": ()}
     tags = ("security", "injection", "external/cwe/cwe-89")
     security_severity = 8.8
+    fixable = True
     VALID = [
         "def get(cur, uid):\n    cur.execute('SELECT * FROM users WHERE id = %s', (uid,))\n",
         "TABLE = 'users'\n\ndef count(cur):\n    cur.execute(f'SELECT count(*) FROM {TABLE}')\n",
@@ -125,6 +134,20 @@ class SqlStringBuilding(Rule):
         Invalid(
             "def get(cur, uid):\n    cur.execute(\"SELECT * FROM users WHERE id = '%s'\" % uid)\n",
             line=2,
+        ),
+        Invalid(
+            "import sqlite3\n\ndef get(cur, uid, kind):\n"
+            "    cur.execute(f\"SELECT * FROM users WHERE id = {uid} AND kind = '{kind}'\")\n",
+            line=4,
+            fixed="import sqlite3\n\ndef get(cur, uid, kind):\n"
+            "    cur.execute('SELECT * FROM users WHERE id = ? AND kind = ?', (uid, kind))\n",
+        ),
+        Invalid(
+            "import psycopg2\n\ndef get(cur, uid):\n"
+            "    cur.execute(\"SELECT * FROM users WHERE id = '%s'\" % uid)  # one row\n",
+            line=4,
+            fixed="import psycopg2\n\ndef get(cur, uid):\n"
+            "    cur.execute('SELECT * FROM users WHERE id = %s', (uid,))  # one row\n",
         ),
         Invalid(
             "def get(cur, name):\n    q = 'SELECT * FROM users WHERE name = \\'' + name + '\\''\n"
@@ -193,6 +216,7 @@ class SqlStringBuilding(Rule):
                 + ("constant parts" if constant else "non-constant values")
                 + "; pass the values as query parameters.",
                 severity=Severity.LOW if constant else severity,
+                fix=None if constant else _parameter_fix(ctx, node),
             )
         if strict:
             yield from self._non_literal_django(ctx, df, candidates)
@@ -279,3 +303,120 @@ def _parts(expr: ast.expr | None) -> list[ast.expr]:
 
 def _is_str(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str)
+
+
+# DB-API drivers by module, and their paramstyle's placeholder.
+PARAMSTYLES = {"sqlite3": "?", "psycopg": "%s", "psycopg2": "%s", "pymysql": "%s",
+               "MySQLdb": "%s"}
+_VALUE_SLOT = re.compile(
+    r"(?:=|<|>|\blike|\blimit|\boffset|\bin\s*\([^()]*|\bvalues\s*\([^()]*)\s*$",
+    re.IGNORECASE,
+)
+_EXECUTE = frozenset({"execute"})
+
+
+def placeholder_of(ctx: PyContext) -> str | None:
+    """The placeholder of the one DB-API driver the module imports (None: none or several)."""
+    found: set[str] = set()
+    for node in ctx.nodes(ast.Import, ast.ImportFrom):
+        if isinstance(node, ast.Import):
+            names = [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [(node.module or "").split(".")[0]] if node.level == 0 else []
+        found.update(PARAMSTYLES[n] for n in names if n in PARAMSTYLES)
+    return found.pop() if len(found) == 1 else None
+
+
+def _parameter_fix(ctx: PyContext, node: ast.AST) -> Fix | None:
+    """``cur.execute(f"... id = {uid}")`` -> ``cur.execute('... id = ?', (uid,))``."""
+    call = ctx.parent(node)
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr in _EXECUTE and call.args == [node] and not call.keywords):
+        return None
+    mark = placeholder_of(ctx)
+    if mark is None:
+        return None
+    pieces = _pieces(node)
+    if pieces is None:
+        return None
+    sql, values = "", []
+    slot = "\0"  # a value's place while the text is assembled
+    for text, value in pieces:
+        if value is None:
+            # With a %s paramstyle, a literal % must be written %% once parameters are given.
+            sql += text.replace("%", "%%") if mark == "%s" else text
+            continue
+        quoted = sql.endswith(("'", '"'))
+        if quoted:
+            sql = sql[:-1]
+        if not _VALUE_SLOT.search(sql.replace(slot, mark)):
+            return None
+        code = ast.get_source_segment(ctx.source, value)
+        if code is None or "\n" in code or slot in text:
+            return None
+        sql += slot
+        values.append((code, quoted))
+    out, i, n = "", 0, 0
+    while i < len(sql):  # drop the closing quote of each quoted value
+        if sql[i] == slot:
+            out += mark
+            i += 1
+            if values[n][1]:
+                if i >= len(sql) or sql[i] not in "'\"":
+                    return None
+                i += 1
+            n += 1
+            continue
+        out += sql[i]
+        i += 1
+    codes = [c for c, _ in values]
+    if not codes:
+        return None
+    params = f"({codes[0]},)" if len(codes) == 1 else f"({', '.join(codes)})"
+    end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    if end_line is None or end_col is None:
+        return None
+    edit = TextEdit(node.lineno, node.col_offset + 1,  # type: ignore[attr-defined]
+                    end_line, end_col + 1, f"{out!r}, {params}")
+    return Fix("Pass the values as query parameters", (edit,), safe=False)
+
+
+def _pieces(node: ast.AST) -> list[tuple[str, ast.expr | None]] | None:
+    """The SQL as (literal text, None) and ("", value) pieces; None when it has other
+    formatting (a format spec, ``%d``, a ``%`` with a mapping)."""
+    if isinstance(node, ast.JoinedStr):
+        out: list[tuple[str, ast.expr | None]] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                out.append((part.value, None))
+            elif isinstance(part, ast.FormattedValue) and part.conversion == -1 \
+                    and part.format_spec is None:
+                out.append(("", part.value))
+            else:
+                return None
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+            and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        template = node.left.value
+        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        if not isinstance(node.right, (ast.Tuple, ast.Name, ast.Attribute, ast.Call,
+                                       ast.Subscript)):
+            return None
+        chunks = re.split(r"(%.)", template)
+        out, k = [], 0
+        for chunk in chunks:
+            if chunk == "%s":
+                if k >= len(values) or isinstance(values[k], ast.Starred):
+                    return None
+                out.append(("", values[k]))
+                k += 1
+            elif chunk == "%%":
+                out.append(("%", None))
+            elif chunk.startswith("%") and len(chunk) == 2:
+                return None
+            else:
+                out.append((chunk, None))
+        if k != len(values) or (not isinstance(node.right, ast.Tuple) and k != 1):
+            return None
+        return out
+    return None

@@ -56,6 +56,7 @@ class UnsafeDeserialization(Rule):
     """
 
     id = "RV604"
+    local_fix = False  # data from elsewhere needs another format, not a local edit
     slug = "unsafe-deserialization"
     principle = "validate-input"
     severity = Severity.HIGH

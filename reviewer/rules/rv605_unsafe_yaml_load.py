@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity
 from reviewer.languages.python import PyContext
+from reviewer.rules import _cst
 from reviewer.rules._dataflow import Flow, argument, calls, flow
 from reviewer.rules.base import Invalid, Rule
 from reviewer.sinks import catalogue
@@ -32,6 +33,10 @@ class UnsafeYamlLoad(Rule):
     flow cannot resolve is not reported. ``yaml.unsafe_load``/``full_load`` (and their
     ``_all`` forms) come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``yaml``; add your own with ``[[tool.reviewer.extra-sinks]]``).
+
+    Fix: ``yaml.load(text)`` (the default loader) becomes ``yaml.safe_load(text)``, a safe
+    fix; with an explicit unsafe loader, or ``unsafe_load``/``full_load``, the same rewrite
+    is unsafe (a document that relied on Python tags no longer loads).
     """
 
     id = "RV605"
@@ -43,6 +48,7 @@ class UnsafeYamlLoad(Rule):
     options = {"extra_sinks": ()}
     tags = ("security", "deserialization", "external/cwe/cwe-502")
     security_severity = 9.8
+    fixable = True
     VALID = [
         "import yaml\n\ndata = yaml.safe_load(text)\n",
         "import yaml\n\ndocs = list(yaml.safe_load_all(stream))\n",
@@ -59,10 +65,15 @@ class UnsafeYamlLoad(Rule):
         "x = yaml.load(s, Loader=Loader)\n",
     ]
     INVALID = [
-        Invalid("import yaml\n\ndef read(text):\n    return yaml.load(text)\n", line=4),
-        Invalid("import yaml\n\ndocs = yaml.load_all(text, Loader=yaml.Loader)\n", line=3),
+        Invalid("import yaml\n\ndef read(text):\n    return yaml.load(text)  # config\n",
+                line=4,
+                fixed="import yaml\n\ndef read(text):\n"
+                      "    return yaml.safe_load(text)  # config\n"),
+        Invalid("import yaml\n\ndocs = yaml.load_all(text, Loader=yaml.Loader)\n", line=3,
+                fixed="import yaml\n\ndocs = yaml.safe_load_all(text)\n"),
         Invalid("from yaml import load, UnsafeLoader\n\nx = load(s, UnsafeLoader)\n", line=3),
-        Invalid("import yaml\n\nx = yaml.unsafe_load(s)\n", line=3),
+        Invalid("import yaml as y\n\nx = y.unsafe_load(s)\n", line=3,
+                fixed="import yaml as y\n\nx = y.safe_load(s)\n"),
         Invalid("import yaml\n\nx = yaml.full_load(s)\n", line=3),
         Invalid("import yaml\n\nLOADER = yaml.UnsafeLoader\nx = yaml.load(s, Loader=LOADER)\n",
                 line=4),
@@ -88,6 +99,8 @@ class UnsafeYamlLoad(Rule):
             else:
                 continue
             full = loader in ("FullLoader", "CFullLoader")
+            fix = _fix(ctx, call, safe=loader == "the default loader") \
+                if name.startswith("yaml.") else None
             yield ctx.report(
                 self,
                 call,
@@ -95,7 +108,38 @@ class UnsafeYamlLoad(Rule):
                 f" {'build arbitrary objects' if full else 'run code'};"
                 " use yaml.safe_load or Loader=yaml.SafeLoader.",
                 severity=Severity.MEDIUM if full else None,
+                fix=fix,
             )
+
+
+_SAFE_NAMES = {"load": "safe_load", "unsafe_load": "safe_load", "full_load": "safe_load",
+               "load_all": "safe_load_all", "unsafe_load_all": "safe_load_all",
+               "full_load_all": "safe_load_all"}
+
+
+def _fix(ctx: PyContext, call: ast.Call, safe: bool) -> Fix | None:
+    """``yaml.load(s, Loader=...)`` -> ``yaml.safe_load(s)`` (libcst, formatting kept)."""
+    if not isinstance(call.func, ast.Attribute) or call.func.attr not in _SAFE_NAMES:
+        return None
+    if len(call.args) > 2 or any(k.arg != "Loader" for k in call.keywords) \
+            or any(isinstance(a, ast.Starred) for a in call.args) or not call.args:
+        return None
+    stmt, target = _cst.statement_of(ctx, call), _cst.source_of(ctx, call)
+    if stmt is None or target is None or not _cst.available():
+        return None
+    import libcst as cst
+
+    new_name = _SAFE_NAMES[call.func.attr]
+
+    def build(node: cst.Call) -> cst.Call | None:
+        if not isinstance(node.func, cst.Attribute) or not node.args:
+            return None
+        first = node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        func = node.func.with_changes(attr=cst.Name(new_name))
+        return node.with_changes(func=func, args=[first])
+
+    edit = _cst.rewrite(ctx, *_cst.lines_of(stmt), _cst.replace_node(target, build))
+    return _cst.make_fix(f"Use yaml.{new_name}", edit, safe=safe)
 
 
 def _unsafe_loader(df: Flow, loader: ast.expr | None, depth: int = 0) -> str | None:

@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
+from reviewer.rules import _cst
 from reviewer.rules._dataflow import argument, calls, flow, keyword
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import Sink, catalogue
@@ -204,6 +205,7 @@ class HardcodedSecret(Rule):
                     "gosec": "G101"}
     options = {"extra_sinks": ()}
     tags = ("security", "secrets", "external/cwe/cwe-798")
+    fixable = True
     security_severity = 7.5
     VALID = [
         "import os\n\nPASSWORD = os.environ['DB_PASSWORD']\n",
@@ -233,8 +235,11 @@ class HardcodedSecret(Rule):
               path="tests/test_jwt.py"),
     ]
     INVALID = [
-        Invalid("DB_PASSWORD = 'hunter2'\n", line=1),
-        Invalid("class Settings:\n    SECRET_KEY = 'django-insecure-abc123'\n", line=2),
+        Invalid("DB_PASSWORD = 'hunter2'  # dev\n", line=1,
+                fixed="import os\nDB_PASSWORD = os.environ['DB_PASSWORD']  # dev\n"),
+        Invalid("import os\n\nclass Settings:\n    secret_key: str = 'django-insecure-abc123'\n",
+                line=4, fixed="import os\n\nclass Settings:\n"
+                "    secret_key: str = os.environ['SECRET_KEY']\n"),
         Invalid("def connect(host, password='admin'):\n    pass\n", line=1),
         Invalid("client = Client(user='u', api_key='3f9a0c77d2')\n", line=1),
         Invalid("config = {'user': 'u', 'password': 'changeme'}\n", line=1),
@@ -318,6 +323,7 @@ class HardcodedSecret(Rule):
                 yield ctx.report(
                     self, value, f"{name!r} is set to a string literal: a hard-coded secret;"
                     " read it from the environment or a secret store.",
+                    fix=_env_fix(ctx, value),
                 )
         for node in ctx.nodes(ast.Constant):
             text = _str(node)
@@ -430,3 +436,34 @@ def _assigned(target: ast.AST, value: ast.AST) -> Iterator[tuple[str, ast.AST]]:
     name = _target_name(target)
     if name is not None:
         yield name, value
+
+
+def _env_fix(ctx: PyContext, value: ast.AST) -> Fix | None:
+    """``API_KEY = 'abc'`` (module or class level) -> ``API_KEY = os.environ['API_KEY']``,
+    ``import os`` added when missing. Unsafe: the program now needs the variable set."""
+    stmt = ctx.parent(value)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target: ast.AST = stmt.targets[0]
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is value:
+        target = stmt.target
+    else:
+        return None
+    if not isinstance(target, ast.Name) or not isinstance(ctx.parent(stmt),
+                                                           (ast.Module, ast.ClassDef)):
+        return None
+    end_line = getattr(value, "end_lineno", None)
+    end_col = getattr(value, "end_col_offset", None)
+    if end_line is None or end_col is None:
+        return None
+    edits: list[TextEdit | None] = []
+    if not _cst.module_imports(ctx, "os"):
+        if _cst.module_binds(ctx, "os"):
+            return None
+        insert = _cst.module_insertion(ctx, "import os\n")
+        if insert is None or insert.line > stmt.lineno:
+            return None
+        edits.append(insert)
+    name = target.id.upper()
+    edits.append(TextEdit(value.lineno, value.col_offset + 1,  # type: ignore[attr-defined]
+                          end_line, end_col + 1, f"os.environ[{name!r}]"))
+    return _cst.make_fix(f"Read {name} from the environment", *edits, safe=False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import Any
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules import _cst
 from reviewer.rules.base import Invalid, Rule, Valid
 
 
@@ -43,6 +45,10 @@ class AssertForValidation(Rule):
     severity, below the default ``fail-on``, so they show in every format without failing
     ``check`` or a pull request. Prefer an explicit check, or ``typing.cast`` when the type
     is guaranteed.
+
+    Fix (unsafe: the exception type changes, and the check now runs under ``-O``):
+    ``assert cond, msg`` becomes ``if not cond: raise ValueError(msg)`` (``TypeError`` for
+    an ``isinstance`` check), comments kept.
     """
 
     id = "RV607"
@@ -53,6 +59,7 @@ class AssertForValidation(Rule):
     counterparts = {"bandit": "B101", "ruff": "S101"}
     tags = ("security", "reliability", "external/cwe/cwe-617")
     security_severity = 3.0
+    fixable = True
     VALID = [
         "def withdraw(amount):\n    if amount <= 0:\n        raise ValueError('amount')\n",
         Valid("def test_add():\n    assert 1 + 1 == 2\n", path="tests/test_math.py"),
@@ -60,10 +67,15 @@ class AssertForValidation(Rule):
         "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    assert False\n",
     ]
     INVALID = [
-        Invalid("def withdraw(amount):\n    assert amount > 0, 'amount'\n    return amount\n",
-                line=2),
+        Invalid("def withdraw(amount):\n    assert amount > 0, 'amount'  # money\n"
+                "    return amount\n",
+                line=2,
+                fixed="def withdraw(amount):\n    if not (amount > 0):  # money\n"
+                "        raise ValueError('amount')\n    return amount\n"),
         Invalid("assert True\n", line=1),
-        Invalid("def f(x):\n    assert isinstance(x, int)\n    return x + 1\n", line=2),
+        Invalid("def f(x):\n    assert isinstance(x, int)\n    return x + 1\n", line=2,
+                fixed="def f(x):\n    if not isinstance(x, int):\n"
+                "        raise TypeError('expected isinstance(x, int)')\n    return x + 1\n"),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -77,10 +89,10 @@ class AssertForValidation(Rule):
                     self, node,
                     "assert used to narrow a type is removed under python -O;"
                     " check explicitly or use typing.cast.",
-                    severity=Severity.INFO,
+                    severity=Severity.INFO, fix=_fix(ctx, node),
                 )
             else:
-                yield ctx.report(self, node)
+                yield ctx.report(self, node, fix=_fix(ctx, node))
 
     @staticmethod
     def _type_checking_only(ctx: PyContext, node: ast.AST) -> bool:
@@ -92,3 +104,70 @@ class AssertForValidation(Rule):
                 return True
             child = parent
         return False
+
+
+_ATOMIC = ("Name", "Attribute", "Call", "Subscript")
+
+
+def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
+    """``assert cond, msg`` -> ``if not cond: raise ValueError(msg)`` (libcst)."""
+    target = _cst.source_of(ctx, node)
+    if target is None or not _cst.available():
+        return None
+    import libcst as cst
+
+    exc = "TypeError" if narrows_type(node.test) else "ValueError"
+    indent = _indent_unit(ctx, node)
+
+    class Replace(cst.CSTTransformer):
+        done = False
+
+        def leave_SimpleStatementLine(self, original: Any, updated: Any) -> Any:
+            if self.done or len(updated.body) != 1 or not isinstance(updated.body[0], cst.Assert):
+                return updated
+            stmt = updated.body[0]
+            empty = cst.Module(body=[])
+            if empty.code_for_node(stmt.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                                   ).strip() != target:
+                return updated
+            self.done = True
+            test = empty.code_for_node(stmt.test)
+            cond = test if type(stmt.test).__name__ in _ATOMIC else f"({test})"
+            if isinstance(stmt.test, cst.UnaryOperation) and isinstance(
+                stmt.test.operator, cst.Not
+            ):
+                cond = empty.code_for_node(stmt.test.expression)
+                head = f"if {cond}:"
+            else:
+                head = f"if not {cond}:"
+            msg = empty.code_for_node(stmt.msg) if stmt.msg is not None \
+                else repr(f"expected {test}")
+            new = cst.parse_statement(
+                f"{head}\n{indent}raise {exc}({msg})\n",
+                config=cst.PartialParserConfig(default_indent=indent),
+            )
+            assert isinstance(new, cst.If) and isinstance(new.body, cst.IndentedBlock)
+            body = new.body.with_changes(header=updated.trailing_whitespace, indent=indent)
+            return new.with_changes(body=body, leading_lines=updated.leading_lines)
+
+    def run(module: Any) -> Any:
+        visitor = Replace()
+        out = module.visit(visitor)
+        return out if visitor.done else None
+
+    edit = _cst.rewrite(ctx, *_cst.lines_of(node), run)
+    return _cst.make_fix(f"Raise {exc} instead of assert", edit, safe=False)
+
+
+def _indent_unit(ctx: PyContext, node: ast.stmt) -> str:
+    """The indentation step where ``node`` sits: its own indentation beyond its block's
+    header (four spaces at module level, or when that cannot be told)."""
+    parent = ctx.parent(node)
+    line = ctx.lines[node.lineno - 1]
+    own = line[: len(line) - len(line.lstrip(" \t"))]
+    if isinstance(parent, ast.stmt):
+        head = ctx.lines[parent.lineno - 1]
+        outer = head[: len(head) - len(head.lstrip(" \t"))]
+        if own.startswith(outer) and len(own) > len(outer):
+            return own[len(outer):]
+    return "    "

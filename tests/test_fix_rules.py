@@ -1,0 +1,99 @@
+"""The rules' libcst fixes through `reviewer fix`: safe ones by default, unsafe ones with
+--unsafe-fixes, each validated (parses, finding gone, nothing new, lines outside the edit
+byte-identical). The expected fixed code of each rule is in its INVALID examples
+(tests/test_rule_examples.py checks those)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conftest import Repo, RunResult
+
+from reviewer.findings import TextEdit, apply_edits, lines_outside_kept
+
+LIBRARY = '''"""Storage."""
+import sqlite3
+
+import yaml
+
+DB_PASSWORD = "hunter2"  # local only
+
+
+def read(text: str) -> object:
+    """Parse."""
+    return yaml.load(text)  # trusted? no
+
+
+def save(path: str):
+    """Write."""
+    print("saving", path)
+    with open(path, "w") as fh:
+        fh.write("x")
+
+
+def find(cur: sqlite3.Cursor, uid: int) -> object:
+    """Look up."""
+    assert uid > 0, "uid"
+    try:
+        cur.execute(f"SELECT * FROM users WHERE id = {uid}")
+    except:  # keep going
+        return None
+    return cur.fetchone()
+'''
+
+
+def test_safe_fixes_by_default_unsafe_ones_on_request(
+    repo: Repo, run_cli: Callable[..., RunResult]
+) -> None:
+    path = repo.write("pkg/store.py", LIBRARY)
+    select = ("--select", "RV201,RV402,RV501,RV603,RV605,RV606,RV607")
+    code, out, err = run_cli("fix", "pkg/store.py", *select)
+    assert (code, err) == (1, "")  # unsafe fixes left: findings remain
+    text = path.read_text()
+    # Safe: the default yaml loader and the missing return type.
+    assert "return yaml.safe_load(text)  # trusted? no\n" in text
+    assert "def save(path: str) -> None:\n" in text
+    assert 'print("saving", path)' in text and "except:  # keep going" in text
+    assert "2 fixed" in out
+    # The rules' own unsafe fixes (no model: --backend none).
+    code, out, err = run_cli("fix", "--unsafe-fixes", "--backend", "none", "pkg/store.py",
+                             *select)
+    assert err == "", err
+    assert code == 0, out
+    text = path.read_text()
+    # The imports and the logger once, after the module's imports.
+    assert text.startswith('"""Storage."""\nimport sqlite3\n\nimport yaml\nimport logging\n'
+                           "import os\nlogger = logging.getLogger(__name__)\n\n"), text
+    assert "DB_PASSWORD = os.environ['DB_PASSWORD']  # local only\n" in text
+    assert "    logger.info('saving %s', path)\n" in text
+    assert "    if not (uid > 0):\n        raise ValueError(\"uid\")\n" in text
+    assert "cur.execute('SELECT * FROM users WHERE id = ?', (uid,))" in text
+    assert "    except Exception:  # keep going\n" in text
+    compile(text, "store.py", "exec")
+    _, out, _ = run_cli("check", "pkg/store.py", *select, "--format", "json")
+    assert '"RV605"' not in out and '"RV607"' not in out and '"RV603"' not in out
+
+
+def test_fix_diff_shows_only_the_edited_lines(
+    repo: Repo, run_cli: Callable[..., RunResult]
+) -> None:
+    repo.write("pkg/conf.py", "import yaml\n\n\ndef load(s):\n    # comment kept\n"
+               "    return yaml.load(s)\n")
+    code, out, _ = run_cli("fix", "--diff", "pkg/conf.py", "--select", "RV605")
+    assert code == 1
+    assert "-    return yaml.load(s)\n+    return yaml.safe_load(s)\n" in out
+    changed = [ln for ln in out.splitlines()
+               if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++"))]
+    assert len(changed) == 2  # one line out, one in: the comment and the rest are kept
+
+
+def test_lines_outside_the_edits_must_be_kept() -> None:
+    before = "a = 1\nb = 2\nc = 3\n"
+    edit = TextEdit(2, 1, 3, 1, "b = 20\n")
+    after = apply_edits(before, [edit])
+    assert lines_outside_kept(before, after, [edit]) is None
+    assert lines_outside_kept(before, after.replace("c = 3", "c = 4"), [edit]) == (
+        "line 3 outside the edit changed")
+    insert = TextEdit(1, 1, 1, 1, "import os\n")
+    assert lines_outside_kept(before, apply_edits(before, [insert]), [insert]) is None
+    assert apply_edits(before, [insert, insert]) == "import os\n" + before  # once
