@@ -442,7 +442,8 @@ JS = "const r = eval(code);\nconsole.log(r);\n"
 TS = "const f = new Function('a', body);\n"
 GO = ('package p\n\nimport "crypto/md5"\n\n'
       "func H(b []byte) [16]byte {\n\treturn md5.Sum(b)\n}\n")
-TREE = '[tool.reviewer]\nselect = ["RV000", "RV601", "RV609"]\n'
+SQL = "db.query(`SELECT * FROM t WHERE id = ${id}\n  AND x = 1`);\n"
+TREE = '[tool.reviewer]\nselect = ["RV000", "RV601", "RV603", "RV609"]\n'
 
 
 def test_javascript_typescript_and_go_buffers(tmp_path: Path) -> None:
@@ -496,7 +497,35 @@ def test_javascript_typescript_and_go_buffers(tmp_path: Path) -> None:
         await until(lambda: tool in client.diagnostics and bare in client.diagnostics)
         assert codes(client, bare) == ["RV601"] and codes(client, tool) == []
 
+        # A line that ends inside a template literal gets no comment (it would be SQL text).
+        sql = open_doc(client, root / "q.js", SQL, "javascript")
+        await until(lambda: codes(client, sql) == ["RV603"])
+        assert not [a for a in await actions_for(client, sql) if a.title.startswith("Ignore")]
+
     run(root, scenario)
+
+
+def test_no_suppression_comment_where_a_line_ends_inside_a_string() -> None:
+    """The edit is offered only where the comment would be a comment: not inside a Python
+    triple-quoted string, a Go raw string or a TypeScript template."""
+    pytest.importorskip("tree_sitter_go", reason="the treesitter extra is not installed")
+    from reviewer.findings import Finding, Severity, Span
+    from reviewer.lsp.actions import ignore_edit
+    from reviewer.lsp.convert import Lines
+
+    def edit(text: str, line: int, language: str, path: str) -> EngineEdit | None:
+        f = Finding("RV601", "eval-exec", "m", path, Span(line, 1), Severity.HIGH)
+        return ignore_edit(f, Lines(text, "utf-16"), language)
+
+    assert edit('x = eval("""1 +\n2""")\n', 1, "python", "a.py") is None
+    assert edit('x = eval("1")\n', 1, "python", "a.py") is not None
+    assert edit("package p\n\nvar s = `a\nb`\n", 3, "go", "a.go") is None
+    assert edit("package p\n\nvar s = 1 // why\n", 3, "go", "a.go") is not None
+    kept = edit("x = [1]  # noqa: E501\n", 1, "python", "a.py")  # goes on after a comment
+    assert kept is not None and kept.text == "  # reviewer: ignore[RV601]"
+    assert edit("const q = `a ${b}\nc`;\n", 1, "typescript", "a.ts") is None
+    got = edit('const s = "é"; eval(x)\n', 1, "javascript", "a.js")
+    assert got is not None and got.text == "  // reviewer: ignore[RV601]"
 
 
 def test_plan_text_validates_javascript_fixes_with_the_javascript_rules(tmp_path: Path) -> None:
