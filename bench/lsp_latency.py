@@ -8,9 +8,15 @@
   (process start included), in the same run.
 * the server's resident memory (VmRSS) after 1, 50, 100, 150 and 200 opened django files,
   then after closing them all and opening the same 200 again (does it stay flat?).
+* the same latency and ``check`` figures for a ~2,500-line JavaScript file (commander's
+  lib/command.js, 2,509 lines; the tree-sitter plug-in), when it is there.
 
 The corpus comes from ../shared/eval/perf_corpus.sh (bench/.work/perf); ``--django`` points
-elsewhere. Usage: python bench/lsp_latency.py [--edits N] [--runs N] [--django PATH]
+elsewhere. The JavaScript file: ``mkdir -p bench/.work/npm && cd bench/.work/npm && npm pack
+commander@12.1.0 && tar xzf commander-12.1.0.tgz`` (``--js`` points elsewhere; its folder
+is made a git repository if it is not one). ``--files 0`` skips the memory run.
+Usage: python bench/lsp_latency.py [--edits N] [--runs N] [--files N] [--django PATH]
+[--js PATH]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 HERE = Path(__file__).resolve().parent
 DEFAULT_DJANGO = HERE / ".work" / "perf" / "src" / "django"
 FILE = "django/db/migrations/autodetector.py"
+DEFAULT_JS = HERE / ".work" / "npm" / "package" / "lib" / "command.js"
 DEBOUNCE_MS = 150.0
 
 
@@ -72,18 +79,20 @@ async def wait_for(seen: dict[str, Any], key: tuple[str, int], timeout: float = 
     return float(seen["events"][key])
 
 
-def open_item(client: LanguageClient, path: Path) -> str:
+def open_item(client: LanguageClient, path: Path, language: str = "python") -> str:
     uri = path.as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
+        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1,
                                              text=path.read_text(encoding="utf-8"))))
     return uri
 
 
-async def latency(root: Path, edits: int) -> tuple[list[float], int]:
+async def latency(root: Path, edits: int, rel: str = FILE, language: str = "python"
+                  ) -> tuple[list[float], int]:
     client, seen = await start(root)
-    path = root / FILE
-    uri = open_item(client, path)
+    path = root / rel
+    comment = "#" if language == "python" else "//"
+    uri = open_item(client, path, language)
     await wait_for(seen, (uri, 1))
     n_diags = len(client.diagnostics.get(uri, []))
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -98,7 +107,7 @@ async def latency(root: Path, edits: int) -> tuple[list[float], int]:
             content_changes=[types.TextDocumentContentChangePartial(
                 range=types.Range(start=types.Position(line, col),
                                   end=types.Position(line, col)),
-                text=f"  # edit {i}")]))
+                text=f"  {comment} edit {i}")]))
         got = await wait_for(seen, (uri, version))
         out.append((got - sent) * 1000)
     await client.shutdown_session()
@@ -132,8 +141,8 @@ async def memory(root: Path, count: int) -> list[tuple[str, float]]:
     return out
 
 
-def check_process(root: Path, runs: int) -> list[float]:
-    cmd = [sys.executable, "-m", "reviewer", "check", FILE, "--no-cache", "--no-baseline",
+def check_process(root: Path, runs: int, rel: str = FILE) -> list[float]:
+    cmd = [sys.executable, "-m", "reviewer", "check", rel, "--no-cache", "--no-baseline",
            "-q", "--format", "json"]
     out = []
     for _ in range(runs):
@@ -151,6 +160,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10, help="reviewer check runs")
     ap.add_argument("--files", type=int, default=200, help="files opened for the memory run")
     ap.add_argument("--django", type=Path, default=DEFAULT_DJANGO)
+    ap.add_argument("--js", type=Path, default=DEFAULT_JS, help="a JavaScript file")
     args = ap.parse_args()
     root = args.django.resolve()
     if not (root / FILE).is_file():
@@ -158,7 +168,15 @@ def main() -> int:
     n_lines = len((root / FILE).read_text(encoding="utf-8").splitlines())
     lat, n_diags = asyncio.run(latency(root, args.edits))
     chk = check_process(root, args.runs)
-    mem = asyncio.run(memory(root, args.files))
+    js = args.js.resolve()
+    js_lat: list[float] = []
+    js_chk: list[float] = []
+    if js.is_file():
+        js_root = js_repo(js)
+        js_rel = js.relative_to(js_root).as_posix()
+        js_lat, js_diags = asyncio.run(latency(js_root, args.edits, js_rel, "javascript"))
+        js_chk = check_process(js_root, args.runs, js_rel)
+    mem = asyncio.run(memory(root, args.files)) if args.files else []
     print(f"file: {FILE} ({n_lines} lines, {n_diags} diagnostics); cpus: {os.cpu_count()};"
           f" load average: {os.getloadavg()[0]:.1f}")
     print("| measurement | p50 (ms) | p95 (ms) |")
@@ -169,13 +187,34 @@ def main() -> int:
           f" {statistics.median(lat) - DEBOUNCE_MS:.0f} | {pct(lat, 0.95) - DEBOUNCE_MS:.0f} |")
     print(f"| `reviewer check FILE` as a process ({args.runs} runs) |"
           f" {statistics.median(chk):.0f} | {pct(chk, 0.95):.0f} |")
-    print()
-    print("| server memory | VmRSS (MiB) |")
-    print("|---|---:|")
-    for label, mib in mem:
-        print(f"| {label} | {mib:.0f} |")
+    if js_lat:
+        n_js = len(js.read_text(encoding="utf-8").splitlines())
+        print(f"| JavaScript ({js.name}, {n_js} lines, {js_diags} diagnostics):"
+              f" didChange -> publishDiagnostics | {statistics.median(js_lat):.0f} |"
+              f" {pct(js_lat, 0.95):.0f} |")
+        print(f"| the same, beyond the debounce | {statistics.median(js_lat) - DEBOUNCE_MS:.0f}"
+              f" | {pct(js_lat, 0.95) - DEBOUNCE_MS:.0f} |")
+        print(f"| JavaScript: `reviewer check FILE` as a process |"
+              f" {statistics.median(js_chk):.0f} | {pct(js_chk, 0.95):.0f} |")
+    else:
+        print(f"(no JavaScript figures: {js} not found)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if mem:
+        print()
+        print("| server memory | VmRSS (MiB) |")
+        print("|---|---:|")
+        for label, mib in mem:
+            print(f"| {label} | {mib:.0f} |")
     return 0
 
+
+def js_repo(path: Path) -> Path:
+    """The package folder of ``path`` (above ``lib/``), made a git repository of its own
+    when it is not one (so the enclosing checkout's configuration does not apply)."""
+    root = path.parent.parent if path.parent.name == "lib" else path.parent
+    if not (root / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root.resolve()
 
 if __name__ == "__main__":
     raise SystemExit(main())

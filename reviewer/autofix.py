@@ -142,7 +142,7 @@ def plan_text(
     fixes, or why there is none: the same validation as :func:`plan` (the result must parse,
     the fixed findings be gone, nothing new appear), only safe or model fixes in ``wanted``.
     """
-    rules = [r for r in selected_rules(config) if r.language == language]
+    rules = [r for r in selected_rules(config) if language in r.languages()]
     recount = _Recount(rel, language, rules, config)
     before = recount(text)
     if before is None:

@@ -313,7 +313,7 @@ def review_source(
     lang = languages()[lang_name]
     _project.start_file()
     raw = lang.review(rel, source, rules_by_lang.get(lang_name, []))
-    kept, unused = apply_inline(raw, source, rel, foreign)
+    kept, unused = apply_inline(raw, source, rel, foreign, lang_name)
     return FileOutcome(add_fingerprints(kept, source), unused, _project.used())
 
 

@@ -86,11 +86,29 @@ def _comments(source: str, python: bool) -> Iterable[tuple[int, str]]:
     return [(i, text) for i, text in enumerate(split_lines(source), 1) if "reviewer:" in text]
 
 
-def parse(source: str, path: str = "") -> list[Suppression]:
-    """Every suppression comment in ``source`` (Python files: real comments only)."""
+_PY_SUFFIXES = (".py", ".pyi", ".pyw")
+_C_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts", ".go")
+
+
+def _family(source: str, path: str, language: str | None) -> str | None:
+    """``python`` or ``c`` (``//`` comments): by the plug-in's name when the caller knows it
+    (a buffer or a script without a suffix), else by the suffix, else by a ``#!`` line."""
+    if language is not None:
+        return "python" if language == "python" else "c"
+    if path.endswith(_C_SUFFIXES):
+        return "c"
+    if path.endswith(_PY_SUFFIXES) or source.startswith("#!"):
+        return "python"
+    return None
+
+
+def parse(source: str, path: str = "", language: str | None = None) -> list[Suppression]:
+    """Every suppression comment in ``source`` (Python files: real comments only).
+
+    ``language``: the plug-in reviewing the text, when known (see :func:`_family`)."""
     if "reviewer:" not in source:
         return []
-    python = path.endswith((".py", ".pyi", ".pyw")) or source.startswith("#!")
+    python = _family(source, path, language) == "python"
     out = []
     for line, text in _comments(source, python):
         m = _PATTERN.search(text)
@@ -107,7 +125,8 @@ def parse(source: str, path: str = "") -> list[Suppression]:
 
 
 def apply_inline(
-    findings: list[Finding], source: str, path: str, foreign: bool = True
+    findings: list[Finding], source: str, path: str, foreign: bool = True,
+    language: str | None = None,
 ) -> tuple[list[Finding], list[Unused]]:
     """Drop suppressed findings; return the kept ones and the unused suppression codes.
 
@@ -115,18 +134,18 @@ def apply_inline(
     findings a rule marked with the same ``group`` become one (``group_findings``).
     A file that does not parse (RV000) reports no unused suppressions: no rule ran on it.
     """
-    kept, unused = _apply_own(findings, source, path)
+    kept, unused = _apply_own(findings, source, path, language)
     if foreign and kept:
-        kept = apply_foreign(kept, source, path)
+        kept = apply_foreign(kept, source, path, language)
     # Findings a rule groups (RV501's prints of one function) are grouped from what is left,
     # so a suppression hides one place, not the whole group.
     return group_findings(kept), unused
 
 
 def _apply_own(
-    findings: list[Finding], source: str, path: str
+    findings: list[Finding], source: str, path: str, language: str | None = None
 ) -> tuple[list[Finding], list[Unused]]:
-    sups = parse(source, path)
+    sups = parse(source, path, language)
     if not sups:
         return findings, []
     used: set[tuple[int, str]] = set()  # (suppression index, code) pairs that hid something
@@ -332,14 +351,16 @@ def parse_foreign_c(source: str) -> list[Foreign]:
     return out
 
 
-def apply_foreign(findings: list[Finding], source: str, path: str) -> list[Finding]:
+def apply_foreign(findings: list[Finding], source: str, path: str,
+                  language: str | None = None) -> list[Finding]:
     """Drop the findings another tool's suppression comment hides."""
-    if path.endswith((".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts", ".go")):
+    family = _family(source, path, language)
+    if family == "c":
         c_comments = parse_foreign_c(source)
         if not c_comments:
             return findings
         return [f for f in findings if not any(c.covers(f) for c in c_comments)]
-    if not path.endswith((".py", ".pyi", ".pyw")) and not source.startswith("#!"):
+    if family is None:
         return findings
     comments = parse_foreign(source)
     if not comments:

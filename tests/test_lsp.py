@@ -435,3 +435,114 @@ def test_workspace_folders_added_later_bring_their_configuration(tmp_path: Path)
         await until(lambda: codes(client, uri) == ["RV201"])
 
     run(tmp_path, scenario, folders=[one])
+
+
+# -- JavaScript, TypeScript and Go buffers (the treesitter extra) ------------------------
+JS = "const r = eval(code);\nconsole.log(r);\n"
+TS = "const f = new Function('a', body);\n"
+GO = ('package p\n\nimport "crypto/md5"\n\n'
+      "func H(b []byte) [16]byte {\n\treturn md5.Sum(b)\n}\n")
+SQL = "db.query(`SELECT * FROM t WHERE id = ${id}\n  AND x = 1`);\n"
+TREE = '[tool.reviewer]\nselect = ["RV000", "RV601", "RV603", "RV609"]\n'
+
+
+def test_javascript_typescript_and_go_buffers(tmp_path: Path) -> None:
+    """Each buffer is claimed and reviewed; a syntax error gives RV000 next to the other
+    findings; the suppression edit is a ``//`` comment and hides the finding; the hover
+    example is the buffer's language."""
+    pytest.importorskip("tree_sitter_javascript", reason="the treesitter extra is not installed")
+    root = git_repo(tmp_path, TREE)
+
+    async def scenario(client: LanguageClient) -> None:
+        js = open_doc(client, root / "a.js", JS, "javascript")
+        ts = open_doc(client, root / "b.ts", TS, "typescript")
+        go = open_doc(client, root / "c.go", GO, "go")
+        broken = open_doc(client, root / "d.js", JS + "function (\n", "javascript")
+        await until(lambda: all(u in client.diagnostics for u in (js, ts, go, broken)))
+        assert codes(client, js) == ["RV601"] and codes(client, ts) == ["RV601"]
+        assert codes(client, go) == ["RV609"]
+        assert sorted(codes(client, broken)) == ["RV000", "RV601"]
+
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=js),
+            position=client.diagnostics[js][0].range.start))
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "```javascript\nfunction run(code)" in hover.contents.value
+        go_hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=go),
+            position=client.diagnostics[go][0].range.start))
+        assert go_hover is not None and isinstance(go_hover.contents, types.MarkupContent)
+        assert "```go\n" in go_hover.contents.value
+
+        acts = await actions_for(client, js)
+        assert not [a for a in acts if a.edit is not None and a.title.startswith("RV601:")]
+        assert await actions_for(client, js, only=["source.fixAll.reviewer"]) == []
+        ignore = next(a for a in acts if a.title == "Ignore RV601 on this line")
+        once = apply(JS, ignore)
+        assert once.splitlines()[0] == "const r = eval(code);  // reviewer: ignore[RV601]"
+        change(client, js, 2, once)
+        await until(lambda: codes(client, js) == [])
+        go_ignore = next(a for a in await actions_for(client, go)
+                         if a.title == "Ignore RV609 on this line")
+        fixed_go = apply(GO, go_ignore)
+        assert "\treturn md5.Sum(b)  // reviewer: ignore[RV609]" in fixed_go.splitlines()
+        change(client, go, 2, fixed_go)
+        await until(lambda: codes(client, go) == [])
+
+        # A node script without a suffix: claimed by its #! line, its // comments honoured.
+        script = "#!/usr/bin/env node\n" + once
+        tool = open_doc(client, root / "bin" / "tool", script, "javascript")
+        bare = open_doc(client, root / "bin" / "bare", "#!/usr/bin/env node\n" + JS,
+                        "javascript")
+        await until(lambda: tool in client.diagnostics and bare in client.diagnostics)
+        assert codes(client, bare) == ["RV601"] and codes(client, tool) == []
+
+        # A line that ends inside a template literal gets no comment (it would be SQL text).
+        sql = open_doc(client, root / "q.js", SQL, "javascript")
+        await until(lambda: codes(client, sql) == ["RV603"])
+        assert not [a for a in await actions_for(client, sql) if a.title.startswith("Ignore")]
+
+    run(root, scenario)
+
+
+def test_no_suppression_comment_where_a_line_ends_inside_a_string() -> None:
+    """The edit is offered only where the comment would be a comment: not inside a Python
+    triple-quoted string, a Go raw string or a TypeScript template."""
+    pytest.importorskip("tree_sitter_go", reason="the treesitter extra is not installed")
+    from reviewer.findings import Finding, Severity, Span
+    from reviewer.lsp.actions import ignore_edit
+    from reviewer.lsp.convert import Lines
+
+    def edit(text: str, line: int, language: str, path: str) -> EngineEdit | None:
+        f = Finding("RV601", "eval-exec", "m", path, Span(line, 1), Severity.HIGH)
+        return ignore_edit(f, Lines(text, "utf-16"), language)
+
+    assert edit('x = eval("""1 +\n2""")\n', 1, "python", "a.py") is None
+    assert edit('x = eval("1")\n', 1, "python", "a.py") is not None
+    assert edit("package p\n\nvar s = `a\nb`\n", 3, "go", "a.go") is None
+    assert edit("package p\n\nvar s = 1 // why\n", 3, "go", "a.go") is not None
+    kept = edit("x = [1]  # noqa: E501\n", 1, "python", "a.py")  # goes on after a comment
+    assert kept is not None and kept.text == "  # reviewer: ignore[RV601]"
+    assert edit("const q = `a ${b}\nc`;\n", 1, "typescript", "a.ts") is None
+    got = edit('const s = "é"; eval(x)\n', 1, "javascript", "a.js")
+    assert got is not None and got.text == "  // reviewer: ignore[RV601]"
+
+
+def test_plan_text_validates_javascript_fixes_with_the_javascript_rules(tmp_path: Path) -> None:
+    """A fix for a JavaScript finding is checked by the rule's JavaScript implementation:
+    one that leaves the eval in place does not validate, one that removes it does."""
+    pytest.importorskip("tree_sitter_javascript", reason="the treesitter extra is not installed")
+    from reviewer import autofix, engine
+    from reviewer.config import load
+    from reviewer.findings import Fix
+
+    root = git_repo(tmp_path, TREE)
+    cfg = load(root)
+    found = engine.review_buffer(root, "a.js", JS, cfg, language="javascript").findings
+    (f,) = found
+    good = f.with_(model_fix=Fix("parse", (EngineEdit(1, 11, 1, 21, "JSON.parse(code)"),)))
+    same = f.with_(model_fix=Fix("space", (EngineEdit(1, 11, 1, 21, "eval(code )"),)))
+    got = autofix.plan_text("a.js", JS, "javascript", cfg, [good])
+    assert not isinstance(got, str) and got[0].startswith("const r = JSON.parse(code);")
+    refused = autofix.plan_text("a.js", JS, "javascript", cfg, [same])
+    assert isinstance(refused, str) and "RV601 still reported" in refused

@@ -139,3 +139,40 @@ def test_explain_with_the_embedded_model(tmp_path: Path) -> None:
                                     for m in client.messages))
 
     run(root, scenario, timeout=900)
+
+
+def test_explain_a_javascript_finding_offers_the_validated_model_fix(tmp_path: Path) -> None:
+    """The model's fix of a JavaScript finding is validated with the JavaScript rules: one
+    that removes the eval is offered and clears the diagnostic; one that keeps it is not."""
+    pytest.importorskip("tree_sitter_javascript", reason="the treesitter extra is not installed")
+    from tests.model_fake import serve_model
+    from tests.test_lsp import apply
+
+    text = "function run(code) {\n  return eval(code);\n}\n"
+    for fixed, offered in (("  return JSON.parse(code);\n", True),
+                           ("  return eval(code );\n", False)):
+        with serve_model(fixed_code=fixed) as model:
+            root = git_repo(tmp_path / str(offered), '[tool.reviewer]\nselect = ["RV601"]\n'
+                            f'llm-backend = "openai"\nserver-url = "{model.url}"\n'
+                            "llm-timeout = 20\nfix-passes = 1\n")
+
+            async def scenario(client: LanguageClient, offered: bool = offered,
+                               root: Path = root) -> None:
+                uri = open_doc(client, root / "run.js", text, "javascript")
+                await until(lambda: codes(client, uri) == ["RV601"])
+                result = await explain(client, uri)
+                assert result == {"explained": True, "fix": offered}
+                await until(lambda: any(r.message.startswith("model: ") for r in
+                                        client.diagnostics[uri][0].related_information or []))
+                fixes = [a for a in await actions_for(client, uri)
+                         if "the model's fix" in a.title]
+                assert len(fixes) == int(offered)
+                if offered:
+                    after = apply(text, fixes[0])
+                    assert after == text.replace("eval(code)", "JSON.parse(code)")
+                    change(client, uri, 2, after)
+                    await until(lambda: codes(client, uri) == [])
+                else:
+                    assert any("no model fix validated" in m.message for m in client.messages)
+
+            run(root, scenario)

@@ -213,3 +213,18 @@ def test_foreign_suppressions_end_to_end(repo: Repo, run_json: Callable[..., Jso
     # The two prints of f() are one finding again (RV501 groups them).
     assert where(report) == [("a.py", 4, "RV202"), ("a.py", 6, "RV607"), ("a.py", 7, "RV501")]
     assert [r["line"] for r in report["findings"][2]["related"]] == [8]
+
+
+def test_buffers_of_slash_comment_languages_keep_their_suppressions() -> None:
+    """A node script's ``#!`` line does not make it Python (its ``//`` comments count), and
+    the plug-in's name decides for a buffer whose path has no suffix."""
+    script = "#!/usr/bin/env node\nconst r = eval(x);  // reviewer: ignore[RV601]\n"
+    for path, language in (("bin/tool.js", None), ("bin/tool", "javascript"),
+                           ("Untitled-1", "typescript"), ("main.go", None)):
+        got = suppressions.parse(script, path, language)
+        assert [(s.line, s.codes) for s in got] == [(2, ("RV601",))], (path, language)
+    python = "#!/usr/bin/env python\nx = '# reviewer: ignore[RV101]'\n"
+    assert suppressions.parse(python, "bin/tool", "python") == []  # inside a string
+    nosec = "#!/usr/bin/env node\nexec(cmd);  // eslint-disable-line no-eval\n"
+    f = Finding("RV601", "eval-exec", "m", "bin/tool", Span(2, 1, 2, 5), Severity.HIGH)
+    assert suppressions.apply_foreign([f], nosec, "bin/tool", "javascript") == []

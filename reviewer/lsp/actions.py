@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reviewer.findings import Finding, Fix, TextEdit
+from reviewer.findings import Finding, Fix, TextEdit, apply_edits, split_lines
 from reviewer.lsp.convert import Lines
 
 if TYPE_CHECKING:
@@ -78,5 +78,38 @@ def ignore_edit(f: Finding, lines: Lines, language: str) -> TextEdit | None:
         return None  # a comment cannot follow a line continuation
     marker = "#" if language in _HASH_COMMENTS else "//"
     end_col = len(text.rstrip()) + 1
-    return TextEdit(f.span.line, end_col, f.span.line, len(text) + 1,
+    edit = TextEdit(f.span.line, end_col, f.span.line, len(text) + 1,
                     f"  {marker} reviewer: ignore[{f.rule_id}]")
+    if not _is_comment(apply_edits(lines.source, [edit]), f.span.line, end_col + 2, language,
+                       f.path):
+        return None  # the line ends inside a string (a template, a docstring): no comment
+    return edit
+
+
+def _is_comment(text: str, line: int, col: int, language: str, rel: str) -> bool:
+    """Is (``line``, ``col``) (1-based) of ``text`` in a comment (the one added there, or one
+    it extends)? A Python text that does not tokenize counts as yes (suppressions are then
+    read line by line)."""
+    if language == "python":
+        import io
+        import tokenize
+
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        except (tokenize.TokenError, SyntaxError):
+            return True
+        return any(t.type == tokenize.COMMENT and t.start[0] == line
+                   and t.start[1] <= col - 1 < t.end[1] for t in tokens)
+    from reviewer.languages import languages
+
+    plugin = languages().get(language)
+    grammar = getattr(plugin, "grammar", None)
+    if grammar is None:
+        return True  # a plug-in that is not tree-sitter based
+    from reviewer.languages.treesitter import parser_for
+
+    tree = parser_for(grammar(rel)).parse(text.encode("utf-8", "surrogatepass"))
+    row = line - 1
+    start = len(split_lines(text)[row][:col - 1].encode("utf-8", "surrogatepass"))
+    node = tree.root_node.descendant_for_point_range((row, start), (row, start + 1))
+    return node is not None and "comment" in node.type

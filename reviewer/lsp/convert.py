@@ -47,6 +47,7 @@ class Lines:
 
     def __init__(self, text: str, encoding: str) -> None:
         self.lines = [ln.rstrip("\r\n") for ln in split_lines(text, keepends=True)] or [""]
+        self.source = text
         self.encoding = encoding
 
     def text(self, line: int) -> str:

@@ -453,7 +453,7 @@ def _hover(server: ReviewerServer) -> None:
                 <= (d.range.end.line, d.range.end.character)]
         if not hits:
             return None
-        text = "\n\n---\n\n".join(describe(f) for _, f in hits)
+        text = "\n\n---\n\n".join(describe(f, doc.language) for _, f in hits)
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
             range=hits[0][0].range)
