@@ -351,7 +351,7 @@ def breakdown(package: Path) -> dict[str, float]:
     from reviewer.languages.python import PyContext
     from reviewer.suppressions import apply_inline
 
-    rules = engine.selected_rules(Config())
+    rules = [r for r in engine.selected_rules(Config()) if r.language == "python"]
     times: dict[str, float] = {"read": 0.0, "parse": 0.0, "index": 0.0}
     times.update({r.id: 0.0 for r in rules})
     times["suppressions + fingerprints"] = 0.0
