@@ -153,7 +153,10 @@ def settings_key(config: Config, rules: Sequence[Rule]) -> str:
     h = hashlib.sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
     for r in rules:
         h.update(f"{r.id}:{sorted(r.settings.items())!r}".encode())
+    from reviewer.rules import _cst
+
     h.update(f"{config.max_file_size}:{config.honor_foreign_suppressions}".encode())
+    h.update(f"fixes:{_cst.enabled()}".encode())  # results with or without libcst fixes
     h.update(_code_stamp().encode())
     return h.hexdigest()[:16]
 
@@ -357,6 +360,7 @@ class _Setup:
     max_size: int
     rules: dict[str, list[Rule]]
     foreign: bool = True  # honor other tools' suppression comments
+    fixes: bool = True  # rules build their libcst fixes (reviewer.rules._cst)
 
 
 _WORKER: dict[str, _Setup] = {}
@@ -380,6 +384,9 @@ def _do(task: _Task, setup: _Setup) -> _Done:
 
 def _init_worker(setup: _Setup) -> None:
     _WORKER["setup"] = setup
+    from reviewer.rules import _cst
+
+    _cst.set_enabled(setup.fixes)
     # Parsing allocates hundreds of thousands of acyclic objects per file; the cyclic
     # collector only slows that down (2-3x on big trees). A worker lives for one review.
     gc.disable()
@@ -427,10 +434,22 @@ def run(
     config: Config,
     progress: Callable[[int, int], None] | None = None,
     use_baseline: bool = True,
+    fixes: bool = True,
 ) -> Result:
-    """Review the files of ``job`` and return the result (never prints)."""
-    with _gc_paused():
-        return _run(job, config, progress, use_baseline)
+    """Review the files of ``job`` and return the result (never prints).
+
+    ``fixes=False`` skips the rules' libcst fixes (what ``reviewer check`` does: it only
+    reports); the results are cached apart from those with fixes.
+    """
+    from reviewer.rules import _cst
+
+    before = _cst.enabled()
+    _cst.set_enabled(fixes)
+    try:
+        with _gc_paused():
+            return _run(job, config, progress, use_baseline)
+    finally:
+        _cst.set_enabled(before)
 
 
 def _run(
@@ -449,9 +468,11 @@ def _run(
     outcomes: dict[str, FileOutcome] = {}
     tasks = _plan(job, config, store, outcomes)
     result.cache_hits = len(outcomes)
+    from reviewer.rules import _cst
+
     setup = _Setup(job.root, config.max_file_size,
                    _rules_by_language(rules, {t.language for t in tasks}),
-                   config.honor_foreign_suppressions)
+                   config.honor_foreign_suppressions, _cst.enabled())
     workers = config.jobs or os.cpu_count() or 1
     if len(tasks) >= PARALLEL_THRESHOLD and workers > 1:
         done = _run_parallel(tasks, setup, workers, progress)
@@ -755,7 +776,7 @@ def _run_parallel(
     return done
 
 
-def unchanged_key(job: Job, config: Config) -> str | None:
+def unchanged_key(job: Job, config: Config, fixes: bool = True) -> str | None:
     """A digest of what the engine would review when every file is unchanged since it was
     cached (its stat stamp is the recorded one): the settings key and each file's content
     digest. None when any file is new, changed, touched in the last two seconds, skipped,
@@ -764,8 +785,14 @@ def unchanged_key(job: Job, config: Config) -> str | None:
     if not config.cache or job.contents:
         return None
     from reviewer import cache as cache_mod
+    from reviewer.rules import _cst
 
-    key = settings_key(config, selected_rules(config))
+    before = _cst.enabled()
+    _cst.set_enabled(fixes)
+    try:
+        key = settings_key(config, selected_rules(config))
+    finally:
+        _cst.set_enabled(before)
     store = cache_mod.Cache.load(job.root / config.cache_dir, key)
     if not store.entries:
         return None

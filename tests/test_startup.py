@@ -75,3 +75,22 @@ def test_clean_staged_change_imports_no_heavy_module(repo: Repo, tmp_path: Path)
     result = probe(repo, tmp_path, [["check"], ["rules"], ["principles"]])
     assert result["codes"] == [0, 0, 0]
     assert result["loaded"] == []
+
+
+def test_check_builds_no_libcst_fix_and_fix_does(repo: Repo, tmp_path: Path) -> None:
+    """A finding with a libcst fix (RV501's logger, RV402's ``-> None``) costs `check`
+    nothing: the fixes are built only where something applies them (`reviewer fix`)."""
+    repo.write("lib.py", '"""Lib."""\n\n\ndef run(x: int):\n    """Run."""\n    print(x)\n')
+    repo.stage("lib.py")
+    result = probe(repo, tmp_path, [["check", "--staged", "--select", "RV501,RV402"]])
+    assert result["codes"] == [1]
+    heavy = ",".join((*HEAVY, "libcst"))
+    out = tmp_path / "probe2.json"
+    runs = json.dumps([["check", "--staged", "--select", "RV501,RV402"]])
+    subprocess.run([sys.executable, "-c", PROBE, str(out), heavy, runs], cwd=repo.path,
+                   check=True, capture_output=True)
+    assert json.loads(out.read_text(encoding="utf-8"))["loaded"] == []
+    fixed = subprocess.run(
+        [sys.executable, "-m", "reviewer", "fix", "--staged", "--diff", "--select", "RV402"],
+        cwd=repo.path, capture_output=True, text=True)
+    assert "+def run(x: int) -> None:" in fixed.stdout, fixed.stdout + fixed.stderr

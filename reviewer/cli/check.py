@@ -50,7 +50,7 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     if stored is not None:
         emit(stored.text, output)
         raise SystemExit(stored.exit_code)
-    result = review(job, cfg, quiet, use_baseline=use_baseline)
+    result = review(job, cfg, quiet, use_baseline=use_baseline, fixes=False)
     unreadable = enrich(result, job, cfg, quiet=quiet, use_baseline=use_baseline)
     problem = None
     if cfg.record_findings and result.findings:
@@ -103,7 +103,7 @@ def baseline(config_path: Path | None, output: Path | None, quiet: bool) -> None
     root, is_git = find_root(Path.cwd())
     cfg = load_config(root, config_path, quiet)
     job, _ = build_job(root, is_git, Mode(all_files=True))
-    result = review(job, cfg, quiet, use_baseline=False)
+    result = review(job, cfg, quiet, use_baseline=False, fixes=False)
     target = output if output is not None else root / cfg.baseline
     try:
         n = write_baseline(target, result.findings)

@@ -63,15 +63,18 @@ def prepare(
     return root, cfg, job, note
 
 
-def review(job: Job, cfg: Config, quiet: bool, use_baseline: bool) -> Result:
-    """Run the engine (with a progress bar for long reviews on a terminal)."""
+def review(job: Job, cfg: Config, quiet: bool, use_baseline: bool,
+           fixes: bool = True) -> Result:
+    """Run the engine (with a progress bar for long reviews on a terminal); ``fixes=False``
+    when nothing will apply a fix (the rules then skip their libcst fixes)."""
     from reviewer import engine
 
     progress = None
     if not quiet and len(job.files) > PROGRESS_MIN_FILES and sys.stderr.isatty():
         progress = ProgressBar()
     try:
-        result = engine.run(job, cfg, progress=progress, use_baseline=use_baseline)
+        result = engine.run(job, cfg, progress=progress, use_baseline=use_baseline,
+                            fixes=fixes)
     finally:
         if progress is not None:
             progress.close()

@@ -45,7 +45,7 @@ def replay_key(job: Job, cfg: Config, options: tuple[object, ...]) -> str | None
         return None
     from reviewer.engine import unchanged_key
 
-    files = unchanged_key(job, cfg)
+    files = unchanged_key(job, cfg, fixes=False)  # check builds no libcst fixes
     if files is None:
         return None
     from reviewer.feedback.store import db_path

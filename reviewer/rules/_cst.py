@@ -24,8 +24,28 @@ if TYPE_CHECKING:
 Transform = Callable[[Any], Any]
 
 
+# Whether rules build their libcst fixes in this process. ``reviewer check`` turns them off
+# (engine.run(fixes=False)): a libcst fix costs a parse per finding and libcst's import,
+# and check only reports; ``reviewer fix``, the editor and the PR bot keep them on.
+_ENABLED = True
+
+
+def set_enabled(flag: bool) -> None:
+    """Build libcst fixes (True) or skip them (False) from now on in this process."""
+    global _ENABLED
+    _ENABLED = flag
+
+
+def enabled() -> bool:
+    """Whether libcst fixes are built (see :func:`set_enabled`)."""
+    return _ENABLED
+
+
 def available() -> bool:
-    """Whether libcst can be imported (fixes are offered only then)."""
+    """Whether libcst fixes are built and libcst can be imported (fixes are offered only
+    then)."""
+    if not _ENABLED:
+        return False
     try:
         import libcst  # noqa: F401
     except ImportError:
@@ -54,6 +74,8 @@ def rewrite(
     """The edit that replaces lines ``first..last`` (1-based) by ``transform`` applied to
     them (parsed as a module, dedented), narrowed to the lines that changed; None when the
     lines do not parse alone or the transform declines."""
+    if not _ENABLED:
+        return None
     try:
         import libcst as cst
     except ImportError:
