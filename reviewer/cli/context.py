@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,8 +20,12 @@ from reviewer.errors import ReviewerError
 # Seconds a second `reviewer index` waits for the first one to finish.
 LOCK_WAIT = 600.0
 
+if TYPE_CHECKING:
+    from reviewer.config import Config
 
-def _setup(config_path: Path | None, chroma_url: str | None, quiet: bool = False) -> Any:
+
+def _setup(config_path: Path | None, chroma_url: str | None, quiet: bool = False
+           ) -> tuple[Path, Config]:
     """(root, config) for the current directory, with --chroma-url applied."""
     root, _ = find_root(Path.cwd())
     cfg = load_config(root, config_path, quiet=quiet)

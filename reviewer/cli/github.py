@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,11 @@ from reviewer.cli.pipeline import explain_result, judge_result, llm_options, llm
 from reviewer.errors import ReviewerError
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+if TYPE_CHECKING:
+    from reviewer.config import Config
+    from reviewer.engine import Job, Result
+    from reviewer.github.publish import Publisher
 
 
 @click.command("install-hooks")
@@ -129,7 +134,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
         fill_body=cfg.describe_fill_body if fill_body is None else fill_body)
     learned = _learn(publisher, root, cfg, warn)
 
-    def enrich(job: Any, result: Any) -> None:
+    def enrich(job: Job, result: Result) -> None:
         from reviewer.feedback.learned import apply_learned
 
         judge_result(result, job, cfg)  # taught principles, judged by the model
@@ -159,7 +164,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
         warn(note)
 
 
-def _learn(publisher: Any, root: Path, cfg: Any, warn: Callable[[str], None]) -> int:
+def _learn(publisher: Publisher, root: Path, cfg: Config, warn: Callable[[str], None]) -> int:
     """Store the PR's reactions and replies as verdicts; a failure is one warning line."""
     import sqlite3
 
@@ -177,7 +182,7 @@ def _learn(publisher: Any, root: Path, cfg: Any, warn: Callable[[str], None]) ->
         return 0
 
 
-def _record(root: Path, cfg: Any, job: Any, result: Any, warn: Callable[[str], None],
+def _record(root: Path, cfg: Config, job: Job, result: Result, warn: Callable[[str], None],
             db_root: Path | None = None) -> None:
     """Remember what the review of the tree at ``root`` reported, so verdicts given on the
     PR have their findings (in the database under ``db_root``, default ``root``)."""
@@ -307,7 +312,7 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
 
             learned = _learn(publisher, root, cfg, warn_line)  # the checkout's database
 
-            def enrich(job: Any, result: Any) -> None:
+            def enrich(job: Job, result: Result) -> None:
                 before = len(result.warnings)
                 from reviewer.feedback.learned import apply_learned
 

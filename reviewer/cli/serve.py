@@ -6,13 +6,16 @@ FastAPI and uvicorn are imported only when the command runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reviewer.cli.common import find_root, load_config
 from reviewer.cli.pipeline import llm_options, llm_overrides
 from reviewer.errors import ReviewerError
+
+if TYPE_CHECKING:
+    from reviewer.engine import Job, Result
 
 
 @click.command("serve")
@@ -213,7 +216,7 @@ class WebhookSetup:
                                          throttle=not self.no_throttle),
                                   event.repo, event.number)
 
-            def enrich(job: Any, result: Any) -> None:
+            def enrich(job: Job, result: Result) -> None:
                 explain_result(result, job, cfg, quiet=True)
 
             outcome, result = run_review(publisher, tree, cfg, settings, warn_line, enrich)
