@@ -147,9 +147,12 @@ def plan_text(
     before = recount(text)
     if before is None:
         return "does not parse"
-    chosen, after_text = _choose(text, list(wanted), before, recount)
+    # The caller chose what is wanted (safe rule fixes, or the model's): apply each one's
+    # fix as `fix --unsafe-fixes` would (the model's when there is one).
+    chosen, after_text = _choose(text, list(wanted), before, recount, unsafe=True)
     if not chosen:
-        problem = validate(before, recount(_apply(text, wanted[:1]) or text), wanted[:1])
+        first = _apply(text, wanted[:1], unsafe=True) or text
+        problem = validate(before, recount(first), wanted[:1])
         return f"the fix did not validate ({problem})"
     return after_text, tuple(chosen)
 

@@ -227,7 +227,8 @@ def test_suggester_refuses_fixes_that_do_not_validate(repo: Repo) -> None:
     broken = real.with_(fix=Fix("breaks the syntax", (TextEdit(1, 1, 1, 4, "de f"),)))
     assert suggest(broken) is None
     unsafe = real.with_(fix=replace(real.fix, safe=False)) if real.fix else real
-    assert suggest(unsafe) is None  # only safe rule fixes, or validated model fixes
+    got = suggest(unsafe)  # a rule's unsafe fix is suggested as such when the model has none
+    assert got is not None and got[1].startswith("Unsafe fix, review it")
     model = real.with_(fix=None, model_fix=Fix("Model fix (validated)", real.fix.edits
                                                if real.fix else (), safe=False, origin="model"))
     got = suggest(model)

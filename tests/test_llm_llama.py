@@ -210,7 +210,8 @@ def test_explain_then_rerun_makes_zero_model_calls(
     assert first[0].fingerprint == result.findings[0].fingerprint
     if len(spy.calls) > 1:  # the first fix was rejected: the complaint went back
         retry = spy.calls[1][-1]["content"]
-        assert retry.startswith("Your fixed_code was rejected:")
+        assert retry.startswith(("Your fixed_code was rejected:",
+                                 "Your explanation was rejected:"))
     assert (tmp_path / ".reviewer/cache/llm-answers.sqlite3").is_file()
 
     fresh = new_backend()  # a second run: answers come from the cache

@@ -89,7 +89,8 @@ def test_explain_with_the_mlx_backend(backend: MlxBackend, tmp_path: Path) -> No
         result.findings, root=tmp_path, config=cfg,
         read=lambda rel: (tmp_path / rel).read_text(), backend=backend,
     )
-    assert rep.model_calls == 1 and rep.failure is None
+    # One call, or two when the first explanation was refused and asked again (llm/judge.py).
+    assert rep.model_calls in (1, 2) and rep.failure is None
     # An answer was used or counted as unusable: whether the tiny model explained is its
     # choice (bench/llm_fixes.py measures what models say).
     assert rep.explained + rep.bad_answers == 1 and out[0].rule_id == "RV601"

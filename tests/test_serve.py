@@ -157,7 +157,9 @@ def test_review_and_validate_principles(server: Server) -> None:
     (finding,) = body["findings"]
     assert finding["rule_id"] == "RV101" and finding["fix"]["safe"] is True
     # The deterministic fix exists, so the model explains only (no fix to validate).
-    assert finding["validation"] == {"passed": None, "iterations": 1}
+    # (a second pass when the first explanation was refused: llm/judge.py)
+    assert finding["validation"]["passed"] is None
+    assert finding["validation"]["iterations"] in (1, 2)
     assert finding["metadata"]["tokens"] > 0 and "llama_cpp" in finding["metadata"]["model"]
     # The request code never reaches the log.
     assert MARKER not in server.log.read_text()
