@@ -276,48 +276,48 @@ def add(source: str, loc: Locations, *, name: str | None = None, sha256: str | N
     return Added(name, final, digest, against, resumed)
 
 
+def _copy_into(src: Path, final: Path, copy: Callable[[Path, Path], object],
+               clean: Callable[[Path], None]) -> None:
+    """Copy ``src`` beside ``final`` with ``copy``, then move it into place atomically; on
+    failure ``clean`` removes the half-written copy and the error is one line."""
+    tmp = final.with_name(f".{final.name}.tmp")
+    try:
+        copy(src, tmp)
+        os.replace(tmp, final)
+    except OSError as exc:
+        clean(tmp)
+        raise AddError(f"cannot write {final}: {exc.strerror or exc}") from None
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _rmtree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _move_into(src: Path, final: Path) -> None:
     """Move ``src`` to ``final`` atomically (a copy beside ``final`` first across devices)."""
     try:
         os.replace(src, final)
-        return
     except OSError:
-        pass
-    tmp = final.with_name(f".{final.name}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, final)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise AddError(f"cannot write {final}: {exc.strerror or exc}") from None
+        _copy_into(src, final, shutil.copyfile, _unlink)
 
 
 def _place_file(src: Path, final: Path, link: bool) -> None:
     if link:
         final.symlink_to(src)
-        return
-    tmp = final.with_name(f".{final.name}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, final)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise AddError(f"cannot write {final}: {exc.strerror or exc}") from None
+    else:
+        _copy_into(src, final, shutil.copyfile, _unlink)
 
 
 def _place_folder(src: Path, final: Path, link: bool) -> None:
     if link:
         final.symlink_to(src, target_is_directory=True)
-        return
-    tmp = final.with_name(f".{final.name}.tmp")
-    try:
-        shutil.copytree(src, tmp)
-        os.replace(tmp, final)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise AddError(f"cannot write {final}: {exc.strerror or exc}") from None
+    else:
+        _copy_into(src, final, shutil.copytree, _rmtree)
 
 
 # -- verify and remove ---------------------------------------------------------------------
