@@ -33,12 +33,17 @@ def rv202(report: dict[str, object]) -> list[tuple[str, int, str]]:
     return [w for w in where(report) if w[2] == "RV202"]  # type: ignore[arg-type]
 
 
-def test_a_handler_ending_in_another_modules_noreturn_method_is_not_reported(
-    repo: Repo, run_json: Callable[..., JsonRun]
-) -> None:
+def write_package(repo: Repo) -> None:
+    """pkg/ with template.py, whose handler ends in environment.py's method."""
     repo.write("pkg/__init__.py", "")
     repo.write("pkg/environment.py", ENV)
     repo.write("pkg/template.py", TEMPLATE)
+
+
+def test_a_handler_ending_in_another_modules_noreturn_method_is_not_reported(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    write_package(repo)
     _, report, _ = run_json("--all", "--select", "RV202")
     assert rv202(report) == []
     # The same handler where the imported method returns: reported.
@@ -50,9 +55,7 @@ def test_a_handler_ending_in_another_modules_noreturn_method_is_not_reported(
 def test_the_cached_result_follows_a_change_of_the_imported_module(
     repo: Repo, run_json: Callable[..., JsonRun]
 ) -> None:
-    repo.write("pkg/__init__.py", "")
-    repo.write("pkg/environment.py", ENV)
-    repo.write("pkg/template.py", TEMPLATE)
+    write_package(repo)
     _, report, _ = run_json("--all", "--select", "RV202")
     assert rv202(report) == []
     # Only the imported module changes; template.py's own cache entry is still valid.
