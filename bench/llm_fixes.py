@@ -20,7 +20,7 @@ Every shown model fix is written to ``--sample FILE`` as a diff, for the hand ch
 reported in docs/benchmarks.md.
 
 Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
-       [--per-rule N] [--projects a,b] [--max-tokens T] [--sample FILE] [--write]
+       [--per-rule N] [--fixable-only] [--projects a,b] [--max-tokens T] [--sample FILE] [--write]
        [--section NAME]
 """
 
@@ -64,9 +64,11 @@ def corpus_root() -> Path:
     raise SystemExit("no perf corpora: run python bench/speed.py first (it fetches them)")
 
 
-def collect(root: Path, per_rule: int) -> list[Finding]:
-    """At most ``per_rule`` findings of each rule in one project, files in path order."""
-    rules = selected_rules(Config())
+def collect(root: Path, per_rule: int, fixable_only: bool = False) -> list[Finding]:
+    """At most ``per_rule`` findings of each rule in one project, files in path order
+    (with ``fixable_only``, only of the rules that have a local fix)."""
+    rules = [r for r in selected_rules(Config())
+             if not fixable_only or type(r).local_fix]
     by_lang = _rules_by_language(rules)
     taken: Counter[str] = Counter()
     out: list[Finding] = []
@@ -126,6 +128,8 @@ def main() -> int:
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--style", choices=STYLES, help="prompt style (default: by model size)")
     ap.add_argument("--no-model", action="store_true", help="deterministic fixes only")
+    ap.add_argument("--fixable-only", action="store_true",
+                    help="only findings of rules that have a local fix (a bounded model run)")
     ap.add_argument("--sample", type=Path, help="write every shown model fix here")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--section", default="model-fixes",
@@ -148,7 +152,7 @@ def main() -> int:
     total = 0
     for name in projects:
         root = corpora / name
-        findings = collect(root, args.per_rule)
+        findings = collect(root, args.per_rule, args.fixable_only)
         total += len(findings)
         for f in findings:
             row = rows[f.rule_id]
@@ -195,6 +199,7 @@ def main() -> int:
         "### Fixes and explanations on findings from real projects",
         "",
         f"Measured by `bench/llm_fixes.py --per-rule {args.per_rule} --passes {args.passes}"
+        f"{' --fixable-only' if args.fixable_only else ''}"
         f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
         f"Corpus: {total} findings of {len(rows)} rules from {', '.join(projects)} (the perf"
         f" corpora; at most {args.per_rule} findings per rule per project, files in path"
