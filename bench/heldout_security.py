@@ -12,8 +12,9 @@ What follows an annotation is its *statement group*: the next lines up to a blan
 the next annotation (semgrep matches the whole statement, which may start with the line
 that binds the tainted value). Each semgrep rule id maps to one of our kinds (``KIND``,
 the benchmark's table, not the product's); ids with no counterpart are skipped and
-counted. A ``ruleid`` group is found when a rule of its kind reports a line in it; an
-``ok`` group is a false alarm when one does.
+counted. A ``ruleid`` group is found when a rule of its kind reports a line in it (the
+finding's own line or one of its related locations, e.g. where the SQL RV603 reports being
+built is run); an ``ok`` group is a false alarm when one does.
 
 The files are split in two by name order (alternate files): ``dev`` (what the sinks were
 tuned against) and ``held-out`` (never looked at while tuning); both halves are reported.
@@ -51,7 +52,6 @@ RULES: dict[str, frozenset[str]] = {
     "deserialization": frozenset({"RV604", "RV605"}),
     "yaml": frozenset({"RV605"}),
     "secrets": frozenset({"RV606"}),
-    "tls": frozenset({"RV608"}),
 }
 # semgrep rule id -> our kind
 KIND: dict[str, str] = {
@@ -81,8 +81,7 @@ KIND: dict[str, str] = {
     # hard-coded secrets
     "jwt-python-hardcoded-secret": "secrets", "hardcoded-token": "secrets",
     "hardcoded-password-default-argument": "secrets", "password-empty-string": "secrets",
-    # TLS verification off
-    "disabled-cert-validation": "tls",
+    # (TLS verification off has no Python rule here: RV608 reads JavaScript and Go.)
 }
 _ANNOTATION = re.compile(r"^#\s*(ruleid|ok)\b\s*:?\s*([\w.,\-]*)")
 
@@ -122,7 +121,8 @@ def reported(path: Path, rel: str) -> dict[int, set[str]]:
     source = path.read_text(encoding="utf-8")
     out: dict[int, set[str]] = {}
     for f in engine.review_source(rel, source, {"python": rules}, "python").findings:
-        out.setdefault(f.span.line, set()).add(f.rule_id)
+        for span in (f.span, *f.related):  # related: e.g. where RV603's built SQL is run
+            out.setdefault(span.line, set()).add(f.rule_id)
     return out
 
 

@@ -56,9 +56,31 @@ PURE_CALLS = frozenset(
         "str", "int", "float", "bool", "bytes", "tuple", "list", "dict", "set", "frozenset",
         "len", "repr", "abs", "min", "max", "sorted", "chr", "ord", "hex", "oct", "round",
         "os.path.join", "posixpath.join", "ntpath.join", "os.path.basename", "os.path.dirname",
-        "shlex.quote", "shlex.join", "shlex.split",
+        "shlex.quote", "shlex.join", "shlex.split", "textwrap.dedent", "textwrap.indent",
     }
 )
+# What a call returns, by qualified name (a method as "Type.method"): the receiver types
+# that method sinks written "pkg.Type.method" in the sink catalogue are resolved by.
+_SA_QUERY = "sqlalchemy.orm.Query"
+RETURNS: dict[str, str] = {
+    **{f"{m}.connect": f"{m}.Connection" for m in (
+        "sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "pymssql", "pg8000",
+        "aiosqlite", "aiopg", "asyncpg", "mysql.connector")},
+    **{f"{m}.Connection.cursor": f"{m}.Cursor" for m in (
+        "sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "pymssql", "pg8000",
+        "aiosqlite", "aiopg", "mysql.connector")},
+    "sqlite3.Connection": "sqlite3.Connection",
+    "asyncpg.create_pool": "asyncpg.Pool",
+    "asyncpg.Pool.acquire": "asyncpg.Connection",
+    "sqlalchemy.create_engine": "sqlalchemy.Engine",
+    "sqlalchemy.Engine.connect": "sqlalchemy.Connection",
+    "sqlalchemy.Engine.begin": "sqlalchemy.Connection",
+    "sqlalchemy.orm.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.Session.query": _SA_QUERY,
+    **{f"{_SA_QUERY}.{m}": _SA_QUERY for m in (
+        "filter", "filter_by", "join", "outerjoin", "order_by", "group_by", "having",
+        "distinct", "limit", "offset", "options", "select_from", "where")},
+}
 _MAX_DEPTH = 40
 _DISPLAYS = (ast.List, ast.Tuple)
 
@@ -397,6 +419,11 @@ class Flow:
 
     def _with_call(self, name: ast.Name) -> str:
         """``with X(...) as name`` in the scope of ``name``: X's qualified name ('' if none)."""
+        item = self._with_item(name)
+        return self.qualified_name(item.func) if isinstance(item, ast.Call) else ""
+
+    def _with_item(self, name: ast.Name) -> ast.expr | None:
+        """The ``X(...)`` of ``with X(...) as name`` in the scope of ``name`` (None if none)."""
         scope = self.scope_of(name)
         for item in self.ctx.nodes(ast.withitem):
             if (
@@ -406,7 +433,71 @@ class Flow:
                 and isinstance(item.context_expr, ast.Call)
                 and self.scope_of(item.optional_vars) is scope
             ):
-                return self.qualified_name(item.context_expr.func)
+                return item.context_expr
+        return None
+
+    # -- receiver types ------------------------------------------------------------------
+    def value_type(self, expr: ast.AST, depth: int = 0) -> str:
+        """The qualified type ``expr`` evaluates to, as far as :data:`RETURNS` tells
+        ('' when unknown): ``sqlite3.connect(p).cursor()`` is a ``sqlite3.Cursor``; so is a
+        name bound only to one, a ``with ... as`` target, or a parameter annotated with it.
+
+        SQLAlchemy's ORM query is also known by shape: ``session.query(Model)`` (a class,
+        not a string, as pandas' ``DataFrame.query`` takes) and Flask-SQLAlchemy's
+        ``Model.query``.
+        """
+        if depth > 8:
+            return ""
+        d = depth + 1
+        if isinstance(expr, ast.Await):
+            return self.value_type(expr.value, d)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            made = RETURNS.get(self.qualified_name(func), "")
+            if made or not isinstance(func, ast.Attribute):
+                return made
+            if func.attr == "query" and expr.args and isinstance(
+                expr.args[0], (ast.Name, ast.Attribute)
+            ):
+                return _SA_QUERY
+            owner = self.value_type(func.value, d)
+            return RETURNS.get(f"{owner}.{func.attr}", "") if owner else ""
+        if isinstance(expr, ast.Attribute):
+            base = expr.value
+            if expr.attr == "query" and isinstance(base, ast.Name) and (
+                base.id == "cls" or base.id[:1].isupper()
+            ):
+                return _SA_QUERY
+            return ""
+        if not isinstance(expr, ast.Name):
+            return ""
+        bound = self.bindings(expr)
+        if not bound:
+            return ""
+        types = set()
+        for b in bound:
+            if b is not None:
+                t = self.value_type(b, d)
+            else:
+                item = self._with_item(expr)
+                t = self.value_type(item, d) if item is not None else self._annotated(expr)
+            if not t:
+                return ""
+            types.add(t)
+        return types.pop() if len(types) == 1 else ""
+
+    def _annotated(self, name: ast.Name) -> str:
+        """The qualified annotation of the parameter ``name`` is ('' if none)."""
+        scope: Scope | None = self.scope_of(name)
+        while scope is not None and name.id not in scope.bindings:
+            scope = scope.parent
+        fn = scope.node if scope is not None else None
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ""
+        a = fn.args
+        for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+            if arg.arg == name.id and arg.annotation is not None:
+                return self.qualified_name(arg.annotation)
         return ""
 
     # -- constants -----------------------------------------------------------------------

@@ -95,6 +95,8 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
+        "import subprocess\n\ndef f(path):\n"
+        "    subprocess.run(['bash', '-c', 'ls \"$1\"', 'ls', path])\n",
         "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
         "def report(choice):\n    os.system(COMMANDS[choice])\n",
     ]
@@ -141,6 +143,15 @@ class ShellInjection(Rule):
             line=5,
         ),
         Invalid("import os\n\ndef f(prog, args):\n    os.execvp(prog, args)\n", line=4),
+        Invalid("import os\n\ndef f(cmd):\n    os.execv('/bin/sh', ['sh', '-c', cmd])\n",
+                line=4),
+        Invalid("import subprocess\n\ndef f(cmd):\n    subprocess.run(['bash', '-c', cmd])\n",
+                line=4),
+        Invalid(
+            "import asyncio\n\nasync def f(cmd):\n"
+            "    await asyncio.subprocess.create_subprocess_shell(cmd)\n",
+            line=4,
+        ),
         Invalid("import os\n\ndef f(path):\n    os.spawnl(os.P_WAIT, path, path)\n", line=4),
         Invalid("import pty\n\ndef f(shell):\n    pty.spawn([shell])\n", line=4),
         Invalid(
@@ -158,6 +169,16 @@ class ShellInjection(Rule):
             if not df.may_call(call, last_names) and keyword(call, "shell") is None:
                 continue
             sink = _sink(df, call, sinks)
+            script = shell_script(df, call) if sink is None or sink.kind == "process" else None
+            if script is not None:
+                yield ctx.report(
+                    self, call,
+                    f"{df.qualified_name(call.func) or 'call'}() runs a shell with -c and a"
+                    " command line built from non-constant input; pass the program and its"
+                    " arguments as a list, without a shell.",
+                    severity=Severity.HIGH,
+                )
+                continue
             if sink is not None and sink.kind == "process":
                 yield from self._process(ctx, df, call, sink)
                 continue
@@ -246,6 +267,33 @@ def _sink(df: Flow, call: ast.Call, sinks: Catalogue) -> Sink | None:
         if made:
             found = sinks.lookup(f"{made}.{func.attr}", None)
     return found[0] if found else None
+
+
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "ash"})
+
+
+def shell_script(df: Flow, call: ast.Call) -> ast.expr | None:
+    """``os.execv("/bin/sh", ["sh", "-c", cmd])``, ``subprocess.run(["bash", "-c", cmd])``:
+    the non-constant command a shell started with ``-c`` runs (None: no such argument)."""
+    if df.qualified_name(call.func) not in SUBPROCESS_CALLS and not (
+        df.qualified_name(call.func).startswith(("os.exec", "os.spawn", "os.posix_spawn",
+                                                 "asyncio.", "pty."))
+    ):
+        return None
+    items: list[ast.expr] = []
+    for arg in call.args:
+        items.extend(arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg])
+    words = [i.value if isinstance(i, ast.Constant) and isinstance(i.value, str) else None
+             for i in items]
+    if not any(w is not None and w.rsplit("/", 1)[-1] in SHELLS for w in words):
+        return None
+    for i, word in enumerate(words[:-1]):
+        script = items[i + 1]
+        if word == "-c" and not isinstance(script, ast.Starred) and not df.is_constant(
+            script, SANITIZERS
+        ):
+            return script
+    return None
 
 
 def wildcard_program(command: ast.expr) -> str | None:

@@ -68,6 +68,7 @@ class UnsafeDeserialization(Rule):
     VALID = [
         "import pickle\n\ndef save(obj):\n    return pickle.dumps(obj)\n",
         "import json\n\ndef load(text):\n    return json.loads(text)\n",
+        "import jsonpickle\n\nDEFAULT = jsonpickle.decode('{\"a\": 1}')\n",
         "import torch\n\nmodel = torch.load('w.pt', map_location='cpu', weights_only=True)\n",
         "import numpy as np\n\narr = np.load('a.npy')\n",
         "class Store:\n    def loads(self, data):\n        return data\n\nStore().loads(b'x')\n",
@@ -152,6 +153,14 @@ class UnsafeDeserialization(Rule):
             if not found:
                 continue
             sink = found[0]
+            if (
+                name in DATA_SINKS
+                and name.endswith(("loads", "decode"))
+                and call.args
+                and not self.settings["strict"]
+                and df.is_constant(call.args[0])
+            ):
+                continue  # data written in the source is as trusted as the code around it
             if (
                 name in DATA_SINKS
                 and call.args

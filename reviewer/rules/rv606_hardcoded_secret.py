@@ -10,7 +10,7 @@ from functools import lru_cache
 from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules import _cst
-from reviewer.rules._dataflow import argument, calls, flow, keyword
+from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import Sink, catalogue
 
@@ -231,6 +231,11 @@ class HardcodedSecret(Rule):
         "def login(client, user, pw):\n    return client.login(user, pw)\n",
         "from huggingface_hub import hf_hub_download\n\npath = hf_hub_download('org/model')\n",
         "import boto3\n\ns3 = boto3.client('s3', region_name='eu-west-1')\n",
+        "import os, requests\n\ndef fetch(url):\n"
+        "    return requests.get(url, auth=('deploy', os.environ['DEPLOY_PW']))\n",
+        "import os, jwt\n\nSIGNING = os.environ.get('SIGNING', '')\n\ndef token(claims):\n"
+        "    return jwt.encode(claims, SIGNING, algorithm='HS256')\n",
+        "def fetch(session, url, user, pw):\n    return session.get(url, auth=(user, pw))\n",
         Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
               path="tests/test_jwt.py"),
     ]
@@ -289,6 +294,21 @@ class HardcodedSecret(Rule):
         Invalid("def connect(host):\n    return create_engine(f'mysql://root:toor@{host}/db')\n",
                 line=2),
         Invalid("app.config['SECRET_KEY'] = 'dev-secret-123'\n", line=1),
+        Invalid(
+            "import requests\n\ndef fetch(url):\n"
+            "    return requests.get(url, auth=('deploy', 'd3pl0y-pass'))\n",
+            line=4,
+        ),
+        Invalid(
+            "import jwt\n\nSIGNING = 'sign-me-2024'\n\ndef token(claims):\n"
+            "    return jwt.encode(claims, SIGNING, algorithm='HS256')\n",
+            line=3,
+        ),
+        Invalid(
+            "import boto3\n\ndef s3():\n    secret = 'wJalrXUtnFEMIK7MDENGbPxRfiCY'\n"
+            "    return boto3.client('s3', aws_secret_access_key=secret)\n",
+            line=4,
+        ),
         Invalid("HUB = {'auth': 'hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567'}\n", line=1),
         Invalid(
             "CONN = 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
@@ -348,7 +368,8 @@ class HardcodedSecret(Rule):
                 continue
             name = flow(ctx).qualified_name(func)
             for sink in sinks.lookup(name, method):
-                value = _sink_argument(call, sink)
+                given = _sink_argument(call, sink)
+                value = _credential(flow(ctx), given)
                 text = _str(value)
                 if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
                     text = value.value.decode("latin-1")  # Fernet(b"..."), hmac.new(b"...")
@@ -360,8 +381,10 @@ class HardcodedSecret(Rule):
                     continue
                 shown = name.rsplit(".", 1)[-1] if sink.method else name
                 fix = sink.fix or "read it from the environment or a secret store"
+                via = f" (through {given.id!r}, line {call.lineno})" if isinstance(
+                    given, ast.Name) else ""
                 yield value, (
-                    f"{shown}() is given a string literal as its {param}: a hard-coded"
+                    f"{shown}() is given a string literal as its {param}{via}: a hard-coded"
                     f" secret; {fix}."
                 )
 
@@ -403,6 +426,19 @@ class HardcodedSecret(Rule):
                     name = _target_name(named)
                     if name is not None and not isinstance(named, ast.Subscript):
                         yield name, value
+
+
+def _credential(df: Flow, value: ast.expr | None) -> ast.expr | None:
+    """The literal a credential argument carries: itself, the password of a ``(user,
+    password)`` pair (``auth=("u", "pw")``), or the one literal a name is bound to (a
+    module constant or a local assigned once)."""
+    if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == 2:
+        value = value.elts[1]
+    if isinstance(value, ast.Name):
+        bound = df.bindings(value) or []
+        if len(bound) == 1 and isinstance(bound[0], ast.Constant):
+            return bound[0]
+    return value
 
 
 def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
