@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._invoker import command_entry, from_invoker
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import catalogue
 
@@ -45,7 +46,10 @@ class EvalExec(Rule):
     runs; ``exec(compile(src, ...))`` is one finding, on ``exec``. A name built on
     ``__name__`` or ``__package__`` (a package loading its own modules) and, in test files,
     ``compile`` and imports are not reported. A builtin's name rebound in the file
-    (``def eval(...)``) is not the builtin.
+    (``def eval(...)``) is not the builtin. In a command-line entry point (a script's
+    ``if __name__ == "__main__":`` block, a ``...Command`` class's ``handle``, a
+    ``@click.command()`` function) code from the invoker's own command line, options or
+    stdin is not reported: who runs ``manage.py shell -c CODE`` runs CODE on purpose.
     """
 
     id = "RV601"
@@ -92,6 +96,14 @@ class EvalExec(Rule):
         "def run():\n    code = compile('x = 1', '<s>', 'exec')\n    exec(code, {})\n",
         "from types import CodeType\n\ndef rerun(code: CodeType, name):\n"
         "    code = code.replace(co_name=name)\n    exec(code, {})\n",
+        # A command's invoker runs their own code on purpose (manage.py shell -c CODE).
+        "import sys\n\nclass Command(BaseCommand):\n    def handle(self, **options):\n"
+        "        if options['command']:\n            exec(options['command'], {})\n"
+        "        exec(sys.stdin.read(), {})\n",
+        "import sys\n\nif __name__ == '__main__':\n    exec(sys.argv[1])\n",
+        "def run_script(self, name, ns):\n"
+        "    text = self.get_metadata(name).replace('\\r\\n', '\\n')\n"
+        "    exec(compile(text, name, 'exec'), ns)\n",
     ]
     INVALID = [
         Invalid("def calc(expr):\n    return eval(expr)\n", line=2),
@@ -120,6 +132,13 @@ class EvalExec(Rule):
             "import code\n\ndef f(line):\n    code.InteractiveInterpreter().runsource(line)\n",
             line=4,
         ),
+        # ...but a command's helper is not its entry point, nor a web view a command.
+        Invalid(
+            "class Command(BaseCommand):\n    def handle(self, **options):\n"
+            "        self.run(options['code'])\n\n    def run(self, code):\n        exec(code)\n",
+            line=6,
+        ),
+        Invalid("def view(request):\n    return eval(request.GET['q'])\n", line=2),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -157,6 +176,10 @@ class EvalExec(Rule):
             constant = source is not None and df.is_constant(source)
             if constant and (not self.settings["strict"] or sink.kind == "import"):
                 continue
+            if not strict and source is not None and not constant:
+                entry = command_entry(ctx, call)
+                if entry is not None and from_invoker(df, source, entry):
+                    continue  # the invoker's own code: `manage.py shell -c CODE`
             what = "a constant string" if constant else "a string that is not a constant"
             name = sink.last_name if method is None else method
             fix = sink.fix or "use ast.literal_eval, json or a dict of functions instead"
@@ -194,7 +217,10 @@ def _run_right_away(ctx: PyContext, call: ast.Call) -> bool:
     )
 
 
-_READS = ("read", "read_text", "read_bytes")
+# What reads a file: file objects and paths, and pkg_resources' metadata providers (the
+# files of an installed distribution).
+_READS = ("read", "read_text", "read_bytes", "get_metadata")
+_TEXT_METHODS = ("replace", "decode", "strip", "rstrip", "lstrip", "expandtabs")
 _STDIN = ("sys.stdin", "sys.stdin.buffer")
 
 
@@ -207,6 +233,8 @@ def _from_file(df: Flow, source: ast.expr, depth: int = 0) -> bool:
         func = source.func
         if isinstance(func, ast.Attribute) and func.attr in _READS:
             return df.qualified_name(func.value) not in _STDIN
+        if isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS:
+            return _from_file(df, func.value, depth + 1)  # f.read().replace("\r\n", "\n")
         if isinstance(func, ast.Name) and func.id == "compile" and source.args:
             return _from_file(df, source.args[0], depth + 1)
         return False

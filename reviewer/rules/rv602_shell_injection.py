@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._invoker import command_entry, from_invoker
 from reviewer.rules.base import Invalid, Rule
 from reviewer.sinks import Catalogue, Sink, catalogue
 
@@ -56,7 +57,11 @@ class ShellInjection(Rule):
     without a shell (``os.exec*``, ``os.spawn*``, ``os.posix_spawn*``, ``pty.spawn``,
     ``asyncio.create_subprocess_exec``) are reported, at medium severity, only when the
     program itself is not a constant (``sys.executable`` counts as one): their arguments
-    cannot become shell syntax.
+    cannot become shell syntax, unless the program is a shell given ``-c`` and a
+    non-constant command (``os.execv("/bin/sh", ["sh", "-c", cmd])``,
+    ``subprocess.run(["bash", "-c", cmd])``), which is reported as a shell call. A script's
+    ``if __name__ == "__main__":`` block (or another command-line entry point) starting
+    the program its own command line names is not reported.
     """
 
     id = "RV602"
@@ -95,6 +100,7 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
+        "import pty, sys\n\nif __name__ == '__main__':\n    pty.spawn(sys.argv[1:])\n",
         "import subprocess\n\ndef f(path):\n"
         "    subprocess.run(['bash', '-c', 'ls \"$1\"', 'ls', path])\n",
         "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
@@ -223,6 +229,9 @@ class ShellInjection(Rule):
             return
         if df.qualified_name(value) in TRUSTED_PROGRAMS or df.is_constant(value, SANITIZERS):
             return
+        entry = command_entry(ctx, call)
+        if entry is not None and not self.settings["strict"] and from_invoker(df, value, entry):
+            return  # a script starting the program its own command line names
         yield ctx.report(
             self, call,
             f"{df.qualified_name(call.func) or sink.call}() starts a program chosen by"
