@@ -320,10 +320,13 @@ class HardcodedSecret(Rule):
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         reported: set[ast.AST] = set()
         if not ctx.is_test:
-            for value, message in self._sink_values(ctx):
+            for value, message, use in self._sink_values(ctx):
                 if value not in reported:
                     reported.add(value)
-                    yield ctx.report(self, value, message)
+                    finding = ctx.report(self, value, message)
+                    if use is not None:  # the literal is given through a name: where
+                        finding = finding.with_(related=(ctx.report(self, use).span,))
+                    yield finding
             for node in ctx.nodes(ast.Constant):
                 password = inline_password(_str(node) or "")
                 if password is not None and node not in reported:
@@ -357,8 +360,9 @@ class HardcodedSecret(Rule):
                     severity=Severity.HIGH,
                 )
 
-    def _sink_values(self, ctx: PyContext) -> Iterator[tuple[ast.AST, str]]:
-        """(literal, message) for string literals given to catalogued credential parameters."""
+    def _sink_values(self, ctx: PyContext) -> Iterator[tuple[ast.AST, str, ast.AST | None]]:
+        """(literal, message, the call when given through a name) for string literals given
+        to catalogued credential parameters."""
         sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
         for call in calls(ctx):
             func = call.func
@@ -386,7 +390,7 @@ class HardcodedSecret(Rule):
                 yield value, (
                     f"{shown}() is given a string literal as its {param}{via}: a hard-coded"
                     f" secret; {fix}."
-                )
+                ), call if via else None
 
     @staticmethod
     def _named_values(ctx: PyContext) -> Iterator[tuple[str, ast.AST]]:
