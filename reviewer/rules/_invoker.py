@@ -83,6 +83,8 @@ def _parameter_of(name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool
 
 
 def _is_main_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_is_main_test(v) for v in test.values)  # sys.platform != "win32" and ...
     return (
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)

@@ -103,6 +103,7 @@ class EvalExec(Rule):
         "import sys\n\nif __name__ == '__main__':\n    exec(sys.argv[1])\n",
         "def run_script(self, name, ns):\n"
         "    text = self.get_metadata(name).replace('\\r\\n', '\\n')\n"
+        "    text = text.replace('\\r', '\\n')\n"
         "    exec(compile(text, name, 'exec'), ns)\n",
     ]
     INVALID = [
@@ -224,9 +225,11 @@ _TEXT_METHODS = ("replace", "decode", "strip", "rstrip", "lstrip", "expandtabs")
 _STDIN = ("sys.stdin", "sys.stdin.buffer")
 
 
-def _from_file(df: Flow, source: ast.expr, depth: int = 0) -> bool:
+def _from_file(df: Flow, source: ast.expr, depth: int = 0,
+               seen: frozenset[int] = frozenset()) -> bool:
     """Whether ``source`` is the contents of a file: ``f.read()``, ``path.read_text()``,
-    ``compile(f.read(), ...)`` or a name bound only to those (not ``sys.stdin.read()``)."""
+    ``compile(f.read(), ...)``, text methods of those, or a name bound only to those (not
+    ``sys.stdin.read()``); ``seen``: the bindings being followed (``t = t.replace(...)``)."""
     if depth > 10:
         return False
     if isinstance(source, ast.Call):
@@ -234,13 +237,17 @@ def _from_file(df: Flow, source: ast.expr, depth: int = 0) -> bool:
         if isinstance(func, ast.Attribute) and func.attr in _READS:
             return df.qualified_name(func.value) not in _STDIN
         if isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS:
-            return _from_file(df, func.value, depth + 1)  # f.read().replace("\r\n", "\n")
+            # f.read().replace("\r\n", "\n")
+            return _from_file(df, func.value, depth + 1, seen)
         if isinstance(func, ast.Name) and func.id == "compile" and source.args:
-            return _from_file(df, source.args[0], depth + 1)
+            return _from_file(df, source.args[0], depth + 1, seen)
         return False
     if isinstance(source, ast.Name):
         bound = df.bindings(source) or []
-        return bool(bound) and all(b is not None and _from_file(df, b, depth + 1) for b in bound)
+        return bool(bound) and all(
+            b is not None and (id(b) in seen or _from_file(df, b, depth + 1, seen | {id(b)}))
+            for b in bound
+        )
     return False
 
 

@@ -100,7 +100,8 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
-        "import pty, sys\n\nif __name__ == '__main__':\n    pty.spawn(sys.argv[1:])\n",
+        "import pty, sys\n\nif sys.platform != 'win32' and __name__ == '__main__':\n"
+        "    pty.spawn(sys.argv[1:])\n",
         "import subprocess\n\ndef f(path):\n"
         "    subprocess.run(['bash', '-c', 'ls \"$1\"', 'ls', path])\n",
         "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
