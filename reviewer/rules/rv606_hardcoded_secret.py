@@ -224,6 +224,7 @@ class HardcodedSecret(Rule):
         "import os\n\nSECRET_KEY = os.environ.get('SECRET_KEY', '')\n",
         "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
         "URL = 'https://user@example.com/path'\n",
+        "HELP = 'a proxy in the form scheme://[user:passwd@]proxy.server:port'\n",
         "import os, smtplib\n\ns = smtplib.SMTP('mail')\n"
         "s.login('alerts', os.environ['SMTP_PW'])\n",
         "import hmac, os\n\ndef sign(msg):\n"
@@ -454,14 +455,19 @@ def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
 def inline_password(text: str) -> str | None:
     """The password written into a URL or DSN (``scheme://user:PASSWORD@host``), if real.
 
-    Templates and references (``${DB_PASSWORD}``, ``{password}``, ``%(pw)s``), masks and the
-    word itself (``user:password@``) are placeholders.
+    Templates and references (``${DB_PASSWORD}``, ``{password}``, ``%(pw)s``), masks and a
+    word that names the secret (``user:password@``, ``[user:passwd@]`` in a help text)
+    are placeholders.
     """
     if "://" not in text or "@" not in text:
         return None
     for match in _DSN.finditer(text):
         password = match.group(1)
-        if not placeholder(password, "password", "password") and "EXAMPLE" not in text:
+        if (
+            not placeholder(password, "password", "password")
+            and secret_word(password) is None
+            and "EXAMPLE" not in text
+        ):
             return password
     return None
 
