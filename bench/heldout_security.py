@@ -12,13 +12,15 @@ What follows an annotation is its *statement group*: the next lines up to a blan
 the next annotation (semgrep matches the whole statement, which may start with the line
 that binds the tainted value). Each semgrep rule id maps to one of our kinds (``KIND``,
 the benchmark's table, not the product's); ids with no counterpart are skipped and
-counted, and so are the statement groups of semgrep's deserialization audit rules that only
-serialize (``pickle.dumps``): the reviewer reports loading data, not writing it. A ``ruleid`` group is found when a rule of its kind reports a line in it (the
-finding's own line or one of its related locations, e.g. where the SQL RV603 reports being
-built is run); an ``ok`` group is a false alarm when one does.
+counted, and so are the statement groups of semgrep's deserialization audit rules that
+only serialize (``pickle.dumps``): the reviewer reports loading data, not writing it.
+A ``ruleid`` group is found when a rule of its kind reports a line in it (the finding's
+own line or one of its related locations, e.g. where the SQL RV603 reports being built
+is run); an ``ok`` group is a false alarm when one does.
 
-The files are split in two by name order (alternate files): ``dev`` (what the sinks were
-tuned against) and ``held-out`` (never looked at while tuning); both halves are reported.
+The files are split in two by name order (alternate files): ``dev``, whose misses chose
+the sinks and fixes, and ``held-out``; both halves are reported (docs/benchmarks.md says
+which fixes, if any, a held-out file prompted).
 Every file is reviewed with the default configuration through ``engine.review_source``.
 
 Usage: python bench/heldout_security.py --suite DIR [--write] [--show KIND]
