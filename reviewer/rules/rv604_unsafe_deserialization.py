@@ -46,7 +46,9 @@ class UnsafeDeserialization(Rule):
     private helper, ``self._set(key, pickled)``). A private attribute is written by its own
     module only, so its value never came from a file, a socket or a caller. A cache that
     stores its pickles outside the process (files, a database, redis) is still reported:
-    whoever can write there can run code in the process.
+    whoever can write there can run code in the process. Data written in the source
+    (``jsonpickle.decode('{"a": 1}')``, a module constant) is as trusted as the code
+    around it and is not reported either.
 
     The loaders come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``deserialization``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``pickle``,

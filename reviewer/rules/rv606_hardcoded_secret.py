@@ -178,8 +178,9 @@ class HardcodedSecret(Rule):
     ``PASSWORD_RESET_URL``), empty or masked values (``""``, ``"****"``), templates and
     references (``"${TOKEN}"``, ``"<your token>"``), labels (``"Password:"``) and a value
     equal to its own name (``PASSWORD = "password"``). Default credentials such as
-    ``"changeme"`` are reported: they ship. Test files are exempt from the name-based check
-    (fixtures use fake passwords) but not from the known-format check.
+    ``"changeme"`` are reported: they ship. Test files and ``test_*`` functions are exempt
+    from the name-based check (fixtures use fake passwords) but not from the known-format
+    check.
 
     Also reported, whatever the names: string literals given to the credential parameters
     of the sink catalogue (``reviewer/sinks.toml``, kind ``credential``; add your own
@@ -187,8 +188,12 @@ class HardcodedSecret(Rule):
     python-jose), boto3 ``aws_secret_access_key``/``aws_session_token``, itsdangerous
     secret keys, hashids salts, ``HTTPBasicAuth``/``HTTPDigestAuth``, ``login(user, pw)``
     (smtplib, ftplib, imaplib...), ``ftplib.FTP``, LDAP ``simple_bind``,
-    ``keyring.set_password``, and keys (also as bytes) given to ``hmac.new``/``digest``,
-    ``Fernet`` and PyCryptodome's ``AES.new``; and URLs or DSNs with an inline password
+    ``keyring.set_password``, the password of an ``auth=(user, password)`` pair given to
+    an HTTP client's ``get``/``post``/... (requests, httpx) and ``httpx``/``aiohttp``
+    ``BasicAuth``, and keys (also as bytes) given to ``hmac.new``/``digest``,
+    ``Fernet`` and PyCryptodome's ``AES.new``; a name bound to one literal (a module
+    constant, a local assigned once) counts as that literal, reported where it is written
+    with the call as a related location; and URLs or DSNs with an inline password
     (``postgresql://app:PASSWORD@db/app`` with a real password in it; references such as
     ``${DB_PASSWORD}`` or ``{password}`` are placeholders). Framework ``SECRET_KEY``
     settings and ``app.config["SECRET_KEY"]`` are caught by name.
@@ -225,6 +230,7 @@ class HardcodedSecret(Rule):
         "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
         "URL = 'https://user@example.com/path'\n",
         "HELP = 'a proxy in the form scheme://[user:passwd@]proxy.server:port'\n",
+        "def test_login(user):\n    password = 'testpassword'\n    user.set_password(password)\n",
         "import os, smtplib\n\ns = smtplib.SMTP('mail')\n"
         "s.login('alerts', os.environ['SMTP_PW'])\n",
         "import hmac, os\n\ndef sign(msg):\n"
@@ -338,7 +344,7 @@ class HardcodedSecret(Rule):
                     )
             for name, value in self._named_values(ctx):
                 text = _str(value)
-                if text is None or value in reported:
+                if text is None or value in reported or _in_test_function(ctx, value):
                     continue
                 word = secret_word(name)
                 if word is None or (placeholder(text, name, word) and known_token(text) is None):
@@ -444,6 +450,14 @@ def _credential(df: Flow, value: ast.expr | None) -> ast.expr | None:
         if len(bound) == 1 and isinstance(bound[0], ast.Constant):
             return bound[0]
     return value
+
+
+def _in_test_function(ctx: PyContext, node: ast.AST) -> bool:
+    """Inside a pytest/unittest test (``def test_...``) of a module that is not a test
+    file: its named literals are fixtures, as in a test file (known token formats are still
+    reported)."""
+    fn = ctx.enclosing_function(node)
+    return fn is not None and fn.name.startswith("test_")
 
 
 def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
