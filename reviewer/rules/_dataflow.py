@@ -316,6 +316,7 @@ class Flow:
         # keep every parsed file alive for the whole run.
         self._ctx = weakref.ref(ctx)
         self._memo: dict[tuple[int, str, frozenset[str]], bool] = {}
+        self._resolving: set[str] = set()
         self._active: set[tuple[int, str, frozenset[str]]] = set()
 
     @property
@@ -353,18 +354,71 @@ class Flow:
         func = call.func
         if isinstance(func, ast.Attribute):
             return func.attr in last_names
-        return isinstance(func, ast.Name) and (func.id in last_names or func.id in self.imports)
+        if isinstance(func, ast.Call):  # getattr(os, "system")(cmd)
+            return self._dynamic(func).rpartition(".")[2] in last_names
+        return isinstance(func, ast.Name) and (
+            func.id in last_names or func.id in self.imports or func.id in self._dynamic_names
+        )
 
     def qualified_name(self, node: ast.AST) -> str:
         """``a.b.c`` with the head resolved through the file's imports ('' if not a name)."""
         name = dotted_name(node)
         if not name:
-            return ""
+            return self._dynamic(node)
         head, dot, rest = name.partition(".")
         real = self.imports.get(head)
+        if real is None and head in self._dynamic_names and head not in self._resolving:
+            base = node
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            bound = self.bindings(base) if isinstance(base, ast.Name) else None
+            self._resolving.add(head)  # x = getattr(x, "a") must not loop
+            try:
+                reached = {self._dynamic(b) if isinstance(b, ast.Call) else ""
+                           for b in bound or []}
+            finally:
+                self._resolving.discard(head)
+            if len(reached) == 1:
+                real = reached.pop() or None  # m = __import__("os"); m.system
         if real is None:
             return name
         return f"{real}{dot}{rest}"
+
+    @cached_property
+    def _dynamic_names(self) -> frozenset[str]:
+        """Names assigned a ``getattr(...)`` or ``__import__(...)`` call somewhere."""
+        return frozenset(
+            t.id
+            for a in self.ctx.nodes(ast.Assign)
+            if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
+            and isinstance(a.value.func, ast.Name)
+            and a.value.func.id in ("getattr", "__import__")
+            for t in a.targets if isinstance(t, ast.Name)
+        )
+
+    def _dynamic(self, node: ast.AST, depth: int = 0) -> str:
+        """The qualified name reached through ``getattr(mod, "name")`` and
+        ``__import__("mod")`` with constant names ('' otherwise): dynamic access hides no
+        sink (``getattr(__import__("os"), "system")`` is ``os.system``)."""
+        if depth > 8:
+            return ""
+        if isinstance(node, ast.Attribute):
+            owner = self._dynamic(node.value, depth + 1)
+            return f"{owner}.{node.attr}" if owner else ""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.args and node.func.id in ("getattr", "__import__")
+                and self.is_builtin(node.func)):
+            return ""
+        names = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else ""
+                 for a in node.args[:2]]
+        if node.func.id == "__import__":
+            return names[0].split(".")[0]
+        if len(names) < 2 or not names[1]:
+            return ""
+        target = node.args[0]
+        owner = self._dynamic(target, depth + 1) if isinstance(target, ast.Call) else (
+            self.qualified_name(target) if depth < 4 else "")
+        return f"{owner}.{names[1]}" if owner else ""
 
     # -- scopes and bindings -------------------------------------------------------------
     @cached_property

@@ -61,7 +61,9 @@ class ShellInjection(Rule):
     non-constant command (``os.execv("/bin/sh", ["sh", "-c", cmd])``,
     ``subprocess.run(["bash", "-c", cmd])``), which is reported as a shell call. A script's
     ``if __name__ == "__main__":`` block (or another command-line entry point) starting
-    the program its own command line names is not reported.
+    the program its own command line names is not reported. Dynamic access with constant
+    names is resolved: ``getattr(os, "system")``, ``__import__("os").system`` and a name
+    bound to ``__import__("os")`` are ``os.system``.
     """
 
     id = "RV602"
@@ -100,6 +102,7 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
+        "def f(runner, cmd):\n    getattr(runner, 'system')(cmd)\n",
         "import pty, sys\n\nif sys.platform != 'win32' and __name__ == '__main__':\n"
         "    pty.spawn(sys.argv[1:])\n",
         "import subprocess\n\ndef f(path):\n"
@@ -150,6 +153,10 @@ class ShellInjection(Rule):
             line=5,
         ),
         Invalid("import os\n\ndef f(prog, args):\n    os.execvp(prog, args)\n", line=4),
+        # Dynamic access with constant names hides no sink.
+        Invalid("import os\n\ndef f(cmd):\n    getattr(os, 'system')(cmd)\n", line=4),
+        Invalid("def f(cmd):\n    __import__('os').system(cmd)\n", line=2),
+        Invalid("m = __import__('os')\n\ndef f(cmd):\n    m.system(cmd)\n", line=4),
         Invalid("import os\n\ndef f(cmd):\n    os.execv('/bin/sh', ['sh', '-c', cmd])\n",
                 line=4),
         Invalid("import subprocess\n\ndef f(cmd):\n    subprocess.run(['bash', '-c', cmd])\n",
