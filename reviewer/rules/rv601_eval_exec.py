@@ -35,7 +35,8 @@ class EvalExec(Rule):
     The criterion is where the code comes from. Code made from data (a string a caller
     passed, built from input, read from stdin or a socket) is reported. Code loaded the way
     Python loads code is not, by default: a module imported by name and the contents of a
-    file run with ``exec(f.read())`` or ``exec(compile(path.read_text(), ...))`` (a config
+    file run with ``exec(f.read())`` or ``exec(compile(path.read_text(), ...))``, also
+    through a module function that returns them (a config
     file, a startup file, a plugin file). Both run only what is already on the machine's
     disk, as trusted as the program's own modules; who may write there is a question of
     file permissions, not of code injection, and on real code every such call judged was
@@ -101,6 +102,9 @@ class EvalExec(Rule):
         "        if options['command']:\n            exec(options['command'], {})\n"
         "        exec(sys.stdin.read(), {})\n",
         "import sys\n\nif __name__ == '__main__':\n    exec(sys.argv[1])\n",
+        "def _read(path):\n    with open(path, encoding='utf-8') as f:\n        return f.read()\n\n"
+        "def run_script(path, ns):\n    code = compile(_read(path), path, 'exec')\n"
+        "    exec(code, ns)\n",
         "def run_script(self, name, ns):\n"
         "    text = self.get_metadata(name).replace('\\r\\n', '\\n')\n"
         "    text = text.replace('\\r', '\\n')\n"
@@ -228,7 +232,8 @@ _STDIN = ("sys.stdin", "sys.stdin.buffer")
 def _from_file(df: Flow, source: ast.expr, depth: int = 0,
                seen: frozenset[int] = frozenset()) -> bool:
     """Whether ``source`` is the contents of a file: ``f.read()``, ``path.read_text()``,
-    ``compile(f.read(), ...)``, text methods of those, or a name bound only to those (not
+    ``compile(f.read(), ...)``, text methods of those, a module function that returns only
+    those, or a name bound only to them (not
     ``sys.stdin.read()``); ``seen``: the bindings being followed (``t = t.replace(...)``)."""
     if depth > 10:
         return False
@@ -241,6 +246,14 @@ def _from_file(df: Flow, source: ast.expr, depth: int = 0,
             return _from_file(df, func.value, depth + 1, seen)
         if isinstance(func, ast.Name) and func.id == "compile" and source.args:
             return _from_file(df, source.args[0], depth + 1, seen)
+        if isinstance(func, ast.Name):  # a module function that returns a file's text
+            fn = _module_function(df, func.id)
+            if fn is None or id(fn) in seen:
+                return False
+            returns = [r.value for r in _returns(fn)]
+            return bool(returns) and all(
+                r is not None and _from_file(df, r, depth + 1, seen | {id(fn)}) for r in returns
+            )
         return False
     if isinstance(source, ast.Name):
         bound = df.bindings(source) or []
@@ -249,6 +262,26 @@ def _from_file(df: Flow, source: ast.expr, depth: int = 0,
             for b in bound
         )
     return False
+
+
+def _module_function(df: Flow, name: str) -> ast.FunctionDef | None:
+    """The module-level ``def name`` of this file (None: none, or bound otherwise too)."""
+    found = [n for n in df.ctx.tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
+    """The return statements of ``fn`` itself (not of functions nested in it)."""
+    out: list[ast.Return] = []
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            out.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                   ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _code_object(df: Flow, source: ast.expr, depth: int = 0,
