@@ -406,19 +406,26 @@ class Flow:
             owner = self._dynamic(node.value, depth + 1)
             return f"{owner}.{node.attr}" if owner else ""
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.args and node.func.id in ("getattr", "__import__")
-                and self.is_builtin(node.func)):
+                and node.args and node.func.id in ("getattr", "__import__")):
             return ""
         names = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else ""
                  for a in node.args[:2]]
         if node.func.id == "__import__":
-            return names[0].split(".")[0]
-        if len(names) < 2 or not names[1]:
+            found = names[0].split(".")[0]
+        elif len(names) < 2 or not names[1]:
             return ""
-        target = node.args[0]
-        owner = self._dynamic(target, depth + 1) if isinstance(target, ast.Call) else (
-            self.qualified_name(target) if depth < 4 else "")
-        return f"{owner}.{names[1]}" if owner else ""
+        else:
+            target = node.args[0]
+            head = dotted_name(target).partition(".")[0]
+            if isinstance(target, ast.Call):
+                owner = self._dynamic(target, depth + 1)
+            elif depth < 4 and (head in self.imports or head in self._dynamic_names):
+                owner = self.qualified_name(target)  # a module, not getattr(self, "x")
+            else:
+                return ""
+            found = f"{owner}.{names[1]}" if owner else ""
+        # (the scope lookup last: most getattr() calls are on objects and stop above)
+        return found if found and self.is_builtin(node.func) else ""
 
     # -- scopes and bindings -------------------------------------------------------------
     @cached_property

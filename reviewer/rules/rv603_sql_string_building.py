@@ -296,8 +296,8 @@ def _sink_call(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> Sink | None:
     func = parent.func
     method = func.attr if isinstance(func, ast.Attribute) else None
     found: tuple[Sink, ...] = ()
-    if isinstance(func, ast.Attribute):  # a method of a known receiver type first
-        owner = flow(ctx).value_type(func.value)
+    if isinstance(func, ast.Attribute) and func.attr in _typed_methods(sinks):
+        owner = flow(ctx).value_type(func.value)  # a method of a known receiver type first
         found = sinks.lookup(f"{owner}.{func.attr}", None) if owner else ()
     found = found or sinks.lookup(flow(ctx).qualified_name(func), method)
     if not found and flow(ctx).qualified_name(func).endswith("RawSQL"):
@@ -313,6 +313,19 @@ def _sink_call(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> Sink | None:
         if position == sink.arg or kw == sink.keyword or kw in SQL_KEYWORDS:
             return sink
     return None
+
+
+_TYPED: dict[int, tuple[Catalogue, frozenset[str]]] = {}
+
+
+def _typed_methods(sinks: Catalogue) -> frozenset[str]:
+    """The method names of the catalogue's typed sinks (``asyncpg.Connection.fetch``);
+    catalogues are cached (sinks.catalogue), so this is computed once per catalogue."""
+    hit = _TYPED.get(id(sinks))
+    if hit is None or hit[0] is not sinks:
+        hit = (sinks, frozenset(n.rsplit(".", 1)[1] for n in sinks.by_name if n.count(".") >= 2))
+        _TYPED[id(sinks)] = hit
+    return hit[1]
 
 
 def _executed_at(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> list[ast.Call]:
