@@ -56,9 +56,31 @@ PURE_CALLS = frozenset(
         "str", "int", "float", "bool", "bytes", "tuple", "list", "dict", "set", "frozenset",
         "len", "repr", "abs", "min", "max", "sorted", "chr", "ord", "hex", "oct", "round",
         "os.path.join", "posixpath.join", "ntpath.join", "os.path.basename", "os.path.dirname",
-        "shlex.quote", "shlex.join", "shlex.split",
+        "shlex.quote", "shlex.join", "shlex.split", "textwrap.dedent", "textwrap.indent",
     }
 )
+# What a call returns, by qualified name (a method as "Type.method"): the receiver types
+# that method sinks written "pkg.Type.method" in the sink catalogue are resolved by.
+_SA_QUERY = "sqlalchemy.orm.Query"
+RETURNS: dict[str, str] = {
+    **{f"{m}.connect": f"{m}.Connection" for m in (
+        "sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "pymssql", "pg8000",
+        "aiosqlite", "aiopg", "asyncpg", "mysql.connector")},
+    **{f"{m}.Connection.cursor": f"{m}.Cursor" for m in (
+        "sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "pymssql", "pg8000",
+        "aiosqlite", "aiopg", "mysql.connector")},
+    "sqlite3.Connection": "sqlite3.Connection",
+    "asyncpg.create_pool": "asyncpg.Pool",
+    "asyncpg.Pool.acquire": "asyncpg.Connection",
+    "sqlalchemy.create_engine": "sqlalchemy.Engine",
+    "sqlalchemy.Engine.connect": "sqlalchemy.Connection",
+    "sqlalchemy.Engine.begin": "sqlalchemy.Connection",
+    "sqlalchemy.orm.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.Session.query": _SA_QUERY,
+    **{f"{_SA_QUERY}.{m}": _SA_QUERY for m in (
+        "filter", "filter_by", "join", "outerjoin", "order_by", "group_by", "having",
+        "distinct", "limit", "offset", "options", "select_from", "where")},
+}
 _MAX_DEPTH = 40
 _DISPLAYS = (ast.List, ast.Tuple)
 
@@ -294,6 +316,7 @@ class Flow:
         # keep every parsed file alive for the whole run.
         self._ctx = weakref.ref(ctx)
         self._memo: dict[tuple[int, str, frozenset[str]], bool] = {}
+        self._resolving: set[str] = set()
         self._active: set[tuple[int, str, frozenset[str]]] = set()
 
     @property
@@ -331,18 +354,78 @@ class Flow:
         func = call.func
         if isinstance(func, ast.Attribute):
             return func.attr in last_names
-        return isinstance(func, ast.Name) and (func.id in last_names or func.id in self.imports)
+        if isinstance(func, ast.Call):  # getattr(os, "system")(cmd)
+            return self._dynamic(func).rpartition(".")[2] in last_names
+        return isinstance(func, ast.Name) and (
+            func.id in last_names or func.id in self.imports or func.id in self._dynamic_names
+        )
 
     def qualified_name(self, node: ast.AST) -> str:
         """``a.b.c`` with the head resolved through the file's imports ('' if not a name)."""
         name = dotted_name(node)
         if not name:
-            return ""
+            return self._dynamic(node)
         head, dot, rest = name.partition(".")
         real = self.imports.get(head)
+        if real is None and head in self._dynamic_names and head not in self._resolving:
+            base = node
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            bound = self.bindings(base) if isinstance(base, ast.Name) else None
+            self._resolving.add(head)  # x = getattr(x, "a") must not loop
+            try:
+                reached = {self._dynamic(b) if isinstance(b, ast.Call) else ""
+                           for b in bound or []}
+            finally:
+                self._resolving.discard(head)
+            if len(reached) == 1:
+                real = reached.pop() or None  # m = __import__("os"); m.system
         if real is None:
             return name
         return f"{real}{dot}{rest}"
+
+    @cached_property
+    def _dynamic_names(self) -> frozenset[str]:
+        """Names assigned a ``getattr(...)`` or ``__import__(...)`` call somewhere."""
+        return frozenset(
+            t.id
+            for a in self.ctx.nodes(ast.Assign)
+            if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
+            and isinstance(a.value.func, ast.Name)
+            and a.value.func.id in ("getattr", "__import__")
+            for t in a.targets if isinstance(t, ast.Name)
+        )
+
+    def _dynamic(self, node: ast.AST, depth: int = 0) -> str:
+        """The qualified name reached through ``getattr(mod, "name")`` and
+        ``__import__("mod")`` with constant names ('' otherwise): dynamic access hides no
+        sink (``getattr(__import__("os"), "system")`` is ``os.system``)."""
+        if depth > 8:
+            return ""
+        if isinstance(node, ast.Attribute):
+            owner = self._dynamic(node.value, depth + 1)
+            return f"{owner}.{node.attr}" if owner else ""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.args and node.func.id in ("getattr", "__import__")):
+            return ""
+        names = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else ""
+                 for a in node.args[:2]]
+        if node.func.id == "__import__":
+            found = names[0].split(".")[0]
+        elif len(names) < 2 or not names[1]:
+            return ""
+        else:
+            target = node.args[0]
+            head = dotted_name(target).partition(".")[0]
+            if isinstance(target, ast.Call):
+                owner = self._dynamic(target, depth + 1)
+            elif depth < 4 and (head in self.imports or head in self._dynamic_names):
+                owner = self.qualified_name(target)  # a module, not getattr(self, "x")
+            else:
+                return ""
+            found = f"{owner}.{names[1]}" if owner else ""
+        # (the scope lookup last: most getattr() calls are on objects and stop above)
+        return found if found and self.is_builtin(node.func) else ""
 
     # -- scopes and bindings -------------------------------------------------------------
     @cached_property
@@ -397,6 +480,11 @@ class Flow:
 
     def _with_call(self, name: ast.Name) -> str:
         """``with X(...) as name`` in the scope of ``name``: X's qualified name ('' if none)."""
+        item = self._with_item(name)
+        return self.qualified_name(item.func) if isinstance(item, ast.Call) else ""
+
+    def _with_item(self, name: ast.Name) -> ast.expr | None:
+        """The ``X(...)`` of ``with X(...) as name`` in the scope of ``name`` (None if none)."""
         scope = self.scope_of(name)
         for item in self.ctx.nodes(ast.withitem):
             if (
@@ -406,7 +494,71 @@ class Flow:
                 and isinstance(item.context_expr, ast.Call)
                 and self.scope_of(item.optional_vars) is scope
             ):
-                return self.qualified_name(item.context_expr.func)
+                return item.context_expr
+        return None
+
+    # -- receiver types ------------------------------------------------------------------
+    def value_type(self, expr: ast.AST, depth: int = 0) -> str:
+        """The qualified type ``expr`` evaluates to, as far as :data:`RETURNS` tells
+        ('' when unknown): ``sqlite3.connect(p).cursor()`` is a ``sqlite3.Cursor``; so is a
+        name bound only to one, a ``with ... as`` target, or a parameter annotated with it.
+
+        SQLAlchemy's ORM query is also known by shape: ``session.query(Model)`` (a class,
+        not a string, as pandas' ``DataFrame.query`` takes) and Flask-SQLAlchemy's
+        ``Model.query``.
+        """
+        if depth > 8:
+            return ""
+        d = depth + 1
+        if isinstance(expr, ast.Await):
+            return self.value_type(expr.value, d)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            made = RETURNS.get(self.qualified_name(func), "")
+            if made or not isinstance(func, ast.Attribute):
+                return made
+            if func.attr == "query" and expr.args and isinstance(
+                expr.args[0], (ast.Name, ast.Attribute)
+            ):
+                return _SA_QUERY
+            owner = self.value_type(func.value, d)
+            return RETURNS.get(f"{owner}.{func.attr}", "") if owner else ""
+        if isinstance(expr, ast.Attribute):
+            base = expr.value
+            if expr.attr == "query" and isinstance(base, ast.Name) and (
+                base.id == "cls" or base.id[:1].isupper()
+            ):
+                return _SA_QUERY
+            return ""
+        if not isinstance(expr, ast.Name):
+            return ""
+        bound = self.bindings(expr)
+        if not bound:
+            return ""
+        types = set()
+        for b in bound:
+            if b is not None:
+                t = self.value_type(b, d)
+            else:
+                item = self._with_item(expr)
+                t = self.value_type(item, d) if item is not None else self._annotated(expr)
+            if not t:
+                return ""
+            types.add(t)
+        return types.pop() if len(types) == 1 else ""
+
+    def _annotated(self, name: ast.Name) -> str:
+        """The qualified annotation of the parameter ``name`` is ('' if none)."""
+        scope: Scope | None = self.scope_of(name)
+        while scope is not None and name.id not in scope.bindings:
+            scope = scope.parent
+        fn = scope.node if scope is not None else None
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ""
+        a = fn.args
+        for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+            if arg.arg == name.id and arg.annotation is not None:
+                return self.qualified_name(arg.annotation)
         return ""
 
     # -- constants -----------------------------------------------------------------------

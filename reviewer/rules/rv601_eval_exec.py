@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._invoker import command_entry, from_invoker
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import catalogue
 
@@ -34,7 +35,8 @@ class EvalExec(Rule):
     The criterion is where the code comes from. Code made from data (a string a caller
     passed, built from input, read from stdin or a socket) is reported. Code loaded the way
     Python loads code is not, by default: a module imported by name and the contents of a
-    file run with ``exec(f.read())`` or ``exec(compile(path.read_text(), ...))`` (a config
+    file run with ``exec(f.read())`` or ``exec(compile(path.read_text(), ...))``, also
+    through a module function that returns them (a config
     file, a startup file, a plugin file). Both run only what is already on the machine's
     disk, as trusted as the program's own modules; who may write there is a question of
     file permissions, not of code injection, and on real code every such call judged was
@@ -45,7 +47,10 @@ class EvalExec(Rule):
     runs; ``exec(compile(src, ...))`` is one finding, on ``exec``. A name built on
     ``__name__`` or ``__package__`` (a package loading its own modules) and, in test files,
     ``compile`` and imports are not reported. A builtin's name rebound in the file
-    (``def eval(...)``) is not the builtin.
+    (``def eval(...)``) is not the builtin. In a command-line entry point (a script's
+    ``if __name__ == "__main__":`` block, a ``...Command`` class's ``handle``, a
+    ``@click.command()`` function) code from the invoker's own command line, options or
+    stdin is not reported: who runs ``manage.py shell -c CODE`` runs CODE on purpose.
     """
 
     id = "RV601"
@@ -92,6 +97,18 @@ class EvalExec(Rule):
         "def run():\n    code = compile('x = 1', '<s>', 'exec')\n    exec(code, {})\n",
         "from types import CodeType\n\ndef rerun(code: CodeType, name):\n"
         "    code = code.replace(co_name=name)\n    exec(code, {})\n",
+        # A command's invoker runs their own code on purpose (manage.py shell -c CODE).
+        "import sys\n\nclass Command(BaseCommand):\n    def handle(self, **options):\n"
+        "        if options['command']:\n            exec(options['command'], {})\n"
+        "        exec(sys.stdin.read(), {})\n",
+        "import sys\n\nif __name__ == '__main__':\n    exec(sys.argv[1])\n",
+        "def _read(path):\n    with open(path, encoding='utf-8') as f:\n        return f.read()\n\n"
+        "def run_script(path, ns):\n    code = compile(_read(path), path, 'exec')\n"
+        "    exec(code, ns)\n",
+        "def run_script(self, name, ns):\n"
+        "    text = self.get_metadata(name).replace('\\r\\n', '\\n')\n"
+        "    text = text.replace('\\r', '\\n')\n"
+        "    exec(compile(text, name, 'exec'), ns)\n",
     ]
     INVALID = [
         Invalid("def calc(expr):\n    return eval(expr)\n", line=2),
@@ -120,6 +137,13 @@ class EvalExec(Rule):
             "import code\n\ndef f(line):\n    code.InteractiveInterpreter().runsource(line)\n",
             line=4,
         ),
+        # ...but a command's helper is not its entry point, nor a web view a command.
+        Invalid(
+            "class Command(BaseCommand):\n    def handle(self, **options):\n"
+            "        self.run(options['code'])\n\n    def run(self, code):\n        exec(code)\n",
+            line=6,
+        ),
+        Invalid("def view(request):\n    return eval(request.GET['q'])\n", line=2),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -157,6 +181,10 @@ class EvalExec(Rule):
             constant = source is not None and df.is_constant(source)
             if constant and (not self.settings["strict"] or sink.kind == "import"):
                 continue
+            if not strict and source is not None and not constant:
+                entry = command_entry(ctx, call)
+                if entry is not None and from_invoker(df, source, entry):
+                    continue  # the invoker's own code: `manage.py shell -c CODE`
             what = "a constant string" if constant else "a string that is not a constant"
             name = sink.last_name if method is None else method
             fix = sink.fix or "use ast.literal_eval, json or a dict of functions instead"
@@ -194,26 +222,66 @@ def _run_right_away(ctx: PyContext, call: ast.Call) -> bool:
     )
 
 
-_READS = ("read", "read_text", "read_bytes")
+# What reads a file: file objects and paths, and pkg_resources' metadata providers (the
+# files of an installed distribution).
+_READS = ("read", "read_text", "read_bytes", "get_metadata")
+_TEXT_METHODS = ("replace", "decode", "strip", "rstrip", "lstrip", "expandtabs")
 _STDIN = ("sys.stdin", "sys.stdin.buffer")
 
 
-def _from_file(df: Flow, source: ast.expr, depth: int = 0) -> bool:
+def _from_file(df: Flow, source: ast.expr, depth: int = 0,
+               seen: frozenset[int] = frozenset()) -> bool:
     """Whether ``source`` is the contents of a file: ``f.read()``, ``path.read_text()``,
-    ``compile(f.read(), ...)`` or a name bound only to those (not ``sys.stdin.read()``)."""
+    ``compile(f.read(), ...)``, text methods of those, a module function that returns only
+    those, or a name bound only to them (not
+    ``sys.stdin.read()``); ``seen``: the bindings being followed (``t = t.replace(...)``)."""
     if depth > 10:
         return False
     if isinstance(source, ast.Call):
         func = source.func
         if isinstance(func, ast.Attribute) and func.attr in _READS:
             return df.qualified_name(func.value) not in _STDIN
+        if isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS:
+            # f.read().replace("\r\n", "\n")
+            return _from_file(df, func.value, depth + 1, seen)
         if isinstance(func, ast.Name) and func.id == "compile" and source.args:
-            return _from_file(df, source.args[0], depth + 1)
+            return _from_file(df, source.args[0], depth + 1, seen)
+        if isinstance(func, ast.Name):  # a module function that returns a file's text
+            fn = _module_function(df, func.id)
+            if fn is None or id(fn) in seen:
+                return False
+            returns = [r.value for r in _returns(fn)]
+            return bool(returns) and all(
+                r is not None and _from_file(df, r, depth + 1, seen | {id(fn)}) for r in returns
+            )
         return False
     if isinstance(source, ast.Name):
         bound = df.bindings(source) or []
-        return bool(bound) and all(b is not None and _from_file(df, b, depth + 1) for b in bound)
+        return bool(bound) and all(
+            b is not None and (id(b) in seen or _from_file(df, b, depth + 1, seen | {id(b)}))
+            for b in bound
+        )
     return False
+
+
+def _module_function(df: Flow, name: str) -> ast.FunctionDef | None:
+    """The module-level ``def name`` of this file (None: none, or bound otherwise too)."""
+    found = [n for n in df.ctx.tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
+    """The return statements of ``fn`` itself (not of functions nested in it)."""
+    out: list[ast.Return] = []
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            out.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                   ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _code_object(df: Flow, source: ast.expr, depth: int = 0,

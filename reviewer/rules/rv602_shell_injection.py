@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._invoker import command_entry, from_invoker
 from reviewer.rules.base import Invalid, Rule
 from reviewer.sinks import Catalogue, Sink, catalogue
 
@@ -56,7 +57,13 @@ class ShellInjection(Rule):
     without a shell (``os.exec*``, ``os.spawn*``, ``os.posix_spawn*``, ``pty.spawn``,
     ``asyncio.create_subprocess_exec``) are reported, at medium severity, only when the
     program itself is not a constant (``sys.executable`` counts as one): their arguments
-    cannot become shell syntax.
+    cannot become shell syntax, unless the program is a shell given ``-c`` and a
+    non-constant command (``os.execv("/bin/sh", ["sh", "-c", cmd])``,
+    ``subprocess.run(["bash", "-c", cmd])``), which is reported as a shell call. A script's
+    ``if __name__ == "__main__":`` block (or another command-line entry point) starting
+    the program its own command line names is not reported. Dynamic access with constant
+    names is resolved: ``getattr(os, "system")``, ``__import__("os").system`` and a name
+    bound to ``__import__("os")`` are ``os.system``.
     """
 
     id = "RV602"
@@ -95,6 +102,11 @@ class ShellInjection(Rule):
         "from fabric import Connection\n\ndef f(host, path):\n    c = Connection(host)\n"
         "    c.run('ls ' + shlex.quote(path))\n",
         "def f(app, name):\n    app.run(name)\n",
+        "def f(runner, cmd):\n    getattr(runner, 'system')(cmd)\n",
+        "import pty, sys\n\nif sys.platform != 'win32' and __name__ == '__main__':\n"
+        "    pty.spawn(sys.argv[1:])\n",
+        "import subprocess\n\ndef f(path):\n"
+        "    subprocess.run(['bash', '-c', 'ls \"$1\"', 'ls', path])\n",
         "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
         "def report(choice):\n    os.system(COMMANDS[choice])\n",
     ]
@@ -141,6 +153,19 @@ class ShellInjection(Rule):
             line=5,
         ),
         Invalid("import os\n\ndef f(prog, args):\n    os.execvp(prog, args)\n", line=4),
+        # Dynamic access with constant names hides no sink.
+        Invalid("import os\n\ndef f(cmd):\n    getattr(os, 'system')(cmd)\n", line=4),
+        Invalid("def f(cmd):\n    __import__('os').system(cmd)\n", line=2),
+        Invalid("m = __import__('os')\n\ndef f(cmd):\n    m.system(cmd)\n", line=4),
+        Invalid("import os\n\ndef f(cmd):\n    os.execv('/bin/sh', ['sh', '-c', cmd])\n",
+                line=4),
+        Invalid("import subprocess\n\ndef f(cmd):\n    subprocess.run(['bash', '-c', cmd])\n",
+                line=4),
+        Invalid(
+            "import asyncio\n\nasync def f(cmd):\n"
+            "    await asyncio.subprocess.create_subprocess_shell(cmd)\n",
+            line=4,
+        ),
         Invalid("import os\n\ndef f(path):\n    os.spawnl(os.P_WAIT, path, path)\n", line=4),
         Invalid("import pty\n\ndef f(shell):\n    pty.spawn([shell])\n", line=4),
         Invalid(
@@ -158,6 +183,16 @@ class ShellInjection(Rule):
             if not df.may_call(call, last_names) and keyword(call, "shell") is None:
                 continue
             sink = _sink(df, call, sinks)
+            script = shell_script(df, call) if sink is None or sink.kind == "process" else None
+            if script is not None:
+                yield ctx.report(
+                    self, call,
+                    f"{df.qualified_name(call.func) or 'call'}() runs a shell with -c and a"
+                    " command line built from non-constant input; pass the program and its"
+                    " arguments as a list, without a shell.",
+                    severity=Severity.HIGH,
+                )
+                continue
             if sink is not None and sink.kind == "process":
                 yield from self._process(ctx, df, call, sink)
                 continue
@@ -202,6 +237,9 @@ class ShellInjection(Rule):
             return
         if df.qualified_name(value) in TRUSTED_PROGRAMS or df.is_constant(value, SANITIZERS):
             return
+        entry = command_entry(ctx, call)
+        if entry is not None and not self.settings["strict"] and from_invoker(df, value, entry):
+            return  # a script starting the program its own command line names
         yield ctx.report(
             self, call,
             f"{df.qualified_name(call.func) or sink.call}() starts a program chosen by"
@@ -246,6 +284,33 @@ def _sink(df: Flow, call: ast.Call, sinks: Catalogue) -> Sink | None:
         if made:
             found = sinks.lookup(f"{made}.{func.attr}", None)
     return found[0] if found else None
+
+
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "ash"})
+
+
+def shell_script(df: Flow, call: ast.Call) -> ast.expr | None:
+    """``os.execv("/bin/sh", ["sh", "-c", cmd])``, ``subprocess.run(["bash", "-c", cmd])``:
+    the non-constant command a shell started with ``-c`` runs (None: no such argument)."""
+    if df.qualified_name(call.func) not in SUBPROCESS_CALLS and not (
+        df.qualified_name(call.func).startswith(("os.exec", "os.spawn", "os.posix_spawn",
+                                                 "asyncio.", "pty."))
+    ):
+        return None
+    items: list[ast.expr] = []
+    for arg in call.args:
+        items.extend(arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg])
+    words = [i.value if isinstance(i, ast.Constant) and isinstance(i.value, str) else None
+             for i in items]
+    if not any(w is not None and w.rsplit("/", 1)[-1] in SHELLS for w in words):
+        return None
+    for i, word in enumerate(words[:-1]):
+        script = items[i + 1]
+        if word == "-c" and not isinstance(script, ast.Starred) and not df.is_constant(
+            script, SANITIZERS
+        ):
+            return script
+    return None
 
 
 def wildcard_program(command: ast.expr) -> str | None:

@@ -83,7 +83,14 @@ class SqlStringBuilding(Rule):
     ``executescript`` on any cursor or connection, ``mogrify``, SQLAlchemy ``text()`` and
     ``exec_driver_sql``, Django ``raw()``, ``extra()`` and ``RawSQL``, pandas ``read_sql``,
     and asyncpg's ``fetch``/``fetchrow``/``fetchval`` and psycopg's ``copy_expert`` when
-    the text looks like SQL. Composition with psycopg's ``sql.SQL(...).format(
+    the text looks like SQL. Methods too generic to match on any receiver are matched by
+    the receiver's type, known from what made it (``conn = await asyncpg.connect(...)``, a
+    ``with`` target, a parameter annotated ``asyncpg.Connection``; SQLAlchemy's
+    ``session.query(Model)`` and ``Model.query``): asyncpg's ``cursor``/``prepare``/
+    ``fetch*`` whatever the text, and the ORM query's ``filter``/``order_by``/
+    ``group_by``/``having``/``distinct``, which take raw SQL text. When the SQL is built
+    into a name that a sink then runs, the finding is where it is built and the sink call
+    is a related location. Composition with psycopg's ``sql.SQL(...).format(
     sql.Identifier(...))`` and bind parameters are the safe forms. Parts proven constant by
     the data flow are not an injection and are not reported (``strict = true`` reports
     them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
@@ -129,6 +136,10 @@ class SqlStringBuilding(Rule):
         "    return await conn.fetch('SELECT * FROM u WHERE id = $1', uid)\n",
         "def f(conn, uid):\n"
         "    conn.exec_driver_sql('SELECT * FROM u WHERE id = %(id)s', {'id': uid})\n",
+        "def top(items, col):\n    return items.order_by('-%s' % col)\n",
+        "def rows(frame, col):\n    return frame.query('a > 1').filter(like='%s' % col)\n",
+        "import asyncpg\n\nasync def rows(dsn, table):\n    conn = await asyncpg.connect(dsn)\n"
+        "    return await conn.cursor('TABLE users')\n",
     ]
     INVALID = [
         Invalid(
@@ -184,6 +195,21 @@ class SqlStringBuilding(Rule):
         Invalid(
             "def f(qs, col):\n    return qs.extra(where=['%s = 1' % col])\n", line=2
         ),
+        Invalid(
+            "def newest(session, col):\n"
+            "    return session.query(User).filter(User.ok).order_by('%s desc' % col)\n",
+            line=2,
+        ),
+        Invalid(
+            "import asyncpg\n\nasync def rows(dsn, table):\n    conn = await asyncpg.connect(dsn)\n"
+            "    return await conn.cursor('TABLE ' + table)\n",
+            line=5,
+        ),
+        Invalid(
+            "import asyncpg\n\nasync def rows(conn: asyncpg.Connection, table):\n"
+            "    return await conn.fetch(f'TABLE {table}')\n",
+            line=4,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -208,16 +234,21 @@ class SqlStringBuilding(Rule):
             constant = numeric_format(node) or df.is_constant(node, SANITIZERS)
             if constant and not strict:
                 continue
-            severity = Severity.HIGH if in_sink else Severity.MEDIUM
-            yield ctx.report(
+            runs = [] if in_sink else _executed_at(ctx, node, sinks)
+            severity = Severity.HIGH if in_sink or runs else Severity.MEDIUM
+            where = f" (run at line {runs[0].lineno})" if runs else ""
+            finding = ctx.report(
                 self,
                 node,
                 "SQL built by string formatting from "
                 + ("constant parts" if constant else "non-constant values")
-                + "; pass the values as query parameters.",
+                + where + "; pass the values as query parameters.",
                 severity=Severity.LOW if constant else severity,
                 fix=None if constant else _parameter_fix(ctx, node),
             )
+            if runs:  # where it runs, as related locations (ctx.report gives their spans)
+                finding = finding.with_(related=tuple(ctx.report(self, r).span for r in runs))
+            yield finding
         if strict:
             yield from self._non_literal_django(ctx, df, candidates)
 
@@ -264,7 +295,11 @@ def _sink_call(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> Sink | None:
     position = parent.args.index(child) if child in parent.args else None
     func = parent.func
     method = func.attr if isinstance(func, ast.Attribute) else None
-    found = sinks.lookup(flow(ctx).qualified_name(func), method)
+    found: tuple[Sink, ...] = ()
+    if isinstance(func, ast.Attribute) and func.attr in _typed_methods(sinks):
+        owner = flow(ctx).value_type(func.value)  # a method of a known receiver type first
+        found = sinks.lookup(f"{owner}.{func.attr}", None) if owner else ()
+    found = found or sinks.lookup(flow(ctx).qualified_name(func), method)
     if not found and flow(ctx).qualified_name(func).endswith("RawSQL"):
         found = sinks.lookup("django.db.models.RawSQL", None)
     if not found:
@@ -278,6 +313,52 @@ def _sink_call(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> Sink | None:
         if position == sink.arg or kw == sink.keyword or kw in SQL_KEYWORDS:
             return sink
     return None
+
+
+_TYPED: dict[int, tuple[Catalogue, frozenset[str]]] = {}
+
+
+def _typed_methods(sinks: Catalogue) -> frozenset[str]:
+    """The method names of the catalogue's typed sinks (``asyncpg.Connection.fetch``);
+    catalogues are cached (sinks.catalogue), so this is computed once per catalogue."""
+    hit = _TYPED.get(id(sinks))
+    if hit is None or hit[0] is not sinks:
+        hit = (sinks, frozenset(n.rsplit(".", 1)[1] for n in sinks.by_name if n.count(".") >= 2))
+        _TYPED[id(sinks)] = hit
+    return hit[1]
+
+
+def _executed_at(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> list[ast.Call]:
+    """The catalogued SQL calls that run the text ``node`` builds, through the name it is
+    assigned to (``q = "..." % x`` then ``cur.execute(q)`` in the same scope)."""
+    stmt = ctx.parent(node)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target: ast.expr = stmt.targets[0]
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is node:
+        target = stmt.target
+    else:
+        return []
+    if not isinstance(target, ast.Name):
+        return []
+    df = flow(ctx)
+    scope = df.scope_of(stmt)
+    same = [n for n in ctx.nodes(ast.Name) if isinstance(n, ast.Name) and n.id == target.id
+            and df.scope_of(n) is scope]
+    stores = sorted(n.lineno for n in same if not isinstance(n.ctx, ast.Load))
+    out = []
+    for use in same:
+        if (
+            isinstance(use, ast.Name)
+            and isinstance(use.ctx, ast.Load)
+            and use.lineno > stmt.lineno
+            # the assignment still holds: no other one in between (by line)
+            and max(line for line in stores if line < use.lineno) == target.lineno
+            and _sink_call(ctx, use, sinks) is not None
+        ):
+            call = ctx.parent(use)
+            if isinstance(call, ast.Call):
+                out.append(call)
+    return out
 
 
 def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:

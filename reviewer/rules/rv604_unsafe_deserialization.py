@@ -46,7 +46,9 @@ class UnsafeDeserialization(Rule):
     private helper, ``self._set(key, pickled)``). A private attribute is written by its own
     module only, so its value never came from a file, a socket or a caller. A cache that
     stores its pickles outside the process (files, a database, redis) is still reported:
-    whoever can write there can run code in the process.
+    whoever can write there can run code in the process. Data written in the source
+    (``jsonpickle.decode('{"a": 1}')``, a module constant) is as trusted as the code
+    around it and is not reported either.
 
     The loaders come from the sink catalogue (``reviewer/sinks.toml``, kind
     ``deserialization``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``pickle``,
@@ -68,6 +70,7 @@ class UnsafeDeserialization(Rule):
     VALID = [
         "import pickle\n\ndef save(obj):\n    return pickle.dumps(obj)\n",
         "import json\n\ndef load(text):\n    return json.loads(text)\n",
+        "import jsonpickle\n\nDEFAULT = jsonpickle.decode('{\"a\": 1}')\n",
         "import torch\n\nmodel = torch.load('w.pt', map_location='cpu', weights_only=True)\n",
         "import numpy as np\n\narr = np.load('a.npy')\n",
         "class Store:\n    def loads(self, data):\n        return data\n\nStore().loads(b'x')\n",
@@ -152,6 +155,14 @@ class UnsafeDeserialization(Rule):
             if not found:
                 continue
             sink = found[0]
+            if (
+                name in DATA_SINKS
+                and name.endswith(("loads", "decode"))
+                and call.args
+                and not self.settings["strict"]
+                and df.is_constant(call.args[0])
+            ):
+                continue  # data written in the source is as trusted as the code around it
             if (
                 name in DATA_SINKS
                 and call.args

@@ -51,6 +51,8 @@ class UnsafeYamlLoad(Rule):
     fixable = True
     VALID = [
         "import yaml\n\ndata = yaml.safe_load(text)\n",
+        "import yaml\nfrom ruamel.yaml import YAML\n\ndef read(path):\n"
+        "    yaml = YAML(typ='safe')\n    return yaml.load(path)\n",
         "import yaml\n\ndocs = list(yaml.safe_load_all(stream))\n",
         "import yaml\n\ndata = yaml.load(text, Loader=yaml.SafeLoader)\n",
         "from yaml import CSafeLoader\nimport yaml\n\ndata = yaml.load(text, CSafeLoader)\n",
@@ -88,6 +90,11 @@ class UnsafeYamlLoad(Rule):
                 continue
             name = df.qualified_name(call.func)
             method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+            base = call.func.value if isinstance(call.func, ast.Attribute) else None
+            if isinstance(base, ast.Name) and all(
+                b is not None for b in df.bindings(base) or [None]
+            ):
+                continue  # yaml = YAML(typ="rt"): a variable named like the module, not it
             found = sinks.lookup(name, method) if name not in LOAD_FUNCTIONS else ()
             if found:
                 loader = "FullLoader" if "full_load" in name else "UnsafeLoader"

@@ -10,7 +10,7 @@ from functools import lru_cache
 from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules import _cst
-from reviewer.rules._dataflow import argument, calls, flow, keyword
+from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import Sink, catalogue
 
@@ -178,8 +178,9 @@ class HardcodedSecret(Rule):
     ``PASSWORD_RESET_URL``), empty or masked values (``""``, ``"****"``), templates and
     references (``"${TOKEN}"``, ``"<your token>"``), labels (``"Password:"``) and a value
     equal to its own name (``PASSWORD = "password"``). Default credentials such as
-    ``"changeme"`` are reported: they ship. Test files are exempt from the name-based check
-    (fixtures use fake passwords) but not from the known-format check.
+    ``"changeme"`` are reported: they ship. Test files and ``test_*`` functions are exempt
+    from the name-based check (fixtures use fake passwords) but not from the known-format
+    check.
 
     Also reported, whatever the names: string literals given to the credential parameters
     of the sink catalogue (``reviewer/sinks.toml``, kind ``credential``; add your own
@@ -187,8 +188,12 @@ class HardcodedSecret(Rule):
     python-jose), boto3 ``aws_secret_access_key``/``aws_session_token``, itsdangerous
     secret keys, hashids salts, ``HTTPBasicAuth``/``HTTPDigestAuth``, ``login(user, pw)``
     (smtplib, ftplib, imaplib...), ``ftplib.FTP``, LDAP ``simple_bind``,
-    ``keyring.set_password``, and keys (also as bytes) given to ``hmac.new``/``digest``,
-    ``Fernet`` and PyCryptodome's ``AES.new``; and URLs or DSNs with an inline password
+    ``keyring.set_password``, the password of an ``auth=(user, password)`` pair given to
+    an HTTP client's ``get``/``post``/... (requests, httpx) and ``httpx``/``aiohttp``
+    ``BasicAuth``, and keys (also as bytes) given to ``hmac.new``/``digest``,
+    ``Fernet`` and PyCryptodome's ``AES.new``; a name bound to one literal (a module
+    constant, a local assigned once) counts as that literal, reported where it is written
+    with the call as a related location; and URLs or DSNs with an inline password
     (``postgresql://app:PASSWORD@db/app`` with a real password in it; references such as
     ``${DB_PASSWORD}`` or ``{password}`` are placeholders). Framework ``SECRET_KEY``
     settings and ``app.config["SECRET_KEY"]`` are caught by name.
@@ -224,6 +229,8 @@ class HardcodedSecret(Rule):
         "import os\n\nSECRET_KEY = os.environ.get('SECRET_KEY', '')\n",
         "DATABASE_URL = 'postgresql://app:${DB_PASSWORD}@db/app'\n",
         "URL = 'https://user@example.com/path'\n",
+        "HELP = 'a proxy in the form scheme://[user:passwd@]proxy.server:port'\n",
+        "def test_login(user):\n    password = 'testpassword'\n    user.set_password(password)\n",
         "import os, smtplib\n\ns = smtplib.SMTP('mail')\n"
         "s.login('alerts', os.environ['SMTP_PW'])\n",
         "import hmac, os\n\ndef sign(msg):\n"
@@ -231,6 +238,11 @@ class HardcodedSecret(Rule):
         "def login(client, user, pw):\n    return client.login(user, pw)\n",
         "from huggingface_hub import hf_hub_download\n\npath = hf_hub_download('org/model')\n",
         "import boto3\n\ns3 = boto3.client('s3', region_name='eu-west-1')\n",
+        "import os, requests\n\ndef fetch(url):\n"
+        "    return requests.get(url, auth=('deploy', os.environ['DEPLOY_PW']))\n",
+        "import os, jwt\n\nSIGNING = os.environ.get('SIGNING', '')\n\ndef token(claims):\n"
+        "    return jwt.encode(claims, SIGNING, algorithm='HS256')\n",
+        "def fetch(session, url, user, pw):\n    return session.get(url, auth=(user, pw))\n",
         Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
               path="tests/test_jwt.py"),
     ]
@@ -289,6 +301,21 @@ class HardcodedSecret(Rule):
         Invalid("def connect(host):\n    return create_engine(f'mysql://root:toor@{host}/db')\n",
                 line=2),
         Invalid("app.config['SECRET_KEY'] = 'dev-secret-123'\n", line=1),
+        Invalid(
+            "import requests\n\ndef fetch(url):\n"
+            "    return requests.get(url, auth=('deploy', 'd3pl0y-pass'))\n",
+            line=4,
+        ),
+        Invalid(
+            "import jwt\n\nSIGNING = 'sign-me-2024'\n\ndef token(claims):\n"
+            "    return jwt.encode(claims, SIGNING, algorithm='HS256')\n",
+            line=3,
+        ),
+        Invalid(
+            "import boto3\n\ndef s3():\n    secret = 'wJalrXUtnFEMIK7MDENGbPxRfiCY'\n"
+            "    return boto3.client('s3', aws_secret_access_key=secret)\n",
+            line=4,
+        ),
         Invalid("HUB = {'auth': 'hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567'}\n", line=1),
         Invalid(
             "CONN = 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
@@ -300,10 +327,13 @@ class HardcodedSecret(Rule):
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         reported: set[ast.AST] = set()
         if not ctx.is_test:
-            for value, message in self._sink_values(ctx):
+            for value, message, use in self._sink_values(ctx):
                 if value not in reported:
                     reported.add(value)
-                    yield ctx.report(self, value, message)
+                    finding = ctx.report(self, value, message)
+                    if use is not None:  # the literal is given through a name: where
+                        finding = finding.with_(related=(ctx.report(self, use).span,))
+                    yield finding
             for node in ctx.nodes(ast.Constant):
                 password = inline_password(_str(node) or "")
                 if password is not None and node not in reported:
@@ -314,7 +344,7 @@ class HardcodedSecret(Rule):
                     )
             for name, value in self._named_values(ctx):
                 text = _str(value)
-                if text is None or value in reported:
+                if text is None or value in reported or _in_test_function(ctx, value):
                     continue
                 word = secret_word(name)
                 if word is None or (placeholder(text, name, word) and known_token(text) is None):
@@ -337,8 +367,9 @@ class HardcodedSecret(Rule):
                     severity=Severity.HIGH,
                 )
 
-    def _sink_values(self, ctx: PyContext) -> Iterator[tuple[ast.AST, str]]:
-        """(literal, message) for string literals given to catalogued credential parameters."""
+    def _sink_values(self, ctx: PyContext) -> Iterator[tuple[ast.AST, str, ast.AST | None]]:
+        """(literal, message, the call when given through a name) for string literals given
+        to catalogued credential parameters."""
         sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
         for call in calls(ctx):
             func = call.func
@@ -348,7 +379,8 @@ class HardcodedSecret(Rule):
                 continue
             name = flow(ctx).qualified_name(func)
             for sink in sinks.lookup(name, method):
-                value = _sink_argument(call, sink)
+                given = _sink_argument(call, sink)
+                value = _credential(flow(ctx), given)
                 text = _str(value)
                 if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
                     text = value.value.decode("latin-1")  # Fernet(b"..."), hmac.new(b"...")
@@ -360,10 +392,12 @@ class HardcodedSecret(Rule):
                     continue
                 shown = name.rsplit(".", 1)[-1] if sink.method else name
                 fix = sink.fix or "read it from the environment or a secret store"
+                via = f" (through {given.id!r}, line {call.lineno})" if isinstance(
+                    given, ast.Name) else ""
                 yield value, (
-                    f"{shown}() is given a string literal as its {param}: a hard-coded"
+                    f"{shown}() is given a string literal as its {param}{via}: a hard-coded"
                     f" secret; {fix}."
-                )
+                ), call if via else None
 
     @staticmethod
     def _named_values(ctx: PyContext) -> Iterator[tuple[str, ast.AST]]:
@@ -405,6 +439,27 @@ class HardcodedSecret(Rule):
                         yield name, value
 
 
+def _credential(df: Flow, value: ast.expr | None) -> ast.expr | None:
+    """The literal a credential argument carries: itself, the password of a ``(user,
+    password)`` pair (``auth=("u", "pw")``), or the one literal a name is bound to (a
+    module constant or a local assigned once)."""
+    if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == 2:
+        value = value.elts[1]
+    if isinstance(value, ast.Name):
+        bound = df.bindings(value) or []
+        if len(bound) == 1 and isinstance(bound[0], ast.Constant):
+            return bound[0]
+    return value
+
+
+def _in_test_function(ctx: PyContext, node: ast.AST) -> bool:
+    """Inside a pytest/unittest test (``def test_...``) of a module that is not a test
+    file: its named literals are fixtures, as in a test file (known token formats are still
+    reported)."""
+    fn = ctx.enclosing_function(node)
+    return fn is not None and fn.name.startswith("test_")
+
+
 def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
     return argument(call, sink.arg, sink.keyword) if sink.arg >= 0 else keyword(
         call, sink.keyword
@@ -414,14 +469,19 @@ def _sink_argument(call: ast.Call, sink: Sink) -> ast.expr | None:
 def inline_password(text: str) -> str | None:
     """The password written into a URL or DSN (``scheme://user:PASSWORD@host``), if real.
 
-    Templates and references (``${DB_PASSWORD}``, ``{password}``, ``%(pw)s``), masks and the
-    word itself (``user:password@``) are placeholders.
+    Templates and references (``${DB_PASSWORD}``, ``{password}``, ``%(pw)s``), masks and a
+    word that names the secret (``user:password@``, ``[user:passwd@]`` in a help text)
+    are placeholders.
     """
     if "://" not in text or "@" not in text:
         return None
     for match in _DSN.finditer(text):
         password = match.group(1)
-        if not placeholder(password, "password", "password") and "EXAMPLE" not in text:
+        if (
+            not placeholder(password, "password", "password")
+            and secret_word(password) is None
+            and "EXAMPLE" not in text
+        ):
             return password
     return None
 
