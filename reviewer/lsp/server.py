@@ -14,7 +14,8 @@ import asyncio
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,9 +28,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import ReviewerError
-from reviewer.findings import Finding
+from reviewer.findings import Finding, Fix
 from reviewer.lsp.actions import FIX_ALL_KIND, ignore_edit, lsp_edits, validated, workspace_edit
 from reviewer.lsp.convert import SOURCE, Lines, diagnostic, unused_diagnostic
+from reviewer.lsp.explain import Remote
 from reviewer.lsp.folders import Folders, Place
 from reviewer.suppressions import Unused
 
@@ -55,15 +57,20 @@ class Doc:
     reviewed_version: int | None = None
     # fingerprint -> the finding with the model's explanation and validated fix
     explained: dict[str, Finding] = field(default_factory=dict)
+    # fingerprint -> the rule's deterministic fix, built on the first code action request
+    # of ``fixes_version`` (a keystroke's review builds no libcst fix)
+    fixes: dict[str, Fix | None] = field(default_factory=dict)
+    fixes_version: int | None = None
     pending: asyncio.TimerHandle | None = None
 
 
 class ReviewerServer(LanguageServer):
     """The server and its state: open documents, folders and their configurations."""
 
-    def __init__(self) -> None:
+    def __init__(self, remote: Remote | None = None) -> None:
         super().__init__("reviewer", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.remote = remote  # explanations through a reviewer server (see lsp.explain)
         self.docs: dict[str, Doc] = {}
         self.folders = Folders()
         self.only_changed = False
@@ -129,7 +136,8 @@ class ReviewerServer(LanguageServer):
         lines = Lines(text, self.encoding)
         unused: list[Unused] = []
         try:
-            findings = self._findings(doc, text, unused)
+            with _libcst_fixes(False):  # built lazily, for code actions (see with_fixes)
+                findings = self._findings(doc, text, unused)
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
             findings = []
@@ -142,7 +150,29 @@ class ReviewerServer(LanguageServer):
         doc.diagnostics = [diagnostic(f, lines, doc.uri) for f in doc.findings]
         doc.unused = [unused_diagnostic(u, lines) for u in unused]
         doc.reviewed_version = version
+        doc.fixes_version = None
         return doc.diagnostics + doc.unused
+
+    def with_fixes(self, doc: Doc) -> list[Finding]:
+        """The document's findings with the rules' deterministic (libcst) fixes, which a
+        keystroke's review does not build: the same review again with them, once per
+        version, matched by fingerprint."""
+        self.review(doc)
+        if doc.fixes_version != doc.reviewed_version or doc.fixes_version is None:
+            doc.fixes = {}
+            if doc.findings and doc.language is not None:
+                from reviewer import engine
+
+                cfg = self.config(doc.place.root)
+                with _libcst_fixes(True):
+                    result = engine.review_buffer(doc.place.root, doc.place.rel,
+                                                  self.text(doc), cfg,
+                                                  language=doc.language,
+                                                  use_baseline=False)
+                doc.fixes = {f.fingerprint: f.fix for f in result.findings}
+            doc.fixes_version = doc.reviewed_version
+        return [f if f.fix is not None else f.with_(fix=doc.fixes.get(f.fingerprint))
+                for f in doc.findings]
 
     def _findings(self, doc: Doc, text: str, unused: list[Unused]) -> list[Finding]:
         from reviewer import engine
@@ -227,9 +257,22 @@ class ReviewerServer(LanguageServer):
         return None
 
 
-def build() -> ReviewerServer:
-    """The server with every feature registered."""
-    server = ReviewerServer()
+@contextmanager
+def _libcst_fixes(flag: bool) -> Iterator[None]:
+    """Rules build their libcst fixes inside (True) or not (False), as engine.run(fixes=)."""
+    from reviewer.rules import _cst
+
+    before = _cst.enabled()
+    _cst.set_enabled(flag)
+    try:
+        yield
+    finally:
+        _cst.set_enabled(before)
+
+
+def build(remote: Remote | None = None) -> ReviewerServer:
+    """The server with every feature registered (``remote``: see :mod:`reviewer.lsp.explain`)."""
+    server = ReviewerServer(remote)
     _lifecycle(server)
     _documents(server)
     _closing(server)
@@ -376,19 +419,31 @@ def _own_diagnostics(ls: ReviewerServer, doc: Doc, params: types.CodeActionParam
             if not (d.range.end.line < want.start.line or d.range.start.line > want.end.line)]
 
 
+def _fixed(ls: ReviewerServer, doc: Doc, pairs: list[tuple[types.Diagnostic, Finding]]
+           ) -> list[tuple[types.Diagnostic, Finding]]:
+    """``pairs`` with each finding's deterministic fix (built now, see ``with_fixes``)."""
+    if not pairs:
+        return pairs
+    by_fp = {f.fingerprint: f for f in ls.with_fixes(doc)}
+    return [(d, by_fp.get(f.fingerprint, f)) for d, f in pairs]
+
+
 def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
                  ) -> list[types.CodeAction]:
     text = ls.text(doc)
     lines = Lines(text, ls.encoding)
     cfg = ls.config(doc.place.root)
     out: list[types.CodeAction] = []
-    for diag, f in _own_diagnostics(ls, doc, params):
+    for diag, f in _fixed(ls, doc, _own_diagnostics(ls, doc, params)):
         lang = doc.language or "python"
-        if f.fix is not None and f.fix.safe and validated(
-                doc.place.rel, text, lang, cfg, [f]):
+        if f.fix is not None and validated(doc.place.rel, text, lang, cfg, [f]):
+            # A safe fix is the preferred action; an unsafe one (it may change behaviour)
+            # is offered too, but never by fix-all.
+            what = f.fix.description or "apply the fix"
             out.append(types.CodeAction(
-                title=f"{f.rule_id}: {f.fix.description or 'apply the fix'}",
-                kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=True,
+                title=f"{f.rule_id}: {what}" + ("" if f.fix.safe else " (unsafe: review it)"),
+                kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                is_preferred=f.fix.safe or None,
                 edit=workspace_edit(doc.uri, doc.version,
                                             lsp_edits(f.fix, lines))))
         if f.model_fix is not None:
@@ -425,7 +480,7 @@ def replace_fix(edit: Any) -> Any:
 
 
 def _fix_all(ls: ReviewerServer, doc: Doc) -> types.CodeAction | None:
-    fixable = [f for f in doc.findings if f.fix is not None and f.fix.safe]
+    fixable = [f for f in ls.with_fixes(doc) if f.fix is not None and f.fix.safe]
     if not fixable or doc.language is None:
         return None
     text = ls.text(doc)
@@ -470,7 +525,8 @@ async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, An
     if len(args) != 2 or not all(isinstance(a, str) for a in args):
         raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
     doc = ls.doc(args[0])
-    finding = next((f for f in doc.findings if f.fingerprint == args[1]), None)
+    # With its deterministic fix: the model is not asked for a fix where a safe one exists.
+    finding = next((f for f in ls.with_fixes(doc) if f.fingerprint == args[1]), None)
     if finding is None:
         raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
     from reviewer.lsp.explain import explain_one
@@ -478,7 +534,7 @@ async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, An
     text = ls.text(doc)
     version = doc.reviewed_version
     cfg = replace(ls.config(doc.place.root), explain=True)
-    work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg)
+    work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg, ls.remote)
     token = await _progress_begin(ls, f"reviewer: explaining {finding.rule_id}")
     try:
         if token is not None:
