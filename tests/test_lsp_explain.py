@@ -178,7 +178,8 @@ def test_explain_a_javascript_finding_offers_the_validated_model_fix(tmp_path: P
             run(root, scenario)
 
 
-BARE = "def load(path):\n    try:\n        return open(path).read()\n    except:\n        return ''\n"
+BARE = ("def load(path):\n    try:\n        return open(path).read()\n    except:\n"
+        "        return ''\n")
 
 
 def served_explain(tmp_path: Path, backend: list[str], pyproject: str, timeout: float,

@@ -16,7 +16,6 @@ from pathlib import Path
 from reviewer.config import Config
 from reviewer.findings import Finding
 
-
 # (root, finding, buffer text, config) -> (the findings explained by a reviewer server, its
 # warnings), or None when ``server-url`` is not a reviewer server.
 Remote = Callable[[Path, Finding, str, Config], "tuple[list[Finding], list[str]] | None"]

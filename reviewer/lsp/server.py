@@ -14,8 +14,7 @@ import asyncio
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +28,14 @@ from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import ReviewerError
 from reviewer.findings import Finding, Fix
-from reviewer.lsp.actions import FIX_ALL_KIND, ignore_edit, lsp_edits, validated, workspace_edit
+from reviewer.lsp.actions import (
+    FIX_ALL_KIND,
+    ignore_edit,
+    libcst_fixes,
+    lsp_edits,
+    validated,
+    workspace_edit,
+)
 from reviewer.lsp.convert import SOURCE, Lines, diagnostic, unused_diagnostic
 from reviewer.lsp.explain import Remote
 from reviewer.lsp.folders import Folders, Place
@@ -57,9 +63,11 @@ class Doc:
     reviewed_version: int | None = None
     # fingerprint -> the finding with the model's explanation and validated fix
     explained: dict[str, Finding] = field(default_factory=dict)
-    # fingerprint -> the rule's deterministic fix, built on the first code action request
-    # of ``fixes_version`` (a keystroke's review builds no libcst fix)
+    # fingerprint -> the rule's deterministic fix, built when a code action of
+    # ``fixes_version`` first needs a finding of the rule (a keystroke's review builds no
+    # libcst fix); ``fixed_rules``: the rules whose fixes are in ``fixes``
     fixes: dict[str, Fix | None] = field(default_factory=dict)
+    fixed_rules: set[str] = field(default_factory=set)
     fixes_version: int | None = None
     pending: asyncio.TimerHandle | None = None
 
@@ -136,7 +144,7 @@ class ReviewerServer(LanguageServer):
         lines = Lines(text, self.encoding)
         unused: list[Unused] = []
         try:
-            with _libcst_fixes(False):  # built lazily, for code actions (see with_fixes)
+            with libcst_fixes(False):  # built lazily, for code actions (see with_fixes)
                 findings = self._findings(doc, text, unused)
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
@@ -153,24 +161,29 @@ class ReviewerServer(LanguageServer):
         doc.fixes_version = None
         return doc.diagnostics + doc.unused
 
-    def with_fixes(self, doc: Doc) -> list[Finding]:
+    def with_fixes(self, doc: Doc, wanted: list[Finding] | None = None) -> list[Finding]:
         """The document's findings with the rules' deterministic (libcst) fixes, which a
-        keystroke's review does not build: the same review again with them, once per
-        version, matched by fingerprint."""
+        keystroke's review does not build: the rules of ``wanted`` (default: of every
+        finding) review the text again with them, once per version, and their fixes are
+        matched to the findings by fingerprint."""
         self.review(doc)
         if doc.fixes_version != doc.reviewed_version or doc.fixes_version is None:
-            doc.fixes = {}
-            if doc.findings and doc.language is not None:
-                from reviewer import engine
-
-                cfg = self.config(doc.place.root)
-                with _libcst_fixes(True):
-                    result = engine.review_buffer(doc.place.root, doc.place.rel,
-                                                  self.text(doc), cfg,
-                                                  language=doc.language,
-                                                  use_baseline=False)
-                doc.fixes = {f.fingerprint: f.fix for f in result.findings}
+            doc.fixes, doc.fixed_rules = {}, set()
             doc.fixes_version = doc.reviewed_version
+        needed = {f.rule_id for f in (doc.findings if wanted is None else wanted)
+                  if f.fix is None} - doc.fixed_rules
+        if needed and doc.language is not None:
+            from reviewer import engine
+
+            cfg = self.config(doc.place.root)
+            rules = [r for r in engine.selected_rules(cfg) if r.id in needed]
+            if rules:
+                with libcst_fixes(True):
+                    result = engine.review_buffer(
+                        doc.place.root, doc.place.rel, self.text(doc), cfg,
+                        language=doc.language, rules=rules, use_baseline=False)
+                doc.fixes.update((f.fingerprint, f.fix) for f in result.findings)
+            doc.fixed_rules |= needed
         return [f if f.fix is not None else f.with_(fix=doc.fixes.get(f.fingerprint))
                 for f in doc.findings]
 
@@ -255,19 +268,6 @@ class ReviewerServer(LanguageServer):
             if f.fingerprint == fp and fp:
                 return f
         return None
-
-
-@contextmanager
-def _libcst_fixes(flag: bool) -> Iterator[None]:
-    """Rules build their libcst fixes inside (True) or not (False), as engine.run(fixes=)."""
-    from reviewer.rules import _cst
-
-    before = _cst.enabled()
-    _cst.set_enabled(flag)
-    try:
-        yield
-    finally:
-        _cst.set_enabled(before)
 
 
 def build(remote: Remote | None = None) -> ReviewerServer:
@@ -424,7 +424,7 @@ def _fixed(ls: ReviewerServer, doc: Doc, pairs: list[tuple[types.Diagnostic, Fin
     """``pairs`` with each finding's deterministic fix (built now, see ``with_fixes``)."""
     if not pairs:
         return pairs
-    by_fp = {f.fingerprint: f for f in ls.with_fixes(doc)}
+    by_fp = {f.fingerprint: f for f in ls.with_fixes(doc, [f for _, f in pairs])}
     return [(d, by_fp.get(f.fingerprint, f)) for d, f in pairs]
 
 
@@ -526,7 +526,8 @@ async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, An
         raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
     doc = ls.doc(args[0])
     # With its deterministic fix: the model is not asked for a fix where a safe one exists.
-    finding = next((f for f in ls.with_fixes(doc) if f.fingerprint == args[1]), None)
+    named = [f for f in doc.findings if f.fingerprint == args[1]]
+    finding = next((f for f in ls.with_fixes(doc, named) if f.fingerprint == args[1]), None)
     if finding is None:
         raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
     from reviewer.lsp.explain import explain_one
