@@ -176,7 +176,7 @@ class ReviewerServer(LanguageServer):
             from reviewer import engine
 
             cfg = self.config(doc.place.root)
-            rules = [r for r in engine.selected_rules(cfg) if r.id in needed]
+            rules = [r for r in engine.selected_rules(cfg) if r.id in needed and r.fixable]
             if rules:
                 with libcst_fixes(True):
                     result = engine.review_buffer(
