@@ -227,7 +227,8 @@ def main() -> int:
     mem = asyncio.run(memory(root, args.files)) if args.files else []
     lines = [
         f"Measured {datetime.date.today().isoformat()} with `python bench/lsp_latency.py"
-        f"{'' if args.files else ' --files 0'}`: Python: {FILE} ({n_lines} lines,"
+        f"{''.join(' ' + a for a in sys.argv[1:] if a != '--write')}`: Python: {FILE}"
+        f" ({n_lines} lines,"
         f" {n_diags} diagnostics); {js_note}; {os.cpu_count()} CPUs, load average"
         f" {load_before:.1f} before and {os.getloadavg()[0]:.1f} after.",
         "",
