@@ -176,3 +176,62 @@ def test_explain_a_javascript_finding_offers_the_validated_model_fix(tmp_path: P
                     assert any("no model fix validated" in m.message for m in client.messages)
 
             run(root, scenario)
+
+
+BARE = ("def load(path):\n    try:\n        return open(path).read()\n    except:\n"
+        "        return ''\n")
+
+
+def served_explain(tmp_path: Path, backend: list[str], pyproject: str, timeout: float,
+                   want_fix: bool) -> None:
+    """"Explain and propose a fix" with ``server-url`` naming a real ``reviewer serve`` on
+    127.0.0.1: the finding goes to its /v1/review (the server's /metrics count it), and a
+    model fix offered passed validation (applied, it clears the finding)."""
+    pytest.importorskip("fastapi", reason="the serve extra is not installed")
+    from tests.serve_proc import serve
+    from tests.test_lsp import apply
+
+    box = tmp_path / "model-machine"
+    box.mkdir()
+    with serve(box, *backend) as reviewer:
+        root = git_repo(tmp_path / "repo", pyproject + f'server-url = "{reviewer.url}/v1"\n')
+
+        async def scenario(client: LanguageClient) -> None:
+            uri = open_doc(client, root / "m.py", BARE)
+            await until(lambda: codes(client, uri) == ["RV201"])
+            result = await explain(client, uri)
+            if want_fix:
+                assert result == {"explained": True, "fix": True}
+            fixes = [a for a in await actions_for(client, uri) if "the model's fix" in a.title]
+            assert len(fixes) == int(result["fix"])
+            if fixes:
+                after = apply(BARE, fixes[0])
+                change(client, uri, 2, after)
+                await until(lambda: codes(client, uri) == [])
+
+        run(root, scenario, timeout=timeout)
+        metrics = reviewer.request("GET", "/metrics")[2]
+    assert 'reviewer_requests_total{endpoint="/v1/review",status="200"} 1' in metrics
+
+
+def test_explain_goes_to_a_reviewer_server_behind_server_url(tmp_path: Path) -> None:
+    """The reviewer server's backend is a fixed-answer model (the fix is known)."""
+    from tests.model_fake import serve_model
+
+    (tmp_path / "repo").mkdir()
+    with serve_model(fixed_code="except OSError:\n") as model:
+        served_explain(tmp_path, ["--backend", "openai", "--server-url", model.url],
+                       '[tool.reviewer]\nselect = ["RV201"]\nllm-backend = "openai"\n'
+                       "llm-timeout = 30\nfix-passes = 1\n", 60, want_fix=True)
+        assert model.prompts  # the reviewer server, not the editor, asked the model
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                    reason="llama-cpp-python is not installed")
+def test_explain_through_a_reviewer_server_with_the_embedded_model(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    served_explain(tmp_path, ["--backend", "llama_cpp"],
+                   '[tool.reviewer]\nselect = ["RV201"]\nllm-backend = "openai"\n'
+                   "llm-max-tokens = 160\nfix-passes = 1\nllm-timeout = 600\n", 900,
+                   want_fix=False)

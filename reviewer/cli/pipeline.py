@@ -173,7 +173,7 @@ def explain_result(
     """
     if not config.explain or not result.findings:
         return None
-    remote = _remote_explain(result, job, config, want_fix)
+    remote = remote_explain_result(result, job, config, want_fix)
     if remote is not None:
         result.findings, warnings = remote
         for w in warnings:
@@ -195,7 +195,7 @@ def explain_result(
     return report
 
 
-def _remote_explain(
+def remote_explain_result(
     result: Result, job: Job, config: Config, want_fix: bool
 ) -> tuple[list[Finding], list[str]] | None:
     """With a ``reviewer serve`` behind ``server-url``: its explanations and validated

@@ -9,10 +9,16 @@ pygls and lsprotocol come with the ``lsp`` extra and are imported only here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def serve() -> int:
-    """Run the server on stdin/stdout until the client says exit."""
+if TYPE_CHECKING:
+    from reviewer.lsp.explain import Remote
+
+
+def serve(remote: Remote | None = None) -> int:
+    """Run the server on stdin/stdout until the client says exit (``remote``: how to ask
+    a ``reviewer serve`` behind ``server-url``, see :mod:`reviewer.lsp.explain`)."""
     from reviewer.lsp.server import build
 
-    build().start_io()
+    build(remote).start_io()
     return 0

@@ -8,7 +8,8 @@ validate is simply not offered.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from reviewer.findings import Finding, Fix, TextEdit, apply_edits, split_lines
@@ -39,15 +40,31 @@ def lsp_edits(fix: Fix, lines: Lines) -> list[types.TextEdit]:
     ]
 
 
+@contextmanager
+def libcst_fixes(flag: bool) -> Iterator[None]:
+    """Rules build their libcst fixes inside (True) or not (False), as engine.run(fixes=)
+    chooses for a whole review."""
+    from reviewer.rules import _cst
+
+    before = _cst.enabled()
+    _cst.set_enabled(flag)
+    try:
+        yield
+    finally:
+        _cst.set_enabled(before)
+
+
 def validated(
     rel: str, text: str, language: str, config: Config, findings: Sequence[Finding]
 ) -> tuple[Finding, ...]:
-    """The findings among ``findings`` whose fixes apply together and validate."""
+    """The findings among ``findings`` whose fixes apply together and validate (the texts
+    before and after are only counted: their reviews build no libcst fix)."""
     from reviewer.autofix import plan_text
 
     if not findings:
         return ()
-    got = plan_text(rel, text, language, config, findings)
+    with libcst_fixes(False):
+        got = plan_text(rel, text, language, config, findings)
     return () if isinstance(got, str) else got[1]
 
 

@@ -27,9 +27,17 @@ from pygls.uris import from_fs_path, to_fs_path
 from reviewer import __version__
 from reviewer.config import Config
 from reviewer.errors import ReviewerError
-from reviewer.findings import Finding
-from reviewer.lsp.actions import FIX_ALL_KIND, ignore_edit, lsp_edits, validated, workspace_edit
+from reviewer.findings import Finding, Fix
+from reviewer.lsp.actions import (
+    FIX_ALL_KIND,
+    ignore_edit,
+    libcst_fixes,
+    lsp_edits,
+    validated,
+    workspace_edit,
+)
 from reviewer.lsp.convert import SOURCE, Lines, diagnostic, unused_diagnostic
+from reviewer.lsp.explain import Remote
 from reviewer.lsp.folders import Folders, Place
 from reviewer.suppressions import Unused
 
@@ -55,15 +63,22 @@ class Doc:
     reviewed_version: int | None = None
     # fingerprint -> the finding with the model's explanation and validated fix
     explained: dict[str, Finding] = field(default_factory=dict)
+    # fingerprint -> the rule's deterministic fix, built when a code action of
+    # ``fixes_version`` first needs a finding of the rule (a keystroke's review builds no
+    # libcst fix); ``fixed_rules``: the rules whose fixes are in ``fixes``
+    fixes: dict[str, Fix | None] = field(default_factory=dict)
+    fixed_rules: set[str] = field(default_factory=set)
+    fixes_version: int | None = None
     pending: asyncio.TimerHandle | None = None
 
 
 class ReviewerServer(LanguageServer):
     """The server and its state: open documents, folders and their configurations."""
 
-    def __init__(self) -> None:
+    def __init__(self, remote: Remote | None = None) -> None:
         super().__init__("reviewer", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.remote = remote  # explanations through a reviewer server (see lsp.explain)
         self.docs: dict[str, Doc] = {}
         self.folders = Folders()
         self.only_changed = False
@@ -129,7 +144,8 @@ class ReviewerServer(LanguageServer):
         lines = Lines(text, self.encoding)
         unused: list[Unused] = []
         try:
-            findings = self._findings(doc, text, unused)
+            with libcst_fixes(False):  # built lazily, for code actions (see with_fixes)
+                findings = self._findings(doc, text, unused)
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
             findings = []
@@ -142,7 +158,34 @@ class ReviewerServer(LanguageServer):
         doc.diagnostics = [diagnostic(f, lines, doc.uri) for f in doc.findings]
         doc.unused = [unused_diagnostic(u, lines) for u in unused]
         doc.reviewed_version = version
+        doc.fixes_version = None
         return doc.diagnostics + doc.unused
+
+    def with_fixes(self, doc: Doc, wanted: list[Finding] | None = None) -> list[Finding]:
+        """The document's findings with the rules' deterministic (libcst) fixes, which a
+        keystroke's review does not build: the rules of ``wanted`` (default: of every
+        finding) review the text again with them, once per version, and their fixes are
+        matched to the findings by fingerprint."""
+        self.review(doc)
+        if doc.fixes_version != doc.reviewed_version or doc.fixes_version is None:
+            doc.fixes, doc.fixed_rules = {}, set()
+            doc.fixes_version = doc.reviewed_version
+        needed = {f.rule_id for f in (doc.findings if wanted is None else wanted)
+                  if f.fix is None} - doc.fixed_rules
+        if needed and doc.language is not None:
+            from reviewer import engine
+
+            cfg = self.config(doc.place.root)
+            rules = [r for r in engine.selected_rules(cfg) if r.id in needed and r.fixable]
+            if rules:
+                with libcst_fixes(True):
+                    result = engine.review_buffer(
+                        doc.place.root, doc.place.rel, self.text(doc), cfg,
+                        language=doc.language, rules=rules, use_baseline=False)
+                doc.fixes.update((f.fingerprint, f.fix) for f in result.findings)
+            doc.fixed_rules |= needed
+        return [f if f.fix is not None else f.with_(fix=doc.fixes.get(f.fingerprint))
+                for f in doc.findings]
 
     def _findings(self, doc: Doc, text: str, unused: list[Unused]) -> list[Finding]:
         from reviewer import engine
@@ -227,9 +270,9 @@ class ReviewerServer(LanguageServer):
         return None
 
 
-def build() -> ReviewerServer:
-    """The server with every feature registered."""
-    server = ReviewerServer()
+def build(remote: Remote | None = None) -> ReviewerServer:
+    """The server with every feature registered (``remote``: see :mod:`reviewer.lsp.explain`)."""
+    server = ReviewerServer(remote)
     _lifecycle(server)
     _documents(server)
     _closing(server)
@@ -376,19 +419,31 @@ def _own_diagnostics(ls: ReviewerServer, doc: Doc, params: types.CodeActionParam
             if not (d.range.end.line < want.start.line or d.range.start.line > want.end.line)]
 
 
+def _fixed(ls: ReviewerServer, doc: Doc, pairs: list[tuple[types.Diagnostic, Finding]]
+           ) -> list[tuple[types.Diagnostic, Finding]]:
+    """``pairs`` with each finding's deterministic fix (built now, see ``with_fixes``)."""
+    if not pairs:
+        return pairs
+    by_fp = {f.fingerprint: f for f in ls.with_fixes(doc, [f for _, f in pairs])}
+    return [(d, by_fp.get(f.fingerprint, f)) for d, f in pairs]
+
+
 def _quick_fixes(ls: ReviewerServer, doc: Doc, params: types.CodeActionParams
                  ) -> list[types.CodeAction]:
     text = ls.text(doc)
     lines = Lines(text, ls.encoding)
     cfg = ls.config(doc.place.root)
     out: list[types.CodeAction] = []
-    for diag, f in _own_diagnostics(ls, doc, params):
+    for diag, f in _fixed(ls, doc, _own_diagnostics(ls, doc, params)):
         lang = doc.language or "python"
-        if f.fix is not None and f.fix.safe and validated(
-                doc.place.rel, text, lang, cfg, [f]):
+        if f.fix is not None and validated(doc.place.rel, text, lang, cfg, [f]):
+            # A safe fix is the preferred action; an unsafe one (it may change behaviour)
+            # is offered too, but never by fix-all.
+            what = f.fix.description or "apply the fix"
             out.append(types.CodeAction(
-                title=f"{f.rule_id}: {f.fix.description or 'apply the fix'}",
-                kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=True,
+                title=f"{f.rule_id}: {what}" + ("" if f.fix.safe else " (unsafe: review it)"),
+                kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                is_preferred=f.fix.safe or None,
                 edit=workspace_edit(doc.uri, doc.version,
                                             lsp_edits(f.fix, lines))))
         if f.model_fix is not None:
@@ -425,7 +480,7 @@ def replace_fix(edit: Any) -> Any:
 
 
 def _fix_all(ls: ReviewerServer, doc: Doc) -> types.CodeAction | None:
-    fixable = [f for f in doc.findings if f.fix is not None and f.fix.safe]
+    fixable = [f for f in ls.with_fixes(doc) if f.fix is not None and f.fix.safe]
     if not fixable or doc.language is None:
         return None
     text = ls.text(doc)
@@ -470,7 +525,9 @@ async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, An
     if len(args) != 2 or not all(isinstance(a, str) for a in args):
         raise JsonRpcInvalidParams("reviewer.explain takes [document uri, fingerprint]")
     doc = ls.doc(args[0])
-    finding = next((f for f in doc.findings if f.fingerprint == args[1]), None)
+    # With its deterministic fix: the model is not asked for a fix where a safe one exists.
+    named = [f for f in doc.findings if f.fingerprint == args[1]]
+    finding = next((f for f in ls.with_fixes(doc, named) if f.fingerprint == args[1]), None)
     if finding is None:
         raise JsonRpcInvalidParams("no such finding in the document (edited since?)")
     from reviewer.lsp.explain import explain_one
@@ -478,7 +535,7 @@ async def run_explain(ls: ReviewerServer, args: tuple[Any, ...]) -> dict[str, An
     text = ls.text(doc)
     version = doc.reviewed_version
     cfg = replace(ls.config(doc.place.root), explain=True)
-    work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg)
+    work = _in_daemon_thread(explain_one, doc.place.root, finding, text, cfg, ls.remote)
     token = await _progress_begin(ls, f"reviewer: explaining {finding.rule_id}")
     try:
         if token is not None:
