@@ -19,7 +19,9 @@ class DroppedError(Rule):
     package other than ``main`` takes the decision to crash away from every program that
     imports it: return an error instead (panics in ``init``, ``Must*`` helpers and tests are
     conventional and not reported). No automatic fix: the right error to return is the
-    author's choice.
+    author's choice. In JavaScript and TypeScript the same drop is a ``catch`` that only
+    logs, in a function that returns a result on its other paths: the caller gets
+    ``undefined`` (see the JavaScript implementation).
     """
 
     id = "RV206"
@@ -28,7 +30,8 @@ class DroppedError(Rule):
     language = "go"
     severity = Severity.MEDIUM
     message = "The error is dropped."
-    counterparts = {"revive": "error-return, deep-exit", "staticcheck": "(nilness)"}
+    counterparts = {"revive": "error-return, deep-exit", "staticcheck": "(nilness)",
+                    "eslint": "consistent-return (partly)"}
     tags = ("error-handling", "correctness")
     VALID = [
         Valid("package p\n\nimport \"os\"\n\n// Load reads name.\nfunc Load(name string)"
