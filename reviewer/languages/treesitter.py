@@ -60,6 +60,7 @@ class TSContext:
         self.language = language
         self.grammar = grammar or ("go" if language == "go" else language)
         self._by_type: dict[str, list[Node]] = {}
+        self._matches: dict[str, list[dict[str, list[Node]]]] = {}
         # Per-function measures shared by the size rules (reviewer/rules/_tsmeasure.py).
         self.measures: dict[int, Any] = {}
         self.family = "go" if language == "go" else "js"
@@ -91,6 +92,27 @@ class TSContext:
         for t in types:
             found.extend(cache[t])
         return sorted(found, key=lambda n: n.start_byte)
+
+    def matches(self, name: str) -> list[dict[str, list[Node]]]:
+        """The matches of the shipped query ``queries/<family>/<name>.scm`` in this file.
+
+        Each match maps its capture names to nodes, in document order. The query is
+        compiled once per process and grammar (:func:`shipped_query`); its predicates
+        (``#eq?``, ``#match?``) are checked by tree-sitter, so rules see only real matches.
+        """
+        found = self._matches.get(name)
+        if found is None:
+            import tree_sitter
+
+            query = shipped_query(self.grammar, self.family, name)
+            found = [caps for _, caps in tree_sitter.QueryCursor(query).matches(self.root)]
+            found.sort(key=lambda caps: min(n.start_byte for ns in caps.values() for n in ns))
+            self._matches[name] = found
+        return found
+
+    def captured(self, name: str, capture: str) -> list[Node]:
+        """The nodes one capture of a shipped query matched (see :meth:`matches`)."""
+        return [caps[capture][0] for caps in self.matches(name) if capture in caps]
 
     def functions(self) -> list[Node]:
         """Every function-like node (declarations, expressions, arrows, methods)."""
@@ -284,6 +306,21 @@ def _query(grammar: str, types: tuple[str, ...]) -> Any:
     if not known:
         return None
     return tree_sitter.Query(lang, " ".join(f"({t}) @{t}" for t in known))
+
+
+@lru_cache(maxsize=64)
+def shipped_query(grammar: str, family: str, name: str) -> Any:
+    """The query file ``reviewer/languages/queries/<family>/<name>.scm``, compiled once.
+
+    The files are package data (pyproject's ``[tool.setuptools.package-data]``); the
+    JavaScript family's queries compile for the javascript, typescript and tsx grammars.
+    """
+    from importlib.resources import files
+
+    import tree_sitter
+
+    text = (files("reviewer.languages") / "queries" / family / f"{name}.scm").read_text("utf-8")
+    return tree_sitter.Query(language_for(grammar), text)
 
 
 @cache

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import callee_name
 from reviewer.rules.base import Invalid, Rule, Valid
 
 
@@ -69,9 +68,7 @@ class DroppedError(Rule):
                                                      " after err != nil")
         if ctx.is_script:
             return
-        for call in ctx.nodes("call_expression"):
-            if callee_name(ctx, call) != "panic":
-                continue
+        for call in ctx.captured("panic", "finding"):  # queries/go/panic.scm
             fn = ctx.enclosing_function(call)
             name = ctx.function_name(fn) if fn is not None else ""
             if name == "init" or name.startswith("Must") or name.startswith("must"):

@@ -47,12 +47,9 @@ class ConsoleJS(Implementation):
             return
         allowed: tuple[str, ...] = rule.settings["allowed_console_methods"]
         shadowed = _shadowed(ctx)
-        for member in ctx.nodes("member_expression", "subscript_expression"):
-            obj = member.child_by_field_name("object")
-            if obj is None or obj.type != "identifier" or ctx.text(obj) != "console":
-                continue
-            prop = member.child_by_field_name("property") or member.child_by_field_name("index")
-            method = ctx.text(prop).strip("'\"`")
+        for found in ctx.matches("console"):  # queries/js/console.scm
+            member = found["finding"][0]
+            method = ctx.text(found["method"][0]).strip("'\"`")
             if method in allowed or shadowed:
                 continue
             yield ctx.report(rule, member, f"console.{method} in library code: use a logger,"

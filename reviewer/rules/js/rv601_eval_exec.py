@@ -47,11 +47,10 @@ class EvalJS(Implementation):
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
         strict: bool = rule.settings["strict"]
-        local = declared_names(ctx) if any(
-            w in ctx.source for w in ("eval", "Function", "setTimeout", "setInterval",
-                                      "execScript", "setImmediate")) else set()
+        candidates = ctx.captured("eval", "call")  # queries/js/eval.scm
+        local = declared_names(ctx) if candidates or (strict and "eval" in ctx.source) else set()
         called: set[Any] = set()
-        for call in ctx.nodes("call_expression", "new_expression"):
+        for call in candidates:
             name = _global_name(callee_name(ctx, call))
             if name.split(".")[0] in local:
                 continue  # a local function or variable of that name, not the global
