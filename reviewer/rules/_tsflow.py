@@ -1,7 +1,8 @@
 """The small data flow of the tree-sitter security rules: is a value a constant?
 
 As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenation of
-constants, or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
+constants, an array, object or Go composite literal of constants, a lookup in a constant
+(any key or index), or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
 ``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
 injection needs something that is not. Everything else (parameters, calls, fields) is not
 constant.
@@ -41,7 +42,7 @@ def string_value(ctx: TSContext, node: Node | None) -> str | None:
 
 def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
     """True when ``node`` always has the same value (see the module docstring)."""
-    if node is None or depth > 8:
+    if node is None or depth > 24:  # a guard against cycles; tables nest a few levels
         return False
     t = node.type
     if t in _JS_LITERALS or t in _GO_LITERALS:
@@ -59,7 +60,46 @@ def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
     if t == "identifier":
         value = binding_value(ctx, node)
         return value is not None and is_constant(ctx, value, depth + 1)
-    return False
+    parts = _constant_parts(node)
+    return parts is not None and all(is_constant(ctx, p, depth + 1) for p in parts)
+
+
+def _constant_parts(node: Node) -> list[Node] | None:
+    """The parts that make ``node`` a constant when they all are (None: never constant).
+
+    As in Python (reviewer/rules/_dataflow.py): a display of constants (JS arrays and
+    objects, Go composite literals) is one, and so is a lookup in a constant, whatever the
+    key or index (``commands[runtime.GOOS]``, ``args[1:]``): it can only give one of the
+    constant values. A ternary is constant when both branches are.
+    """
+    t = node.type
+    if t in ("array", "literal_value", "literal_element", "variadic_argument",
+             "spread_element", "unary_expression"):
+        return [c for c in node.named_children if c.type != "comment"]
+    if t == "composite_literal":
+        body = node.child_by_field_name("body")
+        return [body] if body is not None else None
+    if t == "keyed_element":
+        return [c for c in node.named_children if c.type != "comment"]
+    if t == "object":
+        out: list[Node] = []
+        for c in node.named_children:
+            if c.type == "pair":
+                out.append(c.child_by_field_name("value"))
+            elif c.type == "shorthand_property_identifier":
+                return None  # ({ cmd }): a name read under another node type
+            elif c.type != "comment":
+                out.append(c)
+        return out
+    if t == "subscript_expression":
+        obj = node.child_by_field_name("object")
+        return [obj] if obj is not None else None
+    if t in ("index_expression", "slice_expression"):
+        operand = node.child_by_field_name("operand")
+        return [operand] if operand is not None else None
+    if t == "ternary_expression":
+        return [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")]
+    return None
 
 
 def binding_value(ctx: TSContext, name: Node) -> Node | None:
