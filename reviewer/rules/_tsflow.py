@@ -107,35 +107,46 @@ def binding_value(ctx: TSContext, name: Node) -> Node | None:
 
     JS: ``const``/``let``/``var x = v``; Go: ``const x = v``, ``x := v``, ``var x = v``.
     A name assigned again anywhere in the file, or a parameter, has no single value.
+    The file's bindings are indexed once (:func:`bindings`).
     """
+    values, reassigned = bindings(ctx)
     ident = ctx.text(name)
-    found: list[Node] = []
+    found = values.get(ident)
+    if found is None or len(found) != 1 or ident in reassigned:
+        return None
+    return found[0]
+
+
+def bindings(ctx: TSContext) -> tuple[dict[str, list[Node | None]], set[str]]:
+    """Every name's bound values in the file, and the names assigned again (built once)."""
+    cached: tuple[dict[str, list[Node | None]], set[str]] | None = ctx.memo.get("bindings")
+    if cached is not None:
+        return cached
+    values: dict[str, list[Node | None]] = {}
+    reassigned: set[str] = set()
     if ctx.family == "js":
         for decl in ctx.nodes("variable_declarator"):
             n = decl.child_by_field_name("name")
-            if n is not None and n.type == "identifier" and ctx.text(n) == ident:
-                found.append(decl.child_by_field_name("value"))
+            if n is not None and n.type == "identifier":
+                values.setdefault(ctx.text(n), []).append(decl.child_by_field_name("value"))
         for assign in ctx.nodes("assignment_expression", "augmented_assignment_expression"):
             left = assign.child_by_field_name("left")
-            if left is not None and ctx.text(left) == ident:
-                return None
+            if left is not None:
+                reassigned.add(ctx.text(left))
     else:
         for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration"):
             if spec.type == "short_var_declaration":
                 names = _go_list(spec.child_by_field_name("left"))
-                values = _go_list(spec.child_by_field_name("right"))
+                bound = _go_list(spec.child_by_field_name("right"))
             else:
                 names = spec.children_by_field_name("name")
-                values = _go_list(spec.child_by_field_name("value"))
+                bound = _go_list(spec.child_by_field_name("value"))
             for i, n in enumerate(names):
-                if ctx.text(n) == ident:
-                    found.append(values[i] if i < len(values) else None)
+                values.setdefault(ctx.text(n), []).append(bound[i] if i < len(bound) else None)
         for assign in ctx.nodes("assignment_statement"):
-            if any(ctx.text(n) == ident for n in _go_list(assign.child_by_field_name("left"))):
-                return None
-    if len(found) != 1:
-        return None
-    return found[0]
+            reassigned.update(ctx.text(n) for n in _go_list(assign.child_by_field_name("left")))
+    ctx.memo["bindings"] = (values, reassigned)
+    return values, reassigned
 
 
 def _go_list(node: Node | None) -> list[Node]:

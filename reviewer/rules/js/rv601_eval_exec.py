@@ -22,6 +22,8 @@ _TIMERS = frozenset({
     for g in ("", *_GLOBALS)
 })
 
+_WORDS = ("eval", "Function", "setTimeout", "setInterval", "execScript", "setImmediate")
+
 
 class EvalJS(Implementation):
     """``eval``, ``new Function`` and ``setTimeout``/``setInterval`` with a string.
@@ -47,6 +49,8 @@ class EvalJS(Implementation):
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
         strict: bool = rule.settings["strict"]
+        if not any(w in ctx.source for w in _WORDS):
+            return  # every candidate's callee has one of these names in it
         candidates = ctx.captured("eval", "call")  # queries/js/eval.scm
         local = declared_names(ctx) if candidates or (strict and "eval" in ctx.source) else set()
         called: set[Any] = set()
