@@ -47,9 +47,9 @@ class ConsoleJS(Implementation):
             return
         allowed: tuple[str, ...] = rule.settings["allowed_console_methods"]
         shadowed = _shadowed(ctx)
-        for found in ctx.matches("console"):  # queries/js/console.scm
-            member = found["finding"][0]
-            method = ctx.text(found["method"][0]).strip("'\"`")
+        for member in ctx.captured("console", "finding"):  # queries/js/console.scm
+            prop = member.child_by_field_name("property") or member.child_by_field_name("index")
+            method = ctx.text(prop).strip("'\"`")
             if method in allowed or shadowed:
                 continue
             yield ctx.report(rule, member, f"console.{method} in library code: use a logger,"

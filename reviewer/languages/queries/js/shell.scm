@@ -1,9 +1,5 @@
-; RV602: calls of child_process functions (exec, execSync, spawn, execFile...), found by
-; the callee's last name; the rule then checks for non-constant command lines.
+; RV602: calls of child_process functions (exec, execSync, spawn, execFile...): the
+; callee's text ends in one of the names; the rule then checks for non-constant commands.
 (call_expression
-  function: [
-    (identifier) @name
-    (member_expression property: (property_identifier) @name)
-    (subscript_expression index: (string) @name)
-  ]
-  (#match? @name "^[\"'`]?(exec|execSync|spawn|spawnSync|execFile|execFileSync)[\"'`]?$")) @call
+  function: (_) @callee
+  (#match? @callee "(exec|execSync|spawn|spawnSync|execFile|execFileSync)[\"'`\\]]*$")) @call
