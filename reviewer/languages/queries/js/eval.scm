@@ -5,7 +5,7 @@
 ; milliseconds of compile time in every process.
 (call_expression
   function: (_) @callee
-  (#match? @callee "(eval|Function|Function[.](call|apply|bind)|setTimeout|setInterval|setImmediate|execScript)[\"'`\\])]*$")) @call
+  (#match? @callee "(eval|Function|Function[^A-Za-z0-9_$]*(call|apply|bind)|setTimeout|setInterval|setImmediate|execScript)[\"'`\\])]*$")) @call
 (new_expression
   constructor: (_) @callee
   (#match? @callee "Function$")) @call
