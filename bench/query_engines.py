@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from reviewer.languages.treesitter import parser_for, shipped_query
 JS_QUERIES = ("eval", "tls", "console")
 GO_QUERIES = ("tls", "print")
 # The same checks as ast-grep rules (its YAML rule objects, as dicts).
-_TIMERS = "eval|Function|setTimeout|setInterval|setImmediate|execScript"
+_TIMERS = ("(eval|Function|Function[^A-Za-z0-9_$]*(call|apply|bind)|setTimeout|setInterval"
+           "|setImmediate|execScript)[\"'`\\])]*$")
 AST_GREP_JS: list[dict[str, Any]] = [
     {"any": [
         {"kind": "call_expression", "has": {"field": "function", "regex": _TIMERS}},
-        {"kind": "new_expression", "has": {"field": "constructor", "regex": "Function"}},
+        {"kind": "new_expression", "has": {"field": "constructor", "regex": "Function$"}},
     ]},
     {"any": [
         {"kind": "pair", "all": [
@@ -77,6 +79,24 @@ def tree_sitter_run(files: list[tuple[str, bytes]], grammar: str, names: tuple[s
     return found
 
 
+def tree_sitter_combined_run(files: list[tuple[str, bytes]], grammar: str,
+                             names: tuple[str, ...], family: str) -> int:
+    """As :func:`tree_sitter_run`, the query files compiled as one query (one pass a file,
+    as the reviewer runs them)."""
+    from importlib.resources import files as package_files
+
+    import tree_sitter
+
+    from reviewer.languages.treesitter import language_for
+
+    folder = package_files("reviewer.languages") / "queries" / family
+    text = "\n".join((folder / f"{n}.scm").read_text("utf-8") for n in names)
+    query = tree_sitter.Query(language_for(grammar), text)
+    parser = parser_for(grammar)
+    return sum(len(tree_sitter.QueryCursor(query).matches(parser.parse(data).root_node))
+               for _, data in files)
+
+
 def ast_grep_run(files: list[tuple[str, bytes]], lang: str, rules: list[dict[str, Any]]) -> int:
     """Parse every file with ast-grep-py and run the equivalent rules; the number of matches."""
     from ast_grep_py import SgRoot
@@ -108,22 +128,24 @@ def main() -> int:
     go = [(str(p), p.read_bytes()) for d in args.dirs for p in sorted(d.rglob("*.go"))]
     print("| files | engine | CPU s (median) | matches |")
     print("|---|---|---:|---:|")
-    for label, files, run_ts, run_ag in (
-        (f"{len(js)} .js", js, lambda: tree_sitter_run(js, "javascript", JS_QUERIES, "js"),
-         lambda: ast_grep_run(js, "javascript", AST_GREP_JS)),
-        (f"{len(go)} .go", go, lambda: tree_sitter_run(go, "go", GO_QUERIES, "go"),
-         lambda: ast_grep_run(go, "go", AST_GREP_GO)),
+    for files, grammar, family, names, rules in (
+        (js, "javascript", "js", JS_QUERIES, AST_GREP_JS),
+        (go, "go", "go", GO_QUERIES, AST_GREP_GO),
     ):
         if not files:
             continue
+        label = f"{len(files)} .{'go' if family == 'go' else 'js'}"
         size = sum(len(d) for _, d in files) / 1e6
-        grammar, family, lang = ("go", "go", "go") if label.endswith(".go") else (
-            "javascript", "js", "javascript")
-        for engine, fn in (
-            ("tree-sitter: parse + queries", run_ts), ("ast-grep-py: parse + rules", run_ag),
-            ("tree-sitter: parse only", lambda: tree_sitter_run(files, grammar, (), family)),
-            ("ast-grep-py: parse only", lambda: ast_grep_run(files, lang, [])),
-        ):
+        runs = (
+            ("tree-sitter: parse + queries", partial(tree_sitter_run, files, grammar, names,
+                                                     family)),
+            ("tree-sitter: parse + one combined query", partial(
+                tree_sitter_combined_run, files, grammar, names, family)),
+            ("ast-grep-py: parse + rules", partial(ast_grep_run, files, grammar, rules)),
+            ("tree-sitter: parse only", partial(tree_sitter_run, files, grammar, (), family)),
+            ("ast-grep-py: parse only", partial(ast_grep_run, files, grammar, [])),
+        )
+        for engine, fn in runs:
             cpu, n = timed(fn, args.repeat)
             print(f"| {label} ({size:.1f} MB) | {engine} | {cpu:.3f} | {n} |")
     return 0

@@ -13,7 +13,6 @@ from reviewer.rules._tsflow import callee_name
 from reviewer.rules.base import Implementation, Invalid, Rule, Valid
 
 
-
 class PrintGo(Implementation):
     """``fmt.Print*`` (and the ``print``/``println`` built-ins) outside ``package main``.
 

@@ -142,4 +142,4 @@ def _falls_off(node: Any, fn: Any, stop: frozenset[str]) -> bool:
         node = node.parent
         if node is not None and node.type in _LOOPS:
             return False  # a retry loop: what follows the loop decides
-    return node == body
+    return node is not None and bool(node == body)

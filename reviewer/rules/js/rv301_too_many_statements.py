@@ -12,7 +12,6 @@ from reviewer.findings import Finding
 from reviewer.rules._tsmeasure import over
 from reviewer.rules.base import Implementation, Invalid, Rule, Valid
 
-
 # The nodes that start a function of their own for ESLint's max-statements (its function
 # stack): functions, arrows, methods, class static blocks (field initialisers are not).
 _STACKED = frozenset({
