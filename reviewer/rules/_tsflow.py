@@ -79,8 +79,9 @@ def _constant_parts(node: Node) -> list[Node] | None:
     if t == "composite_literal":
         body = node.child_by_field_name("body")
         return [body] if body is not None else None
-    if t == "keyed_element":
-        return [c for c in node.named_children if c.type != "comment"]
+    if t == "keyed_element":  # the value; the key is a struct field's name or a map key
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return kids[-1:] or None
     if t == "object":
         out: list[Node] = []
         for c in node.named_children:
