@@ -9,7 +9,8 @@ threshold (``scope[].threshold``: the case's ``max`` for complexity, max-params,
 max-statements) becomes the matching reviewer option, and the files sharing one configuration
 are reviewed together with a generated ``--config``; likewise no-console's ``allow``
 (``allowed_console_methods``), no-implicit-globals' ``lexicalBindings``, max-params'
-``countVoidThis``/``countThis: "always"`` (``count_void_this``) and no-empty's
+``countVoidThis``/``countThis: "always"`` (``count_void_this``), max-statements'
+``ignoreTopLevelFunctions`` (``ignore_top_level_functions``) and no-empty's
 ``allowEmptyCatch`` (RV203 not run on those cases). Everything else runs with the
 reviewer's defaults.
 
@@ -100,6 +101,9 @@ def case_options(entry: dict, strict: bool) -> tuple[tuple[str, str, object], ..
     if entry["codes"] == ["max-params"] and (
             first.get("countVoidThis") or first.get("countThis") == "always"):
         out.append(("RV303", "count_void_this", True))
+    last = opts[-1] if opts and isinstance(opts[-1], dict) else {}
+    if entry["codes"] == ["max-statements"] and last.get("ignoreTopLevelFunctions"):
+        out.append(("RV301", "ignore_top_level_functions", True))
     if entry["codes"] == ["no-empty"] and first.get("allowEmptyCatch"):
         out.append(("*", "ignore", ("RV203",)))
     if strict and kind == "eval_exec":

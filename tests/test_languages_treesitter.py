@@ -256,3 +256,46 @@ def test_model_fix_is_reparsed_with_tree_sitter() -> None:
     assert "does not parse" in (validator.check(finding, broken) or "")
     good = Fix("model", (TextEdit(2, 1, 2, 21, "  return JSON.parse(code);"),), safe=False)
     assert validator.check(finding, good) is None
+
+
+def test_shipped_queries_compile_once_per_grammar_into_one_query() -> None:
+    from importlib.resources import files
+
+    from reviewer.languages.treesitter import shipped_queries
+
+    for grammar, family in (("javascript", "js"), ("typescript", "js"), ("tsx", "js"),
+                            ("go", "go")):
+        query, owners = shipped_queries(grammar, family)
+        folder = files("reviewer.languages") / "queries" / family
+        names = {f.name.removesuffix(".scm") for f in folder.iterdir()
+                 if f.name.endswith(".scm")}
+        assert set(owners) == names and query.pattern_count == len(owners)
+        assert shipped_queries(grammar, family)[0] is query  # compiled once per process
+
+
+def test_query_matches_are_split_by_file_and_in_document_order() -> None:
+    source = ("db.query('SELECT * FROM t WHERE id = ' + id);\nconsole.log(1);\n"
+              "https.request({ rejectUnauthorized: false });\nconsole['warn'](2);\n")
+    ctx, error = JAVASCRIPT.parse("lib.js", source)
+    assert error is None
+    assert [ctx.text(n) for n in ctx.captured("console", "finding")] == [
+        "console.log", "console['warn']"]
+    assert [ctx.text(n).split("(")[0] for n in ctx.captured("sql", "call")] == ["db.query"]
+    assert [ctx.text(n) for n in ctx.captured("tls", "finding")] == ["rejectUnauthorized: false"]
+    assert ctx.captured("eval", "call") == []
+    go, _ = GO.parse("p.go", 'package p\n\nfunc f() {\n\tpanic("x")\n}\n')
+    assert [go.text(n) for n in go.captured("panic", "finding")] == ['panic("x")']
+
+
+def test_catch_that_only_logs_is_reported_in_a_staged_change(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    _base(repo)
+    repo.write("web/parse.js", "export function parse(text) {\n  try {\n"
+                               "    return JSON.parse(text);\n  } catch (err) {\n"
+                               "    console.error(err);\n  }\n}\n")
+    repo.stage("web/parse.js")
+    code, report, _ = run_json("--no-cache", "--select", "RV206")
+    assert [(f["path"], f["line"], f["rule_id"]) for f in report["findings"]] == [
+        ("web/parse.js", 4, "RV206")]
+    assert code == 1  # medium, at or above the default failure threshold (low)

@@ -60,6 +60,9 @@ class TSContext:
         self.language = language
         self.grammar = grammar or ("go" if language == "go" else language)
         self._by_type: dict[str, list[Node]] = {}
+        self._matches: dict[str, list[dict[str, list[Node]]]] = {}
+        # Per-file indexes the rule helpers build once (reviewer/rules/_tsflow.py).
+        self.memo: dict[str, Any] = {}
         # Per-function measures shared by the size rules (reviewer/rules/_tsmeasure.py).
         self.measures: dict[int, Any] = {}
         self.family = "go" if language == "go" else "js"
@@ -91,6 +94,31 @@ class TSContext:
         for t in types:
             found.extend(cache[t])
         return sorted(found, key=lambda n: n.start_byte)
+
+    def matches(self, name: str) -> list[dict[str, list[Node]]]:
+        """The matches of the shipped query ``queries/<family>/<name>.scm`` in this file.
+
+        Each match maps its capture names to nodes, in document order. All of a family's
+        query files are compiled once per process and grammar into one query
+        (:func:`shipped_queries`) and matched in one pass over the tree on the first call
+        (each pass costs about as much as the whole tree, whatever the pattern); their
+        predicates (``#eq?``, ``#match?``) are checked by tree-sitter.
+        """
+        if not self._matches:
+            import tree_sitter
+
+            query, owners = shipped_queries(self.grammar, self.family)
+            found: dict[str, list[dict[str, list[Node]]]] = {n: [] for n in set(owners)}
+            for index, caps in tree_sitter.QueryCursor(query).matches(self.root):
+                found[owners[index]].append(caps)
+            for hits in found.values():
+                hits.sort(key=lambda caps: min(n.start_byte for ns in caps.values() for n in ns))
+            self._matches = found
+        return self._matches[name]
+
+    def captured(self, name: str, capture: str) -> list[Node]:
+        """The nodes one capture of a shipped query matched (see :meth:`matches`)."""
+        return [caps[capture][0] for caps in self.matches(name) if capture in caps]
 
     def functions(self) -> list[Node]:
         """Every function-like node (declarations, expressions, arrows, methods)."""
@@ -284,6 +312,43 @@ def _query(grammar: str, types: tuple[str, ...]) -> Any:
     if not known:
         return None
     return tree_sitter.Query(lang, " ".join(f"({t}) @{t}" for t in known))
+
+
+@lru_cache(maxsize=64)
+def shipped_query(grammar: str, family: str, name: str) -> Any:
+    """The query file ``reviewer/languages/queries/<family>/<name>.scm``, compiled once.
+
+    The files are package data (pyproject's ``[tool.setuptools.package-data]``); the
+    JavaScript family's queries compile for the javascript, typescript and tsx grammars.
+    """
+    from importlib.resources import files
+
+    import tree_sitter
+
+    text = (files("reviewer.languages") / "queries" / family / f"{name}.scm").read_text("utf-8")
+    return tree_sitter.Query(language_for(grammar), text)
+
+
+@cache
+def shipped_queries(grammar: str, family: str) -> tuple[Any, list[str]]:
+    """Every query file of a family compiled as one query, and each pattern's file name."""
+    from importlib.resources import files
+
+    import tree_sitter
+
+    folder = files("reviewer.languages") / "queries" / family
+    parts = sorted((f.name.removesuffix(".scm"), f.read_text("utf-8"))
+                   for f in folder.iterdir() if f.name.endswith(".scm"))
+    text, starts = "", []
+    for name, body in parts:
+        starts.append((len(text.encode("utf-8")), name))
+        text += body + "\n"
+    query = tree_sitter.Query(language_for(grammar), text)
+    owners = []
+    for i in range(query.pattern_count):
+        at = query.start_byte_for_pattern(i)
+        owners.append(next(n for start, n in reversed(starts) if start <= at))
+    return query, owners
 
 
 @cache

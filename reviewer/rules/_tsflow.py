@@ -1,7 +1,8 @@
 """The small data flow of the tree-sitter security rules: is a value a constant?
 
 As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenation of
-constants, or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
+constants, an array, object or Go composite literal of constants, a lookup in a constant
+(any key or index), or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
 ``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
 injection needs something that is not. Everything else (parameters, calls, fields) is not
 constant.
@@ -41,7 +42,7 @@ def string_value(ctx: TSContext, node: Node | None) -> str | None:
 
 def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
     """True when ``node`` always has the same value (see the module docstring)."""
-    if node is None or depth > 8:
+    if node is None or depth > 24:  # a guard against cycles; tables nest a few levels
         return False
     t = node.type
     if t in _JS_LITERALS or t in _GO_LITERALS:
@@ -59,7 +60,47 @@ def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
     if t == "identifier":
         value = binding_value(ctx, node)
         return value is not None and is_constant(ctx, value, depth + 1)
-    return False
+    parts = _constant_parts(node)
+    return parts is not None and all(is_constant(ctx, p, depth + 1) for p in parts)
+
+
+def _constant_parts(node: Node) -> list[Node] | None:
+    """The parts that make ``node`` a constant when they all are (None: never constant).
+
+    As in Python (reviewer/rules/_dataflow.py): a display of constants (JS arrays and
+    objects, Go composite literals) is one, and so is a lookup in a constant, whatever the
+    key or index (``commands[runtime.GOOS]``, ``args[1:]``): it can only give one of the
+    constant values. A ternary is constant when both branches are.
+    """
+    t = node.type
+    if t in ("array", "literal_value", "literal_element", "variadic_argument",
+             "spread_element", "unary_expression"):
+        return [c for c in node.named_children if c.type != "comment"]
+    if t == "composite_literal":
+        body = node.child_by_field_name("body")
+        return [body] if body is not None else None
+    if t == "keyed_element":  # the value; the key is a struct field's name or a map key
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return kids[-1:] or None
+    if t == "object":
+        out: list[Node] = []
+        for c in node.named_children:
+            if c.type == "pair":
+                out.append(c.child_by_field_name("value"))
+            elif c.type == "shorthand_property_identifier":
+                return None  # ({ cmd }): a name read under another node type
+            elif c.type != "comment":
+                out.append(c)
+        return out
+    if t == "subscript_expression":
+        obj = node.child_by_field_name("object")
+        return [obj] if obj is not None else None
+    if t in ("index_expression", "slice_expression"):
+        operand = node.child_by_field_name("operand")
+        return [operand] if operand is not None else None
+    if t == "ternary_expression":
+        return [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")]
+    return None
 
 
 def binding_value(ctx: TSContext, name: Node) -> Node | None:
@@ -67,35 +108,46 @@ def binding_value(ctx: TSContext, name: Node) -> Node | None:
 
     JS: ``const``/``let``/``var x = v``; Go: ``const x = v``, ``x := v``, ``var x = v``.
     A name assigned again anywhere in the file, or a parameter, has no single value.
+    The file's bindings are indexed once (:func:`bindings`).
     """
+    values, reassigned = bindings(ctx)
     ident = ctx.text(name)
-    found: list[Node] = []
+    found = values.get(ident)
+    if found is None or len(found) != 1 or ident in reassigned:
+        return None
+    return found[0]
+
+
+def bindings(ctx: TSContext) -> tuple[dict[str, list[Node | None]], set[str]]:
+    """Every name's bound values in the file, and the names assigned again (built once)."""
+    cached: tuple[dict[str, list[Node | None]], set[str]] | None = ctx.memo.get("bindings")
+    if cached is not None:
+        return cached
+    values: dict[str, list[Node | None]] = {}
+    reassigned: set[str] = set()
     if ctx.family == "js":
         for decl in ctx.nodes("variable_declarator"):
             n = decl.child_by_field_name("name")
-            if n is not None and n.type == "identifier" and ctx.text(n) == ident:
-                found.append(decl.child_by_field_name("value"))
+            if n is not None and n.type == "identifier":
+                values.setdefault(ctx.text(n), []).append(decl.child_by_field_name("value"))
         for assign in ctx.nodes("assignment_expression", "augmented_assignment_expression"):
             left = assign.child_by_field_name("left")
-            if left is not None and ctx.text(left) == ident:
-                return None
+            if left is not None:
+                reassigned.add(ctx.text(left))
     else:
         for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration"):
             if spec.type == "short_var_declaration":
                 names = _go_list(spec.child_by_field_name("left"))
-                values = _go_list(spec.child_by_field_name("right"))
+                bound = _go_list(spec.child_by_field_name("right"))
             else:
                 names = spec.children_by_field_name("name")
-                values = _go_list(spec.child_by_field_name("value"))
+                bound = _go_list(spec.child_by_field_name("value"))
             for i, n in enumerate(names):
-                if ctx.text(n) == ident:
-                    found.append(values[i] if i < len(values) else None)
+                values.setdefault(ctx.text(n), []).append(bound[i] if i < len(bound) else None)
         for assign in ctx.nodes("assignment_statement"):
-            if any(ctx.text(n) == ident for n in _go_list(assign.child_by_field_name("left"))):
-                return None
-    if len(found) != 1:
-        return None
-    return found[0]
+            reassigned.update(ctx.text(n) for n in _go_list(assign.child_by_field_name("left")))
+    ctx.memo["bindings"] = (values, reassigned)
+    return values, reassigned
 
 
 def _go_list(node: Node | None) -> list[Node]:

@@ -33,7 +33,10 @@ _SQL_WORDS = ("select ", "insert ", "update ", "delete ", "create ", "drop ", "a
 def shell_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
     """Processes started from non-constant input."""
     strict: bool = rule.settings["strict"]
-    for call in ctx.nodes("call_expression"):
+    source = ctx.source
+    if "xec" not in source and "spawn" not in source and "Process" not in source:
+        return  # every candidate's name has one of these in it (exec, ForkExec, spawn...)
+    for call in ctx.captured("shell", "call"):  # queries/{js,go}/shell.scm
         name = callee_name(ctx, call)
         args = arguments(call)
         if ctx.family == "go":
@@ -66,9 +69,17 @@ def _shell_option(ctx: Any, args: list[Node]) -> bool:
 
 
 def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
-    """Queries built by concatenation, templates or Sprintf and passed to a query call."""
+    """Queries built by concatenation, templates or Sprintf and passed to a query call.
+
+    Every finding needs SQL text somewhere in the file (:func:`_sqlish`): a file whose
+    text has none of the SQL words is skipped unread; the query calls are found by the
+    shipped query ``queries/{js,go}/sql.scm`` (matching in C), not by reading every call.
+    """
     strict: bool = rule.settings["strict"]
-    for call in ctx.nodes("call_expression"):
+    lowered = ctx.source.lower()
+    if not any(w in lowered for w in _SQL_WORDS):
+        return
+    for call in ctx.captured("sql", "call"):
         name = callee_name(ctx, call)
         method = name.split(".")[-1]
         if "." not in name or method not in _SQL_METHODS:
@@ -93,25 +104,37 @@ def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
 
 def _appended(ctx: Any, name: Node, strict: bool) -> bool:
     """``query += x`` with a non-constant ``x``, for a name first bound to SQL text."""
+    first_bound, appends = _append_index(ctx)
     ident = ctx.text(name)
-    first = None
-    for decl in ctx.nodes("short_var_declaration", "variable_declarator", "var_spec"):
-        if ctx.text(decl.child_by_field_name("left") or decl.child_by_field_name("name")
-                    ) == ident:
-            first = decl
-    if first is None or not _sqlish(ctx, first):
+    first = first_bound.get(ident)
+    if first is None or not appends.get(ident) or not _sqlish(ctx, first):
         return False
-    for aug in ctx.nodes("assignment_statement", "augmented_assignment_expression"):
-        left = aug.child_by_field_name("left")
-        op = aug.child_by_field_name("operator")
-        if left is None or ctx.text(left) != ident or op is None or op.type != "+=":
-            continue
+    for aug in appends[ident]:
         right = aug.child_by_field_name("right")
         values = right.named_children if right is not None and right.type == "expression_list" \
             else [right]
         if strict or not all(is_constant(ctx, v) for v in values):
             return True
     return False
+
+
+def _append_index(ctx: Any) -> tuple[dict[str, Node], dict[str, list[Node]]]:
+    """Per name: its last declaration, and its ``+=`` assignments (built once per file)."""
+    cached: tuple[dict[str, Node], dict[str, list[Node]]] | None = ctx.memo.get("appends")
+    if cached is not None:
+        return cached
+    first: dict[str, Node] = {}
+    for decl in ctx.nodes("short_var_declaration", "variable_declarator", "var_spec"):
+        first[ctx.text(decl.child_by_field_name("left") or decl.child_by_field_name("name"))
+              ] = decl
+    appends: dict[str, list[Node]] = {}
+    for aug in ctx.nodes("assignment_statement", "augmented_assignment_expression"):
+        left = aug.child_by_field_name("left")
+        op = aug.child_by_field_name("operator")
+        if left is not None and op is not None and op.type == "+=":
+            appends.setdefault(ctx.text(left), []).append(aug)
+    ctx.memo["appends"] = (first, appends)
+    return first, appends
 
 
 # Format verbs that print numbers or booleans only: no quote can come out of them.
@@ -148,6 +171,17 @@ def _built_query(ctx: Any, node: Node, strict: bool) -> bool:
 
 def _sqlish(ctx: Any, node: Node, depth: int = 0) -> bool:
     """The text looks like SQL (names in it followed to their single constant value)."""
+    memo: dict[tuple[int, int, str], bool] = ctx.memo.setdefault("sqlish", {})
+    key = (node.start_byte, node.end_byte, node.type)
+    found = memo.get(key)
+    if found is None:
+        found = _sqlish_uncached(ctx, node, depth)
+        if found or depth == 0:  # a miss deeper down may be the depth limit's
+            memo[key] = found
+    return found
+
+
+def _sqlish_uncached(ctx: Any, node: Node, depth: int) -> bool:
     text = ctx.text(node).lower()
     if any(w in text for w in _SQL_WORDS):
         return True

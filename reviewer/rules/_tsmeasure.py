@@ -15,7 +15,7 @@ ESLint's ``max-statements``/``complexity``/``max-params``/``max-depth`` and gocy
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,13 +180,18 @@ def report_function(ctx: TSContext, rule: Rule, fn: Node, message: str) -> Findi
     return ctx.report(rule, span, message, scope=scope, symbol_of=fn)
 
 
-def over(ctx: TSContext, rule: Rule, option: str, what: str, value_of: str) -> Iterator[Finding]:
+def over(ctx: TSContext, rule: Rule, option: str, what: str, value_of: str,
+         skip: Iterable[Node] = ()) -> Iterator[Finding]:
     """Findings for every function whose measure ``value_of`` is above ``option``.
 
-    ``what`` is the message after the function's name, with ``{value}`` in it.
+    ``what`` is the message after the function's name, with ``{value}`` in it; the
+    functions in ``skip`` are not reported.
     """
     limit: int = rule.settings[option]
+    skipped = {(n.start_byte, n.end_byte, n.type) for n in skip}
     for fn in ctx.functions():
+        if skipped and (fn.start_byte, fn.end_byte, fn.type) in skipped:
+            continue
         if fn.type in _FIELDS and fn.child_by_field_name("value") is None:
             continue
         if value_of == "statements" and fn.type == "class_static_block":

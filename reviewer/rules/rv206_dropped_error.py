@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import callee_name
 from reviewer.rules.base import Invalid, Rule, Valid
 
 
@@ -19,7 +18,9 @@ class DroppedError(Rule):
     package other than ``main`` takes the decision to crash away from every program that
     imports it: return an error instead (panics in ``init``, ``Must*`` helpers and tests are
     conventional and not reported). No automatic fix: the right error to return is the
-    author's choice.
+    author's choice. In JavaScript and TypeScript the same drop is a ``catch`` that only
+    logs, in a function that returns a result on its other paths: the caller gets
+    ``undefined`` (see the JavaScript implementation).
     """
 
     id = "RV206"
@@ -28,7 +29,8 @@ class DroppedError(Rule):
     language = "go"
     severity = Severity.MEDIUM
     message = "The error is dropped."
-    counterparts = {"revive": "error-return, deep-exit", "staticcheck": "(nilness)"}
+    counterparts = {"revive": "error-return, deep-exit", "staticcheck": "(nilness)",
+                    "eslint": "consistent-return (partly)"}
     tags = ("error-handling", "correctness")
     VALID = [
         Valid("package p\n\nimport \"os\"\n\n// Load reads name.\nfunc Load(name string)"
@@ -66,9 +68,7 @@ class DroppedError(Rule):
                                                      " after err != nil")
         if ctx.is_script:
             return
-        for call in ctx.nodes("call_expression"):
-            if callee_name(ctx, call) != "panic":
-                continue
+        for call in ctx.captured("panic", "finding"):  # queries/go/panic.scm
             fn = ctx.enclosing_function(call)
             name = ctx.function_name(fn) if fn is not None else ""
             if name == "init" or name.startswith("Must") or name.startswith("must"):

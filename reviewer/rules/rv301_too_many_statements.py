@@ -29,7 +29,10 @@ class TooManyStatements(Rule):
     lines add nothing themselves, but everything in their bodies counts, nested functions
     included. (``async for`` and ``try``/``except*`` count like ``for`` and ``try``.)
     Reported on the function's name; under the ``added`` diff filter the finding is kept
-    when any line of the function changed.
+    when any line of the function changed. ``ignore_top_level_functions`` (JavaScript and
+    TypeScript, ESLint's ``ignoreTopLevelFunctions``): a file's one top-level function (a
+    module wrapper such as an IIFE or ``define(..., function () {...})``) is not
+    reported; with two or more, every one is.
     """
 
     id = "RV301"
@@ -40,7 +43,7 @@ class TooManyStatements(Rule):
     message = "Function has too many statements."
     counterparts = {"pylint": "too-many-statements", "ruff": "PLR0915",
                     "eslint": "max-statements", "revive": "function-length"}
-    options = {"max_statements": 50}
+    options = {"max_statements": 50, "ignore_top_level_functions": False}
     tags = ("maintainability", "size")
     whole_function = True
     VALID = [

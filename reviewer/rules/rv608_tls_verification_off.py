@@ -45,25 +45,9 @@ class TLSVerificationOff(Rule):
     ]
 
     def check(self, ctx: Any) -> Iterator[Finding]:
-        if ctx.family == "go":
-            for el in ctx.nodes("keyed_element"):
-                kids = [c for c in el.named_children if c.type != "comment"]
-                if len(kids) == 2 and ctx.text(kids[0]) == "InsecureSkipVerify" and ctx.text(
-                        kids[1]) == "true":
-                    yield ctx.report(self, el)
-            for assign in ctx.nodes("assignment_statement"):
-                if ctx.text(assign.child_by_field_name("left")).endswith(
-                        "InsecureSkipVerify") and ctx.text(
-                        assign.child_by_field_name("right")) == "true":
-                    yield ctx.report(self, assign)
-            return
-        for pair in ctx.nodes("pair"):
-            key = ctx.text(pair.child_by_field_name("key")).strip("'\"")
-            value = pair.child_by_field_name("value")
-            if key == "rejectUnauthorized" and value is not None and value.type == "false":
-                yield ctx.report(self, pair)
-        for assign in ctx.nodes("assignment_expression"):
-            left = ctx.text(assign.child_by_field_name("left"))
-            if left.endswith("NODE_TLS_REJECT_UNAUTHORIZED") and string_value(
-                    ctx, assign.child_by_field_name("right")) == "0":
-                yield ctx.report(self, assign)
+        # The patterns are queries shipped with the package: queries/{js,go}/tls.scm.
+        for found in ctx.matches("tls"):
+            if "finding" in found:
+                yield ctx.report(self, found["finding"][0])
+            elif string_value(ctx, found["value"][0]) == "0":
+                yield ctx.report(self, found["assign"][0])

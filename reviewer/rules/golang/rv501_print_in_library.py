@@ -12,8 +12,6 @@ from reviewer.findings import Finding
 from reviewer.rules._tsflow import callee_name
 from reviewer.rules.base import Implementation, Invalid, Rule, Valid
 
-_PRINTS = frozenset({"fmt.Print", "fmt.Println", "fmt.Printf", "print", "println"})
-
 
 class PrintGo(Implementation):
     """``fmt.Print*`` (and the ``print``/``println`` built-ins) outside ``package main``.
@@ -43,8 +41,7 @@ class PrintGo(Implementation):
         dirs: tuple[str, ...] = rule.settings["non_library_dirs"]
         if any(p in dirs for p in ctx.path.split("/")[:-1]):
             return
-        for call in ctx.nodes("call_expression"):
+        for call in ctx.captured("print", "finding"):  # queries/go/print.scm
             name = callee_name(ctx, call)
-            if name in _PRINTS:
-                yield ctx.report(rule, call, f"{name} in a library package: return the data,"
+            yield ctx.report(rule, call, f"{name} in a library package: return the data,"
                                              " take an io.Writer, or log")

@@ -23,6 +23,12 @@ class ShellGo(Implementation):
         Valid("package p\n\nimport \"os/exec\"\n\n// Top runs git.\nfunc Top() *exec.Cmd {\n"
               "\treturn exec.Command(\"git\", \"rev-parse\", \"--show-toplevel\")\n}\n",
               path="example.go"),
+        # A lookup in a constant table gives one of its constants, whatever the key.
+        Valid("package p\n\nimport \"os/exec\"\n\nvar openers = map[string][]string{"
+              "\"linux\": {\"xdg-open\"}, \"darwin\": {\"open\"}}\n\n"
+              "// Opener runs the platform's opener.\nfunc Opener(goos string) *exec.Cmd {\n"
+              "\targv := openers[goos]\n\treturn exec.Command(argv[0], argv[1:]...)\n}\n",
+              path="example.go"),
     ]
     INVALID = [
         Invalid("package p\n\nimport \"os/exec\"\n\n// Run runs line.\nfunc Run(line string)"

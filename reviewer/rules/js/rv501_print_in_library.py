@@ -47,10 +47,7 @@ class ConsoleJS(Implementation):
             return
         allowed: tuple[str, ...] = rule.settings["allowed_console_methods"]
         shadowed = _shadowed(ctx)
-        for member in ctx.nodes("member_expression", "subscript_expression"):
-            obj = member.child_by_field_name("object")
-            if obj is None or obj.type != "identifier" or ctx.text(obj) != "console":
-                continue
+        for member in ctx.captured("console", "finding"):  # queries/js/console.scm
             prop = member.child_by_field_name("property") or member.child_by_field_name("index")
             method = ctx.text(prop).strip("'\"`")
             if method in allowed or shadowed:

@@ -22,6 +22,8 @@ _TIMERS = frozenset({
     for g in ("", *_GLOBALS)
 })
 
+_WORDS = ("eval", "Function", "setTimeout", "setInterval", "execScript", "setImmediate")
+
 
 class EvalJS(Implementation):
     """``eval``, ``new Function`` and ``setTimeout``/``setInterval`` with a string.
@@ -47,11 +49,12 @@ class EvalJS(Implementation):
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
         strict: bool = rule.settings["strict"]
-        local = declared_names(ctx) if any(
-            w in ctx.source for w in ("eval", "Function", "setTimeout", "setInterval",
-                                      "execScript", "setImmediate")) else set()
+        if not any(w in ctx.source for w in _WORDS):
+            return  # every candidate's callee has one of these names in it
+        candidates = ctx.captured("eval", "call")  # queries/js/eval.scm
+        local = declared_names(ctx) if candidates or (strict and "eval" in ctx.source) else set()
         called: set[Any] = set()
-        for call in ctx.nodes("call_expression", "new_expression"):
+        for call in candidates:
             name = _global_name(callee_name(ctx, call))
             if name.split(".")[0] in local:
                 continue  # a local function or variable of that name, not the global
