@@ -208,6 +208,31 @@ def _is_registration(fn: FunctionLike) -> bool:
     return last.value.id in params
 
 
+def _factory_decorator(ctx: PyContext, fn: FunctionLike) -> bool:
+    """The decorator a decorator factory returns (``def sensitive(*names): def
+    decorator(func): ...; return decorator``): one positional parameter, returned by name
+    by the function it is defined in, and it returns its argument or a wrapper function it
+    defines, so it runs where a definition is decorated."""
+    if isinstance(fn, ast.Lambda) or len(fn.args.args) + len(fn.args.posonlyargs) != 1:
+        return False
+    outer = ctx.parent(fn)
+    if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    # It returns what it decorates, or a wrapper it defines around it.
+    last = fn.body[-1]
+    if not isinstance(last, ast.Return) or not isinstance(last.value, ast.Name):
+        return False
+    param = (*fn.args.posonlyargs, *fn.args.args)[0].arg
+    wrappers = {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef,
+                                                              ast.AsyncFunctionDef))}
+    if last.value.id != param and last.value.id not in wrappers - {fn.name}:
+        return False
+    return any(
+        isinstance(s, ast.Return) and isinstance(s.value, ast.Name) and s.value.id == fn.name
+        for s in outer.body
+    )
+
+
 class ModuleStateMutation(Rule):
     """A function changes a module-level list, dict or set in place.
 
@@ -226,8 +251,9 @@ class ModuleStateMutation(Rule):
     ``global X`` are left to RV102.
 
     Not reported (options): names matching ``ignore_names`` (glob patterns; ``__all__`` by
-    default); registration decorators that return their argument, ``__init_subclass__``
-    and helpers that the module's own top-level code calls (``allow_registration``: a
+    default); registration decorators that return their argument, the decorator a decorator
+    factory returns (``def decorator(func): ...`` then ``return decorator``),
+    ``__init_subclass__`` and helpers that the module's own top-level code calls (``allow_registration``: a
     registry filled while the module is imported is configuration, fixed before any caller
     runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
@@ -301,6 +327,10 @@ class ModuleStateMutation(Rule):
         "        _SRID[alias][srid] = make(srid)\n    return _SRID[alias][srid]\n",
         "_STORES = {}\nclass Cache:\n    def __init__(self, name):\n"
         "        self._data = _STORES.setdefault(name, {})\n",
+        # The decorator of a decorator factory records what it decorates, at definition.
+        "_SENSITIVE = {}\ndef sensitive(*names):\n    def decorator(func):\n"
+        "        _SENSITIVE[func.__qualname__] = names\n        def wrapper(*a):\n"
+        "            return func(*a)\n        return wrapper\n    return decorator\n",
         # A registration helper that the module's own top-level code calls.
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"
@@ -400,6 +430,7 @@ class ModuleStateMutation(Rule):
             return None
         if self.settings["allow_registration"] and (
             _is_registration(owner) or _called_at_import(ctx, owner)
+            or _factory_decorator(ctx, owner)
         ):
             return None
         return owner

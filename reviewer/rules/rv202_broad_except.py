@@ -7,6 +7,14 @@ from collections.abc import Iterator, Sequence
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules._boundaries import (
+    falls_into_raise,
+    logged_failure_result,
+    must_not_raise,
+    optional_import,
+    says_why,
+    yields_error,
+)
 from reviewer.rules._handlers import (
     NORETURN_CALLS,
     always_raises,
@@ -204,7 +212,8 @@ class BroadExcept(Rule):
     severity = Severity.LOW
     message = "Broad exception handler that does not re-raise: it also hides unexpected errors."
     counterparts = {"ruff": "BLE001", "pylint": "broad-exception-caught"}
-    options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True}
+    options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True,
+               "allow_commented": True}
     tags = ("error-handling", "correctness")
     VALID = [
         "try:\n    run()\nexcept ValueError:\n    recover()\n",
@@ -284,6 +293,43 @@ class BroadExcept(Rule):
         # A user-defined __str__ or __getattr__ may raise anything.
         "def safe_str(obj):\n    try:\n        return str(obj)\n    except Exception:\n"
         "        return '<str() failed>'\n",
+        # A callback the function received: a plug-in's code may raise anything.
+        "def guard(check):\n    def run(text):\n        try:\n            rv = check(text)\n"
+        "        except Exception:\n            return 0.0\n        return rv\n    return run\n",
+        "def seekable(stream):\n    try:\n        stream.seek(stream.tell())\n"
+        "    except Exception:\n        return False\n    return True\n",
+        # A comment that says why everything is caught.
+        "def to_local(value):\n    try:\n        value = convert(value)\n"
+        "    # Formatting helpers used in templates must never raise.\n    except Exception:\n"
+        "        return ''\n    return value\n",
+        "try:\n    setup()\nexcept Exception:\n    # The error is raised again in the child process.\n"
+        "    reset_registry()\n",
+        # Contracts that forbid raising: a logging handler's emit(), a template filter.
+        "class MailHandler(logging.Handler):\n    def emit(self, record):\n        try:\n"
+        "            subject = describe(record.request)\n        except Exception:\n"
+        "            subject = record.getMessage()\n        self.send(subject)\n",
+        "@register.filter(is_safe=False)\ndef plus(value, arg):\n    try:\n"
+        "        return value + arg\n    except Exception:\n        return ''\n",
+        # The error is not lost: the code right after the try raises with its message,
+        # or a generator renders it into its output.
+        "def lookup(name, table):\n    f = table.get(name)\n    if f is None:\n"
+        "        msg = f'no filter {name!r}'\n        if is_undefined(name):\n"
+        "            try:\n                name.fail()\n            except Exception as e:\n"
+        "                msg = f'{msg} ({e})'\n        raise LookupFailed(msg)\n    return f\n",
+        "def render(tables):\n    for t in tables:\n        try:\n            info = describe(t)\n"
+        "        except Exception as e:\n            yield f'# cannot inspect {t}: {e}'\n"
+        "            continue\n        yield info\n",
+        # A failure result the annotation declares, logged as a failure.
+        "def build(name: str, backend: Backend) -> str | None:\n    try:\n"
+        "        path = backend.build(name)\n    except Exception:\n"
+        "        logger.error('Failed building %s', name)\n        return None\n    return path\n",
+        # Re-raise unless the state says the error is the expected one.
+        "def discover(apps, name):\n    for app in apps:\n        try:\n"
+        "            import_module(f'{app.name}.{name}')\n        except Exception:\n"
+        "            restore_registry()\n            if has_submodule(app.module, name):\n"
+        "                raise\n",
+        # An optional dependency may be installed but broken.
+        "try:\n    import fastjson\nexcept Exception:\n    fastjson = None\n",
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept Exception:\n    print('error')\n", line=3),
@@ -344,6 +390,30 @@ class BroadExcept(Rule):
             "        return None\n    recover()\n",
             line=3,
         ),
+        # A comment that does not say why errors are caught is not an explanation.
+        Invalid(
+            "def hook():\n    try:\n        ip = get_shell()\n        install(ip)\n"
+            "    except Exception:\n        # otherwise use the default hook\n"
+            "        return use_default()\n",
+            line=5,
+        ),
+        Invalid(
+            "try:\n    run()\nexcept Exception:\n    # see the docs\n    recover()\n",
+            line=3,
+        ),
+        # Logging without a declared failure result, or returning a value the caller
+        # cannot tell from a success.
+        Invalid(
+            "def build(name: str) -> str:\n    try:\n        return make(name)\n"
+            "    except Exception:\n        logger.error('failed %s', name)\n        return ''\n",
+            line=4,
+        ),
+        # Code after the try that does not always raise.
+        Invalid(
+            "def f():\n    try:\n        run()\n    except Exception as e:\n"
+            "        msg = str(e)\n    if strict:\n        raise Failed(msg)\n",
+            line=4,
+        ),
         Invalid(
             "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n"
             "    recover()\n",
@@ -373,6 +443,8 @@ class BroadExcept(Rule):
                 continue  # RV203 reports it, with the more specific message
             if ends_in_imported_noreturn(ctx, handler.body, handler.name or ""):
                 continue  # re-raised by a function of another module of the project
+            if self._deliberate(ctx, handler):
+                continue
             node, name = parts[0]
             yield ctx.report(
                 self,
@@ -380,3 +452,15 @@ class BroadExcept(Rule):
                 f"Catching {name} without re-raising also hides unexpected errors:"
                 " catch the specific exceptions the code can raise.",
             )
+
+    def _deliberate(self, ctx: PyContext, handler: ast.ExceptHandler) -> bool:
+        """The code states that catching everything is the decision (_boundaries.py)."""
+        if self.settings["allow_commented"] and says_why(ctx, handler):
+            return True
+        return (
+            must_not_raise(ctx, handler)
+            or yields_error(handler)
+            or falls_into_raise(ctx, handler, never_returning(ctx))
+            or logged_failure_result(ctx, handler)
+            or optional_import(ctx, handler)
+        )
