@@ -154,6 +154,49 @@ def yields_error(handler: ast.ExceptHandler) -> bool:
     return False
 
 
+def kept_for_later(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
+    """The handler keeps the exception in a local variable (``first_exc = exc``) that the
+    function later raises, returns (alone or in a tuple) or hands to another function that
+    is not a print, format or log call: the error is deferred, not dropped (gathering the
+    first failure of several tasks, grouping close and unlink errors)."""
+    name = handler.name
+    fn = ctx.enclosing_function(handler)
+    if not name or fn is None:
+        return False
+    kept = {
+        t.id for n in ast.walk(handler) if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Name) and n.value.id == name
+        for t in n.targets if isinstance(t, ast.Name)
+    }
+    if not kept:
+        return False
+    end = handler.end_lineno or handler.lineno
+    for node in ast.walk(fn):
+        if getattr(node, "lineno", 0) <= end:
+            continue
+        if isinstance(node, (ast.Raise, ast.Return)) and node_uses(node, kept):
+            return True
+        if isinstance(node, ast.Call) and dotted_name(node.func) not in _SHOW_CALLS and any(
+            isinstance(a, ast.Name) and a.id in kept
+            for a in (*node.args, *(k.value for k in node.keywords))
+        ) and not _is_log_call(node):
+            return True
+    return False
+
+
+def node_uses(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+_SHOW_CALLS = frozenset({"print", "str", "repr", "format", "len", "bool", "type",
+                         "isinstance", "id"})
+
+
+def _is_log_call(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in (
+        *_LOUD_LEVELS, "debug", "info", "log", "write")
+
+
 # -- a documented failure result -------------------------------------------------------------
 def logged_failure_result(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
     """The handler logs the failure at warning level or above and the function then

@@ -45,7 +45,7 @@ _DYNAMIC_CALLS = frozenset({"eval", "exec"})
 # Methods whose failure best-effort cleanup may ignore.
 _CLEANUP_CALLS = frozenset(
     {"close", "detach", "shutdown", "terminate", "kill", "unlink", "remove", "rmdir",
-     "release", "cleanup", "aclose", "wait_closed"}
+     "rmtree", "release", "cleanup", "aclose", "wait_closed"}
 )
 # Functions that tear something down and must not fail half-way.
 _FINALIZERS = frozenset({"__del__", "__exit__", "__aexit__", "close", "aclose"})
@@ -70,12 +70,20 @@ def always_raises(
         if isinstance(stmt, ast.If):
             if exc and _tests_type(stmt.test, exc):
                 if stmt.orelse:
-                    return always_raises(stmt.orelse, noreturn, exc)
+                    if always_raises(stmt.orelse, noreturn, exc):
+                        return True
+                    if any(_escapes(s) for s in stmt.orelse):
+                        return False
                 continue  # the narrow branch is handled; the rest must raise
-            if always_raises(stmt.body, noreturn, exc) and always_raises(
-                stmt.orelse, noreturn, exc
+            if exc and not stmt.orelse and _tests_not_type(stmt.test, exc) and always_raises(
+                stmt.body, noreturn, exc
             ):
-                return True
+                return True  # ``if not isinstance(e, Narrow): raise``: the rest is narrow
+            if always_raises(stmt.body, noreturn, exc):
+                if always_raises(stmt.orelse, noreturn, exc):
+                    return True
+                if not stmt.orelse:
+                    continue  # raises (or takes a narrow exit), else falls through
         if isinstance(stmt, (ast.With, ast.AsyncWith)) and always_raises(
             stmt.body, noreturn, exc
         ):
@@ -104,6 +112,12 @@ def _tests_type(test: ast.expr, exc: str) -> bool:
         and isinstance(test.args[0], ast.Name)
         and test.args[0].id == exc
     )
+
+
+def _tests_not_type(test: ast.expr, exc: str) -> bool:
+    """``not isinstance(exc, ...)`` (or ``not (isinstance(exc, ...) and ...)``)."""
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _tests_type(
+        test.operand, exc)
 
 
 def _is_noreturn_call(stmt: ast.stmt, noreturn: frozenset[str]) -> bool:
@@ -388,6 +402,8 @@ def opt_out_reraise(
             and not isinstance(s, ast.Pass)]
     if len(rest) > 1 and _ends_in_state_reraise(rest, noreturn, exc_name or ""):
         return True
+    if len(rest) == 1 and _mode_reraise(rest[0], noreturn, exc_name or ""):
+        return True
     if not rest or not isinstance(rest[0], ast.If) or rest[0].orelse:
         return False
     first = rest[0]
@@ -400,6 +416,17 @@ def opt_out_reraise(
     return exc_name is not None and not any(
         isinstance(n, ast.Name) and n.id == exc_name for n in ast.walk(first.test)
     )
+
+
+def _mode_reraise(stmt: ast.stmt, noreturn: frozenset[str], exc_name: str) -> bool:
+    """``if strict: raise`` / ``else: report(...)``: a mode of the program, not a judgement
+    of the error, decides, and the other branch falls through (it does not return)."""
+    if not isinstance(stmt, ast.If) or not stmt.orelse or not always_raises(stmt.body, noreturn):
+        return False
+    if exc_name and any(isinstance(n, ast.Name) and n.id == exc_name
+                        for n in ast.walk(stmt.test)):
+        return False
+    return not any(_escapes(s) for s in stmt.orelse)
 
 
 def _ends_in_state_reraise(rest: Sequence[ast.stmt], noreturn: frozenset[str],

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from fnmatch import fnmatchcase
 
 from reviewer.findings import Finding, Severity
-from reviewer.languages.python import PyContext
+from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.rules.rv101_mutable_default import module_mutables, mutable_classes
 
@@ -233,6 +233,42 @@ def _factory_decorator(ctx: PyContext, fn: FunctionLike) -> bool:
     )
 
 
+_KEEP_ALIVE = frozenset({"add", "discard"})
+
+
+def _keep_alive(ctx: PyContext, name: str) -> bool:
+    """The module only ever adds to and discards from ``name`` (both): a set that keeps
+    objects alive (background tasks until they are done, weak references until their callback
+    runs). Nothing reads it, so no result can depend on what it holds."""
+    used: set[str] = set()
+    for node in ctx.nodes(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != name or not isinstance(node.ctx, ast.Load):
+            continue
+        parent = ctx.parent(node)
+        if not (isinstance(parent, ast.Attribute) and parent.attr in _KEEP_ALIVE):
+            return False  # read, iterated, tested or changed otherwise
+        used.add(parent.attr)  # called, or handed on as a callback (``_TASKS.discard``)
+    return used == _KEEP_ALIVE
+
+
+def _under_lock(ctx: PyContext, node: ast.AST) -> bool:
+    """The change runs inside ``with <lock>:`` (a name or call ending in ``lock``, such
+    as ``_registry_lock`` or ``get_lock()``): the author shares the state on purpose and
+    guards it."""
+    for up in ctx.ancestors(node):
+        if isinstance(up, _FUNCTIONS):
+            return False
+        if isinstance(up, (ast.With, ast.AsyncWith)):
+            for item in up.items:
+                expr = item.context_expr
+                target = expr.func if isinstance(expr, ast.Call) else expr
+                last = dotted_name(target).rsplit(".", 1)[-1].lower()
+                if last.endswith("lock"):
+                    return True
+    return False
+
+
 class ModuleStateMutation(Rule):
     """A function changes a module-level list, dict or set in place.
 
@@ -259,7 +295,12 @@ class ModuleStateMutation(Rule):
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
     ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
-    objects by their own name, e.g. classes loaded lazily); and test files (``include_tests``),
+    objects by their own name, e.g. classes loaded lazily); keep-alive sets
+    (``allow_keep_alive``): a module-level set the module only ever ``add``s to and
+    ``discard``s from, which holds background tasks or weak references alive and is never
+    read; changes made inside ``with <lock>:`` (``allow_locked``: a lock whose name ends in
+    ``lock``, such as a registry of file descriptors for an at-fork hook: shared on purpose
+    and guarded); and test files (``include_tests``),
     where module-level recorders in test doubles are common.
 
     Why get-or-create is exempt (judged on real code, bench/precision.py): a memo table, a
@@ -280,7 +321,8 @@ class ModuleStateMutation(Rule):
     message = "The function changes module-level mutable state in place."
     counterparts = {"pylint": "global-variable-not-assigned"}
     options = {"ignore_names": ("__all__",), "allow_registration": True,
-               "allow_get_or_create": True, "include_tests": False}
+               "allow_get_or_create": True, "allow_keep_alive": True, "allow_locked": True,
+               "include_tests": False}
     tags = ("design", "hidden-state")
     VALID = [
         # Local state, a parameter that shadows the module name, a read-only module table.
@@ -331,6 +373,12 @@ class ModuleStateMutation(Rule):
         "_SENSITIVE = {}\ndef sensitive(*names):\n    def decorator(func):\n"
         "        _SENSITIVE[func.__qualname__] = names\n        def wrapper(*a):\n"
         "            return func(*a)\n        return wrapper\n    return decorator\n",
+        # A keep-alive set: background tasks stay referenced until they are done.
+        "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
+        "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",
+        # Shared on purpose, under its lock.
+        "import threading\n_LOCK = threading.Lock()\n_OWNED = {}\ndef record(token, fd):\n"
+        "    with _LOCK:\n        _OWNED[token] = fd\n",
         # A registration helper that the module's own top-level code calls.
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"
@@ -369,6 +417,16 @@ class ModuleStateMutation(Rule):
             line=3,
         ),
         Invalid("STACK = list()\nasync def pop():\n    return STACK.pop()\n", line=3),
+        # A set that is also read is not a keep-alive set; a with that is not a lock.
+        Invalid(
+            "_SEEN = set()\ndef mark(x):\n    _SEEN.add(x)\ndef seen(x):\n"
+            "    return x in _SEEN\n",
+            line=3,
+        ),
+        Invalid(
+            "_LOG = []\ndef note(path, x):\n    with open(path) as f:\n        _LOG.append(x)\n",
+            line=4,
+        ),
         Invalid("COUNTS = {}\ndef count(w):\n    COUNTS[w] += 1\n", line=3),
         Invalid("REG = {}\ndef forget(name):\n    del REG[name]\n", line=3),
         Invalid(
@@ -401,11 +459,16 @@ class ModuleStateMutation(Rule):
             for n, v in module_mutables(ctx.tree, mutable_classes(ctx.tree)).items()
             if not any(fnmatchcase(n, pattern) for pattern in ignore)
         }
+        if self.settings["allow_keep_alive"]:
+            names = {n: v for n, v in names.items() if not _keep_alive(ctx, n)}
         if not names:
             return
         seen: set[tuple[ast.AST, str]] = set()
         once = bool(self.settings["allow_get_or_create"])
+        locked = bool(self.settings["allow_locked"])
         for name, how in sorted(_mutations(ctx, names, once), key=_position):
+            if locked and _under_lock(ctx, name):
+                continue
             fn = self._owner(ctx, name)
             if fn is None or (fn, name.id) in seen:
                 continue

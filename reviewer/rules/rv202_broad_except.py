@@ -9,6 +9,7 @@ from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules._boundaries import (
     falls_into_raise,
+    kept_for_later,
     logged_failure_result,
     must_not_raise,
     optional_import,
@@ -328,6 +329,25 @@ class BroadExcept(Rule):
         "            import_module(f'{app.name}.{name}')\n        except Exception:\n"
         "            restore_registry()\n            if has_submodule(app.module, name):\n"
         "                raise\n",
+        # The error is kept and raised, returned or handed on later.
+        "async def gather(tasks):\n    first = None\n    for t in tasks:\n        try:\n"
+        "            await t\n        except Exception as exc:\n            if first is None:\n"
+        "                first = exc\n    if first is not None:\n        raise first\n",
+        "def close_both(a, b):\n    err = None\n    try:\n        a.close()\n"
+        "    except BaseException as e:\n        err = e\n    b.close()\n    return err\n",
+        # A type dispatch through if/elif, every other exception re-raised.
+        "try:\n    run()\nexcept BaseException as e:\n    if isinstance(e, Busy):\n"
+        "        out = Timeout()\n    elif isinstance(e, ReadOnly) and writing:\n"
+        "        out = ValueError('read-only')\n    else:\n        out = e\n    cleanup()\n"
+        "    if out is not e:\n        raise out from None\n    raise\n",
+        "def acquire(self):\n    try:\n        self.open()\n    except BaseException as e:\n"
+        "        if not self.opened:\n            if not (isinstance(e, OSError) and e.errno == EEXIST):\n"
+        "                raise\n            self.break_stale()\n            return\n"
+        "        self.release()\n        raise\n",
+        # A stated mode decides: strict re-raises, otherwise the error is reported.
+        "def save(rows, strict, out):\n    for row in rows:\n        try:\n"
+        "            store(row)\n        except Exception as e:\n            if strict:\n"
+        "                raise\n            else:\n                out.write(f'failed: {e}')\n",
         # An optional dependency may be installed but broken.
         "try:\n    import fastjson\nexcept Exception:\n    fastjson = None\n",
     ]
@@ -408,6 +428,12 @@ class BroadExcept(Rule):
             "    except Exception:\n        logger.error('failed %s', name)\n        return ''\n",
             line=4,
         ),
+        # Kept in a variable that is only logged is not handed on.
+        Invalid(
+            "def f():\n    try:\n        run()\n    except Exception as e:\n        err = e\n"
+            "    log.info('done: %s', err)\n",
+            line=4,
+        ),
         # Code after the try that does not always raise.
         Invalid(
             "def f():\n    try:\n        run()\n    except Exception as e:\n"
@@ -460,6 +486,7 @@ class BroadExcept(Rule):
         return (
             must_not_raise(ctx, handler)
             or yields_error(handler)
+            or kept_for_later(ctx, handler)
             or falls_into_raise(ctx, handler, never_returning(ctx))
             or logged_failure_result(ctx, handler)
             or optional_import(ctx, handler)

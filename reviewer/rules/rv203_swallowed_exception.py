@@ -70,6 +70,8 @@ class SwallowedException(Rule):
         "class W:\n    def __del__(self):\n        try:\n            self.detach()\n"
         "        except Exception:\n            pass\n",
         "try:\n    value.close()\nexcept Exception:\n    pass\n",
+        "def _remove_tempdir(tmp):\n    try:\n        shutil.rmtree(tmp)\n    except Exception:\n"
+        "        pass\n",
         "class Conn:\n    def close(self):\n        try:\n            self.sock.sendall(BYE)\n"
         "        except Exception:\n            pass\n",
         # An arbitrary object's __getattr__ may raise anything.
