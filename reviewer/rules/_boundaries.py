@@ -197,6 +197,21 @@ def _is_log_call(call: ast.Call) -> bool:
         *_LOUD_LEVELS, "debug", "info", "log", "write")
 
 
+def warns_error(handler: ast.ExceptHandler) -> bool:
+    """The handler reports the caught exception in a warning (``warnings.warn(f"...
+    {err}")``) and goes on with a fallback: the user sees the error, and ``-W error``
+    turns it back into an exception."""
+    name = handler.name
+    if not name:
+        return False
+    for stmt in handler.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and dotted_name(call.func) in ("warnings.warn", "warn") \
+                and call.args and node_uses(call.args[0], {name}):
+            return True
+    return False
+
+
 # -- a documented failure result -------------------------------------------------------------
 def logged_failure_result(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
     """The handler logs the failure at warning level or above and the function then
@@ -261,15 +276,39 @@ def _loud_log(stmt: ast.stmt) -> bool:
 
 # -- probes ----------------------------------------------------------------------------------
 def optional_import(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
-    """The ``try`` only imports (an optional dependency, which may fail with more than
-    ``ImportError`` when it is installed but broken) and the handler only does nothing or
-    binds fallbacks (``x = None``)."""
+    """The ``try`` imports an optional dependency (which may fail with more than
+    ``ImportError`` when it is installed but broken) and only binds what it provides
+    (``BACKEND = 'gmpy'``), and the handler only does nothing or binds fallbacks
+    (``x = None``)."""
     node = enclosing_try(ctx, handler)
-    if node is None or not node.body:
+    if node is None or not node.body or not _imports_first(node.body[0]):
         return False
-    if not all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body):
+    if not all(_binds_only(s) for s in node.body):
         return False
     return all(_fallback(s) for s in handler.body)
+
+
+def _imports_first(stmt: ast.stmt) -> bool:
+    """An import, or a ``try`` of imports (``try: import gmpy2 as gmpy`` / ``except
+    ImportError: import gmpy``)."""
+    if isinstance(stmt, ast.Try):
+        return bool(stmt.body) and _imports_first(stmt.body[0])
+    return isinstance(stmt, (ast.Import, ast.ImportFrom))
+
+
+def _binds_only(stmt: ast.stmt) -> bool:
+    """An import, an assignment to names, or an ``if`` of those (``if gmpy.version() >=
+    '1.03': BACKEND = 'gmpy'``): setting up what the optional dependency provides."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(stmt, ast.Assign):
+        return all(isinstance(t, ast.Name) for t in stmt.targets)
+    if isinstance(stmt, ast.If):
+        return all(_binds_only(s) for s in (*stmt.body, *stmt.orelse))
+    if isinstance(stmt, ast.Try):  # alternatives: one import or another
+        blocks = [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
+        return all(_binds_only(s) or isinstance(s, ast.Raise) for b in blocks for s in b)
+    return False
 
 
 def _fallback(stmt: ast.stmt) -> bool:

@@ -89,12 +89,15 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
     if _base_name(container) is not base:
         return False
     want = (ast.dump(key), ast.dump(container))
+    item = ast.dump(ast.Subscript(value=container, slice=key, ctx=ast.Load()))
     child: ast.AST = node
     for up in ctx.ancestors(node):
         if isinstance(up, (*_FUNCTIONS, ast.ClassDef)):
             body = up.body if isinstance(up, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
             return any(_returns_if_present(s, want) for s in _before(body, child))
-        if isinstance(up, ast.If) and _tests_missing(up, child, want):
+        if isinstance(up, ast.If) and (
+            _tests_missing(up, child, want, item) or _after_failed_get(ctx, up, child, want)
+        ):
             return True
         if (
             isinstance(up, ast.Try)
@@ -126,7 +129,11 @@ def _before(body: list[ast.stmt], child: ast.AST) -> list[ast.stmt]:
 
 
 def _membership(test: ast.expr, want: tuple[str, str]) -> type[ast.cmpop] | None:
-    """``ast.In`` or ``ast.NotIn`` when ``test`` is ``key in container`` (or not in)."""
+    """``ast.In`` or ``ast.NotIn`` when ``test`` is ``key in container`` (or not in; also
+    written ``not (key in container)``)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _membership(test.operand, want)
+        return ast.NotIn if inner is ast.In else ast.In if inner is ast.NotIn else None
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -137,13 +144,19 @@ def _membership(test: ast.expr, want: tuple[str, str]) -> type[ast.cmpop] | None
     return None
 
 
-def _tests_missing(up: ast.If, child: ast.AST, want: tuple[str, str]) -> bool:
-    """Whether ``child`` runs only when the key is missing from the container."""
+def _tests_missing(up: ast.If, child: ast.AST, want: tuple[str, str], item: str) -> bool:
+    """Whether ``child`` runs only when the key is missing from the container (or its
+    cached value is stale: ``k not in X or X[k].prec < prec``)."""
     if any(child is s for s in up.body):
         test = up.test
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            return any(_membership(v, want) is ast.NotIn for v in test.values)
         if isinstance(test, ast.BoolOp):
-            return isinstance(test.op, ast.And) and any(
-                _membership(v, want) is ast.NotIn for v in test.values)
+            missing = [v for v in test.values if _membership(v, want) is ast.NotIn]
+            return bool(missing) and all(
+                v in missing or any(ast.dump(n) == item for n in ast.walk(v)
+                                    if isinstance(n, ast.Subscript))
+                for v in test.values)
         return _membership(test, want) is ast.NotIn
     return any(child is s for s in up.orelse) and _membership(up.test, want) is ast.In
 
@@ -158,11 +171,40 @@ def _returns_if_present(stmt: ast.stmt, want: tuple[str, str]) -> bool:
 
 
 def _reads_item(body: list[ast.stmt], want: tuple[str, str]) -> bool:
+    """``return X[k]`` or ``v = X[k]`` (the lookup a ``KeyError`` handler follows)."""
     return any(
-        isinstance(s, ast.Return)
+        isinstance(s, (ast.Return, ast.Assign))
         and isinstance(s.value, ast.Subscript)
         and (ast.dump(s.value.slice), ast.dump(s.value.value)) == want
         for s in body
+    )
+
+
+def _after_failed_get(ctx: PyContext, up: ast.If, child: ast.AST,
+                      want: tuple[str, str]) -> bool:
+    """``v = X.get(k)`` earlier in the function and ``child`` runs under ``if v is None:``
+    (an interning cache: ``obj = cache.get(key)`` / ``if obj is None: ... cache[key] = obj``).
+    """
+    if not any(child is s for s in up.body):
+        return False
+    test = up.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Is) and isinstance(test.left, ast.Name)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None):
+        return False
+    fn = ctx.enclosing_function(up)
+    if fn is None:
+        return False
+    name = test.left.id
+    return any(
+        isinstance(s, ast.Assign) and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name) and s.targets[0].id == name
+        and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
+        and s.value.func.attr == "get" and len(s.value.args) == 1
+        and (ast.dump(s.value.args[0]), ast.dump(s.value.func.value)) == want
+        and s.lineno < up.lineno
+        for s in ast.walk(fn)
     )
 
 
@@ -373,6 +415,17 @@ class ModuleStateMutation(Rule):
         "_SENSITIVE = {}\ndef sensitive(*names):\n    def decorator(func):\n"
         "        _SENSITIVE[func.__qualname__] = names\n        def wrapper(*a):\n"
         "            return func(*a)\n        return wrapper\n    return decorator\n",
+        # More get-or-create spellings: ``not (k in X)``, a lookup under ``except
+        # KeyError``, a refresh of a stale value, an interning cache.
+        "_DUMMIES = {}\ndef dummy(name):\n    if not name in _DUMMIES:\n"
+        "        _DUMMIES[name] = make(name)\n    return _DUMMIES[name]\n",
+        "_SYMS = {}\ndef syms(name, n):\n    try:\n        out = _SYMS[name]\n"
+        "    except KeyError:\n        out = []\n        _SYMS[name] = out\n    return out[:n]\n",
+        "_ZETA = {}\ndef zeta(s, prec):\n    if (s in _ZETA and _ZETA[s][0] < prec) or "
+        "s not in _ZETA:\n        _ZETA[s] = (prec, compute(s, prec))\n    return _ZETA[s][1]\n",
+        "_GROUPS = {}\nclass Group:\n    def __new__(cls, key):\n        obj = _GROUPS.get(key)\n"
+        "        if obj is None:\n            obj = object.__new__(cls)\n"
+        "            _GROUPS[key] = obj\n        return obj\n",
         # A keep-alive set: background tasks stay referenced until they are done.
         "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
         "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",

@@ -14,6 +14,7 @@ from reviewer.rules._boundaries import (
     must_not_raise,
     optional_import,
     says_why,
+    warns_error,
     yields_error,
 )
 from reviewer.rules._handlers import (
@@ -348,6 +349,10 @@ class BroadExcept(Rule):
         "def save(rows, strict, out):\n    for row in rows:\n        try:\n"
         "            store(row)\n        except Exception as e:\n            if strict:\n"
         "                raise\n            else:\n                out.write(f'failed: {e}')\n",
+        # The error is shown in a warning, then a fallback is used.
+        "def evaluate(f, xs):\n    try:\n        return fast_eval(f, xs)\n"
+        "    except Exception as err:\n        warnings.warn(f'fast evaluation failed: {err}')\n"
+        "        return slow_eval(f, xs)\n",
         # An optional dependency may be installed but broken.
         "try:\n    import fastjson\nexcept Exception:\n    fastjson = None\n",
     ]
@@ -428,6 +433,11 @@ class BroadExcept(Rule):
             "    except Exception:\n        logger.error('failed %s', name)\n        return ''\n",
             line=4,
         ),
+        # A warning that does not carry the error loses it.
+        Invalid(
+            "try:\n    run()\nexcept Exception as e:\n    warnings.warn('run failed')\n",
+            line=3,
+        ),
         # Kept in a variable that is only logged is not handed on.
         Invalid(
             "def f():\n    try:\n        run()\n    except Exception as e:\n        err = e\n"
@@ -487,6 +497,7 @@ class BroadExcept(Rule):
             must_not_raise(ctx, handler)
             or yields_error(handler)
             or kept_for_later(ctx, handler)
+            or warns_error(handler)
             or falls_into_raise(ctx, handler, never_returning(ctx))
             or logged_failure_result(ctx, handler)
             or optional_import(ctx, handler)

@@ -87,6 +87,9 @@ class SwallowedException(Rule):
         "        s.bind((host, 0))\n        ok = True\n    except Exception:\n        pass\n"
         "    return ok\n",
         "try:\n    import speedups\nexcept Exception:\n    pass\n",
+        "BACKEND = 'python'\ntry:\n    try:\n        import gmpy2 as gmpy\n"
+        "    except ImportError:\n        import gmpy\n    if gmpy.version() >= '2':\n"
+        "        BACKEND = 'gmpy'\nexcept:\n    pass\n",
         # A comment right above the try that says why its errors are ignored.
         "def version():\n    # If the tool fails for any reason, leave the field out.\n    try:\n"
         "        out = run_tool()\n    except Exception:\n        pass\n",
@@ -129,6 +132,11 @@ class SwallowedException(Rule):
         # A comment above the try that says what it does, not why errors are ignored.
         Invalid(
             "# remove the variable\ntry:\n    del env[key]\nexcept Exception:\n    pass\n",
+            line=4,
+        ),
+        # An import followed by other work is not only an optional import.
+        Invalid(
+            "try:\n    import plugin\n    plugin.setup()\nexcept Exception:\n    pass\n",
             line=4,
         ),
         # Setting a flag to True with no False before it is not a probe's answer.
