@@ -331,9 +331,9 @@ class ModuleStateMutation(Rule):
     Not reported (options): names matching ``ignore_names`` (glob patterns; ``__all__`` by
     default); registration decorators that return their argument, the decorator a decorator
     factory returns (``def decorator(func): ...`` then ``return decorator``),
-    ``__init_subclass__`` and helpers that the module's own top-level code calls (``allow_registration``: a
-    registry filled while the module is imported is configuration, fixed before any caller
-    runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
+    ``__init_subclass__`` and helpers that the module's own top-level code calls
+    (``allow_registration``: a registry filled while the module is imported is
+    configuration, fixed before any caller runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
     ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
@@ -430,8 +430,8 @@ class ModuleStateMutation(Rule):
         "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
         "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",
         # Shared on purpose, under its lock.
-        "import threading\n_LOCK = threading.Lock()\n_OWNED = {}\ndef record(token, fd):\n"
-        "    with _LOCK:\n        _OWNED[token] = fd\n",
+        "import threading\n_LOCK = threading.Lock()\n_OWNED = {}\n"
+        "def record(token, fd):\n    with _LOCK:\n        _OWNED[token] = fd\n",
         # A registration helper that the module's own top-level code calls.
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"

@@ -304,8 +304,8 @@ class BroadExcept(Rule):
         "def to_local(value):\n    try:\n        value = convert(value)\n"
         "    # Formatting helpers used in templates must never raise.\n    except Exception:\n"
         "        return ''\n    return value\n",
-        "try:\n    setup()\nexcept Exception:\n    # The error is raised again in the child process.\n"
-        "    reset_registry()\n",
+        "try:\n    setup()\nexcept Exception:\n"
+        "    # The error is raised again in the child process.\n    reset_registry()\n",
         # Contracts that forbid raising: a logging handler's emit(), a template filter.
         "class MailHandler(logging.Handler):\n    def emit(self, record):\n        try:\n"
         "            subject = describe(record.request)\n        except Exception:\n"
@@ -342,7 +342,8 @@ class BroadExcept(Rule):
         "        out = ValueError('read-only')\n    else:\n        out = e\n    cleanup()\n"
         "    if out is not e:\n        raise out from None\n    raise\n",
         "def acquire(self):\n    try:\n        self.open()\n    except BaseException as e:\n"
-        "        if not self.opened:\n            if not (isinstance(e, OSError) and e.errno == EEXIST):\n"
+        "        if not self.opened:\n"
+        "            if not (isinstance(e, OSError) and e.errno == EEXIST):\n"
         "                raise\n            self.break_stale()\n            return\n"
         "        self.release()\n        raise\n",
         # A stated mode decides: strict re-raises, otherwise the error is reported.
