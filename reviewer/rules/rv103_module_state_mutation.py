@@ -333,7 +333,8 @@ class ModuleStateMutation(Rule):
     factory returns (``def decorator(func): ...`` then ``return decorator``),
     ``__init_subclass__`` and helpers that the module's own top-level code calls
     (``allow_registration``: a registry filled while the module is imported is
-    configuration, fixed before any caller runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
+    configuration, fixed before any caller runs); get-or-create changes
+    (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
     ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
