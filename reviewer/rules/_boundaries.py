@@ -8,11 +8,15 @@ deliberate, and the code says so in a way a reader can check:
 * a contract that forbids raising: a ``logging.Handler``'s ``emit()``, a template filter
   (``@register.filter``);
 * the error is not lost: the code after the ``try`` always raises (the handler only
-  collects the message), or a generator yields the error's text into its output;
+  collects the message), a generator yields the error's text into its output, the
+  exception is kept in a variable that is raised, returned or handed on later, or a
+  warning carries it (``warnings.warn(f"... {err}")``) before a fallback;
 * a documented failure result: the handler logs the failure at warning level or above and
   the function, annotated ``-> X | None``, returns ``None``;
-* an optional import (``try: import x`` / ``except Exception: x = None``), or a probe that
-  records success in a flag (``try: bind(...); ok = True`` / ``except Exception: pass``).
+* an optional import (``try: import x`` / ``except Exception: x = None``), a probe that
+  records success in a flag (``try: bind(...); ok = True`` / ``except Exception: pass``),
+  or a ``-> bool`` predicate asking an object it was given about itself
+  (``try: return stream.isatty()`` / ``except Exception: return False``).
 """
 
 from __future__ import annotations
@@ -340,6 +344,33 @@ def success_flag(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
     return any(_set_to(s, False) == flag for s in ast.walk(ast.Module(body=list(body),
                                                                        type_ignores=[]))
                if isinstance(s, ast.stmt) and s.lineno < node.lineno)
+
+
+def predicate_probe(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
+    """A predicate annotated ``-> bool`` asks an object it was given about itself
+    (``try: return stream.isatty()``, a method of a parameter, without arguments) and
+    answers ``False`` when the object cannot tell: a capability probe of an arbitrary
+    object, whose own method may raise anything."""
+    fn = ctx.enclosing_function(handler)
+    node = enclosing_try(ctx, handler)
+    if fn is None or node is None or fn.returns is None or not (
+        dotted_name(fn.returns) == "bool"
+        or (isinstance(fn.returns, ast.Constant) and fn.returns.value == "bool")
+    ):
+        return False
+    if len(node.body) != 1 or len(handler.body) != 1:
+        return False
+    ret, answer = node.body[0], handler.body[0]
+    if not (isinstance(answer, ast.Return) and isinstance(answer.value, ast.Constant)
+            and answer.value.value is False):
+        return False
+    call = ret.value if isinstance(ret, ast.Return) else None
+    if not (isinstance(call, ast.Call) and not call.args and not call.keywords
+            and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+        return False
+    a = fn.args
+    params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - {"self", "cls"}
+    return call.func.value.id in params
 
 
 def _set_to(stmt: ast.stmt, value: bool) -> str:

@@ -13,6 +13,7 @@ from reviewer.rules._boundaries import (
     logged_failure_result,
     must_not_raise,
     optional_import,
+    predicate_probe,
     says_why,
     warns_error,
     yields_error,
@@ -202,6 +203,23 @@ class BroadExcept(Rule):
     of a worker or a request loop. ``broad_exceptions`` lists the names treated as broad
     (dotted names match their trailing components: ``pkg.errors.AppError`` matches
     ``AppError``).
+    Nor, because the code states that catching everything is the decision (judged on
+    real code, bench/precision.py; reviewer/rules/_boundaries.py): a comment at the
+    handler, just above its ``except`` or right above its ``try`` that says why errors are
+    caught (it speaks of raising, errors, failing, ignoring: ``# Filters must never
+    raise``; ``allow_commented``); code whose contract forbids raising (a logging
+    handler class's ``emit()``, a function decorated ``@<library>.filter``); a handler
+    whose error is not lost: the code after the ``try`` always raises, a generator yields
+    the error's text, the exception is kept in a variable that the function later raises,
+    returns or hands on (``first = exc`` ... ``raise first``), or a warning carries it
+    before a fallback; a handler that logs the failure at warning level or above in a
+    function annotated ``-> X | None`` and returns ``None``; a re-raise that a stated mode
+    decides (``if strict: raise`` / ``else: report``; ``if has_submodule(...): raise``
+    after restoring state); a ``try`` that only imports an optional dependency and binds
+    what it provides; a ``try`` calling a callable the function received as a parameter
+    (a plug-in's callback) or ``stream.seek(stream.tell())``; and a ``-> bool`` predicate
+    asking an object it was given about itself (``return stream.isatty()`` /
+    ``return False``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
     followed. A bare ``except:`` is RV201's, and a broad handler that does nothing at all
     (``pass``, ``continue``, ``return None``) is reported once, by RV203, unless
@@ -350,6 +368,9 @@ class BroadExcept(Rule):
         "def save(rows, strict, out):\n    for row in rows:\n        try:\n"
         "            store(row)\n        except Exception as e:\n            if strict:\n"
         "                raise\n            else:\n                out.write(f'failed: {e}')\n",
+        # A predicate asking an object it was given about itself.
+        "def isatty(stream) -> bool:\n    try:\n        return stream.isatty()\n"
+        "    except Exception:\n        return False\n",
         # The error is shown in a warning, then a fallback is used.
         "def evaluate(f, xs):\n    try:\n        return fast_eval(f, xs)\n"
         "    except Exception as err:\n        warnings.warn(f'fast evaluation failed: {err}')\n"
@@ -499,6 +520,7 @@ class BroadExcept(Rule):
             or yields_error(handler)
             or kept_for_later(ctx, handler)
             or warns_error(handler)
+            or predicate_probe(ctx, handler)
             or falls_into_raise(ctx, handler, never_returning(ctx))
             or logged_failure_result(ctx, handler)
             or optional_import(ctx, handler)
