@@ -309,8 +309,8 @@ def protocol_probe(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
     does not control: an arbitrary object's own protocol (``getattr``, ``hasattr``,
     ``str``, ``repr``, ``len``, ``x.__y__()``), a no-op probe of what an object can do
     (``stream.write(b"")``, ``stream.read(0)``, ``stream.seek(stream.tell())``), dynamic
-    code (``eval``, ``exec``) or a callable the function received as a parameter (a
-    plug-in's callback: ``rv = f(text)`` in a wrapper made for ``f``). A user-defined
+    code (``eval``, ``exec``) or the callable a wrapper was made for (a plug-in's
+    callback: ``rv = f(text)`` in a closure that ``make_wrapper(f)`` returns). A user-defined
     ``__getattr__`` or ``__str__``, the evaluated text or the callback can raise anything,
     so code that must not fail there (a pretty printer, an error reporter, an interactive
     prompt, a wrapper that isolates plug-ins) catches everything."""
@@ -343,10 +343,17 @@ def protocol_probe(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
 
 
 def _callable_params(ctx: PyContext, handler: ast.ExceptHandler) -> frozenset[str]:
-    """The parameters of the functions enclosing ``handler`` (callables passed in)."""
+    """The parameters of the functions around the one holding ``handler``: the callable a
+    wrapper or decorator was made for (``def safecall(func): def wrapper(*a): ...
+    func(*a)``), whose purpose is to isolate it. A function calling its own parameter is
+    not a wrapper and gets no such pass."""
     names: set[str] = set()
+    inner = True
     for up in ctx.ancestors(handler):
         if isinstance(up, _FUNCTIONS):
+            if inner:
+                inner = False
+                continue
             a = up.args
             names.update(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
     names.discard("self")

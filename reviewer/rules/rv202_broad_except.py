@@ -216,10 +216,10 @@ class BroadExcept(Rule):
     function annotated ``-> X | None`` and returns ``None``; a re-raise that a stated mode
     decides (``if strict: raise`` / ``else: report``; ``if has_submodule(...): raise``
     after restoring state); a ``try`` that only imports an optional dependency and binds
-    what it provides; a ``try`` calling a callable the function received as a parameter
-    (a plug-in's callback) or ``stream.seek(stream.tell())``; and a ``-> bool`` predicate
-    asking an object it was given about itself (``return stream.isatty()`` /
-    ``return False``).
+    what it provides; a ``try`` calling the callable a wrapper was made for (a plug-in's
+    callback, a parameter of the function around the handler's) or
+    ``stream.seek(stream.tell())``; and a ``-> bool`` predicate asking an object it was
+    given about itself (``return stream.isatty()`` / ``return False``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
     followed. A bare ``except:`` is RV201's, and a broad handler that does nothing at all
     (``pass``, ``continue``, ``return None``) is reported once, by RV203, unless
@@ -424,6 +424,12 @@ class BroadExcept(Rule):
             "    def run(self):\n        try:\n            work()\n"
             "        except Exception:\n            self.stop()\n",
             line=7,
+        ),
+        # Calling its own parameter does not make a function a wrapper that isolates it.
+        Invalid(
+            "def run(job):\n    try:\n        job()\n    except Exception as e:\n"
+            "        print(e)\n",
+            line=4,
         ),
         # Printing or logging the message loses the traceback: not handing it on.
         Invalid("try:\n    run()\nexcept Exception as e:\n    print(e)\n", line=3),

@@ -41,8 +41,8 @@ class SwallowedException(Rule):
     ``try`` of one or two simple statements calling only code the program does not
     control (an object's own protocol: ``getattr``, ``str``, ``repr``,
     ``obj.__rich_repr__()``, where a user-defined ``__getattr__`` may raise anything; a
-    no-op probe such as ``stream.write(b"")``; ``eval``/``exec``; a callable received as a
-    parameter); code whose contract forbids raising (a logging handler's ``emit()``, a
+    no-op probe such as ``stream.write(b"")``; ``eval``/``exec``; the callable a wrapper was
+    made for); code whose contract forbids raising (a logging handler's ``emit()``, a
     template filter); an optional import (a ``try`` that imports a dependency and binds
     what it provides); a capability probe whose ``try`` ends by setting a flag to ``True``
     that was ``False`` before it; and, unless ``allow_commented`` is off, a handler whose
