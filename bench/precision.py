@@ -60,7 +60,7 @@ JUDGED = ("RV101", "RV102", "RV103", "RV201", "RV202", "RV203", "RV501",
 # perf corpus -> the library folders reviewed inside its sdist.
 PERF = {"requests": "src", "flask": "src", "click": "src", "rich": "rich", "django": "django"}
 # installed projects reviewed from site-packages (top-level package folders).
-INSTALLED = ("pip", "jinja2")
+INSTALLED = ("pip", "jinja2", "fsspec", "filelock", "networkx", "sympy", "mpmath")
 
 
 @dataclass(frozen=True)

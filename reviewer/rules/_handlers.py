@@ -45,7 +45,7 @@ _DYNAMIC_CALLS = frozenset({"eval", "exec"})
 # Methods whose failure best-effort cleanup may ignore.
 _CLEANUP_CALLS = frozenset(
     {"close", "detach", "shutdown", "terminate", "kill", "unlink", "remove", "rmdir",
-     "release", "cleanup", "aclose", "wait_closed"}
+     "rmtree", "release", "cleanup", "aclose", "wait_closed"}
 )
 # Functions that tear something down and must not fail half-way.
 _FINALIZERS = frozenset({"__del__", "__exit__", "__aexit__", "close", "aclose"})
@@ -70,12 +70,20 @@ def always_raises(
         if isinstance(stmt, ast.If):
             if exc and _tests_type(stmt.test, exc):
                 if stmt.orelse:
-                    return always_raises(stmt.orelse, noreturn, exc)
+                    if always_raises(stmt.orelse, noreturn, exc):
+                        return True
+                    if any(_escapes(s) for s in stmt.orelse):
+                        return False
                 continue  # the narrow branch is handled; the rest must raise
-            if always_raises(stmt.body, noreturn, exc) and always_raises(
-                stmt.orelse, noreturn, exc
+            if exc and not stmt.orelse and _tests_not_type(stmt.test, exc) and always_raises(
+                stmt.body, noreturn, exc
             ):
-                return True
+                return True  # ``if not isinstance(e, Narrow): raise``: the rest is narrow
+            if always_raises(stmt.body, noreturn, exc):
+                if always_raises(stmt.orelse, noreturn, exc):
+                    return True
+                if not stmt.orelse:
+                    continue  # raises (or takes a narrow exit), else falls through
         if isinstance(stmt, (ast.With, ast.AsyncWith)) and always_raises(
             stmt.body, noreturn, exc
         ):
@@ -104,6 +112,12 @@ def _tests_type(test: ast.expr, exc: str) -> bool:
         and isinstance(test.args[0], ast.Name)
         and test.args[0].id == exc
     )
+
+
+def _tests_not_type(test: ast.expr, exc: str) -> bool:
+    """``not isinstance(exc, ...)`` (or ``not (isinstance(exc, ...) and ...)``)."""
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _tests_type(
+        test.operand, exc)
 
 
 def _is_noreturn_call(stmt: ast.stmt, noreturn: frozenset[str]) -> bool:
@@ -294,16 +308,20 @@ def protocol_probe(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
     """The ``try`` is one or two simple statements whose only calls run code the program
     does not control: an arbitrary object's own protocol (``getattr``, ``hasattr``,
     ``str``, ``repr``, ``len``, ``x.__y__()``), a no-op probe of what an object can do
-    (``stream.write(b"")``, ``stream.read(0)``) or dynamic code (``eval``, ``exec``). A
-    user-defined ``__getattr__`` or ``__str__`` or the evaluated text can raise anything,
+    (``stream.write(b"")``, ``stream.read(0)``, ``stream.seek(stream.tell())``), dynamic
+    code (``eval``, ``exec``) or the callable a wrapper was made for (a plug-in's
+    callback: ``rv = f(text)`` in a closure that ``make_wrapper(f)`` returns). A user-defined
+    ``__getattr__`` or ``__str__``, the evaluated text or the callback can raise anything,
     so code that must not fail there (a pretty printer, an error reporter, an interactive
-    prompt) catches everything."""
+    prompt, a wrapper that isolates plug-ins) catches everything."""
     node = enclosing_try(ctx, handler)
     if node is None or not node.body or len(node.body) > 2:
         return False
     if not all(isinstance(s, (ast.Expr, ast.Assign, ast.Return, ast.If)) for s in node.body):
         return False
     probes = 0
+    params = _callable_params(ctx, handler)
+    inner: set[int] = set()
     for stmt in node.body:
         if isinstance(stmt, ast.If) and (
             len(stmt.body) != 1 or stmt.orelse or isinstance(stmt.body[0], ast.If)
@@ -311,12 +329,47 @@ def protocol_probe(ctx: PyContext, handler: ast.ExceptHandler) -> bool:
             return False
         for n in ast.walk(stmt):
             if isinstance(n, ast.Call):
-                if not _probe_call(n):
+                if id(n) in inner:
+                    continue
+                if _seek_tell(n):
+                    inner.update(id(a) for a in n.args)
+                elif not (_probe_call(n) or (isinstance(n.func, ast.Name)
+                                             and n.func.id in params)):
                     return False
                 probes += 1
             elif isinstance(n, ast.Attribute) and _dunder(n.attr):
                 probes += 1  # ``value.__getitem__``: looking the protocol up
     return probes > 0
+
+
+def _callable_params(ctx: PyContext, handler: ast.ExceptHandler) -> frozenset[str]:
+    """The parameters of the functions around the one holding ``handler``: the callable a
+    wrapper or decorator was made for (``def safecall(func): def wrapper(*a): ...
+    func(*a)``), whose purpose is to isolate it. A function calling its own parameter is
+    not a wrapper and gets no such pass."""
+    names: set[str] = set()
+    inner = True
+    for up in ctx.ancestors(handler):
+        if isinstance(up, _FUNCTIONS):
+            if inner:
+                inner = False
+                continue
+            a = up.args
+            names.update(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
+    names.discard("self")
+    names.discard("cls")
+    return frozenset(names)
+
+
+def _seek_tell(call: ast.Call) -> bool:
+    """``x.seek(x.tell())``: a round trip that changes nothing, made to see if it works."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "seek"
+            and len(call.args) == 1 and not call.keywords):
+        return False
+    arg = call.args[0]
+    return (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute)
+            and arg.func.attr == "tell" and not arg.args
+            and ast.dump(arg.func.value) == ast.dump(call.func.value))
 
 
 def _dunder(name: str) -> bool:
@@ -348,9 +401,16 @@ def opt_out_reraise(
     condition says to drop the error: alone (``if not self.fail_silently: raise``), or
     followed by a fallback when the condition is about the program's state, not the error
     (``if not ctx.resilient_parsing: raise`` then ``value = UNSET``; ``if not
-    os.path.exists(out): raise`` then move ``out`` aside)."""
+    os.path.exists(out): raise`` then move ``out`` aside); or ends with such an ``if``
+    after restoring state (``registry._registry = before`` then ``if
+    module_has_submodule(...): raise``: the error is dropped only when the condition,
+    about the program and not the error, says it is the expected one)."""
     rest = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
             and not isinstance(s, ast.Pass)]
+    if len(rest) > 1 and _ends_in_state_reraise(rest, noreturn, exc_name or ""):
+        return True
+    if len(rest) == 1 and _mode_reraise(rest[0], noreturn, exc_name or ""):
+        return True
     if not rest or not isinstance(rest[0], ast.If) or rest[0].orelse:
         return False
     first = rest[0]
@@ -363,6 +423,28 @@ def opt_out_reraise(
     return exc_name is not None and not any(
         isinstance(n, ast.Name) and n.id == exc_name for n in ast.walk(first.test)
     )
+
+
+def _mode_reraise(stmt: ast.stmt, noreturn: frozenset[str], exc_name: str) -> bool:
+    """``if strict: raise`` / ``else: report(...)``: a mode of the program, not a judgement
+    of the error, decides, and the other branch falls through (it does not return)."""
+    if not isinstance(stmt, ast.If) or not stmt.orelse or not always_raises(stmt.body, noreturn):
+        return False
+    if exc_name and any(isinstance(n, ast.Name) and n.id == exc_name
+                        for n in ast.walk(stmt.test)):
+        return False
+    return not any(_escapes(s) for s in stmt.orelse)
+
+
+def _ends_in_state_reraise(rest: Sequence[ast.stmt], noreturn: frozenset[str],
+                           exc_name: str) -> bool:
+    last = rest[-1]
+    if not isinstance(last, ast.If) or last.orelse or not always_raises(last.body, noreturn):
+        return False
+    if exc_name and any(isinstance(n, ast.Name) and n.id == exc_name
+                        for n in ast.walk(last.test)):
+        return False
+    return not any(_escapes(s) for s in rest[:-1])
 
 
 def best_effort_cleanup(ctx: PyContext, handler: ast.ExceptHandler) -> bool:

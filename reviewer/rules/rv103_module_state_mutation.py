@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from fnmatch import fnmatchcase
 
 from reviewer.findings import Finding, Severity
-from reviewer.languages.python import PyContext
+from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.rules.rv101_mutable_default import module_mutables, mutable_classes
 
@@ -89,12 +89,15 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
     if _base_name(container) is not base:
         return False
     want = (ast.dump(key), ast.dump(container))
+    item = ast.dump(ast.Subscript(value=container, slice=key, ctx=ast.Load()))
     child: ast.AST = node
     for up in ctx.ancestors(node):
         if isinstance(up, (*_FUNCTIONS, ast.ClassDef)):
             body = up.body if isinstance(up, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
             return any(_returns_if_present(s, want) for s in _before(body, child))
-        if isinstance(up, ast.If) and _tests_missing(up, child, want):
+        if isinstance(up, ast.If) and (
+            _tests_missing(up, child, want, item) or _after_failed_get(ctx, up, child, want)
+        ):
             return True
         if (
             isinstance(up, ast.Try)
@@ -126,7 +129,11 @@ def _before(body: list[ast.stmt], child: ast.AST) -> list[ast.stmt]:
 
 
 def _membership(test: ast.expr, want: tuple[str, str]) -> type[ast.cmpop] | None:
-    """``ast.In`` or ``ast.NotIn`` when ``test`` is ``key in container`` (or not in)."""
+    """``ast.In`` or ``ast.NotIn`` when ``test`` is ``key in container`` (or not in; also
+    written ``not (key in container)``)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _membership(test.operand, want)
+        return ast.NotIn if inner is ast.In else ast.In if inner is ast.NotIn else None
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -137,13 +144,19 @@ def _membership(test: ast.expr, want: tuple[str, str]) -> type[ast.cmpop] | None
     return None
 
 
-def _tests_missing(up: ast.If, child: ast.AST, want: tuple[str, str]) -> bool:
-    """Whether ``child`` runs only when the key is missing from the container."""
+def _tests_missing(up: ast.If, child: ast.AST, want: tuple[str, str], item: str) -> bool:
+    """Whether ``child`` runs only when the key is missing from the container (or its
+    cached value is stale: ``k not in X or X[k].prec < prec``)."""
     if any(child is s for s in up.body):
         test = up.test
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            return any(_membership(v, want) is ast.NotIn for v in test.values)
         if isinstance(test, ast.BoolOp):
-            return isinstance(test.op, ast.And) and any(
-                _membership(v, want) is ast.NotIn for v in test.values)
+            missing = [v for v in test.values if _membership(v, want) is ast.NotIn]
+            return bool(missing) and all(
+                v in missing or any(ast.dump(n) == item for n in ast.walk(v)
+                                    if isinstance(n, ast.Subscript))
+                for v in test.values)
         return _membership(test, want) is ast.NotIn
     return any(child is s for s in up.orelse) and _membership(up.test, want) is ast.In
 
@@ -158,11 +171,40 @@ def _returns_if_present(stmt: ast.stmt, want: tuple[str, str]) -> bool:
 
 
 def _reads_item(body: list[ast.stmt], want: tuple[str, str]) -> bool:
+    """``return X[k]`` or ``v = X[k]`` (the lookup a ``KeyError`` handler follows)."""
     return any(
-        isinstance(s, ast.Return)
+        isinstance(s, (ast.Return, ast.Assign))
         and isinstance(s.value, ast.Subscript)
         and (ast.dump(s.value.slice), ast.dump(s.value.value)) == want
         for s in body
+    )
+
+
+def _after_failed_get(ctx: PyContext, up: ast.If, child: ast.AST,
+                      want: tuple[str, str]) -> bool:
+    """``v = X.get(k)`` earlier in the function and ``child`` runs under ``if v is None:``
+    (an interning cache: ``obj = cache.get(key)`` / ``if obj is None: ... cache[key] = obj``).
+    """
+    if not any(child is s for s in up.body):
+        return False
+    test = up.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Is) and isinstance(test.left, ast.Name)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None):
+        return False
+    fn = ctx.enclosing_function(up)
+    if fn is None:
+        return False
+    name = test.left.id
+    return any(
+        isinstance(s, ast.Assign) and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name) and s.targets[0].id == name
+        and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
+        and s.value.func.attr == "get" and len(s.value.args) == 1
+        and (ast.dump(s.value.args[0]), ast.dump(s.value.func.value)) == want
+        and s.lineno < up.lineno
+        for s in ast.walk(fn)
     )
 
 
@@ -208,6 +250,67 @@ def _is_registration(fn: FunctionLike) -> bool:
     return last.value.id in params
 
 
+def _factory_decorator(ctx: PyContext, fn: FunctionLike) -> bool:
+    """The decorator a decorator factory returns (``def sensitive(*names): def
+    decorator(func): ...; return decorator``): one positional parameter, returned by name
+    by the function it is defined in, and it returns its argument or a wrapper function it
+    defines, so it runs where a definition is decorated."""
+    if isinstance(fn, ast.Lambda) or len(fn.args.args) + len(fn.args.posonlyargs) != 1:
+        return False
+    outer = ctx.parent(fn)
+    if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    # It returns what it decorates, or a wrapper it defines around it.
+    last = fn.body[-1]
+    if not isinstance(last, ast.Return) or not isinstance(last.value, ast.Name):
+        return False
+    param = (*fn.args.posonlyargs, *fn.args.args)[0].arg
+    wrappers = {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef,
+                                                              ast.AsyncFunctionDef))}
+    if last.value.id != param and last.value.id not in wrappers - {fn.name}:
+        return False
+    return any(
+        isinstance(s, ast.Return) and isinstance(s.value, ast.Name) and s.value.id == fn.name
+        for s in outer.body
+    )
+
+
+_KEEP_ALIVE = frozenset({"add", "discard"})
+
+
+def _keep_alive(ctx: PyContext, name: str) -> bool:
+    """The module only ever adds to and discards from ``name`` (both): a set that keeps
+    objects alive (background tasks until they are done, weak references until their callback
+    runs). Nothing reads it, so no result can depend on what it holds."""
+    used: set[str] = set()
+    for node in ctx.nodes(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != name or not isinstance(node.ctx, ast.Load):
+            continue
+        parent = ctx.parent(node)
+        if not (isinstance(parent, ast.Attribute) and parent.attr in _KEEP_ALIVE):
+            return False  # read, iterated, tested or changed otherwise
+        used.add(parent.attr)  # called, or handed on as a callback (``_TASKS.discard``)
+    return used == _KEEP_ALIVE
+
+
+def _under_lock(ctx: PyContext, node: ast.AST) -> bool:
+    """The change runs inside ``with <lock>:`` (a name or call ending in ``lock``, such
+    as ``_registry_lock`` or ``get_lock()``): the author shares the state on purpose and
+    guards it."""
+    for up in ctx.ancestors(node):
+        if isinstance(up, _FUNCTIONS):
+            return False
+        if isinstance(up, (ast.With, ast.AsyncWith)):
+            for item in up.items:
+                expr = item.context_expr
+                target = expr.func if isinstance(expr, ast.Call) else expr
+                last = dotted_name(target).rsplit(".", 1)[-1].lower()
+                if last.endswith("lock"):
+                    return True
+    return False
+
+
 class ModuleStateMutation(Rule):
     """A function changes a module-level list, dict or set in place.
 
@@ -226,14 +329,21 @@ class ModuleStateMutation(Rule):
     ``global X`` are left to RV102.
 
     Not reported (options): names matching ``ignore_names`` (glob patterns; ``__all__`` by
-    default); registration decorators that return their argument, ``__init_subclass__``
-    and helpers that the module's own top-level code calls (``allow_registration``: a
-    registry filled while the module is imported is configuration, fixed before any caller
-    runs); get-or-create changes (``allow_get_or_create``): ``X.setdefault(k, v)``, and
+    default); registration decorators that return their argument, the decorator a decorator
+    factory returns (``def decorator(func): ...`` then ``return decorator``),
+    ``__init_subclass__`` and helpers that the module's own top-level code calls
+    (``allow_registration``: a registry filled while the module is imported is
+    configuration, fixed before any caller runs); get-or-create changes
+    (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
     ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
-    objects by their own name, e.g. classes loaded lazily); and test files (``include_tests``),
+    objects by their own name, e.g. classes loaded lazily); keep-alive sets
+    (``allow_keep_alive``): a module-level set the module only ever ``add``s to and
+    ``discard``s from, which holds background tasks or weak references alive and is never
+    read; changes made inside ``with <lock>:`` (``allow_locked``: a lock whose name ends in
+    ``lock``, such as a registry of file descriptors for an at-fork hook: shared on purpose
+    and guarded); and test files (``include_tests``),
     where module-level recorders in test doubles are common.
 
     Why get-or-create is exempt (judged on real code, bench/precision.py): a memo table, a
@@ -254,7 +364,8 @@ class ModuleStateMutation(Rule):
     message = "The function changes module-level mutable state in place."
     counterparts = {"pylint": "global-variable-not-assigned"}
     options = {"ignore_names": ("__all__",), "allow_registration": True,
-               "allow_get_or_create": True, "include_tests": False}
+               "allow_get_or_create": True, "allow_keep_alive": True, "allow_locked": True,
+               "include_tests": False}
     tags = ("design", "hidden-state")
     VALID = [
         # Local state, a parameter that shadows the module name, a read-only module table.
@@ -301,6 +412,27 @@ class ModuleStateMutation(Rule):
         "        _SRID[alias][srid] = make(srid)\n    return _SRID[alias][srid]\n",
         "_STORES = {}\nclass Cache:\n    def __init__(self, name):\n"
         "        self._data = _STORES.setdefault(name, {})\n",
+        # The decorator of a decorator factory records what it decorates, at definition.
+        "_SENSITIVE = {}\ndef sensitive(*names):\n    def decorator(func):\n"
+        "        _SENSITIVE[func.__qualname__] = names\n        def wrapper(*a):\n"
+        "            return func(*a)\n        return wrapper\n    return decorator\n",
+        # More get-or-create spellings: ``not (k in X)``, a lookup under ``except
+        # KeyError``, a refresh of a stale value, an interning cache.
+        "_DUMMIES = {}\ndef dummy(name):\n    if not name in _DUMMIES:\n"
+        "        _DUMMIES[name] = make(name)\n    return _DUMMIES[name]\n",
+        "_SYMS = {}\ndef syms(name, n):\n    try:\n        out = _SYMS[name]\n"
+        "    except KeyError:\n        out = []\n        _SYMS[name] = out\n    return out[:n]\n",
+        "_ZETA = {}\ndef zeta(s, prec):\n    if (s in _ZETA and _ZETA[s][0] < prec) or "
+        "s not in _ZETA:\n        _ZETA[s] = (prec, compute(s, prec))\n    return _ZETA[s][1]\n",
+        "_GROUPS = {}\nclass Group:\n    def __new__(cls, key):\n        obj = _GROUPS.get(key)\n"
+        "        if obj is None:\n            obj = object.__new__(cls)\n"
+        "            _GROUPS[key] = obj\n        return obj\n",
+        # A keep-alive set: background tasks stay referenced until they are done.
+        "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
+        "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",
+        # Shared on purpose, under its lock.
+        "import threading\n_LOCK = threading.Lock()\n_OWNED = {}\n"
+        "def record(token, fd):\n    with _LOCK:\n        _OWNED[token] = fd\n",
         # A registration helper that the module's own top-level code calls.
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"
@@ -339,6 +471,16 @@ class ModuleStateMutation(Rule):
             line=3,
         ),
         Invalid("STACK = list()\nasync def pop():\n    return STACK.pop()\n", line=3),
+        # A set that is also read is not a keep-alive set; a with that is not a lock.
+        Invalid(
+            "_SEEN = set()\ndef mark(x):\n    _SEEN.add(x)\ndef seen(x):\n"
+            "    return x in _SEEN\n",
+            line=3,
+        ),
+        Invalid(
+            "_LOG = []\ndef note(path, x):\n    with open(path) as f:\n        _LOG.append(x)\n",
+            line=4,
+        ),
         Invalid("COUNTS = {}\ndef count(w):\n    COUNTS[w] += 1\n", line=3),
         Invalid("REG = {}\ndef forget(name):\n    del REG[name]\n", line=3),
         Invalid(
@@ -371,11 +513,16 @@ class ModuleStateMutation(Rule):
             for n, v in module_mutables(ctx.tree, mutable_classes(ctx.tree)).items()
             if not any(fnmatchcase(n, pattern) for pattern in ignore)
         }
+        if self.settings["allow_keep_alive"]:
+            names = {n: v for n, v in names.items() if not _keep_alive(ctx, n)}
         if not names:
             return
         seen: set[tuple[ast.AST, str]] = set()
         once = bool(self.settings["allow_get_or_create"])
+        locked = bool(self.settings["allow_locked"])
         for name, how in sorted(_mutations(ctx, names, once), key=_position):
+            if locked and _under_lock(ctx, name):
+                continue
             fn = self._owner(ctx, name)
             if fn is None or (fn, name.id) in seen:
                 continue
@@ -400,6 +547,7 @@ class ModuleStateMutation(Rule):
             return None
         if self.settings["allow_registration"] and (
             _is_registration(owner) or _called_at_import(ctx, owner)
+            or _factory_decorator(ctx, owner)
         ):
             return None
         return owner

@@ -7,6 +7,17 @@ from collections.abc import Iterator, Sequence
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules._boundaries import (
+    falls_into_raise,
+    kept_for_later,
+    logged_failure_result,
+    must_not_raise,
+    optional_import,
+    predicate_probe,
+    says_why,
+    warns_error,
+    yields_error,
+)
 from reviewer.rules._handlers import (
     NORETURN_CALLS,
     always_raises,
@@ -192,6 +203,23 @@ class BroadExcept(Rule):
     of a worker or a request loop. ``broad_exceptions`` lists the names treated as broad
     (dotted names match their trailing components: ``pkg.errors.AppError`` matches
     ``AppError``).
+    Nor, because the code states that catching everything is the decision (judged on
+    real code, bench/precision.py; reviewer/rules/_boundaries.py): a comment at the
+    handler, just above its ``except`` or right above its ``try`` that says why errors are
+    caught (it speaks of raising, errors, failing, ignoring: ``# Filters must never
+    raise``; ``allow_commented``); code whose contract forbids raising (a logging
+    handler class's ``emit()``, a function decorated ``@<library>.filter``); a handler
+    whose error is not lost: the code after the ``try`` always raises, a generator yields
+    the error's text, the exception is kept in a variable that the function later raises,
+    returns or hands on (``first = exc`` ... ``raise first``), or a warning carries it
+    before a fallback; a handler that logs the failure at warning level or above in a
+    function annotated ``-> X | None`` and returns ``None``; a re-raise that a stated mode
+    decides (``if strict: raise`` / ``else: report``; ``if has_submodule(...): raise``
+    after restoring state); a ``try`` that only imports an optional dependency and binds
+    what it provides; a ``try`` calling the callable a wrapper was made for (a plug-in's
+    callback, a parameter of the function around the handler's) or
+    ``stream.seek(stream.tell())``; and a ``-> bool`` predicate asking an object it was
+    given about itself (``return stream.isatty()`` / ``return False``).
     Module-level aliases (``Error = Exception``, ``ERRORS = (OSError, Exception)``) are
     followed. A bare ``except:`` is RV201's, and a broad handler that does nothing at all
     (``pass``, ``continue``, ``return None``) is reported once, by RV203, unless
@@ -204,7 +232,8 @@ class BroadExcept(Rule):
     severity = Severity.LOW
     message = "Broad exception handler that does not re-raise: it also hides unexpected errors."
     counterparts = {"ruff": "BLE001", "pylint": "broad-exception-caught"}
-    options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True}
+    options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True,
+               "allow_commented": True}
     tags = ("error-handling", "correctness")
     VALID = [
         "try:\n    run()\nexcept ValueError:\n    recover()\n",
@@ -284,6 +313,70 @@ class BroadExcept(Rule):
         # A user-defined __str__ or __getattr__ may raise anything.
         "def safe_str(obj):\n    try:\n        return str(obj)\n    except Exception:\n"
         "        return '<str() failed>'\n",
+        # A callback the function received: a plug-in's code may raise anything.
+        "def guard(check):\n    def run(text):\n        try:\n            rv = check(text)\n"
+        "        except Exception:\n            return 0.0\n        return rv\n    return run\n",
+        "def seekable(stream):\n    try:\n        stream.seek(stream.tell())\n"
+        "    except Exception:\n        return False\n    return True\n",
+        # A comment that says why everything is caught.
+        "def to_local(value):\n    try:\n        value = convert(value)\n"
+        "    # Formatting helpers used in templates must never raise.\n    except Exception:\n"
+        "        return ''\n    return value\n",
+        "try:\n    setup()\nexcept Exception:\n"
+        "    # The error is raised again in the child process.\n    reset_registry()\n",
+        # Contracts that forbid raising: a logging handler's emit(), a template filter.
+        "class MailHandler(logging.Handler):\n    def emit(self, record):\n        try:\n"
+        "            subject = describe(record.request)\n        except Exception:\n"
+        "            subject = record.getMessage()\n        self.send(subject)\n",
+        "@register.filter(is_safe=False)\ndef plus(value, arg):\n    try:\n"
+        "        return value + arg\n    except Exception:\n        return ''\n",
+        # The error is not lost: the code right after the try raises with its message,
+        # or a generator renders it into its output.
+        "def lookup(name, table):\n    f = table.get(name)\n    if f is None:\n"
+        "        msg = f'no filter {name!r}'\n        if is_undefined(name):\n"
+        "            try:\n                name.fail()\n            except Exception as e:\n"
+        "                msg = f'{msg} ({e})'\n        raise LookupFailed(msg)\n    return f\n",
+        "def render(tables):\n    for t in tables:\n        try:\n            info = describe(t)\n"
+        "        except Exception as e:\n            yield f'# cannot inspect {t}: {e}'\n"
+        "            continue\n        yield info\n",
+        # A failure result the annotation declares, logged as a failure.
+        "def build(name: str, backend: Backend) -> str | None:\n    try:\n"
+        "        path = backend.build(name)\n    except Exception:\n"
+        "        logger.error('Failed building %s', name)\n        return None\n    return path\n",
+        # Re-raise unless the state says the error is the expected one.
+        "def discover(apps, name):\n    for app in apps:\n        try:\n"
+        "            import_module(f'{app.name}.{name}')\n        except Exception:\n"
+        "            restore_registry()\n            if has_submodule(app.module, name):\n"
+        "                raise\n",
+        # The error is kept and raised, returned or handed on later.
+        "async def gather(tasks):\n    first = None\n    for t in tasks:\n        try:\n"
+        "            await t\n        except Exception as exc:\n            if first is None:\n"
+        "                first = exc\n    if first is not None:\n        raise first\n",
+        "def close_both(a, b):\n    err = None\n    try:\n        a.close()\n"
+        "    except BaseException as e:\n        err = e\n    b.close()\n    return err\n",
+        # A type dispatch through if/elif, every other exception re-raised.
+        "try:\n    run()\nexcept BaseException as e:\n    if isinstance(e, Busy):\n"
+        "        out = Timeout()\n    elif isinstance(e, ReadOnly) and writing:\n"
+        "        out = ValueError('read-only')\n    else:\n        out = e\n    cleanup()\n"
+        "    if out is not e:\n        raise out from None\n    raise\n",
+        "def acquire(self):\n    try:\n        self.open()\n    except BaseException as e:\n"
+        "        if not self.opened:\n"
+        "            if not (isinstance(e, OSError) and e.errno == EEXIST):\n"
+        "                raise\n            self.break_stale()\n            return\n"
+        "        self.release()\n        raise\n",
+        # A stated mode decides: strict re-raises, otherwise the error is reported.
+        "def save(rows, strict, out):\n    for row in rows:\n        try:\n"
+        "            store(row)\n        except Exception as e:\n            if strict:\n"
+        "                raise\n            else:\n                out.write(f'failed: {e}')\n",
+        # A predicate asking an object it was given about itself.
+        "def isatty(stream) -> bool:\n    try:\n        return stream.isatty()\n"
+        "    except Exception:\n        return False\n",
+        # The error is shown in a warning, then a fallback is used.
+        "def evaluate(f, xs):\n    try:\n        return fast_eval(f, xs)\n"
+        "    except Exception as err:\n        warnings.warn(f'fast evaluation failed: {err}')\n"
+        "        return slow_eval(f, xs)\n",
+        # An optional dependency may be installed but broken.
+        "try:\n    import fastjson\nexcept Exception:\n    fastjson = None\n",
     ]
     INVALID = [
         Invalid("try:\n    run()\nexcept Exception:\n    print('error')\n", line=3),
@@ -332,6 +425,12 @@ class BroadExcept(Rule):
             "        except Exception:\n            self.stop()\n",
             line=7,
         ),
+        # Calling its own parameter does not make a function a wrapper that isolates it.
+        Invalid(
+            "def run(job):\n    try:\n        job()\n    except Exception as e:\n"
+            "        print(e)\n",
+            line=4,
+        ),
         # Printing or logging the message loses the traceback: not handing it on.
         Invalid("try:\n    run()\nexcept Exception as e:\n    print(e)\n", line=3),
         Invalid(
@@ -343,6 +442,41 @@ class BroadExcept(Rule):
             "try:\n    run()\nexcept Exception as e:\n    if isinstance(e, KeyError):\n"
             "        return None\n    recover()\n",
             line=3,
+        ),
+        # A comment that does not say why errors are caught is not an explanation.
+        Invalid(
+            "def hook():\n    try:\n        ip = get_shell()\n        install(ip)\n"
+            "    except Exception:\n        # otherwise use the default hook\n"
+            "        return use_default()\n",
+            line=5,
+        ),
+        Invalid(
+            "try:\n    run()\nexcept Exception:\n    # see the docs\n    recover()\n",
+            line=3,
+        ),
+        # Logging without a declared failure result, or returning a value the caller
+        # cannot tell from a success.
+        Invalid(
+            "def build(name: str) -> str:\n    try:\n        return make(name)\n"
+            "    except Exception:\n        logger.error('failed %s', name)\n        return ''\n",
+            line=4,
+        ),
+        # A warning that does not carry the error loses it.
+        Invalid(
+            "try:\n    run()\nexcept Exception as e:\n    warnings.warn('run failed')\n",
+            line=3,
+        ),
+        # Kept in a variable that is only logged is not handed on.
+        Invalid(
+            "def f():\n    try:\n        run()\n    except Exception as e:\n        err = e\n"
+            "    log.info('done: %s', err)\n",
+            line=4,
+        ),
+        # Code after the try that does not always raise.
+        Invalid(
+            "def f():\n    try:\n        run()\n    except Exception as e:\n"
+            "        msg = str(e)\n    if strict:\n        raise Failed(msg)\n",
+            line=4,
         ),
         Invalid(
             "class AppError(Exception):\n    pass\ntry:\n    run()\nexcept AppError:\n"
@@ -373,6 +507,8 @@ class BroadExcept(Rule):
                 continue  # RV203 reports it, with the more specific message
             if ends_in_imported_noreturn(ctx, handler.body, handler.name or ""):
                 continue  # re-raised by a function of another module of the project
+            if self._deliberate(ctx, handler):
+                continue
             node, name = parts[0]
             yield ctx.report(
                 self,
@@ -380,3 +516,18 @@ class BroadExcept(Rule):
                 f"Catching {name} without re-raising also hides unexpected errors:"
                 " catch the specific exceptions the code can raise.",
             )
+
+    def _deliberate(self, ctx: PyContext, handler: ast.ExceptHandler) -> bool:
+        """The code states that catching everything is the decision (_boundaries.py)."""
+        if self.settings["allow_commented"] and says_why(ctx, handler):
+            return True
+        return (
+            must_not_raise(ctx, handler)
+            or yields_error(handler)
+            or kept_for_later(ctx, handler)
+            or warns_error(handler)
+            or predicate_probe(ctx, handler)
+            or falls_into_raise(ctx, handler, never_returning(ctx))
+            or logged_failure_result(ctx, handler)
+            or optional_import(ctx, handler)
+        )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext
+from reviewer.rules._boundaries import must_not_raise, optional_import, says_why, success_flag
 from reviewer.rules._handlers import best_effort_cleanup, explained, protocol_probe
 from reviewer.rules.base import Invalid, Rule
 from reviewer.rules.rv202_broad_except import (
@@ -40,9 +41,14 @@ class SwallowedException(Rule):
     ``try`` of one or two simple statements calling only code the program does not
     control (an object's own protocol: ``getattr``, ``str``, ``repr``,
     ``obj.__rich_repr__()``, where a user-defined ``__getattr__`` may raise anything; a
-    no-op probe such as ``stream.write(b"")``; ``eval``/``exec``); and, unless
-    ``allow_commented`` is off, a handler whose comment says why the error is ignored
-    (``# still in use: ignore``): the comment is the trace a reader needs.
+    no-op probe such as ``stream.write(b"")``; ``eval``/``exec``; the callable a wrapper was
+    made for); code whose contract forbids raising (a logging handler's ``emit()``, a
+    template filter); an optional import (a ``try`` that imports a dependency and binds
+    what it provides); a capability probe whose ``try`` ends by setting a flag to ``True``
+    that was ``False`` before it; and, unless ``allow_commented`` is off, a handler whose
+    comment says why the error is ignored (``# still in use: ignore``), or a comment right
+    above the ``try`` that says so (``# If rustc fails for any reason, ignore it``): the
+    comment is the trace a reader needs.
     """
 
     id = "RV203"
@@ -69,12 +75,29 @@ class SwallowedException(Rule):
         "class W:\n    def __del__(self):\n        try:\n            self.detach()\n"
         "        except Exception:\n            pass\n",
         "try:\n    value.close()\nexcept Exception:\n    pass\n",
+        "def _remove_tempdir(tmp):\n    try:\n        shutil.rmtree(tmp)\n    except Exception:\n"
+        "        pass\n",
         "class Conn:\n    def close(self):\n        try:\n            self.sock.sendall(BYE)\n"
         "        except Exception:\n            pass\n",
         # An arbitrary object's __getattr__ may raise anything.
         "def probe(obj):\n    try:\n"
         "        if hasattr(obj, '__rich_repr__') and not isclass(obj):\n"
         "            r = obj.__rich_repr__()\n    except Exception:\n        pass\n",
+        # A callback the function received: it is the caller's to isolate.
+        "def safecall(func):\n    def wrapper(*args):\n        try:\n"
+        "            return func(*args)\n        except Exception:\n            pass\n"
+        "    return wrapper\n",
+        # A capability probe: the flag is the answer, any failure means no.
+        "def has_ipv6(host):\n    ok = False\n    try:\n        s = socket.socket(AF_INET6)\n"
+        "        s.bind((host, 0))\n        ok = True\n    except Exception:\n        pass\n"
+        "    return ok\n",
+        "try:\n    import speedups\nexcept Exception:\n    pass\n",
+        "BACKEND = 'python'\ntry:\n    try:\n        import gmpy2 as gmpy\n"
+        "    except ImportError:\n        import gmpy\n    if gmpy.version() >= '2':\n"
+        "        BACKEND = 'gmpy'\nexcept:\n    pass\n",
+        # A comment right above the try that says why its errors are ignored.
+        "def version():\n    # If the tool fails for any reason, leave the field out.\n    try:\n"
+        "        out = run_tool()\n    except Exception:\n        pass\n",
         # The comment says why the error is ignored.
         "try:\n    os.remove(tmp)\n    log.info('removed')\nexcept Exception:\n"
         "    pass  # still in use - ignore\n",
@@ -111,6 +134,22 @@ class SwallowedException(Rule):
             line=3,
             options={"allow_commented": False},
         ),
+        # A comment above the try that says what it does, not why errors are ignored.
+        Invalid(
+            "# remove the variable\ntry:\n    del env[key]\nexcept Exception:\n    pass\n",
+            line=4,
+        ),
+        # An import followed by other work is not only an optional import.
+        Invalid(
+            "try:\n    import plugin\n    plugin.setup()\nexcept Exception:\n    pass\n",
+            line=4,
+        ),
+        # Setting a flag to True with no False before it is not a probe's answer.
+        Invalid(
+            "def f():\n    try:\n        run()\n        done = True\n    except Exception:\n"
+            "        pass\n",
+            line=5,
+        ),
         # A tool's pragma is not an explanation.
         Invalid("try:\n    run()\nexcept Exception:  # pragma: no cover\n    pass\n", line=3),
     ]
@@ -135,7 +174,12 @@ class SwallowedException(Rule):
                     continue
             if best_effort_cleanup(ctx, handler) or protocol_probe(ctx, handler):
                 continue
-            if self.settings["allow_commented"] and explained(ctx, handler):
+            if (must_not_raise(ctx, handler) or optional_import(ctx, handler)
+                    or success_flag(ctx, handler)):
+                continue
+            if self.settings["allow_commented"] and (
+                explained(ctx, handler) or says_why(ctx, handler)
+            ):
                 continue
             action = {"pass": "does nothing", "continue": "just continues",
                       "return": "just returns None"}[kind]
