@@ -258,6 +258,7 @@ class Report:
     staged: Timing | None = None
     staged_note: str = ""
     floor: float | None = None
+    floor_cpu: float | None = None
     cpu: dict[str, float] = field(default_factory=dict)
     # The growth check: (functions, Timing) of the N and 4N generated trees.
     scaling: list[tuple[int, Timing]] = field(default_factory=list)
@@ -345,8 +346,9 @@ def python_only(tree: Path, report: Report, repeat: int, with_ruff: bool) -> Non
                                              tree, repeat)
 
 
-def parse_floor(package: Path) -> float:
-    """Seconds to read and ``ast.parse`` every file with one process per core (no startup)."""
+def parse_floor(package: Path) -> tuple[float, float]:
+    """Seconds to read and ``ast.parse`` every file with one process per core (no startup),
+    and the CPU seconds of the whole process (interpreter start included)."""
     code = (
         "import ast,os,sys,time,warnings\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
@@ -364,19 +366,23 @@ def parse_floor(package: Path) -> float:
         "        list(ex.map(parse,[files[i::n*8] for i in range(n*8)]))\n"
         "    print(time.perf_counter()-t)\n"
     )
-    runs = []
+    runs, cpu = [], []
     for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True,
                              text=True, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         runs.append(float(out.stdout))
-    return statistics.median(runs)
+        cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return statistics.median(runs), statistics.median(cpu)
 
 
 def breakdown(package: Path) -> dict[str, float]:
     """CPU seconds of each stage and each rule over every file, in this one process.
 
-    The same steps as a worker (read, parse, index, each rule, suppressions and
-    fingerprints), timed separately with the cyclic GC off as in the workers.
+    The same steps as a worker of ``check`` (read, parse, index, each rule without its
+    libcst fixes, suppressions and fingerprints), timed separately with the cyclic GC off
+    as in the workers.
     """
     import ast
     import gc
@@ -397,27 +403,27 @@ def breakdown(package: Path) -> dict[str, float]:
     try:
         for path in sorted(package.rglob("*.py")):
             rel = path.relative_to(package.parent).as_posix()
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             source = path.read_bytes().decode("utf-8")
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(source, filename=rel)
-            t2 = time.perf_counter()
-            ctx = PyContext(rel, source, tree)
-            t3 = time.perf_counter()
+            t2 = time.process_time()
+            ctx = PyContext(rel, source, tree, want_fixes=False)  # as check runs
+            t3 = time.process_time()
             times["read"] += t1 - t0
             times["parse"] += t2 - t1
             times["index"] += t3 - t2
             found: list[Finding] = []
             for rule in rules:
-                t = time.perf_counter()
+                t = time.process_time()
                 found.extend(rule.check(ctx))
-                times[rule.id] += time.perf_counter() - t
-            t = time.perf_counter()
+                times[rule.id] += time.process_time() - t
+            t = time.process_time()
             kept, _unused = apply_inline(found, source, rel)
             engine.add_fingerprints(kept, source)
-            times["suppressions + fingerprints"] += time.perf_counter() - t
+            times["suppressions + fingerprints"] += time.process_time() - t
     finally:
         if was_enabled:
             gc.enable()
@@ -626,7 +632,7 @@ def render(report: Report) -> str:
     if report.floor is not None:
         lines.append(f"| floor | read + `ast.parse` of the same Python files only, "
                      f"{os.cpu_count()} processes, no start-up | {report.floor:.3f} "
-                     f"| 3 runs | | |")
+                     f"| 3 runs | {report.floor_cpu or 0:.2f} | |")
     rev_cpu = cold["reviewer"].cpu_median
     lines += ["", "| target (issues 2, 10) | measured (wall) | | CPU ratio |", "|---|---|---|---|"]
     if "ruff" in cold:
@@ -640,10 +646,12 @@ def render(report: Report) -> str:
         c = same["reviewer"].cpu_median / same["ruff"].cpu_median
         lines.append(f"| the same {report.python_files} Python files <= 3x ruff "
                      f"| reviewer/ruff = {r:.1f}x | {verdict(r <= 3)} | {c:.1f}x |")
-        if report.floor is not None:
-            lines.append(f"| floor (read + parse) vs ruff, same files | floor/ruff = "
-                         f"{report.floor / same['ruff'].median:.1f}x; reviewer/floor = "
-                         f"{same['reviewer'].median / report.floor:.1f}x | | |")
+        if report.floor is not None and report.floor_cpu:
+            lines.append(f"| floor (read + `ast.parse` only) vs ruff, same files "
+                         f"| floor/ruff = {report.floor / same['ruff'].median:.1f}x; "
+                         f"reviewer/floor = {same['reviewer'].median / report.floor:.1f}x "
+                         f"| | floor/ruff {report.floor_cpu / same['ruff'].cpu_median:.1f}x; "
+                         f"reviewer/floor {same['reviewer'].cpu_median / report.floor_cpu:.1f}x |")
     if "bandit" in cold:
         b = cold["bandit"].median / rev
         lines.append(f"| >= 5x faster than bandit | bandit/reviewer = {b:.1f}x "
@@ -677,7 +685,8 @@ def render(report: Report) -> str:
                   f"in one process (target <= 5%): {verdict(report.record_share <= 0.05)}."]
     if report.cpu:
         lines += ["", "Where the CPU time goes (one process, every file of the package, "
-                  "cyclic GC off as in the workers):", "", render_breakdown(report.cpu)]
+                  "CPU time, cyclic GC off as in the workers, no libcst fixes as in `check`):",
+                  "", render_breakdown(report.cpu)]
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in report.machine.items()]
     lines += ["", "Equivalent checks the peers ran with:", "", render_equivalents()]
@@ -736,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     cold_and_warm(django, report, repeat, peers)
     staged(flask, report, repeat)
     scaling(speed, report, max(1, min(repeat, 3)))
-    report.floor = parse_floor(django / "django")
+    report.floor, report.floor_cpu = parse_floor(django / "django")
     report.record_share = record_share(django / "django")
     report.cpu = breakdown(django / "django")
     report.machine["load after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
