@@ -246,10 +246,12 @@ def _record(root: Path, db_setting: str, findings: Sequence[Finding],
             if store.meta("last_run") == digest:  # the same findings as the last run
                 return None
             todo = changed(findings, store.recorded_state(f.fingerprint for f in findings))
-            if todo:
-                store.record_rows(snapshot_rows(todo, _texts(root, todo, contents), lazy=True))
-                store.set_meta("root", str(root))  # where fill_function reads the files
-            store.set_meta("last_run", digest)
+            with store.transaction():  # one commit for the run
+                if todo:
+                    store.record_rows(snapshot_rows(todo, _texts(root, todo, contents),
+                                                    lazy=True))
+                    store.set_meta("root", str(root))  # where fill_function reads the files
+                store.set_meta("last_run", digest)
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return f"findings not recorded for `reviewer feedback`: {exc}"
     return None
