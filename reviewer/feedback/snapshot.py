@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reviewer.feedback.sourcetext import decode, joined
 from reviewer.feedback.store import Recorded, now_iso
 from reviewer.findings import Finding, Fix, apply_edits, split_lines
 
@@ -62,29 +63,7 @@ def function_lines(finding: Finding, count: int) -> tuple[int, int]:
 def enclosing_function(finding: Finding, lines: list[str]) -> str:
     """The text of :func:`function_lines`. ``lines`` keep their line endings (the text is
     joined as it is, endings made LF)."""
-    return _joined(lines, *function_lines(finding, len(lines)))
-
-
-def function_text(root: Path, path: str, line: int, code: str, start: int, end: int) -> str:
-    """Lines ``start..end`` of the file ``path`` under ``root`` as it is now, as
-    :func:`enclosing_function` gives them; "" when the file cannot be read or its line
-    ``line`` is no longer the first line of the recorded ``code`` (the file changed)."""
-    try:
-        data = (root / path).read_bytes()
-    except OSError:
-        return ""
-    lines = split_lines(_decode(path, data), keepends=True)
-    first = code.split("\n", 1)[0].strip()
-    if not 0 < line <= len(lines) or lines[line - 1].strip() != first:
-        return ""
-    return _joined(lines, start, end)
-
-
-def _joined(lines: list[str], start: int, end: int) -> str:
-    text = "".join(lines[max(0, start - 1):end])
-    if "\r" in text:
-        text = "\n".join(ln.rstrip("\r\n") for ln in lines[max(0, start - 1):end]) + "\n"
-    return text[:-1] if text.endswith("\n") else text
+    return joined(lines, *function_lines(finding, len(lines)))
 
 
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.MULTILINE)
@@ -161,7 +140,7 @@ def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str],
         if not lazy:
             key = (path, (start, end))
             known = functions.get(key)
-            function = known if known is not None else _joined(lines, start, end)
+            function = known if known is not None else joined(lines, start, end)
             functions[key] = function
         fix = f.model_fix or f.fix
         append((
@@ -268,23 +247,5 @@ def _texts(root: Path, findings: Sequence[Finding], contents: Mapping[str, bytes
                 data = (root / path).read_bytes()
             except OSError:
                 data = b""
-        texts[path] = _decode(path, data)
+        texts[path] = decode(path, data)
     return texts
-
-
-def _decode(path: str, data: bytes) -> str:
-    """The text of a reviewed file (its coding cookie honoured; undecodable bytes replaced)."""
-    if not path.endswith(".py") or b"coding" not in b"\n".join(data.split(b"\n", 2)[:2]):
-        # No coding cookie on the first two lines: UTF-8 (a BOM dropped, as tokenize does).
-        return data.decode("utf-8-sig", "replace")
-    import io
-    import tokenize
-
-    try:
-        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-    except SyntaxError:
-        encoding = "utf-8"
-    try:
-        return data.decode(encoding, "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")

@@ -274,7 +274,7 @@ class FeedbackStore:
         root = self.meta("root")
         if row is None or row[3] or not row[4] or root is None:
             return
-        from reviewer.feedback.snapshot import function_text
+        from reviewer.feedback.sourcetext import function_text
 
         path, line, code, _, start, end = row
         text = function_text(Path(root), path, line, code, start, end)
