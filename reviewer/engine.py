@@ -141,42 +141,50 @@ def selected_rules(config: Config) -> list[Rule]:
     return out
 
 
-def settings_key(config: Config, rules: Sequence[Rule]) -> str:
+def settings_key(config: Config, rules: Sequence[Rule], fixes: bool = True) -> str:
     """Identity of everything that changes per-file results (for the cache).
 
     The version, the cache format, the Python version (its ``ast`` differs), each enabled
-    rule with its options, the size limit, and the code of the checks themselves (so an
-    edited rule in a development checkout does not serve stale results).
+    rule with its options, the size limit, whether the rules built their fixes, and the
+    code of the checks themselves (so an edited rule in a development checkout does not
+    serve stale results).
     """
     from reviewer.cache import FORMAT
 
     h = hashlib.sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
     for r in rules:
         h.update(f"{r.id}:{sorted(r.settings.items())!r}".encode())
-    from reviewer.rules import _cst
-
     h.update(f"{config.max_file_size}:{config.honor_foreign_suppressions}".encode())
-    h.update(f"fixes:{_cst.enabled()}".encode())  # results with or without libcst fixes
-    h.update(_code_stamp().encode())
+    h.update(f"fixes:{fixes}".encode())  # results with or without libcst fixes
+    h.update(code_stamp(RESULT_CODE).encode())
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def _code_stamp() -> str:
-    """(name, mtime, size) of the modules whose code decides per-file results."""
-    here = Path(__file__).parent
-    parts = []
-    for folder in (here, here / "rules", here / "rules" / "js", here / "rules" / "golang",
-                   here / "languages"):
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
+# The parts of the package whose code decides per-file results: the top-level modules
+# ("" : not its sub-packages) and these sub-packages with everything below them.
+RESULT_CODE = ("", "rules", "languages")
+
+
+@lru_cache(maxsize=4)
+def code_stamp(parts: tuple[str, ...] | None = None) -> str:
+    """A digest of (name, mtime, size) of reviewer's own code and data files: those of
+    ``parts`` (see :data:`RESULT_CODE`), or of the whole package (None). Reads no content;
+    computed once per process."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    entries = []
+    for folder, subdirs, names in os.walk(here):
+        rel = os.path.relpath(folder, here).replace(os.sep, "/")
+        top = "" if rel == "." else rel.split("/", 1)[0]
+        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__"
+                            and (parts is None or (top == "" and d in parts) or top != ""))
+        if parts is not None and top not in parts:
             continue
-        for entry in entries:
-            if entry.name.endswith(".py"):
-                st = entry.stat()
-                parts.append(f"{folder.name}/{entry.name}:{st.st_mtime_ns}:{st.st_size}")
-    return ";".join(parts)
+        for name in sorted(names):
+            if name.endswith((".py", ".json", ".toml")):
+                st = os.stat(os.path.join(folder, name))
+                entries.append(f"{rel}/{name}:{st.st_mtime_ns}:{st.st_size}")
+    text = "\n".join(entries)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -308,14 +316,15 @@ def _rules_by_language(rules: Sequence[Rule], needed: Iterable[str] | None = Non
 
 def review_source(
     rel: str, source: str, rules_by_lang: dict[str, list[Rule]], lang_name: str,
-    foreign: bool = True,
+    foreign: bool = True, fixes: bool = True,
 ) -> FileOutcome:
-    """Run one language's rules on one file, apply inline suppressions, fingerprint."""
+    """Run one language's rules on one file (building their fixes unless ``fixes`` is
+    False), apply inline suppressions, fingerprint."""
     from reviewer.rules import _project
 
     lang = languages()[lang_name]
     _project.start_file()
-    raw = lang.review(rel, source, rules_by_lang.get(lang_name, []))
+    raw = lang.review(rel, source, rules_by_lang.get(lang_name, []), fixes)
     kept, unused = apply_inline(raw, source, rel, foreign, lang_name)
     return FileOutcome(add_fingerprints(kept, source), unused, _project.used())
 
@@ -360,7 +369,7 @@ class _Setup:
     max_size: int
     rules: dict[str, list[Rule]]
     foreign: bool = True  # honor other tools' suppression comments
-    fixes: bool = True  # rules build their libcst fixes (reviewer.rules._cst)
+    fixes: bool = True  # rules build their libcst fixes (the context's want_fixes)
 
 
 _WORKER: dict[str, _Setup] = {}
@@ -378,15 +387,13 @@ def _do(task: _Task, setup: _Setup) -> _Done:
     from reviewer.rules._project import project
 
     with project(setup.root):
-        outcome = review_source(task.rel, source, setup.rules, task.language, setup.foreign)
+        outcome = review_source(task.rel, source, setup.rules, task.language, setup.foreign,
+                                setup.fixes)
     return digest, _dump(outcome)
 
 
 def _init_worker(setup: _Setup) -> None:
     _WORKER["setup"] = setup
-    from reviewer.rules import _cst
-
-    _cst.set_enabled(setup.fixes)
     # Parsing allocates hundreds of thousands of acyclic objects per file; the cyclic
     # collector only slows that down (2-3x on big trees). A worker lives for one review.
     gc.disable()
@@ -441,15 +448,8 @@ def run(
     ``fixes=False`` skips the rules' libcst fixes (what ``reviewer check`` does: it only
     reports); the results are cached apart from those with fixes.
     """
-    from reviewer.rules import _cst
-
-    before = _cst.enabled()
-    _cst.set_enabled(fixes)
-    try:
-        with _gc_paused():
-            return _run(job, config, progress, use_baseline)
-    finally:
-        _cst.set_enabled(before)
+    with _gc_paused():
+        return _run(job, config, progress, use_baseline, fixes)
 
 
 def _run(
@@ -457,22 +457,22 @@ def _run(
     config: Config,
     progress: Callable[[int, int], None] | None,
     use_baseline: bool,
+    fixes: bool,
 ) -> Result:
     from reviewer import cache as cache_mod
 
     rules = selected_rules(config)
     store = None
     if config.cache:
-        store = cache_mod.Cache.load(job.root / config.cache_dir, settings_key(config, rules))
+        store = cache_mod.Cache.load(job.root / config.cache_dir,
+                                     settings_key(config, rules, fixes))
     result = Result(findings=[])
     outcomes: dict[str, FileOutcome] = {}
     tasks = _plan(job, config, store, outcomes)
     result.cache_hits = len(outcomes)
-    from reviewer.rules import _cst
-
     setup = _Setup(job.root, config.max_file_size,
                    _rules_by_language(rules, {t.language for t in tasks}),
-                   config.honor_foreign_suppressions, _cst.enabled())
+                   config.honor_foreign_suppressions, fixes)
     workers = config.jobs or os.cpu_count() or 1
     if len(tasks) >= PARALLEL_THRESHOLD and workers > 1:
         done = _run_parallel(tasks, setup, workers, progress)
@@ -601,7 +601,7 @@ def _recheck_depends(
     for rel, out in list(outcomes.items()):
         if rel in fresh or not out.depends:
             continue
-        if all(_digest_now(setup.root, dep, current) == digest for dep, digest in out.depends):
+        if depends_unchanged(setup.root, out.depends, current):
             continue
         data = job.contents.get(rel)
         lang = _language(str(setup.root), rel, data)
@@ -614,15 +614,22 @@ def _recheck_depends(
         _absorb([task], {rel: _do(task, setup)}, store, outcomes, result)
 
 
-def _digest_now(root: Path, rel: str, memo: dict[str, str | None]) -> str | None:
-    if rel not in memo:
-        from reviewer.rules._project import digest_of
+def depends_unchanged(root: Path, depends: Iterable[tuple[str, str]],
+                      memo: dict[str, str | None] | None = None) -> bool:
+    """Whether every other file a review used (``depends``: path, content digest) still
+    has that content; ``memo`` keeps each file's digest across calls (each read once)."""
+    from reviewer.rules._project import digest_of
 
-        try:
-            memo[rel] = digest_of((root / rel).read_bytes())
-        except OSError:
-            memo[rel] = None
-    return memo[rel]
+    seen = {} if memo is None else memo
+    for rel, digest in depends:
+        if rel not in seen:
+            try:
+                seen[rel] = digest_of((root / rel).read_bytes())
+            except OSError:
+                seen[rel] = None
+        if seen[rel] != digest:
+            return False
+    return True
 
 
 def _kept_findings(
@@ -785,14 +792,8 @@ def unchanged_key(job: Job, config: Config, fixes: bool = True) -> str | None:
     if not config.cache or job.contents:
         return None
     from reviewer import cache as cache_mod
-    from reviewer.rules import _cst
 
-    before = _cst.enabled()
-    _cst.set_enabled(fixes)
-    try:
-        key = settings_key(config, selected_rules(config))
-    finally:
-        _cst.set_enabled(before)
+    key = settings_key(config, selected_rules(config), fixes)
     store = cache_mod.Cache.load(job.root / config.cache_dir, key)
     if not store.entries:
         return None

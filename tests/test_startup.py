@@ -94,3 +94,30 @@ def test_check_builds_no_libcst_fix_and_fix_does(repo: Repo, tmp_path: Path) -> 
         [sys.executable, "-m", "reviewer", "fix", "--staged", "--diff", "--select", "RV402"],
         cwd=repo.path, capture_output=True, text=True)
     assert "+def run(x: int) -> None:" in fixed.stdout, fixed.stdout + fixed.stderr
+
+
+def test_commands_load_lazily_and_help_lists_them_all(small_change: Repo, tmp_path: Path
+                                                      ) -> None:
+    """`check` imports no other command's module; `--help` still lists every command, and
+    every name of the table is the command it loads."""
+    probe = (
+        "import sys\nfrom reviewer.cli import main\nmain(['check', '--staged', '--no-cache'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('reviewer.cli.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=small_change.path,
+                         capture_output=True, text=True, check=True).stdout
+    loaded = out.strip().splitlines()[-1]
+    for other in ("github", "serve", "lsp", "models", "train", "teach", "context"):
+        assert f"reviewer.cli.{other}'" not in loaded, loaded
+    import click
+
+    from reviewer.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+    text = subprocess.run([sys.executable, "-m", "reviewer", "--help"], capture_output=True,
+                          text=True, check=True).stdout
+    listed = {ln.split()[0] for ln in text.split("Commands:", 1)[1].splitlines() if ln.strip()}
+    assert listed == set(COMMANDS)

@@ -45,7 +45,12 @@ def test_check_records_what_it_reports(repo: Repo, run_cli: Callable[..., RunRes
     assert [r.fingerprint for r in recorded] == [f["fingerprint"] for f in reported]
     rec = recorded[0]
     assert (rec.rule_id, rec.path, rec.line, rec.code) == ("RV201", "a.py", 8, "except:")
-    assert rec.function.startswith("def load(path: str) -> str:")
+    # The function's lines only: the text is filled in when a verdict is given.
+    assert rec.function == "" and rec.function_start <= 8 <= rec.function_end
+    assert run_cli("feedback", "accept", rec.fingerprint[:8])[0] == 0
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
+        judged = store.finding(rec.fingerprint)
+    assert judged is not None and judged.function.startswith("def load(path: str) -> str:")
     assert "feedback.db" in (repo.path / ".reviewer" / ".gitignore").read_text()
     untracked = repo.git("status", "--porcelain", "-uall").splitlines()
     assert [ln for ln in untracked if ".reviewer" in ln] == ["?? .reviewer/.gitignore"]
@@ -148,3 +153,43 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(ReviewerError, match="newer reviewer"):
         FeedbackStore.open(path)
+
+
+def test_schema_1_database_gains_the_function_lines(tmp_path: Path) -> None:
+    """A database written before the lazy function text opens, keeps its findings and
+    records the new fields."""
+    path = tmp_path / "f.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema', '1');"
+            "CREATE TABLE findings (fingerprint TEXT PRIMARY KEY, rule_id TEXT NOT NULL,"
+            " slug TEXT NOT NULL, message TEXT NOT NULL, path TEXT NOT NULL,"
+            " line INTEGER NOT NULL, symbol TEXT NOT NULL DEFAULT '', severity TEXT NOT NULL,"
+            " code TEXT NOT NULL DEFAULT '', function TEXT NOT NULL DEFAULT '',"
+            " explanation TEXT NOT NULL DEFAULT '', fix_diff TEXT NOT NULL DEFAULT '',"
+            " seen_at TEXT NOT NULL);"
+            "INSERT INTO findings (fingerprint, rule_id, slug, message, path, line, severity,"
+            " function, seen_at) VALUES ('abcdef01', 'RV201', 'bare-except', 'm', 'a.py', 3,"
+            " 'low', 'def f():', 'now');")
+    conn.close()
+    with FeedbackStore.open(path) as store:
+        old = store.finding("abcdef01")
+        assert old is not None and (old.function, old.function_start) == ("def f():", 0)
+        store.record([_finding("0123456789", "RV202")])
+        assert store.meta("schema") == "2"
+    with FeedbackStore.open(path) as store:  # opened again: nothing left to migrate
+        assert {f.fingerprint for f in store.findings()} == {"abcdef01", "0123456789"}
+
+
+def test_verdict_fills_the_function_only_from_the_unchanged_file(
+        repo: Repo, run_cli: Callable[..., RunResult]) -> None:
+    repo.write_staged("a.py", CODE)
+    assert run_cli("check", "--select", "RV201")[0] == 1
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
+        (rec,) = store.findings()
+    repo.write("a.py", "import os\n" + CODE)  # every line one further down
+    assert run_cli("feedback", "dismiss", rec.fingerprint[:8])[0] == 0
+    with FeedbackStore.open(repo.feedback_db, create=False) as store:
+        judged = store.finding(rec.fingerprint)
+    assert judged is not None and judged.function == ""  # not text from another version

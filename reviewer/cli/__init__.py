@@ -3,7 +3,9 @@
 Each command family is a module of this package (``check``, ``fix``, ``rules``, ``context``,
 ``feedback``, ``github``, ``describe``, ``stats``, ``teach``, ``train``, ``llm``, ``models``,
 ``serve``, ``lsp``) that imports its shared helpers from :mod:`reviewer.cli.common` and
-:mod:`reviewer.cli.pipeline` and never this module; this module adds them to the group.
+:mod:`reviewer.cli.pipeline` and never this module; this module names them in the group
+(:data:`COMMANDS`), which imports a command's module only when that command runs (or
+``--help`` lists them all): ``reviewer check`` under pre-commit loads only its own code.
 Every user-facing error is one line on stderr
 (``reviewer: error: ...``) with exit code 2; an unexpected crash is one line with exit code 3
 (``--debug`` shows the traceback).
@@ -11,6 +13,7 @@ Every user-facing error is one line on stderr
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -20,27 +23,43 @@ from typing import Any
 import click
 
 from reviewer import __version__
-from reviewer.cli import (
-    check,
-    context,
-    describe,
-    feedback,
-    fix,
-    github,
-    llm,
-    lsp,
-    models,
-    rules,
-    serve,
-    stats,
-    teach,
-    train,
-)
-from reviewer.cli.common import error
 from reviewer.errors import EXIT_INTERNAL, EXIT_USAGE, ReviewerError
 
+# Every command: its name -> (the module of reviewer.cli that defines it, the attribute).
+# In the order `reviewer --help` lists them (click sorts them by name).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "check"), "rules": ("rules", "rules"),
+    "principles": ("rules", "principles"), "baseline": ("check", "baseline"),
+    "fix": ("fix", "fix"), "install-hooks": ("github", "install_hooks"),
+    "github": ("github", "github"), "doctor": ("llm", "doctor"),
+    "models": ("models", "models"), "index": ("context", "index_command"),
+    "context": ("context", "context_command"), "style": ("context", "style_command"),
+    "feedback": ("feedback", "feedback"), "review": ("feedback", "review_command"),
+    "stats": ("stats", "stats"), "teach": ("teach", "teach"),
+    "export-training": ("train", "export_training"), "train": ("train", "train_cmd"),
+    "eval": ("train", "eval_cmd"), "describe": ("describe", "describe"),
+    "serve": ("serve", "serve"), "lsp": ("lsp", "lsp"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported from :data:`COMMANDS` when first used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module, attr = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"reviewer.cli.{module}"), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"reviewer.cli.{module}.{attr} is not a click command")
+        self.commands[cmd_name] = command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reviewer")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks for internal errors.")
 @click.pass_context
@@ -48,17 +67,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Review code against engineering principles, on your own machine."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-# The commands, in the order `reviewer --help` lists them (click sorts them by name).
-COMMANDS: tuple[click.Command, ...] = (
-    check.check, rules.rules, rules.principles, check.baseline, fix.fix,
-    *github.COMMANDS, *llm.COMMANDS, *models.COMMANDS, *context.COMMANDS, *feedback.COMMANDS,
-    *stats.COMMANDS, *teach.COMMANDS, *train.COMMANDS, *describe.COMMANDS, *serve.COMMANDS,
-    *lsp.COMMANDS,
-)
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 # -- entry point ---------------------------------------------------------------------------
@@ -102,6 +110,8 @@ def _ended(exc: SystemExit) -> int:
 
 
 def _user_error(exc: ReviewerError) -> int:
+    from reviewer.cli.common import error
+
     error(str(exc))
     return exc.exit_code
 
@@ -115,6 +125,8 @@ def _click_error(exc: click.ClickException) -> int:
     hint = ""
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         hint = f" (see `{exc.ctx.command_path} --help`)"
+    from reviewer.cli.common import error
+
     error(exc.format_message() + hint)
     return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
 

@@ -43,7 +43,7 @@ def replay_key(job: Job, cfg: Config, options: tuple[object, ...]) -> str | None
     """The identity of this run's report, or None when it cannot be replayed."""
     if cfg.explain:
         return None
-    from reviewer.engine import unchanged_key
+    from reviewer.engine import code_stamp, unchanged_key
 
     files = unchanged_key(job, cfg, fixes=False)  # check builds no libcst fixes
     if files is None:
@@ -58,7 +58,7 @@ def replay_key(job: Job, cfg: Config, options: tuple[object, ...]) -> str | None
     h.update(f"{job.diff_filter}\0{sorted((job.changes or {}).items())!r}\0".encode())
     for path in inputs:
         h.update(f"{path}:{_stat(path)}\0".encode("utf-8", "surrogateescape"))
-    h.update(_code_stamp().encode())
+    h.update(code_stamp().encode())  # the reporters' and the CLI's code decide it too
     return h.hexdigest()
 
 
@@ -71,22 +71,11 @@ def load_replay(job: Job, cfg: Config, run_key: str) -> Replay | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             IndexError, KeyError, TypeError, ValueError, MemoryError):
         return None
-    if not isinstance(found, Replay) or not _still(job.root, found.depends):
+    if not isinstance(found, Replay):
         return None
-    return found
+    from reviewer.engine import depends_unchanged
 
-
-def _still(root: Path, depends: tuple[tuple[str, str], ...]) -> bool:
-    """Whether every file a replayed review used still has the content it had."""
-    from reviewer.rules._project import digest_of
-
-    for rel, digest in depends:
-        try:
-            if digest_of((root / rel).read_bytes()) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+    return found if depends_unchanged(job.root, found.depends) else None
 
 
 def save_replay(job: Job, cfg: Config, run_key: str, replay: Replay) -> None:
@@ -124,16 +113,3 @@ def _stat(path: Path) -> tuple[int, int] | None:
         return None
     return (st.st_mtime_ns, st.st_size)
 
-
-def _code_stamp() -> str:
-    """(name, mtime, size) of every module of reviewer: the reporters' and the CLI's code
-    decide the output too (the engine's key covers the rules)."""
-    here = Path(__file__).resolve().parent.parent
-    parts = []
-    for folder, subdirs, names in os.walk(here):
-        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-        for name in sorted(names):
-            if name.endswith((".py", ".json", ".toml")):
-                st = os.stat(os.path.join(folder, name))
-                parts.append(f"{folder}/{name}:{st.st_mtime_ns}:{st.st_size}")
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reviewer.feedback.sourcetext import decode, joined
 from reviewer.feedback.store import Recorded, now_iso
 from reviewer.findings import Finding, Fix, apply_edits, split_lines
 
@@ -47,20 +48,22 @@ def _dedent(block: list[str]) -> str:
     return "\n".join(ln[cut:] if ln.strip() else "" for ln in block)
 
 
-def enclosing_function(finding: Finding, lines: list[str]) -> str:
-    """The innermost function containing the finding (as the engine's parse found it, see
-    ``Finding.enclosing``), or a window around its line; trimmed to MAX_FUNCTION_LINES.
-    ``lines`` keep their line endings (the text is joined as it is, endings made LF)."""
+def function_lines(finding: Finding, count: int) -> tuple[int, int]:
+    """The lines :func:`enclosing_function` takes (``count``: the file's number of lines):
+    the innermost function containing the finding (as the engine's parse found it, see
+    ``Finding.enclosing``) or a window around its line, trimmed to MAX_FUNCTION_LINES."""
     line = finding.span.line
     if finding.enclosing is not None:
         start, end = finding.enclosing
     else:
-        start, end = max(1, line - WINDOW), min(len(lines), line + WINDOW)
-    end = min(end, start + MAX_FUNCTION_LINES - 1)
-    text = "".join(lines[max(0, start - 1):end])
-    if "\r" in text:
-        text = "\n".join(ln.rstrip("\r\n") for ln in lines[max(0, start - 1):end]) + "\n"
-    return text[:-1] if text.endswith("\n") else text
+        start, end = max(1, line - WINDOW), min(count, line + WINDOW)
+    return start, min(end, start + MAX_FUNCTION_LINES - 1)
+
+
+def enclosing_function(finding: Finding, lines: list[str]) -> str:
+    """The text of :func:`function_lines`. ``lines`` keep their line endings (the text is
+    joined as it is, endings made LF)."""
+    return joined(lines, *function_lines(finding, len(lines)))
 
 
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.MULTILINE)
@@ -104,35 +107,46 @@ def snapshots(findings: Iterable[Finding], contents: Mapping[str, str]) -> list[
     return [Recorded(*row) for row in snapshot_rows(findings, contents)]
 
 
-def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str]
-                  ) -> list[tuple[Any, ...]]:
+def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str],
+                  lazy: bool = False) -> list[tuple[Any, ...]]:
     """:func:`snapshots` as rows in ``Recorded``'s field order (``FeedbackStore.record_rows``).
 
     Each file is split into lines once (endings kept); each finding then costs only its
-    own lines; findings of one function share its text.
+    own lines; findings of one function share its text. ``lazy``: the function's lines
+    only, its text left "" (filled in when a verdict is given; what ``check`` records).
+    The common case (one flagged line) is inlined: this runs for every finding of a cold
+    run.
     """
     split: dict[str, list[str]] = {}
     functions: dict[tuple[str, tuple[int, int]], str] = {}  # findings of one function share
     seen = now_iso()
-    out = []
+    out: list[tuple[Any, ...]] = []
+    append = out.append
     for f in findings:
         if not f.fingerprint:
             continue
-        if f.path not in split:
-            split[f.path] = split_lines(contents.get(f.path, ""), keepends=True)
-        lines = split[f.path]
-        fix = f.model_fix or f.fix
-        if f.enclosing is not None:
-            key = (f.path, f.enclosing)
-            function = functions.get(key)
-            if function is None:
-                function = functions[key] = enclosing_function(f, lines)
+        path = f.path
+        lines = split.get(path)
+        if lines is None:
+            lines = split[path] = split_lines(contents.get(path, ""), keepends=True)
+        span = f.span
+        line = span.line
+        if (span.end_line is None or span.end_line == line) and 0 < line <= len(lines):
+            code = lines[line - 1].strip()
         else:
-            function = enclosing_function(f, lines)
-        out.append((
-            f.fingerprint, f.rule_id, f.slug, f.message, f.path, f.span.line, f.symbol or "",
-            f.severity.label, flagged_code(f, lines), function, f.explanation or "",
-            unified_fix(fix, f.path, lines) if fix is not None else "", seen,
+            code = flagged_code(f, lines)
+        start, end = function_lines(f, len(lines))
+        function = ""
+        if not lazy:
+            key = (path, (start, end))
+            known = functions.get(key)
+            function = known if known is not None else joined(lines, start, end)
+            functions[key] = function
+        fix = f.model_fix or f.fix
+        append((
+            f.fingerprint, f.rule_id, f.slug, f.message, path, line, f.symbol or "",
+            f.severity.label, code, function, f.explanation or "",
+            unified_fix(fix, path, lines) if fix is not None else "", seen, start, end,
         ))
     return out
 
@@ -183,22 +197,40 @@ def record_run(root: Path, db_setting: str, findings: Sequence[Finding],
     ``contents`` holds the reviewed text of files that are not read from disk (staged
     blobs); other files are read from the working tree.
     """
+    if not findings:
+        return None
+    import gc
+
+    # Thousands of rows of plain tuples and strings, no cycles: the cyclic collector would
+    # only walk every live finding again and again (a third of the cost on a cold run).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _record(root, db_setting, findings, contents)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _record(root: Path, db_setting: str, findings: Sequence[Finding],
+            contents: Mapping[str, bytes]) -> str | None:
     import sqlite3
 
     from reviewer.errors import ReviewerError
     from reviewer.feedback.store import FeedbackStore, db_path
 
-    if not findings:
-        return None
     digest = run_digest(findings)
     try:
         with FeedbackStore.open(db_path(root, db_setting), wait=RECORD_WAIT_S) as store:
             if store.meta("last_run") == digest:  # the same findings as the last run
                 return None
             todo = changed(findings, store.recorded_state(f.fingerprint for f in findings))
-            if todo:
-                store.record_rows(snapshot_rows(todo, _texts(root, todo, contents)))
-            store.set_meta("last_run", digest)
+            with store.transaction():  # one commit for the run
+                if todo:
+                    store.record_rows(snapshot_rows(todo, _texts(root, todo, contents),
+                                                    lazy=True))
+                    store.set_meta("root", str(root))  # where fill_function reads the files
+                store.set_meta("last_run", digest)
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:
         return f"findings not recorded for `reviewer feedback`: {exc}"
     return None
@@ -215,22 +247,5 @@ def _texts(root: Path, findings: Sequence[Finding], contents: Mapping[str, bytes
                 data = (root / path).read_bytes()
             except OSError:
                 data = b""
-        texts[path] = _decode(path, data)
+        texts[path] = decode(path, data)
     return texts
-
-
-def _decode(path: str, data: bytes) -> str:
-    """The text of a reviewed file (its coding cookie honoured; undecodable bytes replaced)."""
-    encoding = "utf-8"
-    if path.endswith(".py"):
-        import io
-        import tokenize
-
-        try:
-            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-        except SyntaxError:
-            encoding = "utf-8"
-    try:
-        return data.decode(encoding, "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from reviewer.errors import ReviewerError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: findings.function_start/function_end (lazy function text)
 VERDICTS = ("accept", "dismiss")
 SOURCES = ("cli", "review", "github", "import")
 MIN_PREFIX = 4
@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS findings (
     function TEXT NOT NULL DEFAULT '',
     explanation TEXT NOT NULL DEFAULT '',
     fix_diff TEXT NOT NULL DEFAULT '',
-    seen_at TEXT NOT NULL
+    seen_at TEXT NOT NULL,
+    function_start INTEGER NOT NULL DEFAULT 0,
+    function_end INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS findings_rule ON findings(rule_id);
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -117,6 +119,11 @@ class Recorded:
     explanation: str = ""  # the model's explanation, "" when none
     fix_diff: str = ""  # the validated fix as a unified diff, "" when none
     seen_at: str = ""
+    # The lines ``function`` is taken from. ``check`` records only these (``function`` "")
+    # and the text is filled in when a verdict is given (:meth:`FeedbackStore.add_verdict`):
+    # most findings never get one, and copying every function cost a cold run its time.
+    function_start: int = 0
+    function_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,24 @@ class Judged:
 _RECORDED_FIELDS = [f.name for f in fields(Recorded)]
 _recorded_row = attrgetter(*_RECORDED_FIELDS)
 _VERDICT_FIELDS = [f.name for f in fields(Verdict)]
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a database of an older schema up to :data:`SCHEMA_VERSION` (once, whichever
+    process gets there first)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        have = {row[1] for row in conn.execute("PRAGMA table_info(findings)")}
+        if version < 2:
+            for column in ("function_start", "function_end"):
+                if column not in have:
+                    conn.execute(f"ALTER TABLE findings ADD COLUMN {column} INTEGER NOT NULL"
+                                 " DEFAULT 0")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def db_path(root: Path, setting: str) -> Path:
@@ -186,6 +211,8 @@ class FeedbackStore:
                 conn.close()
                 raise ReviewerError(f"{path} was written by a newer reviewer (schema "
                                     f"{row[0]}); upgrade reviewer")
+            elif int(row[0]) < SCHEMA_VERSION:
+                _migrate(conn, int(row[0]))
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"cannot open the verdicts database {path}: {exc}") from None
         except OSError as exc:
@@ -225,7 +252,7 @@ class FeedbackStore:
             return 0
         cols = ", ".join(_RECORDED_FIELDS)
         marks = ", ".join("?" for _ in _RECORDED_FIELDS)
-        keep = ("explanation", "fix_diff")
+        keep = ("explanation", "fix_diff", "function")  # a verdict's snapshot stays
         updates = ", ".join(
             f"{n} = CASE WHEN excluded.{n} != '' THEN excluded.{n} ELSE findings.{n} END"
             if n in keep else f"{n} = excluded.{n}"
@@ -236,6 +263,24 @@ class FeedbackStore:
                 f"INSERT INTO findings ({cols}) VALUES ({marks}) "
                 f"ON CONFLICT(fingerprint) DO UPDATE SET {updates}", rows)
         return len(rows)
+
+    def fill_function(self, fingerprint: str) -> None:
+        """Fill in the function text of a finding recorded with its lines only, from the
+        file as it is now under the root ``check`` recorded (meta ``root``); left empty
+        when the file is gone or its flagged line is no longer the recorded code."""
+        row = self.conn.execute(
+            "SELECT path, line, code, function, function_start, function_end FROM findings"
+            " WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        root = self.meta("root")
+        if row is None or row[3] or not row[4] or root is None:
+            return
+        from reviewer.feedback.sourcetext import function_text
+
+        path, line, code, _, start, end = row
+        text = function_text(Path(root), path, line, code, start, end)
+        if text:
+            self.conn.execute("UPDATE findings SET function = ? WHERE fingerprint = ?",
+                              (text, fingerprint))
 
     def meta(self, key: str) -> str | None:
         """A value of the ``meta`` table (None when unset)."""
@@ -315,6 +360,7 @@ class FeedbackStore:
         cols = ", ".join(_VERDICT_FIELDS)
         marks = ", ".join(f":{n}" for n in _VERDICT_FIELDS)
         with self._tx():
+            self.fill_function(verdict.fingerprint)
             cur = self.conn.execute(
                 f"INSERT OR IGNORE INTO verdicts ({cols}) VALUES ({marks})", values)
         return cur.rowcount > 0
@@ -472,9 +518,10 @@ def _finding_of(data: Any) -> Recorded | None:
     if data is None:
         return None
     values = {n: data[n] for n in _RECORDED_FIELDS if n in data}
-    if not isinstance(values.get("line", 0), int):
+    numbers = ("line", "function_start", "function_end")
+    if not all(isinstance(values.get(n, 0), int) for n in numbers):
         raise ValueError("finding line must be an integer")
-    if not all(isinstance(v, str) for k, v in values.items() if k != "line"):
+    if not all(isinstance(v, str) for k, v in values.items() if k not in numbers):
         raise ValueError("finding fields must be strings")
     return Recorded(**values)
 

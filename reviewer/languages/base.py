@@ -40,8 +40,10 @@ class Language(Protocol):
     # Interpreter names recognised in a ``#!`` line (``python3``, ``node``...).
     shebang_names: tuple[str, ...]
 
-    def review(self, path: str, source: str, rules: Sequence[Check]) -> list[Finding]:
-        """Parse ``source`` and run ``rules`` on it.
+    def review(self, path: str, source: str, rules: Sequence[Check],
+               want_fixes: bool = True) -> list[Finding]:
+        """Parse ``source`` and run ``rules`` on it (``want_fixes``: the rules build their
+        fixes; False when nothing will apply one, e.g. ``reviewer check``).
 
         A file that does not parse yields a single RV000 finding at the error's location
         instead of raising.

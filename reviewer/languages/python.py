@@ -24,10 +24,14 @@ class PyContext:
 
     language = "python"
 
-    def __init__(self, path: str, source: str, tree: ast.Module) -> None:
+    def __init__(self, path: str, source: str, tree: ast.Module, *,
+                 want_fixes: bool = True) -> None:
         self.path = path
         self.source = source
         self.tree = tree
+        # Whether the review builds the rules' libcst fixes (``reviewer check`` only reports:
+        # False; ``reviewer fix``, the editor and the PR bot: True).
+        self.want_fixes = want_fixes
         self.lines = split_lines(source)
         self._by_type: dict[type[ast.AST], list[ast.AST]] = {}
         self._parent: dict[ast.AST, ast.AST] = {}
@@ -448,7 +452,7 @@ class PythonLanguage:
     extensions: tuple[str, ...] = (".py", ".pyi", ".pyw")
     shebang_names: tuple[str, ...] = ("python",)
 
-    def parse(self, path: str, source: str) -> PyContext | Finding:
+    def parse(self, path: str, source: str, want_fixes: bool = True) -> PyContext | Finding:
         """A :class:`PyContext`, or an RV000 finding when the file does not parse."""
         try:
             with warnings.catch_warnings():
@@ -458,10 +462,11 @@ class PythonLanguage:
             return syntax_error_finding(path, exc)
         except RecursionError:
             return syntax_error_finding(path, ValueError("nesting too deep to parse"))
-        return PyContext(path, source, tree)
+        return PyContext(path, source, tree, want_fixes=want_fixes)
 
-    def review(self, path: str, source: str, rules: Sequence[Check]) -> list[Finding]:
-        parsed = self.parse(path, source)
+    def review(self, path: str, source: str, rules: Sequence[Check],
+               want_fixes: bool = True) -> list[Finding]:
+        parsed = self.parse(path, source, want_fixes)
         if isinstance(parsed, Finding):
             return [parsed]
         findings: list[Finding] = []

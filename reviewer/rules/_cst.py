@@ -24,27 +24,11 @@ if TYPE_CHECKING:
 Transform = Callable[[Any], Any]
 
 
-# Whether rules build their libcst fixes in this process. ``reviewer check`` turns them off
-# (engine.run(fixes=False)): a libcst fix costs a parse per finding and libcst's import,
-# and check only reports; ``reviewer fix``, the editor and the PR bot keep them on.
-_ENABLED = True
-
-
-def set_enabled(flag: bool) -> None:
-    """Build libcst fixes (True) or skip them (False) from now on in this process."""
-    global _ENABLED
-    _ENABLED = flag
-
-
-def enabled() -> bool:
-    """Whether libcst fixes are built (see :func:`set_enabled`)."""
-    return _ENABLED
-
-
-def available() -> bool:
-    """Whether libcst fixes are built and libcst can be imported (fixes are offered only
-    then)."""
-    if not _ENABLED:
+def available(ctx: PyContext) -> bool:
+    """Whether the review of ``ctx`` wants libcst fixes (``ctx.want_fixes``: ``reviewer
+    check`` only reports and turns them off) and libcst can be imported: fixes are offered
+    only then. Ask before any other work on a fix."""
+    if not ctx.want_fixes:
         return False
     try:
         import libcst  # noqa: F401
@@ -74,7 +58,7 @@ def rewrite(
     """The edit that replaces lines ``first..last`` (1-based) by ``transform`` applied to
     them (parsed as a module, dedented), narrowed to the lines that changed; None when the
     lines do not parse alone or the transform declines."""
-    if not _ENABLED:
+    if not ctx.want_fixes:
         return None
     try:
         import libcst as cst
@@ -164,9 +148,10 @@ def replace_node(target: str, build: Callable[[Any], Any]) -> Transform:
 
 
 def source_of(ctx: PyContext, node: ast.AST) -> str | None:
-    """The code of ``node`` as written (None when it cannot be located)."""
-    text = ast.get_source_segment(ctx.source, node)
-    return text.strip() if text else None
+    """The code of ``node`` as written, stripped (None when it cannot be located); from the
+    lines the context split once (``ast.get_source_segment`` splits the file per call)."""
+    text = ctx.segment(node)
+    return text.strip() or None
 
 
 def lines_of(node: ast.AST) -> tuple[int, int]:

@@ -57,7 +57,8 @@ class _Fixes:
         return self._setup
 
     def _build(self, calls: list[ast.Call]) -> Fix | None:
-        if not calls or any(c not in self.prints for c in calls) or not _cst.available():
+        if not calls or any(c not in self.prints for c in calls) \
+                or not _cst.available(self.ctx):
             return None
         name, setup = self.setup()
         if not name:

@@ -131,7 +131,7 @@ def _fix(ctx: PyContext, call: ast.Call, safe: bool) -> Fix | None:
     if len(call.args) > 2 or any(k.arg != "Loader" for k in call.keywords) \
             or any(isinstance(a, ast.Starred) for a in call.args) or not call.args:
         return None
-    if not _cst.available():  # before source_of: it splits the whole file
+    if not _cst.available(ctx):
         return None
     stmt, target = _cst.statement_of(ctx, call), _cst.source_of(ctx, call)
     if stmt is None or target is None:

@@ -111,7 +111,7 @@ _ATOMIC = ("Name", "Attribute", "Call", "Subscript")
 
 def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
     """``assert cond, msg`` -> ``if not cond: raise ValueError(msg)`` (libcst)."""
-    if not _cst.available():  # before source_of: it splits the whole file
+    if not _cst.available(ctx):
         return None
     target = _cst.source_of(ctx, node)
     if target is None:
