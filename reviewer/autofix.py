@@ -136,14 +136,16 @@ def _plan_file(
 
 
 def plan_text(
-    rel: str, text: str, language: str, config: Config, wanted: Sequence[Finding]
+    rel: str, text: str, language: str, config: Config, wanted: Sequence[Finding],
+    fixes: bool = True,
 ) -> tuple[str, tuple[Finding, ...]] | str:
     """The validated fixed text of an in-memory buffer (an editor's) and the findings it
     fixes, or why there is none: the same validation as :func:`plan` (the result must parse,
     the fixed findings be gone, nothing new appear), only safe or model fixes in ``wanted``.
+    With ``fixes`` False the versions are only counted: their reviews build no libcst fix.
     """
     rules = [r for r in selected_rules(config) if language in r.languages()]
-    recount = _Recount(rel, language, rules, config)
+    recount = _Recount(rel, language, rules, config, fixes)
     before = recount(text)
     if before is None:
         return "does not parse"
@@ -177,12 +179,14 @@ def _fixable_source(job: Job, config: Config, rel: str) -> tuple[str, bytes, str
 class _Recount:
     """Findings per (rule, symbol) of a version of one file; None when it does not parse."""
 
-    def __init__(self, rel: str, lang: str, rules: list[Rule], config: Config) -> None:
-        self.rel, self.lang, self.config = rel, lang, config
+    def __init__(self, rel: str, lang: str, rules: list[Rule], config: Config,
+                 fixes: bool = True) -> None:
+        self.rel, self.lang, self.config, self.fixes = rel, lang, config, fixes
         self.by_lang = {lang: [r for r in rules if lang in r.languages()]}
 
     def __call__(self, source: str) -> Counter[Key] | None:
-        found = review_source(self.rel, source, self.by_lang, self.lang).findings
+        found = review_source(self.rel, source, self.by_lang, self.lang,
+                              fixes=self.fixes).findings
         found = _per_file_ignores(found, self.rel, self.config)
         if any(f.rule_id == "RV000" for f in found):
             return None

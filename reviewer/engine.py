@@ -517,8 +517,10 @@ def review_buffer(  # reviewer: ignore[RV303] the options are keyword-only
     changes: dict[str, set[int] | None] | None = None,
     rules: Sequence[Rule] | None = None,
     use_baseline: bool = True,
+    fixes: bool = True,
 ) -> Result:
-    """Review the text of an editor buffer as ``check`` would review the file ``rel``.
+    """Review the text of an editor buffer as ``check`` would review the file ``rel``
+    (building the rules' libcst fixes unless ``fixes`` is False).
 
     The same exclusions, rules, inline suppressions, per-file ignores, diff filter
     (``changes``, with the configured mode) and baseline; nothing is read from disk but
@@ -544,7 +546,7 @@ def review_buffer(  # reviewer: ignore[RV303] the options are keyword-only
     chosen = selected_rules(config) if rules is None else rules
     with _gc_paused():
         outcome = review_source(rel, text, _rules_by_language(chosen), lang,
-                                config.honor_foreign_suppressions)
+                                config.honor_foreign_suppressions, fixes)
     result.files_reviewed = 1
     job = Job(root, [rel], changes=changes)
     result.findings = _kept_findings(job, config, {rel: outcome}, result, use_baseline)

@@ -8,8 +8,7 @@ validate is simply not offered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reviewer.findings import Finding, Fix, TextEdit, apply_edits, split_lines
@@ -40,20 +39,6 @@ def lsp_edits(fix: Fix, lines: Lines) -> list[types.TextEdit]:
     ]
 
 
-@contextmanager
-def libcst_fixes(flag: bool) -> Iterator[None]:
-    """Rules build their libcst fixes inside (True) or not (False), as engine.run(fixes=)
-    chooses for a whole review."""
-    from reviewer.rules import _cst
-
-    before = _cst.enabled()
-    _cst.set_enabled(flag)
-    try:
-        yield
-    finally:
-        _cst.set_enabled(before)
-
-
 def validated(
     rel: str, text: str, language: str, config: Config, findings: Sequence[Finding]
 ) -> tuple[Finding, ...]:
@@ -63,8 +48,7 @@ def validated(
 
     if not findings:
         return ()
-    with libcst_fixes(False):
-        got = plan_text(rel, text, language, config, findings)
+    got = plan_text(rel, text, language, config, findings, fixes=False)
     return () if isinstance(got, str) else got[1]
 
 

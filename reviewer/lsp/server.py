@@ -31,7 +31,6 @@ from reviewer.findings import Finding, Fix
 from reviewer.lsp.actions import (
     FIX_ALL_KIND,
     ignore_edit,
-    libcst_fixes,
     lsp_edits,
     validated,
     workspace_edit,
@@ -144,8 +143,8 @@ class ReviewerServer(LanguageServer):
         lines = Lines(text, self.encoding)
         unused: list[Unused] = []
         try:
-            with libcst_fixes(False):  # built lazily, for code actions (see with_fixes)
-                findings = self._findings(doc, text, unused)
+            # No libcst fix per keystroke: built lazily, for code actions (see with_fixes).
+            findings = self._findings(doc, text, unused)
         except ReviewerError as exc:
             self.log_once(f"reviewer: {doc.place.rel}: {exc}")
             findings = []
@@ -178,10 +177,9 @@ class ReviewerServer(LanguageServer):
             cfg = self.config(doc.place.root)
             rules = [r for r in engine.selected_rules(cfg) if r.id in needed and r.fixable]
             if rules:
-                with libcst_fixes(True):
-                    result = engine.review_buffer(
-                        doc.place.root, doc.place.rel, self.text(doc), cfg,
-                        language=doc.language, rules=rules, use_baseline=False)
+                result = engine.review_buffer(
+                    doc.place.root, doc.place.rel, self.text(doc), cfg,
+                    language=doc.language, rules=rules, use_baseline=False)
                 doc.fixes.update((f.fingerprint, f.fix) for f in result.findings)
             doc.fixed_rules |= needed
         return [f if f.fix is not None else f.with_(fix=doc.fixes.get(f.fingerprint))
@@ -201,7 +199,7 @@ class ReviewerServer(LanguageServer):
 
             changes = {place.rel: changed_lines(place.root, place.rel, text)}
         result = engine.review_buffer(place.root, place.rel, text, cfg,
-                                      language=doc.language, changes=changes)
+                                      language=doc.language, changes=changes, fixes=False)
         for s in result.skipped:
             self.log_once(f"reviewer: {s.path}: {s.reason}", types.MessageType.Info)
         if cfg.report_unused_suppressions and result.unused_suppressions:

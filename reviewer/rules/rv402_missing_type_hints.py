@@ -220,7 +220,7 @@ def returns_nothing(fn: FunctionNode) -> bool:
 def _return_none_fix(ctx: PyContext, fn: FunctionNode) -> Fix | None:
     """``def f(x: int):`` -> ``def f(x: int) -> None:`` (libcst; a safe fix: an annotation
     changes nothing at run time)."""
-    if not returns_nothing(fn) or not _cst.available(ctx):
+    if not _cst.available(ctx) or not returns_nothing(fn):
         return None
     import libcst as cst
 
