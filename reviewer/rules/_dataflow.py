@@ -15,7 +15,9 @@ with a deliberately small analysis:
   constants (with any key: ``COMMANDS[user_choice]`` is one of COMMANDS' values), names
   bound only to constants, loop variables over constant iterables, comprehensions whose
   element is constant, ``self.NAME`` for a class constant never assigned as an attribute
-  in the file, and the values a ``%(key)s`` template names in the mapping it formats;
+  in the file, the values a ``%(key)s`` template names in the mapping it formats, and a
+  parameter of a private function (``_helper``) that every call of it in the file gives
+  a constant (the function used in no other way);
 * **sanitizers** (given by the rule): their results, also through a name bound to the
   function (``qn = ops.quote_name``) or a function of the file that only returns one.
 
@@ -661,10 +663,17 @@ class Flow:
 
     @cached_property
     def _attribute_stores(self) -> frozenset[str]:
-        """Attribute names assigned or deleted anywhere in the file (``x.NAME = ...``)."""
+        """Attribute names assigned or deleted anywhere in the file (``x.NAME = ...``); a
+        counter stepped by a number (``self.NAME += 1``) stays a number and is not one."""
+        counters = {
+            id(n.target) for n in self.ctx.nodes(ast.AugAssign)
+            if isinstance(n, ast.AugAssign) and isinstance(n.value, ast.Constant)
+            and type(n.value.value) in (int, float)
+        }
         return frozenset(
             n.attr for n in self.ctx.nodes(ast.Attribute)
             if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load)
+            and id(n) not in counters
         ) | frozenset(  # x.NAME[key] = ...
             n.value.attr for n in self.ctx.nodes(ast.Subscript)
             if isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Load)
@@ -687,7 +696,12 @@ class Flow:
             return True  # a cycle (x += "a"): the other bindings decide
         self._active.add(key)
         try:
-            result = all(b is not None and self._const(b, sanitizers, depth) for b in bound)
+            unbound = sum(b is None for b in bound)
+            result = all(
+                self._const(b, sanitizers, depth) if b is not None
+                else unbound == 1 and self._from_callers(name, sanitizers, depth)
+                for b in bound
+            )
         finally:
             self._active.discard(key)
         if not self._active:
@@ -713,6 +727,63 @@ class Flow:
         else:
             return False
         return all(self._const(a, sanitizers, depth) for a in args)
+
+    def _from_callers(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
+        """A parameter of a private function (``_helper``) that every call of it in the file
+        gives a constant: ``self._version("postgis_version")``. The function must not be
+        used otherwise (passed as a callback) and must be called at least once."""
+        scope: Scope | None = self.scope_of(name)
+        while scope is not None and name.id not in scope.bindings:
+            scope = scope.parent
+        fn = scope.node if scope is not None else None
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope is None \
+                or not fn.name.startswith("_") or fn.name.endswith("__"):
+            return False
+        a = fn.args
+        positional = [*a.posonlyargs, *a.args]
+        names = [p.arg for p in positional]
+        method = scope.parent is not None and scope.parent.is_class and not any(
+            isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list)
+        defaults: dict[str, ast.expr | None] = dict.fromkeys(names)
+        defaults.update(zip(names[len(names) - len(a.defaults):], a.defaults, strict=True))
+        defaults.update((k.arg, v) for k, v in zip(a.kwonlyargs, a.kw_defaults, strict=True))
+        if name.id not in defaults or len(self._functions.get(fn.name, [])) != 1:
+            return False
+        index = names.index(name.id) - (1 if method else 0) if name.id in names else None
+        if index is not None and index < 0:
+            return False  # self itself
+        found = self._calls_of(fn.name)
+        if not found:
+            return False
+        for call in found:
+            if any(isinstance(x, ast.Starred) for x in call.args) or any(
+                    k.arg is None for k in call.keywords):
+                return False
+            given = keyword(call, name.id)
+            if given is None and index is not None and index < len(call.args):
+                given = call.args[index]
+            given = given if given is not None else defaults[name.id]
+            if given is None or not self._const(given, sanitizers, depth + 1):
+                return False
+        return True
+
+    def _calls_of(self, fn_name: str) -> list[ast.Call] | None:
+        """Every call of ``fn_name(...)``/``self.fn_name(...)`` in the file; None when the
+        name is also used otherwise (a reference that escapes: a callback, an alias)."""
+        found: list[ast.Call] = []
+        for node in self.ctx.nodes(ast.Name, ast.Attribute):
+            if isinstance(node, ast.Name) and node.id == fn_name:
+                pass
+            elif isinstance(node, ast.Attribute) and node.attr == fn_name:
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    return None
+            else:
+                continue
+            parent = self.ctx.parent(node)
+            if not (isinstance(parent, ast.Call) and parent.func is node):
+                return None
+            found.append(parent)
+        return found
 
     def _sanitizer_alias(self, func: ast.expr, sanitizers: frozenset[str]) -> bool:
         """``qn = connection.ops.quote_name`` then ``qn(name)``: a name bound only to

@@ -98,8 +98,9 @@ class SqlStringBuilding(Rule):
     with ``quote_name()`` and the like (called through an alias, ``qn = ops.quote_name``,
     or a function of the file that only returns its result), what an SQL compiler returns
     (``sql, params = node.as_sql(...)``/``compiler.compile(...)``: the text with its values
-    kept apart as parameters), class constants read through ``self``, and the keys a
-    ``%(name)s`` template does not use (``strict = true`` reports
+    kept apart as parameters), class constants read through ``self``, the parameters of a
+    private function (``_helper``) that every call of it in the file gives a constant, and
+    the keys a ``%(name)s`` template does not use (``strict = true`` reports
     them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
     B608/B610/B611 do). Findings right inside an execute call are high severity, others
     medium.
@@ -167,6 +168,13 @@ class SqlStringBuilding(Rule):
         # A class constant read through self, never assigned as an attribute.
         "class Ops:\n    operators = {'contains': 'LIKE %s'}\n\n    def probe(self, cur):\n"
         "        cur.execute('SELECT 1 WHERE a %s' % self.operators['contains'], ['X'])\n",
+        "class Probe:\n    counter = 1\n\n    def probe(self, cur, ops, table):\n"
+        "        self.counter += 1\n"
+        "        cur.execute('SELECT * FROM {} WHERE {} > 0'.format(ops.quote_name(table),"
+        " self.counter))\n",
+        # A private helper that every call in the file gives a constant.
+        "class Ops:\n    def _call(self, cur, func):\n        cur.execute('SELECT %s()' % func)\n\n"
+        "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n",
     ]
     INVALID = [
         Invalid(
@@ -248,6 +256,17 @@ class SqlStringBuilding(Rule):
             "        self.table = table\n\n    def drop(self, cur):\n"
             "        cur.execute('DROP TABLE %s' % self.table)\n",
             line=8,
+        ),
+        Invalid(
+            "class Ops:\n    def _call(self, cur, func):\n        cur.execute('SELECT %s()' % func)\n\n"
+            "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n\n"
+            "    def any(self, cur, name):\n        return self._call(cur, name)\n",
+            line=3,
+        ),
+        Invalid(
+            "def _run(cur, q):\n    cur.execute('SELECT * FROM %s' % q)\n\n"
+            "def table(cur, q):\n    hooks = [_run]\n    _run(cur, 'users')\n",
+            line=2,
         ),
         Invalid(
             "def cols(cur, names):\n"
