@@ -173,7 +173,8 @@ class SqlStringBuilding(Rule):
         "        cur.execute('SELECT * FROM {} WHERE {} > 0'.format(ops.quote_name(table),"
         " self.counter))\n",
         # A private helper that every call in the file gives a constant.
-        "class Ops:\n    def _call(self, cur, func):\n        cur.execute('SELECT %s()' % func)\n\n"
+        "class Ops:\n    def _call(self, cur, func):\n"
+        "        cur.execute('SELECT %s()' % func)\n\n"
         "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n",
     ]
     INVALID = [
@@ -258,7 +259,8 @@ class SqlStringBuilding(Rule):
             line=8,
         ),
         Invalid(
-            "class Ops:\n    def _call(self, cur, func):\n        cur.execute('SELECT %s()' % func)\n\n"
+            "class Ops:\n    def _call(self, cur, func):\n"
+            "        cur.execute('SELECT %s()' % func)\n\n"
             "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n\n"
             "    def any(self, cur, name):\n        return self._call(cur, name)\n",
             line=3,
