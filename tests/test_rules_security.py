@@ -66,13 +66,60 @@ def sink_args(code: str) -> list[tuple[str, bool]]:
         ("sink('ls %s' % path)", False),
         ("sink('{}'.format(path))", False),
         ("sink(lambda: 1)", False),
-        ("sink([x for x in 'ab'])", False),
+        ("sink([x for x in 'ab'])", True),  # every element is one of a constant's
+        ("sink([x for x in names])", False),
+        ("import shlex\nsink(' '.join(shlex.quote(a) for a in args))", True),
+        ("sink({k: v for k, v in items})", False),
+        ("sink('%(a)s' % {'a': 'x', 'b': user})", True),  # only the keys it names
+        ("sink('%(a)s %(b)s' % {'a': 'x', 'b': user})", False),
+        ("sink('%(a)s %s' % {'a': 'x', 'b': user})", False),
+        ("sink('%(a)s' % {'a': 'x', **extra})", False),
+        ("import shlex\nq = shlex.quote\nsink('ls ' + q(path))", True),
+        ("import shlex\nq = shlex.quote\nq = str.upper\nsink('ls ' + q(path))", False),
         ("import shlex\nsink('ls ' + shlex.quote(path))", True),
         ("from shlex import quote as q\nsink('ls ' + q(path))", True),
         ("def str(x):\n    return x\nsink(str(1))", False),
     ],
 )
 def test_is_constant_expressions(code: str, expected: bool) -> None:
+    [(_, got)] = sink_args(code)
+    assert got is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # a class constant through self, never assigned as an attribute in the file
+        ("class C:\n    cmd = 'ls'\n    def f(self):\n        sink(self.cmd)\n", True),
+        ("class C:\n    cmd = 'ls'\n    def f(self, c):\n        self.cmd = c\n"
+         "    def g(self):\n        sink(self.cmd)\n", False),
+        ("class C:\n    cmd = {'a': 'ls'}\n    def f(self, c):\n        self.cmd['a'] = c\n"
+         "    def g(self):\n        sink(self.cmd['a'])\n", False),
+        ("class C:\n    n = 1\n    def f(self):\n        self.n += 1\n        sink(self.n)\n",
+         True),
+        ("class C:\n    cmd = 'ls'\n    @staticmethod\n    def f(self):\n"
+         "        sink(self.cmd)\n", False),
+        ("class C:\n    cmd = 'ls'\n    def f(self, other):\n        sink(other.cmd)\n", False),
+        # a private helper every call in the file gives a constant
+        ("def _run(c):\n    sink(c)\n_run('ls')\n_run('pwd')\n", True),
+        ("def _run(c):\n    sink(c)\n_run('ls')\n_run(user)\n", False),
+        ("def _run(c='ls'):\n    sink(c)\n_run()\n", True),
+        ("def _run(c):\n    sink(c)\n", False),  # never called here: unknown callers
+        ("def _run(c):\n    sink(c)\n_run('ls')\nhooks = [_run]\n", False),
+        ("def _run(c):\n    sink(c)\n_run(*args)\n", False),
+        ("def run(c):\n    sink(c)\nrun('ls')\n", False),  # public: other modules call it
+        ("class C:\n    def _run(self, c):\n        sink(c)\n"
+         "    def f(self):\n        self._run('ls')\n        self._run(c='pwd')\n", True),
+        ("def _run(c):\n    c = input()\n    sink(c)\n_run('ls')\n", False),
+        # a function of the file that only returns a sanitizer's result is one
+        ("import shlex\ndef _q(x):\n    return shlex.quote(x)\nsink('ls ' + _q(path))\n", True),
+        ("import shlex\ndef _q(x):\n    y = x\n    return shlex.quote(y)\n"
+         "sink('ls ' + _q(path))\n", False),
+    ],
+)
+def test_constants_through_classes_helpers_and_sanitizer_wrappers(
+    code: str, expected: bool
+) -> None:
     [(_, got)] = sink_args(code)
     assert got is expected
 

@@ -13,7 +13,13 @@ with a deliberately small analysis:
 * **constants**: literals, displays and f-strings of constants, operators, ``%``,
   ``.format()``/``.join()`` and other str methods, a few pure builtins, lookups in
   constants (with any key: ``COMMANDS[user_choice]`` is one of COMMANDS' values), names
-  bound only to constants, and loop variables over constant iterables.
+  bound only to constants, loop variables over constant iterables, comprehensions whose
+  element is constant, ``self.NAME`` for a class constant never assigned as an attribute
+  in the file, the values a ``%(key)s`` template names in the mapping it formats, and a
+  parameter of a private function (``_helper``) that every call of it in the file gives
+  a constant (the function used in no other way);
+* **sanitizers** (given by the rule): their results, also through a name bound to the
+  function (``qn = ops.quote_name``) or a function of the file that only returns one.
 
 Parameters, attributes, calls to unknown functions and names bound by ``import``, ``with``
 or ``except`` are not constant. The analysis is built lazily, once per file, and only when
@@ -82,6 +88,9 @@ RETURNS: dict[str, str] = {
         "distinct", "limit", "offset", "options", "select_from", "where")},
 }
 _MAX_DEPTH = 40
+# printf-style placeholders: named ones (``%(key)s``) and any other (``%s``, ``%d``).
+_NAMED = re.compile(r"%\(([^)]*)\)")
+_UNNAMED = re.compile(r"%[^(]")
 _DISPLAYS = (ast.List, ast.Tuple)
 
 
@@ -587,8 +596,94 @@ class Flow:
             repeated = [s for s in (e.left, e.right) if _is_text(s) or isinstance(s, _DISPLAYS)]
             if repeated and all(self._const(s, sanitizers, d) for s in repeated):
                 return True
+        if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            # Every element is a value of elt (the conditions only drop some).
+            return self._const(e.elt, sanitizers, d)
+        if isinstance(e, ast.DictComp):
+            return self._const(e.key, sanitizers, d) and self._const(e.value, sanitizers, d)
+        if isinstance(e, ast.Attribute):
+            return self._class_constant(e, sanitizers, d)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod):
+            used = self._mapping_values(e)
+            if used is not None:
+                return all(self._const(c, sanitizers, d) for c in used)
         parts = _value_parts(e)
         return parts is not None and all(self._const(c, sanitizers, d) for c in parts)
+
+    def _mapping_values(self, e: ast.BinOp) -> list[ast.AST] | None:
+        """``"DROP DATABASE %(name)s" % {"name": ..., "other": ...}``: the values the
+        template uses (its ``%(key)s`` placeholders), None when not that shape.
+
+        The mapping is a dict display with constant keys, or a name bound only to such
+        displays; keys the template does not name are never formatted in.
+        """
+        if not (isinstance(e.left, ast.Constant) and isinstance(e.left.value, str)):
+            return None
+        keys = set(_NAMED.findall(e.left.value))
+        if not keys or _UNNAMED.search(_NAMED.sub("", e.left.value.replace("%%", ""))):
+            return None
+        right = e.right
+        displays: list[ast.expr | None] = (
+            list(self.bindings(right) or [None]) if isinstance(right, ast.Name) else [right]
+        )
+        used: list[ast.AST] = []
+        for dict_ in displays:
+            if not isinstance(dict_, ast.Dict):
+                return None
+            for k, v in zip(dict_.keys, dict_.values, strict=True):
+                if k is None:
+                    used.append(v)  # **spread: any of its keys may be used
+                elif not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
+                    return None
+                elif k.value in keys:
+                    used.append(v)
+        return used
+
+    def _class_constant(self, e: ast.Attribute, sanitizers: frozenset[str], depth: int) -> bool:
+        """``self.NAME`` in a method, NAME bound only to constants in the class body and
+        never assigned as an attribute (``x.NAME = ...``) anywhere in the file."""
+        if not isinstance(e.value, ast.Name) or e.attr in self._attribute_stores:
+            return False
+        scope = self.scope_of(e)
+        fn = scope.node
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None:
+            return False
+        owner = scope.parent
+        first = [*fn.args.posonlyargs, *fn.args.args][:1]
+        if not owner.is_class or not first or first[0].arg != e.value.id:
+            return False
+        if any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list):
+            return False
+        if scope.bindings.get(e.value.id) != [None]:
+            return False  # self rebound in the method
+        bound = owner.bindings.get(e.attr)
+        return bool(bound) and all(
+            b is not None and self._const(b, sanitizers, depth) for b in bound or []
+        )
+
+    @cached_property
+    def _attribute_stores(self) -> frozenset[str]:
+        """Attribute names assigned or deleted anywhere in the file (``x.NAME = ...``); a
+        counter stepped by a number (``self.NAME += 1``) stays a number and is not one."""
+        counters = {
+            id(n.target) for n in self.ctx.nodes(ast.AugAssign)
+            if isinstance(n, ast.AugAssign) and isinstance(n.value, ast.Constant)
+            and type(n.value.value) in (int, float)
+        }
+        return frozenset(
+            n.attr for n in self.ctx.nodes(ast.Attribute)
+            if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load)
+            and id(n) not in counters
+        ) | frozenset(  # x.NAME[key] = ...
+            n.value.attr for n in self.ctx.nodes(ast.Subscript)
+            if isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Load)
+            and isinstance(n.value, ast.Attribute)
+        ) | frozenset(
+            t.value for c in self.ctx.nodes(ast.Call)
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+            and c.func.id in ("setattr", "delattr") and len(c.args) > 1
+            for t in [c.args[1]] if isinstance(t, ast.Constant) and isinstance(t.value, str)
+        )
 
     def _name_const(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
         bound = self.bindings(name)
@@ -601,7 +696,12 @@ class Flow:
             return True  # a cycle (x += "a"): the other bindings decide
         self._active.add(key)
         try:
-            result = all(b is not None and self._const(b, sanitizers, depth) for b in bound)
+            unbound = sum(b is None for b in bound)
+            result = all(
+                self._const(b, sanitizers, depth) if b is not None
+                else unbound == 1 and self._from_callers(name, sanitizers, depth)
+                for b in bound
+            )
         finally:
             self._active.discard(key)
         if not self._active:
@@ -613,6 +713,9 @@ class Flow:
         qualified = self.qualified_name(func)
         if sanitizers and (
             qualified in sanitizers or qualified.rpartition(".")[2] in sanitizers
+            or (isinstance(func, ast.Attribute) and func.attr in sanitizers)  # f(x).quote(y)
+            or self._sanitizer_alias(func, sanitizers)
+            or self._sanitizer_wrapper(func, sanitizers)
         ):
             return True
         args: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
@@ -624,6 +727,115 @@ class Flow:
         else:
             return False
         return all(self._const(a, sanitizers, depth) for a in args)
+
+    def _from_callers(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
+        """A parameter of a private function (``_helper``) that every call of it in the file
+        gives a constant: ``self._version("postgis_version")``. The function must not be
+        used otherwise (passed as a callback) and must be called at least once."""
+        scope: Scope | None = self.scope_of(name)
+        while scope is not None and name.id not in scope.bindings:
+            scope = scope.parent
+        fn = scope.node if scope is not None else None
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope is None \
+                or not fn.name.startswith("_") or fn.name.endswith("__"):
+            return False
+        a = fn.args
+        positional = [*a.posonlyargs, *a.args]
+        names = [p.arg for p in positional]
+        method = scope.parent is not None and scope.parent.is_class and not any(
+            isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list)
+        defaults: dict[str, ast.expr | None] = dict.fromkeys(names)
+        defaults.update(zip(names[len(names) - len(a.defaults):], a.defaults, strict=True))
+        defaults.update((k.arg, v) for k, v in zip(a.kwonlyargs, a.kw_defaults, strict=True))
+        if name.id not in defaults or len(self._functions.get(fn.name, [])) != 1:
+            return False
+        index = names.index(name.id) - (1 if method else 0) if name.id in names else None
+        if index is not None and index < 0:
+            return False  # self itself
+        found = self._calls_of(fn.name)
+        if not found:
+            return False
+        for call in found:
+            if any(isinstance(x, ast.Starred) for x in call.args) or any(
+                    k.arg is None for k in call.keywords):
+                return False
+            given = keyword(call, name.id)
+            if given is None and index is not None and index < len(call.args):
+                given = call.args[index]
+            given = given if given is not None else defaults[name.id]
+            if given is None or not self._const(given, sanitizers, depth + 1):
+                return False
+        return True
+
+    def _calls_of(self, fn_name: str) -> list[ast.Call] | None:
+        """Every call of ``fn_name(...)``/``self.fn_name(...)`` in the file; None when the
+        name is also used otherwise (a reference that escapes: a callback, an alias)."""
+        found: list[ast.Call] = []
+        for node in self.ctx.nodes(ast.Name, ast.Attribute):
+            if isinstance(node, ast.Name) and node.id == fn_name:
+                pass
+            elif isinstance(node, ast.Attribute) and node.attr == fn_name:
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    return None
+            else:
+                continue
+            parent = self.ctx.parent(node)
+            if not (isinstance(parent, ast.Call) and parent.func is node):
+                return None
+            found.append(parent)
+        return found
+
+    def _sanitizer_alias(self, func: ast.expr, sanitizers: frozenset[str]) -> bool:
+        """``qn = connection.ops.quote_name`` then ``qn(name)``: a name bound only to
+        sanitizer functions (not to their results) is one."""
+        if not isinstance(func, ast.Name):
+            return False
+        bound = self.bindings(func)
+        if not bound:
+            return False
+        for b in bound:
+            if not isinstance(b, (ast.Name, ast.Attribute)):
+                return False
+            q = self.qualified_name(b)
+            if not q or not (q in sanitizers or q.rpartition(".")[2] in sanitizers):
+                return False
+        return True
+
+    def _sanitizer_wrapper(self, func: ast.expr, sanitizers: frozenset[str]) -> bool:
+        """``def _quote(self, name): return self.ops.quote_name(name)`` in the file, called
+        as ``_quote(x)`` or ``self._quote(x)``: a function that only returns a sanitizer's
+        result is one (every function of that name in the file must be)."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls"):
+            name = func.attr
+        elif isinstance(func, ast.Name):
+            name = func.id
+        else:
+            return False
+        defs = self._functions.get(name)
+        if not defs:
+            return False
+        for fn in defs:
+            body = [b for b in fn.body if not (isinstance(b, ast.Expr)
+                                               and isinstance(b.value, ast.Constant))]
+            if not (len(body) == 1 and isinstance(body[0], ast.Return)
+                    and isinstance(body[0].value, ast.Call)):
+                return False
+            inner = body[0].value.func
+            q = self.qualified_name(inner)
+            if not (q in sanitizers or q.rpartition(".")[2] in sanitizers
+                    or (isinstance(inner, ast.Attribute) and inner.attr in sanitizers)):
+                return False
+        return True
+
+    @cached_property
+    def _functions(self) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """The functions and methods defined in the file, by name."""
+        found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for n in self.ctx.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.setdefault(n.name, []).append(n)
+        return found
 
     # -- truthiness ----------------------------------------------------------------------
     def truthiness(self, expr: ast.expr, depth: int = 0) -> bool | None:

@@ -17,10 +17,12 @@ KINDS = frozenset({"sql"})
 # Django QuerySet.extra() arguments that are SQL: keyword -> position.
 EXTRA_SQL_ARGS = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
 SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
-# Quoting an identifier or converting to a number makes a value safe to splice.
+# Quoting an identifier or converting to a number makes a value safe to splice; so is
+# what an SQL compiler returns (Django's ``as_sql()``/``compile()`` give the SQL text with
+# its values kept apart as parameters, SQLAlchemy's ``compile()`` bind parameters).
 SANITIZERS = frozenset(
     {"quote_name", "quote_name_unless_alias", "quote_ident", "quote_identifier",
-     "escape_identifier", "quote_value", "int", "float",
+     "escape_identifier", "quote_value", "int", "float", "as_sql", "compile",
      "psycopg2.sql.Identifier", "psycopg.sql.Identifier", "psycopg2.sql.Literal",
      "psycopg.sql.Literal"}
 )
@@ -92,7 +94,13 @@ class SqlStringBuilding(Rule):
     into a name that a sink then runs, the finding is where it is built and the sink call
     is a related location. Composition with psycopg's ``sql.SQL(...).format(
     sql.Identifier(...))`` and bind parameters are the safe forms. Parts proven constant by
-    the data flow are not an injection and are not reported (``strict = true`` reports
+    the data flow are not an injection and are not reported, nor are identifiers quoted
+    with ``quote_name()`` and the like (called through an alias, ``qn = ops.quote_name``,
+    or a function of the file that only returns its result), what an SQL compiler returns
+    (``sql, params = node.as_sql(...)``/``compiler.compile(...)``: the text with its values
+    kept apart as parameters), class constants read through ``self``, the parameters of a
+    private function (``_helper``) that every call of it in the file gives a constant, and
+    the keys a ``%(name)s`` template does not use (``strict = true`` reports
     them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
     B608/B610/B611 do). Findings right inside an execute call are high severity, others
     medium.
@@ -140,6 +148,34 @@ class SqlStringBuilding(Rule):
         "def rows(frame, col):\n    return frame.query('a > 1').filter(like='%s' % col)\n",
         "import asyncpg\n\nasync def rows(dsn, table):\n    conn = await asyncpg.connect(dsn)\n"
         "    return await conn.cursor('TABLE users')\n",
+        # What an SQL compiler returns: its text, the values kept apart as parameters.
+        "def as_sql(self, compiler, where):\n    where_sql, params = compiler.compile(where)\n"
+        "    return 'SELECT * FROM t WHERE %s' % where_sql, params\n",
+        "def count(qs, cur):\n    inner, params = qs.query.get_compiler('default').as_sql()\n"
+        "    cur.execute(f'SELECT COUNT(*) FROM ({inner}) sub', params)\n",
+        # Identifiers quoted through an alias of the quoting function, or a wrapper of it.
+        "def create(ops, cur, table):\n    qn = ops.quote_name\n"
+        "    cur.execute('CREATE TABLE %s (id int)' % qn(table))\n",
+        "class Creation:\n    def _quote(self, name):\n"
+        "        return self.ops.quote_name(name)\n\n    def drop(self, cur, name):\n"
+        "        cur.execute('DROP DATABASE %s' % self._quote(name))\n",
+        "def cols(cur, ops, names):\n"
+        "    cur.execute('SELECT %s FROM t' % ', '.join(ops.quote_name(n) for n in names))\n",
+        # A named template uses only the keys it names (the others are never formatted in).
+        "def drop(cur, ops, name, extra):\n"
+        "    params = {'dbname': ops.quote_name(name), 'suffix': extra}\n"
+        "    cur.execute('DROP DATABASE %(dbname)s' % params)\n",
+        # A class constant read through self, never assigned as an attribute.
+        "class Ops:\n    operators = {'contains': 'LIKE %s'}\n\n    def probe(self, cur):\n"
+        "        cur.execute('SELECT 1 WHERE a %s' % self.operators['contains'], ['X'])\n",
+        "class Probe:\n    counter = 1\n\n    def probe(self, cur, ops, table):\n"
+        "        self.counter += 1\n"
+        "        cur.execute('SELECT * FROM {} WHERE {} > 0'.format(ops.quote_name(table),"
+        " self.counter))\n",
+        # A private helper that every call in the file gives a constant.
+        "class Ops:\n    def _call(self, cur, func):\n"
+        "        cur.execute('SELECT %s()' % func)\n\n"
+        "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n",
     ]
     INVALID = [
         Invalid(
@@ -209,6 +245,35 @@ class SqlStringBuilding(Rule):
             "import asyncpg\n\nasync def rows(conn: asyncpg.Connection, table):\n"
             "    return await conn.fetch(f'TABLE {table}')\n",
             line=4,
+        ),
+        Invalid(
+            "def drop(cur, ops, name, extra):\n"
+            "    params = {'dbname': ops.quote_name(name), 'suffix': extra}\n"
+            "    cur.execute('DROP DATABASE %(dbname)s %(suffix)s' % params)\n",
+            line=3,
+        ),
+        Invalid(
+            "class Ops:\n    table = 'users'\n\n    def __init__(self, table):\n"
+            "        self.table = table\n\n    def drop(self, cur):\n"
+            "        cur.execute('DROP TABLE %s' % self.table)\n",
+            line=8,
+        ),
+        Invalid(
+            "class Ops:\n    def _call(self, cur, func):\n"
+            "        cur.execute('SELECT %s()' % func)\n\n"
+            "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n\n"
+            "    def any(self, cur, name):\n        return self._call(cur, name)\n",
+            line=3,
+        ),
+        Invalid(
+            "def _run(cur, q):\n    cur.execute('SELECT * FROM %s' % q)\n\n"
+            "def table(cur, q):\n    hooks = [_run]\n    _run(cur, 'users')\n",
+            line=2,
+        ),
+        Invalid(
+            "def cols(cur, names):\n"
+            "    cur.execute('SELECT %s FROM t' % ', '.join(n.upper() for n in names))\n",
+            line=2,
         ),
     ]
 
