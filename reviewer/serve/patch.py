@@ -71,3 +71,10 @@ def apply_diff(diff: str, base: Mapping[str, str]) -> dict[str, tuple[str, set[i
         result.extend(src[pos:])
         out[new] = ("".join(result), changed)
     return out
+
+
+def deleted_paths(diff: str) -> set[str]:
+    """The files ``diff`` deletes (``+++ /dev/null``)."""
+    lines = diff.splitlines()
+    return {_path(old) for old, new in zip(lines, lines[1:], strict=False)
+            if old.startswith("--- ") and new.startswith("+++ ") and _path(new) == "/dev/null"}
