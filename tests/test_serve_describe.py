@@ -47,7 +47,7 @@ def test_review_returns_the_description_of_reviewer_describe(
         assert code == 0, err
         expected = json.loads(out)
         assert expected["description"]["source"] == "model" and len(seen) == 1
-        with serve(service, "--server-url", url) as server:
+        with serve(service, "--backend", "openai", "--server-url", url) as server:
             request = {"request_id": "d-1", "max_explained": 0, "describe": True,
                        "files": [{"path": "pkg/core.py", "content": new}],
                        "base": [{"path": "pkg/core.py", "content": OLD}]}
@@ -58,7 +58,7 @@ def test_review_returns_the_description_of_reviewer_describe(
             assert with_model.status_code == 200, with_model.text
             assert facts_only.status_code == 200, facts_only.text
     got = with_model.json()["description"]
-    assert got["facts"]["change"] == "in the request"
+    assert (got["facts"]["change"], got["facts"]["base"]) == ("in the request", None)
     assert without_where(got) == without_where(expected)  # the model's part included
     assert len(seen) == 2  # one model call for the description, none for findings
     only = facts_only.json()["description"]

@@ -103,7 +103,8 @@ def chat_stream(server: Server, body: dict[str, object]) -> list[tuple[float, st
 
 def test_chat_streams_token_by_token_from_an_upstream_server(tmp_path: Path) -> None:
     words = [f"w{i} " for i in range(20)]
-    with upstream(words, delay=0.1) as up, serve(tmp_path, "--server-url", up.url) as server:
+    with upstream(words, delay=0.1) as up, \
+            serve(tmp_path, "--backend", "openai", "--server-url", up.url) as server:
         question = {"messages": [{"role": "user", "content": "Count."}],
                     "reviewer": {"principles": False}}
         got = chat_stream(server, question)
@@ -126,7 +127,8 @@ def metric(server: Server, name: str) -> float:
 def test_a_review_client_that_hangs_up_stops_the_generation(tmp_path: Path) -> None:
     answer = '{"explanation": "' + "slow " * 300
     tokens = [answer[i:i + 5] for i in range(0, len(answer), 5)]  # 15 s at 0.05 s a token
-    with upstream(tokens) as up, serve(tmp_path, "--server-url", up.url) as server:
+    with upstream(tokens) as up, \
+            serve(tmp_path, "--backend", "openai", "--server-url", up.url) as server:
         host, port = server.url.removeprefix("http://").split(":")
         request = {"request_id": "gone", "explain": True, "max_explained": 1,
                    "select": ["RV101"], "files": [{"path": "m.py",

@@ -202,7 +202,8 @@ def wait_for(log: Path, text: str, timeout: float = 120) -> str:
 
 def test_serve_webhook_reads_verdicts_and_applies_them_and_taught_principles(
         repo: Repo, run_cli: Any, tmp_path: Path) -> None:
-    from github_fake import BOT, HUMAN, serve as serve_github
+    from github_fake import BOT, HUMAN
+    from github_fake import serve as serve_github
     from model_fake import JUDGE_EXPLANATION, serve_model
 
     from reviewer.github import render
@@ -215,7 +216,7 @@ def test_serve_webhook_reads_verdicts_and_applies_them_and_taught_principles(
     repo.write("lib/util.py", UTIL_HEAD)
     repo.commit_all("topic")
     head = repo.git("rev-parse", "HEAD").strip()
-    code, out, _ = run_cli("check", "--all", "--select", "RV601", "--format", "json")
+    _, out, _ = run_cli("check", "--all", "--select", "RV601", "--format", "json")
     (dismissed,) = json.loads(out)["findings"]  # eval(): the team says the input is trusted
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(origin)], check=True)
@@ -242,7 +243,8 @@ def test_serve_webhook_reads_verdicts_and_applies_them_and_taught_principles(
                         "repository": {"full_name": "octo/demo"}}).encode()
     judge = {"violates": True, "line": 4, "explanation": JUDGE_EXPLANATION}
     with serve_github(state) as fake, serve_model(judge=judge) as model:
-        args = ("--explain", "--server-url", model.url, "--max-explained", "0",
+        args = ("--explain", "--backend", "openai", "--server-url", model.url,
+                "--max-explained", "0",
                 "--github-webhook", "--repo", "octo/demo", "--checkout", str(clone),
                 "--api-url", fake.url, "--no-throttle", "--no-check-run")
         env = {"GITHUB_TOKEN": APP, "REVIEWER_WEBHOOK_SECRET": SECRET}
@@ -256,4 +258,5 @@ def test_serve_webhook_reads_verdicts_and_applies_them_and_taught_principles(
     posted = " ".join(str(c["body"]) for c in state.review_comments[2:])
     assert "**T001 prefer-pathlib-over-os-path**" in posted  # the taught principle, judged
     assert JUDGE_EXPLANATION in posted
-    assert "RV101" in posted and "RV601" not in posted  # the dismissed finding stays out
+    assert "RV101" in posted and "RV601" not in posted  # the dismissed finding stays out:
+    assert render.is_resolved(str(state.review_comments[0]["body"]))  # gone from the review

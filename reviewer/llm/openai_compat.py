@@ -20,8 +20,8 @@ from typing import Any
 from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
-    Completion,
     NO_HOOKS,
+    Completion,
     GenParams,
     Hooks,
     JsonSchema,

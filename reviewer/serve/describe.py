@@ -3,8 +3,10 @@
 
 The request's base contents become a commit of a temporary git repository and its new
 contents the index on top of it, so the facts (files, definitions, signatures and their
-callers among the request's files, dependencies, tests, findings) come from the very code
-``reviewer describe`` runs; the model part runs only when the request explains.
+callers among the request's files, dependencies, tests, findings) come from the very
+code ``reviewer describe`` runs; the model part runs only when the request explains.
+``facts.change`` is "in the request" and ``facts.base`` null (there is no commit the
+client knows).
 """
 
 from __future__ import annotations
@@ -66,4 +68,5 @@ def describe_change(config: Config, base: Mapping[str, str], new: Mapping[str, s
                 got = model.describe(facts, facts_text(facts), change.digest(), backend,
                                      cache, timeout)
         out: dict[str, Any] = json.loads(as_json(facts, got))
-        return out
+    out["facts"]["base"] = None  # the temporary commit means nothing to the client
+    return out
