@@ -427,8 +427,8 @@ def test_a_cancel_flag_stops_the_generation_at_the_next_token(
     messages = [{"role": "user", "content": "Count from 1 to 100, one number a line."}]
     full = backend.stream(messages, params=GenParams(max_tokens=60),
                           hooks=Hooks(on_text=pieces.append))
-    assert len(pieces) == full.completion_tokens > 10 and not full.cancelled
+    assert len(pieces) == full.completion_tokens > 3 and not full.cancelled
     pieces.clear()
     cut = backend.stream(messages, params=GenParams(max_tokens=60),
-                         hooks=Hooks(on_text=pieces.append, cancelled=lambda: len(pieces) >= 3))
-    assert cut.cancelled and cut.completion_tokens == 3 and cut.text == "".join(pieces)
+                         hooks=Hooks(on_text=pieces.append, cancelled=lambda: len(pieces) >= 2))
+    assert cut.cancelled and cut.completion_tokens == 2 and cut.text == "".join(pieces)

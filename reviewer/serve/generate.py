@@ -31,7 +31,11 @@ from reviewer.llm.backend import (
 
 
 class Cancelled(Exception):
-    """The client went away; generation stopped."""
+    """The client went away; generation stopped after ``tokens`` tokens."""
+
+    def __init__(self, tokens: int = 0) -> None:
+        super().__init__(f"the client disconnected (after {tokens} tokens)")
+        self.tokens = tokens
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def generate(
                              seed=req.seed),
         )
         if cancel.is_set():
-            raise Cancelled
+            raise Cancelled(done.completion_tokens)
         text, stopped = _cut(done.text, req.stop)
         out = Generation(text, done.prompt_tokens, done.completion_tokens)
         out.finish_reason = "length" if not stopped and \
@@ -145,7 +149,7 @@ def _streamed(backend: Any, req: GenRequest, cancel: threading.Event,
     hooks = Hooks(on_text=pieces.feed, cancelled=lambda: cancel.is_set() or pieces.stopped)
     done = backend.stream(req.messages, json_schema=req.schema, params=params, hooks=hooks)
     if cancel.is_set():
-        raise Cancelled
+        raise Cancelled(done.completion_tokens)
     if not pieces.text and done.text:  # a backend that gave no pieces: one at the end
         pieces.feed(done.text)
     pieces.flush()
@@ -170,7 +174,7 @@ def _llama(
         )
         for chunk in stream:
             if cancel.is_set():
-                raise Cancelled
+                raise Cancelled(out.completion_tokens)
             choice = chunk["choices"][0]
             delta = choice.get("delta", {}).get("content")
             if delta:
