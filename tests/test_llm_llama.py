@@ -417,3 +417,18 @@ def test_a_schema_no_grammar_can_express_decodes_unconstrained_and_says_so_once(
     said = [r for r in caplog.records if "decoding unconstrained" in r.getMessage()]
     assert len(said) == 1 and done.completion_tokens > 0
     backend._grammars.clear()
+
+
+def test_a_cancel_flag_stops_the_generation_at_the_next_token(
+        backend: LlamaCppBackend) -> None:
+    from reviewer.llm.backend import Hooks
+
+    pieces: list[str] = []
+    messages = [{"role": "user", "content": "Count from 1 to 100, one number a line."}]
+    full = backend.stream(messages, params=GenParams(max_tokens=60),
+                          hooks=Hooks(on_text=pieces.append))
+    assert len(pieces) == full.completion_tokens > 3 and not full.cancelled
+    pieces.clear()
+    cut = backend.stream(messages, params=GenParams(max_tokens=60),
+                         hooks=Hooks(on_text=pieces.append, cancelled=lambda: len(pieces) >= 2))
+    assert cut.cancelled and cut.completion_tokens == 2 and cut.text == "".join(pieces)

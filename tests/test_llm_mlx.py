@@ -119,3 +119,19 @@ def test_the_converted_folders_are_detected_by_content(backend: MlxBackend, tmp_
     assert (q4.format, q4.quantization, q4.parameters) == ("mlx", "4bit", 134_515_008)
     assert q4.size_bytes < hf.size_bytes / 4
     assert backend_for(q4, False)[0] == "mlx"
+
+
+def test_free_text_streams_token_by_token_and_stops_when_cancelled(
+        backend: MlxBackend) -> None:
+    from reviewer.llm.backend import Hooks
+
+    pieces: list[str] = []
+    messages = [{"role": "user", "content": "Count from 1 to 50, one number a line."}]
+    done = backend.stream(messages, params=GenParams(max_tokens=40),
+                          hooks=Hooks(on_text=pieces.append))
+    assert len(pieces) > 5 and "".join(pieces) == done.text and not done.cancelled
+    pieces.clear()
+    stopped = backend.stream(messages, params=GenParams(max_tokens=40),
+                             hooks=Hooks(on_text=pieces.append,
+                                         cancelled=lambda: len(pieces) >= 3))
+    assert stopped.cancelled and stopped.completion_tokens < done.completion_tokens

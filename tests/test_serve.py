@@ -202,10 +202,42 @@ def test_a_full_queue_answers_503_and_a_disconnect_frees_the_model(server: Serve
     while _gauge(server, "reviewer_in_flight") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _gauge(server, "reviewer_in_flight") == 0
+    assert _gauge(server, "reviewer_generations_cancelled_total") == 1
+    assert 0 < _gauge(server, "reviewer_cancelled_tokens_total") < 2000
     done = server.request("POST", "/v1/chat/completions",
                           {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
                           token=TOKEN)
     assert done[0] == 200
+
+
+def test_a_review_client_that_disconnects_stops_the_generation(server: Server) -> None:
+    import http.client
+
+    before = _gauge(server, "reviewer_generations_cancelled_total")
+    tokens_before = _gauge(server, "reviewer_cancelled_tokens_total")
+    request = {"request_id": "gone", "explain": True, "max_explained": 1, "max_tokens": 1500,
+               "fix_passes": 0, "select": ["RV101"],
+               "files": [{"path": "mod.py", "content": CODE}]}
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("POST", "/v1/review", body=json.dumps(request), headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    deadline = time.monotonic() + 60
+    while not _gauge(server, "reviewer_in_flight") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.0)  # generating the explanation
+    conn.close()  # the client goes away mid-request
+    deadline = time.monotonic() + 60
+    while _gauge(server, "reviewer_generations_cancelled_total") == before and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    # Stopped in the token loop, long before the 1500 tokens it was allowed.
+    assert _gauge(server, "reviewer_generations_cancelled_total") == before + 1
+    assert _gauge(server, "reviewer_cancelled_tokens_total") - tokens_before < 1500
+    deadline = time.monotonic() + 20
+    while _gauge(server, "reviewer_in_flight") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gauge(server, "reviewer_in_flight") == 0
 
 
 def test_refuses_a_public_address_without_a_token(

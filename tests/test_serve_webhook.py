@@ -164,3 +164,99 @@ def test_resume_reruns_a_cut_off_review_unless_a_newer_push_waits(tmp_path: Path
     # cut-off review of 3 runs again. Nothing is left.
     assert sorted(seen) == [(1, "4"), (2, "3")] and second.pending() == 0
     stuck.set()
+
+
+# -- the same receiver as `github serve`: verdict replies, learned suppressions, taught --------
+TAUGHT = "Prefer pathlib over os.path"
+UTIL_BASE = '"""Helpers."""\n\n\ndef total(values: list[int]) -> int:\n    """Sum."""\n' \
+    "    return sum(values)\n"
+UTIL_HEAD = UTIL_BASE + '''
+
+def data_file(name: str) -> str:
+    """The data file called ``name``."""
+    import os
+    return os.path.join("data", name)
+
+
+def run(cmd: str) -> object:
+    """Run ``cmd``."""
+    return eval(cmd)
+
+
+def add(item: int, items: list[int] = []) -> list[int]:
+    """Append ``item``."""
+    items.append(item)
+    return items
+'''
+
+
+def wait_for(log: Path, text: str, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = log.read_text(errors="replace")
+        if text in seen:
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not logged: {log.read_text()[-3000:]}")
+
+
+def test_serve_webhook_reads_verdicts_and_applies_them_and_taught_principles(
+        repo: Repo, run_cli: Any, tmp_path: Path) -> None:
+    from github_fake import BOT, HUMAN
+    from github_fake import serve as serve_github
+    from model_fake import JUDGE_EXPLANATION, serve_model
+
+    from reviewer.github import render
+
+    assert run_cli("teach", TAUGHT, "--severity", "medium")[0] == 0  # in the base commit
+    repo.write("lib/util.py", UTIL_BASE)
+    repo.commit_all("base")
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("lib/util.py", UTIL_HEAD)
+    repo.commit_all("topic")
+    head = repo.git("rev-parse", "HEAD").strip()
+    _, out, _ = run_cli("check", "--all", "--select", "RV601", "--format", "json")
+    (dismissed,) = json.loads(out)["findings"]  # eval(): the team says the input is trusted
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(origin)], check=True)
+    subprocess.run(["git", "push", "-q", str(origin), f"{head}:refs/pull/7/head"],
+                   cwd=repo.path, check=True)
+    box = tmp_path / "box"
+    box.mkdir()
+    clone = box / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+
+    state = State(head_sha=head, base_sha=base, files=patches_from_git(repo.path, base, head))
+    bot_body = (f"\N{LARGE RED CIRCLE} **RV601 eval-call** (high): {dismissed['message']}\n\n"
+                f"{render.fp_marker(dismissed['fingerprint'])}")
+    state.review_comments += [
+        {"id": 1001, "body": bot_body, "path": "lib/util.py", "line": dismissed["line"],
+         "side": "RIGHT", "user": BOT, "created_at": "2026-01-01T00:00:01Z"},
+        {"id": 1002, "body": "dismiss: the input is trusted", "path": "lib/util.py",
+         "line": dismissed["line"], "side": "RIGHT", "user": HUMAN, "in_reply_to_id": 1001,
+         "created_at": "2026-01-01T00:00:02Z"},
+    ]
+    reply = json.dumps({"action": "created", "pull_request": {"number": 7},
+                        "comment": {"id": 1002, "body": "dismiss: the input is trusted",
+                                    "in_reply_to_id": 1001},
+                        "repository": {"full_name": "octo/demo"}}).encode()
+    judge = {"violates": True, "line": 4, "explanation": JUDGE_EXPLANATION}
+    with serve_github(state) as fake, serve_model(judge=judge) as model:
+        args = ("--explain", "--backend", "openai", "--server-url", model.url,
+                "--max-explained", "0",
+                "--github-webhook", "--repo", "octo/demo", "--checkout", str(clone),
+                "--api-url", fake.url, "--no-throttle", "--no-check-run")
+        env = {"GITHUB_TOKEN": APP, "REVIEWER_WEBHOOK_SECRET": SECRET}
+        with serve(clone, *args, env=env) as server:
+            assert deliver(server, reply, kind="pull_request_review_comment") == (
+                202, {"status": "reading verdicts"})
+            wait_for(server.log, "octo/demo#7: 1 new verdict from the PR")
+            assert deliver(server, event(7, head, base))[0] == 202
+            log = wait_for(server.log, f"{head[:7]}: ")
+    assert "failed" not in log, log[-3000:]
+    posted = " ".join(str(c["body"]) for c in state.review_comments[2:])
+    assert "**T001 prefer-pathlib-over-os-path**" in posted  # the taught principle, judged
+    assert JUDGE_EXPLANATION in posted
+    assert "RV101" in posted and "RV601" not in posted  # the dismissed finding stays out:
+    assert render.is_resolved(str(state.review_comments[0]["body"]))  # gone from the review

@@ -97,6 +97,34 @@ def mode_options(func: F) -> F:
     return func
 
 
+api_url_option = click.option(
+    "--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
+    help="API root (GitHub Enterprise: https://HOST/api/v3).")
+
+
+def webhook_options(func: F) -> F:
+    """The options of the webhook receiver, shared by ``github serve`` and ``serve
+    --github-webhook`` (one receiver, :mod:`reviewer.cli.webhooks`): how to reach GitHub
+    and how to publish."""
+    decorators = [
+        click.option("--secret-env", default="REVIEWER_WEBHOOK_SECRET", show_default=True,
+                     metavar="NAME", help="Environment variable holding the webhook secret."),
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Reviews running at once (never two for one PR)."),
+        api_url_option,
+        click.option("--max-comments", type=click.IntRange(min=0), default=5,
+                     show_default=True,
+                     help="At most this many inline comments on a PR; the rest are summarized."),
+        click.option("--check-run/--no-check-run", default=True, show_default=True,
+                     help="Create check runs with annotations (app tokens only)."),
+        click.option("--no-throttle", is_flag=True,
+                     help="No pauses between API requests (for local test servers only)."),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
 def emit(text: str, output: Path | None) -> None:
     """Print ``text``, or write it atomically to ``output``."""
     if output is None:

@@ -9,25 +9,26 @@ by :func:`register` (PyGithub and the server code are imported only when used).
 from __future__ import annotations
 
 import os
-import re
-import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from reviewer.cli.common import SEVERITIES, find_root, load_config, warn
+from reviewer.cli.common import (
+    SEVERITIES,
+    api_url_option,
+    find_root,
+    load_config,
+    warn,
+    webhook_options,
+)
 from reviewer.cli.pipeline import explain_result, judge_result, llm_options, llm_overrides
+from reviewer.cli.webhooks import REPO, github_token, learn, record
 from reviewer.errors import ReviewerError
 
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
 if TYPE_CHECKING:
-    from reviewer.config import Config
     from reviewer.engine import Job, Result
-    from reviewer.github.publish import Publisher
 
 
 @click.command("install-hooks")
@@ -60,25 +61,15 @@ def github() -> None:
     """Publish reviews on GitHub: PR reviews, check runs, a webhook receiver."""
 
 
-def _token() -> str:
-    token = os.environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        raise ReviewerError("GITHUB_TOKEN is not set (a token that may read the repository "
-                            "and write pull requests)")
-    return token
-
-
 def _repo(value: str) -> str:
-    if not _REPO.match(value):
+    if not REPO.match(value):
         raise click.BadParameter(f"expected OWNER/NAME, got {value!r}")
     return value
 
 
 def pr_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options naming a pull request: --repo, --pr and --api-url."""
-    func = click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
-                        show_default=True,
-                        help="API root (GitHub Enterprise: https://HOST/api/v3).")(func)
+    func = api_url_option(func)
     func = click.option("--pr", "number", required=True, type=click.IntRange(min=1),
                         help="The pull request's number.")(func)
     return click.option("--repo", "repo", required=True, metavar="OWNER/NAME",
@@ -120,7 +111,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     from reviewer.github.publish import Publisher, client
     from reviewer.github.review import Settings, run_review
 
-    token = _token()
+    token = github_token()
     root, is_git = find_root(Path.cwd())
     if not is_git:
         raise ReviewerError(f"not a git repository: {root} (check out the PR first)")
@@ -132,7 +123,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
         max_comments=max_comments, check_run=check_run, base=base,
         describe=cfg.describe_pr if describe_pr is None else describe_pr,
         fill_body=cfg.describe_fill_body if fill_body is None else fill_body)
-    learned = _learn(publisher, root, cfg, warn)
+    learned = learn(publisher, root, cfg, warn)
 
     def enrich(job: Job, result: Result) -> None:
         from reviewer.feedback.learned import apply_learned
@@ -141,7 +132,7 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
         for w in apply_learned(result, root, cfg, job.contents):  # the team's verdicts
             warn(w)
         explain_result(result, job, cfg)  # explanations and validated model fixes
-        _record(root, cfg, job, result, warn)
+        record(root, cfg, job, result, warn)
 
     outcome, result = run_review(publisher, root, cfg, settings, warn, enrich)
     if outcome.read_only:
@@ -162,38 +153,6 @@ def github_review(repo: str, number: int, api_url: str, base: str | None, max_co
     click.echo(f"reviewer: {repo}#{number}: {', '.join(parts)}.")
     for note in outcome.notes:
         warn(note)
-
-
-def _learn(publisher: Publisher, root: Path, cfg: Config, warn: Callable[[str], None]) -> int:
-    """Store the PR's reactions and replies as verdicts; a failure is one warning line."""
-    import sqlite3
-
-    from reviewer.feedback.store import FeedbackStore, db_path
-    from reviewer.github.verdicts import collect, save
-
-    try:
-        found, comments = collect(publisher)
-        if not found:
-            return 0
-        with FeedbackStore.open(db_path(root, cfg.feedback_db)) as store:
-            return save(store, found, comments)[0]
-    except (ReviewerError, OSError, sqlite3.Error) as exc:
-        warn(f"verdicts from the PR not read: {exc}")
-        return 0
-
-
-def _record(root: Path, cfg: Config, job: Job, result: Result, warn: Callable[[str], None],
-            db_root: Path | None = None) -> None:
-    """Remember what the review of the tree at ``root`` reported, so verdicts given on the
-    PR have their findings (in the database under ``db_root``, default ``root``)."""
-    if cfg.record_findings and result.findings:
-        from reviewer.feedback.snapshot import record_run
-        from reviewer.feedback.store import db_path
-
-        db = str(db_path(db_root or root, cfg.feedback_db))
-        problem = record_run(root, db, result.findings, job.contents)
-        if problem:
-            warn(problem)
 
 
 @github.command("verdicts")
@@ -220,7 +179,7 @@ def github_verdicts(repo: str, number: int, api_url: str, config_path: Path | No
     from reviewer.github.publish import Publisher, client
     from reviewer.github.verdicts import collect, save
 
-    token = _token()
+    token = github_token()
     root, _ = find_root(Path.cwd())
     cfg = load_config(root, config_path)
     publisher = Publisher(client(token, api_url, throttle=not no_throttle), repo, number)
@@ -251,18 +210,7 @@ def github_verdicts(repo: str, number: int, api_url: str, config_path: Path | No
               help="Port to listen on (0: any free port).")
 @click.option("--path", "url_path", default="/", show_default=True,
               help="The URL path GitHub posts to.")
-@click.option("--secret-env", default="REVIEWER_WEBHOOK_SECRET", show_default=True,
-              metavar="NAME", help="Environment variable holding the webhook secret.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Reviews running at once (never two for one PR).")
-@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
-              show_default=True, help="API root (GitHub Enterprise: https://HOST/api/v3).")
-@click.option("--max-comments", type=click.IntRange(min=0), default=5, show_default=True,
-              help="At most this many inline comments on a PR; the rest are summarized.")
-@click.option("--check-run/--no-check-run", default=True, show_default=True,
-              help="Create check runs with annotations (app tokens only).")
-@click.option("--no-throttle", is_flag=True,
-              help="No pauses between API requests (for local test servers only).")
+@webhook_options
 @llm_options
 def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
                  secret_env: str, workers: int, api_url: str, max_comments: int,
@@ -280,104 +228,33 @@ def github_serve(repo: str, checkout: Path, host: str, port: int, url_path: str,
     `reviewer serve --github-webhook` without the model routes (see docs/serve.md).
     Stop with Ctrl-C or SIGTERM (running reviews finish first).
     """
-    from reviewer.github.publish import Publisher, client
-    from reviewer.github.review import Settings, review_in_worktree, run_review
-    from reviewer.github.webhook import PullEvent, ReplyEvent
+    from reviewer.cli.webhooks import WebhookReviewer, need_serve_extra
 
-    secret = os.environ.get(secret_env, "")
-    if not secret:
-        raise ReviewerError(f"${secret_env} is not set: the webhook secret configured on GitHub")
-    token = _token()
+    receiver = WebhookReviewer(repo, checkout, secret_env=secret_env, workers=workers,
+                               api_url=api_url, max_comments=max_comments,
+                               check_run=check_run, no_throttle=no_throttle,
+                               model=llm_overrides(llm))
+    receiver.check()
     if not url_path.startswith("/"):
         raise click.BadParameter("must start with /", param_hint="--path")
-    from reviewer.targets import find_root
-
-    root, is_git = find_root(checkout)
-    if not is_git:
-        raise ReviewerError(f"--checkout {checkout} is not a git repository")
-    settings = Settings(max_comments=max_comments, check_run=check_run)
-    model = llm_overrides(llm)
-
-    def log(line: str) -> None:
-        click.echo(line, err=True)
-
-    def review(event: PullEvent) -> None:
-        def in_tree(tree: Path) -> None:
-            cfg = load_config(tree, None, quiet=True, **model)
-            publisher = Publisher(client(token, api_url, throttle=not no_throttle),
-                                  event.repo, event.number)
-
-            def warn_line(w: str) -> None:
-                log(f"reviewer: serve: warning: {w}")
-
-            learned = _learn(publisher, root, cfg, warn_line)  # the checkout's database
-
-            def enrich(job: Job, result: Result) -> None:
-                before = len(result.warnings)
-                from reviewer.feedback.learned import apply_learned
-
-                judge_result(result, job, cfg, quiet=True)
-                for w in apply_learned(result, tree, cfg, job.contents, db_root=root):
-                    warn_line(w)
-                explain_result(result, job, cfg, quiet=True)
-                _record(tree, cfg, job, result, warn_line, db_root=root)
-                for w in result.warnings[before:]:
-                    warn_line(w)
-
-            # The reviewed tree's settings say whether to describe the change.
-            described = replace(settings, describe=cfg.describe_pr,
-                                fill_body=cfg.describe_fill_body)
-            outcome, result = run_review(publisher, tree, cfg, described, warn_line, enrich)
-            state = "summary only (read-only token)" if outcome.read_only else (
-                f"{outcome.review_comments} new inline, {outcome.resolved} resolved")
-            if learned:
-                state += f", {learned} new verdict{'s' if learned != 1 else ''}"
-            log(f"reviewer: serve: {event.describe()}: {len(result.findings)} findings, "
-                f"{state}")
-
-        review_in_worktree(root, event, in_tree)
-
-    def read_verdicts(reply: ReplyEvent) -> str:
-        """A reply on the PR may be a verdict: read the PR's verdicts in the background."""
-
-        def work() -> None:
-            try:
-                cfg = load_config(root, None, quiet=True)
-                publisher = Publisher(client(token, api_url, throttle=not no_throttle),
-                                      reply.repo, reply.number)
-                n = _learn(publisher, root, cfg, lambda w: log(f"reviewer: serve: warning: {w}"))
-            except (ReviewerError, OSError) as exc:
-                log(f"reviewer: serve: {reply.describe()}: verdicts not read: {exc}")
-                return
-            log(f"reviewer: serve: {reply.repo}#{reply.number}: {n} new verdict"
-                f"{'s' if n != 1 else ''} from the PR")
-
-        threading.Thread(target=work, daemon=True, name=f"verdicts-{reply.number}").start()
-        return "reading verdicts"
-
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError as exc:
-        raise ReviewerError(f"github serve needs the serve extra (pip install"
-                            f" 'reviewer[serve]'): {exc}") from None
-    from reviewer.serve.queue import DurableQueue
+    need_serve_extra("github serve")
     from reviewer.serve.run import bind, run
     from reviewer.serve.webhook import webhook_app
 
     # Acknowledged deliveries survive a crash: committed here before the 202 is sent.
-    queue = DurableQueue(root / ".reviewer" / "webhook-queue.db", review, workers=workers,
-                         log=log)
+    queue = receiver.queue()
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if host not in ("127.0.0.1", "::1", "localhost"):
         warn(f"listening on {host}: put a TLS-terminating proxy in front of it")
+    log = receiver.log
     log(f"reviewer: serving webhooks for {repo} on http://{host}:{bound}{url_path}")
     resumed = queue.resume()
     if resumed:
         log(f"reviewer: serve: resuming {resumed} pending review{'s' if resumed != 1 else ''}")
     try:
-        run(webhook_app(secret.encode(), repo, queue, url_path, on_reply=read_verdicts), sock,
+        run(webhook_app(receiver.secret, repo, queue, url_path,
+                        on_reply=receiver.read_verdicts), sock,
             lambda: log("reviewer: serve: stopping; waiting for running reviews"))
     finally:
         queue.wait_idle(timeout=600)

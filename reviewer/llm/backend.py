@@ -9,7 +9,7 @@ lazily, on the first call that needs it, so a run whose answers are all cached n
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,6 +54,26 @@ class Completion:
     seconds: float = 0.0
     # Seconds from the request to the first generated token (streamed backends).
     first_token_s: float | None = None
+    # Generation stopped early because ``Hooks.cancelled`` said so (the text is partial).
+    cancelled: bool = False
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a streaming backend (:class:`Streaming`) is given: ``on_text`` gets each piece
+    of the answer as it is generated (from the generating thread), and ``cancelled`` is
+    checked between tokens: when it says True, generation stops at once and the partial
+    answer comes back with ``Completion.cancelled``."""
+
+    on_text: Callable[[str], None] | None = None
+    cancelled: Callable[[], bool] = _never
+
+
+NO_HOOKS = Hooks()
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,28 @@ class Backend(Protocol):
     def close(self) -> None:
         """Free the model (idempotent)."""
         ...
+
+
+class Streaming(Backend, Protocol):
+    """A backend that generates token by token (llama.cpp, an OpenAI-compatible server,
+    MLX): ``complete`` with :class:`Hooks`."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Completion:
+        """``complete``, with each piece of text handed to ``hooks`` as it comes."""
+        ...
+
+
+def streams(backend: object) -> bool:
+    """Whether ``backend`` generates token by token (has :meth:`Streaming.stream`)."""
+    return callable(getattr(backend, "stream", None))
 
 
 def prompt_messages(prompt: str) -> list[Message]:

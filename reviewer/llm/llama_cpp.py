@@ -20,8 +20,10 @@ from typing import Any
 from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
+    NO_HOOKS,
     Completion,
     GenParams,
+    Hooks,
     JsonSchema,
     LLMError,
     Message,
@@ -211,6 +213,19 @@ class LlamaCppBackend:
         params: GenParams = DEFAULT_PARAMS,
         timeout: float | None = None,
     ) -> Completion:
+        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Completion:
+        """The answer token by token: each piece to ``hooks.on_text``; ``hooks.cancelled``
+        is checked after every token and stops the generation there."""
         start = time.perf_counter()
         deadline = start + timeout if timeout is not None else None
         llm = self.llm()
@@ -229,20 +244,31 @@ class LlamaCppBackend:
             parts: list[str] = []
             first: float | None = None
             n = 0
-            for chunk in stream:
+            cancelled = False
+            for chunk in stream:  # one token per chunk: leaving the loop stops generating
                 delta = chunk["choices"][0].get("delta", {}).get("content")
                 if delta:
                     if first is None:
                         first = time.perf_counter() - start
                     parts.append(delta)
                     n += 1
+                    if hooks.on_text is not None:
+                        hooks.on_text(delta)
+                if hooks.cancelled():
+                    cancelled = True
+                    break
                 if deadline is not None and time.perf_counter() > deadline:
                     raise ModelTimeout(f"no complete answer within {timeout:.0f}s")
+            if cancelled:
+                close = getattr(stream, "close", None)
+                if callable(close):
+                    close()
         except (ValueError, RuntimeError) as exc:  # context overflow, decode failure
             raise LLMError(f"generation failed: {exc}") from None
         text = "".join(parts)
         prompt_tokens = max(0, _evaluated_tokens(llm) - n)
-        return Completion(text, prompt_tokens, n, time.perf_counter() - start, first)
+        return Completion(text, prompt_tokens, n, time.perf_counter() - start, first,
+                          cancelled)
 
     def close(self) -> None:
         for attr in ("_llm", "_vocab"):

@@ -22,8 +22,10 @@ from typing import Any
 from reviewer.llm.answer import MAX_EXPLANATION, schema_prefix
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
+    NO_HOOKS,
     Completion,
     GenParams,
+    Hooks,
     JsonSchema,
     LLMError,
     Message,
@@ -166,6 +168,7 @@ class MlxBackend:
     def _generate(
         self, prompt: str, params: GenParams, deadline: float | None, start: float,
         *, stop_at_quote: bool = False, max_tokens: int | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> tuple[str, int, float | None]:
         """Generate from ``prompt``; with ``stop_at_quote``, stop at the first unescaped
         double quote (the end of a JSON string) and return the text before it."""
@@ -191,10 +194,14 @@ class MlxBackend:
                     if first is None:
                         first = time.perf_counter() - start
                     text += resp.text
+                    if hooks.on_text is not None:
+                        hooks.on_text(resp.text)
                     if stop_at_quote:
                         end = _string_end(text)
                         if end is not None:
                             return text[:end], n, first
+                if hooks.cancelled():  # mlx-lm generates lazily: this stops it
+                    break
                 if deadline is not None and time.perf_counter() > deadline:
                     raise ModelTimeout("no complete answer within the time left")
         except (ValueError, RuntimeError) as exc:
@@ -209,17 +216,37 @@ class MlxBackend:
         params: GenParams = DEFAULT_PARAMS,
         timeout: float | None = None,
     ) -> Completion:
+        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Completion:
+        """Free text token by token (``mlx_lm.stream_generate``), each piece to
+        ``hooks.on_text``; a JSON answer is assembled field by field, so it is handed over
+        whole at the end. ``hooks.cancelled`` stops generation at the next token."""
         start = time.perf_counter()
         deadline = start + timeout if timeout is not None else None
         self._load()
         if json_schema is None:
-            text, n, first = self._generate(self._prompt(messages, ""), params, deadline, start)
-            return Completion(text, 0, n, time.perf_counter() - start, first)
-        return self._complete_json(messages, json_schema, params, deadline, start)
+            text, n, first = self._generate(self._prompt(messages, ""), params, deadline, start,
+                                            hooks=hooks)
+            return Completion(text, 0, n, time.perf_counter() - start, first,
+                              hooks.cancelled())
+        quiet = Hooks(cancelled=hooks.cancelled)
+        done = self._complete_json(messages, json_schema, params, deadline, start, quiet)
+        if hooks.on_text is not None and done.text:
+            hooks.on_text(done.text)
+        return replace(done, cancelled=hooks.cancelled())
 
     def _complete_json(
         self, messages: Sequence[Message], schema: JsonSchema, params: GenParams,
-        deadline: float | None, start: float,
+        deadline: float | None, start: float, hooks: Hooks = NO_HOOKS,
     ) -> Completion:
         """The answer object, decoded one string field at a time.
 
@@ -239,7 +266,7 @@ class MlxBackend:
         for attempt in range(2):
             raw, n, t = self._generate(
                 base + head, replace(params, seed=params.seed + attempt), deadline, start,
-                stop_at_quote=True, max_tokens=min(budget, EXPLANATION_TOKENS),
+                stop_at_quote=True, max_tokens=min(budget, EXPLANATION_TOKENS), hooks=hooks,
             )
             n_total += n
             first = first if first is not None else t
@@ -253,7 +280,7 @@ class MlxBackend:
         for attempt in range(2):
             raw, n, _ = self._generate(
                 base + code_head, replace(params, seed=params.seed + attempt), deadline,
-                start, stop_at_quote=True, max_tokens=budget,
+                start, stop_at_quote=True, max_tokens=budget, hooks=hooks,
             )
             n_total += n
             decoded = _json_string(raw)

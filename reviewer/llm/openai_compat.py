@@ -20,8 +20,10 @@ from typing import Any
 from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
+    NO_HOOKS,
     Completion,
     GenParams,
+    Hooks,
     JsonSchema,
     LLMError,
     Message,
@@ -108,6 +110,20 @@ class OpenAICompatBackend:
         params: GenParams = DEFAULT_PARAMS,
         timeout: float | None = None,
     ) -> Completion:
+        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Completion:
+        """The answer, streamed from the server: each piece goes to ``hooks.on_text`` as it
+        arrives; when ``hooks.cancelled()`` the connection is closed (the server stops
+        generating) and the partial answer returns."""
         start = time.perf_counter()
         body: dict[str, Any] = {
             "messages": [dict(m) for m in messages],
@@ -146,9 +162,13 @@ class OpenAICompatBackend:
         first: float | None = None
         usage: dict[str, Any] = {}
         n = 0
+        cancelled = False
         try:
-            with resp:
+            with resp:  # leaving it closes the connection: a cancelled answer stops there
                 for event in _sse_events(resp):
+                    if hooks.cancelled():
+                        cancelled = True
+                        break
                     if deadline is not None and time.perf_counter() > deadline:
                         raise ModelTimeout(f"no complete answer within {timeout:.0f}s")
                     if isinstance(event.get("usage"), dict):
@@ -163,6 +183,8 @@ class OpenAICompatBackend:
                                 first = time.perf_counter() - start
                             parts.append(text)
                             n += 1
+                            if hooks.on_text is not None:
+                                hooks.on_text(text)
         except TimeoutError:
             raise ModelTimeout(f"server {self.url} stopped answering") from None
         except (OSError, ValueError) as exc:
@@ -173,6 +195,7 @@ class OpenAICompatBackend:
             int(usage.get("completion_tokens", n) or n),
             time.perf_counter() - start,
             first,
+            cancelled,
         )
 
     def _constrain(self, body: dict[str, Any], schema: JsonSchema) -> bool:

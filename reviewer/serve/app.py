@@ -274,22 +274,33 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
     async def review(body: ReviewRequest, request: Request) -> dict[str, Any]:
         if service.settings.log_code:
             log.info("review request: %s", body.model_dump_json())
-        files, changes = _review_files(body)
+        sent = _review_files(body)
+        files, changes = sent.files, sent.changes
         cfg = _review_config(service.config, body)
         from reviewer.serve.review import run_review
 
         want_model = body.explain and service.backend is not None
 
         def work(cancel: threading.Event) -> Any:
-            return run_review(
+            model = _Cancellable(service.backend, cancel, service.metrics) if want_model \
+                else None
+            outcome = run_review(
                 service.root, cfg, files, changes=changes,
-                backend=_Cancellable(service.backend, cancel) if want_model else None,
-                explain=want_model, max_explained=body.max_explained,
+                backend=model, explain=want_model, max_explained=body.max_explained,
                 fix_passes=body.fix_passes, max_tokens=body.max_tokens,
                 client_context=_client_context(body), only=body.findings,
                 want_fix=body.fixes,
                 finding_context=body.context.by_finding if body.context else None,
             )
+            if body.describe:  # as `reviewer describe --format json` does
+                from reviewer.errors import ReviewerError
+
+                try:
+                    outcome.body["description"] = _describe(service, cfg, sent, model)
+                except ReviewerError as exc:  # no git on the server, say: one warning
+                    outcome.body["description"] = None
+                    outcome.body["warnings"].append(f"no description: {exc}")
+            return outcome
 
         if want_model:
             outcome = await service.run(request, work)
@@ -324,26 +335,44 @@ def create_app(settings: ServeSettings, config: Config, backend: Backend | None,
 
 
 class _Cancellable:
-    """A backend proxy that refuses new model calls once the client went away."""
+    """A backend proxy for one request: once the client went away it refuses new model
+    calls, and a streaming backend stops the generation in flight at its next token."""
 
-    def __init__(self, inner: Any, cancel: threading.Event) -> None:
-        self._inner, self._cancel = inner, cancel
+    def __init__(self, inner: Any, cancel: threading.Event, metrics: Metrics) -> None:
+        self._inner, self._cancel, self._metrics = inner, cancel, metrics
         self.name = inner.name
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     def complete(self, *args: Any, **kwargs: Any) -> Any:
-        from reviewer.llm.backend import ModelUnavailable
+        from reviewer.llm.backend import Hooks, ModelUnavailable, streams
 
         if self._cancel.is_set():
             raise ModelUnavailable("the client disconnected")
-        return self._inner.complete(*args, **kwargs)
+        if not streams(self._inner):
+            return self._inner.complete(*args, **kwargs)
+        done = self._inner.stream(*args, hooks=Hooks(cancelled=self._cancel.is_set), **kwargs)
+        if done.cancelled:
+            self._metrics.cancelled(done.completion_tokens)
+            log.info("generation cancelled after %d tokens: the client disconnected",
+                     done.completion_tokens)
+            raise ModelUnavailable("the client disconnected")
+        return done
 
 
-def _review_files(body: ReviewRequest) -> tuple[list[Any], dict[str, set[int] | None] | None]:
+class _Files:
+    """The decoded files of a review request: the reviewed ones, their changed lines, the
+    base contents and the files the diff deletes."""
+
+    def __init__(self, files: list[Any], changes: dict[str, set[int] | None] | None,
+                 base: dict[str, str], removed: set[str]) -> None:
+        self.files, self.changes, self.base, self.removed = files, changes, base, removed
+
+
+def _review_files(body: ReviewRequest) -> _Files:
     """Decoded files and changed lines of a review request; ApiError 400 naming the file."""
-    from reviewer.serve.patch import PatchError, apply_diff
+    from reviewer.serve.patch import PatchError, apply_diff, deleted_paths
     from reviewer.serve.review import BadFile, decode_file
 
     def raw(f: Any) -> bytes:
@@ -364,8 +393,10 @@ def _review_files(body: ReviewRequest) -> tuple[list[Any], dict[str, set[int] | 
     try:
         files = [decode_file(f.path, raw(f), f.language) for f in body.files]
         changes: dict[str, set[int] | None] | None = None
+        base = {b.path: decode_file(b.path, raw(b), b.language).text for b in body.base}
+        removed: set[str] = set()
         if body.diff is not None:
-            base = {b.path: decode_file(b.path, raw(b), b.language).text for b in body.base}
+            removed = deleted_paths(body.diff)
             try:
                 patched = apply_diff(body.diff, base)
             except PatchError as exc:
@@ -391,7 +422,18 @@ def _review_files(body: ReviewRequest) -> tuple[list[Any], dict[str, set[int] | 
         if f.path in seen:
             raise ApiError(400, f"{f.path}: sent twice", code="bad_file")
         seen.add(f.path)
-    return files, changes
+    return _Files(files, changes, base, removed)
+
+
+def _describe(service: Service, cfg: Config, sent: _Files, model: Any) -> dict[str, Any]:
+    """The request's change described (:mod:`reviewer.serve.describe`)."""
+    from reviewer.llm.backend import timeout_for
+    from reviewer.serve.describe import describe_change
+
+    new = {f.path: f.text for f in sent.files}
+    cache_dir = service.root / cfg.cache_dir if cfg.cache else None
+    return describe_change(cfg, sent.base, new, sent.removed, backend=model,
+                           cache_dir=cache_dir, timeout=timeout_for(cfg))
 
 
 def _review_config(config: Config, body: ReviewRequest) -> Config:

@@ -100,7 +100,17 @@ def _review(text: str, service: Service) -> tuple[list[dict[str, Any]], int]:
 
 def _answer(service: Service, body: ChatRequest, guidance: Guidance | None, refine: int,
             cancel: threading.Event, on_delta: Any = None) -> Outcome:
-    """Generate, review the code blocks, and refine up to ``refine`` passes."""
+    """Generate, review the code blocks, and refine up to ``refine`` passes; a generation
+    its client left is counted in the metrics."""
+    try:
+        return _generate_and_refine(service, body, guidance, refine, cancel, on_delta)
+    except Cancelled as exc:
+        service.metrics.cancelled(exc.tokens)
+        raise
+
+
+def _generate_and_refine(service: Service, body: ChatRequest, guidance: Guidance | None,
+                         refine: int, cancel: threading.Event, on_delta: Any) -> Outcome:
     from reviewer.serve.guide import complaint
 
     backend = service.backend

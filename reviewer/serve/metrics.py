@@ -34,6 +34,8 @@ class Metrics:
         self.tokens = 0
         self.generation_seconds = 0.0
         self.validations: dict[str, int] = {}
+        self.cancellations = 0  # generations stopped because the client went away
+        self.cancelled_tokens = 0  # tokens they had generated when they stopped
         self.queue_depth: Callable[[], int] = lambda: 0
         self.in_flight: Callable[[], int] = lambda: 0
 
@@ -53,6 +55,13 @@ class Metrics:
         with self._lock:
             self.tokens += tokens
             self.generation_seconds += seconds
+
+    def cancelled(self, tokens: int) -> None:
+        """Count a generation stopped early (its client disconnected) after ``tokens``."""
+        with self._lock:
+            self.cancellations += 1
+            self.cancelled_tokens += tokens
+            self.tokens += tokens
 
     def validated(self, outcome: str, n: int = 1) -> None:
         """Count a validation outcome ("passed", "failed", "no_code", "fix_validated", ...)."""
@@ -86,6 +95,13 @@ class Metrics:
                     "# HELP reviewer_tokens_per_second Tokens per second over all generations.",
                     "# TYPE reviewer_tokens_per_second gauge",
                     f"reviewer_tokens_per_second {rate:.3f}",
+                    "# HELP reviewer_generations_cancelled_total Generations stopped early"
+                    " because the client disconnected.",
+                    "# TYPE reviewer_generations_cancelled_total counter",
+                    f"reviewer_generations_cancelled_total {self.cancellations}",
+                    "# HELP reviewer_cancelled_tokens_total Tokens those generations had made.",
+                    "# TYPE reviewer_cancelled_tokens_total counter",
+                    f"reviewer_cancelled_tokens_total {self.cancelled_tokens}",
                     "# HELP reviewer_validations_total Validation outcomes of model code.",
                     "# TYPE reviewer_validations_total counter"]
             for outcome, n in sorted(self.validations.items()):

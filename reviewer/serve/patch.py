@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -71,3 +72,10 @@ def apply_diff(diff: str, base: Mapping[str, str]) -> dict[str, tuple[str, set[i
         result.extend(src[pos:])
         out[new] = ("".join(result), changed)
     return out
+
+
+def deleted_paths(diff: str) -> set[str]:
+    """The files ``diff`` deletes (``+++ /dev/null``)."""
+    lines = diff.splitlines()
+    return {_path(old) for old, new in pairwise(lines)
+            if old.startswith("--- ") and new.startswith("+++ ") and _path(new) == "/dev/null"}

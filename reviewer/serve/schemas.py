@@ -88,6 +88,9 @@ class ReviewRequest(BaseModel):
     fix_passes: int | None = Field(default=None, ge=0, le=10)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     context: ClientContext | None = None
+    # The change described as `reviewer describe --format json` does (its facts; the
+    # model's type, title, summary and risks too when ``explain``).
+    describe: bool = False
 
 
 class ValidateRequest(BaseModel):
