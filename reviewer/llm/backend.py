@@ -137,6 +137,31 @@ class Streaming(Backend, Protocol):
         ...
 
 
+class CompletesByStreaming:
+    """``complete`` for a :class:`Streaming` backend: the streamed answer, with no hooks."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Completion:
+        raise NotImplementedError
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        params: GenParams = DEFAULT_PARAMS,
+        timeout: float | None = None,
+    ) -> Completion:
+        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
+
+
 def streams(backend: object) -> bool:
     """Whether ``backend`` generates token by token (has :meth:`Streaming.stream`)."""
     return callable(getattr(backend, "stream", None))

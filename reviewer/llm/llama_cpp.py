@@ -21,6 +21,7 @@ from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     NO_HOOKS,
+    CompletesByStreaming,
     Completion,
     GenParams,
     Hooks,
@@ -75,7 +76,7 @@ def _import_llama_cpp() -> Any:
     return llama_cpp
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(CompletesByStreaming):
     """A GGUF model run by llama-cpp-python in this process."""
 
     name = "llama_cpp"
@@ -205,16 +206,6 @@ class LlamaCppBackend:
         return True
 
     # -- generation ------------------------------------------------------------------------
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        json_schema: JsonSchema | None = None,
-        params: GenParams = DEFAULT_PARAMS,
-        timeout: float | None = None,
-    ) -> Completion:
-        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
-
     def stream(
         self,
         messages: Sequence[Message],

@@ -23,6 +23,7 @@ from reviewer.llm.answer import MAX_EXPLANATION, schema_prefix
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     NO_HOOKS,
+    CompletesByStreaming,
     Completion,
     GenParams,
     Hooks,
@@ -101,7 +102,7 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     return out
 
 
-class MlxBackend:
+class MlxBackend(CompletesByStreaming):
     """A Hugging Face format model run by mlx-lm in this process."""
 
     name = "mlx"
@@ -207,16 +208,6 @@ class MlxBackend:
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"generation failed: {exc}") from None
         return text, n, first
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        json_schema: JsonSchema | None = None,
-        params: GenParams = DEFAULT_PARAMS,
-        timeout: float | None = None,
-    ) -> Completion:
-        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
 
     def stream(
         self,

@@ -21,6 +21,7 @@ from reviewer.llm.answer import without_patterns
 from reviewer.llm.backend import (
     DEFAULT_PARAMS,
     NO_HOOKS,
+    CompletesByStreaming,
     Completion,
     GenParams,
     Hooks,
@@ -51,7 +52,7 @@ def base_url(url: str) -> str:
 FALLBACKS = ("grammar", "json_object")
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(CompletesByStreaming):
     """A model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
 
     name = "openai"
@@ -102,16 +103,6 @@ class OpenAICompatBackend:
         return [str(m.get("id")) for m in items if isinstance(m, dict) and m.get("id")]
 
     # -- the Backend protocol --------------------------------------------------------------
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        json_schema: JsonSchema | None = None,
-        params: GenParams = DEFAULT_PARAMS,
-        timeout: float | None = None,
-    ) -> Completion:
-        return self.stream(messages, json_schema=json_schema, params=params, timeout=timeout)
-
     def stream(
         self,
         messages: Sequence[Message],
