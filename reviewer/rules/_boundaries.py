@@ -108,21 +108,31 @@ def falls_into_raise(
     e: msg = f"{msg} ({e})"`` then ``raise TemplateRuntimeError(msg)``)."""
     if any(_leaves(s) for s in handler.body):
         return False
+    rest, _ = _code_after_try(ctx, handler)
+    return bool(rest) and always_raises(rest, noreturn)
+
+
+def _code_after_try(ctx: PyContext, handler: ast.ExceptHandler
+                    ) -> tuple[list[ast.stmt], ast.AST | None]:
+    """What runs after the handler's ``try`` statement ends normally, climbing out of
+    ``if``/``with`` blocks: ``(statements, None)``, the first statements that follow; or
+    ``([], owner)`` where the ``try`` ends ``owner``'s body (a function, a loop, another
+    handler); ``([], None)`` where it cannot be told."""
     node: ast.AST | None = enclosing_try(ctx, handler)
     while node is not None:
         parent = ctx.parent(node)
         if parent is None:
-            return False
+            return [], None
         block = next((b for b in _blocks(parent) if any(s is node for s in b)), None)
         if block is None:
-            return False
+            return [], None
         rest = block[[id(s) for s in block].index(id(node)) + 1:]
         if rest:
-            return always_raises(rest, noreturn)
+            return rest, None
         if not isinstance(parent, (ast.If, ast.With, ast.AsyncWith)):
-            return False  # the end of a loop, a function or another handler
+            return [], parent
         node = parent
-    return False
+    return [], None
 
 
 def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
@@ -239,24 +249,10 @@ def _is_none(value: ast.expr | None) -> bool:
 def _then_returns_none(ctx: PyContext, handler: ast.ExceptHandler,
                        fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """After the handler, the function only returns ``None`` (or ends)."""
-    node: ast.AST | None = enclosing_try(ctx, handler)
-    while node is not None and node is not fn:
-        parent = ctx.parent(node)
-        if parent is None:
-            return False
-        block = next((b for b in _blocks(parent) if any(s is node for s in b)), None)
-        if block is None:
-            return False
-        rest = block[[id(s) for s in block].index(id(node)) + 1:]
-        if rest:
-            return len(rest) == 1 and isinstance(rest[0], ast.Return) and _is_none(
-                rest[0].value)
-        if parent is fn:
-            return True
-        if not isinstance(parent, (ast.If, ast.With, ast.AsyncWith)):
-            return False
-        node = parent
-    return False
+    rest, owner = _code_after_try(ctx, handler)
+    if rest:
+        return len(rest) == 1 and isinstance(rest[0], ast.Return) and _is_none(rest[0].value)
+    return owner is fn
 
 
 def _optional(ann: ast.expr | None) -> bool:
