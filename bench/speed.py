@@ -9,9 +9,9 @@ Scenarios (issue 2):
   like-for-like row gives reviewer and ruff the same list of Python files (``check PATHS``,
   ``ruff check PATHS``), and the floor (read + ``ast.parse`` of those files) is measured in
   the same run.
-* the same run again with nothing changed (content-hash cache): target < 0.5 s.
+* the same run again with nothing changed (content-hash cache): target < 0.3 s (issue 10).
 * a pre-commit-sized change, 5 staged files from flask in a real git repository,
-  ``reviewer check --staged`` as a subprocess (process start included): target < 0.4 s.
+  ``reviewer check --staged`` as a subprocess (process start included): target < 0.25 s (issue 10).
 
 Every figure is the median of N runs (perf_counter around a subprocess). The corpora come
 from ../shared/eval/perf_corpus.sh (run into bench/.work/perf when missing); the trees the
