@@ -150,6 +150,61 @@ def main() -> int:
     seconds = 0.0
     start = time.perf_counter()
     total = 0
+
+    def render(done: list[str]) -> str:
+        """The report over the projects in ``done`` (printed after each one too)."""
+        wall = time.perf_counter() - start
+
+        style = args.style or prompt_style(LlamaCppBackend(model))
+        no_local = sorted(r for r in rows if not rule_classes[r].local_fix)
+        lines = [
+            "### Fixes and explanations on findings from real projects",
+            "",
+            f"Measured by `bench/llm_fixes.py --per-rule {args.per_rule} --passes {args.passes}"
+            f"{' --fixable-only' if args.fixable_only else ''}"
+            f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
+            f"Corpus: {total} findings of {len(rows)} rules from {', '.join(done)} (the perf"
+            f" corpora; at most {args.per_rule} findings per rule per project, files in path"
+            " order, tests and docs skipped).",
+            "" if args.no_model else
+            f"Model {model.name}, {style} prompt style; up to {1 + args.passes} answers per"
+            f" finding; max_tokens {args.max_tokens}; no cache; {calls} model calls,"
+            f" {seconds:.0f} s of model time, {wall:.0f} s wall.",
+            "",
+            "| rule | findings | rule fix (validated) | model asked | model first pass |"
+            " model after refinement | shown model fixes re-validated |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        sums: Counter[str] = Counter()
+        for rule_id in sorted(rows):
+            r = rows[rule_id]
+            sums.update(r)
+            kind = "" if not r["rule_fix"] else (" safe" if r["rule_fix_safe"] == r["rule_fix"]
+                                                 else " unsafe")
+            asked = str(r["asked"]) if rule_classes[rule_id].local_fix else "no local fix"
+            lines.append(
+                f"| {rule_id} | {r['findings']} | {pct(r['rule_fix_ok'], r['rule_fix'])}{kind} |"
+                f" {asked} | {pct(r['first'], r['asked'])} | {pct(r['refined'], r['asked'])} |"
+                f" {pct(r['shown_ok'], r['shown'])} |"
+            )
+        lines.append(
+            f"| all | {sums['findings']} | {pct(sums['rule_fix_ok'], sums['rule_fix'])} |"
+            f" {sums['asked']} | {pct(sums['first'], sums['asked'])} |"
+            f" {pct(sums['refined'], sums['asked'])} | {pct(sums['shown_ok'], sums['shown'])} |"
+        )
+        lines += [
+            "",
+            f"Rules with no local fix (the model is not asked; fixes shown for them:"
+            f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
+        ]
+        if not args.no_model:
+            lines.append(
+                f"Explanations: {explained['model']} from the model shown,"
+                f" {explained['fallback']} replaced by the reviewer's own (marked),"
+                f" {explained['rejected']} model answers refused by the checks."
+            )
+        return "\n".join(lines) + "\n"
+
     for name in projects:
         root = corpora / name
         findings = collect(root, args.per_rule, args.fixable_only)
@@ -191,57 +246,8 @@ def main() -> int:
                 if not rule_classes[f.rule_id].local_fix:
                     wrong_no_local += 1
         explained["rejected"] += report.explanations_rejected
-    wall = time.perf_counter() - start
-
-    style = args.style or prompt_style(LlamaCppBackend(model))
-    no_local = sorted(r for r in rows if not rule_classes[r].local_fix)
-    lines = [
-        "### Fixes and explanations on findings from real projects",
-        "",
-        f"Measured by `bench/llm_fixes.py --per-rule {args.per_rule} --passes {args.passes}"
-        f"{' --fixable-only' if args.fixable_only else ''}"
-        f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
-        f"Corpus: {total} findings of {len(rows)} rules from {', '.join(projects)} (the perf"
-        f" corpora; at most {args.per_rule} findings per rule per project, files in path"
-        " order, tests and docs skipped).",
-        "" if args.no_model else
-        f"Model {model.name}, {style} prompt style; up to {1 + args.passes} answers per"
-        f" finding; max_tokens {args.max_tokens}; no cache; {calls} model calls,"
-        f" {seconds:.0f} s of model time, {wall:.0f} s wall.",
-        "",
-        "| rule | findings | rule fix (validated) | model asked | model first pass |"
-        " model after refinement | shown model fixes re-validated |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    sums: Counter[str] = Counter()
-    for rule_id in sorted(rows):
-        r = rows[rule_id]
-        sums.update(r)
-        kind = "" if not r["rule_fix"] else (" safe" if r["rule_fix_safe"] == r["rule_fix"]
-                                             else " unsafe")
-        asked = str(r["asked"]) if rule_classes[rule_id].local_fix else "no local fix"
-        lines.append(
-            f"| {rule_id} | {r['findings']} | {pct(r['rule_fix_ok'], r['rule_fix'])}{kind} |"
-            f" {asked} | {pct(r['first'], r['asked'])} | {pct(r['refined'], r['asked'])} |"
-            f" {pct(r['shown_ok'], r['shown'])} |"
-        )
-    lines.append(
-        f"| all | {sums['findings']} | {pct(sums['rule_fix_ok'], sums['rule_fix'])} |"
-        f" {sums['asked']} | {pct(sums['first'], sums['asked'])} |"
-        f" {pct(sums['refined'], sums['asked'])} | {pct(sums['shown_ok'], sums['shown'])} |"
-    )
-    lines += [
-        "",
-        f"Rules with no local fix (the model is not asked; fixes shown for them:"
-        f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
-    ]
-    if not args.no_model:
-        lines.append(
-            f"Explanations: {explained['model']} from the model shown,"
-            f" {explained['fallback']} replaced by the reviewer's own (marked),"
-            f" {explained['rejected']} model answers refused by the checks."
-        )
-    text = "\n".join(lines) + "\n"
+        print(render(projects[:projects.index(name) + 1]), file=sys.stderr, flush=True)
+    text = render(projects)
     print(text)
     if args.sample is not None:
         with args.sample.open("w", encoding="utf-8") as fh:
