@@ -22,6 +22,12 @@ _NO_RESULT = frozenset({"void", "undefined", "never", "any", "unknown", "Promise
 _NOT_CALLABLE = frozenset({"class_static_block", "field_definition", "public_field_definition"})
 _ENDS = frozenset({"return_statement", "throw_statement"})
 _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
+_HANDLERS = frozenset({"arrow_function", "function_expression", "function"})
+# Calls whose callback's return value nobody reads (an arrow body handed to them is dropped).
+_DROPS_RESULT = frozenset({"forEach", "on", "once", "addEventListener", "addListener",
+                           "setTimeout", "setInterval", "setImmediate", "nextTick", "then",
+                           "finally", "subscribe", "it", "test", "describe", "beforeEach",
+                           "afterEach", "beforeAll", "afterAll", "before", "after"})
 
 
 class DroppedErrorJS(Implementation):
@@ -37,7 +43,13 @@ class DroppedErrorJS(Implementation):
     ``undefined``, ``any`` or ``Promise<void>``, and the ``catch`` falls through to the
     function's end (no later ``return``/``throw``). Return an explicit fallback value or
     rethrow (``throw new ParseError(text, {cause: err})``). A catch that logs and then
-    returns a value, or a function that returns nothing, is fine. No automatic fix.
+    returns a value, or a function that returns nothing, is fine. The promise form,
+    ``.catch(err => console.error(err))`` whose handler only logs, is reported where the
+    chain's value is used as a result: returned (also as an arrow's body), awaited and
+    assigned or returned, or assigned to a variable that is read (other than by a bare
+    ``await p;``): the rejection becomes a resolved ``undefined``. A fire-and-forget
+    chain (``save(row).catch(e => console.error(e));``) is fine: logging is its handling.
+    No automatic fix.
     """
 
     rule_id = "RV206"
@@ -53,6 +65,18 @@ class DroppedErrorJS(Implementation):
               "  }\n  return value;\n}\n", path="example.js"),
         Valid("function parse(text: string): void {\n  try {\n    use(JSON.parse(text));\n"
               "  } catch (err) {\n    console.error(err);\n  }\n}\n", path="example.ts"),
+        Valid("function sync(rows) {\n  db.save(rows).then(done).catch(e => console.error(e));\n"
+              "}\n", path="example.js"),
+        Valid("async function main() {\n  await run().catch((err) => console.error(err));\n"
+              "  return 0;\n}\n", path="example.js"),
+        Valid("function loadUser(id) {\n  return api.get(id).catch((err) => {\n"
+              "    console.error(err);\n    return null;\n  });\n}\n", path="example.js"),
+        Valid("function flush(): Promise<void> {\n"
+              "  return queue.drain().catch(e => log.warn(e));\n}\n", path="example.ts"),
+        Valid("items.forEach(x => save(x).catch(e => console.error(e)));\n",
+              path="example.js"),
+        Valid("async function clean(names) {\n  await Promise.all(names.map(n =>\n"
+              "    rm(n).catch(er => log.warn('cleanup', n, er))));\n}\n", path="example.js"),
     ]
     INVALID = [
         Invalid("function parse(text) {\n  try {\n    return JSON.parse(text);\n"
@@ -65,6 +89,16 @@ class DroppedErrorJS(Implementation):
         Invalid("function count(path: string): number {\n  try {\n"
                 "    use(read(path));\n  } catch (e) {\n    log.warn(e);\n  }\n}\n",
                 line=4, path="example.ts"),
+        Invalid("function loadUser(id) {\n  return api.get(id)\n"
+                "    .catch(err => console.error(err));\n}\n", line=3, path="example.js"),
+        Invalid("async function config(path: string): Promise<Config> {\n"
+                "  const text = await readFile(path).catch(function (e) { log.warn(e); });\n"
+                "  return parse(text);\n}\n", line=2, path="example.ts"),
+        Invalid("function loadAll(ids) {\n  return Promise.all(ids.map(id =>\n"
+                "    api.get(id).catch(e => console.error(e))));\n}\n", line=3,
+                path="example.js"),
+        Invalid("const pending = fetchAll().catch((e) => {\n  logger.error(e);\n});\n"
+                "export default pending;\n", line=1, path="example.js"),
     ]
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
@@ -92,13 +126,146 @@ class DroppedErrorJS(Implementation):
             yield ctx.report(rule, clause, "the catch only logs, and the function then returns"
                                            " undefined where it returns a result otherwise:"
                                            " return a fallback value or rethrow")
+        for call in ctx.nodes("call_expression"):
+            prop = _catch_property(ctx, call)
+            if prop is not None and _logs_only(ctx, call) and _result_used(ctx, call):
+                yield ctx.report(rule, prop, "the .catch() handler only logs, and the chain's"
+                                             " value is used: a rejection becomes a resolved"
+                                             " undefined; return a fallback value or rethrow")
+
+
+def _catch_property(ctx: Any, call: Any) -> Any:
+    """The ``catch`` of ``promise.catch(handler)``, or None."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return None
+    prop = fn.child_by_field_name("property")
+    return prop if prop is not None and ctx.text(prop) == "catch" else None
+
+
+def _logs_only(ctx: Any, call: Any) -> bool:
+    """The handler's every statement is a log call (an optional bare ``return;`` last)."""
+    args = call.child_by_field_name("arguments")
+    named = [c for c in (args.named_children if args is not None else []) if c.type != "comment"]
+    if len(named) != 1 or named[0].type not in _HANDLERS:
+        return False
+    body = named[0].child_by_field_name("body")
+    if body is None:
+        return False
+    if body.type != "statement_block":
+        return _is_log_call(ctx, body)
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    if stmts and stmts[-1].type == "return_statement" and not [
+            c for c in stmts[-1].named_children if c.type != "comment"]:
+        stmts = stmts[:-1]
+    return bool(stmts) and all(_is_log(ctx, s) for s in stmts)
+
+
+def _outer(node: Any) -> tuple[Any, Any]:
+    """The node's parent, past parentheses and ``.finally(...)`` (the value passes through)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "parenthesized_expression":
+            node, parent = parent, parent.parent
+            continue
+        if (parent.type == "member_expression" and parent.parent is not None
+                and parent.parent.type == "call_expression"
+                and parent.child_by_field_name("object") == node
+                and _text_is(parent.child_by_field_name("property"), "finally")):
+            node, parent = parent.parent, parent.parent.parent
+            continue
+        break
+    return node, parent
+
+
+def _text_is(node: Any, text: str) -> bool:
+    """The node's source text is ``text``."""
+    return node is not None and node.text is not None and bool(node.text.decode() == text)
+
+
+def _result_used(ctx: Any, call: Any) -> bool:
+    """The chain's value is returned, awaited into a result, or stored in a read variable."""
+    node, parent = _outer(call)
+    if parent is not None and parent.type == "await_expression":
+        node, parent = _outer(parent)
+        if parent is None:
+            return False
+        if parent.type == "return_statement":
+            return _returns_result(ctx, parent)
+        return parent.type in ("variable_declarator", "assignment_expression") and (
+            parent.child_by_field_name("value") == node
+            or parent.child_by_field_name("right") == node)
+    if parent is None:
+        return False
+    if parent.type == "return_statement":
+        return _returns_result(ctx, parent)
+    if parent.type == "arrow_function" and parent.child_by_field_name("body") == node:
+        return _callback_used(ctx, parent) and _returns_result(ctx, node)
+    if parent.type == "array":
+        return _result_used(ctx, parent)
+    if parent.type == "arguments" and parent.parent is not None:
+        return _result_used(ctx, parent.parent)  # flows into the call: used if its value is
+    if parent.type == "variable_declarator" and parent.child_by_field_name("value") == node:
+        return _read_later(ctx, parent.child_by_field_name("name"))
+    if parent.type == "assignment_expression" and parent.child_by_field_name("right") == node:
+        return _read_later(ctx, parent.child_by_field_name("left"))
+    return False
+
+
+def _returns_result(ctx: Any, node: Any) -> bool:
+    """The function returning ``node`` declares no result-less type."""
+    fn = ctx.enclosing_function(node)
+    declared = fn.child_by_field_name("return_type") if fn is not None else None
+    if declared is None:
+        return True
+    text = "".join(ctx.text(declared).lstrip(":").split())
+    return text not in _NO_RESULT and "void" not in text
+
+
+def _callback_used(ctx: Any, arrow: Any) -> bool:
+    """The arrow's value is read: not a ``forEach``/``on``/``then`` callback, and a callback
+    of ``map`` (or any other call) only where that call's own value is used."""
+    args = arrow.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    if call is None or call.type not in ("call_expression", "new_expression"):
+        return True
+    name = dotted(ctx, call.child_by_field_name("function") or call.child_by_field_name(
+        "constructor")).split(".")[-1]
+    return name not in _DROPS_RESULT and _result_used(ctx, call)
+
+
+def _read_later(ctx: Any, target: Any) -> bool:
+    """``target`` names a variable read elsewhere (not only by a bare ``await p;``)."""
+    if target is None:
+        return False
+    if target.type != "identifier":
+        return bool(target.type == "member_expression")
+    name = ctx.text(target)
+    scope = ctx.enclosing_function(target)
+    root = scope.child_by_field_name("body") if scope is not None else None
+    root = root if root is not None else ctx.root
+    for ident in walk(root):
+        if ident.type not in ("identifier", "shorthand_property_identifier") or ident == target:
+            continue
+        if ctx.text(ident) != name:
+            continue
+        _, parent = _outer(ident)
+        if parent is not None and parent.type == "await_expression" and (
+                parent.parent is not None and parent.parent.type == "expression_statement"):
+            continue
+        return True
+    return False
 
 
 def _is_log(ctx: Any, stmt: Any) -> bool:
     """``console.error(err);``, ``logger.warn(...)``, ``await this.log.error(...)``."""
     if stmt.type != "expression_statement" or not stmt.named_children:
         return False
-    call = stmt.named_children[0]
+    return _is_log_call(ctx, stmt.named_children[0])
+
+
+def _is_log_call(ctx: Any, call: Any) -> bool:
+    """``console.error(err)``, ``logger.warn(...)``, ``await this.log.error(...)``."""
     if call.type == "await_expression" and call.named_children:
         call = call.named_children[0]
     if call.type != "call_expression":
