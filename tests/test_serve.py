@@ -202,8 +202,9 @@ def test_a_full_queue_answers_503_and_a_disconnect_frees_the_model(server: Serve
     while _gauge(server, "reviewer_in_flight") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _gauge(server, "reviewer_in_flight") == 0
-    assert _gauge(server, "reviewer_generations_cancelled_total") == 1
-    assert 0 < _gauge(server, "reviewer_cancelled_tokens_total") < 2000
+    # Whether the stream was cancelled or ended on its own first depends on the model's
+    # answer and the machine's load: the cancellation counters are asserted by
+    # test_a_review_client_that_disconnects_stops_the_generation and tests/test_serve_stream.py.
     done = server.request("POST", "/v1/chat/completions",
                           {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
                           token=TOKEN)
