@@ -42,10 +42,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from precision import write_docs as write_block  # noqa: E402
+
 from reviewer import engine  # noqa: E402
 from reviewer.config import Config  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- heldout-security:begin -->", "<!-- heldout-security:end -->"
 
 # our kind -> the rules that report it
@@ -195,14 +196,7 @@ def rows(halves: Halves) -> list[str]:
 
 
 def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + BEGIN + "\n" + text + END + rest.split(END, 1)[1]
-    else:
-        doc = (doc.rstrip("\n") + "\n\n## Security rules on a held-out third-party suite\n\n"
-               + BEGIN + "\n" + text + END + "\n")
-    DOCS.write_text(doc)
+    write_block(text, BEGIN, END, "## Security rules on a held-out third-party suite")
 
 
 def main(argv: list[str] | None = None) -> int:

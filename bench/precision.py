@@ -205,13 +205,16 @@ def _row(name: str, c: Counter[str]) -> str:
             f"{c['real'] - c['now_real']} | {prec(c['now_real'], c['now_false'])} |")
 
 
-def write_docs(text: str) -> None:
+def write_docs(text: str, begin: str = BEGIN, end: str = END, heading: str = "") -> None:
+    """Replace the ``begin``..``end`` block of docs/benchmarks.md with ``text``, or add it at
+    the end (under ``heading`` when one is given)."""
     doc = DOCS.read_text()
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + BEGIN + "\n" + text + END + rest.split(END, 1)[1]
+    if begin in doc and end in doc:
+        head, rest = doc.split(begin, 1)
+        doc = head + begin + "\n" + text + end + rest.split(end, 1)[1]
     else:
-        doc = doc.rstrip("\n") + "\n\n" + BEGIN + "\n" + text + END + "\n"
+        title = f"{heading}\n\n" if heading else ""
+        doc = doc.rstrip("\n") + "\n\n" + title + begin + "\n" + text + end + "\n"
     DOCS.write_text(doc)
 
 
