@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from pathlib import Path
+
+from reviewer.fileio import mkstemp
 
 # Bumped when the layout of a cache file changes (it is also part of the settings key).
 FORMAT = 4
@@ -99,7 +100,7 @@ class Cache:
             from reviewer.fileio import ensure_git_ignored
 
             ensure_git_ignored(self.path.parent.parent, ["cache/"])
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".pickle")
+        fd, tmp = mkstemp(self.path.parent, ".tmp-", ".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump({"format": FORMAT, "entries": self.entries}, fh,

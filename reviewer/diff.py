@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from reviewer.errors import ReviewerError
@@ -77,26 +77,62 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "
                        ".reviewer", "build", "dist", ".eggs"})
 
 
+_GIT_CONFIG = ("--literal-pathspecs", "-c", "core.quotepath=false",
+               "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+               "-c", "color.ui=false")
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
+
+
 def git(
     root: Path | None, *args: str, check: bool = True, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Run git with stable, script-friendly settings; raise ReviewerError on failure."""
-    cmd = ["git", "--literal-pathspecs", "-c", "core.quotepath=false",
-           "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-           "-c", "color.ui=false", *args]
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
     try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False, env=env,
-                              input=stdin)
+        proc = subprocess.run(["git", *_GIT_CONFIG, *args], cwd=root, capture_output=True,
+                              check=False, env=_git_env(), input=stdin)
     except FileNotFoundError:
         raise ReviewerError("git is not installed or not on PATH") from None
     except OSError as exc:  # cwd vanished, too many arguments...
         raise ReviewerError(f"cannot run git: {exc.strerror or exc}") from None
+    return _checked(proc, args, check)
+
+
+def _checked(proc: subprocess.CompletedProcess[bytes], args: Sequence[str],
+             check: bool) -> subprocess.CompletedProcess[bytes]:
     if check and proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = msg[-1] if msg else f"exit status {proc.returncode}"
         raise ReviewerError(f"git {args[0]} failed: {detail}")
     return proc
+
+
+def git_together(root: Path, *commands: Sequence[str]) -> list[bytes]:
+    """The output of several git commands run at the same time (each must succeed): a
+    staged review's two diffs cost one git start-up of waiting, not two."""
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for args in commands:
+            procs.append(subprocess.Popen(
+                ["git", *_GIT_CONFIG, *args], cwd=root, env=_git_env(),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        outs = []
+        for args, proc in zip(commands, procs, strict=True):
+            out, err = proc.communicate()
+            _checked(subprocess.CompletedProcess(args, proc.returncode, out, err), args, True)
+            outs.append(out)
+        return outs
+    except FileNotFoundError:
+        raise ReviewerError("git is not installed or not on PATH") from None
+    except OSError as exc:
+        raise ReviewerError(f"cannot run git: {exc.strerror or exc}") from None
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def repo_root(start: Path) -> Path | None:
@@ -185,9 +221,9 @@ def parse_unified_zero(diff: bytes) -> Changes:
     return changes
 
 
-def _name_status(root: Path, *args: str) -> list[str]:
-    """New names of the files added/copied/modified/renamed/type-changed, in diff order."""
-    out = git(root, "diff", "--name-status", "-z", *_DIFF_OPTS, _REVIEWABLE, *args).stdout
+def _name_status(out: bytes) -> list[str]:
+    """New names of the files added/copied/modified/renamed/type-changed, in diff order,
+    from ``git diff --name-status -z`` output."""
     parts = out.split(b"\0")
     files = []
     i = 0
@@ -203,8 +239,12 @@ def _name_status(root: Path, *args: str) -> list[str]:
 
 
 def _changes(root: Path, *args: str) -> tuple[list[str], Changes]:
-    files = _name_status(root, *args)
-    diff = git(root, "diff", "-U0", *_DIFF_OPTS, _REVIEWABLE, *args).stdout
+    names, diff = git_together(
+        root,
+        ("diff", "--name-status", "-z", *_DIFF_OPTS, _REVIEWABLE, *args),
+        ("diff", "-U0", *_DIFF_OPTS, _REVIEWABLE, *args),
+    )
+    files = _name_status(names)
     lines = parse_unified_zero(diff)
     return files, {f: lines.get(f, set()) for f in files}
 

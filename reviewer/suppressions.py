@@ -206,6 +206,8 @@ _PYLINT = re.compile(
 )
 _NOSEMGREP = re.compile(r"#\s*nosemgrep(?![\w-])")
 _MARKERS = ("noqa", "nosec", "pylint", "nosemgrep")
+# A line that may hold one of the comments above (each of them matches this too).
+_ANY_FOREIGN = re.compile(r"#.*?(?:noqa|nosec|pylint|nosemgrep)", re.IGNORECASE)
 # Which tools' codes each kind of comment speaks for.
 _TOOLS = {"noqa": ("ruff", "flake8"), "nosec": ("bandit",), "pylint": ("pylint",),
           "nosemgrep": ("semgrep",), "eslint": ("eslint", "typescript-eslint"),
@@ -268,11 +270,22 @@ def parse_foreign(source: str) -> list[Foreign]:
     """Every other-tool suppression comment in a Python source (real comments only)."""
     if not any(m in source for m in _MARKERS):
         return []
+    lines = split_lines(source)
+    # The lines whose text holds such a comment; the tokens (which tell a comment from the
+    # same text in a string) are read up to the last of them only.
+    candidates = [n for n, text in enumerate(lines, 1)
+                  if _ANY_FOREIGN.search(text)]
+    if not candidates:
+        return []
+    stop = candidates[-1]
+    tokens: list[tokenize.TokenInfo] = []
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for t in tokenize.generate_tokens(io.StringIO(source).readline):
+            if t.start[0] > stop:
+                break
+            tokens.append(t)
     except (tokenize.TokenError, SyntaxError):
         return []
-    lines = split_lines(source)
     end = len(lines) + 1
     code_lines = {t.start[0] for t in tokens if t.type not in _NON_CODE}
     out: list[Foreign] = []

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from reviewer.fileio import mkstemp
 
 if TYPE_CHECKING:
     from reviewer.config import Config
@@ -93,7 +94,7 @@ def save_replay(job: Job, cfg: Config, run_key: str, replay: Replay) -> None:
     runs = dict(list(runs.items())[-KEEP:])
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        fd, tmp = mkstemp(folder, ".tmp-", ".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump({"format": FORMAT, "runs": runs}, fh,

@@ -202,6 +202,9 @@ class FeedbackStore:
             conn = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
+            # WAL with NORMAL sync: a commit is not flushed to disk on its own (a power cut may
+            # lose the last run's records, never corrupt the file); `check` records on every run.
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(_SCHEMA)
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:

@@ -379,6 +379,15 @@ _PARSER_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _position = operator.attrgetter("lineno", "col_offset")
 
 
+def child_fields(cls: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold nodes, in source order (no expression contexts,
+    operators or names: see ``_NOT_CHILDREN``)."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _child_fields(cls)
+    return fields[::-1]
+
+
 def _child_fields(cls: type[ast.AST]) -> tuple[str, ...]:
     """The fields of ``cls`` that may hold nodes, reversed (the walk pops in order)."""
     if issubclass(cls, (ast.Constant, ast.Global, ast.Nonlocal, ast.MatchSingleton)):

@@ -31,12 +31,12 @@ from __future__ import annotations
 import ast
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from reviewer.languages.python import dotted_name
+from reviewer.languages.python import child_fields, dotted_name
 
 if TYPE_CHECKING:
     from reviewer.languages.python import PyContext
@@ -112,6 +112,9 @@ class Scope:
         self.bindings.setdefault(name, []).append(value)
 
 
+_SOURCE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
 class _Binder(ast.NodeVisitor):
     """One pass over a module collecting the scopes and their bindings."""
 
@@ -119,6 +122,32 @@ class _Binder(ast.NodeVisitor):
         self.module = Scope(module, None)
         self.scopes: dict[ast.AST, Scope] = {module: self.module}
         self.current = self.module
+        self._methods: dict[type[ast.AST], Callable[[Any], Any]] = {}
+
+    # -- the walk (NodeVisitor's, with the method and the child fields looked up once per
+    # node type: this pass runs over every module the security rules review) -------------
+    def visit(self, node: ast.AST) -> Any:
+        method = self._methods.get(node.__class__)
+        if method is None:
+            found: Callable[[Any], Any] = getattr(
+                self, "visit_" + node.__class__.__name__, self.generic_visit)
+            method = self._methods[node.__class__] = found
+        return method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        fields = _SOURCE_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _SOURCE_FIELDS[node.__class__] = child_fields(node.__class__)
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     # -- helpers -------------------------------------------------------------------------
     def _enter(self, node: ast.AST) -> Scope:

@@ -175,38 +175,23 @@ def _cli_module(path: str, names: tuple[str, ...]) -> bool:
     return stem in names or any(p in names for p in parts[:-1])
 
 
-def _interactive(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """The function talks to a terminal user itself: it calls ``input()`` or ends the
-    program (``sys.exit()``), which library code never does."""
-    for node in _own_nodes(fn):
-        if isinstance(node, ast.Call) and dotted_name(node.func) in _PROGRAM_CALLS:
-            return True
-    return False
+def _own_scope(ctx: PyContext, node: ast.AST) -> ast.AST | None:
+    """The nearest definition (function, class or lambda) whose own code ``node`` is."""
+    for a in ctx.ancestors(node):
+        if isinstance(a, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            return a
+    return None
 
 
-def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a function's body, nested definitions left out."""
-    stack = list(ast.iter_child_nodes(fn))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
-def _callees(fn: ast.AST) -> Iterator[str]:
-    """Names the function calls as ``f()``, ``self.f()`` or ``cls.f()``."""
-    for node in _own_nodes(fn):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Name):
-            yield func.id
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
-            func.value.id in ("self", "cls")
-        ):
-            yield func.attr
+def _callee(func: ast.expr) -> str | None:
+    """The name a call ``f()``, ``self.f()`` or ``cls.f()`` calls."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+        func.value.id in ("self", "cls")
+    ):
+        return func.attr
+    return None
 
 
 def program_functions(
@@ -215,21 +200,32 @@ def program_functions(
     """The functions that are the program's interface: the entry points (``allowed``,
     click/typer commands) and every function of the module they call, directly or not
     (``main`` -> ``_print_help``), and the functions that call ``input()`` or
-    ``sys.exit()`` themselves."""
+    ``sys.exit()`` themselves (which talk to a terminal user: library code never does).
+
+    One pass over the module's calls (nested definitions are their own functions)."""
     fns = ctx.functions()
     by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for fn in fns:
         by_name.setdefault(fn.name, []).append(fn)
-    todo = [fn for fn in fns if fn.name in allowed or (cli and _is_cli_command(fn))]
+    callees: dict[ast.AST, set[str]] = {}
     # A function that prompts the user is exempt itself; what it calls is not: a prompt
     # inside a database helper does not make the helper's other callees a program.
-    seen = {fn for fn in fns if _interactive(fn)}
+    seen: set[ast.FunctionDef | ast.AsyncFunctionDef] = set()
+    for call in ctx.nodes(ast.Call):
+        owner = _own_scope(ctx, call)
+        if not isinstance(call, ast.Call) or not isinstance(owner, _FUNCTIONS):
+            continue
+        if dotted_name(call.func) in _PROGRAM_CALLS:
+            seen.add(owner)
+        if (name := _callee(call.func)) is not None:
+            callees.setdefault(owner, set()).add(name)
+    todo = [fn for fn in fns if fn.name in allowed or (cli and _is_cli_command(fn))]
     while todo:
         fn = todo.pop()
         if fn in seen:
             continue
         seen.add(fn)
-        for name in _callees(fn):
+        for name in callees.get(fn, ()):
             todo.extend(by_name.get(name, ()))
     return seen
 

@@ -129,18 +129,43 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9_-]{20}")
 _MARKERS = ("-----BEGIN", "AccountKey=", "hooks.slack")
 
 
+# Around each long run, the text a token holding it can span (SendGrid's ``SG.`` before it,
+# its ``.`` and 43 characters after it); in a long text only these windows are searched.
+_BEFORE, _AFTER, _LONG_TEXT = 32, 64, 256
+
+
 def known_token(value: str) -> str | None:
     """What kind of credential a string contains, by its published format (None: none)."""
     if "EXAMPLE" in value:  # AWS's documented examples
         return None
-    if not _LONG_RUN.search(value) and not any(m in value for m in _MARKERS):
-        return None
-    if not _ANY_TOKEN.search(value):
-        return None
-    for pattern, what in TOKEN_FORMATS:
-        if pattern.search(value):
-            return what
+    if any(m in value for m in _MARKERS):
+        texts = [value]
+    elif len(value) <= _LONG_TEXT:
+        texts = [value] if _LONG_RUN.search(value) else []
+    else:  # a docstring or a message: search the windows around its long runs only
+        texts = _windows(value)
+    for text in texts:
+        if _ANY_TOKEN.search(text):
+            for pattern, what in TOKEN_FORMATS:
+                if pattern.search(text):
+                    return what
     return None
+
+
+_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
+def _windows(value: str) -> list[str]:
+    """The stretches of ``value`` around its runs of 20 or more token characters, merged
+    where they overlap (each run is searched with the text a token may add around it)."""
+    spans: list[list[int]] = []
+    for m in _RUN.finditer(value):
+        start, end = max(0, m.start() - _BEFORE), m.end() + _AFTER
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [value[a:b] for a, b in spans]
 
 
 def _str(node: ast.AST | None) -> str | None:
