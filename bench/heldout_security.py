@@ -4,7 +4,12 @@ The suite is not in the repository (its licence forbids redistribution). Rebuild
 copying the Python test files of semgrep/semgrep-rules (``python/lang/security/``,
 ``python/django/security/``, ``python/flask/security/``, ``python/sqlalchemy/security/``,
 ``python/jwt/security/``, ``python/boto3/security/``, ``python/requests/security/``; each
-``foo.py`` next to its ``foo.yaml``) into one folder and pass it as ``--suite``.
+``foo.py`` next to its ``foo.yaml``) into one folder and pass it as ``--suite``. Which
+files, and which of two same-named files (django's and flask's ``user-eval.py``...), is in
+bench/heldout_security_files.txt: copy them flat, under their file names, since the halves
+alternate by name (another layout or file set moves files between the halves). A suite
+whose ``.py`` names differ from that list is scored all the same, with the difference
+printed.
 
 A test file marks lines with ``# ruleid: <id>`` (what follows must be flagged) and
 ``# ok: <id>`` (what follows must not be); a bare ``# ok`` belongs to the file's rule.
@@ -48,6 +53,7 @@ from reviewer import engine  # noqa: E402
 from reviewer.config import Config  # noqa: E402
 
 BEGIN, END = "<!-- heldout-security:begin -->", "<!-- heldout-security:end -->"
+MANIFEST = HERE / "heldout_security_files.txt"
 
 # our kind -> the rules that report it
 RULES: dict[str, frozenset[str]] = {
@@ -168,6 +174,17 @@ def score(suite: Path, show: str | None) -> tuple[Halves, Counter[str], int, lis
     return halves, skipped, len(files), broken
 
 
+def manifest_difference(suite: Path) -> tuple[list[str], list[str]]:
+    """(names the manifest lists that the suite lacks, names the suite has beyond it)."""
+    listed = {
+        line.split(" <- ", 1)[0].strip()
+        for line in MANIFEST.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    have = {p.name for p in suite.rglob("*.py") if not p.name.endswith(".fixed.py")}
+    return sorted(listed - have), sorted(have - listed)
+
+
 def _serializes_only(text: list[str], lines: range) -> bool:
     """A group that only serializes (``pickle.dumps``, ``marshal.dumps``): semgrep's audit
     rules flag any use of the module, the reviewer reports loading untrusted data only."""
@@ -208,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     if not a.suite.is_dir():
         print(f"heldout_security: no such folder: {a.suite}", file=sys.stderr)
         return 2
+    missing, extra = manifest_difference(a.suite)
+    if missing or extra:
+        print(f"heldout_security: the suite differs from {MANIFEST.name}: missing "
+              f"{', '.join(missing) or 'none'}; not listed {', '.join(extra) or 'none'}",
+              file=sys.stderr)
     halves, skipped, nfiles, broken = score(a.suite, a.show)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {stamp} by `python bench/heldout_security.py --suite DIR` on {nfiles} "

@@ -59,7 +59,9 @@ class ShellInjection(Rule):
     program itself is not a constant (``sys.executable`` counts as one): their arguments
     cannot become shell syntax, unless the program is a shell given ``-c`` and a
     non-constant command (``os.execv("/bin/sh", ["sh", "-c", cmd])``,
-    ``subprocess.run(["bash", "-c", cmd])``), which is reported as a shell call. A script's
+    ``subprocess.run(["bash", "-c", cmd])``, also with the shell or ``-c`` named by a
+    constant, ``SHELL = "/bin/sh"`` then ``[SHELL, "-c", cmd]``), which is reported as a
+    shell call. A script's
     ``if __name__ == "__main__":`` block (or another command-line entry point) starting
     the program its own command line names is not reported. Dynamic access with constant
     names is resolved: ``getattr(os, "system")``, ``__import__("os").system`` and a name
@@ -109,6 +111,11 @@ class ShellInjection(Rule):
         "    subprocess.run(['bash', '-c', 'ls \"$1\"', 'ls', path])\n",
         "import os\n\nCOMMANDS = {'disk': 'df -h', 'mem': 'free -m'}\n\n"
         "def report(choice):\n    os.system(COMMANDS[choice])\n",
+        # A shell named by a constant runs a constant script; the path is its argument.
+        "import subprocess\n\nSHELL = '/bin/sh'\n\ndef f(path):\n"
+        "    subprocess.run([SHELL, '-c', 'ls \"$1\"', 'sh', path])\n",
+        # A name bound to something else than one string is not known to be a shell.
+        "import subprocess\n\ndef f(tool, flag, arg):\n    subprocess.run([tool, flag, arg])\n",
     ]
     INVALID = [
         Invalid("import os\n\ndef f(name):\n    os.system(f'rm {name}')\n", line=4),
@@ -161,6 +168,16 @@ class ShellInjection(Rule):
                 line=4),
         Invalid("import subprocess\n\ndef f(cmd):\n    subprocess.run(['bash', '-c', cmd])\n",
                 line=4),
+        Invalid(
+            "import subprocess\n\nSHELL = '/bin/sh'\n\ndef f(cmd):\n"
+            "    subprocess.run([SHELL, '-c', cmd])\n",
+            line=6,
+        ),
+        Invalid(
+            "import asyncio\n\nasync def f(cmd):\n    program = 'bash'\n"
+            "    await asyncio.create_subprocess_exec(program, '-c', cmd)\n",
+            line=5,
+        ),
         Invalid(
             "import asyncio\n\nasync def f(cmd):\n"
             "    await asyncio.subprocess.create_subprocess_shell(cmd)\n",
@@ -300,8 +317,7 @@ def shell_script(df: Flow, call: ast.Call) -> ast.expr | None:
     items: list[ast.expr] = []
     for arg in call.args:
         items.extend(arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg])
-    words = [i.value if isinstance(i, ast.Constant) and isinstance(i.value, str) else None
-             for i in items]
+    words = [_word(df, i) for i in items]
     if not any(w is not None and w.rsplit("/", 1)[-1] in SHELLS for w in words):
         return None
     for i, word in enumerate(words[:-1]):
@@ -311,6 +327,18 @@ def shell_script(df: Flow, call: ast.Call) -> ast.expr | None:
         ):
             return script
     return None
+
+
+def _word(df: Flow, item: ast.expr) -> str | None:
+    """The text of an argument-list item: a string literal, or a name bound only to one
+    (``SHELL = "/bin/sh"``, then ``[SHELL, "-c", cmd]``); None for anything else."""
+    if isinstance(item, ast.Name):
+        bound = df.bindings(item) or []
+        texts = {b.value for b in bound if isinstance(b, ast.Constant) and isinstance(b.value, str)}
+        if len(texts) == 1 and all(isinstance(b, ast.Constant) for b in bound):
+            return texts.pop()
+        return None
+    return item.value if isinstance(item, ast.Constant) and isinstance(item.value, str) else None
 
 
 def wildcard_program(command: ast.expr) -> str | None:
