@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conftest import Repo, RunResult
-from model_fake import serve_model
+from model_fake import BROAD_FIX, serve_model
 
 SOURCE = (
     "def load(path):\n"
@@ -26,7 +26,7 @@ def test_model_fix_applied_only_with_unsafe_fixes(
     path = repo.write("mod.py", SOURCE)
     # Not narrowed (a model's narrowing is refused: reviewer.llm.refusals), but not the
     # rule's own fix either: the comment shows whose fix was applied.
-    fix = "except Exception:  # an unreadable file reads as empty\n"
+    fix = BROAD_FIX
     with serve_model(fixed_code=fix) as model:
         server = ["--server-url", model.url, "--llm-timeout", "20", "--select", "RV201"]
         code, out, err = run_cli("fix", "mod.py", *server)

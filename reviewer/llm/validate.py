@@ -1,7 +1,9 @@
 """The validator: a model's fix is kept only if the reviewer itself accepts the result.
 
 Checks, all in memory (no file is ever written): the patched file parses, the finding's rule
-no longer fires in that scope, and no other finding appears. Findings are compared as counts
+no longer fires in that scope, and no other finding appears; and the fix is not one of the
+valid-but-wrong kinds of :mod:`reviewer.llm.refusals` (a narrowed broad handler, a dropped
+comment, a generic RV401 docstring, a typing construct in a string). Findings are compared as counts
 per (rule, enclosing symbol), so line shifts caused by the fix do not count as new findings.
 The complaint, when there is one, is a sentence the model can act on.
 """
