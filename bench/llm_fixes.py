@@ -20,8 +20,15 @@ Every shown model fix is written to ``--sample FILE`` as a diff, for the hand ch
 reported in docs/benchmarks.md.
 
 Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
-       [--per-rule N] [--fixable-only] [--projects a,b] [--max-tokens T] [--sample FILE] [--write]
-       [--section NAME]
+       [--per-rule N] [--fixable-only] [--asked-only] [--model-fixes] [--projects a,b]
+       [--max-tokens T]
+       [--sample FILE] [--write] [--section NAME]
+
+``--model-fixes`` asks even a model under ``model-fix-min-params`` (the embedded one) for
+fixes, to measure the validator alone; without it such a model explains only.
+``--asked-only`` keeps, of the selection, the findings the model would be asked to fix
+(the same ones with or without the gate): the fix figures of the whole selection at a
+third of the model time; the explanations of the other findings are not measured.
 """
 
 from __future__ import annotations
@@ -87,6 +94,23 @@ def collect(root: Path, per_rule: int, fixable_only: bool = False) -> list[Findi
     return out
 
 
+def asked_only(root: Path, findings: list[Finding], model: Path, style: str | None,
+               rule_classes: dict) -> list[Finding]:  # type: ignore[type-arg]
+    """The findings the model would be asked to fix (reviewer.llm.explain.Explainer.wants_fix,
+    with the prompt style of ``model``): a shorter run that measures fixes, not explanations."""
+    from reviewer.llm.explain import Explainer, _Job
+    from reviewer.llm.prompts import find_target
+
+    explainer = Explainer(LlamaCppBackend(model), rules=selected_rules(Config()), style=style)
+    out = []
+    for f in findings:
+        source = (root / f.path).read_text(encoding="utf-8")
+        job = _Job(f, rule_classes[f.rule_id], source)
+        if explainer.wants_fix(job, find_target(source, f)):
+            out.append(f)
+    return out
+
+
 def recheck(root: Path, f: Finding, fix_edits: tuple, rules: list) -> bool:  # type: ignore[type-arg]
     """Apply the edits and review the file from scratch: parses, the finding gone, nothing
     new (a rule's fix_leaves excepted), lines outside the edits byte-identical."""
@@ -130,6 +154,12 @@ def main() -> int:
     ap.add_argument("--no-model", action="store_true", help="deterministic fixes only")
     ap.add_argument("--fixable-only", action="store_true",
                     help="only findings of rules that have a local fix (a bounded model run)")
+    ap.add_argument("--model-fixes", action="store_true",
+                    help="ask the model for fixes even under model-fix-min-params (the"
+                         " validator alone decides what is shown)")
+    ap.add_argument("--asked-only", action="store_true",
+                    help="only the findings the model is asked to fix (those of the"
+                         " selection; explanations of the others are not measured)")
     ap.add_argument("--sample", type=Path, help="write every shown model fix here")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--section", default="model-fixes",
@@ -145,6 +175,7 @@ def main() -> int:
     rows: dict[str, Counter[str]] = defaultdict(Counter)
     shown: list[tuple[Path, Finding]] = []
     wrong_no_local = 0
+    gated = ""  # why the model was asked for no fix (the size gate), if it was not
     explained = Counter[str]()
     calls = 0
     seconds = 0.0
@@ -162,6 +193,8 @@ def main() -> int:
             "",
             f"Measured by `bench/llm_fixes.py --per-rule {args.per_rule} --passes {args.passes}"
             f"{' --fixable-only' if args.fixable_only else ''}"
+            f"{' --model-fixes' if args.model_fixes else ''}"
+            f"{' --asked-only' if args.asked_only else ''}"
             f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
             f"Corpus: {total} findings of {len(rows)} rules from {', '.join(done)} (the perf"
             f" corpora; at most {args.per_rule} findings per rule per project, files in path"
@@ -197,6 +230,8 @@ def main() -> int:
             f"Rules with no local fix (the model is not asked; fixes shown for them:"
             f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
         ]
+        if gated:
+            lines.append(f"Model fixes gated: {gated}.")
         if not args.no_model:
             lines.append(
                 f"Explanations: {explained['model']} from the model shown,"
@@ -208,6 +243,8 @@ def main() -> int:
     for name in projects:
         root = corpora / name
         findings = collect(root, args.per_rule, args.fixable_only)
+        if args.asked_only:
+            findings = asked_only(root, findings, model, args.style, rule_classes)
         total += len(findings)
         for f in findings:
             row = rows[f.rule_id]
@@ -221,12 +258,16 @@ def main() -> int:
         cfg = replace(Config(), model=str(model), llm_backend="llama_cpp",
                       fix_passes=args.passes, llm_max_tokens=args.max_tokens,
                       max_explained=len(findings), llm_timeout=24 * 3600.0, cache=False,
-                      context=False)
+                      context=False,
+                      model_fix_min_params=0 if args.model_fixes
+                      else Config().model_fix_min_params)
         out, report = explain_findings(
             findings, root=root, config=cfg,
             read=lambda rel, root=root: (root / rel).read_text(encoding="utf-8"),  # type: ignore[misc]
             settings=settings, style=args.style,
         )
+        if report.fixes_gated:
+            gated = report.fixes_gated
         calls += report.model_calls
         seconds += report.model_seconds
         print(f"{name}: {len(findings)} findings, {report.model_calls} model calls,"

@@ -84,6 +84,9 @@ class Config:
     fix_passes: int = 2
     # Tokens per answer.
     llm_max_tokens: int = 384
+    # Models with fewer parameters get explanations only, no model fixes (too small to
+    # write them reliably; reviewer.llm.explain.fix_gate); 0 = no gate (`--model-fixes`).
+    model_fix_min_params: int = 1_000_000_000
     # -- repository context (reviewer.context) --
     # Retrieve repository context into model prompts (needs `reviewer index`).
     context: bool = False

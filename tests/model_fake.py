@@ -29,6 +29,11 @@ class Model:
     prompts: list[object] = field(default_factory=list)
 
 
+# A model fix for a bare ``except:`` that the validator accepts: still broad (a model's
+# narrowing is refused, reviewer.llm.refusals), the comment saying why errors are caught.
+BROAD_FIX = "except Exception:  # errors reading the file are ignored: it reads as empty\n"
+
+
 @contextmanager
 def serve_model(explanation: str = EXPLANATION, fixed_code: str | None = None,
                 judge: dict[str, object] | None = None) -> Iterator[Model]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from model_fake import EXPLANATION, serve_model
+from model_fake import BROAD_FIX, EXPLANATION, serve_model
 
 from reviewer.feedback.store import FeedbackStore
 
@@ -180,7 +180,7 @@ def test_explain_shows_the_model_and_applies_its_validated_fix(repo: Repo) -> No
               "    try:\n        return open(path).read()\n    except:\n"
               '        return ""\n')
     repo.write("mod.py", source)
-    with serve_model(fixed_code="except OSError:\n") as model:
+    with serve_model(fixed_code=BROAD_FIX) as model:
         code, out, err = session(repo, "f\n", "mod.py", "--select", "RV201", "--explain",
                                  "--server-url", model.url, "--llm-timeout", "20",
                                  "--no-cache")
@@ -188,11 +188,11 @@ def test_explain_shows_the_model_and_applies_its_validated_fix(repo: Repo) -> No
     assert code == 0, err
     assert f"    {EXPLANATION}" in out
     assert "suggested fix from the local model (validated)" in out
-    assert "+    except OSError:" in out
+    assert "+    " + BROAD_FIX.rstrip() in out
     assert "fixed mod.py (RV201): re-validated" in out
-    assert (repo.path / "mod.py").read_text() == source.replace("except:", "except OSError:")
+    assert (repo.path / "mod.py").read_text() == source.replace("except:\n", BROAD_FIX)
     with FeedbackStore.open(repo.feedback_db, create=False) as store:
         (judged,) = store.verdicts()
     assert judged.verdict.verdict == "accept"
     assert judged.finding is not None and judged.finding.explanation == EXPLANATION
-    assert "+    except OSError:" in judged.finding.fix_diff
+    assert "+    " + BROAD_FIX.rstrip() in judged.finding.fix_diff

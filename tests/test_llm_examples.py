@@ -148,7 +148,9 @@ def test_small_prompt_shows_the_lines_and_line_level_examples() -> None:
     assert all(json.loads(t["content"])["fixed_code"].startswith("except ")
                for t in turns[1::2])
     # The example whose try body calls int() is the last (closest to `save(int(row))`).
-    assert json.loads(turns[-1]["content"])["fixed_code"] == "except ValueError:"
+    # (Broad still: a model's narrowing is refused, reviewer.llm.refusals; it logs instead.)
+    assert json.loads(turns[-1]["content"])["fixed_code"].startswith(
+        "except Exception:\n    logger.warning('bad port")
     content = last["content"]
     assert "stock.py:18" in content and "save(int(row))" in content
     assert "Lines to fix:\n```python\nexcept:\n```" in content
@@ -224,7 +226,8 @@ def test_prompt_style_follows_the_model_size(tmp_path: Path) -> None:
 def test_small_style_asks_for_fixes_only_where_an_example_shows_the_edit() -> None:
     rules = all_rules()
     said = "A bare except: here also swallows KeyboardInterrupt; name the exception."
-    answer = {"explanation": said, "fixed_code": "except ValueError:"}
+    answer = {"explanation": said,
+              "fixed_code": "except Exception:  # errors in one row are ignored"}
     backend = Recorder(answer)
     explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
                           fix_passes=0)
@@ -233,7 +236,7 @@ def test_small_style_asks_for_fixes_only_where_an_example_shows_the_edit() -> No
     schema = backend.schemas[-1]
     assert schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] == "^except.{0,256}$"
     patched = "".join(e.text for e in out.model_fix.edits)
-    assert patched == "        except ValueError:\n"
+    assert patched == "        except Exception:  # errors in one row are ignored\n"
     # RV501 (print) has no line-level example: an explanation only, fixed_code must be null.
     out = explainer.explain_one(_Job(one("RV501"), rules["RV501"], SOURCE))
     assert backend.schemas[-1]["properties"]["fixed_code"] == {"type": "null"}

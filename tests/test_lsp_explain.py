@@ -216,10 +216,10 @@ def served_explain(tmp_path: Path, backend: list[str], pyproject: str, timeout: 
 
 def test_explain_goes_to_a_reviewer_server_behind_server_url(tmp_path: Path) -> None:
     """The reviewer server's backend is a fixed-answer model (the fix is known)."""
-    from tests.model_fake import serve_model
+    from tests.model_fake import BROAD_FIX, serve_model
 
     (tmp_path / "repo").mkdir()
-    with serve_model(fixed_code="except OSError:\n") as model:
+    with serve_model(fixed_code=BROAD_FIX) as model:
         served_explain(tmp_path, ["--backend", "openai", "--server-url", model.url],
                        '[tool.reviewer]\nselect = ["RV201"]\nllm-backend = "openai"\n'
                        "llm-timeout = 30\nfix-passes = 1\n", 60, want_fix=True)

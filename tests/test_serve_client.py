@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Repo, RunResult
-from model_fake import EXPLANATION, serve_model
+from model_fake import BROAD_FIX, EXPLANATION, serve_model
 from serve_proc import serve
 
 pytestmark = pytest.mark.skipif(
@@ -43,7 +43,7 @@ def test_same_json_through_a_reviewer_server_and_a_plain_one(
     args = ("check", "mod.py", "--format", "json", "--explain", "--no-cache",
             "--select", "RV201,RV203")
     monkeypatch.setenv("REVIEWER_API_KEY", TOKEN)
-    with serve_model(fixed_code="except OSError:\n") as model, serve(
+    with serve_model(fixed_code=BROAD_FIX) as model, serve(
         box, "--backend", "openai", "--server-url", model.url,
         env={"REVIEWER_SERVE_TOKEN": TOKEN},
     ) as reviewer:
@@ -59,7 +59,7 @@ def test_same_json_through_a_reviewer_server_and_a_plain_one(
     assert direct == remote
     finding = json.loads(remote)["findings"][0]
     assert finding["explanation"] == EXPLANATION
-    assert "except OSError:" in finding["model_fix"]["edits"][0]["text"]
+    assert BROAD_FIX.rstrip() in finding["model_fix"]["edits"][0]["text"]
     # The server built the same prompts the laptop builds, and was reached by /v1/review.
     assert asked_directly and [p["messages"] for p in asked_remotely] == \
         [p["messages"] for p in asked_directly]  # type: ignore[index]

@@ -104,7 +104,8 @@ def settle_unused(result: Result, job: Job, cfg: Config) -> None:
 
 # -- the model ---------------------------------------------------------------------------------
 def llm_options(func: F) -> F:
-    """Add --explain, --max-explained, --llm-timeout, --backend, --model, --server-url."""
+    """Add --explain, --max-explained, --llm-timeout, --backend, --model, --server-url,
+    --model-fixes."""
     decorators = [
         click.option("--explain/--no-explain", default=None,
                      help="Have the local model explain findings and propose validated fixes."),
@@ -118,6 +119,10 @@ def llm_options(func: F) -> F:
                      help="GGUF file, MLX folder or served model name (default: embedded)."),
         click.option("--server-url", metavar="URL",
                      help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
+        click.option("--model-fixes", is_flag=True, default=None,
+                     help="Ask the model for fixes even when it is too small to write them"
+                          " reliably (model-fix-min-params; by default such a model"
+                          " only explains)."),
     ]
     for decorate in reversed(decorators):
         func = decorate(func)
@@ -126,7 +131,10 @@ def llm_options(func: F) -> F:
 
 def llm_overrides(opts: dict[str, Any]) -> dict[str, Any]:
     """Config overrides from the options :func:`llm_options` added (removed from ``opts``)."""
-    return {key: opts.pop(key, None) for key in LLM_KEYS}
+    out = {key: opts.pop(key, None) for key in LLM_KEYS}
+    # --model-fixes: no size gate on model fixes (reviewer.llm.explain.fix_gate).
+    out["model_fix_min_params"] = 0 if opts.pop("model_fixes", None) else None
+    return out
 
 
 def read_for(job: Job, config: Config) -> Callable[[str], str | None]:

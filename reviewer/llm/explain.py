@@ -63,6 +63,13 @@ RETRY_TEMPERATURE = 0.7
 # (1.1 GB) 4 with the full style, 6 with the small one, in half the time. Bigger models
 # (3B Q4 is about 2 GB) keep the full style.
 SMALL_MODEL_BYTES = 1_500_000_000
+# Models with fewer parameters than this get explanations only, no model fixes (the
+# ``model-fix-min-params`` setting; 0 turns the gate off, as ``--model-fixes`` does). On 97
+# findings of real projects (docs/benchmarks.md) SmolLM2-135M had 7 fixes validated and 1
+# right; Qwen2.5-Coder-1.5B 12 and 6. A GGUF says its parameter count; without one the
+# count is estimated from the file size at 4 bits a parameter (the common quantization).
+MODEL_FIX_MIN_PARAMS = 1_000_000_000
+BYTES_PER_PARAM_GUESS = 0.5
 
 
 def model_bytes(backend: Backend) -> int | None:
@@ -87,6 +94,45 @@ def prompt_style(backend: Backend) -> str:
         return "full"
     size = model_bytes(backend)
     return "small" if size is not None and size < SMALL_MODEL_BYTES else "full"
+
+
+def model_parameters(backend: Backend) -> int | None:
+    """The parameter count of the backend's local model: from the GGUF header (or an MLX
+    folder's safetensors), else estimated from the file size; None for a server's model."""
+    size = model_bytes(backend)
+    if size is None:
+        return None
+    path = getattr(backend, "model_path", None)
+    if isinstance(path, Path):
+        from reviewer.models.detect import ModelFormatError, detect
+
+        try:
+            params = detect(path).parameters
+        except (ModelFormatError, OSError):
+            params = 0
+        if params:
+            return params
+    return int(size / BYTES_PER_PARAM_GUESS)
+
+
+def fix_gate(backend: Backend, min_params: int) -> str | None:
+    """Why the backend's model is not asked for fixes (one phrase), or None when it is:
+    a local model with fewer than ``min_params`` parameters (0: no gate) writes wrong fixes
+    more often than right ones, so it explains only."""
+    if min_params <= 0:
+        return None
+    params = model_parameters(backend)
+    if params is None or params >= min_params:
+        return None
+    from reviewer.models.detect import params_label
+
+    path = getattr(backend, "model_path", None)
+    name = path.name if isinstance(path, Path) else "the model"
+    return (
+        f"{name} has {params_label(params)} parameters, under model-fix-min-params"
+        f" ({params_label(min_params)}): explanations only, no model fixes"
+        " (--model-fixes to force them)"
+    )
 
 
 @dataclass
@@ -116,6 +162,7 @@ class ExplainReport:
     completion_tokens: int = 0
     max_explained: int = 0
     context_skipped: str | None = None  # why repository context was left out (one line)
+    fixes_gated: str | None = None  # why the model was asked for no fix (see fix_gate)
 
     def warnings(self) -> list[str]:
         """At most a few lines saying what was skipped and why."""
@@ -140,6 +187,8 @@ class ExplainReport:
             )
         if self.context_skipped:
             out.append(self.context_skipped)
+        if self.fixes_gated and self.explained:
+            out.append(self.fixes_gated)
         if self.over_budget and not self.failure:
             out.append(
                 f"model explained {self.eligible - self.over_budget} of {self.eligible}"
@@ -170,6 +219,7 @@ class Explainer:
         deadline: float | None = None,
         repo_context: Callable[[Finding, str], str] | None = None,
         style: str | None = None,
+        min_fix_params: int = 0,
     ) -> None:
         if style is not None and style not in STYLES:
             raise ValueError(f"unknown prompt style {style!r}")
@@ -190,6 +240,8 @@ class Explainer:
             template=self.template, style=self.style,
         )
         self.report = ExplainReport()
+        # Too small a model to write fixes (see fix_gate): explanations only.
+        self.report.fixes_gated = fix_gate(backend, min_fix_params)
         self._validators: dict[str, FileValidator] = {}
 
     def _validator(self, path: str, source: str) -> FileValidator:
@@ -306,7 +358,7 @@ class Explainer:
         """
         f = job.finding
         target = find_target(job.source, f)
-        want_fix = want_fix and self.wants_fix(job, target)
+        want_fix = want_fix and self.report.fixes_gated is None and self.wants_fix(job, target)
         self.report.fixes_asked += want_fix
         base_key = self._base_key(job, target, repo_context, want_fix)
         history: list[tuple[str, str]] = []
@@ -534,6 +586,7 @@ def explain_findings(
         deadline=start + timeout_for(config),
         repo_context=_repo_context(root, config, changed),
         style=style,
+        min_fix_params=config.model_fix_min_params,
     )
     try:
         out = explainer.explain_all(

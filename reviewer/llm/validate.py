@@ -1,7 +1,9 @@
 """The validator: a model's fix is kept only if the reviewer itself accepts the result.
 
 Checks, all in memory (no file is ever written): the patched file parses, the finding's rule
-no longer fires in that scope, and no other finding appears. Findings are compared as counts
+no longer fires in that scope, and no other finding appears; and the fix is not one of the
+valid-but-wrong kinds of :mod:`reviewer.llm.refusals` (a narrowed broad handler, a dropped
+comment, a generic RV401 docstring, a typing construct in a string). Findings are compared as counts
 per (rule, enclosing symbol), so line shifts caused by the fix do not count as new findings.
 The complaint, when there is one, is a sentence the model can act on.
 """
@@ -15,10 +17,16 @@ from collections.abc import Sequence
 from reviewer.findings import Finding, Fix, TextEdit, apply_edits, lines_outside_kept
 from reviewer.llm.names import dropped_names
 from reviewer.llm.prompts import Region
+from reviewer.llm.refusals import (
+    dropped_comments,
+    generic_docstrings,
+    narrowed_handler,
+    string_annotation,
+)
 from reviewer.rules.base import Rule
 
 Key = tuple[str, str]
-__all__ = ["FileValidator", "dropped_names", "region_fix"]
+__all__ = ["FileValidator", "dropped_names", "region_fix", "wrong_but_valid"]
 
 
 def region_fix(region: Region, fixed_code: str, source: str, rule_id: str) -> Fix:
@@ -106,6 +114,9 @@ class FileValidator:
                     " or keeps for later: other exceptions would now escape; keep the"
                     " handler's exceptions"
                 )
+            wrong = wrong_but_valid(self.source, patched, finding.rule_id)
+            if wrong is not None:
+                return wrong
             dropped_stmt = dropped_statements(self.source, patched)
             if dropped_stmt:
                 return (
@@ -141,6 +152,15 @@ class FileValidator:
                     f" (line {_relative_line(f, fix)} of fixed_code)"
                 )
         return None
+
+
+def wrong_but_valid(source: str, patched: str, rule_id: str) -> str | None:
+    """The refusals of :mod:`reviewer.llm.refusals`: a narrowed broad handler, a dropped
+    comment, a generic RV401 docstring, a typing construct written as a string."""
+    why = narrowed_handler(source, patched) or dropped_comments(source, patched, rule_id)
+    if why is None and rule_id == "RV401":
+        why = generic_docstrings(source, patched)
+    return why or string_annotation(source, patched)
 
 
 # Rules whose fix is a change of signature (fewer parameters): exempt from the checks that

@@ -144,6 +144,7 @@ def run_review(
             fix_passes=config.fix_passes if fix_passes is None else fix_passes,
             deadline=time.perf_counter() + (deadline_s or timeout_for(config)),
             repo_context=context,
+            min_fix_params=config.model_fix_min_params,
         )
         _metered(explainer, per)
         try:

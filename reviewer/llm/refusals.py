@@ -1,0 +1,308 @@
+"""Fixes that validate but are wrong, as the model writes them (issue 12): the checks the
+validator (:mod:`reviewer.llm.validate`) adds after parsing and re-reviewing a fix.
+
+Each check compares the file before and after the fix and returns the reason for a
+refusal (a phrase the model can act on in a refinement pass) or None:
+
+* :func:`narrowed_handler`: an ``except Exception`` / ``except BaseException`` / bare
+  ``except:`` handler narrowed to specific types. Exceptions the old handler caught and the
+  new one does not would now escape, which changes behaviour. Refused unless the try body
+  can raise nothing but the new types (each raised there by a ``raise`` statement, and no
+  call, attribute access, subscript or operator besides) and the old handler does not use
+  its exception variable; in practice a model's narrowing is always refused.
+* :func:`dropped_comments`: a comment of the file is gone (``# type:`` comments excepted
+  for RV402, whose fix turns them into annotations).
+* :func:`generic_docstring`: an RV401 docstring that names nothing of what it documents
+  (parameters, names the body uses or returns) and starts with no verb beyond boilerplate
+  ("This function does something.").
+* :func:`string_annotation`: an annotation added as a string holding a typing construct
+  (``"Optional[int]"``, ``"list[str]"``); only a plain (dotted) name, a forward reference,
+  may be quoted. Undefined names are the validator's pyflakes check.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections import Counter
+
+__all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "narrowed_handler",
+           "string_annotation"]
+
+_BROAD = frozenset({"BaseException", "Exception"})
+# Nodes that cannot raise by themselves (a try body made of these and ``raise T(...)`` can
+# raise only T).
+_INERT = (
+    ast.Pass, ast.Constant, ast.Name, ast.Load, ast.Store, ast.Assign, ast.Expr, ast.If,
+    ast.Return, ast.Break, ast.Continue, ast.Tuple,
+)
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _type_names(handler: ast.ExceptHandler) -> list[str]:
+    """The handler's types as written ("" for a bare ``except:``)."""
+    if handler.type is None:
+        return [""]
+    parts = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return [ast.unparse(p) for p in parts]
+
+
+def _is_broad(names: list[str]) -> bool:
+    return any(n == "" or n.rsplit(".", 1)[-1] in _BROAD for n in names)
+
+
+def narrowed_handler(source: str, patched: str) -> str | None:
+    """The reason to refuse a fix that narrows a broad handler, or None."""
+    before, after = _parse(source), _parse(patched)
+    if before is None or after is None:
+        return None
+    old, new = _tries(before), _tries(after)
+    if len(old) != len(new):
+        return None
+    for (_, handlers_old), (body_new, handlers_new) in zip(old, new, strict=True):
+        broad_old = [h for h in handlers_old if _is_broad(_type_names(h))]
+        if not broad_old or any(_is_broad(_type_names(h)) for h in handlers_new):
+            continue
+        h_old = broad_old[0]
+        was = "except " + ", ".join(n for n in _type_names(h_old) if n) \
+            if h_old.type is not None else "except"
+        caught = {n for h in handlers_new for n in _type_names(h)}
+        now = ", ".join(sorted(caught)) or "nothing"
+        if _uses_name(h_old) or not _raises_only(body_new, caught):
+            return (
+                f"the fix narrows `{was}:` (line {h_old.lineno}) to {now}: the try"
+                " body can raise other exceptions that the handler used to catch, and they"
+                " would now escape; keep the handler as broad as it was (log the"
+                " exception with exc_info=True, or re-raise it)"
+            )
+    return None
+
+
+def _tries(tree: ast.Module) -> list[tuple[list[ast.stmt], list[ast.ExceptHandler]]]:
+    """(body, handlers) of every ``try`` (and ``try``/``except*``), in walk order."""
+    out = []
+    for n in ast.walk(tree):
+        if type(n).__name__ in ("Try", "TryStar"):  # TryStar: except* (Python 3.11+)
+            fields = dict(ast.iter_fields(n))
+            out.append((fields["body"], fields["handlers"]))
+    return out
+
+
+def _uses_name(handler: ast.ExceptHandler) -> bool:
+    """The handler reads its exception variable (re-raises, keeps or logs it)."""
+    name = handler.name
+    if not name:
+        return any(isinstance(n, ast.Raise) and n.exc is None
+                   for stmt in handler.body for n in ast.walk(stmt))
+    return any(isinstance(n, ast.Name) and n.id == name
+               for stmt in handler.body for n in ast.walk(stmt)) or any(
+        isinstance(n, ast.Raise) and n.exc is None
+        for stmt in handler.body for n in ast.walk(stmt))
+
+
+def _raises_only(body: list[ast.stmt], caught: set[str]) -> bool:
+    """Every exception ``body`` can raise is evidently one of ``caught``: it raises each of
+    them itself, and nothing else in it can raise."""
+    raised: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Raise):
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            name = ast.unparse(exc) if exc is not None else ""
+            args = node.exc.args if isinstance(node.exc, ast.Call) else []
+            if name not in caught or node.cause is not None or not all(
+                    isinstance(a, ast.Constant) for a in args):
+                return False
+            raised.add(name)
+            continue
+        if not isinstance(node, _INERT):
+            return False
+        if isinstance(node, ast.If) and not isinstance(node.test, ast.Name | ast.Constant):
+            return False
+        stack.extend(ast.iter_child_nodes(node))
+    return bool(raised) and raised >= caught
+
+
+def _comments(source: str) -> Counter[str]:
+    out: Counter[str] = Counter()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.string.lstrip("#").strip()] += 1
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return Counter()
+    return out
+
+
+def dropped_comments(source: str, patched: str, rule_id: str) -> str | None:
+    """The first comment of ``source`` missing from ``patched``, quoted; None if none."""
+    before, after = _comments(source), _comments(patched)
+    for text, n in before.items():
+        if not text or after[text] >= n:
+            continue
+        if rule_id == "RV402" and text.startswith("type:") and not text.startswith(
+                "type: ignore"):
+            continue  # a type comment becomes the annotation
+        return f"the fix drops the comment `# {text[:60]}`; keep every comment"
+    return None
+
+
+# -- RV401: docstrings that say nothing -----------------------------------------------------
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# Words that say nothing about a particular function (the filler of generic docstrings).
+_FILLER = frozenset(re.findall(r"\w+", """
+a an the this that these those it its is are be been was were of for to in on at by with
+from and or as function method class module object instance code helper routine wrapper
+something anything thing things stuff some given specified provided certain various
+do does did doing done handle handles handling process processes processing perform
+performs run runs execute executes implement implements implementation provide provides
+return returns returned get gets set sets make makes take takes work works call calls
+called define defines defined represent represents contain contains has have having
+initialize initializes init create creates creating build builds use uses used
+manage manages serve serves deal deals wrap wraps logic operation operations task
+specific necessary needed required what which here there used simple basic main
+"""))
+_SUBJECTS = ("this", "the", "a", "an", "function", "method", "class", "module", "helper",
+             "that", "which", "will", "is", "used", "to")
+
+
+def _parts(name: str) -> set[str]:
+    out: set[str] = set()
+    for chunk in name.split("_"):
+        out.update(p.lower() for p in _CAMEL.findall(chunk))
+    out.add(name.lower().strip("_"))
+    return {p for p in out if len(p) >= 3 and p not in ("self", "cls")}
+
+
+def _mentioned(node: ast.AST) -> set[str]:
+    """Name parts of what ``node`` (a def, class or module) takes, uses and returns (its own
+    name left out: a docstring that repeats it says nothing more)."""
+    names: set[str] = set()
+    for sub in ast.walk(node):
+        if sub is node:
+            continue
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            names.add(sub.attr)
+        elif isinstance(sub, ast.arg):
+            names.add(sub.arg)
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(sub.name)
+        elif isinstance(sub, ast.alias):
+            names.add((sub.asname or sub.name).split(".")[0])
+        elif isinstance(sub, ast.keyword) and sub.arg:
+            names.add(sub.arg)
+    parts: set[str] = set()
+    for name in names:
+        parts |= _parts(name)
+    return parts
+
+
+def _matches(word: str, parts: set[str]) -> bool:
+    if word in parts:
+        return True
+    return len(word) >= 4 and any(
+        len(p) >= 4 and (word.startswith(p) or p.startswith(word)) for p in parts)
+
+
+def generic_docstring(doc: str, node: ast.AST) -> bool:
+    """Whether ``doc``, the docstring of ``node``, is filler: it names no parameter or name
+    the code uses, and its first word after the subject ("This function ...") is no verb
+    beyond boilerplate."""
+    words = [w.lower() for w in _WORD.findall(doc)]
+    if not words:
+        return True
+    own = _parts(getattr(node, "name", ""))
+    parts = _mentioned(node) - _FILLER - own
+    if any(_matches(w, parts) for w in words if w not in _FILLER and w not in own):
+        return False
+    rest = words
+    while rest and rest[0] in _SUBJECTS:
+        rest = rest[1:]
+    return not rest or rest[0] in _FILLER or rest[0] in own or len(words) < 3
+
+
+def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
+    out: dict[str, tuple[str, ast.AST]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                key = f"{prefix}.{child.name}"
+                out[key] = (ast.get_docstring(child) or "", child)
+                visit(child, key)
+
+    out[""] = (ast.get_docstring(tree) or "", tree)
+    visit(tree, "")
+    return out
+
+
+def generic_docstrings(source: str, patched: str) -> str | None:
+    """The reason to refuse an RV401 fix whose new docstring is filler, or None."""
+    before, after = _parse(source), _parse(patched)
+    if before is None or after is None:
+        return None
+    old = _docstrings(before)
+    for key, (doc, node) in _docstrings(after).items():
+        if not doc or old.get(key, ("", node))[0] == doc:
+            continue
+        if generic_docstring(doc, node):
+            what = key.rsplit(".", 1)[-1] or "the module"
+            return (
+                f"the docstring of {what} ({doc.splitlines()[0][:60]!r}) is generic: say"
+                " what it does with its parameters or what it returns, naming them"
+            )
+    return None
+
+
+# -- annotations written as strings ---------------------------------------------------------
+def _annotations(tree: ast.Module) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            out[ast.dump(node.annotation)] += 1
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            out[ast.dump(node.returns)] += 1
+    return out
+
+
+def string_annotation(source: str, patched: str) -> str | None:
+    """The reason to refuse a fix that adds a quoted annotation holding more than a name."""
+    before, after = _parse(source), _parse(patched)
+    if before is None or after is None:
+        return None
+    old = _annotations(before)
+    new = _annotations(after)
+    for node in ast.walk(after):
+        ann: ast.expr | None = None
+        if isinstance(node, ast.arg | ast.AnnAssign):
+            ann = node.annotation
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            ann = node.returns
+        if not (isinstance(ann, ast.Constant) and isinstance(ann.value, str)):
+            continue
+        if new[ast.dump(ann)] <= old[ast.dump(ann)]:
+            continue
+        try:
+            inner = ast.parse(ann.value.strip(), mode="eval").body
+        except SyntaxError:
+            inner = None
+        if isinstance(inner, ast.Name | ast.Attribute) and all(
+                isinstance(n, ast.Name | ast.Attribute | ast.Load) for n in ast.walk(inner)):
+            continue  # a forward reference
+        return (
+            f"the annotation {ann.value!r} is a typing construct written as a string;"
+            " write it as code (import what it uses)"
+        )
+    return None

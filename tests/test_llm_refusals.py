@@ -1,0 +1,141 @@
+"""Fixes that pass the re-review but are wrong, as SmolLM2-135M wrote them on the perf
+corpora (issue 12), each refused with a reason the model can act on; the code is real
+(click's ``_compat.isatty``, rich's console set-up), cut down to one function."""
+
+from __future__ import annotations
+
+from reviewer.config import Config
+from reviewer.engine import review_source, selected_rules
+from reviewer.findings import Finding, Fix, TextEdit
+from reviewer.llm.refusals import (
+    dropped_comments,
+    generic_docstring,
+    narrowed_handler,
+    string_annotation,
+)
+from reviewer.llm.validate import FileValidator
+
+RULES = selected_rules(Config())
+
+# rich/console.py, module level: fileno() of a missing or closed stream.
+FILENO = '''"""Console."""
+import sys
+
+try:
+    _STDIN_FILENO = sys.__stdin__.fileno()  # type: ignore[union-attr]
+except Exception:
+    _STDIN_FILENO = 0
+'''
+
+
+def finding(source: str, rule_id: str) -> Finding:
+    found = review_source("m.py", source, {"python": RULES}, "python").findings
+    return next(f for f in found if f.rule_id == rule_id)
+
+
+def check(source: str, rule_id: str, line: int, last: int, text: str) -> str | None:
+    fix = Fix("model", (TextEdit(line, 1, last + 1, 1, text),), safe=False, origin="model")
+    return FileValidator("m.py", source, RULES).check(finding(source, rule_id), fix)
+
+
+def test_narrowing_a_broad_handler_is_refused() -> None:
+    # fileno() raises AttributeError when __stdin__ is None, ValueError when it is closed,
+    # io.UnsupportedOperation (an OSError) when it has no descriptor: ValueError alone
+    # lets the others escape.
+    why = check(FILENO, "RV202", 6, 6, "except ValueError:\n")
+    assert why is not None and "narrows `except Exception:` (line 6) to ValueError" in why
+    assert "escape" in why
+    two = FILENO.replace("except Exception:", "except (OSError, ValueError):")
+    assert narrowed_handler(FILENO, two) is not None
+    # A bare except: made `except Exception:` (RV201's fix) stays broad: not narrowing.
+    bare = FILENO.replace("except Exception:", "except:")
+    assert narrowed_handler(bare, FILENO) is None
+    assert narrowed_handler(bare, bare.replace("except:", "except ValueError:")) is not None
+
+
+def test_narrowing_to_what_the_body_alone_raises_is_allowed() -> None:
+    source = "try:\n    raise ValueError('bad')\nexcept Exception:\n    pass\n"
+    assert narrowed_handler(source, source.replace("Exception", "ValueError")) is None
+    # ... but not when the handler uses what it caught, nor when a call may raise more.
+    kept = source.replace("pass", "print(err)").replace("Exception:", "Exception as err:")
+    assert narrowed_handler(kept, kept.replace("Exception", "ValueError")) is not None
+    called = source.replace("raise ValueError('bad')", "check()\n    raise ValueError('bad')")
+    assert narrowed_handler(called, called.replace("Exception", "ValueError")) is not None
+
+
+# click/_compat.py's isatty(), with a comment, as RV402 and RV401 see it.
+ISATTY = '''"""Compat."""
+import typing as t
+
+
+def isatty(stream):
+    """Whether stream is a terminal (False when asking fails)."""
+    try:
+        return stream.isatty()
+    except Exception:  # closed or detached streams raise
+        return False
+
+
+def term_len(x: str) -> int:
+    # the visible length
+    return len(strip_ansi(x))
+
+
+def strip_ansi(value: str) -> str:
+    """The value without ANSI escapes."""
+    return value
+'''
+
+
+def test_dropping_a_comment_is_refused() -> None:
+    # The RV402 fix that SmolLM2 wrote dropped the handler's comment with the hints.
+    why = check(ISATTY, "RV402", 5, 10, (
+        "def isatty(stream: t.IO[t.Any]) -> bool:\n"
+        '    """Whether stream is a terminal (False when asking fails)."""\n'
+        "    try:\n        return stream.isatty()\n    except Exception:\n"
+        "        return False\n"
+    ))
+    assert why is not None and "drops the comment `# closed or detached streams raise`" in why
+    assert dropped_comments(ISATTY, ISATTY.replace("    # the visible length\n", ""),
+                            "RV401") is not None
+    # A type comment turned into the annotation is what RV402 asks for.
+    typed = "def f(x):\n    # type: (int) -> int\n    return x\n"
+    assert dropped_comments(typed, "def f(x: int) -> int:\n    return x\n", "RV402") is None
+
+
+def test_a_generic_docstring_is_refused() -> None:
+    why = check(ISATTY, "RV401", 13, 13,
+                'def term_len(x: str) -> int:\n    """This function does something."""\n')
+    assert why is not None and "generic" in why and "term_len" in why
+    ok = check(ISATTY, "RV401", 13, 13, (
+        'def term_len(x: str) -> int:\n'
+        '    """The length of x on a terminal: ANSI escapes take no room."""\n'
+    ))
+    assert ok is None
+    import ast
+
+    node = ast.parse(ISATTY).body[3]
+    assert generic_docstring("Returns the value.", node)
+    assert generic_docstring("Term len.", node)  # repeats its name, says nothing more
+    assert not generic_docstring("Measure x without its escape codes.", node)
+    assert not generic_docstring("Count the visible characters.", node)  # a real verb
+
+
+def test_a_typing_construct_in_a_string_is_refused() -> None:
+    fixed = (
+        'def isatty(stream: "t.IO[t.Any]") -> bool:\n'
+        '    """Whether stream is a terminal (False when asking fails)."""\n'
+        "    try:\n        return stream.isatty()\n"
+        "    except Exception:  # closed or detached streams raise\n"
+        "        return False\n"
+    )
+    why = check(ISATTY, "RV402", 5, 10, fixed)
+    assert why is not None and "'t.IO[t.Any]' is a typing construct written as a string" in why
+    # A quoted forward reference is fine; so is the construct written as code.
+    assert string_annotation(ISATTY, ISATTY.replace("(stream)", '(stream: "Stream")')) is None
+    assert check(ISATTY, "RV402", 5, 5, "def isatty(stream: t.IO[t.Any]) -> bool:\n") is None
+
+
+def test_an_annotation_naming_an_undefined_name_is_refused() -> None:
+    why = check(ISATTY, "RV402", 5, 5, "def isatty(stream: IO[Any]) -> bool:\n")
+    assert why is not None and "not defined" in why and "IO" in why
