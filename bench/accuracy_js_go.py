@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -143,26 +144,43 @@ def eslint_predictions(strict: bool = False) -> list[dict]:
     return preds
 
 
+def g104_whitelist(config: str) -> tuple[str, ...]:
+    """The calls a gosec G104 configuration allows to drop the error of, as dotted names:
+    ``gosec.Config{"G104": map[string]interface{}{"ioutil": []interface{}{"WriteFile"}}}``
+    gives ``("ioutil.WriteFile",)``."""
+    m = re.search(r'"G104"\s*:\s*map\[string\]interface\{\}\{(.*)\}\s*\}\s*$', config)
+    if not m:
+        return ()
+    out: list[str] = []
+    for pkg, names in re.findall(r'"([\w./]+)"\s*:\s*\[\]interface\{\}\{([^}]*)\}', m.group(1)):
+        out += [f"{pkg}.{n}" for n in re.findall(r'"(\w+)"', names)]
+    return tuple(out)
+
+
 def gosec_predictions(strict: bool = False) -> list[dict]:
     """Review the comment-blanked gosec samples.
 
     gosec's G104 reports errors assigned to ``_`` only in audit mode: samples run with
     ``gosec.NewConfig()`` get RV205's ``blank_assignments = false``, audit samples the
-    default (true). ``strict``: RV602/RV603 report constant input too.
+    default (true); a G104 whitelist in the sample's config becomes RV205's
+    ``ignored_calls``. ``strict``: RV602/RV603 report constant input too.
     """
     expected = json.loads((EVAL / "expected" / "gosec.json").read_text())
     corpus = EVAL / "corpus_sanitized" / "gosec"
-    groups: dict[bool, list[str]] = defaultdict(list)
+    groups: dict[tuple[bool, tuple[str, ...]], list[str]] = defaultdict(list)
     for entry in expected["scope"]:
-        audit = "audit" in str(entry.get("config", "")).lower()
+        config = str(entry.get("config", ""))
+        audit = "audit" in config.lower()
         members = entry.get("members") or [entry["file"]]
-        groups[audit] += members
+        groups[(audit, g104_whitelist(config))] += members
     preds: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for audit, files in sorted(groups.items()):
-            cfg = Path(tmp) / f"gosec-{audit}.toml"
+        for n, ((audit, ignored), files) in enumerate(sorted(groups.items())):
+            cfg = Path(tmp) / f"gosec-{n}.toml"
             lines = ["[tool.reviewer.rule-options.RV205]",
                      f"blank_assignments = {'true' if audit else 'false'}"]
+            if ignored:
+                lines.append(f"ignored_calls = {json.dumps(list(ignored))}")
             if strict:
                 lines += ["[tool.reviewer.rule-options.RV602]", "strict = true",
                           "[tool.reviewer.rule-options.RV603]", "strict = true"]

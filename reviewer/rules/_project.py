@@ -66,6 +66,52 @@ def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def root() -> Path | None:
+    """The repository root of the review under way (None: read no other file)."""
+    return _ROOT[0]
+
+
+def record(deps: Sequence[tuple[str, str]]) -> None:
+    """Note other files (or folder listings, :func:`folder_key`) the file's result used."""
+    _USED.extend(deps)
+
+
+# A folder's list of files is a dependency too: "<folder>/*<suffix>" (a new Go file in a
+# package may call its functions differently).
+_LISTING = "/*"
+
+
+def folder_key(folder: str, suffix: str) -> str:
+    """The dependency key of the list of ``*suffix`` files in ``folder`` (root: ".")."""
+    return f"{folder.rstrip('/') or '.'}{_LISTING}{suffix}"
+
+
+def folder_listing(root: Path, folder: str, suffix: str) -> list[str] | None:
+    """The sorted names of the plain ``*suffix`` files in ``folder`` (None: unreadable)."""
+    try:
+        return sorted(p.name for p in (root / folder).iterdir()
+                      if p.name.endswith(suffix) and p.is_file())
+    except OSError:
+        return None
+
+
+def listing_digest(names: Sequence[str]) -> str:
+    return digest_of("\0".join(names).encode("utf-8"))
+
+
+def current_digest(root: Path, rel: str) -> str | None:
+    """What a dependency recorded by :func:`used` is now: a file's content digest, or a
+    folder listing's (:func:`folder_key`); None when it cannot be read."""
+    folder, sep, suffix = rel.rpartition(_LISTING)
+    if sep and "/" not in suffix:
+        names = folder_listing(root, folder, suffix)
+        return None if names is None else listing_digest(names)
+    try:
+        return digest_of((root / rel).read_bytes())
+    except OSError:
+        return None
+
+
 def ends_in_imported_noreturn(ctx: PyContext, body: Sequence[ast.stmt], exc: str = "") -> bool:
     """Whether ``body`` always raises once the imported modules' never-returning functions
     are known (only asked after the file's own facts did not decide)."""

@@ -4,8 +4,10 @@ As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenat
 constants, an array, object or Go composite literal of constants, a lookup in a constant
 (any key or index), or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
 ``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
-injection needs something that is not. Everything else (parameters, calls, fields) is not
-constant.
+injection needs something that is not. In Go, a package-level name of another file of the
+package, and a parameter that every caller in the package gives a constant (for functions
+only the package can call), are followed through the package (reviewer/rules/_goflow.py).
+Everything else (parameters, calls, fields) is not constant.
 """
 
 from __future__ import annotations
@@ -59,7 +61,13 @@ def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
         return is_constant(ctx, left, depth + 1) and is_constant(ctx, right, depth + 1)
     if t == "identifier":
         value = binding_value(ctx, node)
-        return value is not None and is_constant(ctx, value, depth + 1)
+        if value is not None:
+            return is_constant(ctx, value, depth + 1)
+        if ctx.family != "go":
+            return False
+        from reviewer.rules._goflow import constant_name  # follows the name through the package
+
+        return constant_name(ctx, node, depth)
     parts = _constant_parts(node)
     return parts is not None and all(is_constant(ctx, p, depth + 1) for p in parts)
 

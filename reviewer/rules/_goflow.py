@@ -1,0 +1,90 @@
+"""Go names the file alone does not bind, followed through the package
+(reviewer/rules/_gopackage.py), for :func:`reviewer.rules._tsflow.is_constant`.
+
+A package-level ``const``/``var`` declared once in another file of the package, and
+assigned nowhere in the package, has that file's value (``const table = "users"`` in
+``names.go``, ``"SELECT * FROM " + table`` in ``db.go``); RV603 also reads the appends to
+such a name there (:func:`package_value`).
+
+Parameters stay non-constant even when every call in the package passes a constant: the
+reviewer reviews a change, and a function's callers are what changes next (Python's
+data flow, reviewer/rules/_dataflow.py, does the same). So does a name the file declares
+in any other way (parameter, result, receiver, range, type-switch or receive variable).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reviewer.languages.treesitter import TSContext
+from reviewer.rules._gopackage import package_files
+
+Node = Any
+
+
+def constant_name(ctx: TSContext, name: Node, depth: int) -> bool:
+    """Whether a name the file does not bind is a constant (see the module docstring)."""
+    from reviewer.rules._tsflow import bindings, is_constant
+
+    found = package_value(ctx, name)
+    if found is None:
+        return False
+    ident = ctx.text(name)
+    if any(ident in bindings(other)[1] for other in package_files(ctx) or []):
+        return False  # assigned again somewhere in the package
+    return is_constant(found[0], found[1], depth + 1)
+
+
+def package_value(ctx: TSContext, name: Node) -> tuple[TSContext, Node] | None:
+    """(file, value) of a name that another file of the package binds once, at its top
+    level, and that this file neither binds nor declares; None otherwise."""
+    from reviewer.rules._tsflow import bindings
+
+    values, reassigned = bindings(ctx)
+    ident = ctx.text(name)
+    if ident in values or ident in reassigned or _local_names(ctx).get(ident):
+        return None
+    found: tuple[TSContext, Node] | None = None
+    for other in package_files(ctx) or []:
+        bound = bindings(other)[0].get(ident)
+        if not bound:
+            continue
+        value = bound[0]
+        if found is not None or len(bound) != 1 or value is None or not _top_level(value):
+            return None
+        found = (other, value)
+    return found
+
+
+def _local_names(ctx: TSContext) -> dict[str, int]:
+    """How often each name is declared in the file other than by ``:=``/``var``/``const``:
+    parameters, results, receivers, range, type-switch and receive variables."""
+    cached: dict[str, int] | None = ctx.memo.get("go_local_names")
+    if cached is not None:
+        return cached
+    out: dict[str, int] = {}
+    for decl in ctx.nodes("parameter_declaration", "variadic_parameter_declaration",
+                          "range_clause", "type_switch_statement", "receive_statement"):
+        if decl.type in ("parameter_declaration", "variadic_parameter_declaration"):
+            names = decl.children_by_field_name("name")
+        elif decl.type == "type_switch_statement":
+            names = decl.children_by_field_name("alias")
+        else:
+            left = decl.child_by_field_name("left")
+            names = [] if left is None else (
+                left.named_children if left.type == "expression_list" else [left])
+        for n in names:
+            if n.type == "identifier":
+                out[ctx.text(n)] = out.get(ctx.text(n), 0) + 1
+    ctx.memo["go_local_names"] = out
+    return out
+
+
+def _top_level(value: Node) -> bool:
+    """A value bound by a package-level declaration (not inside a function)."""
+    node = value.parent
+    while node is not None:
+        if node.type in ("function_declaration", "method_declaration", "func_literal"):
+            return False
+        node = node.parent
+    return True
