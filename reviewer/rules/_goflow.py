@@ -6,6 +6,9 @@ assigned nowhere in the package, has that file's value (``const table = "users"`
 ``names.go``, ``"SELECT * FROM " + table`` in ``db.go``); RV603 also reads the appends to
 such a name there (:func:`package_value`).
 
+The text of a ``strings.Builder`` or ``bytes.Buffer`` that only constants are written
+into is made of constants (:func:`buffer_constant`).
+
 Parameters stay non-constant even when every call in the package passes a constant: the
 reviewer reviews a change, and a function's callers are what changes next (Python's
 data flow, reviewer/rules/_dataflow.py, does the same). So does a name the file declares
@@ -87,4 +90,51 @@ def _top_level(value: Node) -> bool:
         if node.type in ("function_declaration", "method_declaration", "func_literal"):
             return False
         node = node.parent
+    return True
+
+
+# Buffers whose text is only what was written into them, and the methods that leave that
+# so (the writes are checked: each must write a constant).
+_BUFFERS = frozenset({"strings.Builder", "bytes.Buffer"})
+_WRITES = frozenset({"WriteString", "WriteByte", "WriteRune", "Write"})
+_READS = frozenset({"String", "Len", "Cap", "Grow", "Reset", "Bytes"})
+
+
+def buffer_constant(ctx: TSContext, call: Node, depth: int) -> bool:
+    """``b.String()`` of a ``strings.Builder`` or ``bytes.Buffer`` that the file declares
+    once (``var b strings.Builder``) and only ever writes constants into: its text is made
+    of constants alone (``"?, ?, ?"`` placeholders), like a lookup in a constant table.
+    Any other use of the buffer (``&b`` passed on, ``fmt.Fprintf(&b, ...)``) and it is not.
+    """
+    from reviewer.rules._tsflow import arguments, bindings, is_constant
+
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or \
+            ctx.text(fn.child_by_field_name("field")) not in ("String", "Bytes"):
+        return False
+    operand = fn.child_by_field_name("operand")
+    if operand is None or operand.type != "identifier":
+        return False
+    ident = ctx.text(operand)
+    values, reassigned = bindings(ctx)
+    if values.get(ident) != [None] or ident in reassigned or _local_names(ctx).get(ident):
+        return False
+    specs = [s for s in ctx.nodes("var_spec")
+             if any(ctx.text(n) == ident for n in s.children_by_field_name("name"))]
+    if len(specs) != 1 or ctx.text(specs[0].child_by_field_name("type")) not in _BUFFERS:
+        return False
+    for use in ctx.nodes("identifier"):
+        if ctx.text(use) != ident or use.parent == specs[0]:
+            continue
+        sel = use.parent
+        if sel is None or sel.type != "selector_expression" or \
+                sel.child_by_field_name("operand") != use:
+            return False
+        method = ctx.text(sel.child_by_field_name("field"))
+        outer = sel.parent
+        if outer is None or outer.type != "call_expression" or method not in _WRITES | _READS:
+            return False
+        if method in _WRITES and not all(
+                is_constant(ctx, a, depth + 1) for a in arguments(outer)):
+            return False
     return True

@@ -4,10 +4,10 @@ As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenat
 constants, an array, object or Go composite literal of constants, a lookup in a constant
 (any key or index), or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
 ``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
-injection needs something that is not. In Go, a package-level name of another file of the
-package, and a parameter that every caller in the package gives a constant (for functions
-only the package can call), are followed through the package (reviewer/rules/_goflow.py).
-Everything else (parameters, calls, fields) is not constant.
+injection needs something that is not. In Go, a package-level name that another file of
+the package declares is followed there, and the text of a ``strings.Builder`` that only
+constants are written into is a constant too (reviewer/rules/_goflow.py). Everything else
+(parameters, calls, fields) is not constant.
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
         from reviewer.rules._goflow import constant_name  # follows the name through the package
 
         return constant_name(ctx, node, depth)
+    if t == "call_expression" and ctx.family == "go":
+        from reviewer.rules._goflow import buffer_constant
+
+        return buffer_constant(ctx, node, depth)
     parts = _constant_parts(node)
     return parts is not None and all(is_constant(ctx, p, depth + 1) for p in parts)
 

@@ -36,6 +36,12 @@ class SqlGo(Implementation):
               "\t\tquery := \"SELECT id FROM u WHERE name = \"\n\t\tquery += name\n"
               "\t\tlog(query)\n\t}\n"
               "\tdb.Query(query)\n}\n", path="example.go"),
+        # A builder that only constants are written into holds constant text.
+        Valid("package p\n\nimport (\n\t\"database/sql\"\n\t\"strings\"\n)\n\n// Some finds.\n"
+              "func Some(db *sql.DB, ids []any) {\n\tvar ph strings.Builder\n"
+              "\tfor i := range ids {\n\t\tif i > 0 {\n\t\t\tph.WriteString(\",\")\n\t\t}\n"
+              "\t\tph.WriteString(\"?\")\n\t}\n\tq := \"SELECT * FROM t WHERE id IN (\" + "
+              "ph.String() + \")\"\n\tdb.Query(q, ids...)\n}\n", path="example.go"),
     ]
     INVALID = [
         Invalid("package p\n\nimport (\n\t\"database/sql\"\n\t\"fmt\"\n)\n\n// Find finds.\n"
@@ -44,6 +50,11 @@ class SqlGo(Implementation):
         Invalid("package p\n\nimport \"database/sql\"\n\n// Find finds.\nfunc Find(db *sql.DB,"
                 " id string) {\n\tquery := \"SELECT * FROM t WHERE id = \"\n"
                 "\tquery = query + id\n\tdb.Query(query)\n}\n", line=9, path="example.go"),
+        Invalid("package p\n\nimport (\n\t\"database/sql\"\n\t\"strings\"\n)\n\n// Find finds.\n"
+                "func Find(db *sql.DB, name string) {\n\tvar b strings.Builder\n"
+                "\tb.WriteString(strings.ToLower(name))\n"
+                "\tq := \"SELECT * FROM t WHERE name = '\" + b.String() + \"'\"\n"
+                "\tdb.Query(q)\n}\n", line=13, path="example.go"),
     ]
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
