@@ -148,6 +148,15 @@ def test_a_go_constant_of_another_file_of_the_package_is_a_constant(
     assert rv603(report) == [("other/find.go", 6, "RV603")]
 
 
+def test_a_go_parameter_shadowing_a_package_constant_is_not_that_constant(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("store/find.go", GO_QUERY.replace("db *sql.DB)", "db *sql.DB, kind string)"))
+    repo.write("store/kinds.go", GO_CONST)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == [("store/find.go", 6, "RV603")]
+
+
 def test_a_go_package_var_appended_to_in_another_file_is_reported(
     repo: Repo, run_json: Callable[..., JsonRun]
 ) -> None:

@@ -27,14 +27,11 @@ Node = Any
 
 def constant_name(ctx: TSContext, name: Node, depth: int) -> bool:
     """Whether a name the file does not bind is a constant (see the module docstring)."""
-    from reviewer.rules._tsflow import bindings, is_constant
+    from reviewer.rules._tsflow import is_constant
 
     found = package_value(ctx, name)
-    if found is None:
-        return False
-    ident = ctx.text(name)
-    if any(ident in bindings(other)[1] for other in package_files(ctx) or []):
-        return False  # assigned again somewhere in the package
+    if found is None or ctx.text(name) in _package_index(ctx)[1]:
+        return False  # unknown, or assigned again somewhere in the package
     return is_constant(found[0], found[1], depth + 1)
 
 
@@ -47,16 +44,33 @@ def package_value(ctx: TSContext, name: Node) -> tuple[TSContext, Node] | None:
     ident = ctx.text(name)
     if ident in values or ident in reassigned or _local_names(ctx).get(ident):
         return None
-    found: tuple[TSContext, Node] | None = None
+    bound = _package_index(ctx)[0].get(ident)
+    if not bound or len(bound) != 1 or bound[0][1] is None or not _top_level(bound[0][1]):
+        return None
+    return bound[0]
+
+
+_Index = tuple[dict[str, list[tuple[TSContext, Node]]], frozenset[str]]
+
+
+def _package_index(ctx: TSContext) -> _Index:
+    """The other files' bindings of the package (name -> [(file, value)]), and the names
+    they assign again; built once per file."""
+    from reviewer.rules._tsflow import bindings
+
+    cached: _Index | None = ctx.memo.get("package_index")
+    if cached is not None:
+        return cached
+    values: dict[str, list[tuple[TSContext, Node]]] = {}
+    reassigned: set[str] = set()
     for other in package_files(ctx) or []:
-        bound = bindings(other)[0].get(ident)
-        if not bound:
-            continue
-        value = bound[0]
-        if found is not None or len(bound) != 1 or value is None or not _top_level(value):
-            return None
-        found = (other, value)
-    return found
+        their_values, their_reassigned = bindings(other)
+        reassigned |= their_reassigned
+        for ident, bound in their_values.items():
+            values.setdefault(ident, []).extend((other, v) for v in bound)
+    index = (values, frozenset(reassigned))
+    ctx.memo["package_index"] = index
+    return index
 
 
 def _local_names(ctx: TSContext) -> dict[str, int]:
@@ -70,10 +84,9 @@ def _local_names(ctx: TSContext) -> dict[str, int]:
                           "range_clause", "type_switch_statement", "receive_statement"):
         if decl.type in ("parameter_declaration", "variadic_parameter_declaration"):
             names = decl.children_by_field_name("name")
-        elif decl.type == "type_switch_statement":
-            names = decl.children_by_field_name("alias")
         else:
-            left = decl.child_by_field_name("left")
+            left = decl.child_by_field_name(
+                "alias" if decl.type == "type_switch_statement" else "left")
             names = [] if left is None else (
                 left.named_children if left.type == "expression_list" else [left])
         for n in names:

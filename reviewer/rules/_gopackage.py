@@ -10,9 +10,10 @@ parameter only ever given constants?" and "what is this package-level name?".
 The repository root comes from reviewer/rules/_project.py (:func:`_project.project`).
 Without one (a rule's example, a snippet) the file is its own package. Each sibling file
 read is recorded in :func:`_project.used` with its digest, and so is the folder's list of
-``.go`` files (a new file in the package may call a function with other arguments): the
-engine reviews the file again when either changed. Files are parsed once per content and
-process; bigger than 1 MB, or more than 200 siblings, and the package is unknown.
+``.go`` files (a new file of the package may declare or assign the name): the engine
+reviews the file again when either changed. Links are not read. Files are parsed once
+per content and process; with a file bigger than 1 MB, or more than 200 files, the
+package is unknown.
 """
 
 from __future__ import annotations
@@ -43,16 +44,17 @@ def _read_package(ctx: TSContext) -> tuple[list[TSContext] | None, list[tuple[st
         return [], []
     rel = PurePosixPath(ctx.path.removeprefix("./"))
     folder = rel.parent
-    listing = _project.folder_listing(root, str(folder), ".go")
+    listing = _project.folder_files(root, str(folder), ".go")
     if listing is None or len(listing) > MAX_FILES:
         return None, []
-    deps = [(_project.folder_key(str(folder), ".go"), _project.listing_digest(listing))]
+    names = [name for name, _ in listing]
+    deps = [(_project.folder_key(str(folder), ".go"), _project.listing_digest(names))]
     out: list[TSContext] = []
-    for name in listing:
+    for name, stamp in listing:
         other = str(folder / name) if str(folder) != "." else name
         if other == str(rel):
             continue
-        parsed = _parse(root, other)
+        parsed = _parse(root, other, stamp)
         if parsed is None:
             return None, []
         digest, sibling = parsed
@@ -62,20 +64,17 @@ def _read_package(ctx: TSContext) -> tuple[list[TSContext] | None, list[tuple[st
     return out, deps
 
 
-def _parse(root: Path, rel: str) -> tuple[str, TSContext] | None:
-    path = root / rel
+def _parse(root: Path, rel: str, stamp: tuple[int, int]) -> tuple[str, TSContext] | None:
+    """A sibling file's digest and parsed context (``stamp``: its stat stamp; a link is
+    never listed, :func:`_project.folder_files`)."""
+    if stamp[1] > _project.MAX_SIZE:
+        return None
+    key = (str(root), rel)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return None
-        st = path.stat()
-        if st.st_size > _project.MAX_SIZE:
-            return None
-        stamp = (st.st_mtime_ns, st.st_size)
-        key = (str(root), rel)
-        hit = _PARSED.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1], hit[2]
-        data = path.read_bytes()
+        data = (root / rel).read_bytes()
         source = data.decode("utf-8")
     except (OSError, UnicodeDecodeError, ValueError):
         return None

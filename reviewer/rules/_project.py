@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -88,11 +89,24 @@ def folder_key(folder: str, suffix: str) -> str:
 
 def folder_listing(root: Path, folder: str, suffix: str) -> list[str] | None:
     """The sorted names of the plain ``*suffix`` files in ``folder`` (None: unreadable)."""
+    found = folder_files(root, folder, suffix)
+    return None if found is None else [name for name, _ in found]
+
+
+def folder_files(root: Path, folder: str, suffix: str
+                 ) -> list[tuple[str, tuple[int, int]]] | None:
+    """(name, stat stamp) of the plain ``*suffix`` files in ``folder``, sorted by name;
+    links are left out (None: the folder is unreadable)."""
+    out: list[tuple[str, tuple[int, int]]] = []
     try:
-        return sorted(p.name for p in (root / folder).iterdir()
-                      if p.name.endswith(suffix) and p.is_file())
+        with os.scandir(root / folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    out.append((entry.name, (st.st_mtime_ns, st.st_size)))
     except OSError:
         return None
+    return sorted(out)
 
 
 def listing_digest(names: Sequence[str]) -> str:
