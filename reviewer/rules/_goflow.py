@@ -1,5 +1,6 @@
 """Go names the file alone does not bind, followed through the package
-(reviewer/rules/_gopackage.py), for :func:`reviewer.rules._tsflow.is_constant`.
+(reviewer/rules/_gopackage.py), for :func:`reviewer.rules._tsflow.is_constant` (which
+decides on the nodes found here).
 
 A package-level ``const``/``var`` declared once in another file of the package, and
 assigned nowhere in the package, has that file's value (``const table = "users"`` in
@@ -7,7 +8,7 @@ assigned nowhere in the package, has that file's value (``const table = "users"`
 such a name there (:func:`package_value`).
 
 The text of a ``strings.Builder`` or ``bytes.Buffer`` that only constants are written
-into is made of constants (:func:`buffer_constant`).
+into is made of constants (:func:`buffer_writes`).
 
 Parameters stay non-constant even when every call in the package passes a constant: the
 reviewer reviews a change, and a function's callers are what changes next (Python's
@@ -21,25 +22,24 @@ from typing import Any
 
 from reviewer.languages.treesitter import TSContext
 from reviewer.rules._gopackage import package_files
+from reviewer.rules._tsbind import arguments, bindings
 
 Node = Any
 
 
-def constant_name(ctx: TSContext, name: Node, depth: int) -> bool:
-    """Whether a name the file does not bind is a constant (see the module docstring)."""
-    from reviewer.rules._tsflow import is_constant
-
+def package_constant(ctx: TSContext, name: Node) -> tuple[TSContext, Node] | None:
+    """(file, value) of a name the file does not bind, when another file of the package
+    binds it once at its top level and no file assigns it again (its value then decides
+    whether it is a constant); None otherwise."""
     found = package_value(ctx, name)
     if found is None or ctx.text(name) in _package_index(ctx)[1]:
-        return False  # unknown, or assigned again somewhere in the package
-    return is_constant(found[0], found[1], depth + 1)
+        return None  # unknown, or assigned again somewhere in the package
+    return found
 
 
 def package_value(ctx: TSContext, name: Node) -> tuple[TSContext, Node] | None:
     """(file, value) of a name that another file of the package binds once, at its top
     level, and that this file neither binds nor declares; None otherwise."""
-    from reviewer.rules._tsflow import bindings
-
     values, reassigned = bindings(ctx)
     ident = ctx.text(name)
     if ident in values or ident in reassigned or _local_names(ctx).get(ident):
@@ -56,8 +56,6 @@ _Index = tuple[dict[str, list[tuple[TSContext, Node]]], frozenset[str]]
 def _package_index(ctx: TSContext) -> _Index:
     """The other files' bindings of the package (name -> [(file, value)]), and the names
     they assign again; built once per file."""
-    from reviewer.rules._tsflow import bindings
-
     cached: _Index | None = ctx.memo.get("package_index")
     if cached is not None:
         return cached
@@ -113,41 +111,40 @@ _WRITES = frozenset({"WriteString", "WriteByte", "WriteRune", "Write"})
 _READS = frozenset({"String", "Len", "Cap", "Grow", "Reset", "Bytes"})
 
 
-def buffer_constant(ctx: TSContext, call: Node, depth: int) -> bool:
-    """``b.String()`` of a ``strings.Builder`` or ``bytes.Buffer`` that the file declares
-    once (``var b strings.Builder``) and only ever writes constants into: its text is made
-    of constants alone (``"?, ?, ?"`` placeholders), like a lookup in a constant table.
-    Any other use of the buffer (``&b`` passed on, ``fmt.Fprintf(&b, ...)``) and it is not.
+def buffer_writes(ctx: TSContext, call: Node) -> list[Node] | None:
+    """For ``b.String()`` of a ``strings.Builder`` or ``bytes.Buffer`` that the file
+    declares once (``var b strings.Builder``) and only writes into and reads: the values
+    written (when all are constants, its text is made of constants alone, such as
+    ``"?, ?, ?"`` placeholders, like a lookup in a constant table). None for any other call,
+    or when the buffer is used otherwise (``&b`` passed on, ``fmt.Fprintf(&b, ...)``).
     """
-    from reviewer.rules._tsflow import arguments, bindings, is_constant
-
     fn = call.child_by_field_name("function")
     if fn is None or fn.type != "selector_expression" or \
             ctx.text(fn.child_by_field_name("field")) not in ("String", "Bytes"):
-        return False
+        return None
     operand = fn.child_by_field_name("operand")
     if operand is None or operand.type != "identifier":
-        return False
+        return None
     ident = ctx.text(operand)
     values, reassigned = bindings(ctx)
     if values.get(ident) != [None] or ident in reassigned or _local_names(ctx).get(ident):
-        return False
+        return None
     specs = [s for s in ctx.nodes("var_spec")
              if any(ctx.text(n) == ident for n in s.children_by_field_name("name"))]
     if len(specs) != 1 or ctx.text(specs[0].child_by_field_name("type")) not in _BUFFERS:
-        return False
+        return None
+    writes: list[Node] = []
     for use in ctx.nodes("identifier"):
         if ctx.text(use) != ident or use.parent == specs[0]:
             continue
         sel = use.parent
         if sel is None or sel.type != "selector_expression" or \
                 sel.child_by_field_name("operand") != use:
-            return False
+            return None
         method = ctx.text(sel.child_by_field_name("field"))
         outer = sel.parent
         if outer is None or outer.type != "call_expression" or method not in _WRITES | _READS:
-            return False
-        if method in _WRITES and not all(
-                is_constant(ctx, a, depth + 1) for a in arguments(outer)):
-            return False
-    return True
+            return None
+        if method in _WRITES:
+            writes += arguments(outer)
+    return writes

@@ -9,6 +9,7 @@ from typing import Any
 
 from reviewer.findings import Finding
 from reviewer.languages.treesitter import walk
+from reviewer.rules._goflow import package_value
 from reviewer.rules._tsflow import arguments, binding_value, callee_name, is_constant
 from reviewer.rules.base import Rule
 
@@ -102,8 +103,6 @@ def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
             bound = binding_value(ctx, query)
             owner = ctx
             if bound is None and ctx.family == "go":
-                from reviewer.rules._goflow import package_value
-
                 found = package_value(ctx, query)
                 if found is not None:
                     owner, bound = found
@@ -127,8 +126,6 @@ def _appended(ctx: Any, name: Node, strict: bool) -> bool:
     ident = ctx.text(name)
     first = _visible(decls.get(ident, []), name)
     if first is None and ctx.family == "go" and ident not in decls:
-        from reviewer.rules._goflow import package_value
-
         found = package_value(ctx, name)
         if found is not None:
             other, value = found
