@@ -15,7 +15,9 @@ are reviewed together with a generated ``--config``; likewise no-console's ``all
 reviewer's defaults.
 
 Usage: python bench/accuracy.py --source eslint|gosec [--show KIND]
-   or: python bench/accuracy_js_go.py [--source eslint|gosec] [--show KIND]
+   or: python bench/accuracy_js_go.py [--source eslint|gosec] [--show KIND] [--parity]
+   or: python bench/accuracy_js_go.py --write   (both sources, both modes, into
+       docs/benchmarks.md between the accuracy-js-go markers)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -143,26 +146,43 @@ def eslint_predictions(strict: bool = False) -> list[dict]:
     return preds
 
 
+def g104_whitelist(config: str) -> tuple[str, ...]:
+    """The calls a gosec G104 configuration allows to drop the error of, as dotted names:
+    ``gosec.Config{"G104": map[string]interface{}{"ioutil": []interface{}{"WriteFile"}}}``
+    gives ``("ioutil.WriteFile",)``."""
+    m = re.search(r'"G104"\s*:\s*map\[string\]interface\{\}\{(.*)\}\s*\}\s*$', config)
+    if not m:
+        return ()
+    out: list[str] = []
+    for pkg, names in re.findall(r'"([\w./]+)"\s*:\s*\[\]interface\{\}\{([^}]*)\}', m.group(1)):
+        out += [f"{pkg}.{n}" for n in re.findall(r'"(\w+)"', names)]
+    return tuple(out)
+
+
 def gosec_predictions(strict: bool = False) -> list[dict]:
     """Review the comment-blanked gosec samples.
 
     gosec's G104 reports errors assigned to ``_`` only in audit mode: samples run with
     ``gosec.NewConfig()`` get RV205's ``blank_assignments = false``, audit samples the
-    default (true). ``strict``: RV602/RV603 report constant input too.
+    default (true); a G104 whitelist in the sample's config becomes RV205's
+    ``ignored_calls``. ``strict``: RV602/RV603 report constant input too.
     """
     expected = json.loads((EVAL / "expected" / "gosec.json").read_text())
     corpus = EVAL / "corpus_sanitized" / "gosec"
-    groups: dict[bool, list[str]] = defaultdict(list)
+    groups: dict[tuple[bool, tuple[str, ...]], list[str]] = defaultdict(list)
     for entry in expected["scope"]:
-        audit = "audit" in str(entry.get("config", "")).lower()
+        config = str(entry.get("config", ""))
+        audit = "audit" in config.lower()
         members = entry.get("members") or [entry["file"]]
-        groups[audit] += members
+        groups[(audit, g104_whitelist(config))] += members
     preds: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for audit, files in sorted(groups.items()):
-            cfg = Path(tmp) / f"gosec-{audit}.toml"
+        for n, ((audit, ignored), files) in enumerate(sorted(groups.items())):
+            cfg = Path(tmp) / f"gosec-{n}.toml"
             lines = ["[tool.reviewer.rule-options.RV205]",
                      f"blank_assignments = {'true' if audit else 'false'}"]
+            if ignored:
+                lines.append(f"ignored_calls = {json.dumps(list(ignored))}")
             if strict:
                 lines += ["[tool.reviewer.rule-options.RV602]", "strict = true",
                           "[tool.reviewer.rule-options.RV603]", "strict = true"]
@@ -171,18 +191,73 @@ def gosec_predictions(strict: bool = False) -> list[dict]:
     return preds
 
 
-def score(source: str, preds: list[dict], extra: list[str]) -> None:
-    """Print score_js_go.py's table for one source."""
+def score(source: str, preds: list[dict], extra: list[str], quiet: bool = False) -> list[dict]:
+    """Print score_js_go.py's table for one source (unless ``quiet``); return its rows."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(preds, fh)
+    table = fh.name + ".table"
     try:
         subprocess.run(
             [sys.executable, str(EVAL / "score_js_go.py"),
-             str(EVAL / "expected" / f"{source}.json"), fh.name, *extra],
-            check=True,
+             str(EVAL / "expected" / f"{source}.json"), fh.name, *extra, "--json", table],
+            check=True, stdout=subprocess.DEVNULL if quiet else None,
         )
+        rows: list[dict] = json.loads(Path(table).read_text())
     finally:
         os.unlink(fh.name)
+        if os.path.exists(table):
+            os.unlink(table)
+    return rows
+
+
+def _rate(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _rule_of(kind: str, language: str) -> str:
+    """The rule that reports ``kind`` in ``language``, "(none)" when there is none yet."""
+    from reviewer.rules import rules_for
+
+    have = rules_for(language)
+    return next((r for r, k in KIND.items() if k == kind and r in have), "(none)")
+
+
+def docs_block(extra: list[str]) -> str:
+    """The accuracy-js-go section of docs/benchmarks.md: default settings and parity mode."""
+    out: list[str] = ["ESLint, default settings (mode `line`, tolerance 1):", "",
+                      "| kind | rule | TP | FP | FN | precision | recall |",
+                      "|---|---|---|---|---|---|---|"]
+    for r in score("eslint", eslint_predictions(), extra, quiet=True):
+        out.append(f"| {r['kind']} | {_rule_of(r['kind'], 'javascript')} | {r['tp']} |"
+                   f" {r['fp']} | {r['fn']} | {_rate(r['precision'])} | {_rate(r['recall'])} |")
+    parity = {r["kind"]: r for r in score("eslint", eslint_predictions(True), extra, True)}
+    e = parity["eval_exec"]
+    out += ["", "ESLint, parity mode (`--parity`: RV601 `strict = true`, constant code reported"
+            " too):", f"eval_exec {e['tp']} TP / {e['fp']} FP / {e['fn']} FN, precision"
+            f" {_rate(e['precision'])}, recall {_rate(e['recall'])}.", "",
+            "gosec, default settings (mode `file_count`; `--presence` in brackets where it"
+            " differs):", "",
+            "| kind | rule | TP | FP | FN | precision | recall |",
+            "|---|---|---|---|---|---|---|"]
+    preds = gosec_predictions()
+    presence = {r["kind"]: r for r in score("gosec", preds, ["--presence", *extra], True)}
+
+    def cell(r: dict, key: str, fmt: bool = False) -> str:
+        a, b = r[key], presence[r["kind"]][key]
+        text = _rate(a) if fmt else str(a)
+        other = _rate(b) if fmt else str(b)
+        return text if text == other else f"{text} ({other})"
+
+    for r in score("gosec", preds, extra, quiet=True):
+        out.append(f"| {r['kind']} | {_rule_of(r['kind'], 'go')} | {cell(r, 'tp')} |"
+                   f" {cell(r, 'fp')} | {cell(r, 'fn')} | {cell(r, 'precision', True)} |"
+                   f" {cell(r, 'recall', True)} |")
+    strict = {r["kind"]: r for r in score("gosec", gosec_predictions(True), extra, True)}
+    parts = [f"{k} {strict[k]['tp']}/{strict[k]['fp']}/{strict[k]['fn']}"
+             f" ({_rate(strict[k]['precision'])}/{_rate(strict[k]['recall'])})"
+             for k in ("sql_string_format", "subprocess_shell")]
+    out += ["", f"gosec, parity mode (RV602/RV603 `strict`): {parts[0]},", f"{parts[1]}."]
+    return "\n".join(out) + "\n"
 
 
 def show_misses(source: str, preds: list[dict], kinds: set[str]) -> None:
@@ -215,16 +290,27 @@ def main(argv: list[str] | None = None) -> int:
                          " options, globals or sourceType")
     ap.add_argument("--parity", action="store_true",
                     help="RV601 in strict mode (constant code reported too, as ESLint does)")
+    ap.add_argument("--write", action="store_true",
+                    help="update the accuracy-js-go section of docs/benchmarks.md (both"
+                         " sources, default settings and parity mode)")
     a = ap.parse_args(argv)
     if not EVAL.is_dir():
         sys.exit(f"no evaluation sets at {EVAL}")
+    extra = ["--exclude-config-dependent"] if a.exclude_config_dependent else []
+    if a.write:
+        from precision import write_docs
+
+        block = docs_block(extra)
+        print(block, end="")
+        write_docs(block, "<!-- accuracy-js-go:begin -->", "<!-- accuracy-js-go:end -->",
+                   "### Accuracy on ESLint's and gosec's own tests")
+        return 0
     for source in a.source or ["eslint", "gosec"]:
         preds = (eslint_predictions(a.parity) if source == "eslint"
                  else gosec_predictions(a.parity))
         mode = "parity mode" if a.parity else "default settings"
         print(f"== {source} ({len(preds)} predictions, {mode} + the cases' options)",
               flush=True)
-        extra = ["--exclude-config-dependent"] if a.exclude_config_dependent else []
         score(source, preds, extra)
         if source == "gosec":
             print("-- gosec, --presence (one verdict per sample)")

@@ -620,15 +620,12 @@ def depends_unchanged(root: Path, depends: Iterable[tuple[str, str]],
                       memo: dict[str, str | None] | None = None) -> bool:
     """Whether every other file a review used (``depends``: path, content digest) still
     has that content; ``memo`` keeps each file's digest across calls (each read once)."""
-    from reviewer.rules._project import digest_of
+    from reviewer.rules._project import current_digest
 
     seen = {} if memo is None else memo
     for rel, digest in depends:
         if rel not in seen:
-            try:
-                seen[rel] = digest_of((root / rel).read_bytes())
-            except OSError:
-                seen[rel] = None
+            seen[rel] = current_digest(root, rel)
         if seen[rel] != digest:
             return False
     return True

@@ -113,3 +113,76 @@ def test_a_link_out_of_the_repository_is_not_read(
     repo.write("pkg/template.py", TEMPLATE)
     _, report, _ = run_json("pkg/template.py", "--select", "RV202")
     assert rv202(report) == [("pkg/template.py", 8, "RV202")]
+
+
+# -- Go: the other files of the package ------------------------------------------------------
+GO_QUERY = (
+    "package store\n\nimport \"database/sql\"\n\n"
+    "func find(db *sql.DB) {\n\tdb.Query(\"SELECT * FROM t WHERE kind = \" + kind)\n}\n"
+)
+GO_CONST = "package store\n\nconst kind = \"book\"\n"
+GO_VAR_APPENDED = (
+    "package store\n\nimport \"os\"\n\nvar query = \"SELECT * FROM t WHERE id = \"\n\n"
+    "func init() {\n\tquery += os.Args[1]\n}\n"
+)
+GO_QUERY_VAR = (
+    "package store\n\nimport \"database/sql\"\n\nfunc run(db *sql.DB) {\n\tdb.Query(query)\n}\n"
+)
+
+
+def rv603(report: dict[str, object]) -> list[tuple[str, int, str]]:
+    return [w for w in where(report) if w[2] == "RV603"]  # type: ignore[arg-type]
+
+
+def test_a_go_constant_of_another_file_of_the_package_is_a_constant(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("store/find.go", GO_QUERY)
+    repo.write("store/kinds.go", GO_CONST)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == []
+    # Another package's file (a different folder) is not the package.
+    repo.write("other/find.go", GO_QUERY)
+    repo.write("other/sub/kinds.go", GO_CONST)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == [("other/find.go", 6, "RV603")]
+
+
+def test_a_go_parameter_shadowing_a_package_constant_is_not_that_constant(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("store/find.go", GO_QUERY.replace("db *sql.DB)", "db *sql.DB, kind string)"))
+    repo.write("store/kinds.go", GO_CONST)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == [("store/find.go", 6, "RV603")]
+
+
+def test_a_go_package_var_appended_to_in_another_file_is_reported(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("store/run.go", GO_QUERY_VAR)
+    repo.write("store/query.go", GO_VAR_APPENDED)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == [("store/run.go", 6, "RV603")]
+
+
+def test_the_cached_go_result_follows_the_package_files(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("store/find.go", GO_QUERY)
+    repo.write("store/kinds.go", GO_CONST)
+    _, report, _ = run_json("--all", "--select", "RV603")
+    assert rv603(report) == []
+    # The constant becomes a variable that another file assigns: find.go is reviewed again.
+    repo.write("store/kinds.go", "package store\n\nvar kind = \"book\"\n")
+    repo.write("store/set.go", "package store\n\nfunc set(k string) {\n\tkind = k\n}\n")
+    _, report, _ = run_json("store/find.go", "--select", "RV603")
+    assert rv603(report) == [("store/find.go", 6, "RV603")]
+    # A new file of the package alone (the listing changed) is noticed too.
+    repo.write("store/kinds.go", GO_CONST)
+    (repo.path / "store" / "set.go").unlink()
+    _, report, _ = run_json("store/find.go", "--select", "RV603")
+    assert rv603(report) == []
+    repo.write("store/set.go", "package store\n\nfunc set(k string) {\n\tkind = k\n}\n")
+    _, report, _ = run_json("store/find.go", "--select", "RV603")
+    assert rv603(report) == [("store/find.go", 6, "RV603")]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +65,65 @@ def used() -> tuple[tuple[str, str], ...]:
 
 def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def root() -> Path | None:
+    """The repository root of the review under way (None: read no other file)."""
+    return _ROOT[0]
+
+
+def record(deps: Sequence[tuple[str, str]]) -> None:
+    """Note other files (or folder listings, :func:`folder_key`) the file's result used."""
+    _USED.extend(deps)
+
+
+# A folder's list of files is a dependency too: "<folder>/*<suffix>" (a new Go file in a
+# package may call its functions differently).
+_LISTING = "/*"
+
+
+def folder_key(folder: str, suffix: str) -> str:
+    """The dependency key of the list of ``*suffix`` files in ``folder`` (root: ".")."""
+    return f"{folder.rstrip('/') or '.'}{_LISTING}{suffix}"
+
+
+def folder_listing(root: Path, folder: str, suffix: str) -> list[str] | None:
+    """The sorted names of the plain ``*suffix`` files in ``folder`` (None: unreadable)."""
+    found = folder_files(root, folder, suffix)
+    return None if found is None else [name for name, _ in found]
+
+
+def folder_files(root: Path, folder: str, suffix: str
+                 ) -> list[tuple[str, tuple[int, int]]] | None:
+    """(name, stat stamp) of the plain ``*suffix`` files in ``folder``, sorted by name;
+    links are left out (None: the folder is unreadable)."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    try:
+        with os.scandir(root / folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    out.append((entry.name, (st.st_mtime_ns, st.st_size)))
+    except OSError:
+        return None
+    return sorted(out)
+
+
+def listing_digest(names: Sequence[str]) -> str:
+    return digest_of("\0".join(names).encode("utf-8"))
+
+
+def current_digest(root: Path, rel: str) -> str | None:
+    """What a dependency recorded by :func:`used` is now: a file's content digest, or a
+    folder listing's (:func:`folder_key`); None when it cannot be read."""
+    folder, sep, suffix = rel.rpartition(_LISTING)
+    if sep and "/" not in suffix:
+        names = folder_listing(root, folder, suffix)
+        return None if names is None else listing_digest(names)
+    try:
+        return digest_of((root / rel).read_bytes())
+    except OSError:
+        return None
 
 
 def ends_in_imported_noreturn(ctx: PyContext, body: Sequence[ast.stmt], exc: str = "") -> bool:

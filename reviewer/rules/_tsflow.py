@@ -4,8 +4,10 @@ As for Python (reviewer/rules/_dataflow.py): a literal, a template or concatenat
 constants, an array, object or Go composite literal of constants, a lookup in a constant
 (any key or index), or a name bound once to a constant (``const``/``let``/``var`` in JS, ``const``,
 ``:=``/``var`` in Go, in the same function or at the top of the file) is a constant; an
-injection needs something that is not. Everything else (parameters, calls, fields) is not
-constant.
+injection needs something that is not. In Go, a package-level name that another file of
+the package declares is followed there, and the text of a ``strings.Builder`` that only
+constants are written into is a constant too (reviewer/rules/_goflow.py). Everything else
+(parameters, calls, fields) is not constant.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.languages.treesitter import TSContext
+from reviewer.rules._tsbind import arguments, bindings
+
+__all__ = ["arguments", "binding_value", "bindings", "callee_name", "declared_names", "dotted",
+           "is_constant", "pattern_names", "string_value"]
 
 Node = Any
 
@@ -59,7 +65,19 @@ def is_constant(ctx: TSContext, node: Node | None, depth: int = 0) -> bool:
         return is_constant(ctx, left, depth + 1) and is_constant(ctx, right, depth + 1)
     if t == "identifier":
         value = binding_value(ctx, node)
-        return value is not None and is_constant(ctx, value, depth + 1)
+        if value is not None:
+            return is_constant(ctx, value, depth + 1)
+        if ctx.family != "go":
+            return False
+        from reviewer.rules._goflow import package_constant  # the name, through the package
+
+        found = package_constant(ctx, node)
+        return found is not None and is_constant(found[0], found[1], depth + 1)
+    if t == "call_expression" and ctx.family == "go":
+        from reviewer.rules._goflow import buffer_writes
+
+        writes = buffer_writes(ctx, node)
+        return writes is not None and all(is_constant(ctx, w, depth + 1) for w in writes)
     parts = _constant_parts(node)
     return parts is not None and all(is_constant(ctx, p, depth + 1) for p in parts)
 
@@ -118,46 +136,6 @@ def binding_value(ctx: TSContext, name: Node) -> Node | None:
     return found[0]
 
 
-def bindings(ctx: TSContext) -> tuple[dict[str, list[Node | None]], set[str]]:
-    """Every name's bound values in the file, and the names assigned again (built once)."""
-    cached: tuple[dict[str, list[Node | None]], set[str]] | None = ctx.memo.get("bindings")
-    if cached is not None:
-        return cached
-    values: dict[str, list[Node | None]] = {}
-    reassigned: set[str] = set()
-    if ctx.family == "js":
-        for decl in ctx.nodes("variable_declarator"):
-            n = decl.child_by_field_name("name")
-            if n is not None and n.type == "identifier":
-                values.setdefault(ctx.text(n), []).append(decl.child_by_field_name("value"))
-        for assign in ctx.nodes("assignment_expression", "augmented_assignment_expression"):
-            left = assign.child_by_field_name("left")
-            if left is not None:
-                reassigned.add(ctx.text(left))
-    else:
-        for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration"):
-            if spec.type == "short_var_declaration":
-                names = _go_list(spec.child_by_field_name("left"))
-                bound = _go_list(spec.child_by_field_name("right"))
-            else:
-                names = spec.children_by_field_name("name")
-                bound = _go_list(spec.child_by_field_name("value"))
-            for i, n in enumerate(names):
-                values.setdefault(ctx.text(n), []).append(bound[i] if i < len(bound) else None)
-        for assign in ctx.nodes("assignment_statement"):
-            reassigned.update(ctx.text(n) for n in _go_list(assign.child_by_field_name("left")))
-    ctx.memo["bindings"] = (values, reassigned)
-    return values, reassigned
-
-
-def _go_list(node: Node | None) -> list[Node]:
-    if node is None:
-        return []
-    if node.type in ("expression_list", "identifier_list"):
-        return [c for c in node.named_children if c.type != "comment"]
-    return [node]
-
-
 def callee_name(ctx: TSContext, call: Node) -> str:
     """``a.b.c`` for a call's callee (``a["b"]`` read as ``a.b``; '' when not a name)."""
     fn = call.child_by_field_name("function") or call.child_by_field_name("constructor")
@@ -193,14 +171,6 @@ def dotted(ctx: TSContext, node: Node | None) -> str:
         else:
             return ""
     return ".".join(reversed(parts))
-
-
-def arguments(call: Node) -> list[Node]:
-    """A call's argument nodes (comments left out)."""
-    args = call.child_by_field_name("arguments")
-    if args is None:
-        return []
-    return [a for a in args.named_children if a.type != "comment"]
 
 
 _DECLARING = ("variable_declarator", "function_declaration", "generator_function_declaration",

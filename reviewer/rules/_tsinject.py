@@ -9,6 +9,7 @@ from typing import Any
 
 from reviewer.findings import Finding
 from reviewer.languages.treesitter import walk
+from reviewer.rules._goflow import package_value
 from reviewer.rules._tsflow import arguments, binding_value, callee_name, is_constant
 from reviewer.rules.base import Rule
 
@@ -71,13 +72,15 @@ def _shell_option(ctx: Any, args: list[Node]) -> bool:
 def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
     """Queries built by concatenation, templates or Sprintf and passed to a query call.
 
-    Every finding needs SQL text somewhere in the file (:func:`_sqlish`): a file whose
-    text has none of the SQL words is skipped unread; the query calls are found by the
-    shipped query ``queries/{js,go}/sql.scm`` (matching in C), not by reading every call.
+    Every finding needs SQL text (:func:`_sqlish`): a JS or TS file whose text has none of
+    the SQL words is skipped unread, a Go file is then only asked about names another file
+    of its package declares (:func:`_appended`); the query calls are found by the shipped
+    query ``queries/{js,go}/sql.scm`` (matching in C), not by reading every call.
     """
     strict: bool = rule.settings["strict"]
     lowered = ctx.source.lower()
-    if not any(w in lowered for w in _SQL_WORDS):
+    sql_text = any(w in lowered for w in _SQL_WORDS)
+    if not sql_text and ctx.family != "go":
         return
     for call in ctx.captured("sql", "call"):
         name = callee_name(ctx, call)
@@ -89,52 +92,166 @@ def sql_findings(rule: Rule, ctx: Any) -> Iterator[Finding]:
         if index >= len(args):
             continue
         query = args[index]
+        owner = ctx  # the file that holds the query's text
+        if not sql_text and query.type != "identifier":
+            continue
         if query.type == "identifier":
             if _appended(ctx, query, strict):
                 yield ctx.report(rule, call, f"{name}() gets SQL built from non-constant"
                                              " values; pass them as parameters")
                 continue
             bound = binding_value(ctx, query)
+            owner = ctx
+            if bound is None and ctx.family == "go":
+                found = package_value(ctx, query)
+                if found is not None:
+                    owner, bound = found
             if bound is not None:
                 query = bound
-        if _built_query(ctx, query, strict):
+            elif not sql_text:
+                continue
+        if _built_query(owner, query, strict):
             yield ctx.report(rule, call, f"{name}() gets SQL built from non-constant values;"
                                          " pass them as parameters")
 
 
 def _appended(ctx: Any, name: Node, strict: bool) -> bool:
-    """``query += x`` with a non-constant ``x``, for a name first bound to SQL text."""
-    first_bound, appends = _append_index(ctx)
+    """``query += x`` (or ``query = query + x``) with a non-constant ``x``, for a name
+    bound to SQL text.
+
+    Only the appends to the declaration the query call sees count: a ``query += x`` in an
+    inner block that declares its own ``query`` is another variable. A Go name that
+    another file of the package declares is looked up there, with that file's appends."""
+    decls = _append_index(ctx)[0]
     ident = ctx.text(name)
-    first = first_bound.get(ident)
-    if first is None or not appends.get(ident) or not _sqlish(ctx, first):
+    first = _visible(decls.get(ident, []), name)
+    if first is None and ctx.family == "go" and ident not in decls:
+        found = package_value(ctx, name)
+        if found is not None:
+            other, value = found
+            spec = _spec_of(value)
+            return spec is not None and _appends_to(other, ident, spec, strict)
         return False
-    for aug in appends[ident]:
-        right = aug.child_by_field_name("right")
-        values = right.named_children if right is not None and right.type == "expression_list" \
-            else [right]
-        if strict or not all(is_constant(ctx, v) for v in values):
+    return first is not None and _appends_to(ctx, ident, first, strict)
+
+
+def _spec_of(value: Node) -> Node | None:
+    node = value.parent
+    while node is not None and node.type not in ("var_spec", "const_spec",
+                                                 "short_var_declaration"):
+        node = node.parent
+    return node
+
+
+def _appends_to(ctx: Any, ident: str, first: Node, strict: bool) -> bool:
+    decls, appends = _append_index(ctx)
+    if not appends.get(ident) or not _sqlish(ctx, first):
+        return False
+    for aug, values in appends[ident]:
+        if _visible(decls[ident], aug) != first:
+            continue
+        if strict or not all(_sql_safe(ctx, v) for v in values):
             return True
     return False
 
 
-def _append_index(ctx: Any) -> tuple[dict[str, Node], dict[str, list[Node]]]:
-    """Per name: its last declaration, and its ``+=`` assignments (built once per file)."""
-    cached: tuple[dict[str, Node], dict[str, list[Node]]] | None = ctx.memo.get("appends")
+# Nodes whose children form a scope of their own (a declaration there is not seen outside).
+_SCOPES = frozenset({
+    "block", "statement_block", "source_file", "program", "if_statement", "for_statement",
+    "for_in_statement", "expression_switch_statement", "type_switch_statement",
+    "select_statement", "expression_case", "default_case", "type_case", "communication_case",
+    "switch_case", "switch_default", "function_declaration", "method_declaration",
+    "func_literal", "function_expression", "arrow_function", "method_definition",
+})
+
+
+def _scope(node: Node) -> Node | None:
+    parent = node.parent
+    while parent is not None and parent.type not in _SCOPES:
+        parent = parent.parent
+    return parent
+
+
+def _visible(decls: list[Node], use: Node) -> Node | None:
+    """The declaration (of ``decls``, in document order) that ``use`` sees: the last one
+    before it whose scope holds it."""
+    seen: Node | None = None
+    for decl in decls:
+        if decl.start_byte >= use.start_byte:
+            break
+        scope = _scope(decl)
+        if scope is None or scope.start_byte <= use.start_byte < scope.end_byte:
+            seen = decl
+    return seen
+
+
+_Appends = dict[str, list[tuple[Node, list[Node]]]]
+
+
+def _append_index(ctx: Any) -> tuple[dict[str, list[Node]], _Appends]:
+    """Per name: its declarations, and its appends (``x += v``, ``x = x + v``) with the
+    values appended (built once per file)."""
+    cached: tuple[dict[str, list[Node]], _Appends] | None = ctx.memo.get("appends")
     if cached is not None:
         return cached
-    first: dict[str, Node] = {}
+    decls: dict[str, list[Node]] = {}
     for decl in ctx.nodes("short_var_declaration", "variable_declarator", "var_spec"):
-        first[ctx.text(decl.child_by_field_name("left") or decl.child_by_field_name("name"))
-              ] = decl
-    appends: dict[str, list[Node]] = {}
-    for aug in ctx.nodes("assignment_statement", "augmented_assignment_expression"):
+        decls.setdefault(ctx.text(decl.child_by_field_name("left")
+                                  or decl.child_by_field_name("name")), []).append(decl)
+    appends: _Appends = {}
+    for aug in ctx.nodes("assignment_statement", "augmented_assignment_expression",
+                         "assignment_expression"):
         left = aug.child_by_field_name("left")
         op = aug.child_by_field_name("operator")
-        if left is not None and op is not None and op.type == "+=":
-            appends.setdefault(ctx.text(left), []).append(aug)
-    ctx.memo["appends"] = (first, appends)
-    return first, appends
+        right = aug.child_by_field_name("right")
+        if left is None or right is None:
+            continue
+        name = ctx.text(left)
+        if op is not None and op.type == "+=":
+            values = right.named_children if right.type == "expression_list" else [right]
+        elif right.type == "binary_expression" or (
+                right.type == "expression_list" and len(right.named_children) == 1):
+            terms = _sum_terms(right if right.type == "binary_expression"
+                               else right.named_children[0])
+            if len(terms) < 2 or ctx.text(terms[0]) != name:
+                continue
+            values = terms[1:]  # x = x + v
+        else:
+            continue
+        appends.setdefault(name, []).append((aug, values))
+    ctx.memo["appends"] = (decls, appends)
+    return decls, appends
+
+
+def _sum_terms(node: Node) -> list[Node]:
+    """The terms of ``a + b + c`` from the left ([node] when it is no sum)."""
+    if node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and op.type == "+" and left is not None and right is not None:
+            return [*_sum_terms(left), right]
+    return [node]
+
+
+# Functions that quote a value for SQL (lib/pq, pgx): what they return cannot end the
+# identifier or literal it is put in.
+_SQL_QUOTERS = frozenset({"QuoteIdentifier", "QuoteLiteral"})
+
+
+def _sql_safe(ctx: Any, node: Node | None) -> bool:
+    """A constant, a value quoted for SQL, or a concatenation of those."""
+    if node is None:
+        return False
+    if node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        if op is not None and op.type == "+":
+            return _sql_safe(ctx, node.child_by_field_name("left")) and _sql_safe(
+                ctx, node.child_by_field_name("right"))
+    if node.type == "parenthesized_expression" and node.named_children:
+        return _sql_safe(ctx, node.named_children[0])
+    if node.type == "call_expression" and callee_name(ctx, node).split(".")[-1] in _SQL_QUOTERS:
+        return True
+    return is_constant(ctx, node)
 
 
 # Format verbs that print numbers or booleans only: no quote can come out of them.
@@ -155,13 +272,13 @@ def _built_query(ctx: Any, node: Node, strict: bool) -> bool:
             verbs = [v for v in _VERB.findall(fmt) if v != "%"]
             if verbs and all(v in _SAFE_VERBS for v in verbs) and not strict:
                 return False  # only numbers are formatted in (gosec G201 agrees)
-            return strict or not all(is_constant(ctx, a) for a in args[1:])
+            return strict or not all(_sql_safe(ctx, a) for a in args[1:])
         return False
     if t == "binary_expression":
         op = node.child_by_field_name("operator")
         if op is None or op.type != "+":
             return False
-        return _sqlish(ctx, node) and (strict or not is_constant(ctx, node))
+        return _sqlish(ctx, node) and (strict or not _sql_safe(ctx, node))
     if t == "template_string":
         return _sqlish(ctx, node) and any(
             c.type == "template_substitution" for c in node.named_children) and (

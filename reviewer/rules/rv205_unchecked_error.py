@@ -34,8 +34,11 @@ class UncheckedError(Rule):
     calls by name: the functions and methods declared in the file with an ``error``
     result, and a list of standard-library calls; ``fmt.Print*`` and in-memory writers are
     not reported (gosec's defaults). ``blank_assignments``: also report ``_ = f()`` and
-    ``v, _ := f()`` (gosec reports them in audit mode only). No automatic fix: what to do
-    with the error is the author's decision.
+    ``v, _ := f()`` (gosec reports them in audit mode only). ``ignored_calls``: calls a
+    project allows to drop the error of, by name as written (``"ioutil.WriteFile"``), or
+    every call of a package or type with a trailing dot (``"os."``), as errcheck's
+    ``-exclude`` and gosec's G104 configuration do. No automatic fix: what to do with the
+    error is the author's decision.
     """
 
     id = "RV205"
@@ -45,7 +48,7 @@ class UncheckedError(Rule):
     severity = Severity.MEDIUM
     message = "The error result is not checked."
     counterparts = {"gosec": "G104", "errcheck": "errcheck", "revive": "unhandled-error"}
-    options = {"blank_assignments": True}
+    options = {"blank_assignments": True, "ignored_calls": ()}
     tags = ("error-handling", "correctness")
     VALID = [
         Valid("package p\n\nimport \"os\"\n\n// Clean removes the file.\nfunc Clean(p string)"
@@ -53,6 +56,8 @@ class UncheckedError(Rule):
               "\treturn nil\n}\n", path="example.go"),
         Valid("package p\n\nfunc save() error { return nil }\n\nfunc run() {\n\t_ = save()\n}\n",
               path="example.go", options={"blank_assignments": False}),
+        Valid("package p\n\nimport \"os\"\n\nfunc clean(p string) {\n\tos.Remove(p)\n}\n",
+              path="example.go", options={"ignored_calls": ("os.Remove",)}),
     ]
     INVALID = [
         Invalid("package p\n\nimport \"os\"\n\nfunc clean(p string) {\n\tos.Remove(p)\n}\n",
@@ -64,10 +69,13 @@ class UncheckedError(Rule):
     def check(self, ctx: Any) -> Iterator[Finding]:
         returning = _error_functions(ctx)
         blanks: bool = self.settings["blank_assignments"]
+        ignored: tuple[str, ...] = tuple(self.settings["ignored_calls"])
         for stmt in ctx.nodes("expression_statement"):
             call = stmt.named_children[0] if stmt.named_children else None
             if call is not None and call.type == "call_expression":
                 name = callee_name(ctx, call)
+                if _ignored(name, ignored):
+                    continue
                 if _returns_error(name, returning) is not None:
                     yield ctx.report(self, stmt, f"the error returned by {name}() is not"
                                                  " checked")
@@ -84,12 +92,17 @@ class UncheckedError(Rule):
                 continue
             name = callee_name(ctx, values[0])
             position = _returns_error(name, returning)
-            if position is None:
+            if position is None or _ignored(name, ignored):
                 continue
             index = len(names) - 1 if position < 0 else position
             if index < len(names) and ctx.text(names[index]) == "_":
                 yield ctx.report(self, assign, f"the error returned by {name}() is assigned"
                                                " to _")
+
+
+def _ignored(name: str, ignored: tuple[str, ...]) -> bool:
+    """The call is one the project allows to drop the error of (``ignored_calls``)."""
+    return any(name == i or (i.endswith(".") and name.startswith(i)) for i in ignored)
 
 
 def _error_functions(ctx: Any) -> dict[str, int]:

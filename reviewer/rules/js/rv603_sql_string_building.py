@@ -28,6 +28,8 @@ class SqlJS(Implementation):
                 path="example.js"),
         Invalid("db.query(`SELECT * FROM users WHERE name = ${name}`);\n", line=1,
                 path="example.ts"),
+        Invalid("let q = 'SELECT * FROM users WHERE id = ';\nq = q + id;\ndb.query(q);\n", line=3,
+                path="example.js"),
     ]
 
     def check(self, rule: Rule, ctx: Any) -> Iterator[Finding]:
