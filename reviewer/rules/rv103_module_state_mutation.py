@@ -275,6 +275,37 @@ def _factory_decorator(ctx: PyContext, fn: FunctionLike) -> bool:
     )
 
 
+# The keywords of os.register_at_fork(), and the calls that register a process hook.
+_FORK_HOOKS = frozenset({"before", "after_in_child", "after_in_parent"})
+_HOOK_CALLS = frozenset({"register_at_fork", "atexit.register"})
+
+
+def _process_hook(ctx: PyContext, fn: FunctionLike) -> bool:
+    """``fn`` is registered in the file as a process hook: ``os.register_at_fork(
+    after_in_child=fn)`` (any call given it as ``before=``/``after_in_child=``/
+    ``after_in_parent=``) or ``atexit.register(fn)``, by name or through
+    ``functools.partial(fn, ...)``. The runtime calls it once per fork or exit, so the
+    state it resets is the process's own (a forked child dropping the parent's registry)."""
+    if isinstance(fn, ast.Lambda):
+        return False
+
+    def names(expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call) and dotted_name(expr.func).rsplit(".", 1)[-1] \
+                == "partial" and expr.args:
+            expr = expr.args[0]
+        return isinstance(expr, ast.Name) and expr.id == fn.name
+
+    for call in ctx.nodes(ast.Call):
+        assert isinstance(call, ast.Call)
+        if any(k.arg in _FORK_HOOKS and names(k.value) for k in call.keywords):
+            return True
+        called = dotted_name(call.func)
+        if (called in _HOOK_CALLS or called.endswith(".register_at_fork")) and any(
+                names(a) for a in call.args):
+            return True
+    return False
+
+
 _KEEP_ALIVE = frozenset({"add", "discard"})
 
 
@@ -343,7 +374,10 @@ class ModuleStateMutation(Rule):
     ``discard``s from, which holds background tasks or weak references alive and is never
     read; changes made inside ``with <lock>:`` (``allow_locked``: a lock whose name ends in
     ``lock``, such as a registry of file descriptors for an at-fork hook: shared on purpose
-    and guarded); and test files (``include_tests``),
+    and guarded); process hooks (``allow_process_hooks``): a function the file registers
+    with ``os.register_at_fork(after_in_child=...)`` (or ``before=``/``after_in_parent=``,
+    also through ``functools.partial``) or ``atexit.register``, which the runtime calls once
+    per fork or exit to reset the process's own state; and test files (``include_tests``),
     where module-level recorders in test doubles are common.
 
     Why get-or-create is exempt (judged on real code, bench/precision.py): a memo table, a
@@ -365,6 +399,7 @@ class ModuleStateMutation(Rule):
     counterparts = {"pylint": "global-variable-not-assigned"}
     options = {"ignore_names": ("__all__",), "allow_registration": True,
                "allow_get_or_create": True, "allow_keep_alive": True, "allow_locked": True,
+               "allow_process_hooks": True,
                "include_tests": False}
     tags = ("design", "hidden-state")
     VALID = [
@@ -437,6 +472,12 @@ class ModuleStateMutation(Rule):
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"
         "for op in ('+', '-'):\n    register(int, op, float)\n",
+        # A process hook: the forked child drops the registry it inherited.
+        "import os\nfrom functools import partial\n_OWNED = {}\n"
+        "def reset(*, from_hook=False):\n    _OWNED.clear()\n"
+        "os.register_at_fork(after_in_child=partial(reset, from_hook=True))\n",
+        "import atexit\n_PENDING = []\ndef flush():\n    _PENDING.clear()\n"
+        "atexit.register(flush)\n",
         Valid("calls = []\ndef fake(*a):\n    calls.append(a)\n", path="tests/test_api.py"),
         Valid(
             "_cache = {}\ndef get(k):\n    _cache[k] = k\n", options={"ignore_names": ("_cache",)}
@@ -471,6 +512,12 @@ class ModuleStateMutation(Rule):
             line=3,
         ),
         Invalid("STACK = list()\nasync def pop():\n    return STACK.pop()\n", line=3),
+        # Registered as something else than a process hook: changed at run time.
+        Invalid(
+            "import os\n_OWNED = {}\ndef reset():\n    _OWNED.clear()\n"
+            "def later(pool):\n    pool.submit(reset)\n",
+            line=4,
+        ),
         # A set that is also read is not a keep-alive set; a with that is not a lock.
         Invalid(
             "_SEEN = set()\ndef mark(x):\n    _SEEN.add(x)\ndef seen(x):\n"
@@ -549,5 +596,7 @@ class ModuleStateMutation(Rule):
             _is_registration(owner) or _called_at_import(ctx, owner)
             or _factory_decorator(ctx, owner)
         ):
+            return None
+        if self.settings["allow_process_hooks"] and _process_hook(ctx, owner):
             return None
         return owner
