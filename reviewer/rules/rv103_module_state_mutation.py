@@ -434,7 +434,8 @@ class ModuleStateMutation(Rule):
     (``X[k].append(v)``). Only module names whose every module-level binding is a
     list/dict/set display, comprehension or constructor call count, and only where the
     name is not shadowed by a parameter or a local variable. Functions that declare
-    ``global X`` are left to RV102.
+    ``global`` (for any name) are left to RV102, which already reports the function for the
+    module state it changes (one comment on the design, not two).
 
     Not reported (options): names matching ``ignore_names`` (glob patterns; ``__all__`` by
     default); registration decorators that return their argument, the decorator a decorator
@@ -502,6 +503,9 @@ class ModuleStateMutation(Rule):
         "        super().__init_subclass__(**kw)\n        PLUGINS.append(cls)\n",
         # ``global`` makes it explicit (RV102 reports that).
         "SEEN = set()\ndef mark(x):\n    global SEEN\n    SEEN.add(x)\n",
+        # ... for any of the names it changes: RV102 reports the function once.
+        "_THREAD = [None]\n_lock = None\ndef reset_lock():\n    global _lock\n"
+        "    _THREAD[0] = None\n    _lock = None\n",
         # Comprehension and lambda variables shadow the module name.
         "XS = []\ndef f(data):\n    return [XS.append(1) for XS in data]\n",
         "XS = []\nf = lambda XS: XS.append(1)\n",
@@ -700,8 +704,8 @@ class ModuleStateMutation(Rule):
         owner: FunctionLike | None = None
         for scope in ctx.scopes(name):
             if isinstance(scope, _FUNCTIONS):
-                if name.id in ctx.bindings(scope).declared_global:
-                    return None  # explicit: RV102's business
+                if ctx.bindings(scope).declared_global:
+                    return None  # it declares module state it changes: RV102's business
                 owner = owner or scope
         if owner is None or ctx.resolve(name.id, name) is not ctx.tree:
             return None
