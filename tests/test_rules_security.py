@@ -121,6 +121,11 @@ def test_is_constant_expressions(code: str, expected: bool) -> None:
         ("import shlex\ndef _q(x):\n    if x.isalnum():\n        return x\n"
          "    return shlex.quote(x)\nsink('ls ' + _q(path))\n", False),
         ("def _q(x):\n    return x\nsink('ls ' + _q(path))\n", False),
+        # an item store puts its value in the container it names, wherever that is bound
+        ("CMDS = {'a': 'ls'}\ndef f(x):\n    CMDS['b'] = x\n    sink(CMDS['a'])\n", False),
+        ("CMDS = {'a': 'ls'}\ndef f():\n    CMDS['b'] = 'pwd'\n    sink(CMDS['a'])\n", True),
+        ("from conf import CMDS\ndef f():\n    CMDS['b'] = 'pwd'\n    sink(CMDS['a'])\n", False),
+        ("def f(user):\n    d = {}\n    d['k'] = user\n    sink(d['k'])\n", False),
         ("def _gen(x):\n    yield 'a'\n    return 'b'\nsink('ls ' + _gen(path))\n", False),
     ],
 )

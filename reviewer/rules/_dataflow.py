@@ -18,7 +18,8 @@ with a deliberately small analysis:
   in the file, the values a ``%(key)s`` template names in the mapping it formats, and a
   parameter of a private function (``_helper``) that every call of it in the file gives
   a constant (the function used in no other way);
-  Also: containers filled key by key (``d[k] = v`` binds ``d`` to ``v`` too), the
+  Also: containers filled key by key (``d[k] = v`` binds ``d`` to ``v`` too, in the
+  scope ``d`` resolves to), the
   ``.values()`` of a dict of constants (any keys), ``for a, b in zip(xs, ys)`` pairing
   each target with its iterable, an expression checked by ``if E not in ALLOWED: raise``
   (or ``return``/``continue``/``break``) with ALLOWED constant, ``self.NAME`` whose every
@@ -130,6 +131,7 @@ class _Binder(ast.NodeVisitor):
         self.module = Scope(module, None)
         self.scopes: dict[ast.AST, Scope] = {module: self.module}
         self.current = self.module
+        self.item_stores: list[tuple[Scope, str, Binding]] = []
 
     # -- helpers -------------------------------------------------------------------------
     def _enter(self, node: ast.AST) -> Scope:
@@ -156,8 +158,9 @@ class _Binder(ast.NodeVisitor):
             for sub, sub_value in pairs:
                 self._bind_target(sub, sub_value, scope)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            # name[key] = value: the container now holds value too.
-            scope.bind(target.value.id, value)
+            # name[key] = value: the container now holds value too (bound, at the end, in
+            # the scope the name resolves to: an item store makes no local name).
+            self.item_stores.append((scope, target.value.id, value))
         # Attributes bind no name.
 
     def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
@@ -315,6 +318,14 @@ class _Binder(ast.NodeVisitor):
                 if target is not None:
                     for value in moved:
                         target.bind(name, value)
+        for scope, name, value in self.item_stores:
+            found: Scope | None = scope
+            first = True
+            while found is not None and not ((first or not found.is_class)
+                                             and name in found.bindings):
+                first, found = False, found.parent
+            if found is not None:
+                found.bind(name, value)
         return self.scopes
 
 
