@@ -111,10 +111,22 @@ def test_is_constant_expressions(code: str, expected: bool) -> None:
         ("class C:\n    def _run(self, c):\n        sink(c)\n"
          "    def f(self):\n        self._run('ls')\n        self._run(c='pwd')\n", True),
         ("def _run(c):\n    c = input()\n    sink(c)\n_run('ls')\n", False),
-        # a function of the file that only returns a sanitizer's result is one
+        # a function of the file whose every return is a sanitizer's result (or a
+        # constant) is one; one that may return its argument is not
         ("import shlex\ndef _q(x):\n    return shlex.quote(x)\nsink('ls ' + _q(path))\n", True),
         ("import shlex\ndef _q(x):\n    y = x\n    return shlex.quote(y)\n"
-         "sink('ls ' + _q(path))\n", False),
+         "sink('ls ' + _q(path))\n", True),
+        ("import shlex\ndef _q(x):\n    if not x:\n        return ''\n    return shlex.quote(x)\n"
+         "sink('ls ' + _q(path))\n", True),
+        ("import shlex\ndef _q(x):\n    if x.isalnum():\n        return x\n"
+         "    return shlex.quote(x)\nsink('ls ' + _q(path))\n", False),
+        ("def _q(x):\n    return x\nsink('ls ' + _q(path))\n", False),
+        # an item store puts its value in the container it names, wherever that is bound
+        ("CMDS = {'a': 'ls'}\ndef f(x):\n    CMDS['b'] = x\n    sink(CMDS['a'])\n", False),
+        ("CMDS = {'a': 'ls'}\ndef f():\n    CMDS['b'] = 'pwd'\n    sink(CMDS['a'])\n", True),
+        ("from conf import CMDS\ndef f():\n    CMDS['b'] = 'pwd'\n    sink(CMDS['a'])\n", False),
+        ("def f(user):\n    d = {}\n    d['k'] = user\n    sink(d['k'])\n", False),
+        ("def _gen(x):\n    yield 'a'\n    return 'b'\nsink('ls ' + _gen(path))\n", False),
     ],
 )
 def test_constants_through_classes_helpers_and_sanitizer_wrappers(

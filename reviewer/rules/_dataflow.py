@@ -18,8 +18,18 @@ with a deliberately small analysis:
   in the file, the values a ``%(key)s`` template names in the mapping it formats, and a
   parameter of a private function (``_helper``) that every call of it in the file gives
   a constant (the function used in no other way);
+  Also: containers filled key by key (``d[k] = v`` binds ``d`` to ``v`` too, in the
+  scope ``d`` resolves to), the
+  ``.values()`` of a dict of constants (any keys), ``for a, b in zip(xs, ys)`` pairing
+  each target with its iterable, an expression checked by ``if E not in ALLOWED: raise``
+  (or ``return``/``continue``/``break``) with ALLOWED constant, ``self.NAME`` whose every
+  plain store ``x.NAME = v`` in the file is constant, and a call of a function of the
+  file whose every ``return`` is constant (not a generator);
 * **sanitizers** (given by the rule): their results, also through a name bound to the
-  function (``qn = ops.quote_name``) or a function of the file that only returns one.
+  function (``qn = ops.quote_name``). An entry ``prefix*``/``*suffix`` matches call names
+  by their last part (``quote*``, ``*_sql``), ``@word`` names containing the word
+  (``@placeholder``), and :data:`SQL_FRAGMENT` the first of two names unpacked from a call
+  with a parameters name (``where, w_params = self.compile(node)``).
 
 Parameters, attributes, calls to unknown functions and names bound by ``import``, ``with``
 or ``except`` are not constant. The analysis is built lazily, once per file, and only when
@@ -56,6 +66,8 @@ STR_METHODS = frozenset(
         "format_map",
     }
 )
+# Container methods whose result is made of the receiver's (and the arguments') values.
+CONTAINER_METHODS = frozenset({"items", "keys", "values", "get", "copy"})
 # Pure functions whose result is constant when every argument is.
 PURE_CALLS = frozenset(
     {
@@ -123,6 +135,7 @@ class _Binder(ast.NodeVisitor):
         self.scopes: dict[ast.AST, Scope] = {module: self.module}
         self.current = self.module
         self._methods: dict[type[ast.AST], Callable[[Any], Any]] = {}
+        self.item_stores: list[tuple[Scope, str, Binding]] = []
 
     # -- the walk (NodeVisitor's, with the method and the child fields looked up once per
     # node type: this pass runs over every module the security rules review) -------------
@@ -155,17 +168,29 @@ class _Binder(ast.NodeVisitor):
         self.scopes[node] = scope
         return scope
 
-    def _bind_target(self, target: ast.expr, value: Binding, scope: Scope | None = None) -> None:
+    def _bind_target(self, target: ast.expr, value: Binding, scope: Scope | None = None,
+                     element: bool = False) -> None:
+        """Bind the names of ``target`` (``element``: to an element of ``value``, as a loop
+        does)."""
         scope = scope or self.current
         if isinstance(target, ast.Name):
             scope.bind(target.id, value)
         elif isinstance(target, ast.Starred):
             self._bind_target(target.value, value, scope)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            pairs = _unpack(target, value)
+            if value is not None and _fragment_pair(target, value):
+                fragment = ast.Call(ast.Name(SQL_FRAGMENT, ast.Load()), [value], [])
+                self._bind_target(target.elts[0], fragment, scope)
+                self._bind_target(target.elts[1], value, scope)
+                return
+            pairs = _unpack(target, value, element)
             for sub, sub_value in pairs:
                 self._bind_target(sub, sub_value, scope)
-        # Attributes and subscripts bind no name.
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            # name[key] = value: the container now holds value too (bound, at the end, in
+            # the scope the name resolves to: an item store makes no local name).
+            self.item_stores.append((scope, target.value.id, value))
+        # Attributes bind no name.
 
     def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
         for n in nodes:
@@ -217,7 +242,7 @@ class _Binder(ast.NodeVisitor):
         for i, gen in enumerate(generators):
             if i:
                 self.visit(gen.iter)
-            self._bind_target(gen.target, gen.iter)
+            self._bind_target(gen.target, gen.iter, element=True)
             self._visit_all(gen.ifs)
         self._visit_all(elements)
         self.current = outer
@@ -267,7 +292,8 @@ class _Binder(ast.NodeVisitor):
 
     def _for(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        self._bind_target(node.target, node.iter)  # an element of a constant is constant
+        # an element of a constant is constant
+        self._bind_target(node.target, node.iter, element=True)
         self._visit_all([*node.body, *node.orelse])
 
     def visit_withitem(self, node: ast.withitem) -> None:
@@ -321,12 +347,28 @@ class _Binder(ast.NodeVisitor):
                 if target is not None:
                     for value in moved:
                         target.bind(name, value)
+        for scope, name, value in self.item_stores:
+            found: Scope | None = scope
+            first = True
+            while found is not None and not ((first or not found.is_class)
+                                             and name in found.bindings):
+                first, found = False, found.parent
+            if found is not None:
+                found.bind(name, value)
         return self.scopes
 
 
-def _unpack(target: ast.Tuple | ast.List, value: Binding) -> list[tuple[ast.expr, Binding]]:
-    """Pair the elements of a destructuring target with the values they receive."""
+def _unpack(target: ast.Tuple | ast.List, value: Binding, element: bool = False
+            ) -> list[tuple[ast.expr, Binding]]:
+    """Pair the elements of a destructuring target with the values they receive
+    (``element``: a loop's target, given each element of ``value``)."""
     elts = target.elts
+    if (  # for a, b in zip(xs, ys): a is an element of xs, b of ys
+        element and isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+        and value.func.id == "zip" and len(value.args) == len(elts) and not value.keywords
+        and not any(isinstance(e, ast.Starred) for e in (*elts, *value.args))
+    ):
+        return list(zip(elts, value.args, strict=True))
     if (
         isinstance(value, (ast.Tuple, ast.List))
         and len(value.elts) == len(elts)
@@ -346,6 +388,48 @@ def _outer_function(scope: Scope, name: str) -> Scope | None:
     return None
 
 
+def sanitizes(name: str, sanitizers: frozenset[str]) -> bool:
+    """Whether the qualified call name ``name`` is one of ``sanitizers``: the full name, its
+    last part, or a last part starting with an entry written ``prefix*`` (``quote*``) or
+    ending with one written ``*suffix`` (``*_sql``)."""
+    if not name or not sanitizers:
+        return False
+    last = name.rpartition(".")[2]
+    if name in sanitizers or last in sanitizers:
+        return True
+    return any(
+        (s.endswith("*") and last.startswith(s[:-1]))
+        or (s.startswith("*") and len(s) > 1 and last.endswith(s[1:]))
+        for s in sanitizers
+    )
+
+
+def safe_name(name: str, sanitizers: frozenset[str]) -> bool:
+    """Whether a variable's name marks it safe: a sanitizer entry written ``@word`` matches
+    the names containing ``word`` (``@placeholder``: ``placeholder_rows``)."""
+    low = name.lower()
+    return any(s.startswith("@") and s[1:] in low for s in sanitizers)
+
+
+# The binding of a name unpacked with a parameters name from a call (``where, w_params =
+# self.compile(node)``, ``sql, _ = self.db_default_sql(f)``): an SQL fragment whose values
+# travel apart. Constant only for a rule that lists this marker among its sanitizers.
+SQL_FRAGMENT = "__sql_fragment__"
+
+
+def _fragment_pair(target: ast.Tuple | ast.List, value: ast.expr) -> bool:
+    """``text, params = call(...)``: two targets, the second a parameters name (or ``_``
+    when the callee's name says it returns SQL: ``*_sql``)."""
+    call = value.value if isinstance(value, ast.Await) else value
+    if len(target.elts) != 2 or not isinstance(call, ast.Call):
+        return False
+    other = target.elts[1]
+    name = other.id if isinstance(other, ast.Name) else (
+        other.attr if isinstance(other, ast.Attribute) else "")
+    callee = dotted_name(call.func).rpartition(".")[2]
+    return "param" in name.lower() or (name == "_" and callee.endswith("sql"))
+
+
 class Flow:
     """The data-flow facts of one file (use :func:`flow` to get the cached instance)."""
 
@@ -356,6 +440,7 @@ class Flow:
         self._memo: dict[tuple[int, str, frozenset[str]], bool] = {}
         self._resolving: set[str] = set()
         self._active: set[tuple[int, str, frozenset[str]]] = set()
+        self._returning: set[str] = set()  # the functions whose returns are being judged
 
     @property
     def ctx(self) -> PyContext:
@@ -615,6 +700,9 @@ class Flow:
         d = depth + 1
         if isinstance(e, ast.Constant):
             return True
+        if self._checked and isinstance(e, (ast.Name, ast.Attribute, ast.Call)) \
+                and self._allowed(e, sanitizers, d):
+            return True
         if isinstance(e, ast.Name):
             return self._name_const(e, sanitizers, d)
         if isinstance(e, ast.Call):
@@ -638,6 +726,34 @@ class Flow:
                 return all(self._const(c, sanitizers, d) for c in used)
         parts = _value_parts(e)
         return parts is not None and all(self._const(c, sanitizers, d) for c in parts)
+
+    @cached_property
+    def _checked(self) -> dict[ast.AST, list[tuple[str, ast.expr]]]:
+        """Values checked against a collection: ``if E not in C: raise ...`` (also as one
+        of the ``and``-ed conditions), by scope: the dumps of the E with their C."""
+        found: dict[ast.AST, list[tuple[str, ast.expr]]] = {}
+        for node in self.ctx.nodes(ast.If):
+            if not isinstance(node, ast.If) or not isinstance(
+                    node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break)):
+                continue
+            test = node.test
+            conds = test.values if isinstance(test, ast.BoolOp) and isinstance(
+                test.op, ast.And) else [test]
+            for c in conds:
+                if isinstance(c, ast.Compare) and len(c.ops) == 1 \
+                        and isinstance(c.ops[0], ast.NotIn):
+                    found.setdefault(self.scope_of(node).node, []).append(
+                        (ast.dump(c.left), c.comparators[0]))
+        return found
+
+    def _allowed(self, e: ast.expr, sanitizers: frozenset[str], depth: int) -> bool:
+        """``E`` where its scope checked ``if E not in ALLOWED: raise``, ALLOWED constant:
+        E is one of ALLOWED's values (the check is taken to guard every use in the scope)."""
+        checks = self._checked.get(self.scope_of(e).node)
+        if not checks:
+            return False
+        dump = ast.dump(e)
+        return any(d == dump and self._const(c, sanitizers, depth) for d, c in checks)
 
     def _mapping_values(self, e: ast.BinOp) -> list[ast.AST] | None:
         """``"DROP DATABASE %(name)s" % {"name": ..., "other": ...}``: the values the
@@ -671,8 +787,11 @@ class Flow:
     def _class_constant(self, e: ast.Attribute, sanitizers: frozenset[str], depth: int) -> bool:
         """``self.NAME`` in a method, NAME bound only to constants in the class body and
         never assigned as an attribute (``x.NAME = ...``) anywhere in the file."""
-        if not isinstance(e.value, ast.Name) or e.attr in self._attribute_stores:
+        if not isinstance(e.value, ast.Name):
             return False
+        stored: list[ast.expr | None] = []
+        if e.attr in self._attribute_stores:
+            stored = self._attribute_values.get(e.attr, [None])
         scope = self.scope_of(e)
         fn = scope.node
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None:
@@ -685,10 +804,28 @@ class Flow:
             return False
         if scope.bindings.get(e.value.id) != [None]:
             return False  # self rebound in the method
-        bound = owner.bindings.get(e.attr)
+        bound = [*owner.bindings.get(e.attr, []), *stored]
         return bool(bound) and all(
-            b is not None and self._const(b, sanitizers, depth) for b in bound or []
+            b is not None and self._const(b, sanitizers, depth) for b in bound
         )
+
+    @cached_property
+    def _attribute_values(self) -> dict[str, list[ast.expr | None]]:
+        """What plain ``x.NAME = value`` statements store, by NAME (None: a store of
+        another kind, ``x.NAME += s`` or ``a, x.NAME = ...``)."""
+        found: dict[str, list[ast.expr | None]] = {}
+        for n in self.ctx.nodes(ast.Attribute):
+            if not isinstance(n, ast.Attribute) or isinstance(n.ctx, ast.Load):
+                continue
+            stmt = self.ctx.parent(n)
+            plain = (isinstance(stmt, ast.Assign) and stmt.targets == [n]) or (
+                isinstance(stmt, ast.AnnAssign) and stmt.target is n and stmt.value is not None)
+            if plain and isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                found.setdefault(n.attr, []).append(stmt.value)
+            elif not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.value, ast.Constant)
+                      and type(stmt.value.value) in (int, float)):
+                found.setdefault(n.attr, []).append(None)
+        return found
 
     @cached_property
     def _attribute_stores(self) -> frozenset[str]:
@@ -715,6 +852,8 @@ class Flow:
         )
 
     def _name_const(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
+        if sanitizers and safe_name(name.id, sanitizers):
+            return True
         bound = self.bindings(name)
         if not bound:
             return False
@@ -741,21 +880,73 @@ class Flow:
         func = call.func
         qualified = self.qualified_name(func)
         if sanitizers and (
-            qualified in sanitizers or qualified.rpartition(".")[2] in sanitizers
-            or (isinstance(func, ast.Attribute) and func.attr in sanitizers)  # f(x).quote(y)
+            sanitizes(qualified, sanitizers)
+            or (isinstance(func, ast.Attribute) and sanitizes(func.attr, sanitizers))
             or self._sanitizer_alias(func, sanitizers)
-            or self._sanitizer_wrapper(func, sanitizers)
         ):
             return True
         args: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
         if qualified in PURE_CALLS:
             if isinstance(func, ast.Name) and "." not in qualified and not self.is_builtin(func):
                 return False  # a builtin's name rebound in this file
-        elif isinstance(func, ast.Attribute) and func.attr in STR_METHODS:
+        elif isinstance(func, ast.Attribute) and func.attr == "values" and not args \
+                and isinstance(func.value, ast.Name):
+            return self._dict_values_const(func.value, sanitizers, depth)
+        elif isinstance(func, ast.Attribute) and (
+                func.attr in STR_METHODS or func.attr in CONTAINER_METHODS):
             args.append(func.value)
         else:
-            return False
+            return self._returns_const(func, sanitizers, depth)
         return all(self._const(a, sanitizers, depth) for a in args)
+
+    def _dict_values_const(self, name: ast.Name, sanitizers: frozenset[str], depth: int
+                           ) -> bool:
+        """``d.values()``: only the values of the dict ``d`` is bound to count (its keys
+        may be anything: ``{f.column: quote_name(f.column) for f in fields}``)."""
+        bound = self.bindings(name)
+        if not bound:
+            return False
+        for b in bound:
+            if isinstance(b, ast.Dict):
+                parts: list[ast.expr] = list(b.values)
+            elif isinstance(b, ast.DictComp):
+                parts = [b.value]
+            elif b is None:
+                return False
+            else:
+                parts = [b]
+            if not all(self._const(p, sanitizers, depth + 1) for p in parts):
+                return False
+        return True
+
+    def _returns_const(self, func: ast.expr, sanitizers: frozenset[str], depth: int) -> bool:
+        """``self._helper(x)``/``helper(x)`` for a function of the file whose every
+        ``return`` gives a constant or a sanitizer's result (``def _quote(self, name):
+        return self.ops.quote_name(name)``; every function of that name in the file must;
+        its parameters count as the callers give them, see :meth:`_from_callers`)."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls"):
+            name = func.attr
+        elif isinstance(func, ast.Name) and not self.imports.get(func.id):
+            name = func.id
+        else:
+            return False
+        defs = self._functions.get(name)
+        if not defs or name in self._returning:
+            return False
+        self._returning.add(name)
+        try:
+            for fn in defs:
+                found = [r.value for r in _returns(fn)]
+                if all(v is None for v in found):
+                    return False
+                if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(fn)):
+                    return False
+                if not all(v is None or self._const(v, sanitizers, depth + 1) for v in found):
+                    return False
+        finally:
+            self._returning.discard(name)
+        return True
 
     def _from_callers(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
         """A parameter of a private function (``_helper``) that every call of it in the file
@@ -825,35 +1016,7 @@ class Flow:
         for b in bound:
             if not isinstance(b, (ast.Name, ast.Attribute)):
                 return False
-            q = self.qualified_name(b)
-            if not q or not (q in sanitizers or q.rpartition(".")[2] in sanitizers):
-                return False
-        return True
-
-    def _sanitizer_wrapper(self, func: ast.expr, sanitizers: frozenset[str]) -> bool:
-        """``def _quote(self, name): return self.ops.quote_name(name)`` in the file, called
-        as ``_quote(x)`` or ``self._quote(x)``: a function that only returns a sanitizer's
-        result is one (every function of that name in the file must be)."""
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and func.value.id in ("self", "cls"):
-            name = func.attr
-        elif isinstance(func, ast.Name):
-            name = func.id
-        else:
-            return False
-        defs = self._functions.get(name)
-        if not defs:
-            return False
-        for fn in defs:
-            body = [b for b in fn.body if not (isinstance(b, ast.Expr)
-                                               and isinstance(b.value, ast.Constant))]
-            if not (len(body) == 1 and isinstance(body[0], ast.Return)
-                    and isinstance(body[0].value, ast.Call)):
-                return False
-            inner = body[0].value.func
-            q = self.qualified_name(inner)
-            if not (q in sanitizers or q.rpartition(".")[2] in sanitizers
-                    or (isinstance(inner, ast.Attribute) and inner.attr in sanitizers)):
+            if not sanitizes(self.qualified_name(b), sanitizers):
                 return False
         return True
 
@@ -887,6 +1050,20 @@ class Flow:
             values = {self.truthiness(b, depth + 1) for b in bound if b is not None}
             return values.pop() if len(values) == 1 else None
         return None
+
+
+def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of the functions and classes nested in it."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (*_FUNCTIONS, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(n))
+
+
+def _returns(fn: ast.AST) -> list[ast.Return]:
+    return [n for n in _own_nodes(fn) if isinstance(n, ast.Return)]
 
 
 def _is_text(e: ast.AST) -> bool:

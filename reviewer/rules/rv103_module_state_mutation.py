@@ -66,6 +66,8 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
     or ``try: return X[k]`` / ``except KeyError:``; and ``X[obj.name] = obj``, an index of
     objects by their own name, which storing again cannot change. ``X`` may be an item of
     the module name (``X[alias][k] = v``)."""
+    if _lazy_table(ctx, node, base):
+        return True
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Attribute)
         container: ast.expr = node.func.value
@@ -113,6 +115,65 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
                 ):
                     return True
         child = up
+    return False
+
+
+def _lazy_table(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Name) -> bool:
+    """A table built on first use: the change runs under ``if not T:`` where the same
+    block fills the module table ``T`` (``if not _PATTERNS: _WILDS.extend(...);
+    _PATTERNS.extend(...)``), or it extends ``X`` under a test of ``len(X)`` (``if n >=
+    len(_FACTORIALS): for i in ...: _FACTORIALS.append(...)``, a table of values that
+    only grows, each entry computed the same way whoever asks first)."""
+    grows = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("append", "extend")
+    for up in ctx.ancestors(node):
+        if isinstance(up, (*_FUNCTIONS, ast.ClassDef)):
+            return False
+        if not isinstance(up, (ast.If, ast.While)):
+            continue
+        test = up.test
+        if isinstance(up, ast.If) and isinstance(test, ast.UnaryOp) \
+                and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+            table = test.operand.id
+            if _fills(up.body, table) and not _reads_parameters(ctx, up) and not any(
+                    node is n for s in up.orelse for n in ast.walk(s)):
+                return True
+        if grows and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "len"
+            and len(n.args) == 1 and isinstance(n.args[0], ast.Name)
+            and n.args[0].id == base.id
+            for n in ast.walk(test)
+        ):
+            return True
+    return False
+
+
+def _reads_parameters(ctx: PyContext, block: ast.If) -> bool:
+    """Whether the ``if`` block's body reads a parameter of the function it is in (what it
+    builds then depends on the caller: not a fixed table)."""
+    fn = ctx.enclosing_function(block)
+    if fn is None:
+        return False
+    a = fn.args
+    params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg)
+              if p is not None}
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in params
+               for s in block.body for n in ast.walk(s))
+
+
+def _fills(body: list[ast.stmt], name: str) -> bool:
+    """Whether the statements change ``name`` in place (a mutating call or an item store)."""
+    for stmt in body:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr in MUTATORS and _base_name(n.func.value) is not None:
+                found = _base_name(n.func.value)
+                if found is not None and found.id == name:
+                    return True
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+                found = _base_name(n)
+                if found is not None and found.id == name:
+                    return True
     return False
 
 
@@ -164,7 +225,9 @@ def _tests_missing(up: ast.If, child: ast.AST, want: tuple[str, str], item: str)
 def _returns_if_present(stmt: ast.stmt, want: tuple[str, str]) -> bool:
     """``if key in X: return ...`` or ``try: return X[key]`` / ``except KeyError: pass``."""
     if isinstance(stmt, ast.If) and not stmt.orelse and _membership(stmt.test, want) is ast.In:
-        return bool(stmt.body) and isinstance(stmt.body[-1], (ast.Return, ast.Raise))
+        # (a return anywhere in it: the cached value is used unless it is stale)
+        return bool(stmt.body) and (isinstance(stmt.body[-1], (ast.Return, ast.Raise)) or any(
+            isinstance(n, ast.Return) for s in stmt.body for n in ast.walk(s)))
     if isinstance(stmt, ast.Try):
         return _reads_item(stmt.body, want) and any(_catches_key_error(h) for h in stmt.handlers)
     return False
@@ -185,18 +248,24 @@ def _after_failed_get(ctx: PyContext, up: ast.If, child: ast.AST,
     """``v = X.get(k)`` earlier in the function and ``child`` runs under ``if v is None:``
     (an interning cache: ``obj = cache.get(key)`` / ``if obj is None: ... cache[key] = obj``).
     """
-    if not any(child is s for s in up.body):
-        return False
     test = up.test
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Is) and isinstance(test.left, ast.Name)
-            and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value is None):
+    in_body = any(child is s for s in up.body)
+    in_else = any(child is s for s in up.orelse)
+    if in_body and isinstance(test, ast.Compare) and len(test.ops) == 1 \
+            and isinstance(test.ops[0], ast.Is) and isinstance(test.left, ast.Name) \
+            and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value is None:
+        name = test.left.id  # if v is None:
+    elif in_body and isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) \
+            and isinstance(test.operand, ast.Name):
+        name = test.operand.id  # if not v:
+    elif in_else and isinstance(test, ast.Name):
+        name = test.id  # if v: ... else:
+    else:
         return False
     fn = ctx.enclosing_function(up)
     if fn is None:
         return False
-    name = test.left.id
     return any(
         isinstance(s, ast.Assign) and len(s.targets) == 1
         and isinstance(s.targets[0], ast.Name) and s.targets[0].id == name
@@ -275,6 +344,45 @@ def _factory_decorator(ctx: PyContext, fn: FunctionLike) -> bool:
     )
 
 
+# The keywords of os.register_at_fork(), and the calls that register a process hook.
+_FORK_HOOKS = frozenset({"before", "after_in_child", "after_in_parent"})
+_HOOK_CALLS = frozenset({"register_at_fork", "atexit.register"})
+
+
+def _process_hook(ctx: PyContext, fn: FunctionLike) -> bool:
+    """``fn`` is registered in the file as a process hook: ``os.register_at_fork(
+    after_in_child=fn)`` (any call given it as ``before=``/``after_in_child=``/
+    ``after_in_parent=``) or ``atexit.register(fn)``, by name or through
+    ``functools.partial(fn, ...)``. The runtime calls it once per fork or exit, so the
+    state it resets is the process's own (a forked child dropping the parent's registry)."""
+    if isinstance(fn, ast.Lambda):
+        return False
+
+    def names(expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call) and dotted_name(expr.func).rsplit(".", 1)[-1] \
+                == "partial" and expr.args:
+            expr = expr.args[0]
+        return isinstance(expr, ast.Name) and expr.id == fn.name
+
+    for call in ctx.nodes(ast.Call):
+        assert isinstance(call, ast.Call)
+        if any(k.arg in _FORK_HOOKS and names(k.value) for k in call.keywords):
+            return True
+        called = dotted_name(call.func)
+        if (called in _HOOK_CALLS or called.endswith(".register_at_fork")) and any(
+                names(a) for a in call.args):
+            return True
+    return False
+
+
+def _cache_object(binding: ast.AST) -> bool:
+    """``X = FactorCache(maxsize=1000)``, ``cachetools.LRUCache(...)``: an instance of a
+    class whose name says it is a cache (it ends in ``Cache``): memo storage by design."""
+    value = getattr(binding, "value", None)
+    return isinstance(value, ast.Call) and dotted_name(value.func).rsplit(".", 1)[-1] \
+        .endswith("Cache")
+
+
 _KEEP_ALIVE = frozenset({"add", "discard"})
 
 
@@ -326,7 +434,8 @@ class ModuleStateMutation(Rule):
     (``X[k].append(v)``). Only module names whose every module-level binding is a
     list/dict/set display, comprehension or constructor call count, and only where the
     name is not shadowed by a parameter or a local variable. Functions that declare
-    ``global X`` are left to RV102.
+    ``global`` (for any name) are left to RV102, which already reports the function for the
+    module state it changes (one comment on the design, not two).
 
     Not reported (options): names matching ``ignore_names`` (glob patterns; ``__all__`` by
     default); registration decorators that return their argument, the decorator a decorator
@@ -337,13 +446,22 @@ class ModuleStateMutation(Rule):
     (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
-    ``try: return X[k]`` / ``except KeyError:``), and ``X[obj.name] = obj`` (an index of
-    objects by their own name, e.g. classes loaded lazily); keep-alive sets
+    ``try: return X[k]`` / ``except KeyError:``, or after ``v = X.get(k)`` when ``v`` is
+    None or falsy; also after ``if k in X:`` that returns the value unless it is stale),
+    ``X[obj.name] = obj`` (an index of objects by their own name, e.g. classes loaded
+    lazily), instances of a cache class (``X = FactorCache(...)``: its name ends in
+    ``Cache``), and tables built on first use (under ``if not T:`` where the block fills
+    the module table ``T`` and reads no parameter, or appends to ``X`` under a test of
+    ``len(X)``: a table that only grows, each entry the same whoever asks first); keep-alive
+    sets
     (``allow_keep_alive``): a module-level set the module only ever ``add``s to and
     ``discard``s from, which holds background tasks or weak references alive and is never
     read; changes made inside ``with <lock>:`` (``allow_locked``: a lock whose name ends in
     ``lock``, such as a registry of file descriptors for an at-fork hook: shared on purpose
-    and guarded); and test files (``include_tests``),
+    and guarded); process hooks (``allow_process_hooks``): a function the file registers
+    with ``os.register_at_fork(after_in_child=...)`` (or ``before=``/``after_in_parent=``,
+    also through ``functools.partial``) or ``atexit.register``, which the runtime calls once
+    per fork or exit to reset the process's own state; and test files (``include_tests``),
     where module-level recorders in test doubles are common.
 
     Why get-or-create is exempt (judged on real code, bench/precision.py): a memo table, a
@@ -365,6 +483,7 @@ class ModuleStateMutation(Rule):
     counterparts = {"pylint": "global-variable-not-assigned"}
     options = {"ignore_names": ("__all__",), "allow_registration": True,
                "allow_get_or_create": True, "allow_keep_alive": True, "allow_locked": True,
+               "allow_process_hooks": True,
                "include_tests": False}
     tags = ("design", "hidden-state")
     VALID = [
@@ -384,6 +503,9 @@ class ModuleStateMutation(Rule):
         "        super().__init_subclass__(**kw)\n        PLUGINS.append(cls)\n",
         # ``global`` makes it explicit (RV102 reports that).
         "SEEN = set()\ndef mark(x):\n    global SEEN\n    SEEN.add(x)\n",
+        # ... for any of the names it changes: RV102 reports the function once.
+        "_THREAD = [None]\n_lock = None\ndef reset_lock():\n    global _lock\n"
+        "    _THREAD[0] = None\n    _lock = None\n",
         # Comprehension and lambda variables shadow the module name.
         "XS = []\ndef f(data):\n    return [XS.append(1) for XS in data]\n",
         "XS = []\nf = lambda XS: XS.append(1)\n",
@@ -427,6 +549,22 @@ class ModuleStateMutation(Rule):
         "_GROUPS = {}\nclass Group:\n    def __new__(cls, key):\n        obj = _GROUPS.get(key)\n"
         "        if obj is None:\n            obj = object.__new__(cls)\n"
         "            _GROUPS[key] = obj\n        return obj\n",
+        # More memo tables: a failed get() then a store in the else branch; a cached value
+        # refreshed when stale; an instance of a cache class.
+        "_CACHE = {}\ndef get(k):\n    v = _CACHE.get(k)\n    if v:\n        return v\n"
+        "    else:\n        _CACHE[k] = load(k)\n    return _CACHE[k]\n",
+        "_LOGS = {}\ndef log_int(n, prec):\n    if n in _LOGS:\n        v, p = _LOGS[n]\n"
+        "        if p >= prec:\n            return v\n"
+        "    _LOGS[n] = (compute(n, prec), prec)\n    return _LOGS[n][0]\n",
+        "class FactorCache(dict):\n    pass\n\n_FACTORS = FactorCache()\n"
+        "def factor(n):\n    _FACTORS[n] = smallest_factor(n)\n",
+        # Tables built on first use: filled when empty, or extended as far as asked.
+        "_PATTERNS = []\n_WILDS = []\ndef patterns(expr):\n    if not _PATTERNS:\n"
+        "        _WILDS.extend(make_wilds())\n        _PATTERNS.extend(build(_WILDS))\n"
+        "    return [p for p in _PATTERNS if p.matches(expr)]\n",
+        "_FACT = [1]\ndef fact(n):\n    if n >= len(_FACT):\n"
+        "        for i in range(len(_FACT), n + 1):\n            _FACT.append(_FACT[i - 1] * i)\n"
+        "    return _FACT[n]\n",
         # A keep-alive set: background tasks stay referenced until they are done.
         "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
         "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",
@@ -437,6 +575,12 @@ class ModuleStateMutation(Rule):
         "from collections import defaultdict\n_COMBINE = defaultdict(list)\n"
         "def register(lhs, op, rhs):\n    _COMBINE[op].append((lhs, rhs))\n"
         "for op in ('+', '-'):\n    register(int, op, float)\n",
+        # A process hook: the forked child drops the registry it inherited.
+        "import os\nfrom functools import partial\n_OWNED = {}\n"
+        "def reset(*, from_hook=False):\n    _OWNED.clear()\n"
+        "os.register_at_fork(after_in_child=partial(reset, from_hook=True))\n",
+        "import atexit\n_PENDING = []\ndef flush():\n    _PENDING.clear()\n"
+        "atexit.register(flush)\n",
         Valid("calls = []\ndef fake(*a):\n    calls.append(a)\n", path="tests/test_api.py"),
         Valid(
             "_cache = {}\ndef get(k):\n    _cache[k] = k\n", options={"ignore_names": ("_cache",)}
@@ -464,6 +608,18 @@ class ModuleStateMutation(Rule):
             "SEEN = set()\ndef mark(x):\n    if x in SEEN:\n        log(x)\n    SEEN.add(x)\n",
             line=5,
         ),
+        # Filled when empty, but with what the caller gave: not a fixed table.
+        Invalid(
+            "_PENDING = []\ndef submit(job):\n    if not _PENDING:\n"
+            "        _PENDING.append(job)\n",
+            line=4,
+        ),
+        # Grown under a length test of another list.
+        Invalid(
+            "_LOG = []\n_OTHER = [1]\ndef note(x):\n    if len(_OTHER) > 0:\n"
+            "        _LOG.append(x)\n",
+            line=5,
+        ),
         # Called by a function, not by the module's top-level code: state changed at run time.
         Invalid(
             "REG = {}\ndef register(name, f):\n    REG[name] = f\n"
@@ -471,6 +627,12 @@ class ModuleStateMutation(Rule):
             line=3,
         ),
         Invalid("STACK = list()\nasync def pop():\n    return STACK.pop()\n", line=3),
+        # Registered as something else than a process hook: changed at run time.
+        Invalid(
+            "import os\n_OWNED = {}\ndef reset():\n    _OWNED.clear()\n"
+            "def later(pool):\n    pool.submit(reset)\n",
+            line=4,
+        ),
         # A set that is also read is not a keep-alive set; a with that is not a lock.
         Invalid(
             "_SEEN = set()\ndef mark(x):\n    _SEEN.add(x)\ndef seen(x):\n"
@@ -515,6 +677,8 @@ class ModuleStateMutation(Rule):
         }
         if self.settings["allow_keep_alive"]:
             names = {n: v for n, v in names.items() if not _keep_alive(ctx, n)}
+        if self.settings["allow_get_or_create"]:
+            names = {n: v for n, v in names.items() if not _cache_object(v)}
         if not names:
             return
         seen: set[tuple[ast.AST, str]] = set()
@@ -540,8 +704,8 @@ class ModuleStateMutation(Rule):
         owner: FunctionLike | None = None
         for scope in ctx.scopes(name):
             if isinstance(scope, _FUNCTIONS):
-                if name.id in ctx.bindings(scope).declared_global:
-                    return None  # explicit: RV102's business
+                if ctx.bindings(scope).declared_global:
+                    return None  # it declares module state it changes: RV102's business
                 owner = owner or scope
         if owner is None or ctx.resolve(name.id, name) is not ctx.tree:
             return None
@@ -549,5 +713,7 @@ class ModuleStateMutation(Rule):
             _is_registration(owner) or _called_at_import(ctx, owner)
             or _factory_decorator(ctx, owner)
         ):
+            return None
+        if self.settings["allow_process_hooks"] and _process_hook(ctx, owner):
             return None
         return owner

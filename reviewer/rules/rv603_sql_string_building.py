@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
-from reviewer.rules._dataflow import Flow, argument, calls, flow, is_sqlish, literal_text
+from reviewer.rules._dataflow import (
+    SQL_FRAGMENT,
+    Flow,
+    argument,
+    calls,
+    flow,
+    is_sqlish,
+    literal_text,
+)
 from reviewer.rules.base import Invalid, Rule
 from reviewer.sinks import Catalogue, Sink, catalogue
 
@@ -21,8 +29,8 @@ SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
 # what an SQL compiler returns (Django's ``as_sql()``/``compile()`` give the SQL text with
 # its values kept apart as parameters, SQLAlchemy's ``compile()`` bind parameters).
 SANITIZERS = frozenset(
-    {"quote_name", "quote_name_unless_alias", "quote_ident", "quote_identifier",
-     "escape_identifier", "quote_value", "int", "float", "as_sql", "compile",
+    {"quote*", "escape*", "int", "float", "as_sql", "compile", "*_sql", SQL_FRAGMENT,
+     "@placeholder",
      "psycopg2.sql.Identifier", "psycopg.sql.Identifier", "psycopg2.sql.Literal",
      "psycopg.sql.Literal"}
 )
@@ -95,10 +103,15 @@ class SqlStringBuilding(Rule):
     is a related location. Composition with psycopg's ``sql.SQL(...).format(
     sql.Identifier(...))`` and bind parameters are the safe forms. Parts proven constant by
     the data flow are not an injection and are not reported, nor are identifiers quoted
-    with ``quote_name()`` and the like (called through an alias, ``qn = ops.quote_name``,
-    or a function of the file that only returns its result), what an SQL compiler returns
-    (``sql, params = node.as_sql(...)``/``compiler.compile(...)``: the text with its values
-    kept apart as parameters), class constants read through ``self``, the parameters of a
+    by a function named ``quote*``/``escape*`` (``quote_name()``, ``quote_value()``; also
+    called through an alias, ``qn = ops.quote_name``, or a function of the file whose every
+    ``return`` gives a constant or a quoted value), SQL composition: what an SQL compiler
+    returns (``sql, params = node.as_sql(...)``/``compiler.compile(...)``, any name unpacked
+    with a parameters name, ``where, w_params = self.build_where(...)``, what a ``*_sql()``
+    helper returns), joins of placeholders (a name saying ``placeholder``) and text
+    returned as the first of an ``(sql, params)`` pair with parameters; values checked by
+    ``if x not in ALLOWED: raise`` against a constant collection, class constants and
+    attributes every store of which is constant read through ``self``, the parameters of a
     private function (``_helper``) that every call of it in the file gives a constant, and
     the keys a ``%(name)s`` template does not use (``strict = true`` reports
     them, and any non-literal SQL given to Django's ``RawSQL``/``extra``, as bandit's
@@ -176,6 +189,45 @@ class SqlStringBuilding(Rule):
         "class Ops:\n    def _call(self, cur, func):\n"
         "        cur.execute('SELECT %s()' % func)\n\n"
         "    def version(self, cur):\n        return self._call(cur, 'postgis_version')\n",
+        # Any quote*/escape* function quotes; a name unpacked with its parameters from a
+        # call is an SQL fragment whose values travel apart.
+        "def drop(cur, conn, table):\n    cur.execute('DROP TABLE %s' % conn.quote_table(table))\n",
+        "def rows(self, cur, node):\n    where, w_params = self.build_where(node)\n"
+        "    cur.execute('SELECT * FROM t WHERE %s' % where, w_params)\n",
+        "def fill(self, cur, field):\n    default, _ = self.db_default_sql(field)\n"
+        "    cur.execute('UPDATE t SET a = %s' % default)\n",
+        # A function of the file whose every return is constant (or quoted).
+        "class Creation:\n    def suffix(self):\n        return ''\n\n"
+        "    def create(self, cur, ops, name):\n"
+        "        cur.execute('CREATE DATABASE %s %s' % (ops.quote_name(name), self.suffix()))\n",
+        # Checked against a constant set before it is stored (and every store is checked).
+        "class Conn:\n    levels = frozenset({'read committed', 'serializable'})\n\n"
+        "    def __init__(self, level):\n        if level not in self.levels:\n"
+        "            raise ValueError(level)\n        self.level = level\n\n"
+        "    def start(self, cur):\n"
+        "        cur.execute('SET TRANSACTION ISOLATION LEVEL %s' % self.level.upper())\n",
+        # A dict of quoted names, filled key by key; the values of a comprehension of them.
+        "def collate(cur, ops, name, locale, provider):\n"
+        "    args = {'locale': ops.quote_name(locale)}\n    if provider:\n"
+        "        args['provider'] = ops.quote_name(provider)\n"
+        "    opts = ', '.join(f'{k}={v}' for k, v in args.items())\n"
+        "    cur.execute('CREATE COLLATION %s (%s)' % (ops.quote_name(name), opts))\n",
+        "def copy(cur, ops, fields):\n    mapping = {f: ops.quote_name(f) for f in fields}\n"
+        "    cur.execute('INSERT INTO t SELECT %s FROM u' % ', '.join(mapping.values()))\n",
+        # Joins of placeholders (named so), walked in step with their parameters by zip().
+        "def bulk_insert_sql(fields, placeholder_rows):\n"
+        "    rows = ', '.join('(%s)' % ', '.join(r) for r in placeholder_rows)\n"
+        "    return f'INSERT INTO t VALUES {rows}'\n",
+        "def inserts(self, cur, fields, rows):\n"
+        "    marks, values = self.assemble_as_sql(fields, rows)\n"
+        "    for p, vals in zip(marks, values):\n"
+        "        cur.execute('INSERT INTO t VALUES (%s)' % ', '.join(p), vals)\n",
+        # What a *_sql() helper returns is SQL the schema editor composed.
+        "def add(self, cur, model):\n"
+        "    cur.execute(str(self.constraint.create_sql(model)) + ' NOT VALID')\n",
+        # An as_sql()-style (sql, params) pair: the text composes fragments, values apart.
+        "def as_sql(self, compiler, cols, inner, params):\n"
+        "    return 'SELECT %s FROM (%s) sub' % (cols, inner), tuple(params)\n",
     ]
     INVALID = [
         Invalid(
@@ -270,6 +322,31 @@ class SqlStringBuilding(Rule):
             "def table(cur, q):\n    hooks = [_run]\n    _run(cur, 'users')\n",
             line=2,
         ),
+        # A key stored into the mapping later is formatted in too.
+        Invalid(
+            "def drop(cur, name):\n    q = {'t': 'users'}\n    q['t'] = name\n"
+            "    cur.execute('DROP TABLE %(t)s' % q)\n",
+            line=4,
+        ),
+        # A (sql, params) pair with no parameters; a helper that returns its argument.
+        Invalid("def as_sql(self, col):\n    return 'SELECT %s FROM t' % col, []\n", line=2),
+        Invalid(
+            "def _wrap(x):\n    return x\n\ndef drop(cur, name):\n"
+            "    cur.execute('DROP TABLE %s' % _wrap(name))\n",
+            line=5,
+        ),
+        # Checked, but the check does not stop the bad value.
+        Invalid(
+            "LEVELS = {'a', 'b'}\ndef start(cur, level):\n    if level not in LEVELS:\n"
+            "        log(level)\n    cur.execute('SET LEVEL %s' % level)\n",
+            line=5,
+        ),
+        # Unpacked from a call, but not with parameters.
+        Invalid(
+            "def drop(cur, req):\n    table, owner = req.split(':')\n"
+            "    cur.execute('DROP TABLE %s' % table)\n",
+            line=3,
+        ),
         Invalid(
             "def cols(cur, names):\n"
             "    cur.execute('SELECT %s FROM t' % ', '.join(n.upper() for n in names))\n",
@@ -296,7 +373,8 @@ class SqlStringBuilding(Rule):
         for node, in_sink in candidates.items():
             if _inside_candidate(ctx, node, candidates):
                 continue
-            constant = numeric_format(node) or df.is_constant(node, SANITIZERS)
+            constant = numeric_format(node) or df.is_constant(node, SANITIZERS) \
+                or _returned_with_params(ctx, node)
             if constant and not strict:
                 continue
             runs = [] if in_sink else _executed_at(ctx, node, sinks)
@@ -424,6 +502,28 @@ def _executed_at(ctx: PyContext, node: ast.AST, sinks: Catalogue) -> list[ast.Ca
             if isinstance(call, ast.Call):
                 out.append(call)
     return out
+
+
+def _returned_with_params(ctx: PyContext, node: ast.AST) -> bool:
+    """``return "SELECT %s FROM (%s) sub" % (cols, inner), tuple(params)``: the text is
+    returned as the first of a (sql, params) pair, as an SQL compiler's ``as_sql()`` does,
+    with its values kept apart (a second element that is not an empty display or None)."""
+    child = node
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, ast.Tuple):
+            if len(parent.elts) != 2 or parent.elts[0] is not child:
+                return False
+            params = parent.elts[1]
+            if (isinstance(params, (ast.List, ast.Tuple, ast.Set)) and not params.elts) or (
+                    isinstance(params, ast.Dict) and not params.keys) or (
+                    isinstance(params, ast.Constant)):
+                return False
+            return isinstance(ctx.parent(parent), ast.Return)
+        if isinstance(parent, ast.stmt) or not isinstance(
+                parent, (ast.BinOp, ast.Call, ast.JoinedStr, ast.FormattedValue, ast.List)):
+            return False
+        child = parent
+    return False
 
 
 def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:
