@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reviewer.llm.names import KEYWORDS, code_names
+from reviewer.llm.names import KEYWORDS, code_names, node_name
 
 MIN_CHARS = 24
 MAX_CHARS = 320  # reviewer.llm.answer.MAX_EXPLANATION
@@ -79,17 +79,7 @@ def _ast_names(code: str) -> set[str]:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError):
         return set()
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            out.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            out.add(node.attr)
-        elif isinstance(node, ast.arg):
-            out.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.add(node.name)
-    return out
+    return {name for node in ast.walk(tree) if (name := node_name(node)) is not None}
 
 
 def judge(text: str, facts: Facts) -> str | None:

@@ -6,6 +6,7 @@ pair a rule's examples and the validator to refuse a fix that drops code.
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 
@@ -43,3 +44,17 @@ def code_names(code: str) -> set[str]:
         if not names:
             return set(_NAME.findall(code))
     return names
+
+
+def node_name(node: ast.AST) -> str | None:
+    """The identifier a syntax node reads or defines: a name, an attribute, a parameter, a
+    function or class (None for any other node)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.arg):
+        return node.arg
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    return None

@@ -28,6 +28,8 @@ import re
 import tokenize
 from collections import Counter
 
+from reviewer.llm.names import node_name
+
 __all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "narrowed_handler",
            "string_annotation"]
 
@@ -191,14 +193,8 @@ def _mentioned(node: ast.AST) -> set[str]:
     for sub in ast.walk(node):
         if sub is node:
             continue
-        if isinstance(sub, ast.Name):
-            names.add(sub.id)
-        elif isinstance(sub, ast.Attribute):
-            names.add(sub.attr)
-        elif isinstance(sub, ast.arg):
-            names.add(sub.arg)
-        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(sub.name)
+        if (name := node_name(sub)) is not None:
+            names.add(name)
         elif isinstance(sub, ast.alias):
             names.add((sub.asname or sub.name).split(".")[0])
         elif isinstance(sub, ast.keyword) and sub.arg:

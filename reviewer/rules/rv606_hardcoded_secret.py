@@ -125,7 +125,7 @@ def placeholder(value: str, name: str, word: str) -> bool:
 
 # Every format above holds a run of 20 token characters, or one of these markers: a string
 # with neither (most docstrings and messages) is not searched for all of them.
-_LONG_RUN = re.compile(r"[A-Za-z0-9_-]{20}")
+_LONG_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")
 _MARKERS = ("-----BEGIN", "AccountKey=", "hooks.slack")
 
 
@@ -152,14 +152,11 @@ def known_token(value: str) -> str | None:
     return None
 
 
-_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")
-
-
 def _windows(value: str) -> list[str]:
     """The stretches of ``value`` around its runs of 20 or more token characters, merged
     where they overlap (each run is searched with the text a token may add around it)."""
     spans: list[list[int]] = []
-    for m in _RUN.finditer(value):
+    for m in _LONG_RUN.finditer(value):
         start, end = max(0, m.start() - _BEFORE), m.end() + _AFTER
         if spans and start <= spans[-1][1]:
             spans[-1][1] = end
