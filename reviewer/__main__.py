@@ -1,5 +1,5 @@
 """``python -m reviewer``."""
 
-from reviewer.cli import main
+from reviewer.cli import run
 
-raise SystemExit(main())
+run()

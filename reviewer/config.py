@@ -6,7 +6,6 @@ version still works); wrong types and unknown rule IDs are errors (exit code 2).
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -16,11 +15,6 @@ from typing import Any
 
 from reviewer.errors import ReviewerError
 from reviewer.findings import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DIFF_FILTERS = ("added", "context", "file", "none")
 # Taught principles are selected by ID ("T", "T001"): see reviewer.feedback.taught.
@@ -159,6 +153,8 @@ def from_mapping(data: Mapping[str, Any], source: Path | None = None) -> Config:
             key = "rule-options"
         name = _KEYS.get(key)
         if name is None:
+            import difflib
+
             close = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             warnings.append(f"{where}: unknown key {raw_key!r} in [tool.reviewer] ignored{hint}")
@@ -291,12 +287,14 @@ def load(root: Path, explicit: Path | None = None) -> Config:
 
     In a pyproject.toml the settings are the ``[tool.reviewer]`` table; any other TOML file
     given with ``--config`` may hold them at the top level or under ``[tool.reviewer]``.
-    A missing pyproject.toml means defaults; an unreadable or malformed file is an error.
+    A missing pyproject.toml means defaults, and so does one whose text never says
+    ``reviewer`` (it is not parsed: other tools own it); an unreadable file, or a malformed
+    one that may hold our table, is an error.
     """
     path = explicit if explicit is not None else root / "pyproject.toml"
     if explicit is None and not path.exists() and not path.is_symlink():
         return Config()
-    doc = _read_toml(path)
+    doc = _read_toml(path, explicit is None)
     tool = doc.get("tool", {})
     table = tool.get("reviewer") if isinstance(tool, Mapping) else None
     if table is None and explicit is not None and path.name != "pyproject.toml":
@@ -308,13 +306,21 @@ def load(root: Path, explicit: Path | None = None) -> Config:
     return from_mapping(table, path)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, ours_only: bool = False) -> dict[str, Any]:
+    """The parsed file; with ``ours_only`` (a project's own ``pyproject.toml``), nothing
+    when its text cannot hold a ``[tool.reviewer]`` table (the parse is skipped)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ReviewerError(f"config file {path} does not exist") from None
     except OSError as exc:
         raise ReviewerError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    if ours_only and b"reviewer" not in raw:
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         doc: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
         return doc

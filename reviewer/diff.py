@@ -238,15 +238,25 @@ def _name_status(out: bytes) -> list[str]:
     return files
 
 
-def _changes(root: Path, *args: str) -> tuple[list[str], Changes]:
-    names, diff = git_together(
-        root,
+def _changes(root: Path, *args: str, unstaged: bool = False
+             ) -> tuple[list[str], Changes, set[str]]:
+    """The files and added lines of a diff (with ``unstaged``, also which files the work
+    tree changes beyond the index: three git commands run at once)."""
+    commands: list[tuple[str, ...]] = [
         ("diff", "--name-status", "-z", *_DIFF_OPTS, _REVIEWABLE, *args),
         ("diff", "-U0", *_DIFF_OPTS, _REVIEWABLE, *args),
-    )
-    files = _name_status(names)
-    lines = parse_unified_zero(diff)
-    return files, {f: lines.get(f, set()) for f in files}
+    ]
+    if unstaged:
+        commands.append(_UNSTAGED)
+    outs = git_together(root, *commands)
+    files = _name_status(outs[0])
+    lines = parse_unified_zero(outs[1])
+    dirty = set(_split_z(outs[2])) & set(files) if unstaged else set()
+    return files, {f: lines.get(f, set()) for f in files}, dirty
+
+
+_UNSTAGED = ("diff", "--name-only", "-z", "--no-ext-diff", "--no-textconv",
+             "--ignore-submodules=all")
 
 
 # -- what changed ----------------------------------------------------------------------------
@@ -257,8 +267,15 @@ def has_head(root: Path) -> bool:
 
 def staged_changes(root: Path) -> tuple[list[str], Changes]:
     """Files in the index that differ from HEAD, and their added lines (index numbering)."""
-    against = "HEAD" if has_head(root) else EMPTY_TREE
-    return _changes(root, "--cached", against)
+    files, changes, _ = staged_review(root)
+    return files, changes
+
+
+def staged_review(root: Path) -> tuple[list[str], Changes, set[str]]:
+    """:func:`staged_changes`, and which of those files also have changes not yet staged.
+    ``git diff --cached`` with no commit compares with HEAD, or with nothing before the
+    first commit, so no question about HEAD comes first."""
+    return _changes(root, "--cached", unstaged=True)
 
 
 def unstaged_files(root: Path, files: Iterable[str]) -> set[str]:
@@ -266,9 +283,7 @@ def unstaged_files(root: Path, files: Iterable[str]) -> set[str]:
     wanted = set(files)
     if not wanted:
         return set()
-    out = git(root, "diff", "--name-only", "-z", "--no-ext-diff", "--no-textconv",
-              "--ignore-submodules=all").stdout
-    return set(_split_z(out)) & wanted
+    return set(_split_z(git(root, *_UNSTAGED).stdout)) & wanted
 
 
 def _resolve_commit(root: Path, ref: str) -> str | None:
@@ -311,7 +326,8 @@ def base_changes(root: Path, ref: str) -> tuple[list[str], Changes]:
     """Files changed since the merge base of ``ref`` and HEAD, working tree included."""
     if not has_head(root):
         raise ReviewerError("--base needs at least one commit (this repository has none)")
-    return _changes(root, merge_base(root, ref))
+    files, changes, _ = _changes(root, merge_base(root, ref))
+    return files, changes
 
 
 def range_changes(root: Path, from_ref: str, to_ref: str) -> tuple[list[str], Changes, str]:
@@ -321,7 +337,7 @@ def range_changes(root: Path, from_ref: str, to_ref: str) -> tuple[list[str], Ch
     """
     to_sha = _commit_or_error(root, to_ref, "ref")
     base = merge_base(root, from_ref, to_sha)
-    files, changes = _changes(root, base, to_sha)
+    files, changes, _ = _changes(root, base, to_sha)
     return files, changes, to_sha
 
 

@@ -10,6 +10,8 @@ of ``sinks.toml``), so a sink is added by a few lines; users add their own under
 from __future__ import annotations
 
 import json
+import marshal
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,12 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from reviewer.fileio import mkstemp
 from reviewer.findings import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 # Sink kind -> the rule that reads it.
 KINDS: dict[str, str] = {
@@ -105,15 +103,63 @@ def parse_sink(entry: Any, where: str) -> Sink:
 @lru_cache(maxsize=1)
 def builtin_sinks() -> tuple[Sink, ...]:
     """The catalogue shipped in the package."""
+    entries = _builtin_entries()
+    return tuple(parse_sink(e, f"sinks.toml entry {i + 1}") for i, e in enumerate(entries))
+
+
+def _builtin_entries() -> list[Any]:
+    """The ``[[sink]]`` tables of ``sinks.toml``. Parsing the TOML takes longer than the
+    rest of a one-file review's start-up, so the tables are kept beside the package's
+    bytecode (``__pycache__``, marshal format, named by the file's size and modification
+    time as a ``.pyc`` is) and parsed again only when the file changes; a folder that
+    cannot be written only costs the parse."""
     here = Path(__file__).with_name("sinks.toml")
-    if here.is_file():  # an installed package on disk: a plain read (importlib.resources
-        text = here.read_text(encoding="utf-8")  # costs ~15 ms of imports at start-up)
-    else:  # pragma: no cover - a zipped package
+    try:
+        st = here.stat()
+    except OSError:  # pragma: no cover - a zipped package
         from importlib import resources
 
-        text = resources.files("reviewer").joinpath("sinks.toml").read_text(encoding="utf-8")
+        return _parse_entries(
+            resources.files("reviewer").joinpath("sinks.toml").read_text(encoding="utf-8"))
+    cache = here.parent / "__pycache__" / f"sinks.{st.st_size}.{st.st_mtime_ns}.marshal"
+    try:
+        entries = marshal.loads(cache.read_bytes())
+        if isinstance(entries, list):
+            return entries
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    entries = _parse_entries(here.read_text(encoding="utf-8"))
+    _keep(cache, marshal.dumps(entries))
+    return entries
+
+
+def _parse_entries(text: str) -> list[Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     entries = tomllib.loads(text).get("sink", [])
-    return tuple(parse_sink(e, f"sinks.toml entry {i + 1}") for i, e in enumerate(entries))
+    return entries if isinstance(entries, list) else []
+
+
+def _keep(cache: Path, data: bytes) -> None:
+    """Write the parsed catalogue (atomically; older versions removed), or do nothing."""
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        fd, tmp = mkstemp(cache.parent, ".sinks.", ".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, cache)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in cache.parent.glob("sinks.*.marshal"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def encode(entry: Mapping[str, Any]) -> str:

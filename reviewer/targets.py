@@ -127,9 +127,9 @@ def _changed(
     if kind == "base":
         files, changes = diff.base_changes(root, base)
         return files, changes, {}, f"changed since the merge base with {base}"
-    files, changes = diff.staged_changes(root)
+    files, changes, unstaged = diff.staged_review(root)
     # Review what is staged, not what is on disk, when the two differ.
-    return files, changes, diff.blobs(root, diff.unstaged_files(root, files)), "staged"
+    return files, changes, diff.blobs(root, unstaged), "staged"
 
 
 def _pushed(

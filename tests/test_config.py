@@ -27,6 +27,15 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
     assert cfg.select == ("ALL",) and cfg.fail_on is Severity.LOW and cfg.diff_filter == "added"
 
 
+def test_a_pyproject_that_never_names_the_tool_is_not_parsed(tmp_path: Path) -> None:
+    """Other tools own such a file: defaults, and its TOML is not ours to judge."""
+    (tmp_path / "pyproject.toml").write_text("[tool.black\nline-length = 99\n")
+    assert config_mod.load(tmp_path) == Config(source=tmp_path / "pyproject.toml")
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewer\n")
+    with pytest.raises(ReviewerError, match="not valid TOML"):
+        config_mod.load(tmp_path)
+
+
 def test_every_key_is_read_with_dashes_or_underscores(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         "[tool.reviewer]\n"

@@ -144,3 +144,17 @@ def test_odd_names_end_to_end(repo: Repo, run_json: Callable[..., JsonRun]) -> N
     # The same files named on the command line (as pre-commit passes them).
     code, report, _ = run_json(*names, "--select", "RV101")
     assert sorted(where(report)) == sorted((n, 4, "RV101") for n in names)
+
+
+def test_staged_review_says_which_staged_files_have_unstaged_changes_too(repo: Repo) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.write("b.py", "b = 1\n")
+    repo.stage("a.py", "b.py")
+    repo.write("a.py", "a = 2\n")  # before the first commit: the index against nothing
+    assert diff.staged_review(repo.path) == (["a.py", "b.py"], {"a.py": {1}, "b.py": {1}},
+                                             {"a.py"})
+    repo.commit_all()
+    repo.write("b.py", "b = 1\nc = 2\n")
+    repo.stage("b.py")
+    repo.write("c.py", "untracked\n")
+    assert diff.staged_review(repo.path) == (["b.py"], {"b.py": {2}}, set())

@@ -152,3 +152,33 @@ def test_exec_of_compile_is_one_finding_on_exec() -> None:
     assert finding.message.startswith("exec()") and finding.span.col == 5
     (alone,) = EvalExec().check(parse("def f(src):\n    return compile(src, '<s>', 'exec')\n"))
     assert alone.message.startswith("compile()")
+
+
+def test_the_parsed_catalogue_is_kept_beside_the_bytecode_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sinks.toml is parsed once per version of the file; a damaged or unwritable cache
+    only costs the parse."""
+    import reviewer.sinks as sinks_mod
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    toml = pkg / "sinks.toml"
+    toml.write_text(Path(sinks_mod.__file__).with_name("sinks.toml").read_text("utf-8"))
+    monkeypatch.setattr(sinks_mod, "__file__", str(pkg / "sinks.py"))
+    first = sinks_mod._builtin_entries()
+    cached = list((pkg / "__pycache__").glob("sinks.*.marshal"))
+    assert len(cached) == 1 and first
+    cached[0].write_bytes(b"\x00not marshal")
+    assert sinks_mod._builtin_entries() == first  # damaged: parsed again, and rewritten
+    assert sinks_mod._builtin_entries() == first
+    toml.write_text('[[sink]]\ncall = "mod.run"\nkind = "shell"\narg = 0\nfix = "x"\n')
+    changed = sinks_mod._builtin_entries()
+    assert changed == [{"call": "mod.run", "kind": "shell", "arg": 0, "fix": "x"}]
+    assert len(list((pkg / "__pycache__").glob("sinks.*.marshal"))) == 1  # the old one gone
+    (pkg / "__pycache__").chmod(0o500)
+    try:
+        toml.write_text(toml.read_text() + "# edited\n")
+        assert sinks_mod._builtin_entries() == changed
+    finally:
+        (pkg / "__pycache__").chmod(0o700)

@@ -121,3 +121,27 @@ def test_commands_load_lazily_and_help_lists_them_all(small_change: Repo, tmp_pa
                           text=True, check=True).stdout
     listed = {ln.split()[0] for ln in text.split("Commands:", 1)[1].splitlines() if ln.strip()}
     assert listed == set(COMMANDS)
+
+
+def test_the_console_script_ends_at_once_with_its_output_and_records_complete(
+    repo: Repo,
+) -> None:
+    """`reviewer check` ends without the interpreter's teardown (reviewer.cli.run): the
+    report still arrives whole through a pipe, the exit code is the check's, and the
+    verdicts database holds every finding of the run."""
+    import sqlite3
+
+    body = "".join(f"def f{i}(x=[]):\n    return x\n\n\n" for i in range(400))
+    repo.write("big.py", body)
+    repo.stage("big.py")
+    script = Path(sys.executable).with_name("reviewer")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "reviewer"]
+    proc = subprocess.run([*command, "check", "--staged", "--format", "json"],
+                          cwd=repo.path, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    mutable = [f for f in report["findings"] if f["rule_id"] == "RV101"]
+    assert len(mutable) == 400
+    with sqlite3.connect(repo.feedback_db) as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM findings WHERE rule_id = 'RV101'").fetchone()
+    assert rows == 400

@@ -228,3 +228,34 @@ def test_buffers_of_slash_comment_languages_keep_their_suppressions() -> None:
     nosec = "#!/usr/bin/env node\nexec(cmd);  // eslint-disable-line no-eval\n"
     f = Finding("RV601", "eval-exec", "m", "bin/tool", Span(2, 1, 2, 5), Severity.HIGH)
     assert suppressions.apply_foreign([f], nosec, "bin/tool", "javascript") == []
+
+
+def test_the_comment_scanner_agrees_with_tokenize_on_strings_and_comments() -> None:
+    """suppressions.comments() (a regex scan) finds exactly tokenize's comments, with their
+    positions, whatever quotes, escapes and triple-quoted text surround them."""
+    import io
+    import tokenize
+
+    source = (
+        "x = '# not a comment'  # one\n"
+        's = "a \\" # still a string"  # two\n'
+        "t = '''\n# inside a string\n'''  # three\n"
+        'u = """it\'s "quoted" """ + r"\\"#"  # four\n'
+        "v = f'{x!r}#'  # five\n"
+        "w = (1,  # six\n     2)\n"
+        "    # seven, on its own line\n"
+        "z = '\\\n#continued'\n"
+    )
+    expected = [(t.start[0], t.start[1], t.string)
+                for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                if t.type == tokenize.COMMENT]
+    assert suppressions.comments(source) == expected
+    assert [c[2] for c in expected] == ["# one", "# two", "# three", "# four", "# five",
+                                        "# six", "# seven, on its own line"]
+    assert suppressions.comments(source, stop=2) == expected[:2]
+
+
+def test_foreign_comments_in_strings_do_not_count() -> None:
+    source = 'x = "# noqa: BLE001"\ntry:\n    pass\nexcept Exception:  # noqa: BLE001\n    pass\n'
+    found = suppressions.parse_foreign(source)
+    assert [(f.first, f.kind, f.codes) for f in found] == [(4, "noqa", ("BLE001",))]

@@ -13,10 +13,10 @@ Every user-facing error is one line on stderr
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -89,12 +89,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+# Set by a command that has finished all its work (output written, files and databases
+# closed) and started nothing that needs the interpreter's teardown: ``run`` then ends the
+# process at once instead of freeing every object and module one by one (about a tenth of
+# a one-file ``reviewer check``).
+QUICK_EXIT = [False]
+
+
+def run() -> None:
+    """The ``reviewer`` console script: :func:`main`, then exit with its code."""
+    code = main()
+    if QUICK_EXIT[0] and sys.gettrace() is None and "coverage" not in sys.modules:
+        for stream in (sys.stdout, sys.stderr):
+            # a closed pipe: nothing more can be written
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _exit_code(exc: BaseException, debug: bool) -> int:
     """Turn how a command ended into an exit code, with at most one line on stderr."""
     for kind, handle in _ENDINGS:
         if isinstance(exc, kind):
             return handle(exc)
     if debug:
+        import traceback
+
         traceback.print_exception(exc)
     detail = " ".join(str(exc).split())
     click.echo(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reviewer.cli.common import FORMATS, emit, find_root, load_config, mode_options, warn
 from reviewer.cli.pipeline import enrich, llm_options, llm_overrides, prepare, review
 from reviewer.cli.replay import Replay, load_replay, replay_key, save_replay
+from reviewer.config import Config
 from reviewer.errors import ReviewerError
+
+if TYPE_CHECKING:
+    from reviewer.feedback.taught import Principle
 
 
 @click.command()
@@ -49,6 +53,7 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
     stored = load_replay(job, cfg, run_key) if run_key is not None else None
     if stored is not None:
         emit(stored.text, output)
+        _done(cfg)
         raise SystemExit(stored.exit_code)
     result = review(job, cfg, quiet, use_baseline=use_baseline, fixes=False)
     unreadable = enrich(result, job, cfg, quiet=quiet, use_baseline=use_baseline)
@@ -59,12 +64,9 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         problem = record_run(root, cfg.feedback_db, result.findings, job.contents)
         if problem and not quiet and not unreadable:  # one line per broken database
             warn(problem)
-    from reviewer.feedback.taught import taught_rules
-
     rctx = ReportContext(
         root=root, config=cfg, color=terminal, code_frame=terminal, contents=job.contents,
-        show_fingerprints=show_fingerprints,
-        taught=taught_rules(root, cfg) if fmt == "sarif" else (),
+        show_fingerprints=show_fingerprints, taught=_taught(root, cfg) if fmt == "sarif" else (),
     )
     text = get_reporter(fmt)(result, rctx)
     if quiet and fmt == "text":
@@ -75,7 +77,24 @@ def check(fmt: str, output: Path | None, show_unused_suppressions: bool | None,
         if run_key is not None:
             save_replay(job, cfg, run_key, Replay(text, result.exit_code(cfg),
                                                   tuple(sorted(result.depends.items()))))
+    _done(cfg)
     raise SystemExit(result.exit_code(cfg))
+
+
+def _taught(root: Path, cfg: Config) -> tuple[Principle, ...]:
+    """The taught principles, for SARIF's rule list (imported only then)."""
+    from reviewer.feedback.taught import taught_rules
+
+    return taught_rules(root, cfg)
+
+
+def _done(cfg: Config) -> None:
+    """Everything is written and closed: the process may end without the interpreter's
+    teardown (reviewer.cli.run), unless a model ran (its library may own threads)."""
+    if not cfg.explain:
+        from reviewer import cli
+
+        cli.QUICK_EXIT[0] = True
 
 
 def _drop_summary(text: str) -> str:
