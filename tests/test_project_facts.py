@@ -1,5 +1,6 @@
 """Facts from the repository's other files: functions that never return, defined in an
-imported module, and the cache that must notice when that module changes."""
+imported module, console scripts, set-up that a package's __init__ runs at import, and the
+cache that must notice when those files change."""
 
 from __future__ import annotations
 
@@ -113,6 +114,34 @@ def test_a_link_out_of_the_repository_is_not_read(
     repo.write("pkg/template.py", TEMPLATE)
     _, report, _ = run_json("pkg/template.py", "--select", "RV202")
     assert rv202(report) == [("pkg/template.py", 8, "RV202")]
+
+
+BACKENDS = (
+    "INFO = {}\n\n\n"
+    "def _configure():\n"
+    "    INFO.update(load_plugins())\n"
+    "    return dict(INFO)\n"
+)
+
+
+def rv103(report: dict[str, object]) -> list[tuple[str, int, str]]:
+    return [w for w in where(report) if w[2] == "RV103"]  # type: ignore[arg-type]
+
+
+def test_set_up_that_a_package_init_runs_at_import_is_not_module_state_mutation(
+    repo: Repo, run_json: Callable[..., JsonRun]
+) -> None:
+    repo.write("pkg/__init__.py", "from pkg import utils\nconfig = utils.backends._configure()\n")
+    repo.write("pkg/utils/__init__.py", "from . import backends\n")
+    repo.write("pkg/utils/backends.py", BACKENDS)
+    _, report, _ = run_json("--all", "--select", "RV103")
+    assert rv103(report) == []
+    # The package's __init__ now calls it from a function, at run time: the cached result
+    # of backends.py must not stand.
+    repo.write("pkg/__init__.py", "from pkg import utils\n\n\ndef reload():\n"
+               "    return utils.backends._configure()\n")
+    _, report, _ = run_json("--all", "--select", "RV103")
+    assert rv103(report) == [("pkg/utils/backends.py", 5, "RV103")]
 
 
 # -- Go: the other files of the package ------------------------------------------------------

@@ -1,11 +1,13 @@
 """Facts about the repository's other files that a per-file rule may use.
 
-Two facts today: which functions and methods of the modules a file imports from the same
+Three facts today: which functions and methods of the modules a file imports from the same
 repository never return (``-> NoReturn``, bodies that always raise; see
 :func:`reviewer.rules._handlers.never_returning`), so that a handler ending in
 ``self.environment.handle_exception()`` is known to re-raise when ``handle_exception`` is
-defined in another module of the project (RV201, RV202); and which functions of a module
-the root ``pyproject.toml`` declares as console-script entry points (RV501).
+defined in another module of the project (RV201, RV202); which functions of a module
+the root ``pyproject.toml`` declares as console-script entry points (RV501); and which
+functions of a module the top-level code of a package's ``__init__.py`` above it calls
+while the package is imported, set-up run once (RV103).
 
 A file's result then depends on other files: every imported file whose facts were read is
 recorded, with the digest of its content, in :func:`used`. The engine stores that list with
@@ -30,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from weakref import WeakKeyDictionary
 
-from reviewer.languages.python import PyContext
+from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules._handlers import always_raises, never_returning
 
 _ROOT: list[Path | None] = [None]
@@ -226,6 +228,79 @@ def _candidates(base: PurePosixPath | None, module: str) -> list[str]:
         stem = folder.joinpath(*parts)
         out += [f"{stem}.py", str(stem / "__init__.py")]
     return [c.removeprefix("./") for c in out]
+
+
+# -- import-time calls from the packages' __init__.py ---------------------------------------
+# (root, rel) -> (stat stamp, digest, dotted names of the calls its top-level code makes).
+_INIT_CALLS: dict[tuple[str, str], tuple[tuple[int, int], str, frozenset[str]]] = {}
+
+
+def package_init_calls(ctx: PyContext) -> frozenset[str]:
+    """The functions of ``ctx``'s module that the top-level code of an ``__init__.py`` of a
+    package above it calls (``config = utils.backends._setup()`` in ``pkg/__init__.py`` for
+    ``pkg/utils/backends.py``, or a name imported from the module): set-up run once, while
+    the package is imported. Each ``__init__.py`` read is recorded in :func:`used`."""
+    root = _ROOT[0]
+    rel = PurePosixPath(ctx.path.replace("\\", "/").removeprefix("./"))
+    if root is None or rel.name == "__init__.py" or rel.suffix != ".py":
+        return frozenset()
+    found: set[str] = set()
+    parts = (*rel.parent.parts, rel.stem)
+    for depth in range(len(parts) - 1, 0, -1):
+        init = PurePosixPath(*parts[:depth]) / "__init__.py"
+        module = ".".join(parts[depth:])  # the module, seen from that package
+        got = _init_calls(root, str(init))
+        if got is None:
+            continue
+        _USED.append((str(init), got[0]))
+        for dotted in got[1]:
+            head, _, fn = dotted.rpartition(".")
+            if head == module or head.endswith(f".{module}"):
+                found.add(fn)
+    return frozenset(found)
+
+
+def _init_calls(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
+    path = root / rel
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            return None
+        st = path.stat()
+        if st.st_size > MAX_SIZE:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        key = (str(root), rel)
+        hit = _INIT_CALLS.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1], hit[2]
+        data = path.read_bytes()
+        tree = ast.parse(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+        return None
+    digest = digest_of(data)
+    calls = frozenset(_top_level_calls(tree))
+    _INIT_CALLS[key] = (stamp, digest, calls)
+    return digest, calls
+
+
+def _top_level_calls(tree: ast.Module) -> Iterator[str]:
+    """Dotted names of the calls the module's own top-level code makes (not inside a
+    function or class); a name imported with ``from M import f`` is given as ``M.f``."""
+    imported: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module:
+            for a in stmt.names:
+                imported[a.asname or a.name] = f"{stmt.module}.{a.name}"
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call):
+            name = dotted_name(node.func)
+            if name:
+                yield imported.get(name, name)
+        stack.extend(ast.iter_child_nodes(node))
 
 
 # -- console-script entry points --------------------------------------------------------------

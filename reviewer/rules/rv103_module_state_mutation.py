@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 
 from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
+from reviewer.rules._project import package_init_calls
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.rules.rv101_mutable_default import module_mutables, mutable_classes
 
@@ -123,12 +124,37 @@ def _lazy_table(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Name) 
     block fills the module table ``T`` (``if not _PATTERNS: _WILDS.extend(...);
     _PATTERNS.extend(...)``), or it extends ``X`` under a test of ``len(X)`` (``if n >=
     len(_FACTORIALS): for i in ...: _FACTORIALS.append(...)``, a table of values that
-    only grows, each entry computed the same way whoever asks first)."""
-    grows = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and node.func.attr in ("append", "extend")
+    only grows, each entry computed the same way whoever asks first). A length test may
+    also guard every call of the module-level function that makes the change (``if n >
+    len(_ZEROS): _load_zeros(url)`` where the loader replaces ``_ZEROS[:]`` whole: the table
+    is loaded when a reader needs more of it)."""
+    grows = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in ("append", "extend")) or _whole_slice_store(node)
+    return _under_lazy_test(ctx, node, base, grows, through_helper=True)
+
+
+def _whole_slice_store(node: ast.Call | ast.Subscript) -> bool:
+    """``X[:] = values``: the table's contents replaced whole."""
+    return isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) \
+        and isinstance(node.slice, ast.Slice) and node.slice.lower is None \
+        and node.slice.upper is None and node.slice.step is None
+
+
+def _under_lazy_test(ctx: PyContext, node: ast.AST, base: ast.Name, grows: bool,
+                     through_helper: bool) -> bool:
+    """The tests of :func:`_lazy_table` around ``node``; ``through_helper``: when the
+    change is in a module-level function that the module only calls, every call may be
+    under the test instead (``if n > len(_ZEROS): _load_zeros()``, a loader that the table's
+    readers run when they need more of it)."""
     for up in ctx.ancestors(node):
         if isinstance(up, (*_FUNCTIONS, ast.ClassDef)):
-            return False
+            if not (through_helper and isinstance(up, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and isinstance(ctx.parent(up), ast.Module)):
+                return False
+            sites = _call_sites(ctx, up.name)
+            return bool(sites) and all(
+                _under_lazy_test(ctx, site, base, grows, through_helper=False)
+                for site in sites or ())
         if not isinstance(up, (ast.If, ast.While)):
             continue
         test = up.test
@@ -146,6 +172,21 @@ def _lazy_table(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Name) 
         ):
             return True
     return False
+
+
+def _call_sites(ctx: PyContext, name: str) -> list[ast.Call] | None:
+    """The module's calls of the function ``name`` by name; None when the name is also used
+    otherwise (handed on, rebound, exported as a value)."""
+    sites: list[ast.Call] = []
+    for node in ctx.nodes(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != name:
+            continue
+        call = ctx.parent(node)
+        if not (isinstance(call, ast.Call) and call.func is node):
+            return None
+        sites.append(call)
+    return sites
 
 
 def _reads_parameters(ctx: PyContext, block: ast.If) -> bool:
@@ -286,9 +327,14 @@ def _catches_key_error(handler: ast.AST) -> bool:
 
 def _called_at_import(ctx: PyContext, fn: FunctionLike) -> bool:
     """Whether the module's own top-level code calls ``fn`` by name (a registration helper
-    that fills the module's tables while the module is imported)."""
+    that fills the module's tables while the module is imported), or ``fn`` is defined at
+    module level and the top-level code of a package ``__init__.py`` above the module calls
+    it (``config = utils.backends._set_configs()`` in ``pkg/__init__.py``: the package's
+    set-up, run once while it is imported; reviewer/rules/_project.py)."""
     if isinstance(fn, ast.Lambda):
         return False
+    if isinstance(ctx.parent(fn), ast.Module) and fn.name in package_init_calls(ctx):
+        return True
     for call in ctx.nodes(ast.Call):
         assert isinstance(call, ast.Call)
         if (
@@ -402,6 +448,84 @@ def _keep_alive(ctx: PyContext, name: str) -> bool:
     return used == _KEEP_ALIVE
 
 
+def _holds_references(ctx: PyContext, name: str) -> bool:
+    """The module only ever appends to ``name``, each time an object the appending function
+    made itself (``eng = make_engine(...)``, not a parameter) and goes on using after the
+    append (``exe_engines.append(eng)`` / ``return eng.address(...)``): a list that keeps
+    resources alive while what was handed out (a function pointer, a callback) points into
+    them. Nothing reads it, so no result can depend on what it holds."""
+    appends = 0
+    for node in ctx.nodes(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != name or not isinstance(node.ctx, ast.Load):
+            continue
+        attr, call = ctx.parent(node), None
+        if isinstance(attr, ast.Attribute) and attr.attr == "append":
+            call = ctx.parent(attr)
+        if not (isinstance(call, ast.Call) and call.func is attr and len(call.args) == 1
+                and not call.keywords and _made_and_used(ctx, call, call.args[0])):
+            return False  # read, iterated, tested, changed otherwise, or kept from a caller
+        appends += 1
+    return appends > 0
+
+
+def _made_and_used(ctx: PyContext, call: ast.Call, value: ast.expr) -> bool:
+    """``value`` is a local variable that the function around ``call`` binds from a call
+    (not a parameter) and reads again after ``call``."""
+    fn = ctx.enclosing_function(call)
+    if fn is None or not isinstance(value, ast.Name):
+        return False
+    a = fn.args
+    if value.id in {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg,
+                                    a.kwarg) if p is not None}:
+        return False
+    made = any(isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+               and any(isinstance(t, ast.Name) and t.id == value.id for t in s.targets)
+               and s.lineno < call.lineno for s in ast.walk(fn))
+    used = any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Load)
+               and n.lineno > call.end_lineno for n in ast.walk(fn)) \
+        if call.end_lineno is not None else False
+    return made and used
+
+
+def _drained_queue(ctx: PyContext, name: str) -> bool:
+    """The module only ever ``add``s to the set ``name`` and empties it in a drain loop
+    (``while X: item = X.pop(); item.reorder()``): a set of pending work that the module
+    hands back to itself (a dispatcher queued while ordering is halted, reordered when it
+    restarts). Adding an item twice changes nothing and the drain takes each item once,
+    whoever queued it; nothing else reads it."""
+    adds = drains = 0
+    for node in ctx.nodes(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != name or not isinstance(node.ctx, ast.Load):
+            continue
+        parent = ctx.parent(node)
+        if isinstance(parent, ast.While) and parent.test is node:
+            continue
+        call = ctx.parent(parent) if isinstance(parent, ast.Attribute) else None
+        if not (isinstance(parent, ast.Attribute) and isinstance(call, ast.Call)
+                and call.func is parent and not call.keywords):
+            return False
+        if parent.attr == "add" and len(call.args) == 1:
+            adds += 1
+        elif parent.attr == "pop" and not call.args and _in_drain(ctx, call, name):
+            drains += 1
+        else:
+            return False
+    return adds > 0 and drains > 0
+
+
+def _in_drain(ctx: PyContext, node: ast.AST, name: str) -> bool:
+    """``node`` runs in the body of ``while name:`` (in the same function)."""
+    for up in ctx.ancestors(node):
+        if isinstance(up, (*_FUNCTIONS, ast.ClassDef)):
+            return False
+        if isinstance(up, ast.While) and isinstance(up.test, ast.Name) \
+                and up.test.id == name:
+            return True
+    return False
+
+
 def _under_lock(ctx: PyContext, node: ast.AST) -> bool:
     """The change runs inside ``with <lock>:`` (a name or call ending in ``lock``, such
     as ``_registry_lock`` or ``get_lock()``): the author shares the state on purpose and
@@ -442,7 +566,10 @@ class ModuleStateMutation(Rule):
     factory returns (``def decorator(func): ...`` then ``return decorator``),
     ``__init_subclass__`` and helpers that the module's own top-level code calls
     (``allow_registration``: a registry filled while the module is imported is
-    configuration, fixed before any caller runs); get-or-create changes
+    configuration, fixed before any caller runs), and module-level functions that the
+    top-level code of a package ``__init__.py`` above the module calls (``config =
+    utils.backends._set_configs()``: the package's set-up, run once while it is imported);
+    get-or-create changes
     (``allow_get_or_create``): ``X.setdefault(k, v)``, and
     ``X[k] = v``, ``X.add(k)`` or ``X.append(k)`` where ``k`` is known to be missing (under
     ``if k not in X:``, in the ``else`` of ``if k in X:``, after ``if k in X: return`` or
@@ -452,13 +579,18 @@ class ModuleStateMutation(Rule):
     lazily), instances of a cache class (``X = FactorCache(...)``: its name ends in
     ``Cache``), and tables built on first use (under ``if not T:`` where the block fills
     the module table ``T`` and reads no parameter, or appends to ``X`` under a test of
-    ``len(X)``: a table that only grows, each entry the same whoever asks first); keep-alive
-    sets
-    (``allow_keep_alive``): a module-level set the module only ever ``add``s to and
-    ``discard``s from, which holds background tasks or weak references alive and is never
-    read; changes made inside ``with <lock>:`` (``allow_locked``: a lock whose name ends in
-    ``lock``, such as a registry of file descriptors for an at-fork hook: shared on purpose
-    and guarded); process hooks (``allow_process_hooks``): a function the file registers
+    ``len(X)``: a table that only grows, each entry the same whoever asks first; also a
+    module-level loader that extends or replaces ``X[:]`` when every call of it in the
+    module is under such a test, ``if n > len(_ZEROS): _load_zeros()``); containers nothing
+    reads (``allow_keep_alive``): a module-level set the module only ever ``add``s to and
+    ``discard``s from, which holds background tasks or weak references alive; a list the
+    module only ever appends to, each time an object the function made and goes on using
+    (an engine whose compiled function pointer it returns: the list keeps it alive); and a
+    set of pending work the module only ``add``s to and drains itself (``while X:
+    X.pop()...``, each item taken once, adding twice a no-op); changes made inside ``with
+    <lock>:`` (``allow_locked``: a lock whose name ends in ``lock``, such as a registry of
+    file descriptors for an at-fork hook: shared on purpose and guarded); process hooks
+    (``allow_process_hooks``): a function the file registers
     with ``os.register_at_fork(after_in_child=...)`` (or ``before=``/``after_in_parent=``,
     also through ``functools.partial``) or ``atexit.register``, which the runtime calls once
     per fork or exit to reset the process's own state; and test files (``include_tests``),
@@ -568,6 +700,19 @@ class ModuleStateMutation(Rule):
         # A keep-alive set: background tasks stay referenced until they are done.
         "_TASKS = set()\ndef spawn(loop, coro):\n    task = loop.create_task(coro)\n"
         "    _TASKS.add(task)\n    task.add_done_callback(_TASKS.discard)\n",
+        # A keep-alive list: engines the module made stay referenced while the function
+        # pointers handed out point into them; nothing reads the list.
+        "_ENGINES = []\ndef compile_fn(mod, name):\n    eng = make_engine(mod)\n"
+        "    _ENGINES.append(eng)\n    return eng.address(name)\n",
+        # Pending work the module drains itself: queued while ordering is halted, each
+        # item taken once when it restarts.
+        "_PENDING = set()\ndef restart():\n    while _PENDING:\n        _PENDING.pop().reorder()\n"
+        "class Dispatcher:\n    def reorder(self):\n        if self.halted:\n"
+        "            _PENDING.add(self)\n",
+        # A loader that the table's readers call only when they need more of it.
+        "_ZEROS = [14.13, 21.02]\ndef _load_zeros(path):\n    _ZEROS[:] = read_floats(path)\n"
+        "def zero(n, path='zeros.txt'):\n    if n > len(_ZEROS):\n        _load_zeros(path)\n"
+        "    return _ZEROS[n - 1]\n",
         # Shared on purpose, under its lock.
         "import threading\n_LOCK = threading.Lock()\n_OWNED = {}\n"
         "def record(token, fd):\n    with _LOCK:\n        _OWNED[token] = fd\n",
@@ -643,6 +788,24 @@ class ModuleStateMutation(Rule):
             "_LOG = []\ndef note(path, x):\n    with open(path) as f:\n        _LOG.append(x)\n",
             line=4,
         ),
+        # Appended what the caller gave, or something made but not used after: a record,
+        # not a keep-alive list.
+        Invalid("_KEPT = []\ndef keep(obj):\n    _KEPT.append(obj)\n    return obj.id\n",
+                line=3),
+        Invalid("_RESULTS = []\ndef run(x):\n    r = work(x)\n    _RESULTS.append(r)\n",
+                line=4),
+        # A set popped from outside a drain loop: whoever takes first gets the item.
+        Invalid(
+            "_PENDING = set()\ndef defer(x):\n    _PENDING.add(x)\ndef take():\n"
+            "    return _PENDING.pop()\n",
+            line=3,
+        ),
+        # A replacement whose callers do not test the table's length: a reset at run time.
+        Invalid(
+            "_FOUND = []\ndef _reset():\n    _FOUND[:] = []\ndef find(path):\n"
+            "    _reset()\n    return scan(path, _FOUND)\n",
+            line=3,
+        ),
         Invalid("COUNTS = {}\ndef count(w):\n    COUNTS[w] += 1\n", line=3),
         Invalid("REG = {}\ndef forget(name):\n    del REG[name]\n", line=3),
         Invalid(
@@ -676,7 +839,8 @@ class ModuleStateMutation(Rule):
             if not any(fnmatchcase(n, pattern) for pattern in ignore)
         }
         if self.settings["allow_keep_alive"]:
-            names = {n: v for n, v in names.items() if not _keep_alive(ctx, n)}
+            names = {n: v for n, v in names.items() if not (
+                _keep_alive(ctx, n) or _holds_references(ctx, n) or _drained_queue(ctx, n))}
         if self.settings["allow_get_or_create"]:
             names = {n: v for n, v in names.items() if not _cache_object(v)}
         if not names:
