@@ -114,8 +114,14 @@ class SqlStringBuilding(Rule):
     ``return`` gives a constant or a quoted value), SQL composition: what an SQL compiler
     returns (``sql, params = node.as_sql(...)``/``compiler.compile(...)``, any name unpacked
     with a parameters name, ``where, w_params = self.build_where(...)``, what a ``*_sql()``
-    helper returns), joins of placeholders (a name saying ``placeholder``) and text
-    returned as the first of an ``(sql, params)`` pair with parameters; values checked by
+    helper returns, and inside a private ``_*_sql`` helper that no code of the file calls,
+    its parameters), joins of placeholders (a name saying ``placeholder``) and text
+    returned as the first of an ``(sql, params)`` pair with parameters; names the code
+    derives itself with a private ``_*_name()`` helper (``self._get_sequence_name(...)``),
+    the backend's feature description (``connection.features.*``), and where a ``%s``
+    template names a table or columns rather than taking a value (not inside ``'...'``,
+    not after ``=``/``LIKE``/``LIMIT`` or in ``IN (...)``/``VALUES (...)``) what a
+    name-making call returns (``field.m2m_column_name()``); values checked by
     ``if x not in ALLOWED: raise`` against a constant collection, class constants and
     attributes every store of which is constant read through ``self``, the parameters of a
     private function (``_helper``) that every call of it in the file gives a constant, and
