@@ -26,10 +26,13 @@ with a deliberately small analysis:
   plain store ``x.NAME = v`` in the file is constant, and a call of a function of the
   file whose every ``return`` is constant (not a generator);
 * **sanitizers** (given by the rule): their results, also through a name bound to the
-  function (``qn = ops.quote_name``). An entry ``prefix*``/``*suffix`` matches call names
-  by their last part (``quote*``, ``*_sql``), ``@word`` names containing the word
-  (``@placeholder``), and :data:`SQL_FRAGMENT` the first of two names unpacked from a call
-  with a parameters name (``where, w_params = self.compile(node)``).
+  function (``qn = ops.quote_name``). An entry ``prefix*``/``*suffix``/``prefix*suffix``
+  matches call names by their last part (``quote*``, ``*_sql``, ``_*_name``), ``a.b.*``
+  the attribute reads under ``a.b`` (``connection.features.*``), ``@word`` names
+  containing the word (``@placeholder``), and :data:`SQL_FRAGMENT` the first of two names
+  unpacked from a call with a parameters name (``where, w_params = self.compile(node)``);
+  with it, the parameters of a private ``*_sql`` helper the file never calls are
+  fragments too.
 
 Parameters, attributes, calls to unknown functions and names bound by ``import``, ``with``
 or ``except`` are not constant. The analysis is built lazily, once per file, and only when
@@ -400,8 +403,25 @@ def sanitizes(name: str, sanitizers: frozenset[str]) -> bool:
     return any(
         (s.endswith("*") and last.startswith(s[:-1]))
         or (s.startswith("*") and len(s) > 1 and last.endswith(s[1:]))
+        or ("*" in s[1:-1] and _around(last, *s.split("*", 1)))
         for s in sanitizers
     )
+
+
+def _around(last: str, prefix: str, suffix: str) -> bool:
+    """``last`` starts with ``prefix`` and ends with ``suffix`` (an entry ``_*_name``)."""
+    return len(last) >= len(prefix) + len(suffix) and last.startswith(prefix) \
+        and last.endswith(suffix)
+
+
+def sanitized_attribute(name: str, sanitizers: frozenset[str]) -> bool:
+    """Whether the attribute read ``name`` (dotted) is safe: an entry written ``a.b.*``
+    matches the reads under ``a.b`` whatever the receiver before it
+    (``connection.features.*``: ``self.connection.features.bare_select_suffix``)."""
+    if not name:
+        return False
+    dotted = "." + name
+    return any(s.endswith(".*") and f".{s[:-1]}" in dotted for s in sanitizers)
 
 
 def safe_name(name: str, sanitizers: frozenset[str]) -> bool:
@@ -719,6 +739,8 @@ class Flow:
         if isinstance(e, ast.DictComp):
             return self._const(e.key, sanitizers, d) and self._const(e.value, sanitizers, d)
         if isinstance(e, ast.Attribute):
+            if sanitizers and sanitized_attribute(dotted_name(e), sanitizers):
+                return True
             return self._class_constant(e, sanitizers, d)
         if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod):
             used = self._mapping_values(e)
@@ -951,7 +973,9 @@ class Flow:
     def _from_callers(self, name: ast.Name, sanitizers: frozenset[str], depth: int) -> bool:
         """A parameter of a private function (``_helper``) that every call of it in the file
         gives a constant: ``self._version("postgis_version")``. The function must not be
-        used otherwise (passed as a callback) and must be called at least once."""
+        used otherwise (passed as a callback) and must be called at least once, unless it
+        is a private SQL-composition helper (``_index_condition_sql``) and the rule counts
+        :data:`SQL_FRAGMENT`: its parameters are then the fragments other modules give."""
         scope: Scope | None = self.scope_of(name)
         while scope is not None and name.id not in scope.bindings:
             scope = scope.parent
@@ -973,6 +997,11 @@ class Flow:
         if index is not None and index < 0:
             return False  # self itself
         found = self._calls_of(fn.name)
+        if found == [] and SQL_FRAGMENT in sanitizers and fn.name.endswith("_sql"):
+            # A private SQL-composition helper the file never calls: other modules of the
+            # composer call it with fragments they compiled (what it returns is trusted as
+            # SQL at their call sites, as every ``*_sql()`` result is).
+            return True
         if not found:
             return False
         for call in found:

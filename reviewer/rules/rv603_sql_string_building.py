@@ -28,12 +28,18 @@ SQL_KEYWORDS = frozenset({"sql", "query", "statement", "operation", "text"})
 # Quoting an identifier or converting to a number makes a value safe to splice; so is
 # what an SQL compiler returns (Django's ``as_sql()``/``compile()`` give the SQL text with
 # its values kept apart as parameters, SQLAlchemy's ``compile()`` bind parameters).
+# Also what the code derives names with itself (a private ``_*_name()`` helper: sequence,
+# index and constraint names) and the backend's feature description (``connection.
+# features.*``: the driver's capability flags and fixed syntax, code, not input).
 SANITIZERS = frozenset(
     {"quote*", "escape*", "int", "float", "as_sql", "compile", "*_sql", SQL_FRAGMENT,
-     "@placeholder",
+     "@placeholder", "_*_name", "connection.features.*",
      "psycopg2.sql.Identifier", "psycopg.sql.Identifier", "psycopg2.sql.Literal",
      "psycopg.sql.Literal"}
 )
+# Where a template names a schema object (a table, a column list), not where it takes a
+# value, a name-making call's result (``field.column_name()``) is an identifier.
+IDENTIFIER_SANITIZERS = SANITIZERS | {"*_name"}
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(.)")
 FORMAT_METHODS = frozenset({"format", "format_map", "replace"})
 
@@ -108,8 +114,14 @@ class SqlStringBuilding(Rule):
     ``return`` gives a constant or a quoted value), SQL composition: what an SQL compiler
     returns (``sql, params = node.as_sql(...)``/``compiler.compile(...)``, any name unpacked
     with a parameters name, ``where, w_params = self.build_where(...)``, what a ``*_sql()``
-    helper returns), joins of placeholders (a name saying ``placeholder``) and text
-    returned as the first of an ``(sql, params)`` pair with parameters; values checked by
+    helper returns, and inside a private ``_*_sql`` helper that no code of the file calls,
+    its parameters), joins of placeholders (a name saying ``placeholder``) and text
+    returned as the first of an ``(sql, params)`` pair with parameters; names the code
+    derives itself with a private ``_*_name()`` helper (``self._get_sequence_name(...)``),
+    the backend's feature description (``connection.features.*``), and where a ``%s``
+    template names a table or columns rather than taking a value (not inside ``'...'``,
+    not after ``=``/``LIKE``/``LIMIT`` or in ``IN (...)``/``VALUES (...)``) what a
+    name-making call returns (``field.m2m_column_name()``); values checked by
     ``if x not in ALLOWED: raise`` against a constant collection, class constants and
     attributes every store of which is constant read through ``self``, the parameters of a
     private function (``_helper``) that every call of it in the file gives a constant, and
@@ -228,6 +240,26 @@ class SqlStringBuilding(Rule):
         # An as_sql()-style (sql, params) pair: the text composes fragments, values apart.
         "def as_sql(self, compiler, cols, inner, params):\n"
         "    return 'SELECT %s FROM (%s) sub' % (cols, inner), tuple(params)\n",
+        # The backend's feature description is the driver's code, not input.
+        "def as_oracle(self, compiler, connection):\n"
+        "    suffix = connection.features.bare_select_suffix\n"
+        "    return f'(SELECT s FROM (SELECT LEVEL n{suffix}) GROUP BY s)'\n",
+        # Table and column names: quoted, or made by the model's name-making calls.
+        "def copy(self, old, new):\n"
+        "    self.execute('INSERT INTO %s (%s) SELECT %s FROM %s' % (\n"
+        "        self.quote_name(new.db_table), ', '.join(['id', new.m2m_column_name()]),\n"
+        "        ', '.join(['id', old.m2m_column_name()]), self.quote_name(old.db_table)))\n",
+        # A name the code derives itself with a private name-making helper (a sequence).
+        "def last_id(self, cursor, table):\n"
+        "    name = self._get_sequence_name(cursor, table)\n"
+        "    cursor.execute('SELECT \"%s\".currval FROM dual' % name)\n",
+        "def drop(self, model):\n"
+        "    self.execute(\"DROP SEQUENCE \\\"%(sq)s\\\"\" % {\n"
+        "        'sq': self.connection.ops._get_sequence_name(model.db_table)})\n",
+        # A private SQL-composition helper no code of the file calls: other modules of the
+        # composer give it the fragments they compiled.
+        "class Editor:\n    def _condition_sql(self, condition):\n"
+        "        return ' WHERE ' + condition if condition else ''\n",
     ]
     INVALID = [
         Invalid(
@@ -352,6 +384,27 @@ class SqlStringBuilding(Rule):
             "    cur.execute('SELECT %s FROM t' % ', '.join(n.upper() for n in names))\n",
             line=2,
         ),
+        # A name-making call is an identifier where SQL names a table, not as a value.
+        Invalid(
+            "def get(cur, user):\n"
+            "    cur.execute(\"SELECT * FROM t WHERE name = '%s'\" % user.get_full_name())\n",
+            line=2,
+        ),
+        Invalid("def drop(cur, table_name):\n    cur.execute('DROP TABLE %s' % table_name)\n",
+                line=2),
+        # A private *_sql helper the file calls with input.
+        Invalid(
+            "class Q:\n    def _where_sql(self, name):\n"
+            "        return \"WHERE name = '%s'\" % name\n\n"
+            "    def rows(self, cur, request):\n"
+            "        cur.execute('SELECT * FROM t ' + self._where_sql(request.args['n']))\n",
+            line=3,
+        ),
+        Invalid(
+            "def top(request, cur):\n    flag = request.features.x\n"
+            "    cur.execute(f'SELECT * FROM t WHERE a = {flag}')\n",
+            line=3,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -374,7 +427,7 @@ class SqlStringBuilding(Rule):
             if _inside_candidate(ctx, node, candidates):
                 continue
             constant = numeric_format(node) or df.is_constant(node, SANITIZERS) \
-                or _returned_with_params(ctx, node)
+                or _returned_with_params(ctx, node) or _names_in_identifier_slots(df, node)
             if constant and not strict:
                 continue
             runs = [] if in_sink else _executed_at(ctx, node, sinks)
@@ -524,6 +577,30 @@ def _returned_with_params(ctx: PyContext, node: ast.AST) -> bool:
             return False
         child = parent
     return False
+
+
+def _names_in_identifier_slots(df: Flow, node: ast.AST) -> bool:
+    """``"INSERT INTO %s (%s) SELECT ..." % (qn(t), ", ".join(["id", f.m2m_column_name()]))``:
+    every value a ``%s`` template splices where the statement takes a value (inside a
+    ``'...'`` literal, after ``=``/``<``/``>``/``LIKE``/``LIMIT``, inside ``IN (...)``/
+    ``VALUES (...)``) is safe, and every other one, where it names a table or columns, is
+    safe or made by a name-making call (``*_name()``)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)):
+        return False
+    template = node.left.value
+    values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+    slots = [m for m in _PERCENT.finditer(template) if m.group(0) != "%%"]
+    if len(slots) != len(values) or any(isinstance(v, ast.Starred) for v in values):
+        return False
+    for slot, value in zip(slots, values, strict=True):
+        if slot.group(0) != "%s":
+            return False
+        before = template[: slot.start()]
+        as_value = before.count("'") % 2 == 1 or _VALUE_SLOT.search(before) is not None
+        if not df.is_constant(value, SANITIZERS if as_value else IDENTIFIER_SANITIZERS):
+            return False
+    return True
 
 
 def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:
