@@ -364,6 +364,20 @@ def test_sql_building_is_high_inside_execute_and_medium_elsewhere() -> None:
     assert SqlStringBuilding.security_severity == 8.8
 
 
+def test_sql_run_by_a_cursor_of_unknown_type_is_related_to_the_run() -> None:
+    # asyncpg's conn.cursor(query) with SQL-looking text: where it runs is a related
+    # location and the finding is high; a psycopg named cursor stays quiet.
+    code = """
+        async def f(conn, table, job):
+            query = 'SELECT * FROM {}'.format(table)
+            rows = await conn.cursor(query)
+            named = conn.cursor(f'export_{job}')
+    """
+    got = [(f.span.line, f.severity, [r.line for r in f.related])
+           for f in findings("RV603", code)]
+    assert got == [(3, Severity.HIGH, [4])]
+
+
 def test_assert_narrowing_is_info_and_tests_are_exempt() -> None:
     code = (
         "def f(x, y):\n    assert isinstance(x, int)\n    assert y is not None\n"

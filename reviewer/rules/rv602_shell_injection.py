@@ -55,8 +55,9 @@ class ShellInjection(Rule):
     standard library's shells, paramiko's ``exec_command`` and fabric/invoke ``run``,
     ``sudo`` and ``local`` (the remote side runs a shell). Calls that start a program
     without a shell (``os.exec*``, ``os.spawn*``, ``os.posix_spawn*``, ``pty.spawn``,
-    ``asyncio.create_subprocess_exec``) are reported, at medium severity, only when the
-    program itself is not a constant (``sys.executable`` counts as one): their arguments
+    ``asyncio.create_subprocess_exec``, ``loop.subprocess_exec``) are reported, at medium
+    severity, only when the program itself is not a constant (``sys.executable`` counts
+    as one): their arguments
     cannot become shell syntax, unless the program is a shell given ``-c`` and a
     non-constant command (``os.execv("/bin/sh", ["sh", "-c", cmd])``,
     ``subprocess.run(["bash", "-c", cmd])``, also with the shell or ``-c`` named by a
@@ -96,6 +97,8 @@ class ShellInjection(Rule):
         "import pty\n\npty.spawn(['/bin/bash', '-l'])\n",
         "import asyncio\n\nasync def f(path):\n"
         "    await asyncio.create_subprocess_exec('ls', '-l', path)\n",
+        "async def f(loop, factory, path):\n"
+        "    await loop.subprocess_exec(factory, 'ls', '-l', path)\n",
         "import paramiko\n\nclient = paramiko.SSHClient()\nclient.exec_command('uptime')\n",
         "import shlex, subprocess\n\ndef f(p):\n"
         "    return subprocess.getoutput('ls ' + shlex.quote(p))\n",
@@ -190,6 +193,16 @@ class ShellInjection(Rule):
             "    await asyncio.create_subprocess_exec(tool)\n",
             line=4,
         ),
+        # asyncio's loop.subprocess_exec(protocol_factory, program, *args).
+        Invalid(
+            "async def f(loop, factory, cmd):\n"
+            "    await loop.subprocess_exec(factory, 'bash', '-c', cmd)\n",
+            line=2,
+        ),
+        Invalid(
+            "async def f(loop, factory, tool):\n    await loop.subprocess_exec(factory, tool)\n",
+            line=2,
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -200,7 +213,8 @@ class ShellInjection(Rule):
             if not df.may_call(call, last_names) and keyword(call, "shell") is None:
                 continue
             sink = _sink(df, call, sinks)
-            script = shell_script(df, call) if sink is None or sink.kind == "process" else None
+            process = sink is not None and sink.kind == "process"
+            script = shell_script(df, call, process) if sink is None or process else None
             if script is not None:
                 yield ctx.report(
                     self, call,
@@ -306,10 +320,12 @@ def _sink(df: Flow, call: ast.Call, sinks: Catalogue) -> Sink | None:
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "ash"})
 
 
-def shell_script(df: Flow, call: ast.Call) -> ast.expr | None:
+def shell_script(df: Flow, call: ast.Call, process: bool = False) -> ast.expr | None:
     """``os.execv("/bin/sh", ["sh", "-c", cmd])``, ``subprocess.run(["bash", "-c", cmd])``:
-    the non-constant command a shell started with ``-c`` runs (None: no such argument)."""
-    if df.qualified_name(call.func) not in SUBPROCESS_CALLS and not (
+    the non-constant command a shell started with ``-c`` runs (None: no such argument).
+    ``process``: the call is a catalogued process start (``loop.subprocess_exec``, a
+    user's extra sink), whatever its name."""
+    if not process and df.qualified_name(call.func) not in SUBPROCESS_CALLS and not (
         df.qualified_name(call.func).startswith(("os.exec", "os.spawn", "os.posix_spawn",
                                                  "asyncio.", "pty."))
     ):

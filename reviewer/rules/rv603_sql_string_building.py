@@ -98,10 +98,11 @@ class SqlStringBuilding(Rule):
     ``[[tool.reviewer.extra-sinks]]``): DB-API ``execute``/``executemany``/
     ``executescript`` on any cursor or connection, ``mogrify``, SQLAlchemy ``text()`` and
     ``exec_driver_sql``, Django ``raw()``, ``extra()`` and ``RawSQL``, pandas ``read_sql``,
-    and asyncpg's ``fetch``/``fetchrow``/``fetchval`` and psycopg's ``copy_expert`` when
-    the text looks like SQL. Methods too generic to match on any receiver are matched by
-    the receiver's type, known from what made it (``conn = await asyncpg.connect(...)``, a
-    ``with`` target, a parameter annotated ``asyncpg.Connection``; SQLAlchemy's
+    and asyncpg's ``fetch``/``fetchrow``/``fetchval``/``cursor`` and psycopg's
+    ``copy_expert`` when the text looks like SQL. Methods too generic to match on any
+    receiver are matched by the receiver's type, known from what made it
+    (``conn = await asyncpg.connect(...)``, a ``with`` target, a parameter annotated
+    ``asyncpg.Connection``; SQLAlchemy's
     ``session.query(Model)`` and ``Model.query``): asyncpg's ``cursor``/``prepare``/
     ``fetch*`` whatever the text, and the ORM query's ``filter``/``order_by``/
     ``group_by``/``having``/``distinct``, which take raw SQL text. When the SQL is built
@@ -173,6 +174,10 @@ class SqlStringBuilding(Rule):
         "def rows(frame, col):\n    return frame.query('a > 1').filter(like='%s' % col)\n",
         "import asyncpg\n\nasync def rows(dsn, table):\n    conn = await asyncpg.connect(dsn)\n"
         "    return await conn.cursor('TABLE users')\n",
+        # cursor() on a receiver of unknown type: a psycopg named cursor, not SQL.
+        "def rows(conn, job):\n    return conn.cursor(f'export_{job}')\n",
+        "async def rows(conn, uid):\n"
+        "    return await conn.cursor('SELECT * FROM u WHERE id = $1', uid)\n",
         # What an SQL compiler returns: its text, the values kept apart as parameters.
         "def as_sql(self, compiler, where):\n    where_sql, params = compiler.compile(where)\n"
         "    return 'SELECT * FROM t WHERE %s' % where_sql, params\n",
@@ -329,6 +334,12 @@ class SqlStringBuilding(Rule):
             "import asyncpg\n\nasync def rows(conn: asyncpg.Connection, table):\n"
             "    return await conn.fetch(f'TABLE {table}')\n",
             line=4,
+        ),
+        # asyncpg's cursor(query) on a receiver of unknown type, with SQL-looking text.
+        Invalid(
+            "async def rows(conn, table):\n    query = 'SELECT * FROM {}'.format(table)\n"
+            "    return await conn.cursor(query)\n",
+            line=2,
         ),
         Invalid(
             "def drop(cur, ops, name, extra):\n"
