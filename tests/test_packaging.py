@@ -113,7 +113,7 @@ def test_wheel_holds_every_module_and_data_file(built: Built) -> None:
 def test_wheel_declares_the_console_script(built: Built) -> None:
     (entry_points,) = [n for n in built.names if n.endswith(".dist-info/entry_points.txt")]
     text = (built.site / entry_points).read_text(encoding="utf-8")
-    assert "reviewer = reviewer.cli:main" in text
+    assert "reviewer = reviewer.cli:run" in text
 
 
 def test_cli_from_the_wheel_lists_every_rule_with_its_principle(built: Built) -> None:
