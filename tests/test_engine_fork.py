@@ -3,8 +3,9 @@ same result as one process, whatever happens to the child."""
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,43 @@ FILES = {
 }
 
 
+# Run in a fresh interpreter: the test process may have threads left by other tests, and
+# the split forks only a single-threaded process.
+PROBE = """
+import json, os, pickle, sys
+from pathlib import Path
+from reviewer import engine
+from reviewer.config import Config
+root, mode = Path(sys.argv[1]), sys.argv[2]
+engine.FORK_MIN_BYTES = 10**12 if mode == "serial" else 0
+forks = []
+real_fork = os.fork
+def counting_fork():
+    forks.append(1)
+    return real_fork()
+os.fork = counting_fork
+if mode == "failing-child":
+    parent, real_dumps = os.getpid(), pickle.dumps
+    def dumps(obj, *args, **kwargs):
+        if os.getpid() != parent and isinstance(obj, dict):
+            raise MemoryError("the child runs out")
+        return real_dumps(obj, *args, **kwargs)
+    pickle.dumps = dumps
+files = sorted(p.name for p in root.glob("*.py"))
+result = engine.run(engine.Job(root, files), Config(cache=False, jobs=2))
+print(json.dumps({"forks": len(forks), "findings": sorted(
+    (f.path, f.span.line, f.rule_id, f.message, f.fingerprint) for f in result.findings)}))
+"""
+
+
+def review_in_process(root: Path, mode: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(root), mode],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    got: dict[str, Any] = json.loads(proc.stdout)
+    return got
+
+
 def review(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[Any]:
     monkeypatch.setattr(engine, "FORK_MIN_BYTES", min_bytes)
     result = engine.run(engine.Job(root, sorted(FILES)), Config(cache=False, jobs=2))
@@ -39,39 +77,19 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_forked_split_gives_the_one_process_result(
-    tree: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        forks.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(os, "fork", counting_fork)
-    serial = review(tree, monkeypatch, 10**12)
-    assert forks == []
-    split = review(tree, monkeypatch, 0)
-    assert forks == [1]
-    assert split == serial
-    assert {p for p, *_ in serial} == {"a.py", "b.py", "c.py", "d.py"}
+def test_the_forked_split_gives_the_one_process_result(tree: Path) -> None:
+    serial = review_in_process(tree, "serial")
+    split = review_in_process(tree, "split")
+    assert (serial["forks"], split["forks"]) == (0, 1)
+    assert split["findings"] == serial["findings"]
+    assert {f[0] for f in serial["findings"]} == {"a.py", "b.py", "c.py", "d.py"}
 
 
-def test_a_child_that_fails_leaves_its_files_to_the_parent(
-    tree: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    serial = review(tree, monkeypatch, 10**12)
-    parent = os.getpid()
-    real_dumps = pickle.dumps
-
-    def dumps_failing_in_the_child(obj: object, *args: Any, **kwargs: Any) -> bytes:
-        if os.getpid() != parent and isinstance(obj, dict):
-            raise MemoryError("the child runs out")
-        return real_dumps(obj, *args, **kwargs)
-
-    monkeypatch.setattr(engine.pickle, "dumps", dumps_failing_in_the_child)
-    assert review(tree, monkeypatch, 0) == serial
+def test_a_child_that_fails_leaves_its_files_to_the_parent(tree: Path) -> None:
+    serial = review_in_process(tree, "serial")
+    failed = review_in_process(tree, "failing-child")
+    assert failed["forks"] == 1
+    assert failed["findings"] == serial["findings"]
 
 
 def test_no_fork_in_a_process_with_other_threads(
