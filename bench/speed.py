@@ -13,7 +13,8 @@ Scenarios (issue 2):
 * a pre-commit-sized change, 5 staged files from flask in a real git repository,
   ``reviewer check --staged`` as a subprocess (process start included): target < 0.25 s (issue 10).
 
-Every figure is the median of N runs (perf_counter around a subprocess). The corpora come
+Every figure is the median of N runs (perf_counter around a subprocess; at least 11 for the
+sub-second scenarios). The corpora come
 from ../shared/eval/perf_corpus.sh (run into bench/.work/perf when missing); the trees the
 tools run on are copies under bench/.work/speed, so nothing outside the work folder changes.
 
@@ -310,12 +311,20 @@ def cold_and_warm(tree: Path, report: Report, repeat: int, peers: list[str]) -> 
     python_only(tree, report, repeat, "ruff" in peers)
     print("warm cache (nothing changed)", flush=True)
     run_timed(reviewer, tree, tree.parent / ".out-prime.txt")  # make sure the cache exists
-    report.warm["reviewer"] = measure("reviewer check --all (warm)", reviewer, tree, repeat)
+    report.warm["reviewer"] = measure("reviewer check --all (warm)", reviewer, tree,
+                                      quick_runs(repeat))
     if "ruff" in peers:
         ruff_cached = [c for c in commands["ruff"] if c != "--no-cache"]
         run_timed(ruff_cached, tree, tree.parent / ".out-prime.txt")
-        report.warm["ruff"] = measure("ruff check (its own cache)", ruff_cached, tree, repeat)
+        report.warm["ruff"] = measure("ruff check (its own cache)", ruff_cached, tree,
+                                      quick_runs(repeat))
     (tree.parent / ".out-prime.txt").unlink(missing_ok=True)
+
+
+def quick_runs(repeat: int) -> int:
+    """Runs of a sub-second scenario: at least 11, so that the median is not one of a
+    handful of runs on a machine whose CPU time varies by a third from run to run."""
+    return max(repeat, 11)
 
 
 def python_files(tree: Path) -> list[str]:
@@ -477,8 +486,8 @@ def staged(repo: Path, report: Report, repeat: int) -> None:
     (repo.parent / ".out-prime.txt").unlink(missing_ok=True)
     print(f"pre-commit: {STAGED_FILES} staged flask files ({lines} lines)", flush=True)
     try:
-        report.staged = measure("reviewer check --staged", reviewer, repo, repeat,
-                                before=change)
+        report.staged = measure("reviewer check --staged", reviewer, repo,
+                                quick_runs(repeat), before=change)
     finally:
         for rel, text in originals.items():
             (repo / rel).write_text(text)
