@@ -56,12 +56,16 @@ def relative_paths(root: Path, paths: Sequence[Path]) -> list[str]:
 def _relative(root: Path, p: Path) -> str:
     absolute = Path(os.path.abspath(p))
     # Try the path as written, then with its folder's symlinks resolved (the file itself may
-    # be a link, which is judged later, when it is read).
-    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
-        try:
-            return candidate.relative_to(root).as_posix() or "."
-        except ValueError:
-            continue
+    # be a link, which is judged later, when it is read); resolving costs a system call per
+    # folder of the path, so only when the first try fails.
+    try:
+        return absolute.relative_to(root).as_posix() or "."
+    except ValueError:
+        pass
+    try:
+        return (absolute.parent.resolve() / absolute.name).relative_to(root).as_posix() or "."
+    except ValueError:
+        pass
     raise ReviewerError(f"path is outside the repository {root}: {show_path(str(p))}")
 
 

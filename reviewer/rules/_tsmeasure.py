@@ -43,6 +43,16 @@ _GO_NESTING = frozenset({
     "select_statement",
 })
 _FIELDS = frozenset({"field_definition", "public_field_definition"})
+# Nodes that count for no measure and hold none that does: the walk does not visit them.
+_LEAVES = frozenset({
+    "identifier", "property_identifier", "shorthand_property_identifier",
+    "shorthand_property_identifier_pattern", "private_property_identifier",
+    "statement_identifier", "type_identifier", "predefined_type", "number", "string",
+    "string_fragment", "escape_sequence", "regex", "this", "super", "true", "false", "null",
+    "undefined", "comment", "hash_bang_line", "field_identifier", "package_identifier",
+    "label_name", "interpreted_string_literal", "raw_string_literal", "int_literal",
+    "float_literal", "imaginary_literal", "rune_literal", "nil", "iota",
+})
 _JS_BLOCKS = frozenset({"statement_block", "class_static_block"})
 _GO_BLOCKS = frozenset({"statement_list"})
 
@@ -144,7 +154,8 @@ def _measure(ctx: TSContext, fn: Node) -> Measure:
                 depth += 1
                 m.too_deep.append((node, depth))
         for child in node.named_children:
-            if child.type not in functions:
+            ct = child.type
+            if ct not in functions and ct not in _LEAVES:
                 stack.append((child, depth))
     return m
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from reviewer.findings import Finding
@@ -18,6 +19,7 @@ _EXTRA_WORDS = re.compile(r"(?:^|_)(pw|cred|creds|credentials?|bearer|apikey|api
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@lru_cache(maxsize=8192)  # the same names come back in every file
 def _secret_word(name: str) -> str | None:
     name = name.strip("'\"`")
     word = secret_word(name)
@@ -35,8 +37,9 @@ Node = Any
 _STRINGS = ("string", "template_string", "interpreted_string_literal", "raw_string_literal")
 
 
-def _bindings(ctx: Any) -> Iterator[tuple[str, Node, Node]]:
-    """(name, value, where) for every name bound to a value."""
+def _bindings(ctx: Any) -> Iterator[tuple[Node, str, Node, Node]]:
+    """(name node, how to read it, value, where) for every name bound to a value
+    (:func:`_name` reads the name: only for the values that are strings, the few)."""
     if ctx.family == "go":
         for spec in ctx.nodes("const_spec", "var_spec", "short_var_declaration",
                               "assignment_statement"):
@@ -52,29 +55,38 @@ def _bindings(ctx: Any) -> Iterator[tuple[str, Node, Node]]:
                            if values is not None and values.type == "expression_list"
                            else [values] if values is not None else [])
             for n, v in zip(name_nodes, value_nodes, strict=False):
-                yield ctx.text(n).split(".")[-1], v, spec
+                yield n, "last", v, spec
         for el in ctx.nodes("keyed_element"):
             kids = [c for c in el.named_children if c.type != "comment"]
             if len(kids) == 2:
-                yield ctx.text(kids[0]), _unwrap(kids[1]), el
+                yield kids[0], "", _unwrap(kids[1]), el
         return
     for decl in ctx.nodes("variable_declarator"):
         n, v = decl.child_by_field_name("name"), decl.child_by_field_name("value")
         if n is not None and v is not None and n.type == "identifier":
-            yield ctx.text(n), v, decl
+            yield n, "", v, decl
     for assign in ctx.nodes("assignment_expression"):
         left = assign.child_by_field_name("left")
         if left is not None:
-            yield ctx.text(left).split(".")[-1], assign.child_by_field_name("right"), assign
+            yield left, "last", assign.child_by_field_name("right"), assign
     for pair in ctx.nodes("pair"):
         key = pair.child_by_field_name("key")
         if key is not None:
-            yield ctx.text(key).strip("'\"`"), pair.child_by_field_name("value"), pair
+            yield key, "unquoted", pair.child_by_field_name("value"), pair
     for field in ctx.nodes("public_field_definition", "field_definition"):
         n = field.child_by_field_name("name") or field.child_by_field_name("property")
         v = field.child_by_field_name("value")
         if n is not None and v is not None:
-            yield ctx.text(n), v, field
+            yield n, "", v, field
+
+
+def _name(ctx: Any, node: Node, how: str) -> str:
+    """The bound name as written; ``last``: the last part of ``a.b.name``; ``unquoted``: a
+    key without its quotes."""
+    text: str = ctx.text(node)
+    if how == "last":
+        return text.split(".")[-1]
+    return text.strip("'\"`") if how == "unquoted" else text
 
 
 def _unwrap(node: Node) -> Node:
@@ -89,10 +101,13 @@ def find_secrets(rule: Rule, ctx: Any) -> Iterator[Finding]:
     if ctx.is_test:
         return
     reported: set[int] = set()
-    for name, value, where in _bindings(ctx):
-        word = _secret_word(name)
+    for name_node, how, value, where in _bindings(ctx):
         text = string_value(ctx, value)
-        if word is None or text is None or placeholder(text, name, word) or _weak(text):
+        if text is None:
+            continue
+        name = _name(ctx, name_node, how)
+        word = _secret_word(name)
+        if word is None or placeholder(text, name, word) or _weak(text):
             continue
         reported.add(value.start_byte)
         yield ctx.report(rule, where, f"'{name}' is set to a literal {word}; read it from the"
