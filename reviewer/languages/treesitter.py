@@ -38,7 +38,7 @@ JS_COMMON = frozenset({
     "export_statement", "formal_parameters", "import_specifier", "import_statement",
     "member_expression", "new_expression", "pair", "subscript_expression", "throw_statement",
     "variable_declarator", "for_in_statement", "namespace_import", "import_clause",
-    "class_declaration",
+    "class_declaration", "class", "update_expression",
 })
 GO_COMMON = frozenset({
     *_SHARED_COMMON, *GO_FUNCTIONS, "assignment_statement", "const_spec",

@@ -34,7 +34,8 @@ def _weak(value: str) -> bool:
     return value.isalpha() and len(value) <= 8
 
 Node = Any
-_STRINGS = ("string", "template_string", "interpreted_string_literal", "raw_string_literal")
+_STRINGS = {"js": ("string", "template_string"),
+            "go": ("interpreted_string_literal", "raw_string_literal")}
 
 
 def _bindings(ctx: Any) -> Iterator[tuple[Node, str, Node, Node]]:
@@ -124,7 +125,7 @@ def find_secrets(rule: Rule, ctx: Any) -> Iterator[Finding]:
                 reported.add(other.start_byte)
                 yield ctx.report(rule, cmp, f"'{ctx.text(side)}' is compared with a literal"
                                             f" {word}; read it from a secret store")
-    for node in ctx.nodes(*_STRINGS):
+    for node in ctx.nodes(*_STRINGS[ctx.family]):
         if node.start_byte in reported:
             continue
         text = ctx.text(node)
