@@ -160,6 +160,54 @@ def settings_key(config: Config, rules: Sequence[Rule], fixes: bool = True) -> s
     return h.hexdigest()[:16]
 
 
+def known_settings_key(config: Config, fixes: bool, folder: Path) -> str:
+    """:func:`settings_key`, without importing the rules when this cache folder has seen
+    the same settings and code before.
+
+    The key needs every enabled rule's options, so every rule module; an unchanged re-run
+    (which only replays the last report) would import them for that alone. The pairs
+    (settings and code stamp -> key) are kept in ``settings-keys.marshal`` beside the
+    results; the code stamp covers the rules' code, so an edited rule computes the key
+    again.
+    """
+    import marshal
+
+    fast = hashlib.sha256(
+        f"{__version__}:{sys.version_info[:2]}:{config!r}:{fixes}:"
+        f"{code_stamp(RESULT_CODE)}".encode("utf-8", "surrogateescape")).hexdigest()
+    memo = folder / _KEYS_FILE
+    known: dict[str, str] = {}
+    try:
+        loaded = marshal.loads(memo.read_bytes())
+        if isinstance(loaded, dict):
+            known = loaded
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    key = known.get(fast)
+    if isinstance(key, str):
+        return key
+    key = settings_key(config, selected_rules(config), fixes)
+    known = {k: v for k, v in list(known.items())[-15:] if isinstance(v, str)}
+    known[fast] = key
+    try:
+        from reviewer.fileio import mkstemp
+
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = mkstemp(folder, ".tmp-", ".marshal")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(marshal.dumps(known))
+            os.replace(tmp, memo)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a folder that cannot be written: the key is computed each time
+    return key
+
+
+_KEYS_FILE = "settings-keys.marshal"
+
 # The parts of the package whose code decides per-file results: the top-level modules
 # ("" : not its sub-packages) and these sub-packages with everything below them.
 RESULT_CODE = ("", "rules", "languages")
@@ -858,8 +906,9 @@ def unchanged_key(job: Job, config: Config, fixes: bool = True) -> str | None:
         return None
     from reviewer import cache as cache_mod
 
-    key = settings_key(config, selected_rules(config), fixes)
-    store = cache_mod.Cache.load(job.root / config.cache_dir, key)
+    folder = job.root / config.cache_dir
+    key = known_settings_key(config, fixes, folder)
+    store = cache_mod.Cache.load(folder, key)
     if not store.entries:
         return None
     h = hashlib.sha256(key.encode())

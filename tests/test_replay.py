@@ -143,3 +143,36 @@ def test_a_change_to_a_file_the_results_used_is_reviewed_again(
     settle(repo)
     code, out, _ = check(run_cli, "--format", "json")
     assert code == 1 and [f["rule_id"] for f in json.loads(out)["findings"]] == ["RV501"]
+
+
+REPLAY_PROBE = """
+import json, sys
+from reviewer.cli import main
+code = main(["check", "--all", "--format", "json"])
+rules = sorted(m for m in sys.modules if m.startswith("reviewer.rules.rv"))
+print(json.dumps({"code": code, "rules": rules}), file=sys.stderr)
+"""
+
+
+def test_a_replayed_run_imports_no_rule_and_new_settings_review_again(tree: Repo) -> None:
+    """The settings key of an unchanged re-run comes from settings-keys.marshal (no rule
+    module imported); other settings (the rules selected) have another key, found by the rules."""
+    import subprocess
+    import sys
+
+    def probe() -> dict[str, Any]:
+        proc = subprocess.run([sys.executable, "-c", REPLAY_PROBE], cwd=tree.path,
+                              capture_output=True, text=True, check=False)
+        got: dict[str, Any] = json.loads(proc.stderr.strip().splitlines()[-1])
+        return got
+
+    first = probe()
+    assert first["code"] == 1 and first["rules"]  # reviewed: the rules ran
+    again = probe()
+    assert again == {"code": 1, "rules": []}  # replayed from the memo and the last report
+    assert (tree.path / ".reviewer" / "cache" / "settings-keys.marshal").is_file()
+    tree.write("pyproject.toml", '[tool.reviewer]\nselect = ["RV101", "RV102"]\n')
+    settle(tree)
+    changed = probe()
+    assert changed["rules"]  # new settings: the key is computed from the rules again
+    assert probe()["rules"] == []
