@@ -120,7 +120,7 @@ class Finding:
 
 _WS = re.compile(r"\s+")
 # Characters str.splitlines() treats as line breaks but Python's parser does not.
-_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_ODD_BREAK_CHARS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
@@ -162,8 +162,8 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
     ``str.splitlines`` also breaks on form feeds, ``\\u2028`` and others, which would put
     line numbers out of step with the AST's in files containing them.
     """
-    if not _ODD_BREAKS.search(text):
-        return text.splitlines(keepends)
+    if not any(c in text for c in _ODD_BREAK_CHARS):  # eight substring searches: several
+        return text.splitlines(keepends)               # times faster than one regex scan
     parts: list[str] = _LINE.findall(text)
     return parts if keepends else [p.rstrip("\r\n") for p in parts]
 
