@@ -27,7 +27,7 @@ import ast
 import hashlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from weakref import WeakKeyDictionary
@@ -37,8 +37,9 @@ from reviewer.rules._handlers import always_raises, never_returning
 
 _ROOT: list[Path | None] = [None]
 _USED: list[tuple[str, str]] = []
-# (root, rel) -> (stat stamp, digest, never-returning names) of an imported file.
-_FACTS: dict[tuple[str, str], tuple[tuple[int, int], str, frozenset[str]]] = {}
+# What a facts table holds per (root, rel): (stat stamp, digest, the facts).
+_Table = dict[tuple[str, str], tuple[tuple[int, int], str, frozenset[str]]]
+_FACTS: _Table = {}  # the never-returning names of an imported file
 _NAMES: WeakKeyDictionary[PyContext, frozenset[str]] = WeakKeyDictionary()
 MAX_IMPORTED = 50  # imported files read per file, at most
 MAX_SIZE = 1_000_000  # bytes; bigger imported files are not read
@@ -167,16 +168,27 @@ def _deps_of(ctx: PyContext) -> tuple[tuple[str, str], ...]:
 
 
 def _facts(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
+    return _file_facts(root, rel, _FACTS,
+                       lambda source, tree: never_returning(PyContext(rel, source, tree)))
+
+
+def _file_facts(root: Path, rel: str, table: _Table,
+                derive: Callable[[str, ast.Module], frozenset[str]]
+                ) -> tuple[str, frozenset[str]] | None:
+    """(content digest, ``derive(source, tree)``) of the repository's Python file ``rel``,
+    kept in ``table`` by its stat stamp: each file is read and parsed once per version.
+    None for a file that is missing, too big, not UTF-8 Python, or a link out of the
+    repository (not the repository's code)."""
     path = root / rel
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return None  # a link out of the repository is not the repository's code
+            return None
         st = path.stat()
         if st.st_size > MAX_SIZE:
             return None
         stamp = (st.st_mtime_ns, st.st_size)
         key = (str(root), rel)
-        hit = _FACTS.get(key)
+        hit = table.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1], hit[2]
         data = path.read_bytes()
@@ -185,9 +197,9 @@ def _facts(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
     digest = digest_of(data)
-    names = never_returning(PyContext(rel, source, tree))
-    _FACTS[key] = (stamp, digest, names)
-    return digest, names
+    facts = derive(source, tree)
+    table[key] = (stamp, digest, facts)
+    return digest, facts
 
 
 def _imported_files(rel: str, tree: ast.Module, root: Path) -> list[str]:
@@ -232,7 +244,7 @@ def _candidates(base: PurePosixPath | None, module: str) -> list[str]:
 
 # -- import-time calls from the packages' __init__.py ---------------------------------------
 # (root, rel) -> (stat stamp, digest, dotted names of the calls its top-level code makes).
-_INIT_CALLS: dict[tuple[str, str], tuple[tuple[int, int], str, frozenset[str]]] = {}
+_INIT_CALLS: _Table = {}
 
 
 def package_init_calls(ctx: PyContext) -> frozenset[str]:
@@ -261,26 +273,8 @@ def package_init_calls(ctx: PyContext) -> frozenset[str]:
 
 
 def _init_calls(root: Path, rel: str) -> tuple[str, frozenset[str]] | None:
-    path = root / rel
-    try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return None
-        st = path.stat()
-        if st.st_size > MAX_SIZE:
-            return None
-        stamp = (st.st_mtime_ns, st.st_size)
-        key = (str(root), rel)
-        hit = _INIT_CALLS.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1], hit[2]
-        data = path.read_bytes()
-        tree = ast.parse(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
-        return None
-    digest = digest_of(data)
-    calls = frozenset(_top_level_calls(tree))
-    _INIT_CALLS[key] = (stamp, digest, calls)
-    return digest, calls
+    return _file_facts(root, rel, _INIT_CALLS,
+                       lambda _source, tree: frozenset(_top_level_calls(tree)))
 
 
 def _top_level_calls(tree: ast.Module) -> Iterator[str]:
