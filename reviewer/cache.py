@@ -19,7 +19,7 @@ import os
 import pickle
 from pathlib import Path
 
-from reviewer.fileio import mkstemp
+from reviewer.fileio import replace_bytes
 
 # Bumped when the layout of a cache file changes (it is also part of the settings key).
 FORMAT = 4
@@ -100,13 +100,6 @@ class Cache:
             from reviewer.fileio import ensure_git_ignored
 
             ensure_git_ignored(self.path.parent.parent, ["cache/"])
-        fd, tmp = mkstemp(self.path.parent, ".tmp-", ".pickle")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump({"format": FORMAT, "entries": self.entries}, fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_bytes(self.path, pickle.dumps({"format": FORMAT, "entries": self.entries},
+                                              protocol=pickle.HIGHEST_PROTOCOL))
         self.dirty = False

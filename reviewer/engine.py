@@ -190,17 +190,10 @@ def known_settings_key(config: Config, fixes: bool, folder: Path) -> str:
     known = {k: v for k, v in list(known.items())[-15:] if isinstance(v, str)}
     known[fast] = key
     try:
-        from reviewer.fileio import mkstemp
+        from reviewer.fileio import replace_bytes
 
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = mkstemp(folder, ".tmp-", ".marshal")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps(known))
-            os.replace(tmp, memo)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_bytes(memo, marshal.dumps(known))
     except OSError:
         pass  # a folder that cannot be written: the key is computed each time
     return key

@@ -47,6 +47,23 @@ def atomic_write_text(
         raise
 
 
+def replace_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Put ``data`` at ``path`` through a temporary file in the same folder and a rename,
+    for the tool's own caches: readers see the old file or the new one, never a part
+    (no fsync: a cache lost to a power cut is only rebuilt). The file is private to the
+    user (mkstemp's 0600) unless ``mode`` is given. Raises OSError."""
+    fd, tmp = mkstemp(path.parent, f".{path.name}.", ".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import marshal
-import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reviewer.fileio import mkstemp
+from reviewer.fileio import replace_bytes
 from reviewer.findings import Severity
 
 # Sink kind -> the rule that reads it.
@@ -146,15 +145,7 @@ def _keep(cache: Path, data: bytes) -> None:
     """Write the parsed catalogue (atomically; older versions removed), or do nothing."""
     try:
         cache.parent.mkdir(exist_ok=True)
-        fd, tmp = mkstemp(cache.parent, ".sinks.", ".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, cache)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_bytes(cache, data, mode=0o644)  # beside the bytecode, read by every user
         for old in cache.parent.glob("sinks.*.marshal"):
             if old != cache:
                 old.unlink(missing_ok=True)

@@ -13,13 +13,12 @@ runs), written atomically; an unreadable file is ignored.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewer.fileio import mkstemp
+from reviewer.fileio import replace_bytes
 
 if TYPE_CHECKING:
     from reviewer.config import Config
@@ -94,15 +93,8 @@ def save_replay(job: Job, cfg: Config, run_key: str, replay: Replay) -> None:
     runs = dict(list(runs.items())[-KEEP:])
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = mkstemp(folder, ".tmp-", ".pickle")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump({"format": FORMAT, "runs": runs}, fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_bytes(path, pickle.dumps({"format": FORMAT, "runs": runs},
+                                         protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         return
 
