@@ -265,25 +265,12 @@ def has_head(root: Path) -> bool:
     return git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode == 0
 
 
-def staged_changes(root: Path) -> tuple[list[str], Changes]:
-    """Files in the index that differ from HEAD, and their added lines (index numbering)."""
-    files, changes, _ = staged_review(root)
-    return files, changes
-
-
 def staged_review(root: Path) -> tuple[list[str], Changes, set[str]]:
-    """:func:`staged_changes`, and which of those files also have changes not yet staged.
+    """Files in the index that differ from HEAD, their added lines (index numbering), and
+    which of them also have changes not yet staged (the disk differs from the index).
     ``git diff --cached`` with no commit compares with HEAD, or with nothing before the
     first commit, so no question about HEAD comes first."""
     return _changes(root, "--cached", unstaged=True)
-
-
-def unstaged_files(root: Path, files: Iterable[str]) -> set[str]:
-    """Which of ``files`` also have changes not yet staged (the disk differs from the index)."""
-    wanted = set(files)
-    if not wanted:
-        return set()
-    return set(_split_z(git(root, *_UNSTAGED).stdout)) & wanted
 
 
 def _resolve_commit(root: Path, ref: str) -> str | None:

@@ -94,7 +94,7 @@ def test_staged_changes_with_odd_names_renames_and_deletions(repo: Repo) -> None
     repo.write("renamed.py", "a = 1\nb = 2\nc = 33\nd = 4\ne = 5\n")
     repo.git("rm", "-q", "gone.py")
     repo.stage(*names, "renamed.py")
-    files, changes = diff.staged_changes(repo.path)
+    files, changes, _ = diff.staged_review(repo.path)
     assert sorted(files) == sorted([*names, "renamed.py"])
     assert {n: changes[n] for n in names} == {n: {2} for n in names}
     assert changes["renamed.py"] == {3}
@@ -103,7 +103,7 @@ def test_staged_changes_with_odd_names_renames_and_deletions(repo: Repo) -> None
 def test_first_commit_compares_with_the_empty_tree(repo: Repo) -> None:
     repo.write("a.py", "a = 1\nb = 2\n")
     repo.stage("a.py")
-    assert diff.staged_changes(repo.path) == (["a.py"], {"a.py": {1, 2}})
+    assert diff.staged_review(repo.path)[:2] == (["a.py"], {"a.py": {1, 2}})
 
 
 def test_blobs_reads_index_and_commits(repo: Repo) -> None:
@@ -116,7 +116,7 @@ def test_blobs_reads_index_and_commits(repo: Repo) -> None:
     assert diff.blobs(repo.path, ["a.py", "dir/ü b.py", "missing.py"]) == {
         "a.py": b"v2\n", "dir/ü b.py": b"w1\n"}
     assert diff.blobs(repo.path, ["a.py"], "HEAD") == {"a.py": b"v1\n"}
-    assert diff.unstaged_files(repo.path, ["a.py", "dir/ü b.py"]) == {"a.py"}
+    assert diff.staged_review(repo.path)[2] == {"a.py"}
 
 
 def test_tracked_files_leaves_out_deleted_files(repo: Repo) -> None:
