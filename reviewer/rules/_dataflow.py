@@ -393,23 +393,18 @@ def _outer_function(scope: Scope, name: str) -> Scope | None:
 
 def sanitizes(name: str, sanitizers: frozenset[str]) -> bool:
     """Whether the qualified call name ``name`` is one of ``sanitizers``: the full name, its
-    last part, or a last part starting with an entry written ``prefix*`` (``quote*``) or
-    ending with one written ``*suffix`` (``*_sql``)."""
+    last part, or a last part that an entry with a ``*`` matches (``quote*``, ``*_sql``,
+    ``_*_name``: what is around the star starts and ends it)."""
     if not name or not sanitizers:
         return False
     last = name.rpartition(".")[2]
     if name in sanitizers or last in sanitizers:
         return True
-    return any(
-        (s.endswith("*") and last.startswith(s[:-1]))
-        or (s.startswith("*") and len(s) > 1 and last.endswith(s[1:]))
-        or ("*" in s[1:-1] and _around(last, *s.split("*", 1)))
-        for s in sanitizers
-    )
+    return any("*" in s and _around(last, *s.split("*", 1)) for s in sanitizers)
 
 
 def _around(last: str, prefix: str, suffix: str) -> bool:
-    """``last`` starts with ``prefix`` and ends with ``suffix`` (an entry ``_*_name``)."""
+    """``last`` starts with ``prefix`` and ends with ``suffix``, apart."""
     return len(last) >= len(prefix) + len(suffix) and last.startswith(prefix) \
         and last.endswith(suffix)
 
