@@ -898,6 +898,7 @@ class Flow:
         qualified = self.qualified_name(func)
         if sanitizers and (
             sanitizes(qualified, sanitizers)
+            or sanitized_attribute(qualified, sanitizers)
             or (isinstance(func, ast.Attribute) and sanitizes(func.attr, sanitizers))
             or self._sanitizer_alias(func, sanitizers)
         ):

@@ -16,6 +16,8 @@ from reviewer.rules._dataflow import (
     flow,
     is_sqlish,
     literal_text,
+    sanitized_attribute,
+    sanitizes,
 )
 from reviewer.rules.base import Invalid, Rule
 from reviewer.sinks import Catalogue, Sink, catalogue
@@ -37,9 +39,14 @@ SANITIZERS = frozenset(
      "psycopg2.sql.Identifier", "psycopg.sql.Identifier", "psycopg2.sql.Literal",
      "psycopg.sql.Literal"}
 )
+# The database's own catalogue: what the backend's introspection returns are the names of
+# tables and columns that exist (Django's ``connection.introspection.*``, SQLAlchemy's
+# ``inspect(engine)``/``Inspector`` readers).
+CATALOGUE = frozenset({"introspection.*", "get_table_names", "get_view_names",
+                       "get_pk_constraint", "get_foreign_keys"})
 # Where a template names a schema object (a table, a column list), not where it takes a
 # value, a name-making call's result (``field.column_name()``) is an identifier.
-IDENTIFIER_SANITIZERS = SANITIZERS | {"*_name"}
+IDENTIFIER_SANITIZERS = SANITIZERS | {"*_name", *CATALOGUE}
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(.)")
 FORMAT_METHODS = frozenset({"format", "format_map", "replace"})
 
@@ -122,7 +129,11 @@ class SqlStringBuilding(Rule):
     the backend's feature description (``connection.features.*``), and where a ``%s``
     template names a table or columns rather than taking a value (not inside ``'...'``,
     not after ``=``/``LIKE``/``LIMIT`` or in ``IN (...)``/``VALUES (...)``) what a
-    name-making call returns (``field.m2m_column_name()``); values checked by
+    name-making call returns (``field.m2m_column_name()``), names read from the database's
+    catalogue (``connection.introspection.*``, SQLAlchemy's ``get_table_names()``...) and a
+    name the catalogue was asked about before, the code going on only when the database
+    knows it (``pk = introspection.get_primary_key_column(cursor, t)``, ``if not pk:
+    continue``); values checked by
     ``if x not in ALLOWED: raise`` against a constant collection, class constants and
     attributes every store of which is constant read through ``self``, the parameters of a
     private function (``_helper``) that every call of it in the file gives a constant, and
@@ -261,6 +272,18 @@ class SqlStringBuilding(Rule):
         "def drop(self, model):\n"
         "    self.execute(\"DROP SEQUENCE \\\"%(sq)s\\\"\" % {\n"
         "        'sq': self.connection.ops._get_sequence_name(model.db_table)})\n",
+        # Names from the database's catalogue, and a table name the catalogue was asked
+        # about first and skipped when the database has no such table.
+        "def check(self, names):\n"
+        "    with self.cursor() as cursor:\n"
+        "        for table in names:\n"
+        "            pk = self.introspection.get_primary_key_column(cursor, table)\n"
+        "            if not pk:\n"
+        "                continue\n"
+        "            for col, (ref_col, ref_table) in self.introspection.get_relations(\n"
+        "                    cursor, table).items():\n"
+        "                cursor.execute('SELECT `%s` FROM `%s` LEFT JOIN `%s` ON `%s` = `%s`'\n"
+        "                               % (pk, table, ref_table, col, ref_col))\n",
         # A private SQL-composition helper no code of the file calls: other modules of the
         # composer give it the fragments they compiled.
         "class Editor:\n    def _condition_sql(self, condition):\n"
@@ -291,6 +314,21 @@ class SqlStringBuilding(Rule):
             line=2,
         ),
         Invalid("def f(cur, table):\n    cur.execute(f'DELETE FROM {table}')\n", line=2),
+        # The catalogue was asked about another name, or the name fills a value's place.
+        Invalid(
+            "def f(self, cursor, table, other):\n"
+            "    pk = self.introspection.get_primary_key_column(cursor, other)\n"
+            "    if not pk:\n        return\n"
+            "    cursor.execute('DELETE FROM `%s`' % table)\n",
+            line=5,
+        ),
+        Invalid(
+            "def f(self, cursor, table):\n"
+            "    pk = self.introspection.get_primary_key_column(cursor, table)\n"
+            "    if not pk:\n        return\n"
+            "    cursor.execute(\"SELECT * FROM t WHERE name = '%s'\" % table)\n",
+            line=5,
+        ),
         Invalid(
             "def f(db, col, uid):\n    return db.raw('{} = %s'.format(col), [uid])\n", line=2
         ),
@@ -438,7 +476,7 @@ class SqlStringBuilding(Rule):
             if _inside_candidate(ctx, node, candidates):
                 continue
             constant = numeric_format(node) or df.is_constant(node, SANITIZERS) \
-                or _returned_with_params(ctx, node) or _names_in_identifier_slots(df, node)
+                or _returned_with_params(ctx, node) or _names_in_identifier_slots(ctx, df, node)
             if constant and not strict:
                 continue
             runs = [] if in_sink else _executed_at(ctx, node, sinks)
@@ -590,12 +628,14 @@ def _returned_with_params(ctx: PyContext, node: ast.AST) -> bool:
     return False
 
 
-def _names_in_identifier_slots(df: Flow, node: ast.AST) -> bool:
+def _names_in_identifier_slots(ctx: PyContext, df: Flow, node: ast.AST) -> bool:
     """``"INSERT INTO %s (%s) SELECT ..." % (qn(t), ", ".join(["id", f.m2m_column_name()]))``:
     every value a ``%s`` template splices where the statement takes a value (inside a
     ``'...'`` literal, after ``=``/``<``/``>``/``LIKE``/``LIMIT``, inside ``IN (...)``/
     ``VALUES (...)``) is safe, and every other one, where it names a table or columns, is
-    safe or made by a name-making call (``*_name()``)."""
+    safe, made by a name-making call (``*_name()``), read from the database's catalogue
+    (``connection.introspection.*``) or a name the catalogue was asked about first and
+    that is skipped when it knows nothing of it (see :func:`_confirmed_by_catalogue`)."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
             and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)):
         return False
@@ -609,9 +649,74 @@ def _names_in_identifier_slots(df: Flow, node: ast.AST) -> bool:
             return False
         before = template[: slot.start()]
         as_value = before.count("'") % 2 == 1 or _VALUE_SLOT.search(before) is not None
-        if not df.is_constant(value, SANITIZERS if as_value else IDENTIFIER_SANITIZERS):
+        if as_value:
+            if not df.is_constant(value, SANITIZERS):
+                return False
+        elif not (df.is_constant(value, IDENTIFIER_SANITIZERS)
+                  or _confirmed_by_catalogue(ctx, df, value, node)):
             return False
     return True
+
+
+def _confirmed_by_catalogue(ctx: PyContext, df: Flow, value: ast.expr, node: ast.AST) -> bool:
+    """``pk = self.introspection.get_primary_key_column(cursor, name)`` then ``if not pk:
+    continue`` before ``name`` is spliced where a template names a table: the catalogue was
+    asked about the name and the code goes on only for a name the database has, a check
+    against the list of its tables (an identifier cannot be a query parameter). The lookup
+    and the test must be earlier statements of a block that holds the splice, with no
+    store to the name in between."""
+    if not isinstance(value, ast.Name):
+        return False
+    child: ast.AST = node
+    for parent in ctx.ancestors(node):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and child in block \
+                    and _guarded_in(df, block[: block.index(child)], value.id):
+                return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
+        child = parent
+    return False
+
+
+def _guarded_in(df: Flow, before: list[ast.stmt], name: str) -> bool:
+    """Whether ``before`` asks the catalogue about ``name`` into a variable and then leaves
+    (``continue``/``break``/``return``/``raise``) when that variable is empty or None."""
+    looked_up: set[str] = set()
+    for stmt in before:
+        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+               for n in ast.walk(stmt)):
+            looked_up.clear()  # the name was rebound: earlier checks no longer hold
+            continue
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)
+                and _catalogue_call(df, stmt.value)
+                and any(isinstance(a, ast.Name) and a.id == name for a in stmt.value.args)):
+            looked_up.add(stmt.targets[0].id)
+        elif isinstance(stmt, ast.If) and not stmt.orelse and _leaves(stmt.body):
+            test = stmt.test
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test = test.operand
+            elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
+                    test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant) \
+                    and test.comparators[0].value is None:
+                test = test.left
+            else:
+                continue
+            if isinstance(test, ast.Name) and test.id in looked_up:
+                return True
+    return False
+
+
+def _catalogue_call(df: Flow, call: ast.Call) -> bool:
+    name = df.qualified_name(call.func)
+    return sanitizes(name, CATALOGUE) or sanitized_attribute(name, CATALOGUE)
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    return len(body) == 1 and isinstance(body[0], (ast.Continue, ast.Break, ast.Return,
+                                                    ast.Raise))
 
 
 def _inside_candidate(ctx: PyContext, node: ast.AST, candidates: dict[ast.AST, bool]) -> bool:
