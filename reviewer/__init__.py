@@ -6,4 +6,13 @@ The package is layered (docs/architecture.md): ``cli`` on top, then the services
 base modules (``config``, ``findings``, ``diff``, ``fileio``, ``errors``, ``hardware``).
 """
 
+import atexit
+
+from reviewer import _codecache
+
 __version__ = "0.1.0"
+
+# The methods dataclasses writes for the package's classes are compiled once per Python
+# build, not on every run (reviewer/_codecache.py); what a run compiled is kept at exit.
+_codecache.install()
+atexit.register(_codecache.save)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import gc
-import hashlib
 import io
 import os
 import pickle
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from reviewer import __version__
 from reviewer.config import Config
+from reviewer.digests import blake2b, sha256
 from reviewer.errors import EXIT_CLEAN, EXIT_FINDINGS, ReviewerError
 from reviewer.findings import Finding, fingerprint, split_lines
 from reviewer.languages import Language, detect, languages
@@ -151,7 +151,7 @@ def settings_key(config: Config, rules: Sequence[Rule], fixes: bool = True) -> s
     """
     from reviewer.cache import FORMAT
 
-    h = hashlib.sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
+    h = sha256(f"{__version__}:{FORMAT}:{sys.version_info[:2]}".encode())
     for r in rules:
         h.update(f"{r.id}:{sorted(r.settings.items())!r}".encode())
     h.update(f"{config.max_file_size}:{config.honor_foreign_suppressions}".encode())
@@ -172,7 +172,7 @@ def known_settings_key(config: Config, fixes: bool, folder: Path) -> str:
     """
     import marshal
 
-    fast = hashlib.sha256(
+    fast = sha256(
         f"{__version__}:{sys.version_info[:2]}:{config!r}:{fixes}:"
         f"{code_stamp(RESULT_CODE)}".encode("utf-8", "surrogateescape")).hexdigest()
     memo = folder / _KEYS_FILE
@@ -225,7 +225,7 @@ def code_stamp(parts: tuple[str, ...] | None = None) -> str:
                 st = os.stat(os.path.join(folder, name))
                 entries.append(f"{rel}/{name}:{st.st_mtime_ns}:{st.st_size}")
     text = "\n".join(entries)
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def _do(task: _Task, setup: _Setup) -> _Done:
     if isinstance(got, Skipped):
         return got
     source, raw = got
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    digest = blake2b(raw, digest_size=16).hexdigest()
     if digest == task.known:
         return digest, None
     from reviewer.rules._project import project
@@ -904,7 +904,7 @@ def unchanged_key(job: Job, config: Config, fixes: bool = True) -> str | None:
     store = cache_mod.Cache.load(folder, key)
     if not store.entries:
         return None
-    h = hashlib.sha256(key.encode())
+    h = sha256(key.encode())
     root = str(job.root)
     now = time.time_ns()
     exclude = config.exclude

@@ -7,9 +7,10 @@ plain frozen dataclasses so they pickle cheaply (worker processes, the result ca
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
+
+from reviewer.digests import sha256
 
 
 class Severity(enum.IntEnum):
@@ -180,7 +181,7 @@ def fingerprint(rule_id: str, path: str, code: str, scope_name: str, occurrence:
     function or class ("" at module level) and ``occurrence`` the index of this
     (rule, path, code, scope) combination within the file, so identical lines stay distinct.
     """
-    h = hashlib.sha256()
+    h = sha256()
     for part in (rule_id, path, normalise_code(code), scope_name, str(occurrence)):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

@@ -9,7 +9,6 @@ of ``sinks.toml``), so a sink is added by a few lines; users add their own under
 
 from __future__ import annotations
 
-import json
 import marshal
 import sys
 from collections.abc import Iterable, Mapping
@@ -155,11 +154,17 @@ def _keep(cache: Path, data: bytes) -> None:
 
 def encode(entry: Mapping[str, Any]) -> str:
     """One user sink as the string a rule option carries (JSON, keys sorted)."""
+    import json  # only with user sinks: not on every review's start
+
     return json.dumps(dict(entry), sort_keys=True)
 
 
 @lru_cache(maxsize=64)
 def _extra(encoded: tuple[str, ...]) -> tuple[Sink, ...]:
+    if not encoded:
+        return ()
+    import json
+
     return tuple(parse_sink(json.loads(e), "extra-sinks") for e in encoded)
 
 

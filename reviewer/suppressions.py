@@ -219,29 +219,35 @@ def relevant_unused(
 # -- other tools' suppressions ---------------------------------------------------------------
 _CODE = r"[A-Za-z]+[0-9]+"
 _CODES = rf"{_CODE}(?:[\s,]+{_CODE})*"
-_NOQA_LINE = re.compile(rf"#\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE)
-_NOQA_FILE = re.compile(
-    rf"#\s*(?:ruff|flake8)\s*:\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE
-)
-_NOSEC = re.compile(rf"#\s*nosec(?![\w-])(?::?\s*(?P<codes>{_CODES}))?", re.IGNORECASE)
-_PYLINT = re.compile(
-    r"#\s*pylint\s*:\s*(?P<kind>disable-next|disable)\s*=\s*(?P<codes>[\w\-]+(?:\s*,\s*[\w\-]+)*)"
-)
-_NOSEMGREP = re.compile(r"#\s*nosemgrep(?![\w-])")
+@lru_cache(maxsize=1)
+def _foreign_patterns() -> tuple[re.Pattern[str], ...]:
+    """noqa (line), ruff/flake8 noqa (file), nosec, pylint, nosemgrep: compiled when a file
+    first mentions one of them, not on every start (compiling them costs a few ms)."""
+    return (
+        re.compile(rf"#\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE),
+        re.compile(rf"#\s*(?:ruff|flake8)\s*:\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODES}))?",
+                   re.IGNORECASE),
+        re.compile(rf"#\s*nosec(?![\w-])(?::?\s*(?P<codes>{_CODES}))?", re.IGNORECASE),
+        re.compile(r"#\s*pylint\s*:\s*(?P<kind>disable-next|disable)\s*=\s*"
+                   r"(?P<codes>[\w\-]+(?:\s*,\s*[\w\-]+)*)"),
+        re.compile(r"#\s*nosemgrep(?![\w-])"),
+        # A line that may hold one of the comments above (each of them matches this too).
+        re.compile(r"#.*?(?:noqa|nosec|pylint|nosemgrep)", re.IGNORECASE),
+    )
+
+
 _MARKERS = ("noqa", "nosec", "pylint", "nosemgrep")
-# A line that may hold one of the comments above (each of them matches this too).
-_ANY_FOREIGN = re.compile(r"#.*?(?:noqa|nosec|pylint|nosemgrep)", re.IGNORECASE)
 # Which tools' codes each kind of comment speaks for.
 _TOOLS = {"noqa": ("ruff", "flake8"), "nosec": ("bandit",), "pylint": ("pylint",),
           "nosemgrep": ("semgrep",), "eslint": ("eslint", "typescript-eslint"),
           "gosec": ("gosec",)}
 # JS/TS/Go: ``// eslint-disable-line no-eval``, ``// eslint-disable-next-line no-eval``,
 # ``// #nosec G204`` and ``//gosec:disable G204`` (Go), ``//nolint:gosec,errcheck``.
-_C_FOREIGN = re.compile(
+_C_FOREIGN = (
     r"(?://|/\*)\s*(?:(?P<eslint>eslint-disable-(?:next-)?line)(?P<ecodes>[^*\n]*)"
     r"|#nosec(?P<ncodes>[^\n]*)|gosec:disable(?P<gcodes>[^\n]*)"
     r"|nolint(?::(?P<linters>[\w,-]+))?)"
-)
+)  # compiled on first use (re's own cache)
 
 
 @dataclass(frozen=True)
@@ -293,24 +299,25 @@ def parse_foreign(source: str) -> list[Foreign]:
     """Every other-tool suppression comment in a Python source (real comments only)."""
     if not any(m in source for m in _MARKERS):
         return []
+    noqa_line, noqa_file, nosec, pylint, nosemgrep, any_foreign = _foreign_patterns()
     lines = split_lines(source)
     # The lines whose text holds such a comment; the comments are read up to the last.
     candidates = [n for n, text in enumerate(lines, 1)
-                  if _ANY_FOREIGN.search(text)]
+                  if any_foreign.search(text)]
     if not candidates:
         return []
     end = len(lines) + 1
     out: list[Foreign] = []
     for line, column, text in comments(source, candidates[-1]):
-        if m := _NOQA_FILE.search(text):
+        if m := noqa_file.search(text):
             out.append(Foreign(1, end, "noqa", _split(m.group("codes"), upper=True)))
-        elif m := _NOQA_LINE.search(text):
+        elif m := noqa_line.search(text):
             out.append(Foreign(line, line, "noqa", _split(m.group("codes"), upper=True)))
-        if m := _NOSEC.search(text):
+        if m := nosec.search(text):
             out.append(Foreign(line, line, "nosec", _split(m.group("codes"), upper=True)))
-        if _NOSEMGREP.search(text):
+        if nosemgrep.search(text):
             out.append(Foreign(line, line, "nosemgrep", ()))
-        if m := _PYLINT.search(text):
+        if m := pylint.search(text):
             codes = _split(m.group("codes"), upper=False)
             if m.group("kind") == "disable-next":
                 first, last = line + 1, line + 1
@@ -350,7 +357,7 @@ def parse_foreign_c(source: str) -> list[Foreign]:
     if not any(m in source for m in ("eslint-disable", "nosec", "gosec:", "nolint")):
         return out
     for n, line in enumerate(split_lines(source), 1):
-        m = _C_FOREIGN.search(line)
+        m = re.search(_C_FOREIGN, line)
         if m is None:
             continue
         if m.group("eslint"):

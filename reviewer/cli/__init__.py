@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from reviewer import __version__
+from reviewer import __version__, _codecache
 from reviewer.errors import EXIT_INTERNAL, EXIT_USAGE, ReviewerError
 
 # Every command: its name -> (the module of reviewer.cli that defines it, the attribute).
@@ -100,6 +100,7 @@ def run() -> None:
     """The ``reviewer`` console script: :func:`main`, then exit with its code."""
     code = main()
     if QUICK_EXIT[0] and sys.gettrace() is None and "coverage" not in sys.modules:
+        _codecache.save()  # os._exit runs no atexit hook
         for stream in (sys.stdout, sys.stderr):
             # a closed pipe: nothing more can be written
             with contextlib.suppress(OSError, ValueError):

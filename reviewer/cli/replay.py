@@ -12,12 +12,12 @@ runs), written atomically; an unreadable file is ignored.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reviewer.digests import sha256
 from reviewer.fileio import replace_bytes
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def replay_key(job: Job, cfg: Config, options: tuple[object, ...]) -> str | None
     db = db_path(job.root, cfg.feedback_db)
     inputs = [job.root / cfg.baseline, db, db.with_name(db.name + "-wal"),
               taught_path(job.root, cfg)]
-    h = hashlib.sha256(f"{FORMAT}\0{files}\0{cfg!r}\0{options!r}\0".encode())
+    h = sha256(f"{FORMAT}\0{files}\0{cfg!r}\0{options!r}\0".encode())
     h.update(f"{job.diff_filter}\0{sorted((job.changes or {}).items())!r}\0".encode())
     for path in inputs:
         h.update(f"{path}:{_stat(path)}\0".encode("utf-8", "surrogateescape"))

@@ -11,7 +11,6 @@ a fix is built; without it (the ``fixes`` extra), rules offer no fix.
 from __future__ import annotations
 
 import ast
-import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +70,8 @@ def rewrite(
     no_newline = not chunk.endswith(("\n", "\r"))
     if no_newline:
         chunk += "\n"
+    import textwrap  # only when a fix is built: not on every review's start
+
     dedented = textwrap.dedent(chunk)
     indent = _indent_of(chunk, dedented)
     if _indented(dedented, indent) != chunk:

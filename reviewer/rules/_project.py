@@ -24,7 +24,6 @@ lead out of the repository are not read.
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from weakref import WeakKeyDictionary
 
+from reviewer.digests import blake2b
 from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules._handlers import always_raises, never_returning
 
@@ -67,7 +67,7 @@ def used() -> tuple[tuple[str, str], ...]:
 
 
 def digest_of(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def root() -> Path | None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import declared_names, pattern_names
 from reviewer.rules.base import Invalid, Rule, Valid
 
 # Read-only built-in globals of every JavaScript environment (ESLint's es globals).
@@ -81,6 +80,7 @@ class ImplicitGlobal(Rule):
     ]
 
     def check(self, ctx: Any) -> Iterator[Finding]:
+        from reviewer.rules._tsflow import declared_names  # not imported by a Python review
         declared_globals, exported = _directives(ctx.source)
         esm = ctx.language == "typescript" or ctx.path.endswith((".mjs", ".mts")) or bool(
             ctx.nodes("import_statement") or ctx.nodes("export_statement"))
@@ -104,6 +104,7 @@ class ImplicitGlobal(Rule):
 
     def _top_level(self, ctx: Any, declared: dict[str, bool], exported: set[str]
                    ) -> Iterator[Finding]:
+        from reviewer.rules._tsflow import pattern_names
         lexical: bool = self.settings["lexical_bindings"]
         for stmt in ctx.root.named_children:
             t = stmt.type
@@ -130,6 +131,7 @@ class ImplicitGlobal(Rule):
         """Plain writes (``=``, ``for (x in ...)``): they create a global when undeclared;
         ``+=`` and ``++`` of an undeclared name throw instead, and count for built-ins
         only."""
+        from reviewer.rules._tsflow import pattern_names
         for node in ctx.nodes("assignment_expression", "for_in_statement"):
             left = node.child_by_field_name("left")
             if node.type == "for_in_statement" and node.child_by_field_name("kind") is not None:

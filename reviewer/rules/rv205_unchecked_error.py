@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import callee_name
 from reviewer.rules.base import Invalid, Rule, Valid
 
 # Standard-library calls whose only or last result is an error (no type information is
@@ -67,6 +66,7 @@ class UncheckedError(Rule):
     ]
 
     def check(self, ctx: Any) -> Iterator[Finding]:
+        from reviewer.rules._tsflow import callee_name  # not imported by a Python review
         returning = _error_functions(ctx)
         blanks: bool = self.settings["blank_assignments"]
         ignored: tuple[str, ...] = tuple(self.settings["ignored_calls"])

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import string_value
 from reviewer.rules.base import Invalid, Rule, Valid
 
 
@@ -45,6 +44,7 @@ class TLSVerificationOff(Rule):
     ]
 
     def check(self, ctx: Any) -> Iterator[Finding]:
+        from reviewer.rules._tsflow import string_value  # not imported by a Python review
         # The patterns are queries shipped with the package: queries/{js,go}/tls.scm.
         for found in ctx.matches("tls"):
             if "finding" in found:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.findings import Finding, Severity
-from reviewer.rules._tsflow import arguments, callee_name, string_value
 from reviewer.rules.base import Invalid, Rule, Valid
 
 _WEAK = frozenset({"md5", "sha1", "md4", "md2", "rsa-md5", "rsa-sha1"})
@@ -50,6 +49,7 @@ class WeakHash(Rule):
     ]
 
     def check(self, ctx: Any) -> Iterator[Finding]:
+        from reviewer.rules._tsflow import arguments, callee_name, string_value
         for call in ctx.nodes("call_expression"):
             name = callee_name(ctx, call)
             if ctx.family == "go":
