@@ -24,7 +24,6 @@ _FILE = f"dataclasses.{sys.implementation.cache_tag}.marshal"
 _LIMIT = 4000
 
 
-
 class _Cache:
     """The kept code objects by their text, and which texts this run compiled."""
 

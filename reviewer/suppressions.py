@@ -247,7 +247,7 @@ _C_FOREIGN = (
     r"(?://|/\*)\s*(?:(?P<eslint>eslint-disable-(?:next-)?line)(?P<ecodes>[^*\n]*)"
     r"|#nosec(?P<ncodes>[^\n]*)|gosec:disable(?P<gcodes>[^\n]*)"
     r"|nolint(?::(?P<linters>[\w,-]+))?)"
-)  # compiled on first use (re's own cache)
+)  # compiled when a file first mentions one (re keeps it)
 
 
 @dataclass(frozen=True)
@@ -356,8 +356,9 @@ def parse_foreign_c(source: str) -> list[Foreign]:
     out: list[Foreign] = []
     if not any(m in source for m in ("eslint-disable", "nosec", "gosec:", "nolint")):
         return out
+    pattern = re.compile(_C_FOREIGN)  # once per file, not a cache lookup per line
     for n, line in enumerate(split_lines(source), 1):
-        m = re.search(_C_FOREIGN, line)
+        m = pattern.search(line)
         if m is None:
             continue
         if m.group("eslint"):
