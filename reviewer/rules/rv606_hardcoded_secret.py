@@ -51,6 +51,11 @@ _PLACEHOLDER = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _TEMPLATE = re.compile(r"%(?:\(\w+\))?[sdr]|\{\w*\}")
+# A word that says the value is made up (a fixture, an example, a redaction): it starts a
+# word of the value, so ``"example-key"`` and ``"testpassword"`` match, ``"contest"`` not.
+_MADE_UP = re.compile(
+    r"(?<![a-z])(?:test|example|dummy|fake|sample|placeholder|redacted)", re.IGNORECASE
+)
 # What a token looks like: 8+ characters, no spaces, letters and digits.
 _RANDOM = re.compile(r"^(?=\S*\d)(?=\S*[A-Za-z])\S{8,}$")
 # Known credential formats, found in any string literal: (pattern, what it is).
@@ -109,7 +114,9 @@ def placeholder(value: str, name: str, word: str) -> bool:
 
     Empty, masked (``****``), templates and references (``${X}``, ``<token>``, ``%(pw)s``),
     labels (``"Password:"``), paths and URLs without credentials, text without a letter or
-    digit, the name itself (``PASSWORD = "password"``), and for tokens, anything that does
+    digit, the name itself (``PASSWORD = "password"``), values that say they are made up
+    (a word starting with test, example, dummy, fake, sample, placeholder or redacted:
+    ``"example-key"``, ``"testpassword"``; not ``"contest"``), and for tokens, anything that does
     not look random (lexer tokens such as ``token = "not in"``).
     """
     text = value.strip()
@@ -119,6 +126,8 @@ def placeholder(value: str, name: str, word: str) -> bool:
         return True
     norm = re.sub(r"[\W_]+", "", text).lower()
     if norm == re.sub(r"[\W_]+", "", name).lower():
+        return True
+    if _MADE_UP.search(_CAMEL.sub("_", text)):
         return True
     return word == "token" and not _RANDOM.match(text)
 
@@ -198,11 +207,13 @@ class HardcodedSecret(Rule):
     OpenAI, Anthropic, SendGrid and Azure storage keys). Not reported: names that describe
     a secret rather than hold it (``token_type``, ``password_field``,
     ``PASSWORD_RESET_URL``), empty or masked values (``""``, ``"****"``), templates and
-    references (``"${TOKEN}"``, ``"<your token>"``), labels (``"Password:"``) and a value
-    equal to its own name (``PASSWORD = "password"``). Default credentials such as
-    ``"changeme"`` are reported: they ship. Test files and ``test_*`` functions are exempt
-    from the name-based check (fixtures use fake passwords) but not from the known-format
-    check.
+    references (``"${TOKEN}"``, ``"<your token>"``), labels (``"Password:"``), a value
+    equal to its own name (``PASSWORD = "password"``) and values that say they are
+    made up (``"example-key"``, ``"fake-token-1"``, ``"testpassword"``: a word of the
+    value starts with test, example, dummy, fake, sample, placeholder or redacted).
+    Default credentials such as ``"changeme"`` are reported: they ship. Test files and
+    ``test_*`` functions are exempt from the name-based check (fixtures use fake
+    passwords) but not from the known-format check.
 
     Also reported, whatever the names: string literals given to the credential parameters
     of the sink catalogue (``reviewer/sinks.toml``, kind ``credential``; add your own
@@ -244,6 +255,7 @@ class HardcodedSecret(Rule):
         "def lex(token):\n    if token == 'not':\n        token = 'not in'\n    return token\n",
         "SET_PASSWORD = 'ALTER USER %(user)s IDENTIFIED BY \"%(password)s\"'\n",
         "prompt = {'password': 'Password:'}\n",
+        "SMTP_PASSWORD = 'not-a-real-test-pw'\nAPI_KEY = 'exampleKey123'\n",
         Valid("def test_login(client):\n    client.login(password='hunter2')\n",
               path="tests/test_auth.py"),
         "import os, jwt\n\ndef sign(claims):\n"
@@ -278,6 +290,7 @@ class HardcodedSecret(Rule):
         Invalid("client = Client(user='u', api_key='3f9a0c77d2')\n", line=1),
         Invalid("config = {'user': 'u', 'password': 'changeme'}\n", line=1),
         Invalid("def login(password):\n    return password == 'root'\n", line=2),
+        Invalid("ADMIN_PASSWORD = 'contest2024'\n", line=1),
         Invalid("def f(obj):\n    obj.authToken = 'abc123def'\n", line=2),
         Invalid("settings['api_key'] = 'abc123def'\n", line=1),
         Invalid("ACCESS_TOKEN = 'c2VjcmV0LXRva2VuLTEyMw'\n", line=1),
