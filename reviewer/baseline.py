@@ -7,7 +7,6 @@ by an edit above it stays baselined.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +25,8 @@ def load_baseline(path: Path) -> set[str]:
         return set()
     except OSError as exc:
         raise ReviewerError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+    import json  # here: most runs have no baseline file
+
     try:
         data = json.loads(text)
         return {str(item["fingerprint"]) for item in data["findings"]}
@@ -46,6 +47,8 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         ),
         key=lambda d: (d["path"], d["rule"], d["fingerprint"]),
     )
+    import json
+
     doc = {"version": FORMAT_VERSION, "tool": "reviewer", "findings": items}
     atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return len(items)

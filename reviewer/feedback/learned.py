@@ -21,7 +21,6 @@ as the engine reported them, and one warning line says why.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +89,8 @@ def apply_learned(result: Result, root: Path, cfg: Config,
     path = db_path(db_root or root, cfg.feedback_db)
     if not result.findings or not path.is_file():
         return []
+    import sqlite3  # here: most runs have no verdicts database (5 ms of start-up)
+
     make = embedder or default_embedder
 
     def codes(findings: Sequence[Finding]) -> dict[str, str]:

@@ -7,7 +7,6 @@ examples and training data), the model's explanation and the fix as a unified di
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -91,6 +90,8 @@ def unified_fix(fix: Fix | None, path: str, lines: list[str]) -> str:
         fixed = apply_edits(window, edits)
     except ValueError:
         return ""
+    import difflib  # here: only findings with a fix need it
+
     diff = "".join(difflib.unified_diff(
         window.splitlines(keepends=True), fixed.splitlines(keepends=True),
         fromfile=f"a/{path}", tofile=f"b/{path}", n=CONTEXT))

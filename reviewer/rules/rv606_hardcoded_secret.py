@@ -231,7 +231,9 @@ class HardcodedSecret(Rule):
     ``${DB_PASSWORD}`` or ``{password}`` are placeholders). Framework ``SECRET_KEY``
     settings and ``app.config["SECRET_KEY"]`` are caught by name.
     ``os.environ.get("KEY", "dev")`` defaults are not literals bound to a name and stay
-    quiet.
+    quiet. An empty password given to a user's ``set_password("")`` (directly or through
+    a local assigned just before) is reported, in test functions too: the account then
+    logs in with no password (``set_unusable_password()`` is the way to have none).
     """
 
     id = "RV606"
@@ -279,6 +281,12 @@ class HardcodedSecret(Rule):
         "def fetch(session, url, user, pw):\n    return session.get(url, auth=(user, pw))\n",
         Valid("import jwt\n\ndef test_sign():\n    assert jwt.encode({}, 'k', 'HS256')\n",
               path="tests/test_jwt.py"),
+        "def lock(user):\n    user.set_unusable_password()\n    user.set_password(None)\n",
+        "def reset(user, password):\n    password = ''\n    password = read_new()\n"
+        "    user.set_password(password)\n",
+        "import keyring\n\nkeyring.set_password('svc', 'me', '')\n",
+        "def check(UserModel, user):\n    if user is None:\n"
+        "        UserModel().set_password('')  # same timing as a real check\n",
     ]
     INVALID = [
         Invalid("DB_PASSWORD = 'hunter2'  # dev\n", line=1,
@@ -351,6 +359,9 @@ class HardcodedSecret(Rule):
             "    return boto3.client('s3', aws_secret_access_key=secret)\n",
             line=4,
         ),
+        Invalid("def create(user):\n    user.set_password('')\n    user.save()\n", line=2),
+        Invalid("def test_empty(user):\n    password = ''\n    user.set_password(password)\n",
+                line=2),
         Invalid("HUB = {'auth': 'hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567'}\n", line=1),
         Invalid(
             "CONN = 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
@@ -368,6 +379,17 @@ class HardcodedSecret(Rule):
                     finding = ctx.report(self, value, message)
                     if use is not None:  # the literal is given through a name: where
                         finding = finding.with_(related=(ctx.report(self, use).span,))
+                    yield finding
+            for value, call in _empty_passwords(ctx):
+                if value not in reported:
+                    reported.add(value)
+                    finding = ctx.report(
+                        self, value, "set_password() is given an empty password: the account"
+                        " then logs in with none; use set_unusable_password() for an account"
+                        " that must not log in, or read the password from the caller.",
+                    )
+                    if value is not call.args[0]:  # given through a name: where it is set
+                        finding = finding.with_(related=(ctx.report(self, call).span,))
                     yield finding
             for node in ctx.nodes(ast.Constant):
                 password = inline_password(_str(node) or "")
@@ -485,6 +507,49 @@ def _credential(df: Flow, value: ast.expr | None) -> ast.expr | None:
         if len(bound) == 1 and isinstance(bound[0], ast.Constant):
             return bound[0]
     return value
+
+
+def _empty_passwords(ctx: PyContext) -> Iterator[tuple[ast.Constant, ast.Call]]:
+    """(the empty string, the call) for ``user.set_password("")`` (Django's and its
+    look-alikes' one-argument ``set_password``, CWE-258), the ``""`` given directly or
+    through a local assigned it just before in the same block (``password = ""`` then
+    ``user.set_password(password)``). ``keyring.set_password(service, user, pw)`` takes
+    three arguments and is a catalogued credential sink instead. A call on a new,
+    unnamed object (``UserModel().set_password("")``, run to even out login timings)
+    sets no account's password."""
+    for call in calls(ctx):
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "set_password"
+                and len(call.args) == 1 and not call.keywords):
+            continue
+        if isinstance(func.value, ast.Call):  # a throwaway ``User().set_password("")``:
+            continue  # run for its timing (Django's modwsgi), no account has it
+        given = call.args[0]
+        value = _assigned_before(ctx, call, given) if isinstance(given, ast.Name) else given
+        if isinstance(value, ast.Constant) and value.value == "":
+            yield value, call
+
+
+def _assigned_before(ctx: PyContext, call: ast.Call, name: ast.Name) -> ast.expr | None:
+    """The value ``name`` was last assigned in the statements before ``call``'s statement
+    in the same block (None when another statement in between may rebind it, or none does
+    in that block)."""
+    stmt: ast.AST = call
+    parent = ctx.parent(stmt)
+    while parent is not None and not isinstance(stmt, ast.stmt):
+        stmt, parent = parent, ctx.parent(parent)
+    body = getattr(parent, "body", None) if parent is not None else None
+    if not isinstance(body, list) or stmt not in body:
+        return None
+    for earlier in reversed(body[:body.index(stmt)]):
+        if (isinstance(earlier, ast.Assign) and len(earlier.targets) == 1
+                and isinstance(earlier.targets[0], ast.Name)
+                and earlier.targets[0].id == name.id):
+            return earlier.value
+        if any(isinstance(n, ast.Name) and n.id == name.id and not isinstance(n.ctx, ast.Load)
+               for n in ast.walk(earlier)):
+            return None
+    return None
 
 
 def _in_test_function(ctx: PyContext, node: ast.AST) -> bool:
