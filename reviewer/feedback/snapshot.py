@@ -136,7 +136,11 @@ def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str],
             code = lines[line - 1].strip()
         else:
             code = flagged_code(f, lines)
-        start, end = function_lines(f, len(lines))
+        if f.enclosing is not None:  # function_lines, inlined: once per finding
+            start, end = f.enclosing
+            end = min(end, start + MAX_FUNCTION_LINES - 1)
+        else:
+            start, end = function_lines(f, len(lines))
         function = ""
         if not lazy:
             key = (path, (start, end))
@@ -160,6 +164,8 @@ RECORD_WAIT_S = 0.2
 def changed(findings: Sequence[Finding], known: Mapping[str, tuple[Any, ...]]) -> list[Finding]:
     """The findings whose snapshot is not recorded as it would be written now: new ones,
     moved ones, and ones with a model explanation or fix the record lacks."""
+    if not known:  # a first run: every finding is new
+        return [f for f in findings if f.fingerprint]
     out = []
     for f in findings:
         if not f.fingerprint:
@@ -229,7 +235,7 @@ def _record(root: Path, db_setting: str, findings: Sequence[Finding],
             with store.transaction():  # one commit for the run
                 if todo:
                     store.record_rows(snapshot_rows(todo, _texts(root, todo, contents),
-                                                    lazy=True))
+                                                    lazy=True), no_nulls=True)
                     store.set_meta("root", str(root))  # where fill_function reads the files
                 store.set_meta("last_run", digest)
     except (ReviewerError, OSError, sqlite3.Error, ValueError) as exc:

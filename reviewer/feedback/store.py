@@ -246,11 +246,14 @@ class FeedbackStore:
         has none of its own). Returns how many were written."""
         return self.record_rows([_recorded_row(r) for r in items])
 
-    def record_rows(self, rows: Sequence[tuple[Any, ...]]) -> int:
+    def record_rows(self, rows: Sequence[tuple[Any, ...]], no_nulls: bool = False) -> int:
         """:meth:`record` for rows already in ``Recorded``'s field order (what ``check``
-        writes for thousands of findings at once: no object per finding)."""
-        rows = [r if None not in r else tuple("" if v is None else v for v in r)
-                for r in rows]
+        writes for thousands of findings at once: no object per finding). ``no_nulls``:
+        the caller guarantees no None among the values (``snapshot_rows``), so they are
+        not scanned for one."""
+        if not no_nulls:
+            rows = [r if None not in r else tuple("" if v is None else v for v in r)
+                    for r in rows]
         if not rows:
             return 0
         cols = ", ".join(_RECORDED_FIELDS)
@@ -297,8 +300,10 @@ class FeedbackStore:
     def recorded_state(self, fingerprints: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         """fingerprint -> (path, line, message, severity, explanation, has a fix diff) of
         those of ``fingerprints`` already recorded (one indexed query per 500)."""
-        wanted = list(dict.fromkeys(fingerprints))
         out: dict[str, tuple[Any, ...]] = {}
+        if self.conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None:
+            return out  # a new database (a first run): nothing to look up
+        wanted = list(dict.fromkeys(fingerprints))
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
             rows = self.conn.execute(
