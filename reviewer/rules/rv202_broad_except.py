@@ -235,6 +235,11 @@ class BroadExcept(Rule):
     options = {"broad_exceptions": BROAD, "allow_logged": True, "defer_swallowed": True,
                "allow_commented": True}
     tags = ("error-handling", "correctness")
+    # Which exceptions the try can raise is decided by the code it calls, which the flagged
+    # lines do not show: a narrowing made from them is a guess that changes behaviour (every
+    # model narrowing judged by hand on real code was wrong, and the validator refuses any
+    # it cannot prove, reviewer/llm/refusals.py). The model explains; it is not asked.
+    local_fix = False
     VALID = [
         "try:\n    run()\nexcept ValueError:\n    recover()\n",
         "try:\n    run()\nexcept Exception:\n    cleanup()\n    raise\n",
