@@ -89,7 +89,7 @@ def apply_learned(result: Result, root: Path, cfg: Config,
     path = db_path(db_root or root, cfg.feedback_db)
     if not result.findings or not path.is_file():
         return []
-    import sqlite3  # here: most runs have no verdicts database (5 ms of start-up)
+    import sqlite3  # here: a run with no findings or no verdicts database never needs it
 
     make = embedder or default_embedder
 

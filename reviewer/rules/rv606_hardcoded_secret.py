@@ -517,6 +517,8 @@ def _empty_passwords(ctx: PyContext) -> Iterator[tuple[ast.Constant, ast.Call]]:
     three arguments and is a catalogued credential sink instead. A call on a new,
     unnamed object (``UserModel().set_password("")``, run to even out login timings)
     sets no account's password."""
+    if "set_password" not in ctx.source:  # most files: no second pass over their calls
+        return
     for call in calls(ctx):
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "set_password"
