@@ -205,8 +205,9 @@ def main() -> int:
             f" {seconds:.0f} s of model time, {wall:.0f} s wall.",
             "",
             "| rule | findings | rule fix (validated) | model asked | model first pass |"
-            " model after refinement | shown model fixes re-validated |",
-            "|---|---|---|---|---|---|---|",
+            " model after refinement | shown model fixes re-validated |"
+            " a validated fix shown, first pass | after refinement |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         sums: Counter[str] = Counter()
         for rule_id in sorted(rows):
@@ -214,19 +215,31 @@ def main() -> int:
             sums.update(r)
             kind = "" if not r["rule_fix"] else (" safe" if r["rule_fix_safe"] == r["rule_fix"]
                                                  else " unsafe")
-            asked = str(r["asked"]) if rule_classes[rule_id].local_fix else "no local fix"
+            local = rule_classes[rule_id].local_fix
+            asked = str(r["asked"]) if local else "no local fix"
+            if local:  # the fix a user sees: the rule's own, else the model's
+                sums["local"] += r["findings"]
+                sums["shown_first"] += r["rule_fix_ok"] + r["first"]
+                sums["shown_refined"] += r["rule_fix_ok"] + r["refined"]
+            first = pct(r["rule_fix_ok"] + r["first"], r["findings"]) if local else "-"
+            refined = pct(r["rule_fix_ok"] + r["refined"], r["findings"]) if local else "-"
             lines.append(
                 f"| {rule_id} | {r['findings']} | {pct(r['rule_fix_ok'], r['rule_fix'])}{kind} |"
                 f" {asked} | {pct(r['first'], r['asked'])} | {pct(r['refined'], r['asked'])} |"
-                f" {pct(r['shown_ok'], r['shown'])} |"
+                f" {pct(r['shown_ok'], r['shown'])} | {first} | {refined} |"
             )
         lines.append(
             f"| all | {sums['findings']} | {pct(sums['rule_fix_ok'], sums['rule_fix'])} |"
             f" {sums['asked']} | {pct(sums['first'], sums['asked'])} |"
             f" {pct(sums['refined'], sums['asked'])} | {pct(sums['shown_ok'], sums['shown'])} |"
+            f" {pct(sums['shown_first'], sums['local'])} |"
+            f" {pct(sums['shown_refined'], sums['local'])} |"
         )
         lines += [
             "",
+            "A validated fix shown: of the findings of rules with a local fix, those shown a"
+            " fix that passed validation, the rule's own (the model then only explains) or"
+            " else the model's.",
             f"Rules with no local fix (the model is not asked; fixes shown for them:"
             f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
         ]

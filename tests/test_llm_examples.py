@@ -158,7 +158,7 @@ def test_small_prompt_shows_the_lines_and_line_level_examples() -> None:
     assert prompt.region.code == "except:\n"
     full = PromptBuilder(estimate_tokens).build(rule, f, SOURCE, find_target(SOURCE, f))
     assert "It is part of this function" in full.messages[-1]["content"]
-    assert full.template_id == "explain-fix@2" and prompt.template_id == "explain-fix-small@2"
+    assert full.template_id == "explain-fix@3" and prompt.template_id == "explain-fix-small@2"
 
 
 def test_small_template_sections() -> None:
@@ -225,26 +225,48 @@ def test_prompt_style_follows_the_model_size(tmp_path: Path) -> None:
 
 def test_small_style_asks_for_fixes_only_where_an_example_shows_the_edit() -> None:
     rules = all_rules()
-    said = "A bare except: here also swallows KeyboardInterrupt; name the exception."
+    shell = textwrap.dedent('''\
+        """Archive."""
+        import subprocess
+
+
+        def compress(path):
+            """Compress path in place."""
+            subprocess.run(f"gzip {path}", shell=True, check=True)
+        ''')
+    said = "With shell=True the shell parses the file name; pass a list without a shell."
     answer = {"explanation": said,
-              "fixed_code": "except Exception:  # errors in one row are ignored"}
+              "fixed_code": 'subprocess.run(["gzip", str(path)], check=True)'}
     backend = Recorder(answer)
     explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
                           fix_passes=0)
-    out = explainer.explain_one(_Job(one("RV201"), rules["RV201"], SOURCE))
+    out = explainer.explain_one(_Job(one("RV602", shell), rules["RV602"], shell))
     assert out.model_fix is not None and out.explanation == said
     schema = backend.schemas[-1]
-    assert schema["properties"]["fixed_code"]["anyOf"][0]["pattern"] == "^except.{0,256}$"
+    assert schema["properties"]["fixed_code"]["anyOf"][0]["pattern"].startswith("^subprocess")
     patched = "".join(e.text for e in out.model_fix.edits)
-    assert patched == "        except Exception:  # errors in one row are ignored\n"
-    # RV501 (print) has no line-level example: an explanation only, fixed_code must be null.
+    assert patched == '    subprocess.run(["gzip", str(path)], check=True)\n'
+    # RV501 (print) has its own fix (and no line-level example): an explanation only,
+    # fixed_code must be null.
     out = explainer.explain_one(_Job(one("RV501"), rules["RV501"], SOURCE))
     assert backend.schemas[-1]["properties"]["fixed_code"] == {"type": "null"}
     assert out.model_fix is None and out.explanation
-    assert explainer.report.fixes_asked == 1
-    # The full style asks for a fix everywhere a rule has no deterministic one.
+    # RV201's own fix is unsafe and a model may better it (Rule.model_betters_fix): asked.
+    bare = one("RV201")
+    assert bare.fix is not None and not bare.fix.safe
+    out = explainer.explain_one(_Job(bare, rules["RV201"], SOURCE))
+    assert backend.schemas[-1]["properties"]["fixed_code"]["anyOf"][0]["pattern"] == (
+        "^except.{0,256}$")
+    assert explainer.report.fixes_asked == 2
+    # The full style asks for a fix everywhere a rule has no deterministic one; where it
+    # has one (RV501: print -> a module logger, unsafe), the rule's fix is shown.
     full = Explainer(Recorder(answer), rules=selected_rules(Config()), style="full")  # type: ignore[arg-type]
+    job = _Job(one("RV602", shell), rules["RV602"], shell)
+    assert full.wants_fix(job, find_target(shell, job.finding))
     job = _Job(one("RV501"), rules["RV501"], SOURCE)
+    assert job.finding.fix is not None and not job.finding.fix.safe
+    assert not full.wants_fix(job, find_target(SOURCE, job.finding))
+    job = _Job(bare, rules["RV201"], SOURCE)
     assert full.wants_fix(job, find_target(SOURCE, job.finding))
 
 

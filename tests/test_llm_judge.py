@@ -35,6 +35,11 @@ FACTS = Facts(
     ("python -O removes assert statements, so this check vanishes in production;"
      " test the value and raise ValueError.", "copies"),
     ("The code is fine: counts in load_counts is never shared.", "says the code is fine"),
+    # Qwen2.5-Coder-1.5B on requests, repeating the validator's complaints
+    ("The fixed_code has a syntax error. It should be `load_counts(path, counts=None)`.",
+     "talks about the answer"),
+    ("The explanation does not name anything in this code; mention load_counts, counts.",
+     "talks about the answer"),
 ])
 def test_bad_explanations_are_refused_with_a_reason(text: str, reason: str) -> None:
     why = judge(text, FACTS)

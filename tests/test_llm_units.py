@@ -109,7 +109,7 @@ def test_code_prefix_and_schema() -> None:
 # -- templates and prompts -----------------------------------------------------------------
 def test_template_file_is_versioned_and_complete() -> None:
     t = load_template()
-    assert t.id == "explain-fix@2" and len(t.digest) == 12
+    assert t.id == "explain-fix@3" and len(t.digest) == 12
     assert {"system", "user", "context", "retry"} <= set(t.sections)
     with pytest.raises(ValueError, match="header"):
         parse_template("## system\nhi\n")

@@ -3,7 +3,8 @@
 An explanation is shown only when it is worth reading: no degenerate repetition, a bounded
 length ending on a full sentence, grounded in the finding (it names something the flagged
 code names: the function, a variable, a call or a value), not a copy of a prompt example or
-of the rule's own text, and not contradicting the finding. :func:`judge` returns the reason
+of the rule's own text, not about the answer itself (a model repeating the validator's
+complaint), and not contradicting the finding. :func:`judge` returns the reason
 a text fails (a sentence the model can act on) or None; :func:`rule_explanation` composes
 the fallback from the rule's rationale and the finding's facts, marked as such.
 """
@@ -37,6 +38,14 @@ _CONTRADICTS = re.compile(
     r"|\bno (?:problem|issue|risk)\b|\bnot (?:a|an) (?:problem|issue|risk)\b"
     r"|\bnothing (?:is )?wrong\b|\bfalse positive\b|\bdoes not (?:need|break) (?:the|this)"
     r" rule\b|\bno (?:fix|change) is needed\b|\bcan be ignored\b",
+    re.IGNORECASE,
+)
+# Phrases about the answer or the review itself (a model that read the validator's
+# complaint and repeats it: "The fixed_code has a syntax error", "The explanation does
+# not name ..."), not about the code.
+_ABOUT_ANSWER = re.compile(
+    r"\bfixed[_ ]code\b|\b(?:the|your|my|this) (?:explanation|answer|json (?:object|answer))\b"
+    r"|\b(?:was|were|is) rejected\b|\bthe (?:fix|patch) (?:has|had|contains) a syntax error\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?][)\"'`]?$")
@@ -105,6 +114,11 @@ def judge(text: str, facts: Facts) -> str | None:
         return (
             "the explanation says the code is fine, but the rule applies to it; explain the"
             " problem the finding reports"
+        )
+    if _ABOUT_ANSWER.search(flat):
+        return (
+            "the explanation talks about the answer, not the code; say why this code"
+            " breaks the rule"
         )
     copied = copy_of(flat, facts.copies)
     if copied:

@@ -51,6 +51,8 @@ LEAD_LINES = 3
 MIN_WINDOW = 2
 # A finding spanning more lines than this is rewritten as its whole function.
 MAX_TARGET_LINES = 12
+# Lines of the module outline shown for a finding on a module's first line (its docstring).
+OUTLINE_LINES = 40
 # Never give the model more code than this many tokens, whatever the context size.
 MAX_CODE_TOKENS = 1536
 # Sentences of the rule's rationale in the prompt (small models lose the thread on more).
@@ -123,7 +125,7 @@ class Region:
     end: int
     indent: str  # removed from every line for the prompt, added back to the answer
     code: str  # dedented, ending with a newline
-    kind: str  # "function", "statement" or "lines"
+    kind: str  # "function", "statement", "lines" or "outline" (not the file's own lines)
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,35 @@ def find_target(source: str, finding: Finding) -> Target:
         return Target(region_of_lines(lines, line, last, "lines"))
     start, end = _whole_statements(tree, line, last)
     region = region_of_lines(lines, start, end, "lines")
+    if fn is None and line == 1 and finding.span.col <= 1 and len(tree.body) > 1:
+        # A finding about the module as a whole (its docstring): its first line alone
+        # says nothing of what the module holds; its outline does.
+        return Target(region, Region(1, len(lines), "", module_outline(tree, lines),
+                                     "outline"))
     if fn is None or (fn[0], fn[1]) == (start, end):
         return Target(region)
     return Target(region, region_of_lines(lines, fn[0], fn[1], "function"))
+
+
+def module_outline(tree: ast.Module, lines: list[str], limit: int = OUTLINE_LINES) -> str:
+    """What a module holds, in at most ``limit`` lines: its top-level statements' first
+    lines, each definition with the first line of its docstring and ``...`` for its body."""
+    out: list[str] = []
+    for node in tree.body:
+        first = lines[node.lineno - 1].rstrip() if node.lineno <= len(lines) else ""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            head = lines[node.lineno - 1: node.body[0].lineno - 1] if node.body else []
+            header = [ln.rstrip() for ln in head if ln.strip()] or [first]
+            out.extend(header[:3])
+            doc = ast.get_docstring(node)
+            if doc:
+                out.append(f'    """{doc.strip().splitlines()[0][:80]}"""')
+            out.append("    ...")
+        else:
+            out.append(first[:100])
+        if len(out) >= limit:
+            break
+    return "\n".join(out[:limit]) + "\n"
 
 
 def _parse(source: str, path: str) -> ast.Module | None:
@@ -641,11 +669,14 @@ class PromptBuilder:
 
     def user(
         self, location: str, message: str, code: str, context: str = "",
-        repository_context: str = "", lead: str = "",
+        repository_context: str = "", lead: str = "", context_kind: str = "function",
     ) -> str:
         around = before = ""
-        if context and "context" in self.template.sections:
-            around = self.template.render("context", context=context.rstrip("\n"))
+        section = "outline" if context_kind == "outline" else "context"
+        if section not in self.template.sections:
+            section = "context"
+        if context and section in self.template.sections:
+            around = self.template.render(section, context=context.rstrip("\n"))
         if lead and "lead" in self.template.sections:
             before = self.template.render("lead", lead=lead.rstrip("\n"))
         return self.template.render(
@@ -686,13 +717,15 @@ class PromptBuilder:
         # The small style shows only the lines to rewrite: a tiny model given the whole
         # function tends to rewrite (or describe) the function instead.
         context = target.context.code if target.context is not None else ""
+        kind = target.context.kind if target.context is not None else "function"
         code = target.region.code
         if self.style == "small":
             context, code, lead = "", swap_quotes(code), swap_quotes(lead)
         messages.append({
             "role": "user",
             "content": localize(
-                self.user(location, finding.message, code, context, repo_context, lead), language),
+                self.user(location, finding.message, code, context, repo_context, lead, kind),
+                language),
         })
         return messages
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity
 
 OptionValue = int | float | str | bool | tuple[str, ...]
 
@@ -101,6 +101,11 @@ class Rule:
     # needs another format; a function too long needs a redesign): the model is not asked
     # for one and none is shown.
     local_fix: ClassVar[bool] = True
+    # A finding that carries the rule's own fix is explained by the model, not rewritten:
+    # the rule's fix is shown. True where that fix is unsafe and a model can better it
+    # (RV201's ``except Exception:`` says nothing of why errors are caught): the model is
+    # asked for a fix even so, and the validator decides.
+    model_betters_fix: ClassVar[bool] = False
     VALID: ClassVar[list[str | Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -168,6 +173,14 @@ class Rule:
             valid += [v if isinstance(v, Valid) else Valid(v, path=path) for v in impl.VALID]
             invalid += impl.INVALID
         return valid, invalid
+
+    @classmethod
+    def fix_from_answer(cls, source: str, finding: Finding, code: str) -> Fix | None:
+        """The fix the rule builds from a model's answer, where the model supplies words and
+        where they go is mechanical (RV401: the docstring's text, placed by the rule; the
+        rest of the model's code is ignored). ``code`` is the fixed code as the model wrote
+        it (dedented). None (the default): the model's code replaces the flagged lines."""
+        return None
 
     # -- metadata helpers ---------------------------------------------------------------
     @classmethod

@@ -40,6 +40,9 @@ class BareExcept(Rule):
     options = {"allow_reraise": True}
     tags = ("error-handling", "correctness")
     fixable = True
+    # ``except Exception:`` is the least the handler should say; a model may name why errors
+    # are caught there (the validator refuses a narrowing it cannot prove).
+    model_betters_fix = True
     # After the fix, ``except Exception:`` may be reported by RV202 in its place.
     fix_leaves = ("RV202", "RV203")
     VALID = [

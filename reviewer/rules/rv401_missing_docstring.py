@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reviewer.findings import Finding, Severity, Span
+from reviewer.findings import Finding, Fix, Severity, Span, TextEdit, split_lines
 from reviewer.languages.python import FunctionNode, PyContext
 from reviewer.rules._functions import (
     FUNCTION_TYPES,
@@ -166,6 +167,38 @@ class MissingDocstring(Rule):
                 in_class = isinstance(enclosing_scope(ctx, fn), ast.ClassDef)
                 yield from self._check_docstring(ctx, fn, "method" if in_class else "function")
 
+    @classmethod
+    def fix_from_answer(cls, source: str, finding: Finding, code: str) -> Fix | None:
+        """The docstring the model wrote (anywhere in its answer: a string statement, else
+        a comment it added), placed where the finding needs it; the rest of the answer is
+        ignored. None when the answer holds no text or the place is not a line of its own
+        (``def f(): return 1``)."""
+        if not finding.path.endswith((".py", ".pyw")):
+            return None
+        text = _answer_text(code, source)
+        if text is None:
+            return None
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        lines = split_lines(source, keepends=True)
+        place = _docstring_place(tree, finding, lines)
+        if place is None:
+            return None
+        start, end, indent, after = place
+        body = _docstring_literal(text, indent) + after
+        if end < start:  # an insertion before line ``start``, over the blank lines above
+            top = start  # it (rewritten as they are), so no diff can see it moved there
+            while top > 1 and not lines[top - 2].strip():
+                top -= 1
+            edit = TextEdit(top, 1, start, 1, "".join(lines[top - 1:start - 1]) + body)
+        elif end < len(lines) or lines[-1].endswith("\n"):  # whole lines replaced
+            edit = TextEdit(start, 1, end + 1, 1, body)
+        else:  # the file's last line, without a final newline: keep it that way
+            edit = TextEdit(start, 1, end, len(lines[-1]) + 1, body.rstrip("\n"))
+        return Fix("Add the model's docstring", (edit,), safe=False, origin="model")
+
     # -- what needs a docstring -------------------------------------------------------
     def _exempt_name(self, name: str) -> bool:
         return self._exempt is not None and self._exempt.match(name) is not None
@@ -282,3 +315,93 @@ def _base_names(cls: ast.ClassDef) -> list[str]:
         if isinstance(base, ast.Name):
             names.append(base.id)
     return names
+
+
+# -- the model's docstring, placed by the rule -------------------------------------------------
+MAX_DOC_WIDTH = 88  # a one-line docstring longer than this (with its indent) is wrapped
+_TRIPLE = re.compile(r'(?:"""|\'\'\')(.*?)(?:"""|\'\'\')', re.DOTALL)
+
+
+def _answer_text(code: str, source: str) -> str | None:
+    """The first paragraph of the docstring in the model's answer, on one line: the first
+    string statement (of the module or of a definition), else a triple-quoted text, else
+    the first comment the source does not have."""
+    text: str | None = None
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError, RecursionError):
+        tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str) and node.value.value.strip()):
+                text = node.value.value
+                break
+    if text is None:
+        m = _TRIPLE.search(code)
+        text = m.group(1) if m and m.group(1).strip() else None
+    if text is None:
+        had = {ln.strip() for ln in source.splitlines() if ln.strip().startswith("#")}
+        text = next((ln.strip().lstrip("#").strip() for ln in code.splitlines()
+                     if ln.strip().startswith("#") and ln.strip() not in had
+                     and ln.strip().lstrip("#").strip()), None)
+    if text is None:
+        return None
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    if len(paragraph) < 3 or not any(c.isalpha() for c in paragraph):
+        return None
+    paragraph = paragraph[0].upper() + paragraph[1:]
+    if not paragraph.endswith((".", "!", "?")):
+        paragraph += "."
+    return paragraph
+
+
+def _docstring_literal(text: str, indent: str) -> str:
+    """``text`` as a docstring at ``indent`` (wrapped when it does not fit one line)."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text += " "
+    if len(indent) + len(text) + 6 <= MAX_DOC_WIDTH:
+        return f'{indent}"""{text}"""\n'
+    width = max(40, MAX_DOC_WIDTH - len(indent))
+    wrapped = textwrap.wrap(text, width=width)
+    inner = "\n".join(indent + ln for ln in wrapped[1:])
+    return f'{indent}"""{wrapped[0]}\n{inner}\n{indent}"""\n' if inner else \
+        f'{indent}"""{wrapped[0]}\n{indent}"""\n'
+
+
+def _docstring_place(tree: ast.Module, finding: Finding, lines: list[str]
+                     ) -> tuple[int, int, str, str] | None:
+    """(first line, last line, indent, text after) of the docstring to write: an empty
+    docstring's own lines (replaced), or the line before the first statement of the
+    module or definition (``last < first``: an insertion)."""
+    owner: ast.Module | ast.ClassDef | FunctionNode | None = None
+    if finding.message.startswith(("Missing module", "Empty module")):
+        owner = tree
+    else:
+        for node in ast.walk(tree):
+            if (isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                    and node.lineno == finding.span.line):
+                owner = node
+                break
+    if owner is None or not owner.body:
+        return None
+    first = owner.body[0]
+    doc = docstring_node(owner)
+    if doc is not None:  # an empty docstring: replace its lines if it has them alone
+        head = lines[doc.lineno - 1].encode()[:doc.col_offset].decode(errors="replace")
+        tail = lines[(doc.end_lineno or doc.lineno) - 1].encode()[doc.end_col_offset or 0:]
+        if head.strip() or tail.strip():
+            return None
+        return doc.lineno, doc.end_lineno or doc.lineno, head, ""
+    line = lines[first.lineno - 1] if first.lineno <= len(lines) else ""
+    prefix = line.encode()[:first.col_offset].decode(errors="replace")
+    if prefix.strip():  # the body shares the header's line
+        return None
+    if isinstance(owner, ast.Module):  # after the comments that head the file
+        return first.lineno, first.lineno - 1, prefix, "\n"
+    at = first.lineno  # right under the header: before comments that open the body
+    while at - 1 > owner.lineno and (not lines[at - 2].strip()
+                                     or lines[at - 2].lstrip().startswith("#")):
+        at -= 1
+    return at, at - 1, prefix, ""

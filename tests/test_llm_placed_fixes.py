@@ -1,0 +1,196 @@
+"""Fixes the rule places from the model's words (RV401's docstrings), and the module outline
+a module-level finding is shown with.
+
+The answers are the kind Qwen2.5-Coder-1.5B gave on requests and flask (bench/llm_fixes.py):
+a module docstring written after the imports, a comment instead of a docstring, the whole
+function echoed around its docstring. The rule takes the text and puts it where it belongs;
+the validator then judges the result like any model fix.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from reviewer.config import Config
+from reviewer.engine import selected_rules
+from reviewer.findings import Finding, apply_edits
+from reviewer.languages.python import PYTHON
+from reviewer.llm.backend import Completion, Message, estimate_tokens
+from reviewer.llm.explain import Explainer, _Job
+from reviewer.llm.prompts import PromptBuilder, find_target
+from reviewer.llm.validate import FileValidator
+from reviewer.rules import all_rules
+
+RV401 = all_rules()["RV401"]
+
+
+def findings(source: str, path: str = "pkg/mod.py") -> list[Finding]:
+    return [f for f in PYTHON.review(path, source, selected_rules(Config()))
+            if f.rule_id == "RV401"]
+
+
+def placed(source: str, answer_code: str, path: str = "pkg/mod.py") -> str | None:
+    """The file after the rule placed the answer's docstring (None: no fix built), checked
+    by the validator like any model fix."""
+    (finding,) = findings(source, path)
+    fix = RV401.fix_from_answer(source, finding, answer_code)
+    if fix is None:
+        return None
+    assert fix.origin == "model" and not fix.safe
+    why = FileValidator(path, source, selected_rules(Config())).check(finding, fix)
+    assert why is None, why
+    return apply_edits(source, fix.edits)
+
+
+def test_a_module_docstring_written_after_the_imports_goes_on_top() -> None:
+    source = "import sys\n\nVERSION = sys.version_info\n"
+    got = placed(source, 'import sys\n\n"""Report the running interpreter\'s version_info."""\n')
+    assert got == ('"""Report the running interpreter\'s version_info."""\n\n'
+                   "import sys\n\nVERSION = sys.version_info\n")
+
+
+def test_a_comment_in_the_answer_becomes_the_docstring_below_the_header_comments() -> None:
+    source = "#!/usr/bin/env python\n# Copyright A. Person\nTITLE = 'requests'\nVERSION = '2'\n"
+    got = placed(source, "# Copyright A. Person\n# title and version of the requests package\n")
+    assert got == ("#!/usr/bin/env python\n# Copyright A. Person\n"
+                   '"""Title and version of the requests package."""\n\n'
+                   "TITLE = 'requests'\nVERSION = '2'\n")
+
+
+def test_a_function_docstring_goes_under_the_header_whatever_else_the_answer_changed() -> None:
+    source = textwrap.dedent('''\
+        """Paths."""
+
+
+        @cached
+        def join_url(base, path):
+            # trailing slashes are the caller's problem
+            return base + "/" + path
+        ''')
+    # The model echoed the function, renamed a variable and dropped the comment: only its
+    # docstring is kept.
+    answer = textwrap.dedent('''\
+        def join_url(base, p):
+            """Join base and path with a slash between them."""
+            return base + "/" + p
+        ''')
+    got = placed(source, answer)
+    assert got == source.replace(
+        "def join_url(base, path):\n",
+        'def join_url(base, path):\n    """Join base and path with a slash between them."""\n')
+
+
+def test_a_long_docstring_is_wrapped_and_an_empty_one_replaced() -> None:
+    source = '"""Shop."""\n\n\nclass Cart:\n    """"""\n\n    def __init__(self):\n' \
+             "        self.items = []\n"
+    words = "The items a customer has put in the basket " * 3
+    got = placed(source, f'class Cart:\n    """{words}"""\n')
+    assert got is not None
+    doc = got.split("class Cart:\n", 1)[1].split("\n\n", 1)[0]
+    assert doc.startswith('    """The items a customer') and doc.endswith('    """')
+    assert all(len(line) <= 88 for line in doc.splitlines())
+    assert '""""""' not in got and got.endswith("        self.items = []\n")
+
+
+@pytest.mark.parametrize(("source", "answer"), [
+    # the body shares the header's line: no line of its own for a docstring
+    ('"""M."""\n\n\ndef area(w, h): return w * h\n',
+     'def area(w, h):\n    """Area of w by h."""\n'),
+    # no words at all
+    ('"""M."""\n\n\ndef area(w, h):\n    return w * h\n',
+     "def area(w, h):\n    return w * h\n"),
+])
+def test_no_fix_where_there_is_no_place_or_no_text(source: str, answer: str) -> None:
+    assert placed(source, answer) is None
+
+
+def test_a_generic_docstring_placed_by_the_rule_is_still_refused() -> None:
+    source = '"""M."""\n\n\ndef area(width, height):\n    return width * height\n'
+    (finding,) = findings(source)
+    fix = RV401.fix_from_answer(source, finding, '"""This function does something."""\n')
+    assert fix is not None
+    why = FileValidator("pkg/mod.py", source, selected_rules(Config())).check(finding, fix)
+    assert why is not None and "generic" in why
+
+
+def test_a_module_finding_is_shown_with_the_module_outline() -> None:
+    source = textwrap.dedent('''\
+        import os
+
+        LIMIT = 10
+
+
+        def read_config(path):
+            """Read the settings file at path."""
+            with open(path) as fh:
+                return fh.read()
+
+
+        class Store:
+            def put(self, key):
+                return key
+        ''')
+    (finding,) = [f for f in findings(source) if f.span.line == 1]
+    target = find_target(source, finding)
+    assert target.region.code == "import os\n"
+    assert target.context is not None and target.context.kind == "outline"
+    assert target.context.code == (
+        "import os\nLIMIT = 10\ndef read_config(path):\n"
+        '    """Read the settings file at path."""\n    ...\nclass Store:\n    ...\n')
+    prompt = PromptBuilder(estimate_tokens).build(RV401, finding, source, target)
+    asked = prompt.messages[-1]["content"]
+    assert "It is the first line of this module" in asked and "def read_config(path):" in asked
+    assert "It is part of this function" not in asked
+
+
+class Answers:
+    """A backend that answers with the given JSON objects in turn."""
+
+    name = "fake"
+
+    def __init__(self, *answers: dict[str, Any]) -> None:
+        self.answers = [json.dumps(a) for a in answers]
+        self.asked: list[Sequence[Message]] = []
+
+    def identity(self) -> str:
+        return "fake:answers"
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def complete(self, messages: Sequence[Message], **kw: Any) -> Completion:
+        self.asked.append(messages)
+        return Completion(self.answers[min(len(self.asked), len(self.answers)) - 1])
+
+    def close(self) -> None:
+        return None
+
+
+def test_the_model_path_shows_the_placed_docstring_at_the_first_pass() -> None:
+    source = "import json\n\n\ndef dump(obj):\n    return json.dumps(obj)\n"
+    (finding,) = [f for f in findings(source) if f.span.line == 1]
+    said = "The module has no docstring, so readers of json and dump must guess its purpose."
+    backend = Answers({"explanation": said,
+                       "fixed_code": 'import json\n"""Serialize objects to JSON text."""\n'})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="full",  # type: ignore[arg-type]
+                          fix_passes=2)
+    out = explainer.explain_one(_Job(finding, RV401, source))
+    assert out.model_fix is not None and len(backend.asked) == 1
+    assert apply_edits(source, out.model_fix.edits) == (
+        '"""Serialize objects to JSON text."""\n\n' + source)
+    assert explainer.report.fix_outcomes == [("RV401", 0)]
+
+
+def test_a_docstring_under_a_comment_block_and_a_blank_line_passes_the_diff_check() -> None:
+    """requests/__version__.py: ascii art, a blank line, then the assignments (an insertion
+    next to a blank line that difflib could align either side of it)."""
+    source = "# .-. .-.\n# |(  |-\n\n__title__ = 'requests'\n__version__ = '2.34.2'\n"
+    got = placed(source, '"""Title and version of the requests distribution."""\n')
+    assert got == ("# .-. .-.\n# |(  |-\n\n"
+                   '"""Title and version of the requests distribution."""\n\n'
+                   "__title__ = 'requests'\n__version__ = '2.34.2'\n")
