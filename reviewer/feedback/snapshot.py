@@ -139,8 +139,9 @@ def snapshot_rows(findings: Iterable[Finding], contents: Mapping[str, str],
         if f.enclosing is not None:  # function_lines, inlined: once per finding
             start, end = f.enclosing
             end = min(end, start + MAX_FUNCTION_LINES - 1)
-        else:
-            start, end = function_lines(f, len(lines))
+        else:  # a window around the line (function_lines, inlined: the common case)
+            start = line - WINDOW if line > WINDOW else 1
+            end = min(len(lines), line + WINDOW, start + MAX_FUNCTION_LINES - 1)
         function = ""
         if not lazy:
             key = (path, (start, end))
