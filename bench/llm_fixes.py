@@ -21,6 +21,7 @@ reported in docs/benchmarks.md.
 
 Usage: python bench/llm_fixes.py [--model GGUF] [--style small|full] [--passes N]
        [--per-rule N] [--fixable-only] [--asked-only] [--model-fixes] [--projects a,b]
+       [--rules RV401,...]
        [--max-tokens T]
        [--sample FILE] [--write] [--section NAME]
 
@@ -71,11 +72,13 @@ def corpus_root() -> Path:
     raise SystemExit("no perf corpora: run python bench/speed.py first (it fetches them)")
 
 
-def collect(root: Path, per_rule: int, fixable_only: bool = False) -> list[Finding]:
+def collect(root: Path, per_rule: int, fixable_only: bool = False,
+            only: frozenset[str] = frozenset()) -> list[Finding]:
     """At most ``per_rule`` findings of each rule in one project, files in path order
-    (with ``fixable_only``, only of the rules that have a local fix)."""
+    (with ``fixable_only``, only of the rules that have a local fix; with ``only``, only
+    of those rules)."""
     rules = [r for r in selected_rules(Config())
-             if not fixable_only or type(r).local_fix]
+             if (not fixable_only or type(r).local_fix) and (not only or r.id in only)]
     by_lang = _rules_by_language(rules)
     taken: Counter[str] = Counter()
     out: list[Finding] = []
@@ -160,6 +163,7 @@ def main() -> int:
     ap.add_argument("--asked-only", action="store_true",
                     help="only the findings the model is asked to fix (those of the"
                          " selection; explanations of the others are not measured)")
+    ap.add_argument("--rules", default="", help="only these rules (comma-separated ids)")
     ap.add_argument("--sample", type=Path, help="write every shown model fix here")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--section", default="model-fixes",
@@ -195,6 +199,7 @@ def main() -> int:
             f"{' --fixable-only' if args.fixable_only else ''}"
             f"{' --model-fixes' if args.model_fixes else ''}"
             f"{' --asked-only' if args.asked_only else ''}"
+            f"{' --rules ' + args.rules if args.rules else ''}"
             f"{' --model ' + model.name if args.model else ''}` on {machine_line()}.",
             f"Corpus: {total} findings of {len(rows)} rules from {', '.join(done)} (the perf"
             f" corpora; at most {args.per_rule} findings per rule per project, files in path"
@@ -255,7 +260,8 @@ def main() -> int:
 
     for name in projects:
         root = corpora / name
-        findings = collect(root, args.per_rule, args.fixable_only)
+        findings = collect(root, args.per_rule, args.fixable_only,
+                           frozenset(r for r in args.rules.split(",") if r))
         if args.asked_only:
             findings = asked_only(root, findings, model, args.style, rule_classes)
         total += len(findings)

@@ -158,7 +158,7 @@ def test_small_prompt_shows_the_lines_and_line_level_examples() -> None:
     assert prompt.region.code == "except:\n"
     full = PromptBuilder(estimate_tokens).build(rule, f, SOURCE, find_target(SOURCE, f))
     assert "It is part of this function" in full.messages[-1]["content"]
-    assert full.template_id == "explain-fix@3" and prompt.template_id == "explain-fix-small@2"
+    assert full.template_id == "explain-fix@3" and prompt.template_id == "explain-fix-small@3"
 
 
 def test_small_template_sections() -> None:

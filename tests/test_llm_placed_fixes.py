@@ -194,3 +194,64 @@ def test_a_docstring_under_a_comment_block_and_a_blank_line_passes_the_diff_chec
     assert got == ("# .-. .-.\n# |(  |-\n\n"
                    '"""Title and version of the requests distribution."""\n\n'
                    "__title__ = 'requests'\n__version__ = '2.34.2'\n")
+
+
+def test_the_small_style_shows_the_function_only_for_rules_whose_answer_is_about_it() -> None:
+    source = textwrap.dedent('''\
+        """Units."""
+
+
+        def to_metres(feet):
+            ratio = 0.3048
+            return feet * ratio
+        ''')
+    rules = all_rules()
+    builder = PromptBuilder(estimate_tokens, style="small")
+    (doc,) = [f for f in findings(source) if f.span.line == 4]
+    asked = builder.build(RV401, doc, source, find_target(source, doc)).messages[-1]["content"]
+    assert "It is part of this code:" in asked and "return feet * ratio" in asked
+    (hint,) = [f for f in PYTHON.review("pkg/mod.py", source, selected_rules(Config()))
+               if f.rule_id == "RV402"]
+    rv402 = rules["RV402"]
+    asked = builder.build(rv402, hint, source, find_target(source, hint)).messages[-1]["content"]
+    assert "return feet * ratio" not in asked and "def to_metres(feet):" in asked
+
+
+def test_a_docstring_copied_from_the_file_or_from_an_example_is_refused() -> None:
+    """Seen on django/__init__.py (the module given setup()'s docstring) and on
+    requests/__version__.py (given the ISO-date docstring of a fix_examples.toml entry)."""
+    source = textwrap.dedent('''\
+        VERSION = (5, 2)
+
+
+        def setup(set_prefix=True):
+            """Configure the settings (this happens as a side effect of accessing the
+            first setting), configure logging and populate the app registry."""
+            return set_prefix
+        ''')
+    (finding,) = [f for f in findings(source) if f.span.line == 1]
+    fix = RV401.fix_from_answer(source, finding, '"""Configure the settings (this happens."""\n')
+    assert fix is not None
+    why = FileValidator("pkg/mod.py", source, selected_rules(Config())).check(finding, fix)
+    assert why is not None and "copies the docstring of setup" in why
+
+    example = '"""Split an ISO date such as 2024-05-01 into its parts."""'
+    backend = Answers({"explanation": "VERSION and setup are public; the module says nothing"
+                       " of what it holds.", "fixed_code": example + "\n"})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
+                          fix_passes=1)
+    out = explainer.explain_one(_Job(finding, RV401, source))
+    assert out.model_fix is None and len(backend.asked) == 2
+    retry = backend.asked[-1][-1]["content"]
+    assert "copies `" + example[:40] in retry and "from an example" in retry
+
+
+def test_no_model_code_is_used_where_the_rule_cannot_place_the_docstring() -> None:
+    source = '"""M."""\n\n\ndef area(w, h): return w * h\n'
+    (finding,) = findings(source)
+    backend = Answers({"explanation": "area is public and has no docstring for w and h.",
+                       "fixed_code": 'def area(w, h):\n    """Area of w by h."""\n'})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="full",  # type: ignore[arg-type]
+                          fix_passes=2)
+    out = explainer.explain_one(_Job(finding, RV401, source))
+    assert out.model_fix is None and len(backend.asked) == 1

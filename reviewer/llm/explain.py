@@ -243,6 +243,7 @@ class Explainer:
         # Too small a model to write fixes (see fix_gate): explanations only.
         self.report.fixes_gated = fix_gate(backend, min_fix_params)
         self._validators: dict[str, FileValidator] = {}
+        self._examples_added: dict[str, frozenset[str]] = {}
 
     def _validator(self, path: str, source: str) -> FileValidator:
         v = self._validators.get(path)
@@ -334,6 +335,29 @@ class Explainer:
             self.report.first_token_s.append(done.first_token_s)
         return done.text, prompt.region, False
 
+    def _example_lines(self, rule: type[Rule]) -> frozenset[str]:
+        """The prose lines (docstrings, comments) the rule's few-shot examples add (their
+        fixed code's lines that the example's code lacks), stripped: a fix that writes one
+        into other code copied the example (a docstring about ISO dates on a module of
+        version numbers)."""
+        key = f"{rule.__module__}.{rule.__qualname__}"
+        got = self._examples_added.get(key)
+        if got is None:
+            added: set[str] = set()
+            for ex in line_examples(rule):
+                had = {ln.strip() for ln in ex.code.splitlines()}
+                added |= {ln.strip() for ln in ex.fixed.splitlines()} - had
+            for example in rule_examples(rule):
+                try:
+                    fixed = parse_answer(example.answer).fixed_code or ""
+                except BadAnswer:
+                    continue
+                had = {ln.strip() for ln in example.code.splitlines()}
+                added |= {ln.strip() for ln in fixed.splitlines()} - had
+            got = self._examples_added[key] = frozenset(
+                a for a in added if len(a) >= 12 and any(m in a for m in _PROSE))
+        return got
+
     def pass_params(self, n: int) -> GenParams:
         """Greedy decoding first; later passes sample (seeded, so still reproducible),
         because a greedy model shown its rejected answer tends to repeat it."""
@@ -404,11 +428,15 @@ class Explainer:
             proposed = True
             self.report.fixes_proposed += 1
             built = job.rule.fix_from_answer(job.source, f, fixed_code)
+            if built is None and job.rule.places_answer:
+                break  # no text the rule can place (or no place for it): no fix
             candidate = built or region_fix(region, fixed_code, job.source, f.rule_id)
             # The code a rule-built fix keeps is the rule's business: no check that it
             # dropped names of the region (an inserted docstring replaces nothing).
             complaint = self._validator(f.path, job.source).check(
                 f, candidate, None if built else region.code)
+            if complaint is None:
+                complaint = copied_example(candidate, job.source, self._example_lines(job.rule))
             if complaint is None:
                 fix, validated_at = candidate, n_pass
                 self.report.fixes_validated += 1
@@ -516,6 +544,26 @@ class Explainer:
             except LLMError:
                 self.report.errors += 1
         return out
+
+
+# Marks of a line that holds prose (a docstring or a comment): code the examples add
+# (``except Exception:``) is fine to write again, their words about other code are not.
+_PROSE = ('"""', "'''", "#")
+
+
+def copied_example(fix: Fix, source: str, example_lines: frozenset[str]) -> str | None:
+    """The complaint for a fix that writes a line of a few-shot example's fix that the
+    reviewed file does not already have, or None."""
+    if not example_lines:
+        return None
+    have = {ln.strip() for ln in source.splitlines()}
+    for edit in fix.edits:
+        for line in edit.text.splitlines():
+            text = line.strip()
+            if text in example_lines and text not in have:
+                return (f"the fix copies `{text[:60]}` from an example; write it for this"
+                        " code, naming what it does")
+    return None
 
 
 def _turn_key(

@@ -190,13 +190,22 @@ def module_outline(tree: ast.Module, lines: list[str], limit: int = OUTLINE_LINE
             out.extend(header[:3])
             doc = ast.get_docstring(node)
             if doc:
-                out.append(f'    """{doc.strip().splitlines()[0][:80]}"""')
+                out.append(f'    """{_summary(doc)}"""')
             out.append("    ...")
         else:
             out.append(first[:100])
         if len(out) >= limit:
             break
     return "\n".join(out[:limit]) + "\n"
+
+
+def _summary(doc: str, limit: int = 80) -> str:
+    """A docstring's first sentence, cut at a word (with "...") if longer than ``limit``."""
+    flat = " ".join(doc.strip().split("\n\n")[0].split())
+    sentence = re.split(r"(?<=[.!?])\s", flat, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _parse(source: str, path: str) -> ast.Module | None:
@@ -720,7 +729,8 @@ class PromptBuilder:
         kind = target.context.kind if target.context is not None else "function"
         code = target.region.code
         if self.style == "small":
-            context, code, lead = "", swap_quotes(code), swap_quotes(lead)
+            code, lead = swap_quotes(code), swap_quotes(lead)
+            context = swap_quotes(context) if rule_cls.shows_context else ""
         messages.append({
             "role": "user",
             "content": localize(
@@ -741,7 +751,8 @@ class PromptBuilder:
         lead = ""
         if self.style == "small":
             lead = lead_code(source, target)
-            target = Target(target.region)  # the function is not shown: room for the region
+            if not rule_cls.shows_context:  # the function is not shown: room for the region
+                target = Target(target.region)
         shots = self.shots(rule_cls, target.region.code, lead, language_of(finding.path))
         overhead = sum(
             self.count_tokens(m["content"]) + 8

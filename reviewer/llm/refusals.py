@@ -244,15 +244,32 @@ def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
     return out
 
 
+def _flat(doc: str) -> str:
+    """A docstring's first paragraph, lowercased, on one line."""
+    return " ".join(doc.strip().split("\n\n")[0].split()).lower()
+
+
 def generic_docstrings(source: str, patched: str) -> str | None:
-    """The reason to refuse an RV401 fix whose new docstring is filler, or None."""
+    """The reason to refuse an RV401 fix whose new docstring is filler or a copy of another
+    docstring of the file (the module's taken from one of its functions), or None."""
     before, after = _parse(source), _parse(patched)
     if before is None or after is None:
         return None
     old = _docstrings(before)
+    others = {_flat(d): k for k, (d, _) in old.items() if d.strip()}
     for key, (doc, node) in _docstrings(after).items():
         if not doc or old.get(key, ("", node))[0] == doc:
             continue
+        flat = _flat(doc)
+        copied = next((k for text, k in others.items() if k != key and len(flat) >= 12
+                       and (text == flat or text.startswith(flat.rstrip(".")))), None)
+        if copied is not None:
+            what = key.rsplit(".", 1)[-1] or "the module"
+            source_name = copied.rsplit(".", 1)[-1] or "the module"
+            return (
+                f"the docstring of {what} copies the docstring of {source_name}; say what"
+                f" {what} itself does"
+            )
         if generic_docstring(doc, node):
             what = key.rsplit(".", 1)[-1] or "the module"
             return (

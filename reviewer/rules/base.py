@@ -106,6 +106,13 @@ class Rule:
     # (RV201's ``except Exception:`` says nothing of why errors are caught): the model is
     # asked for a fix even so, and the validator decides.
     model_betters_fix: ClassVar[bool] = False
+    # The small prompt style shows only the flagged lines (a small model shown a whole
+    # function rewrites it). True where the answer is about that code (RV401: a docstring
+    # must say what the body does): the function, or the module's outline, is shown too.
+    shows_context: ClassVar[bool] = False
+    # True where the rule always places the model's words itself (fix_from_answer): when
+    # it cannot, the model's code is not used as written either (no fix).
+    places_answer: ClassVar[bool] = False
     VALID: ClassVar[list[str | Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

@@ -75,6 +75,10 @@ class MissingDocstring(Rule):
         "respect_all": True,
     }
     tags = ("documentation",)
+    # A docstring says what the code does: even a small model is shown the function (or
+    # the module's outline), and the rule places the text it writes (fix_from_answer).
+    shows_context = True
+    places_answer = True
     VALID = [
         '"""Tools."""\n\n\ndef f():\n    """Do it."""\n',
         # Private and dunder names, nested functions.
