@@ -54,6 +54,14 @@ def test_a_module_docstring_written_after_the_imports_goes_on_top() -> None:
                    "import sys\n\nVERSION = sys.version_info\n")
 
 
+def test_a_label_in_front_of_the_text_is_dropped() -> None:
+    """rich/_emoji_replace.py: the model wrote "Module docstring: Replace emoji code ..."."""
+    source = "import re\n\n\ndef _emoji_replace(text):\n    return re.sub(':x:', 'x', text)\n"
+    got = placed(source, '"""Module docstring: replace emoji codes in text with emoji."""\n')
+    assert got is not None
+    assert got.startswith('"""Replace emoji codes in text with emoji."""\n\nimport re\n')
+
+
 def test_a_comment_in_the_answer_becomes_the_docstring_below_the_header_comments() -> None:
     source = "#!/usr/bin/env python\n# Copyright A. Person\nTITLE = 'requests'\nVERSION = '2'\n"
     got = placed(source, "# Copyright A. Person\n# title and version of the requests package\n")

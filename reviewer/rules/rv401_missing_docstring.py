@@ -323,6 +323,8 @@ def _base_names(cls: ast.ClassDef) -> list[str]:
 
 # -- the model's docstring, placed by the rule -------------------------------------------------
 MAX_DOC_WIDTH = 88  # a one-line docstring longer than this (with its indent) is wrapped
+# A label a model writes in front of the text ("Module docstring: Replace ...").
+_LABEL = re.compile(r"^(?:(?:module|class|function|method)\s+)?docstring\s*[:-]\s*", re.I)
 _TRIPLE = re.compile(r'(?:"""|\'\'\')(.*?)(?:"""|\'\'\')', re.DOTALL)
 
 
@@ -351,7 +353,7 @@ def _answer_text(code: str, source: str) -> str | None:
                      and ln.strip().lstrip("#").strip()), None)
     if text is None:
         return None
-    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    paragraph = _LABEL.sub("", " ".join(text.strip().split("\n\n")[0].split()))
     if len(paragraph) < 3 or not any(c.isalpha() for c in paragraph):
         return None
     paragraph = paragraph[0].upper() + paragraph[1:]
