@@ -47,11 +47,29 @@ def placed(source: str, answer_code: str, path: str = "pkg/mod.py") -> str | Non
     return apply_edits(source, fix.edits)
 
 
-def test_a_module_docstring_written_after_the_imports_goes_on_top() -> None:
-    source = "import sys\n\nVERSION = sys.version_info\n"
-    got = placed(source, 'import sys\n\n"""Report the running interpreter\'s version_info."""\n')
-    assert got == ('"""Report the running interpreter\'s version_info."""\n\n'
-                   "import sys\n\nVERSION = sys.version_info\n")
+@pytest.mark.parametrize(("source", "answer", "expected"), [
+    # written after the imports: it goes on top
+    ("import sys\n\nVERSION = sys.version_info\n",
+     'import sys\n\n"""Report the running interpreter\'s version_info."""\n',
+     '"""Report the running interpreter\'s version_info."""\n\n'
+     "import sys\n\nVERSION = sys.version_info\n"),
+    # a comment in the answer becomes the docstring, below the comments heading the file
+    ("#!/usr/bin/env python\n# Copyright A. Person\nTITLE = 'requests'\nVERSION = '2'\n",
+     "# Copyright A. Person\n# title and version of the requests package\n",
+     "#!/usr/bin/env python\n# Copyright A. Person\n"
+     '"""Title and version of the requests package."""\n\n'
+     "TITLE = 'requests'\nVERSION = '2'\n"),
+    # requests/__version__.py: ascii art, a blank line, then the assignments (an insertion
+    # next to a blank line that difflib could align either side of it)
+    ("# .-. .-.\n# |(  |-\n\n__title__ = 'requests'\n__version__ = '2.34.2'\n",
+     '"""Title and version of the requests distribution."""\n',
+     "# .-. .-.\n# |(  |-\n\n"
+     '"""Title and version of the requests distribution."""\n\n'
+     "__title__ = 'requests'\n__version__ = '2.34.2'\n"),
+], ids=["after-imports", "comment", "blank-after-comments"])
+def test_a_module_docstring_goes_before_the_first_statement(
+        source: str, answer: str, expected: str) -> None:
+    assert placed(source, answer) == expected
 
 
 def test_a_label_in_front_of_the_text_is_dropped() -> None:
@@ -60,14 +78,6 @@ def test_a_label_in_front_of_the_text_is_dropped() -> None:
     got = placed(source, '"""Module docstring: replace emoji codes in text with emoji."""\n')
     assert got is not None
     assert got.startswith('"""Replace emoji codes in text with emoji."""\n\nimport re\n')
-
-
-def test_a_comment_in_the_answer_becomes_the_docstring_below_the_header_comments() -> None:
-    source = "#!/usr/bin/env python\n# Copyright A. Person\nTITLE = 'requests'\nVERSION = '2'\n"
-    got = placed(source, "# Copyright A. Person\n# title and version of the requests package\n")
-    assert got == ("#!/usr/bin/env python\n# Copyright A. Person\n"
-                   '"""Title and version of the requests package."""\n\n'
-                   "TITLE = 'requests'\nVERSION = '2'\n")
 
 
 def test_a_function_docstring_goes_under_the_header_whatever_else_the_answer_changed() -> None:
@@ -192,16 +202,6 @@ def test_the_model_path_shows_the_placed_docstring_at_the_first_pass() -> None:
     assert apply_edits(source, out.model_fix.edits) == (
         '"""Serialize objects to JSON text."""\n\n' + source)
     assert explainer.report.fix_outcomes == [("RV401", 0)]
-
-
-def test_a_docstring_under_a_comment_block_and_a_blank_line_passes_the_diff_check() -> None:
-    """requests/__version__.py: ascii art, a blank line, then the assignments (an insertion
-    next to a blank line that difflib could align either side of it)."""
-    source = "# .-. .-.\n# |(  |-\n\n__title__ = 'requests'\n__version__ = '2.34.2'\n"
-    got = placed(source, '"""Title and version of the requests distribution."""\n')
-    assert got == ("# .-. .-.\n# |(  |-\n\n"
-                   '"""Title and version of the requests distribution."""\n\n'
-                   "__title__ = 'requests'\n__version__ = '2.34.2'\n")
 
 
 def test_the_small_style_shows_the_function_only_for_rules_whose_answer_is_about_it() -> None:

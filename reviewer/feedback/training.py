@@ -238,9 +238,8 @@ def asks_fix(style: str, rule: type[Rule], finding: Finding, region: Region) -> 
     allows ``fixed_code``; else it must be null). Mirrors ``Explainer.wants_fix``: never for
     a finding with the rule's own fix nor for a rule with no local fix (where the reviewer
     asks all the same, ``Rule.model_betters_fix``, an adapter taught null leaves the rule's
-    fix shown); in the small style
-    only where a line-level example shows the edit and the code to rewrite is not a whole
-    function."""
+    fix shown); in the small style only where a line-level example shows the edit and the
+    code to rewrite is not a whole function."""
     from reviewer.llm.prompts import line_examples
 
     if finding.fix is not None or not rule.local_fix:

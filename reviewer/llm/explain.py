@@ -343,17 +343,16 @@ class Explainer:
         key = f"{rule.__module__}.{rule.__qualname__}"
         got = self._examples_added.get(key)
         if got is None:
-            added: set[str] = set()
-            for ex in line_examples(rule):
-                had = {ln.strip() for ln in ex.code.splitlines()}
-                added |= {ln.strip() for ln in ex.fixed.splitlines()} - had
+            pairs = [(ex.code, ex.fixed) for ex in line_examples(rule)]
             for example in rule_examples(rule):
                 try:
-                    fixed = parse_answer(example.answer).fixed_code or ""
+                    pairs.append((example.code, parse_answer(example.answer).fixed_code or ""))
                 except BadAnswer:
                     continue
-                had = {ln.strip() for ln in example.code.splitlines()}
-                added |= {ln.strip() for ln in fixed.splitlines()} - had
+            added: set[str] = set()
+            for code, fixed in pairs:
+                added |= ({ln.strip() for ln in fixed.splitlines()}
+                          - {ln.strip() for ln in code.splitlines()})
             got = self._examples_added[key] = frozenset(
                 a for a in added if len(a) >= 12 and any(m in a for m in _PROSE))
         return got

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from reviewer.findings import Finding
 from reviewer.llm.backend import Message
+from reviewer.rules._functions import first_paragraph
 from reviewer.rules.base import Invalid, OptionValue, Rule, Valid
 
 if TYPE_CHECKING:
@@ -201,8 +202,7 @@ def module_outline(tree: ast.Module, lines: list[str], limit: int = OUTLINE_LINE
 
 def _summary(doc: str, limit: int = 80) -> str:
     """A docstring's first sentence, cut at a word (with "...") if longer than ``limit``."""
-    flat = " ".join(doc.strip().split("\n\n")[0].split())
-    sentence = re.split(r"(?<=[.!?])\s", flat, maxsplit=1)[0]
+    sentence = re.split(r"(?<=[.!?])\s", first_paragraph(doc), maxsplit=1)[0]
     if len(sentence) <= limit:
         return sentence
     return sentence[:limit].rsplit(" ", 1)[0] + " ..."

@@ -29,6 +29,7 @@ import tokenize
 from collections import Counter
 
 from reviewer.llm.names import node_name
+from reviewer.rules._functions import first_paragraph
 
 __all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "narrowed_handler",
            "string_annotation"]
@@ -244,11 +245,6 @@ def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
     return out
 
 
-def _flat(doc: str) -> str:
-    """A docstring's first paragraph, lowercased, on one line."""
-    return " ".join(doc.strip().split("\n\n")[0].split()).lower()
-
-
 def generic_docstrings(source: str, patched: str) -> str | None:
     """The reason to refuse an RV401 fix whose new docstring is filler or a copy of another
     docstring of the file (the module's taken from one of its functions), or None."""
@@ -256,11 +252,11 @@ def generic_docstrings(source: str, patched: str) -> str | None:
     if before is None or after is None:
         return None
     old = _docstrings(before)
-    others = {_flat(d): k for k, (d, _) in old.items() if d.strip()}
+    others = {first_paragraph(d).lower(): k for k, (d, _) in old.items() if d.strip()}
     for key, (doc, node) in _docstrings(after).items():
         if not doc or old.get(key, ("", node))[0] == doc:
             continue
-        flat = _flat(doc)
+        flat = first_paragraph(doc).lower()
         copied = next((k for text, k in others.items() if k != key and len(flat) >= 12
                        and (text == flat or text.startswith(flat.rstrip(".")))), None)
         if copied is not None:

@@ -74,6 +74,11 @@ def docstring_node(node: ast.AST) -> ast.Expr | None:
     return None
 
 
+def first_paragraph(doc: str) -> str:
+    """A docstring's first paragraph on one line (whitespace runs made single spaces)."""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
 def body_without_docstring(node: ast.AST) -> list[ast.stmt]:
     """A definition's body, its docstring left out."""
     body: list[ast.stmt] = list(getattr(node, "body", []))

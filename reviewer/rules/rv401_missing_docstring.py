@@ -15,6 +15,7 @@ from reviewer.rules._functions import (
     check_threshold,
     docstring_node,
     enclosing_scope,
+    first_paragraph,
     has_decorator,
     is_overload,
     is_property_accessor,
@@ -353,7 +354,7 @@ def _answer_text(code: str, source: str) -> str | None:
                      and ln.strip().lstrip("#").strip()), None)
     if text is None:
         return None
-    paragraph = _LABEL.sub("", " ".join(text.strip().split("\n\n")[0].split()))
+    paragraph = _LABEL.sub("", first_paragraph(text))
     if len(paragraph) < 3 or not any(c.isalpha() for c in paragraph):
         return None
     paragraph = paragraph[0].upper() + paragraph[1:]
