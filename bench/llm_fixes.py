@@ -11,8 +11,8 @@ reasons and the repository context slot, no cache). Reported per rule:
   those pass the same validation ``reviewer fix`` applies (independently re-checked here);
 * for the findings the model was asked to fix: validated at the first pass, and after
   refinement; every shown fix re-reviewed from scratch here (must be 100%);
-* the rules with no local fix (reviewer.rules.base.Rule.local_fix): the model is not asked,
-  and no fix is shown (must be 0);
+* the findings with no local fix (reviewer.rules.base.Rule.has_local_fix): the model is not
+  asked, and no fix is shown (must be 0);
 * explanations: the model's shown, refused by reviewer.llm.judge, replaced by the
   reviewer's own.
 
@@ -58,7 +58,7 @@ from reviewer.rules import all_rules
 
 CORPORA = ROOT / "bench" / ".work" / "perf" / "src"
 PROJECTS = ("requests", "flask", "click", "rich", "django")
-MAX_FILES = 400  # per project: enough for the quota, bounded time
+MAX_FILES = 5000  # per project: every file (collecting takes seconds)
 SKIP_PARTS = frozenset({"tests", "test", "testing", "docs", "examples", ".git"})
 
 
@@ -191,7 +191,8 @@ def main() -> int:
         wall = time.perf_counter() - start
 
         style = args.style or prompt_style(LlamaCppBackend(model))
-        no_local = sorted(r for r in rows if not rule_classes[r].local_fix)
+        no_local = [f"{r} ({rows[r]['findings'] - rows[r]['local']})" for r in sorted(rows)
+                    if rows[r]["local"] < rows[r]["findings"]]
         lines = [
             "### Fixes and explanations on findings from real projects",
             "",
@@ -220,14 +221,15 @@ def main() -> int:
             sums.update(r)
             kind = "" if not r["rule_fix"] else (" safe" if r["rule_fix_safe"] == r["rule_fix"]
                                                  else " unsafe")
-            local = rule_classes[rule_id].local_fix
+            local = r["local"]  # the findings that have a local fix (Rule.has_local_fix)
             asked = str(r["asked"]) if local else "no local fix"
-            if local:  # the fix a user sees: the rule's own, else the model's
-                sums["local"] += r["findings"]
-                sums["shown_first"] += r["rule_fix_ok"] + r["first"]
-                sums["shown_refined"] += r["rule_fix_ok"] + r["refined"]
-            first = pct(r["rule_fix_ok"] + r["first"], r["findings"]) if local else "-"
-            refined = pct(r["rule_fix_ok"] + r["refined"], r["findings"]) if local else "-"
+            if local < r["findings"] and local:
+                asked += f" ({r['findings'] - local} with no local fix)"
+            # the fix a user sees: the rule's own, else the model's
+            sums["shown_first"] += r["rule_fix_ok"] + r["first"]
+            sums["shown_refined"] += r["rule_fix_ok"] + r["refined"]
+            first = pct(r["rule_fix_ok"] + r["first"], local) if local else "-"
+            refined = pct(r["rule_fix_ok"] + r["refined"], local) if local else "-"
             lines.append(
                 f"| {rule_id} | {r['findings']} | {pct(r['rule_fix_ok'], r['rule_fix'])}{kind} |"
                 f" {asked} | {pct(r['first'], r['asked'])} | {pct(r['refined'], r['asked'])} |"
@@ -242,11 +244,12 @@ def main() -> int:
         )
         lines += [
             "",
-            "A validated fix shown: of the findings of rules with a local fix, those shown a"
+            "A validated fix shown: of the findings that have a local fix, those shown a"
             " fix that passed validation, the rule's own (the model then only explains) or"
             " else the model's.",
-            f"Rules with no local fix (the model is not asked; fixes shown for them:"
-            f" {wrong_no_local}): {', '.join(no_local) or 'none in this corpus'}.",
+            f"Findings with no local fix (Rule.has_local_fix: the model is not asked; fixes"
+            f" shown for them: {wrong_no_local}), by rule:"
+            f" {', '.join(no_local) or 'none in this corpus'}.",
         ]
         if gated:
             lines.append(f"Model fixes gated: {gated}.")
@@ -268,6 +271,7 @@ def main() -> int:
         for f in findings:
             row = rows[f.rule_id]
             row["findings"] += 1
+            row["local"] += rule_classes[f.rule_id].has_local_fix(f)
             if f.fix is not None:
                 row["rule_fix"] += 1
                 row["rule_fix_ok"] += recheck(root, f, f.fix.edits, rules)
@@ -303,7 +307,7 @@ def main() -> int:
                 rows[f.rule_id]["shown"] += 1
                 rows[f.rule_id]["shown_ok"] += recheck(root, f, f.model_fix.edits, rules)
                 shown.append((root, f))
-                if not rule_classes[f.rule_id].local_fix:
+                if not rule_classes[f.rule_id].has_local_fix(f):
                     wrong_no_local += 1
         explained["rejected"] += report.explanations_rejected
         print(render(projects[:projects.index(name) + 1]), file=sys.stderr, flush=True)

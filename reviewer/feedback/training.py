@@ -242,7 +242,7 @@ def asks_fix(style: str, rule: type[Rule], finding: Finding, region: Region) -> 
     code to rewrite is not a whole function."""
     from reviewer.llm.prompts import line_examples
 
-    if finding.fix is not None or not rule.local_fix:
+    if finding.fix is not None or not rule.has_local_fix(finding):
         return False
     if style != "small":
         return True

@@ -283,7 +283,7 @@ class Explainer:
         fix = job.finding.fix
         if fix is not None and (fix.safe or not job.rule.model_betters_fix):
             return False
-        if not job.rule.local_fix:
+        if not job.rule.has_local_fix(job.finding):
             return False  # no edit of the flagged lines can be right: none is shown
         if self.style != "small":
             return True

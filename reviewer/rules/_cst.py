@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reviewer.findings import Fix, TextEdit, split_lines
+from reviewer.languages.python import dotted_name
 
 if TYPE_CHECKING:
     from reviewer.languages.python import PyContext
@@ -202,6 +203,27 @@ def module_binds(ctx: PyContext, name: str) -> bool:
         if isinstance(node, ast.arg) and node.arg == name:
             return True
     return False
+
+
+def logger_setup(ctx: PyContext) -> tuple[str, list[TextEdit]]:
+    """The module logger's name and the insertions that create it (the import and the
+    assignment are separate edits, so that another fix's ``import os`` sorts between)."""
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) \
+                and dotted_name(stmt.value.func) == "logging.getLogger":
+            return stmt.targets[0].id, []
+    if module_binds(ctx, "logger"):
+        return "", []
+    has_import = module_imports(ctx, "logging")
+    if not has_import and module_binds(ctx, "logging"):
+        return "", []
+    texts = ([] if has_import else ["import logging\n"]) + [
+        "logger = logging.getLogger(__name__)\n"]
+    edits = [module_insertion(ctx, t) for t in texts]
+    if any(e is None for e in edits):
+        return "", []
+    return "logger", [e for e in edits if e is not None]
 
 
 def make_fix(description: str, *edits: TextEdit | None, safe: bool) -> Fix | None:

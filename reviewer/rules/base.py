@@ -182,6 +182,13 @@ class Rule:
         return valid, invalid
 
     @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """Whether an edit of this finding's lines can be right (:attr:`local_fix` unless a
+        rule tells its findings apart: RV102's rebinding ``global`` needs the function's
+        signature and its callers changed, its useless one is deleted)."""
+        return cls.local_fix
+
+    @classmethod
     def fix_from_answer(cls, source: str, finding: Finding, code: str) -> Fix | None:
         """The fix the rule builds from a model's answer, where the model supplies words and
         where they go is mechanical (RV401: the docstring's text, placed by the rule; the

@@ -9,6 +9,8 @@ from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules.base import Invalid, Rule
 
+# The words of a rebinding finding's message (has_local_fix tells the two kinds apart).
+_REBINDS = "rebinds module-level state"
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
@@ -67,6 +69,13 @@ class GlobalStatement(Rule):
         Invalid("global X\nX = 1\n", line=1, fixed="X = 1\n"),
     ]
 
+    @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """A rebinding ``global`` is removed by passing the value in and returning the
+        result: the signature and every caller change (a cache kept in a module variable
+        becomes an object or ``functools.cache``), not the flagged lines."""
+        return _REBINDS not in finding.message
+
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         for stmt in ctx.nodes(ast.Global):
             assert isinstance(stmt, ast.Global)
@@ -82,7 +91,7 @@ class GlobalStatement(Rule):
             if set(stmt.names) & ctx.bindings(scope).assigned:
                 yield ctx.report(
                     self, stmt,
-                    f"global {names}: {where} rebinds module-level state;"
+                    f"global {names}: {where} {_REBINDS};"
                     " pass the value in and return the result instead.",
                 )
             else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from reviewer.findings import Finding, Severity
+from reviewer.findings import Finding, Fix, Severity, TextEdit, split_lines
 from reviewer.languages.python import PyContext
+from reviewer.rules import _cst
 from reviewer.rules._boundaries import must_not_raise, optional_import, says_why, success_flag
 from reviewer.rules._handlers import best_effort_cleanup, explained, protocol_probe
 from reviewer.rules.base import Invalid, Rule
@@ -49,6 +50,12 @@ class SwallowedException(Rule):
     comment says why the error is ignored (``# still in use: ignore``), or a comment right
     above the ``try`` that says so (``# If rustc fails for any reason, ignore it``): the
     comment is the trace a reader needs.
+
+    The fix (unsafe: it adds a log line, and the module's logger when it has none) logs the
+    ignored error at debug level with its traceback, ``logger.debug("self.flush() failed;
+    ignored", exc_info=True)``, and keeps what the handler did: the error is still
+    ignored, but the log shows it. Narrowing the handler instead would let other errors
+    escape; that is a decision for the author.
     """
 
     id = "RV203"
@@ -60,6 +67,7 @@ class SwallowedException(Rule):
     options = {"check_typed_exceptions": False, "broad_exceptions": BROAD,
                "allow_commented": True}
     tags = ("error-handling", "correctness")
+    fixable = True
     VALID = [
         "try:\n    run()\nexcept Exception:\n    log.warning('run failed')\n",
         "try:\n    run()\nexcept KeyError:\n    pass\n",
@@ -152,6 +160,26 @@ class SwallowedException(Rule):
         ),
         # A tool's pragma is not an explanation.
         Invalid("try:\n    run()\nexcept Exception:  # pragma: no cover\n    pass\n", line=3),
+        # The fix logs the error (the module's logger, added when there is none).
+        Invalid(
+            "import os\n\n\ndef unset(key):\n    try:\n        del os.environ[key]\n"
+            "    except Exception:\n        pass\n",
+            line=7,
+            fixed="import os\nimport logging\nlogger = logging.getLogger(__name__)\n\n\n"
+            "def unset(key):\n    try:\n        del os.environ[key]\n    except Exception:\n"
+            "        logger.debug(\"del os.environ[key] failed; ignored\", exc_info=True)\n",
+        ),
+        Invalid(
+            "import logging\nlog = logging.getLogger(__name__)\ndef drain(jobs):\n"
+            "    for job in jobs:\n        try:\n            job.run()\n            job.close()\n"
+            "        except Exception:\n            continue\n",
+            line=8,
+            fixed="import logging\nlog = logging.getLogger(__name__)\ndef drain(jobs):\n"
+            "    for job in jobs:\n        try:\n            job.run()\n            job.close()\n"
+            "        except Exception:\n"
+            "            log.debug(\"ignoring an error in drain()\", exc_info=True)\n"
+            "            continue\n",
+        ),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -188,4 +216,73 @@ class SwallowedException(Rule):
                 handler,
                 f"The handler for {what} {action}: the error vanishes silently;"
                 " handle it, log it, or let it propagate.",
+                fix=_log_fix(ctx, handler) if ctx.want_fixes else None,
             )
+
+
+# The longest ``try`` body quoted in the fix's log message (else the function is named),
+# and the longest log line the fix writes when a shorter message fits (black's width).
+_QUOTED = 48
+_WIDTH = 88
+
+
+def _log_fix(ctx: PyContext, handler: ast.ExceptHandler) -> Fix | None:
+    """Log the ignored error at debug level with its traceback, before what the handler
+    does (a lone ``pass`` is replaced); None when the handler's statements share lines with
+    other code or no logger can be set up before the handler."""
+    lines = split_lines(ctx.source, keepends=True)
+    body = handler.body
+    if body[0].lineno <= handler.lineno:
+        return None  # ``except Exception: pass`` on one line
+    for stmt in body:
+        end = stmt.end_lineno or stmt.lineno
+        if lines[stmt.lineno - 1][: stmt.col_offset].strip() \
+                or lines[end - 1][stmt.end_col_offset or 0:].strip():
+            return None  # shares its line with code or a comment
+    name, setup = _cst.logger_setup(ctx)
+    if not name or (setup and setup[0].line > handler.lineno):
+        return None
+    first = body[0]
+    indent = lines[first.lineno - 1][: first.col_offset]
+    messages = _messages(ctx, handler)
+    call = ""
+    for message in messages:  # the first that keeps the line within _WIDTH
+        call = f"{indent}{name}.debug({_quote(message)}, exc_info=True)\n"
+        if len(call) <= _WIDTH + 1:
+            break
+    if len(body) == 1 and isinstance(first, ast.Pass):
+        edit = TextEdit(first.lineno, 1, first.lineno + 1, 1, call)
+    else:
+        edit = TextEdit(first.lineno, 1, first.lineno, 1, call)
+    return _cst.make_fix(f"Log the ignored error with {name}.debug(..., exc_info=True)",
+                         *setup, edit, safe=False)
+
+
+def _messages(ctx: PyContext, handler: ast.ExceptHandler) -> list[str]:
+    """The log messages to choose from, most specific first: the call the ``try`` body
+    makes when it is one short line (``import_module(entry) failed; ignored``), the
+    function, a plain phrase."""
+    out = []
+    parent = ctx.parent(handler)
+    body = getattr(parent, "body", [])
+    if len(body) == 1 and body[0].lineno == (body[0].end_lineno or body[0].lineno):
+        stmt = body[0]
+        node: ast.AST = stmt
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Return, ast.Expr)) \
+                and isinstance(stmt.value, ast.Call):
+            node = stmt.value  # what failed is the call, not the assignment
+        code = ctx.segment(node).strip()
+        if 0 < len(code) <= _QUOTED:
+            out.append(f"{code} failed; ignored")
+    fn = ctx.enclosing_function(handler)
+    if fn is not None:
+        out.append(f"ignoring an error in {fn.name}()")
+    out.append("ignoring an error")
+    return out
+
+
+def _quote(text: str) -> str:
+    """A string literal of ``text``, double-quoted where it can be."""
+    if '"' not in text and "\\" not in text and "{" not in text:
+        return f'"{text}"'
+    return repr(text)

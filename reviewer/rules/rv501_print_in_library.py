@@ -53,7 +53,7 @@ class _Fixes:
         """(logger name, the edits that create it: none when it exists); ("", []) when no
         logger can be added."""
         if self._setup is None:
-            self._setup = _logger_setup(self.ctx)
+            self._setup = _cst.logger_setup(self.ctx)
         return self._setup
 
     def _build(self, calls: list[ast.Call]) -> Fix | None:
@@ -76,27 +76,6 @@ class _Fixes:
             edits.append(_cst.rewrite(self.ctx, *_cst.lines_of(stmt),
                                       _cst.replace_node(target, _to_logger(name))))
         return _cst.make_fix(f"Log with {name} instead of printing", *edits, safe=False)
-
-
-def _logger_setup(ctx: PyContext) -> tuple[str, list[TextEdit]]:
-    """The module logger's name and the insertions that create it (the import and the
-    assignment are separate edits, so that another fix's ``import os`` sorts between)."""
-    for stmt in ctx.tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) \
-                and dotted_name(stmt.value.func) == "logging.getLogger":
-            return stmt.targets[0].id, []
-    if _cst.module_binds(ctx, "logger"):
-        return "", []
-    has_import = _cst.module_imports(ctx, "logging")
-    if not has_import and _cst.module_binds(ctx, "logging"):
-        return "", []
-    texts = ([] if has_import else ["import logging\n"]) + [
-        "logger = logging.getLogger(__name__)\n"]
-    edits = [_cst.module_insertion(ctx, t) for t in texts]
-    if any(e is None for e in edits):
-        return "", []
-    return "logger", [e for e in edits if e is not None]
 
 
 def _to_logger(logger: str) -> Callable[[Any], Any]:
