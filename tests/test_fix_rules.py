@@ -97,3 +97,36 @@ def test_lines_outside_the_edits_must_be_kept() -> None:
     insert = TextEdit(1, 1, 1, 1, "import os\n")
     assert lines_outside_kept(before, apply_edits(before, [insert]), [insert]) is None
     assert apply_edits(before, [insert, insert]) == "import os\n" + before  # once
+
+
+def test_swallowed_error_logged_and_bare_except_widened_in_one_run(
+    repo: Repo, run_cli: Callable[..., RunResult]
+) -> None:
+    source = ('"""Env."""\nimport os\n\n\ndef unset(key: str) -> None:\n    """Drop."""\n'
+              "    try:\n        del os.environ[key]\n    except:\n        pass\n")
+    path = repo.write("pkg/env.py", source)
+    select = ("--select", "RV201,RV203")
+    code, out, err = run_cli("fix", "pkg/env.py", *select)
+    assert code == 1 and path.read_text() == source  # both fixes are unsafe
+    code, out, err = run_cli("fix", "--unsafe-fixes", "--backend", "none", "pkg/env.py",
+                             *select)
+    assert (code, err) == (0, ""), out
+    assert path.read_text() == (
+        '"""Env."""\nimport os\nimport logging\nlogger = logging.getLogger(__name__)\n\n\n'
+        'def unset(key: str) -> None:\n    """Drop."""\n    try:\n        del os.environ[key]\n'
+        "    except Exception:\n"
+        '        logger.debug("del os.environ[key] failed; ignored", exc_info=True)\n'
+    )
+    code, out, _ = run_cli("check", "pkg/env.py", *select)
+    assert code == 0, out
+
+
+def test_swallowing_handler_sharing_its_line_gets_no_fix() -> None:
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+
+    rules = {"python": selected_rules(Config(select=("RV203",)))}
+    for code in ("try:\n    run()\nexcept Exception: pass\n",
+                 "try:\n    run()\nexcept Exception:\n    pass  # pragma: no cover\n"):
+        found = review_source("m.py", code, rules, "python").findings
+        assert [f.rule_id for f in found] == ["RV203"] and found[0].fix is None, code

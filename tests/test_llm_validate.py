@@ -97,3 +97,20 @@ def test_rules_with_no_local_fix_get_no_model_fix(tmp_path: object) -> None:
         schema = model.prompts[0]["response_format"]  # type: ignore[index]
     assert out[0].model_fix is None and report.fixes_asked == 0
     assert '"fixed_code": {"type": "null"}' in str(schema).replace("'", '"')
+
+
+def test_a_rebinding_global_has_no_local_fix_a_useless_one_has() -> None:
+    from reviewer.feedback.training import asks_fix
+    from reviewer.llm.prompts import find_target
+    from reviewer.rules import all_rules
+
+    code = ("_cache = None\nSEEN = set()\n\n\ndef get():\n    global _cache\n"
+            "    if _cache is None:\n        _cache = load()\n    return _cache\n\n\n"
+            "def mark(x):\n    global SEEN\n    SEEN.add(x)\n")
+    found = review_source("m.py", code, {"python": selected_rules(Config())}, "python")
+    by_line = {f.span.line: f for f in found.findings if f.rule_id == "RV102"}
+    rule = all_rules()["RV102"]
+    assert not rule.has_local_fix(by_line[6])  # rebinds: the signature must change
+    assert rule.has_local_fix(by_line[13]) and by_line[13].fix is not None  # deleted
+    region = find_target(code, by_line[6]).region
+    assert not asks_fix("full", rule, by_line[6], region)
