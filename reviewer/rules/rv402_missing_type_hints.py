@@ -45,8 +45,13 @@ class MissingTypeHints(Rule):
     with ``typing.no_type_check`` are skipped, and so is the implementation behind
     ``typing.overload`` stubs (the stubs are checked: they are the public signatures).
 
-    Fix (safe): when only the return type is missing and the function returns no value
-    (no ``return <value>``, no ``yield``, not a stub, not decorated), ``-> None`` is added.
+    Fix (safe: an annotation changes nothing at run time), when every missing annotation
+    can be told for certain: ``-> None`` for a function that returns no value (no
+    ``return <value>``, no ``yield``, not a stub, not decorated); the data model's return
+    type for ``__repr__``, ``__str__``, ``__len__``, ``__hash__``, ``__bool__`` and the
+    other conversions (``-> str``, ``-> int``...); ``bool`` for a parameter whose default
+    is ``True`` or ``False``. Other defaults are not guessed from (``timeout=0`` may take
+    a float), and neither is the body.
     """
 
     id = "RV402"
@@ -89,6 +94,18 @@ class MissingTypeHints(Rule):
                 fixed="class A:\n    @staticmethod\n    def run(\n        x: int,\n    ) -> None:\n"
                 "        go(x)\n"),
         Invalid("def f(*args, **kwargs) -> None:\n    pass\n", line=1),
+        # A flag's default tells its type; the data model tells __repr__'s.
+        Invalid("def setup(set_prefix=True, *, quiet=False):\n    configure(set_prefix)\n",
+                line=1,
+                fixed="def setup(set_prefix: bool = True, *, quiet: bool = False) -> None:\n"
+                "    configure(set_prefix)\n"),
+        Invalid("class App:\n    def __repr__(self):\n        return f'<{self.name}>'\n",
+                line=2,
+                fixed="class App:\n    def __repr__(self) -> str:\n"
+                "        return f'<{self.name}>'\n"),
+        # Any other default, or a value returned, is not guessed: no fix.
+        Invalid("def connect(timeout=0, verbose=False):\n    go(timeout)\n", line=1),
+        Invalid("def total(flag=False):\n    return 1 if flag else 2\n", line=1),
         # Methods: async, decorated, staticmethod (no self to skip).
         Invalid(
             "class Client:\n    @staticmethod\n    def parse(text) -> int:\n        return 1\n",
@@ -128,15 +145,14 @@ class MissingTypeHints(Rule):
                 f"{kind_of(ctx, fn)} '{fn.name}' is missing type hints: {', '.join(missing)}",
                 signature_scope(fn),
             )
-            if missing == ["return type"]:
-                fix = _return_none_fix(ctx, fn)
-                if fix is not None:
-                    finding = finding.with_(fix=fix)
+            fix = _hints_fix(ctx, fn, self.unannotated(ctx, fn), "return type" in missing)
+            if fix is not None:
+                finding = finding.with_(fix=fix)
             yield finding
 
     @staticmethod
-    def missing(ctx: PyContext, fn: FunctionNode) -> list[str]:
-        """Descriptions of what lacks an annotation ('parameter x', 'return type')."""
+    def unannotated(ctx: PyContext, fn: FunctionNode) -> list[ast.arg]:
+        """The parameters that need an annotation and have none."""
         args = fn.args
         positional = [*args.posonlyargs, *args.args]
         if takes_instance(ctx, fn) and positional:
@@ -147,8 +163,13 @@ class MissingTypeHints(Rule):
         params.extend(args.kwonlyargs)
         if args.kwarg is not None:
             params.append(args.kwarg)
+        return [a for a in params if a.annotation is None]
+
+    @classmethod
+    def missing(cls, ctx: PyContext, fn: FunctionNode) -> list[str]:
+        """Descriptions of what lacks an annotation ('parameter x', 'return type')."""
         out = []
-        names = [_param_name(a, args) for a in params if a.annotation is None]
+        names = [_param_name(a, fn.args) for a in cls.unannotated(ctx, fn)]
         if names:
             out.append(("parameter " if len(names) == 1 else "parameters ") + ", ".join(names))
         if fn.returns is None and fn.name != "__init__":
@@ -217,22 +238,94 @@ def returns_nothing(fn: FunctionNode) -> bool:
     return True
 
 
-def _return_none_fix(ctx: PyContext, fn: FunctionNode) -> Fix | None:
-    """``def f(x: int):`` -> ``def f(x: int) -> None:`` (libcst; a safe fix: an annotation
-    changes nothing at run time)."""
-    if not _cst.available(ctx) or not returns_nothing(fn):
+# Return types the data model fixes: ``repr()`` raises unless ``__repr__`` returns a str.
+_DUNDER_RETURNS = {
+    "__repr__": "str", "__str__": "str", "__format__": "str", "__bytes__": "bytes",
+    "__len__": "int", "__hash__": "int", "__int__": "int", "__index__": "int",
+    "__float__": "float", "__complex__": "complex", "__bool__": "bool",
+}
+_DUNDER_PARAMS = {"__format__": "str"}  # the one parameter after self
+
+
+def _param_types(fn: FunctionNode, params: list[ast.arg]) -> dict[str, str] | None:
+    """An annotation for each of ``params``, or None when one cannot be told: a default of
+    ``True``/``False`` is a ``bool`` flag; the format spec of ``__format__`` is a str.
+    Other literal defaults are left alone (``timeout=0`` may well take a float)."""
+    defaults: dict[int, ast.expr] = {}
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    for arg, value in zip(reversed(positional), reversed(fn.args.defaults), strict=False):
+        defaults[id(arg)] = value
+    for arg, kw_value in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
+        if kw_value is not None:
+            defaults[id(arg)] = kw_value
+    out: dict[str, str] = {}
+    for arg in params:
+        default = defaults.get(id(arg))
+        if isinstance(default, ast.Constant) and isinstance(default.value, bool):
+            out[arg.arg] = "bool"
+        elif fn.name in _DUNDER_PARAMS and arg is not fn.args.vararg \
+                and arg is not fn.args.kwarg and len(params) == 1:
+            out[arg.arg] = _DUNDER_PARAMS[fn.name]
+        else:
+            return None
+    return out
+
+
+def _return_type(fn: FunctionNode) -> str | None:
+    """``None`` for a function that returns no value (``returns_nothing``), the data
+    model's type for the dunders that must return one, else None (unknown)."""
+    if any(dotted_name(d) not in _PLAIN_DECORATORS for d in fn.decorator_list):
+        return None
+    if fn.name in _DUNDER_RETURNS and isinstance(fn, ast.FunctionDef):
+        return _DUNDER_RETURNS[fn.name]
+    return "None" if returns_nothing(fn) else None
+
+
+def _hints_fix(ctx: PyContext, fn: FunctionNode, params: list[ast.arg],
+               needs_return: bool) -> Fix | None:
+    """Every missing annotation, where each can be told for certain (``_param_types``,
+    ``_return_type``): ``def setup(quiet=False):`` -> ``def setup(quiet: bool = False) ->
+    None:``, ``def __repr__(self):`` -> ``def __repr__(self) -> str:``. libcst; a safe
+    fix: an annotation changes nothing at run time."""
+    if not _cst.available(ctx) or not (params or needs_return):
+        return None
+    types = _param_types(fn, params)
+    returns = _return_type(fn) if needs_return else ""
+    if types is None or returns is None:
         return None
     import libcst as cst
+
+    def annotate(param: Any) -> Any:
+        name = param.name.value
+        if name not in types or param.annotation is not None:
+            return param
+        changes: dict[str, Any] = {"annotation": cst.Annotation(cst.Name(types[name]))}
+        if param.default is not None:
+            changes["equal"] = cst.AssignEqual()  # x=True -> x: bool = True (PEP 8)
+        return param.with_changes(**changes)
 
     def run(module: Any) -> Any:
         if len(module.body) != 1 or not isinstance(module.body[0], cst.FunctionDef):
             return None
         node = module.body[0]
-        if node.returns is not None:
-            return None
-        new = node.with_changes(returns=cst.Annotation(cst.Name("None")))
+        ps = node.params
+        star = ps.star_arg if not isinstance(ps.star_arg, cst.Param) else annotate(ps.star_arg)
+        new = node.with_changes(params=ps.with_changes(
+            params=[annotate(p) for p in ps.params],
+            posonly_params=[annotate(p) for p in ps.posonly_params],
+            kwonly_params=[annotate(p) for p in ps.kwonly_params],
+            star_arg=star,
+            star_kwarg=None if ps.star_kwarg is None else annotate(ps.star_kwarg),
+        ))
+        if returns:
+            if node.returns is not None:
+                return None
+            new = new.with_changes(returns=cst.Annotation(cst.Name(returns)))
         return module.with_changes(body=[new])
 
     first = fn.lineno  # the def line (decorators above it are not part of the snippet)
     edit = _cst.rewrite(ctx, first, fn.end_lineno or first, run)
-    return _cst.make_fix("Annotate the return type as None", edit, safe=True)
+    what = [f"{n}: {t}" for n, t in types.items()]
+    if returns:
+        what.append(f"the return type as {returns}")
+    return _cst.make_fix("Annotate " + ", ".join(what), edit, safe=True)

@@ -48,7 +48,8 @@ class AssertForValidation(Rule):
 
     Fix (unsafe: the exception type changes, and the check now runs under ``-O``):
     ``assert cond, msg`` becomes ``if not cond: raise ValueError(msg)`` (``TypeError`` for
-    an ``isinstance`` check), comments kept.
+    an ``isinstance`` check), comments kept. A message written in parentheses over several
+    lines keeps its own line; a test or message that itself spans lines gets no fix.
     """
 
     id = "RV607"
@@ -76,6 +77,15 @@ class AssertForValidation(Rule):
         Invalid("def f(x):\n    assert isinstance(x, int)\n    return x + 1\n", line=2,
                 fixed="def f(x):\n    if not isinstance(x, int):\n"
                 "        raise TypeError('expected isinstance(x, int)')\n    return x + 1\n"),
+        # A message in parentheses over several lines keeps its own line.
+        Invalid("def f(args):\n    if args:\n        assert len(args) == 1, (\n"
+                "            'one argument'\n        )\n    return args\n",
+                line=3,
+                fixed="def f(args):\n    if args:\n        if not (len(args) == 1):\n"
+                "            raise ValueError(\n                'one argument'\n"
+                "            )\n    return args\n"),
+        # A test over several lines gets no fix.
+        Invalid("def f(a, b):\n    assert (\n        a and b\n    ), 'both'\n", line=2),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -116,6 +126,7 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
     target = _cst.source_of(ctx, node)
     if target is None:
         return None
+    words = target.split()  # the snippet is dedented: its words are compared
     import libcst as cst
 
     exc = "TypeError" if narrows_type(node.test) else "ValueError"
@@ -129,11 +140,19 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
                 return updated
             stmt = updated.body[0]
             empty = cst.Module(body=[])
-            if empty.code_for_node(stmt.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-                                   ).strip() != target:
+            written = empty.code_for_node(stmt.with_changes(semicolon=cst.MaybeSentinel.DEFAULT))
+            if written.split() != words:
                 return updated
-            self.done = True
             test = empty.code_for_node(stmt.test)
+            msg = None
+            if stmt.msg is not None:
+                inner = empty.code_for_node(stmt.msg.with_changes(lpar=[], rpar=[]))
+                whole = empty.code_for_node(stmt.msg)
+                msg = "" if "#" in whole.replace(inner, "") else _message(
+                    inner, "\n" in whole, indent)  # a comment in the parentheses: no fix
+            if "\n" in test or msg == "":
+                return updated  # a test or message over several lines: no fix
+            self.done = True
             cond = test if type(stmt.test).__name__ in _ATOMIC else f"({test})"
             if isinstance(stmt.test, cst.UnaryOperation) and isinstance(
                 stmt.test.operator, cst.Not
@@ -142,8 +161,8 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
                 head = f"if {cond}:"
             else:
                 head = f"if not {cond}:"
-            msg = empty.code_for_node(stmt.msg) if stmt.msg is not None \
-                else repr(f"expected {test}")
+            if msg is None:
+                msg = repr(f"expected {test}")
             new = cst.parse_statement(
                 f"{head}\n{indent}raise {exc}({msg})\n",
                 config=cst.PartialParserConfig(default_indent=indent),
@@ -159,6 +178,15 @@ def _fix(ctx: PyContext, node: ast.Assert) -> Fix | None:
 
     edit = _cst.rewrite(ctx, *_cst.lines_of(node), run)
     return _cst.make_fix(f"Raise {exc} instead of assert", edit, safe=False)
+
+
+def _message(inner: str, spread: bool, indent: str) -> str:
+    """The exception's argument: the assert's message, on its own line when it was written
+    in parentheses over several lines (``assert x, (\n    "..."\n)``); "" when the message
+    itself spans lines (no fix)."""
+    if "\n" in inner:
+        return ""
+    return f"\n{indent}{indent}{inner}\n{indent}" if spread else inner
 
 
 def _indent_unit(ctx: PyContext, node: ast.stmt) -> str:
