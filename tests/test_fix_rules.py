@@ -130,3 +130,17 @@ def test_swallowing_handler_sharing_its_line_gets_no_fix() -> None:
                  "try:\n    run()\nexcept Exception:\n    pass  # pragma: no cover\n"):
         found = review_source("m.py", code, rules, "python").findings
         assert [f.rule_id for f in found] == ["RV203"] and found[0].fix is None, code
+
+
+def test_a_platform_guard_assert_is_information_with_no_fix() -> None:
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+    from reviewer.findings import Severity
+
+    rules = {"python": selected_rules(Config(select=("RV607",)))}
+    code = ("import sys\n\nassert sys.platform == 'win32'\n"
+            "assert sys.version_info[0] >= 3\n\n\ndef f(x):\n    assert x > 0\n")
+    found = review_source("m.py", code, rules, "python").findings
+    got = [(f.span.line, f.severity, f.fix is None) for f in found]
+    assert got == [(3, Severity.INFO, True), (4, Severity.INFO, True),
+                   (8, Severity.MEDIUM, False)]

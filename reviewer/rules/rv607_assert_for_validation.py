@@ -29,6 +29,21 @@ def narrows_type(test: ast.expr) -> bool:
     )
 
 
+_GUARDED = ("sys.platform", "sys.version_info")
+
+
+def platform_guard(test: ast.expr) -> bool:
+    """``sys.platform == "win32"``, ``sys.version_info >= (3, 11)``,
+    ``sys.platform.startswith("linux")``: a guard that type checkers read (mypy skips the
+    rest of a module after a top-level one that is false on the platform it checks)."""
+    if isinstance(test, ast.Compare):
+        return any(dotted_name(side) in _GUARDED or (
+            isinstance(side, ast.Subscript) and dotted_name(side.value) in _GUARDED)
+            for side in (test.left, *test.comparators))
+    return isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) \
+        and dotted_name(test.func.value) == "sys.platform"
+
+
 class AssertForValidation(Rule):
     """assert is used outside tests, where python -O removes it.
 
@@ -44,7 +59,9 @@ class AssertForValidation(Rule):
     invariants written for the type checker, not input validation): they get ``info``
     severity, below the default ``fail-on``, so they show in every format without failing
     ``check`` or a pull request. Prefer an explicit check, or ``typing.cast`` when the type
-    is guaranteed.
+    is guaranteed. Asserts on ``sys.platform`` or ``sys.version_info`` (a platform guard,
+    which mypy reads: it skips the rest of a module after a top-level one that is false)
+    get ``info`` severity too, and no fix.
 
     Fix (unsafe: the exception type changes, and the check now runs under ``-O``):
     ``assert cond, msg`` becomes ``if not cond: raise ValueError(msg)`` (``TypeError`` for
@@ -86,6 +103,9 @@ class AssertForValidation(Rule):
                 "            )\n    return args\n"),
         # A test over several lines gets no fix.
         Invalid("def f(a, b):\n    assert (\n        a and b\n    ), 'both'\n", line=2),
+        # A platform or version guard is reported for information, with no fix.
+        Invalid("import sys\n\nassert sys.platform == 'win32'\n\nfrom ctypes import windll\n",
+                line=3),
     ]
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
@@ -94,7 +114,14 @@ class AssertForValidation(Rule):
         for node in ctx.nodes(ast.Assert):
             if not isinstance(node, ast.Assert) or self._type_checking_only(ctx, node):
                 continue
-            if narrows_type(node.test):
+            if platform_guard(node.test):
+                yield ctx.report(
+                    self, node,
+                    "assert on the platform or Python version is a guard the type checker"
+                    " reads; it is removed under python -O.",
+                    severity=Severity.INFO,  # no fix: the rewrite loses the type checker's view
+                )
+            elif narrows_type(node.test):
                 yield ctx.report(
                     self, node,
                     "assert used to narrow a type is removed under python -O;"
