@@ -144,3 +144,5 @@ def test_a_platform_guard_assert_is_information_with_no_fix() -> None:
     got = [(f.span.line, f.severity, f.fix is None) for f in found]
     assert got == [(3, Severity.INFO, True), (4, Severity.INFO, True),
                    (8, Severity.MEDIUM, False)]
+    rule = type(rules["python"][0])
+    assert [rule.has_local_fix(f) for f in found] == [False, False, True]  # no model fix

@@ -30,6 +30,8 @@ def narrows_type(test: ast.expr) -> bool:
 
 
 _GUARDED = ("sys.platform", "sys.version_info")
+_GUARD_MESSAGE = ("assert on the platform or Python version is a guard the type checker reads;"
+                  " it is removed under python -O.")
 
 
 def platform_guard(test: ast.expr) -> bool:
@@ -108,6 +110,12 @@ class AssertForValidation(Rule):
                 line=3),
     ]
 
+    @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """A platform guard has none: any rewrite loses what the type checker reads (the
+        model is not asked either)."""
+        return finding.message != _GUARD_MESSAGE
+
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         if ctx.is_test:
             return
@@ -116,9 +124,7 @@ class AssertForValidation(Rule):
                 continue
             if platform_guard(node.test):
                 yield ctx.report(
-                    self, node,
-                    "assert on the platform or Python version is a guard the type checker"
-                    " reads; it is removed under python -O.",
+                    self, node, _GUARD_MESSAGE,
                     severity=Severity.INFO,  # no fix: the rewrite loses the type checker's view
                 )
             elif narrows_type(node.test):
