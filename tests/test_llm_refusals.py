@@ -10,6 +10,7 @@ from reviewer.findings import Finding, Fix, TextEdit
 from reviewer.llm.refusals import (
     dropped_comments,
     generic_docstring,
+    lost_default,
     narrowed_handler,
     string_annotation,
 )
@@ -139,3 +140,40 @@ def test_a_typing_construct_in_a_string_is_refused() -> None:
 def test_an_annotation_naming_an_undefined_name_is_refused() -> None:
     why = check(ISATTY, "RV402", 5, 5, "def isatty(stream: IO[Any]) -> bool:\n")
     assert why is not None and "not defined" in why and "IO" in why
+
+
+# django/db/models/fields/__init__.py: a module-level list as a default (RV101).
+CHOICES = '''"""Fields."""
+BLANK_CHOICE_DASH = [("", "---------")]
+
+
+class Field:
+    """A field."""
+
+    def get_choices(self, include_blank=True, blank_choice=BLANK_CHOICE_DASH):
+        """The choices."""
+        if include_blank:
+            return blank_choice + self.choices
+        return self.choices
+'''
+
+
+def test_a_default_turned_into_none_and_never_restored_is_refused() -> None:
+    # Qwen2.5-Coder-1.5B's fix on django: the dash entry is lost for every caller.
+    lost = ("    def get_choices(self, include_blank=True, blank_choice=None):\n"
+            '        """The choices."""\n        if include_blank:\n'
+            "            return blank_choice + self.choices\n        return self.choices\n")
+    why = check(CHOICES, "RV101", 8, 12, lost)
+    assert why is not None and "never falls back to BLANK_CHOICE_DASH" in why
+    kept = ("    def get_choices(self, include_blank=True, blank_choice=None):\n"
+            '        """The choices."""\n        if blank_choice is None:\n'
+            "            blank_choice = list(BLANK_CHOICE_DASH)\n        if include_blank:\n"
+            "            return blank_choice + self.choices\n        return self.choices\n")
+    assert check(CHOICES, "RV101", 8, 12, kept) is None
+    # An empty literal may come back as its constructor, and the reverse.
+    for old, new in (("[]", "list()"), ("dict()", "{}"), ("{}", "{}")):
+        before = f"def f(seen={old}):\n    return seen\n"
+        after = f"def f(seen=None):\n    seen = {new} if seen is None else seen\n    return seen\n"
+        assert lost_default(before, after) is None, (old, new)
+    assert lost_default("def f(seen=[1]):\n    return seen\n",
+                        "def f(seen=None):\n    seen = []\n    return seen\n") is not None

@@ -15,6 +15,10 @@ refusal (a phrase the model can act on in a refinement pass) or None:
 * :func:`generic_docstring`: an RV401 docstring that names nothing of what it documents
   (parameters, names the body uses or returns) and starts with no verb beyond boilerplate
   ("This function does something.").
+* :func:`lost_default`: an RV101 fix that turns a mutable default into ``None`` but never
+  uses the old default in the function again (``blank_choice=BLANK_CHOICE_DASH`` ->
+  ``blank_choice=None`` with no ``if blank_choice is None: blank_choice =
+  BLANK_CHOICE_DASH``): every caller that relied on the default now gets ``None``.
 * :func:`string_annotation`: an annotation added as a string holding a typing construct
   (``"Optional[int]"``, ``"list[str]"``); only a plain (dotted) name, a forward reference,
   may be quoted. Undefined names are the validator's pyflakes check.
@@ -31,8 +35,8 @@ from collections import Counter
 from reviewer.llm.names import node_name
 from reviewer.rules._functions import first_paragraph
 
-__all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "narrowed_handler",
-           "string_annotation"]
+__all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "lost_default",
+           "narrowed_handler", "string_annotation"]
 
 _BROAD = frozenset({"BaseException", "Exception"})
 # Nodes that cannot raise by themselves (a try body made of these and ``raise T(...)`` can
@@ -314,4 +318,80 @@ def string_annotation(source: str, patched: str) -> str | None:
             f"the annotation {ann.value!r} is a typing construct written as a string;"
             " write it as code (import what it uses)"
         )
+    return None
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function by its dotted path (``Class.method``, ``outer.inner``)."""
+    out: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    out.setdefault(name, child)
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return out
+
+
+def _defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    out = {a.arg: d for a, d in zip(reversed(positional), reversed(args.defaults),
+                                      strict=False)}
+    out.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                if d is not None})
+    return out
+
+
+# An empty literal and its constructor build the same value: ``[]`` and ``list()``.
+_EMPTY = {"List": "list", "Dict": "dict", "Set": "set", "Tuple": "tuple"}
+
+
+def _builds(node: ast.AST, old: ast.expr) -> bool:
+    """``node`` is the old default again, or an empty value of the same kind."""
+    if ast.dump(node) == ast.dump(old):
+        return True
+    kind = type(old).__name__
+    empty = not any(getattr(old, f, None) for f in ("elts", "keys"))
+    if isinstance(old, ast.Call) and isinstance(old.func, ast.Name) and not old.args \
+            and not old.keywords and old.func.id in _EMPTY.values():
+        kind, empty = next(k for k, v in _EMPTY.items() if v == old.func.id), True
+    if not empty or kind not in _EMPTY:
+        return False
+    if type(node).__name__ == kind:
+        return not any(getattr(node, f, None) for f in ("elts", "keys"))
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == _EMPTY[kind] and not node.args and not node.keywords
+
+
+def lost_default(source: str, patched: str) -> str | None:
+    """The reason to refuse a fix that replaces a parameter's default by ``None`` without
+    building the old default in the body when the argument is left out."""
+    before, after = _parse(source), _parse(patched)
+    if before is None or after is None:
+        return None
+    new_functions = _functions(after)
+    for name, fn in _functions(before).items():
+        new = new_functions.get(name)
+        if new is None:
+            continue
+        now = _defaults(new)
+        for param, old in _defaults(fn).items():
+            got = now.get(param)
+            if isinstance(old, ast.Constant) or not (
+                    isinstance(got, ast.Constant) and got.value is None):
+                continue
+            if any(_builds(node, old) for stmt in new.body for node in ast.walk(stmt)):
+                continue
+            return (
+                f"the default of {param} became None, but the function never falls back to"
+                f" {ast.unparse(old)}: add `if {param} is None: {param} = {ast.unparse(old)}`"
+                " (a copy where the old default was shared on purpose)"
+            )
     return None

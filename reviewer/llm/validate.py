@@ -20,6 +20,7 @@ from reviewer.llm.prompts import Region
 from reviewer.llm.refusals import (
     dropped_comments,
     generic_docstrings,
+    lost_default,
     narrowed_handler,
     string_annotation,
 )
@@ -156,10 +157,13 @@ class FileValidator:
 
 def wrong_but_valid(source: str, patched: str, rule_id: str) -> str | None:
     """The refusals of :mod:`reviewer.llm.refusals`: a narrowed broad handler, a dropped
-    comment, a generic RV401 docstring, a typing construct written as a string."""
+    comment, a generic RV401 docstring, an RV101 default lost, a typing construct written as a
+    string."""
     why = narrowed_handler(source, patched) or dropped_comments(source, patched, rule_id)
     if why is None and rule_id == "RV401":
         why = generic_docstrings(source, patched)
+    if why is None and rule_id == "RV101":
+        why = lost_default(source, patched)
     return why or string_annotation(source, patched)
 
 
