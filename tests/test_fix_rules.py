@@ -146,3 +146,20 @@ def test_a_platform_guard_assert_is_information_with_no_fix() -> None:
                    (8, Severity.MEDIUM, False)]
     rule = type(rules["python"][0])
     assert [rule.has_local_fix(f) for f in found] == [False, False, True]  # no model fix
+
+
+def test_output_the_user_asked_for_gets_no_logger_fix() -> None:
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+
+    rules = {"python": selected_rules(Config(select=("RV501",)))}
+    rule = type(rules["python"][0])
+    for code, fixed in (
+        # django's post-migrate hook: printed under -v 2; logging at info would hide it.
+        ("def create_permissions(verbosity):\n    if verbosity >= 2:\n"
+         "        print('Adding permission')\n", False),
+        ('def timer(subject):\n    """Print the elapsed time."""\n    print(subject)\n', False),
+        ("def load(path):\n    print('loading', path)\n    return open(path)\n", True),
+    ):
+        (f,) = review_source("m.py", code, rules, "python").findings
+        assert (f.fix is not None, rule.has_local_fix(f)) == (fixed, fixed), code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,33 @@ def _printer(call: ast.Call, pprint_names: frozenset[str]) -> str:
     if name == "pprint.pprint" or name in pprint_names:
         return "pprint"
     return ""
+
+
+_DELIBERATE = (
+    "print() in library code writes output the user asked for to a stdout the library does"
+    " not own: take the stream from the caller (a command's self.stdout) or return the data."
+)
+# A docstring that says the function's job is output: "print the elapsed time", "displaying
+# the fields".
+_OUTPUT_WORDS = re.compile(
+    r"\b(print(s|ed|ing)?|display(s|ed|ing)?|show(s|n|ing)?|output(s)?|debug(ging)?)\b",
+    re.IGNORECASE,
+)
+
+
+def deliberate_output(ctx: PyContext, call: ast.Call) -> bool:
+    """The print is output someone asked for, which logging at ``info`` would hide: it is
+    under a test of a ``verbosity``/``verbose`` setting, or in a function whose docstring
+    says it prints, displays or shows (a debugging helper, an inspection utility)."""
+    for a in ctx.ancestors(call):
+        if isinstance(a, ast.If) and any(
+                "verbos" in (n.id if isinstance(n, ast.Name) else n.attr).lower()
+                for n in ast.walk(a.test) if isinstance(n, ast.Name | ast.Attribute)):
+            return True
+        if isinstance(a, _FUNCTIONS):
+            doc = ast.get_docstring(a) or ""
+            return bool(_OUTPUT_WORDS.search(doc.split("\n\n", 1)[0]))
+    return False
 
 
 class _Fixes:
@@ -253,7 +281,10 @@ class PrintInLibrary(Rule):
     of a function become calls of the module's logger (``logger.info('%s rows', n)``,
     ``warning`` for ``file=sys.stderr``); ``import logging`` and ``logger =
     logging.getLogger(__name__)`` are added once, after the imports, unless the module
-    has a logger already.
+    has a logger already. No fix, and a message that says so, for output the user asked
+    for, which logging at ``info`` would hide: a print under a test of a ``verbosity`` or
+    ``verbose`` setting (django's post-migrate hooks), or in a function whose docstring
+    says it prints, displays or shows. Such output needs the stream from the caller.
     """
 
     id = "RV501"
@@ -337,6 +368,10 @@ class PrintInLibrary(Rule):
             "        print('Adding permission')\ndef main():\n    return 0\n",
             line=3,
         ),
+        # Output someone asked for (verbosity, a function that says it prints) is still
+        # reported, with no fix: logging at info would hide it.
+        Invalid("def timer(subject):\n    \"\"\"Print the elapsed time.\"\"\"\n"
+                "    print(subject, 'elapsed')\n", line=3),
         # What a prompting function calls is not the program's output.
         Invalid(
             "def run(stmts):\n    for s in stmts:\n        print(s)\n"
@@ -352,6 +387,12 @@ class PrintInLibrary(Rule):
         # ``client`` and ``clinic`` are not ``cli``.
         Invalid("print('x')\n", line=1, path="pkg/client.py"),
     ]
+
+    @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """Output the user asked for (``deliberate_output``) has none: logging would hide
+        it; the stream has to come from the caller."""
+        return "output the user asked for" not in finding.message
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         if ctx.is_test or ctx.is_script or self._outside_library(ctx.path):
@@ -377,14 +418,17 @@ class PrintInLibrary(Rule):
             if not ((kind == "print" and own_print) or _to_own_stream(call))
             and not any(a in program for a in ctx.ancestors(call) if isinstance(a, _FUNCTIONS))
         ]
-        fixes = _Fixes(ctx, [c for c, k in reported if k == "print"], [c for c, _ in reported])
+        asked = {call for call, _ in reported if deliberate_output(ctx, call)}
+        fixes = _Fixes(ctx, [c for c, k in reported if k == "print" and c not in asked],
+                       [c for c, _ in reported])
         for call, kind in reported:
             finding = ctx.report(
                 self,
                 call,
+                _DELIBERATE.replace("print()", f"{kind}()") if call in asked else
                 f"{kind}() in library code writes to a stdout the library does not own:"
                 " use logging, or return the data to the caller.",
-                fix=fixes.of(call),
+                fix=None if call in asked else fixes.of(call),
             )
             if group:  # one finding per function (grouped after suppressions)
                 owner = ctx.enclosing_function(call)
