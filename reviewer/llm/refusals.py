@@ -33,7 +33,7 @@ import tokenize
 from collections import Counter
 
 from reviewer.llm.names import node_name
-from reviewer.rules._functions import first_paragraph
+from reviewer.rules._functions import first_paragraph, parameter_defaults
 
 __all__ = ["dropped_comments", "generic_docstring", "generic_docstrings", "lost_default",
            "narrowed_handler", "string_annotation"]
@@ -339,16 +339,6 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctio
     return out
 
 
-def _defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
-    args = fn.args
-    positional = [*args.posonlyargs, *args.args]
-    out = {a.arg: d for a, d in zip(reversed(positional), reversed(args.defaults),
-                                      strict=False)}
-    out.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
-                if d is not None})
-    return out
-
-
 # An empty literal and its constructor build the same value: ``[]`` and ``list()``.
 _EMPTY = {"List": "list", "Dict": "dict", "Set": "set", "Tuple": "tuple"}
 
@@ -381,9 +371,9 @@ def lost_default(source: str, patched: str) -> str | None:
         new = new_functions.get(name)
         if new is None:
             continue
-        now = _defaults(new)
-        for param, old in _defaults(fn).items():
-            got = now.get(param)
+        now = {a.arg: d for a, d in parameter_defaults(new.args)}
+        for arg, old in parameter_defaults(fn.args):
+            param, got = arg.arg, now.get(arg.arg)
             if isinstance(old, ast.Constant) or not (
                     isinstance(got, ast.Constant) and got.value is None):
                 continue

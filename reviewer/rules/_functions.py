@@ -290,6 +290,17 @@ def nesting_depth(block: ast.stmt, lines: Sequence[str]) -> int:
 
 
 # -- facts about definitions -------------------------------------------------------------
+def parameter_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr]]:
+    """Each parameter that has a default, with it: the positional ones (the defaults
+    belong to the last of them), then the keyword-only ones."""
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                     strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+              if d is not None]
+    return pairs
+
+
 def decorator_names(node: FunctionNode | ast.ClassDef) -> list[str]:
     """Dotted names of the decorators (calls reduced to the called name)."""
     names = []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import FunctionNode, PyContext, dotted_name
+from reviewer.rules._functions import parameter_defaults
 from reviewer.rules.base import Invalid, Rule
 
 _COLLECTIONS = (
@@ -220,14 +221,7 @@ class MutableDefaultArgument(Rule):
         classes = mutable_classes(ctx.tree)
         globals_ = module_mutables(ctx.tree, classes)
         for fn in ctx.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
-            args = fn.args  # type: ignore[attr-defined]
-            positional = [*args.posonlyargs, *args.args]
-            pairs = list(
-                zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True)
-            )
-            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
-                      if d is not None]
-            for arg, default in pairs:
+            for arg, default in parameter_defaults(fn.args):  # type: ignore[attr-defined]
                 if is_mutable(default, classes):
                     fix = None
                     if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):

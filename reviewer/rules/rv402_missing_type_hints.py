@@ -15,6 +15,7 @@ from reviewer.rules._functions import (
     is_overload,
     kind_of,
     module_exports,
+    parameter_defaults,
     report_definition,
     signature_scope,
     takes_instance,
@@ -137,7 +138,8 @@ class MissingTypeHints(Rule):
                 continue
             if not is_overload(fn) and (ctx.parent(fn), fn.name) in overloaded:
                 continue  # the implementation behind @overload stubs
-            missing = self.missing(ctx, fn)
+            params = self.unannotated(ctx, fn)
+            missing = self.missing(fn, params)
             if not missing:
                 continue
             finding = report_definition(
@@ -145,7 +147,7 @@ class MissingTypeHints(Rule):
                 f"{kind_of(ctx, fn)} '{fn.name}' is missing type hints: {', '.join(missing)}",
                 signature_scope(fn),
             )
-            fix = _hints_fix(ctx, fn, self.unannotated(ctx, fn), "return type" in missing)
+            fix = _hints_fix(ctx, fn, params, "return type" in missing)
             if fix is not None:
                 finding = finding.with_(fix=fix)
             yield finding
@@ -165,11 +167,12 @@ class MissingTypeHints(Rule):
             params.append(args.kwarg)
         return [a for a in params if a.annotation is None]
 
-    @classmethod
-    def missing(cls, ctx: PyContext, fn: FunctionNode) -> list[str]:
-        """Descriptions of what lacks an annotation ('parameter x', 'return type')."""
+    @staticmethod
+    def missing(fn: FunctionNode, params: list[ast.arg]) -> list[str]:
+        """Descriptions of what lacks an annotation ('parameter x', 'return type'), given
+        the parameters that lack one (``unannotated``)."""
         out = []
-        names = [_param_name(a, fn.args) for a in cls.unannotated(ctx, fn)]
+        names = [_param_name(a, fn.args) for a in params]
         if names:
             out.append(("parameter " if len(names) == 1 else "parameters ") + ", ".join(names))
         if fn.returns is None and fn.name != "__init__":
@@ -212,11 +215,17 @@ def _overloaded_names(ctx: PyContext) -> set[tuple[ast.AST | None, str]]:
 _PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 
 
+def _plainly_decorated(fn: FunctionNode) -> bool:
+    """No decorator but ``staticmethod``/``classmethod`` (``@property``,
+    ``@contextmanager``... change what the function returns)."""
+    return all(dotted_name(d) in _PLAIN_DECORATORS for d in fn.decorator_list)
+
+
 def returns_nothing(fn: FunctionNode) -> bool:
     """The function returns no value: no ``return <value>``, no ``yield``, and it is not a
     stub (a body of ``...``/``pass``/``raise NotImplementedError``, whose subclasses or
     implementations decide) nor decorated (``@property``, ``@contextmanager``...)."""
-    if any(dotted_name(d) not in _PLAIN_DECORATORS for d in fn.decorator_list):
+    if not _plainly_decorated(fn):
         return False
     body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(
         s.value, ast.Constant) and isinstance(s.value.value, str))]
@@ -251,13 +260,7 @@ def _param_types(fn: FunctionNode, params: list[ast.arg]) -> dict[str, str] | No
     """An annotation for each of ``params``, or None when one cannot be told: a default of
     ``True``/``False`` is a ``bool`` flag; the format spec of ``__format__`` is a str.
     Other literal defaults are left alone (``timeout=0`` may well take a float)."""
-    defaults: dict[int, ast.expr] = {}
-    positional = [*fn.args.posonlyargs, *fn.args.args]
-    for arg, value in zip(reversed(positional), reversed(fn.args.defaults), strict=False):
-        defaults[id(arg)] = value
-    for arg, kw_value in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
-        if kw_value is not None:
-            defaults[id(arg)] = kw_value
+    defaults = {id(arg): value for arg, value in parameter_defaults(fn.args)}
     out: dict[str, str] = {}
     for arg in params:
         default = defaults.get(id(arg))
@@ -274,7 +277,7 @@ def _param_types(fn: FunctionNode, params: list[ast.arg]) -> dict[str, str] | No
 def _return_type(fn: FunctionNode) -> str | None:
     """``None`` for a function that returns no value (``returns_nothing``), the data
     model's type for the dunders that must return one, else None (unknown)."""
-    if any(dotted_name(d) not in _PLAIN_DECORATORS for d in fn.decorator_list):
+    if not _plainly_decorated(fn):
         return None
     if fn.name in _DUNDER_RETURNS and isinstance(fn, ast.FunctionDef):
         return _DUNDER_RETURNS[fn.name]

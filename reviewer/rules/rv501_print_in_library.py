@@ -10,6 +10,7 @@ from typing import Any
 from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules import _cst
+from reviewer.rules._functions import first_paragraph
 from reviewer.rules._project import entry_points
 from reviewer.rules.base import Invalid, Rule, Valid
 
@@ -31,9 +32,10 @@ def _printer(call: ast.Call, pprint_names: frozenset[str]) -> str:
     return ""
 
 
+_ASKED = "output the user asked for"  # in the message of the findings with no local fix
 _DELIBERATE = (
-    "print() in library code writes output the user asked for to a stdout the library does"
-    " not own: take the stream from the caller (a command's self.stdout) or return the data."
+    f"print() in library code writes {_ASKED} to a stdout the library does not own: take the"
+    " stream from the caller (a command's self.stdout) or return the data."
 )
 # A docstring that says the function's job is output: "print the elapsed time", "displaying
 # the fields".
@@ -53,8 +55,7 @@ def deliberate_output(ctx: PyContext, call: ast.Call) -> bool:
                 for n in ast.walk(a.test) if isinstance(n, ast.Name | ast.Attribute)):
             return True
         if isinstance(a, _FUNCTIONS):
-            doc = ast.get_docstring(a) or ""
-            return bool(_OUTPUT_WORDS.search(doc.split("\n\n", 1)[0]))
+            return bool(_OUTPUT_WORDS.search(first_paragraph(ast.get_docstring(a) or "")))
     return False
 
 
@@ -392,7 +393,7 @@ class PrintInLibrary(Rule):
     def has_local_fix(cls, finding: Finding) -> bool:
         """Output the user asked for (``deliberate_output``) has none: logging would hide
         it; the stream has to come from the caller."""
-        return "output the user asked for" not in finding.message
+        return _ASKED not in finding.message
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         if ctx.is_test or ctx.is_script or self._outside_library(ctx.path):

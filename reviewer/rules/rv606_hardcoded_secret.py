@@ -11,6 +11,7 @@ from reviewer.findings import Finding, Fix, Severity, TextEdit
 from reviewer.languages.python import PyContext
 from reviewer.rules import _cst
 from reviewer.rules._dataflow import Flow, argument, calls, flow, keyword
+from reviewer.rules._functions import parameter_defaults
 from reviewer.rules.base import Invalid, Rule, Valid
 from reviewer.sinks import Sink, catalogue
 
@@ -476,15 +477,7 @@ class HardcodedSecret(Rule):
                 yield kw.arg, kw.value
         for fn in ctx.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
             args: ast.arguments = fn.args  # type: ignore[attr-defined]
-            positional = [*args.posonlyargs, *args.args]
-            yield from (
-                (a.arg, d) for a, d in zip(positional[len(positional) - len(args.defaults):],
-                                           args.defaults, strict=True)
-            )
-            yield from (
-                (a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
-                if d is not None
-            )
+            yield from ((a.arg, d) for a, d in parameter_defaults(args))
         for cmp in ctx.nodes(ast.Compare):
             if isinstance(cmp, ast.Compare) and len(cmp.ops) == 1 and isinstance(
                 cmp.ops[0], (ast.Eq, ast.NotEq)
