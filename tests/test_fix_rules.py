@@ -163,3 +163,33 @@ def test_output_the_user_asked_for_gets_no_logger_fix() -> None:
     ):
         (f,) = review_source("m.py", code, rules, "python").findings
         assert (f.fix is not None, rule.has_local_fix(f)) == (fixed, fixed), code
+
+
+def test_a_module_level_default_is_copied_only_when_the_function_leaves_it_alone() -> None:
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+
+    rules = {"python": selected_rules(Config(select=("RV101",)))}
+    head = "CHOICES = [1]\nTABLE = {}\nQUEUE = collections.deque()\n"
+    for body, fixed in (
+        # django's Field.get_choices: read only, so each call gets its own copy.
+        ("def f(extra, blank=CHOICES):\n    return blank + extra\n",
+         "def f(extra, blank=None):\n    if blank is None:\n        blank = list(CHOICES)\n"
+         "    return blank + extra\n"),
+        ("def f(t=TABLE):\n    '''Doc.'''\n    return t.get(1)\n",
+         "def f(t=None):\n    '''Doc.'''\n    if t is None:\n        t = dict(TABLE)\n"
+         "    return t.get(1)\n"),
+        # Changed through the default (a registry), rebound, or no builtin copies it.
+        ("def f(into=TABLE):\n    into['k'] = 1\n", None),
+        ("def f(into=CHOICES):\n    into.append(1)\n", None),
+        ("def f(into=CHOICES):\n    del into[0]\n", None),
+        ("def f(into=CHOICES):\n    into += [2]\n    return into\n", None),
+        ("def f(q=QUEUE):\n    return len(q)\n", None),
+    ):
+        code = "import collections\n" + head + body
+        (f,) = review_source("m.py", code, rules, "python").findings
+        if fixed is None:
+            assert f.fix is None, body
+        else:
+            assert f.fix is not None and not f.fix.safe, body
+            assert apply_edits(code, f.fix.edits) == "import collections\n" + head + fixed

@@ -127,6 +127,26 @@ def test_no_fix_where_there_is_no_place_or_no_text(source: str, answer: str) -> 
     assert placed(source, answer) is None
 
 
+def test_a_stub_on_its_header_line_moves_under_the_docstring() -> None:
+    """requests' ``_types.py``: ``def read(self, length: int = ..., /) -> _T_co: ...`` in a
+    Protocol; the model's docstring had no line of its own to go to."""
+    source = ('"""M."""\nfrom typing import Protocol\n\n\nclass Reader(Protocol):\n'
+              '    """Reads."""\n\n    def read(self, length: int = ..., /) -> bytes: ...\n')
+    answer = 'def read(self, length: int = ..., /) -> bytes:\n    """Read up to length bytes."""\n'
+    assert placed(source, answer) == source.replace(
+        "-> bytes: ...\n", '-> bytes:\n        """Read up to length bytes."""\n        ...\n')
+    source = '"""M."""\n\n\nclass Failed(Exception): pass\n'
+    (cls,) = findings(source)
+    fix = RV401.fix_from_answer(source, cls, '"""The request to the reader failed."""')
+    assert fix is not None and apply_edits(source, fix.edits).endswith(
+        'class Failed(Exception):\n    """The request to the reader failed."""\n    pass\n')
+    # A stub followed by a comment, or more than a stub: no place.
+    for tail in ("def run(self): ...  # later\n", "def run(self): return 1\n"):
+        code = '"""M."""\n\n\n' + tail
+        (f,) = findings(code)
+        assert RV401.fix_from_answer(code, f, '"""Run the job."""') is None, tail
+
+
 def test_a_generic_docstring_placed_by_the_rule_is_still_refused() -> None:
     source = '"""M."""\n\n\ndef area(width, height):\n    return width * height\n'
     (finding,) = findings(source)
@@ -263,3 +283,75 @@ def test_no_model_code_is_used_where_the_rule_cannot_place_the_docstring() -> No
                           fix_passes=2)
     out = explainer.explain_one(_Job(finding, RV401, source))
     assert out.model_fix is None and len(backend.asked) == 1
+
+
+def test_an_answer_with_no_docstring_is_asked_again() -> None:
+    """Seen on flask's app.py and blueprints.py: Qwen2.5-Coder-1.5B echoed the module's
+    first lines with no docstring; without a second pass that was the end of it."""
+    source = "import json\n\n\ndef dump(obj):\n    return json.dumps(obj)\n"
+    (finding,) = [f for f in findings(source) if f.span.line == 1]
+    said = "The module has no docstring, so readers of json and dump must guess its purpose."
+    backend = Answers({"explanation": said, "fixed_code": "import json\n"},
+                      {"explanation": said,
+                       "fixed_code": '"""Serialize objects to JSON text."""\n\nimport json\n'})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
+                          fix_passes=1)
+    out = explainer.explain_one(_Job(finding, RV401, source))
+    assert out.model_fix is not None and len(backend.asked) == 2
+    assert "fixed_code holds no docstring; write the module's docstring" in (
+        backend.asked[-1][-1]["content"])
+    assert explainer.report.fix_outcomes == [("RV401", 1)]
+    # No pass left: no fix, and no third question.
+    backend = Answers({"explanation": said, "fixed_code": "import json\n"})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
+                          fix_passes=0)
+    assert explainer.explain_one(_Job(finding, RV401, source)).model_fix is None
+    assert len(backend.asked) == 1
+
+
+def test_the_small_style_shows_module_examples_with_their_outline() -> None:
+    source = "import json\n\n\ndef dump(obj):\n    return json.dumps(obj)\n"
+    (finding,) = [f for f in findings(source) if f.span.line == 1]
+    builder = PromptBuilder(estimate_tokens, style="small")
+    messages = builder.build(RV401, finding, source, find_target(source, finding)).messages
+    shown = [m["content"] for m in messages[1:-1] if m["role"] == "user"]
+    modules = [m for m in shown if "Missing module docstring" in m]
+    assert modules and all("It is the first line of this module" in m for m in modules)
+    assert all("It is the first line" not in m for m in shown if m not in modules)
+
+
+def test_a_module_docstring_answer_must_open_with_quotes() -> None:
+    from reviewer.llm.answer import schema_prefix
+
+    class Schemas(Answers):
+        schemas: list[Any] = []
+
+        def complete(self, messages: Sequence[Message], **kw: Any) -> Completion:
+            self.schemas.append(kw.get("json_schema"))
+            return super().complete(messages, **kw)
+
+    source = "import json\n\n\ndef dump(obj):\n    return json.dumps(obj)\n"
+    said = "The module has no docstring, so readers of json and dump must guess its purpose."
+    for line, prefix in ((1, "'''"), (4, "def dump(")):
+        (finding,) = [f for f in findings(source) if f.span.line == line]
+        backend = Schemas({"explanation": said, "fixed_code": "'''Dump json.'''"})
+        Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
+                  fix_passes=0).explain_one(_Job(finding, RV401, source))
+        assert schema_prefix(backend.schemas[-1]) == prefix
+
+
+def test_a_docstring_that_copies_words_of_an_example_is_refused() -> None:
+    """Seen on requests' setup.py: the module example's 'Run the order queue with the
+    command-line arguments: what python -m runs.' became 'Run the setup script with ...'."""
+    source = "import sys\n\nfrom setuptools import setup\n\nsetup()\n"
+    (finding,) = findings(source)
+    said = "The module has no docstring, so readers of sys and setup must guess what it builds."
+    copied = "'''Run the setup script with the command-line arguments: what python -m runs.'''"
+    backend = Answers({"explanation": said, "fixed_code": copied},
+                      {"explanation": said, "fixed_code": "'''Install the package with setuptools.'''"})
+    explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
+                          fix_passes=1)
+    out = explainer.explain_one(_Job(finding, RV401, source))
+    retry = backend.asked[1][-1]["content"]
+    assert "the fix copies `with the command line arguments" in retry, retry
+    assert out.model_fix is not None and "Install the package with setuptools" in out.model_fix.edits[0].text

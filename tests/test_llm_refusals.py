@@ -104,6 +104,22 @@ def test_dropping_a_comment_is_refused() -> None:
     assert dropped_comments(typed, "def f(x: int) -> int:\n    return x\n", "RV402") is None
 
 
+
+def test_a_comment_moved_onto_a_line_of_code_is_refused() -> None:
+    """Qwen2.5-Coder-1.5B on django's AppConfig.__init__: the comment under the def line
+    ended up after the new annotations."""
+    source = ("class AppConfig:\n    def __init__(self, app_name, app_module):\n"
+              "        # Full Python path to the application e.g. 'django.contrib.admin'.\n"
+              "        self.name = app_name\n        self.module = app_module\n")
+    joined = source.replace("app_module):\n        #", "app_module: object): #")
+    why = dropped_comments(source, joined, "RV402")
+    assert why is not None and "onto a line of code" in why and "Full Python path" in why
+    kept = source.replace("app_module):", "app_module: object):")
+    assert dropped_comments(source, kept, "RV402") is None
+    # A comment already beside code may stay there.
+    beside = "x = 1  # one\n"
+    assert dropped_comments(beside, "x: int = 1  # one\n", "RV402") is None
+
 def test_a_generic_docstring_is_refused() -> None:
     why = check(ISATTY, "RV401", 13, 13,
                 'def term_len(x: str) -> int:\n    """This function does something."""\n')
@@ -120,6 +136,18 @@ def test_a_generic_docstring_is_refused() -> None:
     assert generic_docstring("Term len.", node)  # repeats its name, says nothing more
     assert not generic_docstring("Measure x without its escape codes.", node)
     assert not generic_docstring("Count the visible characters.", node)  # a real verb
+
+
+
+def test_a_module_docstring_may_name_its_package() -> None:
+    import ast
+
+    main = ast.parse("from .cli import main\nmain()\n")
+    doc = "The main entry point of the Flask application."
+    assert generic_docstring(doc, main)  # names nothing the module uses
+    assert not generic_docstring(doc, main, "src/flask/__main__.py")
+    assert generic_docstring("The module.", main, "src/flask/__main__.py")
+    assert generic_docstring(doc, main, "src/other/__main__.py")
 
 
 def test_a_typing_construct_in_a_string_is_refused() -> None:

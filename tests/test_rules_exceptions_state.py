@@ -128,11 +128,16 @@ def test_rv102_no_fix_when_it_would_empty_a_block_or_share_a_line() -> None:
     assert [f.fix for f in only + shared] == [None, None]
 
 
-def test_rv101_module_level_default_has_no_fix_but_a_literal_does() -> None:
+def test_rv101_module_level_default_gets_an_unsafe_copy_and_a_literal_a_safe_fix() -> None:
     code = "HEHE = {}\ndef f(a=HEHE, b=[]):\n    return a, b\n"
     by_col = {f.span.col: f for f in review(code, "RV101")}
-    assert by_col[9].fix is None and "module-level" in by_col[9].message
-    assert by_col[17].fix is not None
+    module, literal = by_col[9].fix, by_col[17].fix
+    assert "module-level" in by_col[9].message
+    assert module is not None and not module.safe and "dict(HEHE)" in module.edits[1].text
+    assert literal is not None and literal.safe
+    # Filled through the default: no fix (see tests/test_fix_rules.py for the other cases).
+    (filled,) = review("HEHE = {}\ndef f(a=HEHE):\n    a[1] = 2\n", "RV101")
+    assert filled.fix is None
 
 
 # -- print ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ Nothing here can make a review fail: every model problem becomes one warning lin
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -264,6 +265,8 @@ class Explainer:
             want_fix, f.rule_id, f.message, f.path,
             f.span.line, target.region.start, target.region.end, target.region.code,
             None if ctx is None else [ctx.start, ctx.end, ctx.code], repo_context,
+            # the rule's own start of the answer changes what the model may write
+            *([prefix] if (prefix := job.rule.answer_prefix(f)) else []),
         )
 
     def wants_fix(self, job: _Job, target: Target) -> bool:
@@ -322,7 +325,7 @@ class Explainer:
         self.report.model_calls += 1
         code = prompt.region.code
         schema = answer_schema(
-            code_prefix(code), fix=want_fix,
+            job.rule.answer_prefix(job.finding) or code_prefix(code), fix=want_fix,
             max_code=code_bound(code) if self.style == "small" else None,
         )
         done = self.backend.complete(
@@ -428,7 +431,12 @@ class Explainer:
             self.report.fixes_proposed += 1
             built = job.rule.fix_from_answer(job.source, f, fixed_code)
             if built is None and job.rule.places_answer:
-                break  # no text the rule can place (or no place for it): no fix
+                # No text the rule can place: ask again when that can help, else no fix.
+                unplaced = job.rule.unplaced_reason(job.source, f, fixed_code)
+                if unplaced is None:
+                    break
+                history.append((text, unplaced))
+                continue
             candidate = built or region_fix(region, fixed_code, job.source, f.rule_id)
             # The code a rule-built fix keeps is the rule's business: no check that it
             # dropped names of the region (an inserted docstring replaces nothing).
@@ -552,17 +560,40 @@ _PROSE = ('"""', "'''", "#")
 
 def copied_example(fix: Fix, source: str, example_lines: frozenset[str]) -> str | None:
     """The complaint for a fix that writes a line of a few-shot example's fix that the
-    reviewed file does not already have, or None."""
+    reviewed file does not already have, or a run of :data:`COPIED_WORDS` of its words
+    ("Run the setup script with the command-line arguments: what python -m runs", after the
+    example's "Run the order queue with ..."), or None."""
     if not example_lines:
         return None
     have = {ln.strip() for ln in source.splitlines()}
+    runs = {run: line for line in example_lines for run in _word_runs(line)}
+    known: set[tuple[str, ...]] | None = None  # the runs the file itself has
     for edit in fix.edits:
         for line in edit.text.splitlines():
             text = line.strip()
-            if text in example_lines and text not in have:
+            if text in have:
+                continue
+            if text in example_lines:
                 return (f"the fix copies `{text[:60]}` from an example; write it for this"
                         " code, naming what it does")
+            shared = [r for r in _word_runs(text) if r in runs]
+            if shared and known is None:
+                known = {r for ln in have for r in _word_runs(ln)}
+            copied = next((r for r in shared if known is not None and r not in known), None)
+            if copied is not None:
+                return (f"the fix copies `{' '.join(copied)}` from an example"
+                        f" (`{runs[copied][:60]}`); write it for this code, naming what it does")
     return None
+
+
+COPIED_WORDS = 5  # consecutive words of an example's prose line that make a copy
+_RUN_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _word_runs(line: str) -> list[tuple[str, ...]]:
+    """Every run of :data:`COPIED_WORDS` words of ``line``, lowercased, in order."""
+    words = [w.lower() for w in _RUN_WORD.findall(line)]
+    return [tuple(words[i:i + COPIED_WORDS]) for i in range(len(words) - COPIED_WORDS + 1)]
 
 
 def _turn_key(

@@ -477,6 +477,9 @@ class LineExample:
     fixed: str
     explanation: str
     lead: str = ""  # the lines just before ``code`` in its function (see lead_code)
+    # A module's outline, for a finding about the whole module (its docstring) of a rule
+    # that shows it (Rule.shows_context): the example's question then looks like the real one.
+    outline: str = ""
 
     def answer(self, code: Callable[[str], str] = str) -> str:
         """The JSON answer a good model gives for this example (``code`` rewrites the fixed
@@ -571,10 +574,13 @@ def derive_line_example(
     replacement = splice_replacement(code, fixed, region)
     if replacement is None or not replacement.strip() or replacement == region.code:
         return None  # (an answer cannot delete lines: empty fixed_code means no fix)
+    outline = ""
+    if rule_cls.shows_context and target.context is not None and target.context.kind == "outline":
+        outline = target.context.code
     return LineExample(f"{path}:{finding.span.line}", finding.message, region.code,
                        replacement,
                        explanation or example_explanation(finding.message, region.code),
-                       lead_code(code, target))
+                       lead_code(code, target), outline)
 
 
 def lead_code(source: str, target: Target, limit: int = LEAD_LINES) -> str:
@@ -705,7 +711,8 @@ class PromptBuilder:
             picked = pick_examples(line_examples(rule_cls), code, SMALL_EXAMPLES, lead)
             if picked:
                 return [(self.user(ex.location, ex.message, swap_quotes(ex.code),
-                                   lead=swap_quotes(ex.lead)), ex.answer(swap_quotes))
+                                   swap_quotes(ex.outline), lead=swap_quotes(ex.lead),
+                                   context_kind="outline"), ex.answer(swap_quotes))
                         for ex in picked]
         return [(self.user(ex.location, ex.message, ex.code), ex.answer)
                 for ex in rule_examples(rule_cls, language=language)]

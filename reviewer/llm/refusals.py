@@ -139,27 +139,36 @@ def _raises_only(body: list[ast.stmt], caught: set[str]) -> bool:
     return bool(raised) and raised >= caught
 
 
-def _comments(source: str) -> Counter[str]:
+def _comments(source: str) -> tuple[Counter[str], Counter[str]]:
+    """The comments of ``source`` by text: all of them, and those on a line of their own."""
     out: Counter[str] = Counter()
+    alone: Counter[str] = Counter()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.COMMENT:
-                out[tok.string.lstrip("#").strip()] += 1
+                text = tok.string.lstrip("#").strip()
+                out[text] += 1
+                alone[text] += not tok.line[: tok.start[1]].strip()
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return Counter()
-    return out
+        return Counter(), Counter()
+    return out, alone
 
 
 def dropped_comments(source: str, patched: str, rule_id: str) -> str | None:
-    """The first comment of ``source`` missing from ``patched``, quoted; None if none."""
-    before, after = _comments(source), _comments(patched)
+    """The first comment of ``source`` missing from ``patched``, or moved from a line of its
+    own onto a line of code (``def f(a: str): # the path``), quoted; None if none."""
+    (before, before_alone), (after, after_alone) = _comments(source), _comments(patched)
     for text, n in before.items():
-        if not text or after[text] >= n:
+        if not text:
             continue
         if rule_id == "RV402" and text.startswith("type:") and not text.startswith(
                 "type: ignore"):
             continue  # a type comment becomes the annotation
-        return f"the fix drops the comment `# {text[:60]}`; keep every comment"
+        if after[text] < n:
+            return f"the fix drops the comment `# {text[:60]}`; keep every comment"
+        if after_alone[text] < before_alone[text]:
+            return (f"the fix moves the comment `# {text[:60]}` onto a line of code; keep it"
+                    " on its own line")
     return None
 
 
@@ -210,6 +219,17 @@ def _mentioned(node: ast.AST) -> set[str]:
     return parts
 
 
+def _path_parts(path: str) -> set[str]:
+    """The name parts of a file's directories and module (``src/flask/__main__.py``:
+    flask, main), leaving out the usual source roots."""
+    pieces = path.replace("\\", "/").removesuffix(".py").split("/")
+    out: set[str] = set()
+    for piece in pieces:
+        if piece not in ("", ".", "src", "lib"):
+            out |= _parts(piece)
+    return out
+
+
 def _matches(word: str, parts: set[str]) -> bool:
     if word in parts:
         return True
@@ -217,15 +237,17 @@ def _matches(word: str, parts: set[str]) -> bool:
         len(p) >= 4 and (word.startswith(p) or p.startswith(word)) for p in parts)
 
 
-def generic_docstring(doc: str, node: ast.AST) -> bool:
+def generic_docstring(doc: str, node: ast.AST, path: str = "") -> bool:
     """Whether ``doc``, the docstring of ``node``, is filler: it names no parameter or name
-    the code uses, and its first word after the subject ("This function ...") is no verb
-    beyond boilerplate."""
+    the code uses (for a module, nor its package or module name from ``path``), and its
+    first word after the subject ("This function ...") is no verb beyond boilerplate."""
     words = [w.lower() for w in _WORD.findall(doc)]
     if not words:
         return True
     own = _parts(getattr(node, "name", ""))
     parts = _mentioned(node) - _FILLER - own
+    if isinstance(node, ast.Module):
+        parts |= _path_parts(path) - _FILLER
     if any(_matches(w, parts) for w in words if w not in _FILLER and w not in own):
         return False
     rest = words
@@ -249,7 +271,7 @@ def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
     return out
 
 
-def generic_docstrings(source: str, patched: str) -> str | None:
+def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
     """The reason to refuse an RV401 fix whose new docstring is filler or a copy of another
     docstring of the file (the module's taken from one of its functions), or None."""
     before, after = _parse(source), _parse(patched)
@@ -270,7 +292,7 @@ def generic_docstrings(source: str, patched: str) -> str | None:
                 f"the docstring of {what} copies the docstring of {source_name}; say what"
                 f" {what} itself does"
             )
-        if generic_docstring(doc, node):
+        if generic_docstring(doc, node, path):
             what = key.rsplit(".", 1)[-1] or "the module"
             return (
                 f"the docstring of {what} ({doc.splitlines()[0][:60]!r}) is generic: say"

@@ -115,7 +115,7 @@ class FileValidator:
                     " or keeps for later: other exceptions would now escape; keep the"
                     " handler's exceptions"
                 )
-            wrong = wrong_but_valid(self.source, patched, finding.rule_id)
+            wrong = wrong_but_valid(self.source, patched, finding.rule_id, self.path)
             if wrong is not None:
                 return wrong
             dropped_stmt = dropped_statements(self.source, patched)
@@ -155,13 +155,14 @@ class FileValidator:
         return None
 
 
-def wrong_but_valid(source: str, patched: str, rule_id: str) -> str | None:
+def wrong_but_valid(source: str, patched: str, rule_id: str, path: str = "") -> str | None:
     """The refusals of :mod:`reviewer.llm.refusals`: a narrowed broad handler, a dropped
     comment, a generic RV401 docstring, an RV101 default lost, a typing construct written as a
-    string."""
+    string. ``path``: the file's, whose package and module names a module docstring may
+    name."""
     why = narrowed_handler(source, patched) or dropped_comments(source, patched, rule_id)
     if why is None and rule_id == "RV401":
-        why = generic_docstrings(source, patched)
+        why = generic_docstrings(source, patched, path)
     if why is None and rule_id == "RV101":
         why = lost_default(source, patched)
     return why or string_annotation(source, patched)

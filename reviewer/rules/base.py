@@ -196,6 +196,20 @@ class Rule:
         it (dedented). None (the default): the model's code replaces the flagged lines."""
         return None
 
+    @classmethod
+    def answer_prefix(cls, finding: Finding) -> str | None:
+        """How the model's fixed code must begin for this finding, where the rule knows
+        better than the flagged line's first word (RV401's module docstring: the docstring's
+        quotes, since a small model echoes the module instead); None: the default."""
+        return None
+
+    @classmethod
+    def unplaced_reason(cls, source: str, finding: Finding, code: str) -> str | None:
+        """Why :meth:`fix_from_answer` found nothing to place in ``code`` when asking again
+        could help (the model wrote no docstring), as a complaint for the next pass; None
+        when it cannot (no place for one), or for rules that place nothing."""
+        return None
+
     # -- metadata helpers ---------------------------------------------------------------
     @classmethod
     def summary(cls) -> str:

@@ -25,6 +25,22 @@ MUTABLE_BASES = MUTABLE_CALLS | frozenset(
 ) | frozenset({"collections.abc.MutableMapping", "collections.abc.MutableSequence",
                "collections.abc.MutableSet"})
 MUTABLE_NODES = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+# Methods that change a list, dict, set, deque or bytearray in place.
+MUTATORS = frozenset(
+    {
+        "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+        "update", "setdefault", "popitem",
+        "add", "discard", "difference_update", "intersection_update",
+        "symmetric_difference_update",
+        "appendleft", "extendleft", "popleft", "rotate",
+        "__setitem__", "__delitem__", "__iadd__",
+    }
+)
+# The builtin that copies a module-level container, by the kind of its binding.
+_COPIERS: dict[type[ast.expr], str] = {
+    ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
+    ast.Set: "set", ast.SetComp: "set",
+}
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -134,6 +150,11 @@ class MutableDefaultArgument(Rule):
     and mutable field defaults of ``typing.NamedTuple`` classes (shared by every instance).
     Only literal displays, comprehensions and known constructors count; an arbitrary call
     (``make_config()``) is not assumed to return a fresh mutable object.
+
+    The fix (unsafe: a caller passing ``None`` now gets the default) makes the object in
+    the body. For a module-level list, dict or set it makes a copy, and only when the
+    function never changes the parameter: a function that fills the module's object through
+    its default (a registry) may mean to share it.
     """
 
     id = "RV101"
@@ -204,7 +225,17 @@ class MutableDefaultArgument(Rule):
         ),
         # Multi-line signature: reported on the default itself.
         Invalid("def f(\n    a,\n    b={k: 1 for k in 'ab'},\n):\n    return b\n", line=3),
+        # Filled through the default: sharing may be the point, so no fix is offered.
         Invalid("REGISTRY = {}\ndef register(name, into=REGISTRY):\n    into[name] = 1\n", line=2),
+        # Only read: the fix copies the module's list for each call.
+        Invalid(
+            'BLANK = [("", "---")]\ndef choices(extra, blank=BLANK):\n    return blank + extra\n',
+            line=2,
+            fixed=(
+                'BLANK = [("", "---")]\ndef choices(extra, blank=None):\n'
+                "    if blank is None:\n        blank = list(BLANK)\n    return blank + extra\n"
+            ),
+        ),
         Invalid(
             "class Store(dict):\n    pass\nclass Big(Store):\n    pass\n"
             "def f(store=Big()):\n    return store\n",
@@ -234,11 +265,19 @@ class MutableDefaultArgument(Rule):
                         fix=fix,
                     )
                 elif self._is_module_mutable(ctx, default, globals_):
+                    assert isinstance(default, ast.Name)
+                    copier = _copier(globals_[default.id])
+                    fix = None
+                    if (copier is not None
+                            and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+                            and not _changed_in(fn, arg.arg)):
+                        fix = self._fix(ctx, fn, arg, default, f"{copier}({default.id})")
                     yield ctx.report(
                         self,
                         default,
                         f"Mutable default argument {arg.arg}={ctx.segment(default)}: the"
                         " module-level object is shared between calls and with the module.",
+                        fix=fix,
                     )
         yield from self._namedtuple_fields(ctx, classes, globals_)
 
@@ -275,8 +314,11 @@ class MutableDefaultArgument(Rule):
                     )
 
     def _fix(
-        self, ctx: PyContext, fn: FunctionNode, arg: ast.arg, default: ast.expr
+        self, ctx: PyContext, fn: FunctionNode, arg: ast.arg, default: ast.expr,
+        copied: str | None = None,
     ) -> Fix | None:
+        """``None`` as the default, and the object made in the body, after the docstring:
+        the default's own text, or ``copied``, the copy of a module-level container."""
         body = fn.body
         first = body[0]
         if first.lineno == fn.lineno or default.end_lineno is None:
@@ -296,7 +338,7 @@ class MutableDefaultArgument(Rule):
         indent = line_text[: insert_at.col_offset]
         if indent.strip():
             return None
-        value = ctx.segment(default)
+        value = copied or ctx.segment(default)
         if "\n" in value:
             return None
         edits = [
@@ -317,7 +359,43 @@ class MutableDefaultArgument(Rule):
                     ann.end_lineno, (ann.end_col_offset or 0) + 1, " | None",
                 )
             )
-        return Fix(f"Default {arg.arg} to None and create the object in the body", tuple(edits))
+        if copied is None:
+            return Fix(f"Default {arg.arg} to None and create the object in the body",
+                       tuple(edits))
+        # Unsafe: the function now works on a copy, not on the module's object.
+        return Fix(f"Default {arg.arg} to None and make {copied} in the body", tuple(edits),
+                   safe=False)
+
+
+def _copier(binding: Binding) -> str | None:
+    """``list``, ``dict`` or ``set``: the builtin that copies the module-level container
+    ``binding`` makes (None for other containers: no copy is offered)."""
+    value = binding.value
+    assert value is not None
+    if isinstance(value, ast.Call):
+        name = dotted_name(value.func)
+        return name if name in ("list", "dict", "set") else None
+    return _COPIERS.get(type(value))
+
+
+def _changed_in(fn: FunctionNode, name: str) -> bool:
+    """Whether ``fn`` rebinds ``name`` or changes it in place (a mutating method, an item or
+    attribute stored or deleted): then sharing the module's object may be the point (a
+    registry filled through the default), and a copy would change what the function does."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        target: ast.expr | None = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value if node.func.attr in MUTATORS else None
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(
+                node.ctx, ast.Load):
+            target = node.value
+        while isinstance(target, ast.Subscript):
+            target = target.value
+        if isinstance(target, ast.Name) and target.id == name:
+            return True
+    return False
 
 
 def _allows_none(ann: ast.expr) -> bool:

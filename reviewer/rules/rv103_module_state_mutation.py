@@ -10,19 +10,8 @@ from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules._project import package_init_calls
 from reviewer.rules.base import Invalid, Rule, Valid
-from reviewer.rules.rv101_mutable_default import module_mutables, mutable_classes
+from reviewer.rules.rv101_mutable_default import MUTATORS, module_mutables, mutable_classes
 
-# Methods that change a list, dict, set, deque or bytearray in place.
-MUTATORS = frozenset(
-    {
-        "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
-        "update", "setdefault", "popitem",
-        "add", "discard", "difference_update", "intersection_update",
-        "symmetric_difference_update",
-        "appendleft", "extendleft", "popleft", "rotate",
-        "__setitem__", "__delitem__", "__iadd__",
-    }
-)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 FunctionLike = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 

@@ -193,6 +193,9 @@ class MissingDocstring(Rule):
             return None
         start, end, indent, after = place
         body = _docstring_literal(text, indent) + after
+        if end == start and after:  # a one-line body (``def f(): ...``) moves under it
+            head = lines[start - 1].rstrip()
+            body = head[: len(head) - len(after.strip())].rstrip() + "\n" + body
         if end < start:  # an insertion before line ``start``, over the blank lines above
             top = start  # it (rewritten as they are), so no diff can see it moved there
             while top > 1 and not lines[top - 2].strip():
@@ -203,6 +206,25 @@ class MissingDocstring(Rule):
         else:  # the file's last line, without a final newline: keep it that way
             edit = TextEdit(start, 1, end, len(lines[-1]) + 1, body.rstrip("\n"))
         return Fix("Add the model's docstring", (edit,), safe=False, origin="model")
+
+    @classmethod
+    def answer_prefix(cls, finding: Finding) -> str | None:
+        """A module's docstring: the answer opens with its quotes (single ones, which need no
+        escape in JSON). Shown the module's first line, Qwen2.5-Coder-1.5B echoed the
+        module without a docstring in 11 of 13 module findings of the perf corpora."""
+        return "'''" if _about_module(finding) else None
+
+    @classmethod
+    def unplaced_reason(cls, source: str, finding: Finding, code: str) -> str | None:
+        """The complaint when the model's answer holds no docstring text (not when there is
+        no place for one: asking again cannot change that)."""
+        if _answer_text(code, source) is not None:
+            return None
+        what = "module" if _about_module(finding) else "definition"
+        return (
+            f"fixed_code holds no docstring; write the {what}'s docstring, a triple-quoted"
+            " sentence saying what it does, and keep the lines to fix after it"
+        )
 
     # -- what needs a docstring -------------------------------------------------------
     def _exempt_name(self, name: str) -> bool:
@@ -377,13 +399,41 @@ def _docstring_literal(text: str, indent: str) -> str:
         f'{indent}"""{wrapped[0]}\n{indent}"""\n'
 
 
+def _about_module(finding: Finding) -> bool:
+    return finding.message.startswith(("Missing module", "Empty module"))
+
+
+def _inline_body(owner: ast.Module | ast.ClassDef | FunctionNode, lines: list[str]
+                 ) -> tuple[int, int, str, str] | None:
+    """For a stub on its header's line (``def read(self) -> bytes: ...`` in a Protocol, or
+    ``class Error(Exception): pass``): that line, to become the header, the docstring and
+    the stub under it (``after``: the stub, indented). None for any other body sharing
+    the header's line (``def f(): return 1``: more than a stub, no place)."""
+    if isinstance(owner, ast.Module) or len(owner.body) != 1:
+        return None
+    stmt = owner.body[0]
+    is_stub = isinstance(stmt, ast.Pass) or (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is Ellipsis)
+    if not is_stub or stmt.lineno != stmt.end_lineno or stmt.lineno > len(lines):
+        return None
+    line = lines[stmt.lineno - 1]
+    raw = line.encode()
+    if raw[stmt.end_col_offset or 0:].strip() or stmt.lineno != owner.lineno:
+        return None  # a comment after the stub, or a header over several lines
+    header = lines[owner.lineno - 1]
+    indent = header[: len(header) - len(header.lstrip())] + "    "
+    stub = raw[stmt.col_offset:stmt.end_col_offset].decode(errors="replace")
+    return stmt.lineno, stmt.lineno, indent, f"{indent}{stub}\n"
+
+
 def _docstring_place(tree: ast.Module, finding: Finding, lines: list[str]
                      ) -> tuple[int, int, str, str] | None:
     """(first line, last line, indent, text after) of the docstring to write: an empty
     docstring's own lines (replaced), or the line before the first statement of the
     module or definition (``last < first``: an insertion)."""
     owner: ast.Module | ast.ClassDef | FunctionNode | None = None
-    if finding.message.startswith(("Missing module", "Empty module")):
+    if _about_module(finding):
         owner = tree
     else:
         for node in ast.walk(tree):
@@ -404,7 +454,7 @@ def _docstring_place(tree: ast.Module, finding: Finding, lines: list[str]
     line = lines[first.lineno - 1] if first.lineno <= len(lines) else ""
     prefix = line.encode()[:first.col_offset].decode(errors="replace")
     if prefix.strip():  # the body shares the header's line
-        return None
+        return _inline_body(owner, lines)
     if isinstance(owner, ast.Module):  # after the comments that head the file
         return first.lineno, first.lineno - 1, prefix, "\n"
     at = first.lineno  # right under the header: before comments that open the body
