@@ -347,11 +347,13 @@ def test_a_docstring_that_copies_words_of_an_example_is_refused() -> None:
     (finding,) = findings(source)
     said = "The module has no docstring, so readers of sys and setup must guess what it builds."
     copied = "'''Run the setup script with the command-line arguments: what python -m runs.'''"
+    fixed = "'''Install the package with setuptools.'''"
     backend = Answers({"explanation": said, "fixed_code": copied},
-                      {"explanation": said, "fixed_code": "'''Install the package with setuptools.'''"})
+                      {"explanation": said, "fixed_code": fixed})
     explainer = Explainer(backend, rules=selected_rules(Config()), style="small",  # type: ignore[arg-type]
                           fix_passes=1)
     out = explainer.explain_one(_Job(finding, RV401, source))
     retry = backend.asked[1][-1]["content"]
     assert "the fix copies `with the command line arguments" in retry, retry
-    assert out.model_fix is not None and "Install the package with setuptools" in out.model_fix.edits[0].text
+    assert out.model_fix is not None
+    assert "Install the package with setuptools" in out.model_fix.edits[0].text

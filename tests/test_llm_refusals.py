@@ -120,6 +120,25 @@ def test_a_comment_moved_onto_a_line_of_code_is_refused() -> None:
     beside = "x = 1  # one\n"
     assert dropped_comments(beside, "x: int = 1  # one\n", "RV402") is None
 
+
+def test_a_module_docstring_about_something_else_is_refused() -> None:
+    """Qwen2.5-Coder-1.5B on requests' __version__.py, rich's __main__.py and click's
+    _compat.py: the library described instead of the module, and Python 2 made up."""
+    from reviewer.llm.refusals import generic_docstrings
+
+    version = "__title__ = 'requests'\n__version__ = '2.34.2'\n"
+    said = '"""Requests is a Python HTTP library."""\n'
+    why = generic_docstrings(version, said + version, "src/requests/__version__.py")
+    assert why is not None and "describes Requests as a whole" in why
+    # The package's own __init__ may describe the package.
+    assert generic_docstrings(version, said + version, "src/requests/__init__.py") is None
+    compat = "import sys\n\ndef get_binary_stdin():\n    return sys.stdin.buffer\n"
+    py2 = '"""Compatibility for Python 3.x with Python 2.x."""\n'
+    why = generic_docstrings(compat, py2 + compat, "src/click/_compat.py")
+    assert why is not None and "Python 2" in why
+    assert generic_docstrings("PY2 = False\n" + compat, py2 + "PY2 = False\n" + compat,
+                              "src/click/_compat.py") is None
+
 def test_a_generic_docstring_is_refused() -> None:
     why = check(ISATTY, "RV401", 13, 13,
                 'def term_len(x: str) -> int:\n    """This function does something."""\n')

@@ -271,6 +271,31 @@ def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
     return out
 
 
+# "Requests is a Python HTTP library.": the subject is the whole library, not the module.
+_LIBRARY_SUBJECT = re.compile(r"^(?:the\s+)?([A-Za-z][\w.]*)(?:\s+(?:is|provides)\b|\s*:)", re.I)
+_PYTHON2 = re.compile(r"\bpython\s*2\b|\bpy2\b", re.I)
+
+
+def _off_module(doc: str, source: str, path: str) -> str | None:
+    """The reason to refuse a module docstring that describes something else: in a module
+    that is not its package's ``__init__``, one whose subject is the top package (requests'
+    ``__version__.py``: "Requests is a Python HTTP library."; rich's ``__main__.py``), or one
+    that speaks of Python 2 in code that never mentions it (click's ``_compat.py``: "Compatibility
+    for Python 3.x with Python 2.x", for stream helpers)."""
+    first = first_paragraph(doc)
+    pieces = [p for p in path.replace("\\", "/").removesuffix(".py").split("/")
+              if p not in ("", ".", "src", "lib")]
+    m = _LIBRARY_SUBJECT.match(first)
+    if (m is not None and len(pieces) >= 2 and pieces[-1] != "__init__"
+            and m.group(1).lower() == pieces[0].lower()):
+        return (f"the module docstring describes {m.group(1)} as a whole; say what this module"
+                f" ({pieces[-1]}) holds or does")
+    if _PYTHON2.search(doc) and not _PYTHON2.search(source) and "version_info" not in source:
+        return ("the module docstring speaks of Python 2, which this code never mentions;"
+                " say what the module holds")
+    return None
+
+
 def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
     """The reason to refuse an RV401 fix whose new docstring is filler or a copy of another
     docstring of the file (the module's taken from one of its functions), or None."""
@@ -298,6 +323,8 @@ def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
                 f"the docstring of {what} ({doc.splitlines()[0][:60]!r}) is generic: say"
                 " what it does with its parameters or what it returns, naming them"
             )
+        if key == "" and (why := _off_module(doc, source, path)) is not None:
+            return why
     return None
 
 
