@@ -219,14 +219,18 @@ def _mentioned(node: ast.AST) -> set[str]:
     return parts
 
 
+def _path_pieces(path: str) -> list[str]:
+    """A file's directories and module name (``src/flask/__main__.py``: flask, __main__),
+    leaving out the usual source roots."""
+    return [p for p in path.replace("\\", "/").removesuffix(".py").split("/")
+            if p not in ("", ".", "src", "lib")]
+
+
 def _path_parts(path: str) -> set[str]:
-    """The name parts of a file's directories and module (``src/flask/__main__.py``:
-    flask, main), leaving out the usual source roots."""
-    pieces = path.replace("\\", "/").removesuffix(".py").split("/")
+    """The name parts of :func:`_path_pieces` (flask, main)."""
     out: set[str] = set()
-    for piece in pieces:
-        if piece not in ("", ".", "src", "lib"):
-            out |= _parts(piece)
+    for piece in _path_pieces(path):
+        out |= _parts(piece)
     return out
 
 
@@ -283,8 +287,7 @@ def _off_module(doc: str, source: str, path: str) -> str | None:
     that speaks of Python 2 in code that never mentions it (click's ``_compat.py``: "Compatibility
     for Python 3.x with Python 2.x", for stream helpers)."""
     first = first_paragraph(doc)
-    pieces = [p for p in path.replace("\\", "/").removesuffix(".py").split("/")
-              if p not in ("", ".", "src", "lib")]
+    pieces = _path_pieces(path)
     m = _LIBRARY_SUBJECT.match(first)
     if (m is not None and len(pieces) >= 2 and pieces[-1] != "__init__"
             and m.group(1).lower() == pieces[0].lower()):
