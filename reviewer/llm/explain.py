@@ -577,9 +577,11 @@ def copied_example(fix: Fix, source: str, example_lines: frozenset[str]) -> str 
                 return (f"the fix copies `{text[:60]}` from an example; write it for this"
                         " code, naming what it does")
             shared = [r for r in _word_runs(text) if r in runs]
-            if shared and known is None:
+            if not shared:
+                continue
+            if known is None:
                 known = {r for ln in have for r in _word_runs(ln)}
-            copied = next((r for r in shared if known is not None and r not in known), None)
+            copied = next((r for r in shared if r not in known), None)
             if copied is not None:
                 return (f"the fix copies `{' '.join(copied)}` from an example"
                         f" (`{runs[copied][:60]}`); write it for this code, naming what it does")

@@ -378,6 +378,13 @@ def _copier(binding: Binding) -> str | None:
     return _COPIERS.get(type(value))
 
 
+def container_name(node: ast.expr) -> ast.Name | None:
+    """``X`` for ``X``, ``X[k]``, ``X[k][j]``... (the container a subscript chain reaches)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return node if isinstance(node, ast.Name) else None
+
+
 def _changed_in(fn: FunctionNode, name: str) -> bool:
     """Whether ``fn`` rebinds ``name`` or changes it in place (a mutating method, an item or
     attribute stored or deleted): then sharing the module's object may be the point (a
@@ -391,9 +398,8 @@ def _changed_in(fn: FunctionNode, name: str) -> bool:
         elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(
                 node.ctx, ast.Load):
             target = node.value
-        while isinstance(target, ast.Subscript):
-            target = target.value
-        if isinstance(target, ast.Name) and target.id == name:
+        base = None if target is None else container_name(target)
+        if base is not None and base.id == name:
             return True
     return False
 

@@ -10,17 +10,15 @@ from reviewer.findings import Finding, Severity
 from reviewer.languages.python import PyContext, dotted_name
 from reviewer.rules._project import package_init_calls
 from reviewer.rules.base import Invalid, Rule, Valid
-from reviewer.rules.rv101_mutable_default import MUTATORS, module_mutables, mutable_classes
+from reviewer.rules.rv101_mutable_default import (
+    MUTATORS,
+    container_name,
+    module_mutables,
+    mutable_classes,
+)
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 FunctionLike = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-
-
-def _base_name(node: ast.expr) -> ast.Name | None:
-    """``X`` for ``X``, ``X[k]``, ``X[k][j]``... (the container a subscript chain reaches)."""
-    while isinstance(node, ast.Subscript):
-        node = node.value
-    return node if isinstance(node, ast.Name) else None
 
 
 def _mutations(ctx: PyContext, names: Collection[str],
@@ -31,7 +29,7 @@ def _mutations(ctx: PyContext, names: Collection[str],
         assert isinstance(call, ast.Call)
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in MUTATORS:
-            base = _base_name(func.value)
+            base = container_name(func.value)
             if base is not None and base.id in names:
                 if once and _get_or_create(ctx, call, base):
                     continue
@@ -40,7 +38,7 @@ def _mutations(ctx: PyContext, names: Collection[str],
         assert isinstance(sub, ast.Subscript)
         if isinstance(sub.ctx, ast.Load):
             continue
-        base = _base_name(sub)
+        base = container_name(sub)
         if base is not None and base.id in names:
             if once and _get_or_create(ctx, sub, base):
                 continue
@@ -62,7 +60,7 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
         assert isinstance(node.func, ast.Attribute)
         container: ast.expr = node.func.value
         if node.func.attr == "setdefault":
-            return _base_name(container) is base
+            return container_name(container) is base
         if node.func.attr not in ("add", "append") or len(node.args) != 1:
             return False
         key: ast.expr = node.args[0]
@@ -77,8 +75,8 @@ def _get_or_create(ctx: PyContext, node: ast.Call | ast.Subscript, base: ast.Nam
             and isinstance(key, ast.Attribute)
             and ast.dump(key.value) == ast.dump(stmt.value)
         ):
-            return _base_name(container) is base  # X[obj.name] = obj: an index by own name
-    if _base_name(container) is not base:
+            return container_name(container) is base  # X[obj.name] = obj: an index by own name
+    if container_name(container) is not base:
         return False
     want = (ast.dump(key), ast.dump(container))
     item = ast.dump(ast.Subscript(value=container, slice=key, ctx=ast.Load()))
@@ -196,12 +194,12 @@ def _fills(body: list[ast.stmt], name: str) -> bool:
     for stmt in body:
         for n in ast.walk(stmt):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
-                    and n.func.attr in MUTATORS and _base_name(n.func.value) is not None:
-                found = _base_name(n.func.value)
+                    and n.func.attr in MUTATORS and container_name(n.func.value) is not None:
+                found = container_name(n.func.value)
                 if found is not None and found.id == name:
                     return True
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
-                found = _base_name(n)
+                found = container_name(n)
                 if found is not None and found.id == name:
                     return True
     return False

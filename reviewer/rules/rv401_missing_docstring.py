@@ -191,11 +191,8 @@ class MissingDocstring(Rule):
         place = _docstring_place(tree, finding, lines)
         if place is None:
             return None
-        start, end, indent, after = place
-        body = _docstring_literal(text, indent) + after
-        if end == start and after:  # a one-line body (``def f(): ...``) moves under it
-            head = lines[start - 1].rstrip()
-            body = head[: len(head) - len(after.strip())].rstrip() + "\n" + body
+        start, end, indent, before, after = place
+        body = before + _docstring_literal(text, indent) + after
         if end < start:  # an insertion before line ``start``, over the blank lines above
             top = start  # it (rewritten as they are), so no diff can see it moved there
             while top > 1 and not lines[top - 2].strip():
@@ -403,12 +400,13 @@ def _about_module(finding: Finding) -> bool:
     return finding.message.startswith(("Missing module", "Empty module"))
 
 
-def _inline_body(owner: ast.Module | ast.ClassDef | FunctionNode, lines: list[str]
-                 ) -> tuple[int, int, str, str] | None:
+def _inline_body(owner: ast.Module | ast.ClassDef | FunctionNode, lines: list[str],
+                 header: str) -> tuple[int, int, str, str, str] | None:
     """For a stub on its header's line (``def read(self) -> bytes: ...`` in a Protocol, or
-    ``class Error(Exception): pass``): that line, to become the header, the docstring and
-    the stub under it (``after``: the stub, indented). None for any other body sharing
-    the header's line (``def f(): return 1``: more than a stub, no place)."""
+    ``class Error(Exception): pass``; ``header``: that line up to the stub): the line, to
+    become the header (``before``), the docstring and the stub under it (``after``,
+    indented). None for any other body sharing the header's line (``def f(): return 1``:
+    more than a stub, no place)."""
     if isinstance(owner, ast.Module) or len(owner.body) != 1:
         return None
     stmt = owner.body[0]
@@ -421,17 +419,16 @@ def _inline_body(owner: ast.Module | ast.ClassDef | FunctionNode, lines: list[st
     raw = line.encode()
     if raw[stmt.end_col_offset or 0:].strip() or stmt.lineno != owner.lineno:
         return None  # a comment after the stub, or a header over several lines
-    header = lines[owner.lineno - 1]
-    indent = header[: len(header) - len(header.lstrip())] + "    "
+    indent = line[: len(line) - len(line.lstrip())] + "    "
     stub = raw[stmt.col_offset:stmt.end_col_offset].decode(errors="replace")
-    return stmt.lineno, stmt.lineno, indent, f"{indent}{stub}\n"
+    return stmt.lineno, stmt.lineno, indent, header.rstrip() + "\n", f"{indent}{stub}\n"
 
 
 def _docstring_place(tree: ast.Module, finding: Finding, lines: list[str]
-                     ) -> tuple[int, int, str, str] | None:
-    """(first line, last line, indent, text after) of the docstring to write: an empty
-    docstring's own lines (replaced), or the line before the first statement of the
-    module or definition (``last < first``: an insertion)."""
+                     ) -> tuple[int, int, str, str, str] | None:
+    """(first line, last line, indent, text before, text after) of the docstring to write:
+    an empty docstring's own lines (replaced), the line before the first statement of the
+    module or definition (``last < first``: an insertion), or a stub's line."""
     owner: ast.Module | ast.ClassDef | FunctionNode | None = None
     if _about_module(finding):
         owner = tree
@@ -450,15 +447,15 @@ def _docstring_place(tree: ast.Module, finding: Finding, lines: list[str]
         tail = lines[(doc.end_lineno or doc.lineno) - 1].encode()[doc.end_col_offset or 0:]
         if head.strip() or tail.strip():
             return None
-        return doc.lineno, doc.end_lineno or doc.lineno, head, ""
+        return doc.lineno, doc.end_lineno or doc.lineno, head, "", ""
     line = lines[first.lineno - 1] if first.lineno <= len(lines) else ""
     prefix = line.encode()[:first.col_offset].decode(errors="replace")
     if prefix.strip():  # the body shares the header's line
-        return _inline_body(owner, lines)
+        return _inline_body(owner, lines, prefix)
     if isinstance(owner, ast.Module):  # after the comments that head the file
-        return first.lineno, first.lineno - 1, prefix, "\n"
+        return first.lineno, first.lineno - 1, prefix, "", "\n"
     at = first.lineno  # right under the header: before comments that open the body
     while at - 1 > owner.lineno and (not lines[at - 2].strip()
                                      or lines[at - 2].lstrip().startswith("#")):
         at -= 1
-    return at, at - 1, prefix, ""
+    return at, at - 1, prefix, "", ""
