@@ -177,7 +177,7 @@ def main() -> int:
     model = resolve_model(args.model or "", ROOT)
     settings = hardware.derive(hardware.detect())
     rows: dict[str, Counter[str]] = defaultdict(Counter)
-    shown: list[tuple[Path, Finding]] = []
+    shown: list[tuple[Path, Finding, int | None]] = []
     wrong_no_local = 0
     gated = ""  # why the model was asked for no fix (the size gate), if it was not
     explained = Counter[str]()
@@ -306,7 +306,8 @@ def main() -> int:
             if f.model_fix is not None:
                 rows[f.rule_id]["shown"] += 1
                 rows[f.rule_id]["shown_ok"] += recheck(root, f, f.model_fix.edits, rules)
-                shown.append((root, f))
+                shown.append((root, f, report.validated_pass.get(
+                    (f.path, f.span.line, f.rule_id))))
                 if not rule_classes[f.rule_id].has_local_fix(f):
                     wrong_no_local += 1
         explained["rejected"] += report.explanations_rejected
@@ -315,8 +316,10 @@ def main() -> int:
     print(text)
     if args.sample is not None:
         with args.sample.open("w", encoding="utf-8") as fh:
-            for root, f in shown:
-                fh.write(f"## {root.name} {f.rule_id} {f.path}:{f.span.line} {f.message}\n")
+            for root, f, at in shown:
+                when = "first pass" if at == 0 else f"pass {at}" if at else "pass ?"
+                fh.write(f"## {root.name} {f.rule_id} {f.path}:{f.span.line} {f.message}"
+                         f" ({when})\n")
                 fh.write(diff_of(root, f) + "\n")
     if args.write:
         write_section(args.section, text)

@@ -9,6 +9,7 @@ the validator then judges the result like any model fix.
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from reviewer.findings import Finding, apply_edits
 from reviewer.languages.python import PYTHON
 from reviewer.llm.backend import Completion, Message, estimate_tokens
 from reviewer.llm.explain import Explainer, _Job
-from reviewer.llm.prompts import PromptBuilder, find_target
+from reviewer.llm.prompts import PromptBuilder, find_target, module_outline
 from reviewer.llm.validate import FileValidator
 from reviewer.rules import all_rules
 
@@ -106,7 +107,8 @@ def test_a_function_docstring_goes_under_the_header_whatever_else_the_answer_cha
 def test_a_long_docstring_is_wrapped_and_an_empty_one_replaced() -> None:
     source = '"""Shop."""\n\n\nclass Cart:\n    """"""\n\n    def __init__(self):\n' \
              "        self.items = []\n"
-    words = "The items a customer has put in the basket " * 3
+    words = ("The items a customer has put in the basket, with their prices, the quantities"
+             " asked for, the discounts that apply to each of them and the taxes due on them.")
     got = placed(source, f'class Cart:\n    """{words}"""\n')
     assert got is not None
     doc = got.split("class Cart:\n", 1)[1].split("\n\n", 1)[0]
@@ -179,11 +181,56 @@ def test_a_module_finding_is_shown_with_the_module_outline() -> None:
     assert target.context is not None and target.context.kind == "outline"
     assert target.context.code == (
         "import os\nLIMIT = 10\ndef read_config(path):\n"
-        '    """Read the settings file at path."""\n    ...\nclass Store:\n    ...\n')
+        '    """Read the settings file at path."""\n    ...\nclass Store:\n'
+        '    def put(self, key):\n    ...\n')
     prompt = PromptBuilder(estimate_tokens).build(RV401, finding, source, target)
     asked = prompt.messages[-1]["content"]
     assert "It is the first line of this module" in asked and "def read_config(path):" in asked
     assert "It is part of this function" not in asked
+
+
+def test_the_outline_shows_what_a_block_runs_a_table_holds_and_a_class_offers() -> None:
+    source = textwrap.dedent('''\
+        import sys
+
+        if sys.version_info < (3, 10):
+            sys.stderr.write("needs 3.10\\n")
+            sys.exit(1)
+
+        CODES = {
+            "a": 1,
+            "b": 2,
+            "c": 3,
+            "d": 4,
+        }
+
+
+        class Store:
+            def _slot(self):
+                return 0
+
+            def __len__(self):
+                return 0
+
+            def put(self, key):
+                """Keep key."""
+                return key
+        ''')
+    outline = module_outline(ast.parse(source), source.splitlines())
+    assert outline == (
+        "import sys\nif sys.version_info < (3, 10):\n"
+        '    sys.stderr.write("needs 3.10\\n")\n    sys.exit(1)\n'
+        'CODES = {\n    "a": 1,\n    "b": 2,\n    ...\n'
+        "class Store:\n    def __len__(self):\n    def put(self, key):\n"
+        '        """Keep key."""\n    ...\n')
+
+
+def test_a_long_outline_keeps_the_first_imports_and_every_definition() -> None:
+    imports = "".join(f"import mod{i}\n" for i in range(50))
+    source = imports + "\n\ndef last():\n    return 1\n"
+    outline = module_outline(ast.parse(source), source.splitlines())
+    assert outline.splitlines() == [
+        *(f"import mod{i}" for i in range(8)), "...", "def last():", "    ..."]
 
 
 class Answers:
@@ -342,11 +389,11 @@ def test_a_module_docstring_answer_must_open_with_quotes() -> None:
 
 def test_a_docstring_that_copies_words_of_an_example_is_refused() -> None:
     """Seen on requests' setup.py: the module example's 'Run the order queue with the
-    command-line arguments: what python -m runs.' became 'Run the setup script with ...'."""
+    command-line arguments: ...' became 'Run the setup script with ...'."""
     source = "import sys\n\nfrom setuptools import setup\n\nsetup()\n"
     (finding,) = findings(source)
     said = "The module has no docstring, so readers of sys and setup must guess what it builds."
-    copied = "'''Run the setup script with the command-line arguments: what python -m runs.'''"
+    copied = "'''Run the setup script on the command-line arguments and exit with its status.'''"
     fixed = "'''Install the package with setuptools.'''"
     backend = Answers({"explanation": said, "fixed_code": copied},
                       {"explanation": said, "fixed_code": fixed})
@@ -354,6 +401,6 @@ def test_a_docstring_that_copies_words_of_an_example_is_refused() -> None:
                           fix_passes=1)
     out = explainer.explain_one(_Job(finding, RV401, source))
     retry = backend.asked[1][-1]["content"]
-    assert "the fix copies `with the command line arguments" in retry, retry
+    assert "the fix copies `on the command line arguments" in retry, retry
     assert out.model_fix is not None
     assert "Install the package with setuptools" in out.model_fix.edits[0].text

@@ -135,7 +135,13 @@ def test_a_module_docstring_about_something_else_is_refused() -> None:
     compat = "import sys\n\ndef get_binary_stdin():\n    return sys.stdin.buffer\n"
     py2 = '"""Compatibility for Python 3.x with Python 2.x."""\n'
     why = generic_docstrings(compat, py2 + compat, "src/click/_compat.py")
-    assert why is not None and "Python 2" in why
+    assert why is not None and "a Python version this code never tells apart" in why
+    layer = '"""Compatibility layer for Python 3.x."""\n'
+    why = generic_docstrings(compat, layer + compat, "src/click/_compat.py")
+    assert why is not None and "Python 3.x, a Python version" in why
+    checked = "import sys\nOLD = sys.version_info < (3, 10)\n"
+    assert generic_docstrings(checked, '"""OLD: whether the Python version is 3.9 or older."""\n' + checked,
+                              "pkg/compat.py") is None
     assert generic_docstrings("PY2 = False\n" + compat, py2 + "PY2 = False\n" + compat,
                               "src/click/_compat.py") is None
 
@@ -158,15 +164,32 @@ def test_a_generic_docstring_is_refused() -> None:
 
 
 
-def test_a_module_docstring_may_name_its_package() -> None:
+def test_a_module_docstring_may_name_its_own_module_not_its_package() -> None:
     import ast
 
     main = ast.parse("from .cli import main\nmain()\n")
-    doc = "The main entry point of the Flask application."
-    assert generic_docstring(doc, main)  # names nothing the module uses
-    assert not generic_docstring(doc, main, "src/flask/__main__.py")
+    # flask's __main__.py: the package is no subject of the module that runs its CLI.
+    for doc in ("Run the Flask application.", "The Flask application."):
+        assert generic_docstring(doc, main, "src/flask/__main__.py")
+    assert not generic_docstring("Run the flask command line: cli's main.", main,
+                                 "src/flask/__main__.py")
     assert generic_docstring("The module.", main, "src/flask/__main__.py")
-    assert generic_docstring(doc, main, "src/other/__main__.py")
+    # A package's __init__ may name the package; any module, its own name.
+    init = ast.parse("from .app import Flask\n")
+    assert not generic_docstring("Flask, a micro web framework.", init, "src/flask/__init__.py")
+    blue = ast.parse("X = 1\n")
+    assert not generic_docstring("Routes grouped as blueprints.", blue, "src/flask/blueprints.py")
+    assert generic_docstring("Routes grouped as blueprints.", blue, "src/flask/views.py")
+
+
+def test_a_docstring_that_repeats_itself_is_refused() -> None:
+    from reviewer.llm.refusals import generic_docstrings
+
+    source = "import colorsys\n\n\nclass ColorBox:\n    pass\n"
+    doc = ("Rich console and color system: the rich console and color system,"
+           " re-exported.")
+    why = generic_docstrings(source, f'"""{doc}"""\n' + source, "rich/__main__.py")
+    assert why is not None and "repeats itself" in why
 
 
 def test_a_typing_construct_in_a_string_is_refused() -> None:

@@ -156,6 +156,8 @@ class ExplainReport:
     # (rule id, the pass whose fix validated: 0 = the first answer; None = no fix) for
     # every finding the model was asked to fix.
     fix_outcomes: list[tuple[str, int | None]] = field(default_factory=list)
+    # The same pass by (path, line, rule id) of each validated fix (for a hand check).
+    validated_pass: dict[tuple[str, int, str], int] = field(default_factory=dict)
     explanations_rejected: int = 0  # model explanations refused by reviewer.llm.judge
     explanations_fallback: int = 0  # findings given the reviewer's own explanation
     model_seconds: float = 0.0
@@ -440,10 +442,10 @@ class Explainer:
             candidate = built or region_fix(region, fixed_code, job.source, f.rule_id)
             # The code a rule-built fix keeps is the rule's business: no check that it
             # dropped names of the region (an inserted docstring replaces nothing).
-            complaint = self._validator(f.path, job.source).check(
-                f, candidate, None if built else region.code)
+            complaint = copied_example(candidate, job.source, self._example_lines(job.rule))
             if complaint is None:
-                complaint = copied_example(candidate, job.source, self._example_lines(job.rule))
+                complaint = self._validator(f.path, job.source).check(
+                    f, candidate, None if built else region.code)
             if complaint is None:
                 fix, validated_at = candidate, n_pass
                 self.report.fixes_validated += 1
@@ -453,6 +455,8 @@ class Explainer:
             self.report.fixes_dropped += 1
         if want_fix:
             self.report.fix_outcomes.append((f.rule_id, validated_at))
+            if validated_at is not None:
+                self.report.validated_pass[(f.path, f.span.line, f.rule_id)] = validated_at
         if explanation is None and answered:
             explanation = self._explain_again(
                 job, target, repo_context, base_key, facts, why_not, last_text
@@ -561,8 +565,8 @@ _PROSE = ('"""', "'''", "#")
 def copied_example(fix: Fix, source: str, example_lines: frozenset[str]) -> str | None:
     """The complaint for a fix that writes a line of a few-shot example's fix that the
     reviewed file does not already have, or a run of :data:`COPIED_WORDS` of its words
-    ("Run the setup script with the command-line arguments: what python -m runs", after the
-    example's "Run the order queue with ..."), or None."""
+    ("Run the setup script with the command-line arguments: ...", after the example's
+    "Run the order queue with the command-line arguments: ..."), or None."""
     if not example_lines:
         return None
     have = {ln.strip() for ln in source.splitlines()}

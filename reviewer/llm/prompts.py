@@ -54,6 +54,11 @@ MIN_WINDOW = 2
 MAX_TARGET_LINES = 12
 # Lines of the module outline shown for a finding on a module's first line (its docstring).
 OUTLINE_LINES = 40
+# Of a class in the outline, its first methods; of a top-level block, its first statements.
+OUTLINE_MEMBERS = 8
+OUTLINE_BLOCK = 3
+# Imports kept in an outline that would be longer than OUTLINE_LINES.
+OUTLINE_IMPORTS = 8
 # Never give the model more code than this many tokens, whatever the context size.
 MAX_CODE_TOKENS = 1536
 # Sentences of the rule's rationale in the prompt (small models lose the thread on more).
@@ -181,23 +186,72 @@ def find_target(source: str, finding: Finding) -> Target:
 
 def module_outline(tree: ast.Module, lines: list[str], limit: int = OUTLINE_LINES) -> str:
     """What a module holds, in at most ``limit`` lines: its top-level statements' first
-    lines, each definition with the first line of its docstring and ``...`` for its body."""
-    out: list[str] = []
-    for node in tree.body:
-        first = lines[node.lineno - 1].rstrip() if node.lineno <= len(lines) else ""
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            head = lines[node.lineno - 1: node.body[0].lineno - 1] if node.body else []
-            header = [ln.rstrip() for ln in head if ln.strip()] or [first]
-            out.extend(header[:3])
-            doc = ast.get_docstring(node)
-            if doc:
-                out.append(f'    """{_summary(doc)}"""')
-            out.append("    ...")
-        else:
-            out.append(first[:100])
-        if len(out) >= limit:
-            break
+    lines (a long literal with its first entries, a block with its first statements), each
+    definition with the first line of its docstring and ``...`` for its body, a class with
+    its methods' first lines too."""
+    parts = [_outline_lines(node, lines) for node in tree.body]
+    if sum(map(len, parts)) > limit:
+        # Imports say least of what the module holds: past the first few, one "...".
+        imports = [i for i, node in enumerate(tree.body)
+                   if isinstance(node, (ast.Import, ast.ImportFrom))][OUTLINE_IMPORTS:]
+        for i in imports:
+            parts[i] = []
+        if imports:
+            parts[imports[0]] = ["..."]
+    out = [line for part in parts for line in part]
     return "\n".join(out[:limit]) + "\n"
+
+
+def _outline_lines(node: ast.stmt, lines: list[str]) -> list[str]:
+    """One top-level statement in the module's outline."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        out = _definition_head(node, lines, 3)
+        if isinstance(node, ast.ClassDef):
+            members = [n for n in node.body
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and not _private(n.name)]
+            for member in members[:OUTLINE_MEMBERS]:
+                out.extend(_definition_head(member, lines, 1))
+        out.append(_indent_of(node, lines) + "    ...")
+        return out
+    first = _line(lines, node.lineno)[:100]
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+        # A block (if/with/try/for) at the top: what it runs says what the module does.
+        inner = [_line(lines, n.lineno)[:100] for n in body[:OUTLINE_BLOCK]]
+        more = [_indent_of(body[0], lines) + "..."] if len(body) > OUTLINE_BLOCK else []
+        return [first, *inner, *more]
+    last = node.end_lineno or node.lineno
+    if last > node.lineno:
+        # A statement over several lines (a table of values): its first entries.
+        shown = [_line(lines, n)[:100] for n in range(node.lineno + 1,
+                                                        min(last, node.lineno + 3))]
+        return [first, *shown, "    ..."] if last > node.lineno + 3 else [first, *shown,
+                                                                             _line(lines, last)]
+    return [first]
+
+
+def _definition_head(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+                     lines: list[str], most: int) -> list[str]:
+    """A definition's first ``most`` header lines and its docstring's first sentence."""
+    head = lines[node.lineno - 1: node.body[0].lineno - 1] if node.body else []
+    header = [ln.rstrip() for ln in head if ln.strip()] or [_line(lines, node.lineno)]
+    doc = ast.get_docstring(node)
+    summary = [f'{_indent_of(node, lines)}    """{_summary(doc)}"""'] if doc else []
+    return [*header[:most], *summary]
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _line(lines: list[str], number: int) -> str:
+    return lines[number - 1].rstrip() if 0 < number <= len(lines) else ""
+
+
+def _indent_of(node: ast.stmt, lines: list[str]) -> str:
+    text = _line(lines, node.lineno)
+    return text[: len(text) - len(text.lstrip())]
 
 
 def _summary(doc: str, limit: int = 80) -> str:

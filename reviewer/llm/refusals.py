@@ -32,6 +32,7 @@ import re
 import tokenize
 from collections import Counter
 
+from reviewer.llm.judge import repetition
 from reviewer.llm.names import node_name
 from reviewer.rules._functions import first_paragraph, parameter_defaults
 
@@ -211,6 +212,8 @@ def _mentioned(node: ast.AST) -> set[str]:
             names.add(name)
         elif isinstance(sub, ast.alias):
             names.add((sub.asname or sub.name).split(".")[0])
+        elif isinstance(sub, ast.ImportFrom) and sub.module:
+            names.add(sub.module.rsplit(".", 1)[-1])  # `from .cli import main`: cli
         elif isinstance(sub, ast.keyword) and sub.arg:
             names.add(sub.arg)
     parts: set[str] = set()
@@ -226,12 +229,15 @@ def _path_pieces(path: str) -> list[str]:
             if p not in ("", ".", "src", "lib")]
 
 
-def _path_parts(path: str) -> set[str]:
-    """The name parts of :func:`_path_pieces` (flask, main)."""
-    out: set[str] = set()
-    for piece in _path_pieces(path):
-        out |= _parts(piece)
-    return out
+def _module_name_parts(path: str) -> set[str]:
+    """The name parts of the module's own name (``blueprints``, ``main`` of ``__main__``),
+    and of its package's for a package's ``__init__`` (``flask``): what a module docstring
+    may name. The package of any other module is no subject of its own (flask's
+    ``__main__.py`` is not "the Flask application")."""
+    pieces = _path_pieces(path)
+    if pieces and pieces[-1] == "__init__":
+        pieces = pieces[:-1]
+    return _parts(pieces[-1]) if pieces else set()
 
 
 def _matches(word: str, parts: set[str]) -> bool:
@@ -243,17 +249,22 @@ def _matches(word: str, parts: set[str]) -> bool:
 
 def generic_docstring(doc: str, node: ast.AST, path: str = "") -> bool:
     """Whether ``doc``, the docstring of ``node``, is filler: it names no parameter or name
-    the code uses (for a module, nor its package or module name from ``path``), and its
-    first word after the subject ("This function ...") is no verb beyond boilerplate."""
+    the code uses (for a module, nor its own name from ``path``: :func:`_module_name_parts`),
+    and, but for a module, its first word after the subject ("This function ...") is no
+    verb beyond boilerplate."""
     words = [w.lower() for w in _WORD.findall(doc)]
     if not words:
         return True
     own = _parts(getattr(node, "name", ""))
     parts = _mentioned(node) - _FILLER - own
     if isinstance(node, ast.Module):
-        parts |= _path_parts(path) - _FILLER
+        parts |= _module_name_parts(path) - _FILLER
     if any(_matches(w, parts) for w in words if w not in _FILLER and w not in own):
         return False
+    if isinstance(node, ast.Module):
+        # A module's docstring that names nothing it holds is about something else, even
+        # when it starts with a verb ("Run the Flask application." over cli's main()).
+        return True
     rest = words
     while rest and rest[0] in _SUBJECTS:
         rest = rest[1:]
@@ -277,15 +288,18 @@ def _docstrings(tree: ast.Module) -> dict[str, tuple[str, ast.AST]]:
 
 # "Requests is a Python HTTP library.": the subject is the whole library, not the module.
 _LIBRARY_SUBJECT = re.compile(r"^(?:the\s+)?([A-Za-z][\w.]*)(?:\s+(?:is|provides)\b|\s*:)", re.I)
-_PYTHON2 = re.compile(r"\bpython\s*2\b|\bpy2\b", re.I)
+# A Python version named ("Python 2", "Python 3.x", "py3"): made up where the code never
+# tells versions apart.
+_PYTHON_VERSION = re.compile(r"\bpython\s*[23](?:\.(?:\d+|x))?\b|\bpy[23]\b", re.I)
 
 
 def _off_module(doc: str, source: str, path: str) -> str | None:
     """The reason to refuse a module docstring that describes something else: in a module
     that is not its package's ``__init__``, one whose subject is the top package (requests'
     ``__version__.py``: "Requests is a Python HTTP library."; rich's ``__main__.py``), or one
-    that speaks of Python 2 in code that never mentions it (click's ``_compat.py``: "Compatibility
-    for Python 3.x with Python 2.x", for stream helpers)."""
+    that names a Python version in code that never tells versions apart (click's
+    ``_compat.py``: "Compatibility for Python 3.x with Python 2.x", then "Compatibility layer
+    for Python 3.x", for stream helpers)."""
     first = first_paragraph(doc)
     pieces = _path_pieces(path)
     m = _LIBRARY_SUBJECT.match(first)
@@ -293,9 +307,10 @@ def _off_module(doc: str, source: str, path: str) -> str | None:
             and m.group(1).lower() == pieces[0].lower()):
         return (f"the module docstring describes {m.group(1)} as a whole; say what this module"
                 f" ({pieces[-1]}) holds or does")
-    if _PYTHON2.search(doc) and not _PYTHON2.search(source) and "version_info" not in source:
-        return ("the module docstring speaks of Python 2, which this code never mentions;"
-                " say what the module holds")
+    said = _PYTHON_VERSION.search(doc)
+    if said and not _PYTHON_VERSION.search(source) and "version_info" not in source:
+        return (f"the module docstring speaks of {said.group(0)}, a Python version this code"
+                " never tells apart; say what the module holds")
     return None
 
 
@@ -311,6 +326,10 @@ def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
         if not doc or old.get(key, ("", node))[0] == doc:
             continue
         flat = first_paragraph(doc).lower()
+        loop = repetition(_WORD.findall(flat))
+        if loop is not None:
+            what = key.rsplit(".", 1)[-1] or "the module"
+            return f"the docstring of {what} repeats itself ({loop!r}); say it once"
         copied = next((k for text, k in others.items() if k != key and len(flat) >= 12
                        and (text == flat or text.startswith(flat.rstrip(".")))), None)
         if copied is not None:
@@ -320,14 +339,14 @@ def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
                 f"the docstring of {what} copies the docstring of {source_name}; say what"
                 f" {what} itself does"
             )
-        if generic_docstring(doc, node, path):
-            what = key.rsplit(".", 1)[-1] or "the module"
-            return (
-                f"the docstring of {what} ({doc.splitlines()[0][:60]!r}) is generic: say"
-                " what it does with its parameters or what it returns, naming them"
-            )
         if key == "" and (why := _off_module(doc, source, path)) is not None:
             return why
+        if generic_docstring(doc, node, path):
+            what = key.rsplit(".", 1)[-1] or "the module"
+            asked = ("what the module holds or does, naming its classes, functions or"
+                     " values" if key == "" else
+                     "what it does with its parameters or what it returns, naming them")
+            return f"the docstring of {what} ({doc.splitlines()[0][:60]!r}) is generic: say {asked}"
     return None
 
 

@@ -390,10 +390,11 @@ def _docstring_literal(text: str, indent: str) -> str:
     if len(indent) + len(text) + 6 <= MAX_DOC_WIDTH:
         return f'{indent}"""{text}"""\n'
     width = max(40, MAX_DOC_WIDTH - len(indent))
-    wrapped = textwrap.wrap(text, width=width)
+    # The opening quotes take room on the first line.
+    wrapped = textwrap.wrap(text, width=width, initial_indent='"""')
     inner = "\n".join(indent + ln for ln in wrapped[1:])
-    return f'{indent}"""{wrapped[0]}\n{inner}\n{indent}"""\n' if inner else \
-        f'{indent}"""{wrapped[0]}\n{indent}"""\n'
+    return f'{indent}{wrapped[0]}\n{inner}\n{indent}"""\n' if inner else \
+        f'{indent}{wrapped[0]}\n{indent}"""\n'
 
 
 def _about_module(finding: Finding) -> bool:
