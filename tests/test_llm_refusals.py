@@ -140,8 +140,8 @@ def test_a_module_docstring_about_something_else_is_refused() -> None:
     why = generic_docstrings(compat, layer + compat, "src/click/_compat.py")
     assert why is not None and "Python 3.x, a Python version" in why
     checked = "import sys\nOLD = sys.version_info < (3, 10)\n"
-    assert generic_docstrings(checked, '"""OLD: whether the Python version is 3.9 or older."""\n' + checked,
-                              "pkg/compat.py") is None
+    said = '"""OLD: whether the Python version is 3.9 or older."""\n'
+    assert generic_docstrings(checked, said + checked, "pkg/compat.py") is None
     assert generic_docstrings("PY2 = False\n" + compat, py2 + "PY2 = False\n" + compat,
                               "src/click/_compat.py") is None
 
@@ -247,3 +247,29 @@ def test_a_default_turned_into_none_and_never_restored_is_refused() -> None:
         assert lost_default(before, after) is None, (old, new)
     assert lost_default("def f(seen=[1]):\n    return seen\n",
                         "def f(seen=None):\n    seen = []\n    return seen\n") is not None
+
+
+def test_a_docstring_naming_one_type_for_a_type_variable_is_refused() -> None:
+    """requests' _types.py, two sessions running: "Read up to length bytes from the
+    stream." for ``SupportsRead.read -> _T_co``, which requests reads str through too."""
+    from reviewer.llm.refusals import generic_docstrings
+
+    source = (
+        "from typing import Protocol, TypeVar\n\n"
+        '_T_co = TypeVar("_T_co", covariant=True)\n\n\n'
+        "class SupportsRead(Protocol[_T_co]):\n"
+        '    """Anything with a read() method."""\n\n'
+        "    def read(self, length: int = ..., /) -> _T_co:\n"
+        "        {doc}...\n"
+    )
+    plain = source.replace("{doc}", "")
+    bytes_doc = source.replace("{doc}", '"""Read up to length bytes from the stream."""\n        ')
+    why = generic_docstrings(plain, bytes_doc, "src/requests/_types.py")
+    assert why is not None and "returns _T_co, a type variable" in why and "bytes" in why
+    items = source.replace("{doc}", '"""Read up to length items: what the object gives."""\n'
+                                    "        ")
+    assert generic_docstrings(plain, items, "src/requests/_types.py") is None
+    # A concrete return type may be named.
+    concrete = bytes_doc.replace("-> _T_co:", "-> bytes:")
+    assert generic_docstrings(plain.replace("-> _T_co:", "-> bytes:"), concrete,
+                              "src/requests/_types.py") is None

@@ -314,6 +314,39 @@ def _off_module(doc: str, source: str, path: str) -> str | None:
     return None
 
 
+# Words that give a value one concrete type.
+_CONCRETE = re.compile(
+    r"\b(bytes|str|strings?|int|integers?|floats?|bool|booleans?|lists?|dicts?|tuples?)\b",
+    re.I)
+
+
+def _typevar_claim(doc: str, node: ast.AST, tree: ast.Module) -> str | None:
+    """The reason to refuse a function's docstring that names one concrete type where the
+    function returns a type variable (requests' ``SupportsRead.read -> _T_co``: "Read up to
+    length bytes", when requests reads ``str`` through it too), or None."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    returns = node.returns
+    if not isinstance(returns, ast.Name) or returns.id not in _type_variables(tree):
+        return None
+    said = _CONCRETE.search(first_paragraph(doc))
+    if said is None:
+        return None
+    return (f"the docstring of {node.name} says {said.group(0)}, but {node.name} returns"
+            f" {returns.id}, a type variable: whatever type the caller's object gives;"
+            " do not name one type")
+
+
+def _type_variables(tree: ast.Module) -> set[str]:
+    """The module-level names bound to ``TypeVar(...)``."""
+    out: set[str] = set()
+    for stmt in tree.body:
+        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
+                and node_name(stmt.value.func) == "TypeVar"):
+            out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return out
+
+
 def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
     """The reason to refuse an RV401 fix whose new docstring is filler or a copy of another
     docstring of the file (the module's taken from one of its functions), or None."""
@@ -340,6 +373,8 @@ def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
                 f" {what} itself does"
             )
         if key == "" and (why := _off_module(doc, source, path)) is not None:
+            return why
+        if (why := _typevar_claim(doc, node, after)) is not None:
             return why
         if generic_docstring(doc, node, path):
             what = key.rsplit(".", 1)[-1] or "the module"
