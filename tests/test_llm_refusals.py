@@ -145,6 +145,28 @@ def test_a_module_docstring_about_something_else_is_refused() -> None:
     assert generic_docstrings("PY2 = False\n" + compat, py2 + "PY2 = False\n" + compat,
                               "src/click/_compat.py") is None
 
+
+def test_a_script_docstring_must_name_what_the_script_runs() -> None:
+    """Qwen2.5-Coder-1.5B on requests' setup.py: the version check described, setup() left
+    out. flask's __main__.py may name the module main() comes from."""
+    from reviewer.llm.refusals import generic_docstrings
+
+    setup = ('import sys\n\nif sys.version_info < (3, 10):\n'
+             '    sys.stderr.write("Requests requires Python 3.10 or later.\\n")\n'
+             '    sys.exit(1)\n\nfrom setuptools import setup\n\nsetup()\n')
+    said = '"""Check the Python version and exit if it\'s too old."""\n'
+    why = generic_docstrings(setup, said + setup, "requests/setup.py")
+    assert why is not None and "leaves out what the script runs (setup())" in why
+    for doc in ("Build and install requests with setuptools.", "Setup script for requests."):
+        assert generic_docstrings(setup, f'"""{doc}"""\n' + setup, "requests/setup.py") is None
+    main = "from .cli import main\n\nmain()\n"
+    assert generic_docstrings(main, '"""Run the Flask CLI."""\n' + main,
+                              "src/flask/__main__.py") is None
+    # A module that defines functions is no script: its calls are not what it is for.
+    lib = "import logging\n\ndef f() -> None:\n    pass\n\nlogging.basicConfig()\n"
+    assert generic_docstrings(lib, '"""Helpers: f."""\n' + lib, "pkg/helpers.py") is None
+
+
 def test_a_generic_docstring_is_refused() -> None:
     why = check(ISATTY, "RV401", 13, 13,
                 'def term_len(x: str) -> int:\n    """This function does something."""\n')
@@ -180,6 +202,9 @@ def test_a_module_docstring_may_name_its_own_module_not_its_package() -> None:
     blue = ast.parse("X = 1\n")
     assert not generic_docstring("Routes grouped as blueprints.", blue, "src/flask/blueprints.py")
     assert generic_docstring("Routes grouped as blueprints.", blue, "src/flask/views.py")
+    # Its path said again is no docstring.
+    assert generic_docstring("Flask blueprints.", blue, "src/flask/blueprints.py")
+    assert generic_docstring("The Flask package.", init, "src/flask/__init__.py")
 
 
 def test_a_docstring_that_repeats_itself_is_refused() -> None:

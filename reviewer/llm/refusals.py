@@ -258,6 +258,11 @@ def generic_docstring(doc: str, node: ast.AST, path: str = "") -> bool:
     own = _parts(getattr(node, "name", ""))
     parts = _mentioned(node) - _FILLER - own
     if isinstance(node, ast.Module):
+        said = [w for w in words if w not in _FILLER]
+        named = {part for piece in _path_pieces(path) for part in _parts(piece)}
+        named |= {"package", "packages", "library", "submodule"}
+        if said and all(_matches(w, named) for w in said):
+            return True  # "Flask blueprints.": the file's path said again
         parts |= _module_name_parts(path) - _FILLER
     if any(_matches(w, parts) for w in words if w not in _FILLER and w not in own):
         return False
@@ -312,6 +317,54 @@ def _off_module(doc: str, source: str, path: str) -> str | None:
         return (f"the module docstring speaks of {said.group(0)}, a Python version this code"
                 " never tells apart; say what the module holds")
     return None
+
+
+def _script_runs(tree: ast.Module) -> tuple[list[str], set[str]]:
+    """For a script (a module that defines no function or class), the calls its top level
+    makes outside any block (``setup()``, ``main()``) and the name parts a docstring may name
+    for them: the called names' and the modules they are imported from (``cli`` for
+    ``from .cli import main``). Empty for any other module."""
+    if any(isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+           for s in tree.body):
+        return [], set()
+    origins: dict[str, str] = {}
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.ImportFrom) and sub.module:
+            for alias in sub.names:
+                origins[alias.asname or alias.name] = sub.module.rsplit(".", 1)[-1]
+        elif isinstance(sub, ast.Import):
+            for alias in sub.names:
+                origins[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[-1]
+    calls: list[str] = []
+    parts: set[str] = set()
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+            continue
+        for call in ast.walk(stmt.value):
+            if not isinstance(call, ast.Call) or (name := node_name(call.func)) is None:
+                continue
+            calls.append(f"{name}()")
+            parts |= _parts(name)
+            root = call.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name):
+                parts |= _parts(root.id) | _parts(origins.get(root.id, ""))
+    return calls, parts - _FILLER
+
+
+def _misses_script(doc: str, tree: ast.Module) -> str | None:
+    """The reason to refuse a script's docstring that names none of what the script runs
+    (requests' ``setup.py``: "Check the Python version and exit if it's too old.", for the
+    version check before ``setup()``), or None."""
+    calls, parts = _script_runs(tree)
+    if not parts:
+        return None
+    words = [w.lower() for w in _WORD.findall(doc)]
+    if any(_matches(w, parts) for w in words if w not in _FILLER):
+        return None
+    return (f"the module docstring leaves out what the script runs ({', '.join(calls[:3])});"
+            " say what running it does")
 
 
 # Words that give a value one concrete type.
@@ -373,6 +426,8 @@ def generic_docstrings(source: str, patched: str, path: str = "") -> str | None:
                 f" {what} itself does"
             )
         if key == "" and (why := _off_module(doc, source, path)) is not None:
+            return why
+        if key == "" and (why := _misses_script(doc, after)) is not None:
             return why
         if (why := _typevar_claim(doc, node, after)) is not None:
             return why
