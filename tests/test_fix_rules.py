@@ -193,3 +193,33 @@ def test_a_module_level_default_is_copied_only_when_the_function_leaves_it_alone
         else:
             assert f.fix is not None and not f.fix.safe, body
             assert apply_edits(code, f.fix.edits) == "import collections\n" + head + fixed
+
+
+def test_sql_that_splices_only_names_says_so_and_has_no_local_fix() -> None:
+    """django's compiler, ``RawSQL("%s.%s" % (self.quote_name_unless_alias(table), col))``:
+    a column name cannot be a placeholder, so the advice is quoting or an allow-list and the
+    model is not asked for an edit of the line. A value beside the names keeps the old
+    message (and its fix, where the driver is known)."""
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+
+    rules = {"python": selected_rules(Config(select=("RV603",)))}
+    rule = type(rules["python"][0])
+    for code, names in (
+        ("def ref(self, table, col):\n"
+         "    return RawSQL('%s.%s' % (self.quote_name_unless_alias(table), col), [])\n", True),
+        ("def top(cur, col):\n    cur.execute(f'SELECT id FROM t ORDER BY {col}')\n", True),
+        ("def up(cur, col):\n    cur.execute(f'UPDATE t SET {col} = 1')\n", True),
+        ("def get(cur, table, uid):\n"
+         "    cur.execute(f'SELECT * FROM {table} WHERE id = {uid}')\n", False),
+        ("def where(cur, clause):\n    cur.execute(f'SELECT * FROM t WHERE {clause}')\n", False),
+    ):
+        (f,) = review_source("m.py", code, rules, "python").findings
+        assert ("names cannot be parameters" in f.message, rule.has_local_fix(f)) == (
+            names, not names), code
+        if names:
+            assert f.fix is None
+    sqlite = ("import sqlite3\n\ndef get(cur, uid):\n"
+              "    cur.execute(f'SELECT * FROM users WHERE id = {uid}')\n")
+    (f,) = review_source("m.py", sqlite, rules, "python").findings
+    assert f.fix is not None and rule.has_local_fix(f)

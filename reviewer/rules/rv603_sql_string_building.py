@@ -148,7 +148,11 @@ class SqlStringBuilding(Rule):
     ``MySQLdb``: ``%s``), each value spliced where SQL takes a value (after ``=``, ``<``,
     ``>``, ``LIKE``, inside ``IN (...)`` or ``VALUES (...)``, after ``LIMIT``) becomes a
     placeholder (its quotes dropped) and the values a parameter tuple. Table and column
-    names cannot be parameters and get no fix.
+    names cannot be parameters and get no fix: where every non-constant value is spliced
+    where the statement takes a name (after ``FROM``, ``JOIN``, ``INTO``, ``UPDATE``,
+    ``SET``, ``TABLE``, ``BY``, ``SELECT``, a comma, a ``.``, a backquote or a bracket),
+    the message says to quote each name or check it against the names allowed, and no
+    edit of the line is asked of the model either (:meth:`has_local_fix`).
     """
 
     id = "RV603"
@@ -314,6 +318,11 @@ class SqlStringBuilding(Rule):
             line=2,
         ),
         Invalid("def f(cur, table):\n    cur.execute(f'DELETE FROM {table}')\n", line=2),
+        # Names spliced: no placeholder can take them (no local fix; the message says so).
+        Invalid("def top(cur, col):\n    cur.execute(f'SELECT id FROM t ORDER BY {col}')\n",
+                line=2),
+        Invalid("def ref(qn, table, col):\n"
+                "    return RawSQL('SELECT %s.%s' % (qn(table), col), [])\n", line=2),
         # The catalogue was asked about another name, or the name fills a value's place.
         Invalid(
             "def f(self, cursor, table, other):\n"
@@ -456,6 +465,12 @@ class SqlStringBuilding(Rule):
         ),
     ]
 
+    @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """Table and column names cannot be parameters: making them safe takes the
+        database's identifier quoting or an allow-list of the names, not a placeholder."""
+        return not finding.message.startswith(NAMES_MESSAGE.split("{", 1)[0])
+
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         strict = bool(self.settings["strict"])
         sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
@@ -482,14 +497,19 @@ class SqlStringBuilding(Rule):
             runs = [] if in_sink else _executed_at(ctx, node, sinks)
             severity = Severity.HIGH if in_sink or runs else Severity.MEDIUM
             where = f" (run at line {runs[0].lineno})" if runs else ""
+            names_only = not constant and _only_names_spliced(df, node)
+            if names_only:
+                message = NAMES_MESSAGE.format(where=where)
+            else:
+                message = ("SQL built by string formatting from "
+                           + ("constant parts" if constant else "non-constant values")
+                           + where + "; pass the values as query parameters.")
             finding = ctx.report(
                 self,
                 node,
-                "SQL built by string formatting from "
-                + ("constant parts" if constant else "non-constant values")
-                + where + "; pass the values as query parameters.",
+                message,
                 severity=Severity.LOW if constant else severity,
-                fix=None if constant else _parameter_fix(ctx, node),
+                fix=None if constant or names_only else _parameter_fix(ctx, node),
             )
             if runs:  # where it runs, as related locations (ctx.report gives their spans)
                 finding = finding.with_(related=tuple(ctx.report(self, r).span for r in runs))
@@ -742,6 +762,39 @@ def _parts(expr: ast.expr | None) -> list[ast.expr]:
 
 def _is_str(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str)
+
+
+# Every non-constant value spliced where the statement names a table or columns.
+NAMES_MESSAGE = ("SQL built by string formatting from non-constant table or column"
+                 " names{where}; names cannot be parameters: quote each with the database's"
+                 " identifier quoting, or check it against the names allowed.")
+# Where a statement takes names: after FROM/JOIN/INTO/UPDATE/SET/TABLE/BY/SELECT, a comma of
+# a name list, a `.` of table.column, a backquote or bracket.
+_NAME_SLOT = re.compile(
+    r"(?:\bfrom|\bjoin|\binto|\bupdate|\bset|\btable|\bby|\bselect|\bdistinct|,|\.|`|\[)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _only_names_spliced(df: Flow, node: ast.AST) -> bool:
+    """``"%s.%s" % (qn(table), col)``, ``f"SELECT {cols} FROM {table}"``: whether every
+    value that is not constant is spliced where the statement takes a name (and none where
+    it takes a value or a clause)."""
+    pieces = _pieces(node)
+    if pieces is None:
+        return False
+    sql, spliced = "", False
+    for text, value in pieces:
+        if value is None:
+            sql += text
+            continue
+        if not df.is_constant(value, SANITIZERS):
+            if (sql.count("'") % 2 == 1 or _VALUE_SLOT.search(sql) is not None
+                    or _NAME_SLOT.search(sql) is None):
+                return False
+            spliced = True
+        sql += "x"  # the value's place: a name to what follows
+    return spliced
 
 
 # DB-API drivers by module, and their paramstyle's placeholder.
