@@ -223,3 +223,25 @@ def test_sql_that_splices_only_names_says_so_and_has_no_local_fix() -> None:
               "    cur.execute(f'SELECT * FROM users WHERE id = {uid}')\n")
     (f,) = review_source("m.py", sqlite, rules, "python").findings
     assert f.fix is not None and rule.has_local_fix(f)
+
+
+def test_eval_given_objects_to_use_has_no_local_fix() -> None:
+    """django's migration questioner, ``eval(code, {}, {"datetime": datetime, "timezone":
+    timezone})`` of what the developer types at its prompt: ``ast.literal_eval`` would refuse
+    ``timezone.now``, so the message offers no literal parser and the model is not asked for
+    an edit of the line; a bare ``eval(expr)`` keeps its advice and a local fix."""
+    from reviewer.config import Config
+    from reviewer.engine import review_source, selected_rules
+
+    rules = {"python": selected_rules(Config(select=("RV601",)))}
+    rule = type(rules["python"][0])
+    asked = ("import datetime\nfrom django.utils import timezone\n\n"
+             "def ask():\n    code = input()\n"
+             "    return eval(code, {}, {'datetime': datetime, 'timezone': timezone})\n")
+    (f,) = review_source("m.py", asked, rules, "python").findings
+    assert "given datetime, timezone to use" in f.message and "literal_eval" not in f.message
+    assert not rule.has_local_fix(f)
+    for code in ("def calc(expr):\n    return eval(expr)\n",
+                 "def calc(expr):\n    return eval(expr, {'__builtins__': {}}, {'x': 1})\n"):
+        (f,) = review_source("m.py", code, rules, "python").findings
+        assert "literal_eval" in f.message and rule.has_local_fix(f), code

@@ -24,7 +24,9 @@ class EvalExec(Rule):
     injection (CWE-95). A string literal, or a name bound only to constants in its scope, is
     not an injection and is not reported (set ``strict = true`` to report every call, as
     pylint's eval-used and bandit's B307/B102 do). To read data, use ``ast.literal_eval``,
-    ``json`` or a parser; to choose behaviour by name, use a dict of functions.
+    ``json`` or a parser; to choose behaviour by name, use a dict of functions. Code given
+    objects to use (``eval(code, {}, {"timezone": timezone})``) is meant to run them, so the
+    message offers no literal parser and the model is asked for no edit of the line.
 
     The calls come from the sink catalogue (``reviewer/sinks.toml``, kinds ``code``
     and ``import``; add your own with ``[[tool.reviewer.extra-sinks]]``): ``eval``,
@@ -112,6 +114,9 @@ class EvalExec(Rule):
     ]
     INVALID = [
         Invalid("def calc(expr):\n    return eval(expr)\n", line=2),
+        # Given objects to use: reported, with no literal parser offered (no local fix).
+        Invalid("import datetime\n\ndef ask(code):\n"
+                "    return eval(code, {}, {'datetime': datetime})\n", line=4),
         Invalid("import sys\n\nexec(sys.stdin.read())\n", line=3),
         Invalid("import builtins\n\ndef f(src):\n    builtins.exec(f'x = {src}')\n", line=4),
         Invalid(
@@ -145,6 +150,13 @@ class EvalExec(Rule):
         ),
         Invalid("def view(request):\n    return eval(request.GET['q'])\n", line=2),
     ]
+
+    @classmethod
+    def has_local_fix(cls, finding: Finding) -> bool:
+        """Code given objects to use (``eval(code, {}, {"timezone": timezone})``, django's
+        migration questioner: ``timezone.now`` typed at its prompt) is meant to run them:
+        no literal parser or edit of the line keeps that; the change is the feature's."""
+        return _GIVEN not in finding.message
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         sinks = catalogue(KINDS, tuple(self.settings["extra_sinks"]))
@@ -188,13 +200,37 @@ class EvalExec(Rule):
             what = "a constant string" if constant else "a string that is not a constant"
             name = sink.last_name if method is None else method
             fix = sink.fix or "use ast.literal_eval, json or a dict of functions instead"
+            given = _names_given(call) if name in ("eval", "exec") and not constant else []
             if sink.kind == "import":
                 text = f"{name}() of a module name that is not a constant runs that module; {fix}."
+            elif given:
+                text = (f"{name}() of {what} runs whatever code reaches it; it is given"
+                        f" {', '.join(given)} to use, {_GIVEN}: accept only the expressions"
+                        " meant (parse them), or drop the feature.")
             else:
                 text = f"{name}() of {what} runs whatever code reaches it; {fix}."
             yield ctx.report(
                 self, call, text, severity=Severity.LOW if constant else sink.severity,
             )
+
+
+_GIVEN = "so a literal parser cannot stand in"
+
+
+def _names_given(call: ast.Call) -> list[str]:
+    """The names a globals or locals dict display of ``eval``/``exec`` binds to objects
+    (not to constants): ``eval(code, {}, {"datetime": datetime})`` gives ``datetime``."""
+    spaces = list(call.args[1:3]) + [k.value for k in call.keywords
+                                     if k.arg in ("globals", "locals")]
+    out: list[str] = []
+    for space in spaces:
+        if not isinstance(space, ast.Dict):
+            continue
+        for key, value in zip(space.keys, space.values, strict=True):
+            if (isinstance(key, ast.Constant) and isinstance(key.value, str)
+                    and not isinstance(value, ast.Constant) and key.value != "__builtins__"):
+                out.append(key.value)
+    return out
 
 
 def _in_package(name: ast.expr | None) -> bool:
