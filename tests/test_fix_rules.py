@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from conftest import Repo, RunResult
 
-from reviewer.findings import TextEdit, apply_edits, lines_outside_kept
+from reviewer.findings import Finding, Severity, TextEdit, apply_edits, lines_outside_kept
+from reviewer.rules.base import Rule
 
 LIBRARY = '''"""Storage."""
 import sqlite3
@@ -121,39 +122,38 @@ def test_swallowed_error_logged_and_bare_except_widened_in_one_run(
     assert code == 0, out
 
 
-def test_swallowing_handler_sharing_its_line_gets_no_fix() -> None:
+def one_rule(rule_id: str) -> tuple[Callable[[str], list[Finding]], type[Rule]]:
+    """Review with only ``rule_id`` selected: (the findings of a source as ``m.py``, the rule's
+    class, for its ``has_local_fix``)."""
     from reviewer.config import Config
     from reviewer.engine import review_source, selected_rules
 
-    rules = {"python": selected_rules(Config(select=("RV203",)))}
+    rules = {"python": selected_rules(Config(select=(rule_id,)))}
+    return (lambda code: review_source("m.py", code, rules, "python").findings,
+            type(rules["python"][0]))
+
+
+def test_swallowing_handler_sharing_its_line_gets_no_fix() -> None:
+    review, _ = one_rule("RV203")
     for code in ("try:\n    run()\nexcept Exception: pass\n",
                  "try:\n    run()\nexcept Exception:\n    pass  # pragma: no cover\n"):
-        found = review_source("m.py", code, rules, "python").findings
+        found = review(code)
         assert [f.rule_id for f in found] == ["RV203"] and found[0].fix is None, code
 
 
 def test_a_platform_guard_assert_is_information_with_no_fix() -> None:
-    from reviewer.config import Config
-    from reviewer.engine import review_source, selected_rules
-    from reviewer.findings import Severity
-
-    rules = {"python": selected_rules(Config(select=("RV607",)))}
+    review, rule = one_rule("RV607")
     code = ("import sys\n\nassert sys.platform == 'win32'\n"
             "assert sys.version_info[0] >= 3\n\n\ndef f(x):\n    assert x > 0\n")
-    found = review_source("m.py", code, rules, "python").findings
+    found = review(code)
     got = [(f.span.line, f.severity, f.fix is None) for f in found]
     assert got == [(3, Severity.INFO, True), (4, Severity.INFO, True),
                    (8, Severity.MEDIUM, False)]
-    rule = type(rules["python"][0])
     assert [rule.has_local_fix(f) for f in found] == [False, False, True]  # no model fix
 
 
 def test_output_the_user_asked_for_gets_no_logger_fix() -> None:
-    from reviewer.config import Config
-    from reviewer.engine import review_source, selected_rules
-
-    rules = {"python": selected_rules(Config(select=("RV501",)))}
-    rule = type(rules["python"][0])
+    review, rule = one_rule("RV501")
     for code, fixed in (
         # django's post-migrate hook: printed under -v 2; logging at info would hide it.
         ("def create_permissions(verbosity):\n    if verbosity >= 2:\n"
@@ -161,15 +161,12 @@ def test_output_the_user_asked_for_gets_no_logger_fix() -> None:
         ('def timer(subject):\n    """Print the elapsed time."""\n    print(subject)\n', False),
         ("def load(path):\n    print('loading', path)\n    return open(path)\n", True),
     ):
-        (f,) = review_source("m.py", code, rules, "python").findings
+        (f,) = review(code)
         assert (f.fix is not None, rule.has_local_fix(f)) == (fixed, fixed), code
 
 
 def test_a_module_level_default_is_copied_only_when_the_function_leaves_it_alone() -> None:
-    from reviewer.config import Config
-    from reviewer.engine import review_source, selected_rules
-
-    rules = {"python": selected_rules(Config(select=("RV101",)))}
+    review, _ = one_rule("RV101")
     head = "CHOICES = [1]\nTABLE = {}\nQUEUE = collections.deque()\n"
     for body, fixed in (
         # django's Field.get_choices: read only, so each call gets its own copy.
@@ -187,7 +184,7 @@ def test_a_module_level_default_is_copied_only_when_the_function_leaves_it_alone
         ("def f(q=QUEUE):\n    return len(q)\n", None),
     ):
         code = "import collections\n" + head + body
-        (f,) = review_source("m.py", code, rules, "python").findings
+        (f,) = review(code)
         if fixed is None:
             assert f.fix is None, body
         else:
@@ -200,11 +197,7 @@ def test_sql_that_splices_only_names_says_so_and_has_no_local_fix() -> None:
     a column name cannot be a placeholder, so the advice is quoting or an allow-list and the
     model is not asked for an edit of the line. A value beside the names keeps the old
     message (and its fix, where the driver is known)."""
-    from reviewer.config import Config
-    from reviewer.engine import review_source, selected_rules
-
-    rules = {"python": selected_rules(Config(select=("RV603",)))}
-    rule = type(rules["python"][0])
+    review, rule = one_rule("RV603")
     for code, names in (
         ("def ref(self, table, col):\n"
          "    return RawSQL('%s.%s' % (self.quote_name_unless_alias(table), col), [])\n", True),
@@ -214,14 +207,14 @@ def test_sql_that_splices_only_names_says_so_and_has_no_local_fix() -> None:
          "    cur.execute(f'SELECT * FROM {table} WHERE id = {uid}')\n", False),
         ("def where(cur, clause):\n    cur.execute(f'SELECT * FROM t WHERE {clause}')\n", False),
     ):
-        (f,) = review_source("m.py", code, rules, "python").findings
+        (f,) = review(code)
         assert ("names cannot be parameters" in f.message, rule.has_local_fix(f)) == (
             names, not names), code
         if names:
             assert f.fix is None
     sqlite = ("import sqlite3\n\ndef get(cur, uid):\n"
               "    cur.execute(f'SELECT * FROM users WHERE id = {uid}')\n")
-    (f,) = review_source("m.py", sqlite, rules, "python").findings
+    (f,) = review(sqlite)
     assert f.fix is not None and rule.has_local_fix(f)
 
 
@@ -230,18 +223,14 @@ def test_eval_given_objects_to_use_has_no_local_fix() -> None:
     timezone})`` of what the developer types at its prompt: ``ast.literal_eval`` would refuse
     ``timezone.now``, so the message offers no literal parser and the model is not asked for
     an edit of the line; a bare ``eval(expr)`` keeps its advice and a local fix."""
-    from reviewer.config import Config
-    from reviewer.engine import review_source, selected_rules
-
-    rules = {"python": selected_rules(Config(select=("RV601",)))}
-    rule = type(rules["python"][0])
+    review, rule = one_rule("RV601")
     asked = ("import datetime\nfrom django.utils import timezone\n\n"
              "def ask():\n    code = input()\n"
              "    return eval(code, {}, {'datetime': datetime, 'timezone': timezone})\n")
-    (f,) = review_source("m.py", asked, rules, "python").findings
+    (f,) = review(asked)
     assert "given datetime, timezone to use" in f.message and "literal_eval" not in f.message
     assert not rule.has_local_fix(f)
     for code in ("def calc(expr):\n    return eval(expr)\n",
                  "def calc(expr):\n    return eval(expr, {'__builtins__': {}}, {'x': 1})\n"):
-        (f,) = review_source("m.py", code, rules, "python").findings
+        (f,) = review(code)
         assert "literal_eval" in f.message and rule.has_local_fix(f), code

@@ -469,7 +469,7 @@ class SqlStringBuilding(Rule):
     def has_local_fix(cls, finding: Finding) -> bool:
         """Table and column names cannot be parameters: making them safe takes the
         database's identifier quoting or an allow-list of the names, not a placeholder."""
-        return not finding.message.startswith(NAMES_MESSAGE.split("{", 1)[0])
+        return _NAMES not in finding.message
 
     def check(self, ctx: PyContext) -> Iterator[Finding]:
         strict = bool(self.settings["strict"])
@@ -667,9 +667,7 @@ def _names_in_identifier_slots(ctx: PyContext, df: Flow, node: ast.AST) -> bool:
     for slot, value in zip(slots, values, strict=True):
         if slot.group(0) != "%s":
             return False
-        before = template[: slot.start()]
-        as_value = before.count("'") % 2 == 1 or _VALUE_SLOT.search(before) is not None
-        if as_value:
+        if _takes_value(template[: slot.start()]):
             if not df.is_constant(value, SANITIZERS):
                 return False
         elif not (df.is_constant(value, IDENTIFIER_SANITIZERS)
@@ -765,15 +763,23 @@ def _is_str(expr: ast.expr) -> bool:
 
 
 # Every non-constant value spliced where the statement names a table or columns.
-NAMES_MESSAGE = ("SQL built by string formatting from non-constant table or column"
-                 " names{where}; names cannot be parameters: quote each with the database's"
-                 " identifier quoting, or check it against the names allowed.")
+_NAMES = "non-constant table or column names"
+NAMES_MESSAGE = ("SQL built by string formatting from " + _NAMES + "{where}; names cannot be"
+                 " parameters: quote each with the database's identifier quoting, or check"
+                 " it against the names allowed.")
 # Where a statement takes names: after FROM/JOIN/INTO/UPDATE/SET/TABLE/BY/SELECT, a comma of
 # a name list, a `.` of table.column, a backquote or bracket.
 _NAME_SLOT = re.compile(
     r"(?:\bfrom|\bjoin|\binto|\bupdate|\bset|\btable|\bby|\bselect|\bdistinct|,|\.|`|\[)\s*$",
     re.IGNORECASE,
 )
+
+
+def _takes_value(before: str) -> bool:
+    """Whether SQL text ending in ``before`` takes a value next: inside a ``'...'`` literal,
+    or after ``=``/``<``/``>``/``LIKE``/``LIMIT``/``OFFSET``, inside ``IN (...)`` or
+    ``VALUES (...)``."""
+    return before.count("'") % 2 == 1 or _VALUE_SLOT.search(before) is not None
 
 
 def _only_names_spliced(df: Flow, node: ast.AST) -> bool:
@@ -789,8 +795,7 @@ def _only_names_spliced(df: Flow, node: ast.AST) -> bool:
             sql += text
             continue
         if not df.is_constant(value, SANITIZERS):
-            if (sql.count("'") % 2 == 1 or _VALUE_SLOT.search(sql) is not None
-                    or _NAME_SLOT.search(sql) is None):
+            if _takes_value(sql) or _NAME_SLOT.search(sql) is None:
                 return False
             spliced = True
         sql += "x"  # the value's place: a name to what follows
